@@ -1,0 +1,1 @@
+"""Live sessions: parameters, modes, the inference worker."""

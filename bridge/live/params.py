@@ -1,0 +1,121 @@
+"""Session parameters: declared once, set by OSC, by MIDI CC, or as daemon defaults.
+
+Each :class:`Param` knows its type, range, default and default MIDI CC. ``validate``
+turns a raw value (OSC int/float/string, or text from the command line) into the typed
+value or raises :class:`ParamError` with a message fit for an error reply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+MODES = ("off", "call", "accompany", "manual")
+PARTS = ("auto", "pitched", "drums")
+GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
+
+
+class ParamError(ValueError):
+    """A parameter name or value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    kind: type            # int, float, str
+    default: Any
+    doc: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[Any, ...] = ()
+    cc: int | None = None  # default MIDI CC number (0-127 mapped over the range)
+
+    def validate(self, raw: Any, styles: Sequence[str] = ()) -> Any:
+        value = self._coerce(raw)
+        if self.name == "style":
+            if styles and value not in styles:
+                raise ParamError(f"style {value!r} is not one the model knows "
+                                 f"(e.g. {', '.join(s for s in styles[1:6])})")
+            return value
+        if self.choices and value not in self.choices:
+            raise ParamError(f"{self.name} must be one of "
+                             f"{', '.join(str(c) for c in self.choices)}; got {raw!r}")
+        if self.low is not None and value < self.low or \
+                self.high is not None and value > self.high:
+            raise ParamError(f"{self.name} must be within {_fmt(self.low)}..{_fmt(self.high)};"
+                             f" got {raw!r}")
+        return value
+
+    def from_cc(self, value: int, styles: Sequence[str] = ()) -> Any:
+        """A 0-127 controller value spread over the parameter's range or choices."""
+        options: Sequence[Any] = styles if self.name == "style" else self.choices
+        if options:
+            return options[min(len(options) - 1, value * len(options) // 128)]
+        assert self.low is not None and self.high is not None
+        x = self.low + (self.high - self.low) * value / 127.0
+        return round(x) if self.kind is int else round(x, 3)
+
+    def _coerce(self, raw: Any) -> Any:
+        try:
+            if self.kind is str:
+                if not isinstance(raw, str):
+                    raise TypeError
+                return raw.strip()
+            if isinstance(raw, bool):
+                raise TypeError
+            if self.kind is int:
+                if isinstance(raw, float) and not raw.is_integer():
+                    raise TypeError
+                return int(raw)
+            return float(raw)
+        except (TypeError, ValueError):
+            raise ParamError(f"{self.name} takes {self.kind.__name__} values; got {raw!r}") \
+                from None
+
+
+def _fmt(x: float | None) -> str:
+    return "" if x is None else f"{x:g}"
+
+
+PARAMS: tuple[Param, ...] = (
+    Param("mode", str, "call", "off, call (call-and-response), accompany (continuous) or "
+          "manual (only on request)", choices=MODES, cc=102),
+    Param("temperature", float, 1.0, "sampling temperature: lower is safer, higher is wilder",
+          0.1, 2.0, cc=103),
+    Param("top_p", float, 0.95, "nucleus sampling: keep the most likely tokens up to this mass",
+          0.05, 1.0, cc=104),
+    Param("length_bars", int, 0, "response length in bars (0 = as long as the call)",
+          0, 16, cc=105),
+    Param("style", str, "", "target style tag, e.g. jazz or folk/jig ('' = follow the input)",
+          cc=106),
+    Param("pitch_low", int, 0, "lowest pitch generated", 0, 127, cc=107),
+    Param("pitch_high", int, 127, "highest pitch generated", 0, 127, cc=108),
+    Param("channel", int, 1, "MIDI channel of generated pitched notes (drums use 10)",
+          1, 16, cc=109),
+    Param("seed", int, -1, "random seed for reproducible responses (-1 = random)",
+          -1, 2**31 - 1),
+    Param("part", str, "auto", "what is played: pitched notes, drums, or auto (channel 10 = "
+          "drums)", choices=PARTS),
+    Param("phrase_beats", float, 1.0, "silence (beats) that ends a phrase in call mode",
+          0.25, 8.0),
+    Param("grid", float, 1.0, "responses start on the next multiple of this many beats",
+          choices=GRIDS),
+    Param("lookahead_beats", float, 2.0, "how far ahead accompany mode plans", 0.5, 8.0),
+)
+
+BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
+
+# Controller numbers that trigger actions (value >= 64), beside the parameters' own CCs.
+ACTIONS: dict[str, int] = {"generate": 110, "stop": 111, "panic": 112, "phrase_end": 113}
+
+
+def param(name: str) -> Param:
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise ParamError(f"unknown parameter {name!r} (one of {', '.join(BY_NAME)})") from None
+
+
+def defaults() -> dict[str, Any]:
+    return {p.name: p.default for p in PARAMS}

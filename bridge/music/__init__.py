@@ -1,0 +1,1 @@
+"""Notes and pieces in beat time, MIDI files, and the token encoding of both."""

@@ -1,0 +1,135 @@
+"""Standard MIDI files <-> :class:`Piece`."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+from pathlib import Path
+
+import mido
+
+from bridge.music.piece import Note, Piece
+from bridge.vocab import TICKS_PER_BEAT, Meter
+
+DRUM_CHANNEL = 9
+
+
+class MidiFileError(ValueError):
+    """A MIDI file that cannot be read as music."""
+
+
+def read_midi(
+    path: str | Path,
+    *,
+    track_filter: Callable[[str], bool] | None = None,
+    downbeat: float | None = None,
+) -> Piece:
+    """Read a MIDI file. Channel 10 is drums; ``track_filter`` keeps tracks by name;
+    ``downbeat`` (in beats) overrides the bar phase when the file's time signature lies."""
+    try:
+        mid = mido.MidiFile(str(path), clip=True)
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
+        raise MidiFileError(f"{path}: unreadable MIDI file ({exc})") from None
+    if mid.type == 2:
+        raise MidiFileError(f"{path}: type 2 MIDI files are not supported")
+    tpb = mid.ticks_per_beat
+    if tpb <= 0:
+        raise MidiFileError(f"{path}: SMPTE time division is not supported")
+
+    # a filter never drops a track without notes: it may hold the tempo and the meter
+    tracks = [t for t in mid.tracks if track_filter is None or track_filter(t.name)
+              or not any(m.type == "note_on" for m in t)]
+    notes: list[Note] = []
+    sounding: dict[tuple[int, int], tuple[int, int]] = {}
+    meter_changes: list[tuple[int, int]] = []
+    tempo: float | None = None
+    now = 0
+
+    def close(key: tuple[int, int], end: int) -> None:
+        start, velocity = sounding.pop(key)
+        if end > start:
+            notes.append(Note(start / tpb, (end - start) / tpb, key[1], velocity,
+                              drum=key[0] == DRUM_CHANNEL))
+
+    for now, msg in _merged(tracks):
+        if msg.type == "note_on" and msg.velocity > 0:
+            key = (msg.channel, msg.note)
+            if key in sounding:
+                close(key, now)
+            sounding[key] = (now, msg.velocity)
+        elif msg.type in ("note_off", "note_on"):
+            if (msg.channel, msg.note) in sounding:
+                close((msg.channel, msg.note), now)
+        elif msg.type == "set_tempo" and tempo is None:
+            tempo = mido.tempo2bpm(msg.tempo)
+        elif msg.type == "time_signature":
+            tick = round(now * TICKS_PER_BEAT / tpb)
+            meter_changes.append((tick, Meter.bar_ticks_of(msg.numerator, msg.denominator)))
+    for key in list(sounding):
+        close(key, now)
+
+    if downbeat is not None:
+        length = meter_changes[-1][1] if meter_changes else 4 * TICKS_PER_BEAT
+        meter = Meter([(round(downbeat * TICKS_PER_BEAT) % length, length)])
+    else:
+        meter = Meter(meter_changes or None)
+    return Piece(notes, meter, tempo=tempo or 120.0, name=Path(path).stem)
+
+
+def piece_to_midi(piece: Piece, *, channel: int = 0, tpb: int = 480) -> mido.MidiFile:
+    """A type-1 file: a conductor track (tempo, meter) and one note track."""
+    mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
+    conductor = mido.MidiTrack()
+    events: list[tuple[int, int, mido.MetaMessage]] = [
+        (0, 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(piece.tempo)))]
+    for tick, length in piece.meter.changes:
+        numerator, denominator = _time_signature(length)
+        events.append((max(0, tick) * tpb // TICKS_PER_BEAT, 1, mido.MetaMessage(
+            "time_signature", numerator=numerator, denominator=denominator)))
+    conductor.extend(_delta(events))
+    mid.tracks.append(conductor)
+
+    notes: list[tuple[int, int, mido.Message]] = []
+    for n in piece.notes:
+        ch = DRUM_CHANNEL if n.drum else channel
+        on, off = round(n.start * tpb), round(n.end * tpb)
+        notes.append((on, 1, mido.Message("note_on", channel=ch, note=n.pitch,
+                                          velocity=n.velocity)))
+        notes.append((max(off, on + 1), 0, mido.Message("note_off", channel=ch, note=n.pitch)))
+    track = mido.MidiTrack([mido.MetaMessage("track_name", name=piece.name or "continuo")])
+    track.extend(_delta(notes))
+    mid.tracks.append(track)
+    return mid
+
+
+def write_midi(piece: Piece, path: str | Path, **kwargs: int) -> None:
+    piece_to_midi(piece, **kwargs).save(str(path))
+
+
+def _merged(tracks: list[mido.MidiTrack]):
+    """(absolute tick, message) over all tracks in time order, without copying messages."""
+    def timed(index: int, track: mido.MidiTrack):
+        now = 0
+        for order, msg in enumerate(track):
+            now += msg.time
+            yield now, index, order, msg
+    for now, _, _, msg in heapq.merge(*(timed(i, t) for i, t in enumerate(tracks))):
+        yield now, msg
+
+
+def _time_signature(bar_ticks: int) -> tuple[int, int]:
+    """Bar length in ticks -> the plainest signature: quarters when whole, else eighths."""
+    if bar_ticks % TICKS_PER_BEAT == 0:
+        return bar_ticks // TICKS_PER_BEAT, 4
+    if bar_ticks % (TICKS_PER_BEAT // 2) == 0:
+        return bar_ticks // (TICKS_PER_BEAT // 2), 8
+    return max(1, round(bar_ticks / (TICKS_PER_BEAT // 4))), 16
+
+
+def _delta(events: list[tuple[int, int, mido.Message | mido.MetaMessage]]) -> list:
+    """Absolute (tick, order, message) -> messages with delta times (note-offs first)."""
+    out, last = [], 0
+    for tick, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
+        out.append(msg.copy(time=tick - last))
+        last = tick
+    return out

@@ -1,0 +1,50 @@
+"""Notes in beat time: what every reader produces and every writer consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bridge.vocab import TICKS_PER_BEAT, Meter
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    start: float      # beats (quarter notes) from the start of the piece
+    duration: float   # beats, > 0
+    pitch: int        # 0..127; the GM percussion key when ``drum``
+    velocity: int     # 1..127
+    drum: bool = False
+
+    @property
+    def end(self) -> float:
+        return self.start + self.duration
+
+
+@dataclass
+class Piece:
+    """A piece of music: notes sorted by start, the bar grid, and a tempo for playback."""
+
+    notes: list[Note]
+    meter: Meter = field(default_factory=Meter)
+    tempo: float = 120.0   # bpm, only used to write audio-time formats
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        self.notes.sort(key=lambda n: (n.start, n.drum, n.pitch))
+
+    @property
+    def beats(self) -> float:
+        """Length in beats up to the last release."""
+        return max((n.end for n in self.notes), default=0.0)
+
+    def bars(self) -> int:
+        """Number of bars that hold notes, counted from the first note's bar."""
+        if not self.notes:
+            return 0
+        first = self.meter.bar_start(round(self.notes[0].start * TICKS_PER_BEAT))
+        last = round(self.notes[-1].start * TICKS_PER_BEAT)
+        count, bar = 0, first
+        while bar <= last:
+            bar += self.meter.bar_length(bar)
+            count += 1
+        return count

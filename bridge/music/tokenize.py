@@ -1,0 +1,196 @@
+"""Notes <-> tokens: whole pieces, generated token streams, and live note-on/off streams.
+
+All three share :class:`bridge.vocab.Cursor`, so the grammar is written once.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bridge.music.piece import Note, Piece
+from bridge.vocab import (
+    DRUM_BASE,
+    DUR_BASE,
+    DURATION_TICKS,
+    EXPECT_TIME_OR_NOTE,
+    K_DRUM,
+    K_DUR,
+    K_PITCH,
+    K_VEL,
+    KIND,
+    PITCH_BASE,
+    TICKS_PER_BEAT,
+    VEL_BASE,
+    Cursor,
+    Meter,
+    bin_velocity,
+    duration_bin,
+    note_token,
+    velocity_bin,
+)
+
+
+def to_tick(beats: float) -> int:
+    return round(beats * TICKS_PER_BEAT)
+
+
+def note_tokens(pitch: int, velocity: int, duration_ticks: float, drum: bool) -> list[int]:
+    """The three tokens of one note (the cursor already at its start)."""
+    return [note_token(pitch, drum), VEL_BASE + velocity_bin(velocity),
+            DUR_BASE + duration_bin(duration_ticks)]
+
+
+def encode(piece: Piece) -> list[int]:
+    """A piece as tokens, starting with the BAR of its first note's bar (no BOS)."""
+    notes = sorted({(to_tick(n.start), n.drum, n.pitch): n for n in piece.notes}.items())
+    if not notes:
+        return []
+    first = notes[0][0][0]
+    cursor = Cursor(piece.meter, origin=piece.meter.bar_start(first))
+    tokens: list[int] = []
+    for (tick, drum, pitch), note in notes:
+        tokens += cursor.time_tokens(tick)
+        nt = note_tokens(pitch, note.velocity, note.duration * TICKS_PER_BEAT, drum)
+        for t in nt:
+            cursor.advance(t)
+        tokens += nt
+    return tokens
+
+
+@dataclass
+class Decoder:
+    """Follows a token stream and yields each note when its duration token arrives."""
+
+    cursor: Cursor
+    _pending: tuple[int, int, bool, int] | None = None  # tick, pitch, drum, velocity
+
+    def feed(self, token: int) -> Note | None:
+        kind = KIND[token]
+        tick = self.cursor.tick
+        self.cursor.advance(token)
+        if kind in (K_PITCH, K_DRUM):
+            drum = kind == K_DRUM
+            self._pending = (tick, token - (DRUM_BASE if drum else PITCH_BASE), drum, 0)
+        elif kind == K_VEL and self._pending:
+            self._pending = (*self._pending[:3], bin_velocity(token - VEL_BASE))
+        elif kind == K_DUR and self._pending:
+            tick0, pitch, drum, velocity = self._pending
+            self._pending = None
+            return Note(start=tick0 / TICKS_PER_BEAT,
+                        duration=DURATION_TICKS[token - DUR_BASE] / TICKS_PER_BEAT,
+                        pitch=pitch, velocity=velocity, drum=drum)
+        return None
+
+
+def decode(tokens: Iterable[int], meter: Meter | None = None, origin: int = 0) -> list[Note]:
+    """Tokens (from a first BAR landing on ``origin``) back to notes."""
+    decoder = Decoder(Cursor(meter or Meter(), origin=origin))
+    return [n for t in tokens if (n := decoder.feed(t)) is not None]
+
+
+# -- live streams ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Held:
+    tick: int
+    pitch: int
+    velocity: int
+    drum: bool
+    end: int | None = None   # release tick once known
+
+
+@dataclass
+class LiveEncoder:
+    """Turns a live stream of note-ons and note-offs (and known future notes) into tokens.
+
+    A note's tokens need its duration, so a note waits until it is released; notes leave in
+    start order, and none leaves before the time of its start has come. A note held longer
+    than ``max_hold`` ticks is let out with the duration held so far, so one sustained
+    chord cannot hold back everything played over it. Each call returns the tokens that
+    became final; :meth:`snapshot` gives, without committing, the tokens of what is still
+    held as if released now.
+    """
+
+    meter: Meter = field(default_factory=Meter)
+    max_hold: int = 4 * TICKS_PER_BEAT
+    cursor: Cursor | None = None
+    _pending: list[tuple[int, int, _Held]] = field(default_factory=list)  # (tick, seq, note)
+    _sounding: dict[tuple[int, bool], _Held] = field(default_factory=dict)
+    _seq: int = 0
+
+    def note_on(self, tick: int, pitch: int, velocity: int, drum: bool = False) -> list[int]:
+        out = self.note_off(tick, pitch, drum) if (pitch, drum) in self._sounding else []
+        held = _Held(tick, pitch, velocity, drum)
+        self._sounding[(pitch, drum)] = held
+        self._insert(held)
+        return out + self.release(tick)
+
+    def note_off(self, tick: int, pitch: int, drum: bool = False) -> list[int]:
+        held = self._sounding.pop((pitch, drum), None)
+        if held is None:
+            return []   # never started, or already let out by max_hold
+        held.end = max(tick, held.tick + 1)
+        return self.release(tick)
+
+    def add_note(self, tick: int, duration: int, pitch: int, velocity: int,
+                 drum: bool = False) -> None:
+        """A note whose release is known in advance (one the daemon itself plays)."""
+        self._insert(_Held(tick, pitch, velocity, drum, end=tick + max(duration, 1)))
+
+    def drop_after(self, tick: int) -> None:
+        """Forget known notes that start after ``tick`` (a response cut off by barge-in)."""
+        self._pending = [p for p in self._pending if p[0] <= tick or p[2].end is None]
+
+    def release(self, now: int) -> list[int]:
+        """Tokens of every note that can be final at time ``now``."""
+        out: list[int] = []
+        while self._pending:
+            tick, _, held = self._pending[0]
+            if tick > now:
+                break
+            if held.end is None:
+                if now - tick < self.max_hold:
+                    break
+                held.end = now
+                self._sounding.pop((held.pitch, held.drum), None)
+            self._pending.pop(0)
+            out += self._emit(self._ensure_cursor(tick), held, held.end - held.tick)
+        return out
+
+    def snapshot(self, now: int) -> tuple[list[int], Cursor | None]:
+        """Tokens of everything started by ``now``, held notes cut at ``now``; not committed."""
+        cursor = self.cursor.copy() if self.cursor else None
+        out: list[int] = []
+        for tick, _, held in self._pending:
+            if tick > now:
+                break
+            if cursor is None:
+                cursor = Cursor(self.meter, origin=self.meter.bar_start(tick))
+            end = held.end if held.end is not None else max(now, tick + 1)
+            out += self._emit(cursor, held, end - held.tick)
+        return out, cursor
+
+    @property
+    def sounding(self) -> int:
+        return len(self._sounding)
+
+    def _insert(self, held: _Held) -> None:
+        self._seq += 1
+        bisect.insort(self._pending, (held.tick, self._seq, held), key=lambda p: p[:2])
+
+    def _ensure_cursor(self, tick: int) -> Cursor:
+        if self.cursor is None:
+            self.cursor = Cursor(self.meter, origin=self.meter.bar_start(tick))
+        return self.cursor
+
+    @staticmethod
+    def _emit(cursor: Cursor, held: _Held, duration: int) -> list[int]:
+        assert cursor.expect == EXPECT_TIME_OR_NOTE
+        out = cursor.time_tokens(max(held.tick, cursor.tick))
+        nt = note_tokens(held.pitch, held.velocity, duration, held.drum)
+        for t in nt:
+            cursor.advance(t)
+        return out + nt

@@ -1,0 +1,1 @@
+"""OSC: the protocol registry, codec, router and UDP transport."""
