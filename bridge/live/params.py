@@ -41,8 +41,8 @@ class Param:
         if self.choices and value not in self.choices:
             raise ParamError(f"{self.name} must be one of "
                              f"{', '.join(str(c) for c in self.choices)}; got {raw!r}")
-        if self.low is not None and value < self.low or \
-                self.high is not None and value > self.high:
+        if (self.low is not None and value < self.low) or \
+                (self.high is not None and value > self.high):
             raise ParamError(f"{self.name} must be within {_fmt(self.low)}..{_fmt(self.high)};"
                              f" got {raw!r}")
         return value
