@@ -66,6 +66,8 @@ class Config:
     set: tuple[str, ...] = field(default=(), metadata=_opt(
         "Default session parameter NAME=VALUE (repeatable), e.g. mode=accompany."))
     max_sessions: int = field(default=32, metadata=_opt("Most sessions served at once."))
+    session_timeout: float = field(default=30.0, metadata=_opt(
+        "Close an OSC session not heard from for this many seconds (devices heartbeat)."))
     # service
     log_level: str = field(default="info", metadata=_opt(
         "Log verbosity.", choices=("debug", "info", "warning", "error")))

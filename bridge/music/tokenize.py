@@ -71,7 +71,7 @@ class Decoder:
         tick = self.cursor.tick
         self.cursor.advance(token)
         if kind in (K_PITCH, K_DRUM):
-            drum = kind == K_DRUM
+            drum = bool(kind == K_DRUM)
             self._pending = (tick, token - (DRUM_BASE if drum else PITCH_BASE), drum, 0)
         elif kind == K_VEL and self._pending:
             self._pending = (*self._pending[:3], bin_velocity(token - VEL_BASE))
@@ -100,6 +100,7 @@ class _Held:
     velocity: int
     drum: bool
     end: int | None = None   # release tick once known
+    generated: bool = False  # played by the daemon (known in advance), not the performer
 
 
 @dataclass
@@ -122,7 +123,11 @@ class LiveEncoder:
     _seq: int = 0
 
     def note_on(self, tick: int, pitch: int, velocity: int, drum: bool = False) -> list[int]:
-        out = self.note_off(tick, pitch, drum) if (pitch, drum) in self._sounding else []
+        sounding = self._sounding.get((pitch, drum))
+        if sounding is not None and sounding.tick == tick:   # struck twice at once: one note
+            sounding.velocity = max(sounding.velocity, velocity)
+            return []
+        out = self.note_off(tick, pitch, drum) if sounding is not None else []
         held = _Held(tick, pitch, velocity, drum)
         self._sounding[(pitch, drum)] = held
         self._insert(held)
@@ -138,11 +143,21 @@ class LiveEncoder:
     def add_note(self, tick: int, duration: int, pitch: int, velocity: int,
                  drum: bool = False) -> None:
         """A note whose release is known in advance (one the daemon itself plays)."""
-        self._insert(_Held(tick, pitch, velocity, drum, end=tick + max(duration, 1)))
+        self._insert(_Held(tick, pitch, velocity, drum, end=tick + max(duration, 1),
+                           generated=True))
 
-    def drop_after(self, tick: int) -> None:
-        """Forget known notes that start after ``tick`` (a response cut off by barge-in)."""
-        self._pending = [p for p in self._pending if p[0] <= tick or p[2].end is None]
+    def cut(self, tick: int) -> None:
+        """The daemon's own notes stop at ``tick`` (barge-in): later ones are forgotten,
+        sounding ones end there."""
+        kept = []
+        for p in self._pending:
+            held = p[2]
+            if held.generated and held.tick > tick:
+                continue
+            if held.generated and held.end is not None and held.end > tick:
+                held.end = max(tick, held.tick + 1)
+            kept.append(p)
+        self._pending = kept
 
     def release(self, now: int) -> list[int]:
         """Tokens of every note that can be final at time ``now``."""
@@ -160,12 +175,14 @@ class LiveEncoder:
             out += self._emit(self._ensure_cursor(tick), held, held.end - held.tick)
         return out
 
-    def snapshot(self, now: int) -> tuple[list[int], Cursor | None]:
-        """Tokens of everything started by ``now``, held notes cut at ``now``; not committed."""
+    def snapshot(self, now: int, until: int | None = None) -> tuple[list[int], Cursor | None]:
+        """Tokens of every note started by ``until`` (default ``now``), not committed:
+        notes still held are cut at ``now``. Returns them with the cursor after them."""
+        until = now if until is None else until
         cursor = self.cursor.copy() if self.cursor else None
         out: list[int] = []
         for tick, _, held in self._pending:
-            if tick > now:
+            if tick > until:
                 break
             if cursor is None:
                 cursor = Cursor(self.meter, origin=self.meter.bar_start(tick))

@@ -1,0 +1,41 @@
+"""Click options generated from :class:`bridge.config.Config`: one flag per field."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from bridge.config import Config, ConfigError, env_name, field_types
+
+
+def config_options(fn: Callable) -> Callable:
+    """Decorate a command with ``--config FILE`` and a flag for every Config field."""
+    types = field_types()
+    for f in reversed(dataclasses.fields(Config)):
+        meta = f.metadata
+        flag = meta.get("flag") or "--" + f.name.replace("_", "-")
+        help_text = f"{meta['help']} [env {env_name(f.name)}; default {f.default!r}]"
+        kind = types[f.name]
+        kwargs: dict[str, Any] = {"default": None, "help": help_text}
+        if kind is bool:
+            decls = [flag]
+        elif kind is tuple:
+            decls, kwargs = [flag], {**kwargs, "multiple": True, "default": ()}
+            kwargs["metavar"] = "NAME=VALUE"
+        else:
+            decls = [flag]
+            kwargs["type"] = click.Choice(meta["choices"]) if meta.get("choices") else kind
+        fn = click.option(*decls, f.name, **kwargs)(fn)
+    return click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                        help="TOML file of settings (keys = these flags' names with "
+                        "underscores) [env CONTINUO_CONFIG]")(fn)
+
+
+def build_config(config_file: str | None, values: dict[str, Any]) -> Config:
+    try:
+        return Config.load(file=config_file, cli=values)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None

@@ -1,0 +1,1 @@
+"""`continuo eval`: the models beside simple baselines, on any manifest folder."""

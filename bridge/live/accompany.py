@@ -1,0 +1,105 @@
+"""Accompany mode: keep generating ahead on the beat grid, commit the near future, re-plan
+the rest as the performer plays.
+
+Every grid step (the session's ``grid``, at most one beat) the accompanist plans from the
+end of what is already committed to ``lookahead_beats`` ahead, starting from the session's
+context as it stands: the performer's notes so far (held ones cut at now) and the
+accompaniment already committed. Notes come out of the worker in time order; those that
+start before the end of the *next* grid step are committed as they arrive (played and added
+to the context); the rest is thrown away and planned again one step later, with whatever
+the performer has played since. A note whose start has passed by the time it arrives (an
+overloaded machine) is dropped and counted in ``late``, never played late.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from bridge.live.engine import Generation
+from bridge.live.phrase import ceil_to_grid
+from bridge.music.piece import Note
+from bridge.vocab import TICKS_PER_BEAT
+
+if TYPE_CHECKING:
+    from bridge.live.session import Session
+
+log = logging.getLogger(__name__)
+
+MIN_LEAD_S = 0.1     # committed notes leave at least this long before they play
+
+
+class Accompanist:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.committed_to: float | None = None     # song beat: notes before it are fixed
+        self.plan: Generation | None = None
+        self.planned: list[Note] = []              # the tentative rest, for status
+        self.commit_limit = 0.0
+        self.replans = 0
+        self.late = 0
+
+    @property
+    def step(self) -> float:
+        return min(self.session.params["grid"], 1.0)
+
+    @property
+    def running(self) -> bool:
+        return self.committed_to is not None
+
+    def start(self) -> None:
+        s = self.session
+        now = s.now_beat()
+        self.committed_to = ceil_to_grid(now + MIN_LEAD_S / s.clock.seconds_per_beat, self.step)
+        self.replan()
+
+    def stop(self) -> None:
+        if self.plan is not None:
+            self.plan.cancel()
+            self.plan = None
+        self.session.disarm("accompany")
+        self.committed_to = None
+        self.planned = []
+
+    def _tick(self, _beat: float) -> None:
+        self.replan()
+
+    def replan(self) -> None:
+        """Plan from the committed edge to the lookahead horizon (one plan at a time)."""
+        s = self.session
+        if not self.running:
+            return
+        now = s.now_beat()
+        s.arm("accompany", ceil_to_grid(now + 1e-3, self.step), self._tick)
+        if self.plan is not None:          # still sampling: the next step picks it up
+            return
+        lead = MIN_LEAD_S / s.clock.seconds_per_beat
+        self.committed_to = max(self.committed_to, ceil_to_grid(now + lead, self.step))
+        self.commit_limit = max(self.committed_to,
+                                ceil_to_grid(now + lead, self.step) + self.step)
+        horizon = max(now + s.params["lookahead_beats"], self.commit_limit)
+        self.planned = []
+        self.plan = s.generation(self.committed_to, horizon, note_now=False,
+                                 on_note=self._note, on_done=self._done)
+        s.engine.generate(self.plan)
+        self.replans += 1
+
+    def _note(self, gen: Generation, note: Note) -> None:
+        if gen is not self.plan or not self.running:
+            return
+        s = self.session
+        if round(note.start * TICKS_PER_BEAT) >= s.tick(self.commit_limit):
+            self.planned.append(note)
+        elif s.song_beat(round(note.start * TICKS_PER_BEAT)) < s.now_beat():
+            self.late += 1
+            log.warning("session %s: accompaniment note came too late; dropped (%d so far)",
+                        s.sid, self.late)
+        else:
+            s.play(note)
+
+    def _done(self, gen: Generation, reason: str) -> None:
+        if gen is not self.plan:
+            return
+        self.plan = None
+        if self.running and reason == "end":
+            self.committed_to = self.commit_limit

@@ -1,0 +1,115 @@
+"""The OSC API: one handler per ``in`` route of ``bridge/osc/routes.py``.
+
+Handlers turn requests into session calls and replies. Bad values raise
+:class:`OscRequestError` (the router answers ``/continuo/error``); nothing here crashes the
+daemon.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bridge import __version__
+from bridge.live.hub import Hub
+from bridge.live.params import PARAMS, ParamError
+from bridge.osc.router import OscRequestError, Reply, Request, Router
+from bridge.timing.clock import ClockError
+
+
+def _guard(fn: Callable[[Request], list[Reply] | None]) -> Callable:
+    def handler(request: Request) -> list[Reply] | None:
+        try:
+            return fn(request)
+        except (ParamError, ClockError) as exc:
+            raise OscRequestError(str(exc)) from None
+    return handler
+
+
+def _check_note(pitch: int, velocity: int) -> None:
+    if not 0 <= pitch <= 127:
+        raise OscRequestError(f"pitch {pitch} is outside 0-127")
+    if not 0 <= velocity <= 127:
+        raise OscRequestError(f"velocity {velocity} is outside 0-127")
+
+
+def bind_api(router: Router, hub: Hub) -> None:
+    """Bind every ``in`` route to ``hub``'s sessions."""
+
+    def hello(r: Request) -> list[Reply]:
+        session = hub.hello(r["instance"], r["reply_port"], r.sender[0])
+        return [Reply("/continuo/session/ready", [session.sid, __version__, hub.model_name]),
+                Reply("/continuo/session/state", [session.sid, session.state])]
+
+    def bye(r: Request) -> None:
+        hub.get(r["session"])
+        hub.bye(r["session"])
+
+    def ping(r: Request) -> list[Reply]:
+        if r.session is not None and r.session in hub.sessions:
+            hub.touch(r.session)
+        return [Reply("/continuo/ping/reply", [__version__])]
+
+    def status(r: Request) -> list[Reply]:
+        args: list = []
+        for key, value in hub.status(r.session):
+            args += [key, int(value) if isinstance(value, bool) else value]
+        return [Reply("/continuo/status/reply", args)]
+
+    def note_in(r: Request) -> None:
+        _check_note(r["pitch"], r["velocity"])
+        session = hub.get(r["session"])
+        # the device's song position is only meaningful while its transport runs;
+        # stopped, the session's own free-running clock stamps the note
+        beat = r["beat"] if session.clock.playing else None
+        if r["velocity"] > 0:
+            session.note_on(r["pitch"], r["velocity"], beat)
+        else:
+            session.note_off(r["pitch"], beat)
+
+    def transport(r: Request) -> None:
+        session = hub.get(r["session"])
+        if r["playing"] not in (0, 1):
+            raise OscRequestError(f"playing must be 0 or 1, got {r['playing']}")
+        session.clock.set_transport(hub.loop.time(), r["tempo"], r["beat"], bool(r["playing"]),
+                                    r["numerator"], r["denominator"])
+        session.sync_meter()
+
+    def param_set(r: Request) -> list[Reply]:
+        session = hub.get(r["session"])
+        value = session.set_param(r["name"], r["value"])
+        return [Reply("/continuo/param/value", [session.sid, r["name"], value])]
+
+    def param_get(r: Request) -> list[Reply]:
+        session = hub.get(r["session"])
+        names = [p.name for p in PARAMS] if r["name"] == "" else [r["name"]]
+        for name in names:
+            if name not in session.params:
+                raise OscRequestError(f"unknown parameter {name!r}")
+        return [Reply("/continuo/param/value", [session.sid, n, session.params[n]])
+                for n in names]
+
+    def generate_start(r: Request) -> None:
+        hub.get(r["session"]).respond()
+
+    def generate_stop(r: Request) -> None:
+        hub.get(r["session"]).stop()
+
+    def phrase_end(r: Request) -> None:
+        session = hub.get(r["session"])
+        if session.params["mode"] != "call":
+            raise OscRequestError("phrase/end is for call mode; use /continuo/generate/start")
+        session.respond()
+
+    def panic(r: Request) -> None:
+        hub.get(r["session"]).panic()
+
+    for address, fn in {
+        "/continuo/session/hello": hello, "/continuo/session/bye": bye,
+        "/continuo/session/panic": panic, "/continuo/ping": ping,
+        "/continuo/status/get": status, "/continuo/note/in": note_in,
+        "/continuo/transport/set": transport, "/continuo/param/set": param_set,
+        "/continuo/param/get": param_get, "/continuo/generate/start": generate_start,
+        "/continuo/generate/stop": generate_stop, "/continuo/phrase/end": phrase_end,
+    }.items():
+        router.bind(address, _guard(fn))
+    router.check_bound()

@@ -1,0 +1,277 @@
+"""The inference worker: one thread that owns the warm models and every session's state.
+
+The asyncio loop never touches a tensor. It sends requests (``feed``, ``generate``, ``tag``,
+``restyle``...) that the worker takes in order from a queue, so a generation always starts
+from a state holding every event fed before it. Running generations advance together, one
+token per step for all of them (batched), so a long response never delays another
+session's first note. Results come back through ``loop.call_soon_threadsafe``.
+
+Grammar and timing are the loop's business: a generation arrives with its ``prefix`` (the
+tokens that bring a copy of the session's state from the last committed event to where the
+response starts) and a :class:`bridge.vocab.Cursor` positioned after that prefix.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from bridge.model.generator import Generator
+from bridge.model.sampling import NOTE_NOW, Constraints, sample
+from bridge.model.stream import State, Streamer, stack
+from bridge.model.tagger import Tagger
+from bridge.music.piece import Note
+from bridge.music.tokenize import Decoder
+from bridge.vocab import BAR, K_BEAT, K_SUB, KIND, Cursor
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Generation:
+    """One continuation being sampled. The loop creates it; the worker runs it."""
+
+    session: str
+    prefix: list[int]                 # tokens fed before sampling (not emitted)
+    cursor: Cursor                    # grammar position after the prefix
+    end_tick: int                     # stop before any time token reaching this tick
+    constraints: Constraints = field(default_factory=Constraints)
+    temperature: float = 1.0
+    top_p: float = 0.95
+    seed: int | None = None
+    note_now: bool = False            # the first token must be a note, at the cursor
+    max_tokens: int = 4096
+    on_note: Callable[[Generation, Note], None] | None = None
+    on_done: Callable[[Generation, str], None] | None = None
+    cancelled: bool = False
+    reason: str = ""                  # why it ended: end, cancelled, max_tokens, no session
+    # worker-side
+    state: State | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    decoder: Decoder | None = None
+    tokens: list[int] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)   # every note decoded so far
+    started: float = 0.0
+
+    def cancel(self) -> None:
+        """Stop as soon as the worker sees it (thread-safe: a plain attribute write)."""
+        self.cancelled = True
+
+    def mask(self) -> np.ndarray:
+        mask = self.cursor.allowed() & self.constraints.mask()
+        if self.note_now:
+            mask = mask & NOTE_NOW
+        return mask
+
+    def passes_end(self, token: int) -> bool:
+        """Would this time token move the cursor to or past ``end_tick``?"""
+        kind = KIND[token]
+        c = self.cursor
+        if token == BAR:
+            start = c.origin if c.bar_start is None else c.bar_start + c.bar_ticks
+            return start >= self.end_tick
+        if kind in (K_BEAT, K_SUB):
+            probe = c.copy()
+            probe.advance(token)
+            return probe.tick >= self.end_tick
+        return False
+
+
+class Engine:
+    def __init__(self, generator: Generator, tagger: Tagger | None, device: str = "cpu",
+                 loop: Any = None) -> None:
+        self.device = torch.device(device)
+        self.streamer = Streamer(generator.to(self.device), self.device)
+        self.generator = generator
+        self.tagger = tagger.to(self.device).eval() if tagger is not None else None
+        self.loop = loop
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._states: dict[str, State] = {}
+        self._active: list[Generation] = []
+        self._batch: State | None = None
+        self._thread = threading.Thread(target=self._run, name="continuo-inference",
+                                        daemon=True)
+        self.stats = {"feeds": 0, "steps": 0, "generations": 0}
+
+    # -- requests (any thread) --------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 0.5) -> bool:
+        """Cancel everything and stop the worker; False if it did not stop in time."""
+        for gen in list(self._active):
+            gen.cancel()
+        self._queue.put(("stop",))
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def open(self, session: str, style: int) -> None:
+        self._queue.put(("open", session, style))
+
+    def close(self, session: str) -> None:
+        self._queue.put(("close", session))
+
+    def feed(self, session: str, tokens: list[int]) -> None:
+        if tokens:
+            self._queue.put(("feed", session, list(tokens)))
+
+    def restyle(self, session: str, style: int, context: list[int]) -> None:
+        """Recompute the session's state under another style from its recent context."""
+        self._queue.put(("restyle", session, style, list(context)))
+
+    def generate(self, gen: Generation) -> Generation:
+        self._queue.put(("generate", gen))
+        return gen
+
+    def tag(self, session: str, tokens: list[int],
+            on_result: Callable[[str, list[tuple[str, float]]], None]) -> None:
+        if self.tagger is not None and tokens:
+            self._queue.put(("tag", session, list(tokens), on_result))
+
+    def call(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` on the worker after everything queued before it (for tests, bench)."""
+        self._queue.put(("call", fn))
+
+    # -- the worker ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        with torch.inference_mode():
+            while True:
+                if not self._handle(self._queue.get()):     # idle: block until work
+                    return
+                while self._active:
+                    while True:                               # take what arrived meanwhile
+                        try:
+                            request = self._queue.get_nowait()
+                        except queue.Empty:
+                            break
+                        if not self._handle(request):
+                            return
+                    self._step()
+
+    def _handle(self, request: tuple) -> bool:
+        kind = request[0]
+        try:
+            if kind == "stop":
+                return False
+            if kind == "open":
+                self._states[request[1]] = self.streamer.start(request[2])
+            elif kind == "close":
+                self._states.pop(request[1], None)
+            elif kind == "feed":
+                state = self._states.get(request[1])
+                if state is not None:
+                    for token in request[2]:
+                        self.streamer.feed(state, torch.tensor([token], device=self.device))
+                    self.stats["feeds"] += len(request[2])
+            elif kind == "restyle":
+                _, session, style, context = request
+                state = self.streamer.start(style)
+                for token in context:
+                    self.streamer.feed(state, torch.tensor([token], device=self.device))
+                self._states[session] = state
+            elif kind == "generate":
+                self._begin(request[1])
+            elif kind == "tag":
+                self._tag(*request[1:])
+            elif kind == "call":
+                request[1]()
+        except Exception:   # a bad request must not kill the worker
+            log.exception("inference request %s failed", kind)
+        return True
+
+    def _begin(self, gen: Generation) -> None:
+        base = self._states.get(gen.session)
+        if base is None or gen.cancelled:
+            self._finish(gen, "cancelled" if gen.cancelled else "no session")
+            return
+        gen.started = time.perf_counter()
+        gen.state = base.clone()
+        for token in gen.prefix:
+            self.streamer.feed(gen.state, torch.tensor([token], device=self.device))
+        gen.rng = random.Random(gen.seed) if gen.seed is not None else random.Random()
+        gen.decoder = Decoder(gen.cursor)
+        self.stats["generations"] += 1
+        self._unbatch()
+        self._active.append(gen)
+
+    def _unbatch(self) -> None:
+        """Give each running generation its own row back; the batch is rebuilt next step."""
+        if self._batch is not None:
+            for i, gen in enumerate(self._active):
+                gen.state = self._batch.row(i)
+            self._batch = None
+
+    def _current(self) -> State:
+        if len(self._active) == 1:
+            return self._active[0].state
+        if self._batch is None:
+            self._batch = stack([g.state for g in self._active])
+        return self._batch
+
+    def _choose(self, gen: Generation, logits: np.ndarray) -> int | None:
+        """The generation's next token, or None when it is over (reason in ``gen.tokens``)."""
+        if gen.cancelled:
+            return self._done(gen, "cancelled")
+        if len(gen.tokens) >= gen.max_tokens:
+            return self._done(gen, "max_tokens")
+        token = sample(logits, gen.mask(), gen.temperature, gen.top_p, gen.rng)
+        if gen.passes_end(token):
+            return self._done(gen, "end")
+        gen.note_now = False
+        gen.tokens.append(token)
+        note = gen.decoder.feed(token)
+        if note is not None:
+            gen.notes.append(note)
+            if gen.on_note is not None:
+                self._notify(gen.on_note, gen, note)
+        return token
+
+    @staticmethod
+    def _done(gen: Generation, reason: str) -> None:
+        gen.reason = reason
+        return None
+
+    def _step(self) -> None:
+        """One token for every running generation, fed as one batch."""
+        batch = self._current()
+        logits = batch.logits.float().cpu().numpy()                  # [B, V]
+        chosen = [self._choose(g, logits[i]) for i, g in enumerate(self._active)]
+        if None in chosen:
+            self._unbatch()
+            finished = [g for g, t in zip(self._active, chosen, strict=True) if t is None]
+            self._active = [g for g, t in zip(self._active, chosen, strict=True) if t is not None]
+            chosen = [t for t in chosen if t is not None]
+            for gen in finished:
+                self._finish(gen, gen.reason)
+            if not self._active:
+                return
+            batch = self._current()
+        self.streamer.feed(batch, torch.tensor(chosen, device=self.device))
+        self.stats["steps"] += 1
+
+    def _finish(self, gen: Generation, reason: str) -> None:
+        gen.state = None
+        if gen.on_done is not None:
+            self._notify(gen.on_done, gen, reason)
+
+    def _notify(self, fn: Callable, *args: Any) -> None:
+        if self.loop is None:
+            fn(*args)
+        else:
+            self.loop.call_soon_threadsafe(fn, *args)
+
+    def _tag(self, session: str, tokens: list[int], on_result: Callable) -> None:
+        x = torch.tensor(tokens[-1024:], device=self.device)
+        self._notify(on_result, session, self.tagger.tags(x))
+

@@ -1,0 +1,114 @@
+"""Where a session's generated notes go: to its device over OSC, or to a MIDI port.
+
+Both outputs take beat-stamped notes and share one small interface: ``play``,
+``cancel_from`` (barge-in: drop what has not started, release what sounds), ``panic``
+(release everything) and ``close``.
+
+- :class:`OscNotes` sends each note ahead of time, ``SEND_AHEAD`` before its start (at once
+  when that moment has passed), stamped with its beat and the daemon's estimate of the
+  milliseconds until it, so the device plays it on the beat with its own timing objects.
+  Cancels and panics go to the device as ``/continuo/note/cancel`` and
+  ``/continuo/session/panic``.
+- :class:`MidiNotes` hands notes to a :class:`bridge.timing.scheduler.NoteScheduler`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from bridge.music.piece import Note
+from bridge.osc.routes import OUT, route
+from bridge.timing.clock import BeatClock
+from bridge.timing.scheduler import NoteScheduler
+
+DRUM_CHANNEL = 10
+SEND_AHEAD = 0.25      # seconds before a note's start that it leaves for the device
+NOTE_OUT = route("/continuo/note/out", OUT).address
+NOTE_CANCEL = route("/continuo/note/cancel", OUT).address
+PANIC_OUT = route("/continuo/session/panic", OUT).address
+
+
+class Output(Protocol):
+    def play(self, note: Note, channel: int) -> None: ...
+    def cancel_from(self, beat: float) -> None: ...
+    def panic(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def channel_of(note: Note, channel: int) -> int:
+    return DRUM_CHANNEL if note.drum else channel
+
+
+class OscNotes:
+    """Notes to one device session. ``send(address, args)`` delivers to its reply port."""
+
+    def __init__(self, session: str, clock: BeatClock, send: Callable[[str, list[Any]], Any],
+                 loop: asyncio.AbstractEventLoop) -> None:
+        self.session, self.clock, self._send, self.loop = session, clock, send, loop
+        self._ids = itertools.count()
+        self._pending: dict[int, tuple[Note, int, asyncio.TimerHandle]] = {}
+        self._sent_until = float("-inf")   # song beat when the last note sent ends
+        self.sent = 0
+        clock.add_listener(self._rearm)
+
+    def play(self, note: Note, channel: int) -> None:
+        key = next(self._ids)
+        handle = self.loop.call_at(self.clock.time_at(note.start) - SEND_AHEAD,
+                                   self._deliver, key)
+        self._pending[key] = (note, channel_of(note, channel), handle)
+
+    def _deliver(self, key: int) -> None:
+        note, channel, _ = self._pending.pop(key)
+        delay_ms = max(0.0, (self.clock.time_at(note.start) - self.loop.time()) * 1000.0)
+        self._send(NOTE_OUT, [self.session, note.pitch, note.velocity, float(note.start),
+                              float(note.duration), channel, round(delay_ms, 3)])
+        self._sent_until = max(self._sent_until, note.end)
+        self.sent += 1
+
+    def _rearm(self, _reason: str) -> None:
+        for key, (note, channel, handle) in list(self._pending.items()):
+            handle.cancel()
+            self._pending[key] = (note, channel, self.loop.call_at(
+                self.clock.time_at(note.start) - SEND_AHEAD, self._deliver, key))
+
+    def cancel_from(self, beat: float) -> None:
+        for key, (note, _, handle) in list(self._pending.items()):
+            if note.start >= beat:
+                handle.cancel()
+                del self._pending[key]
+        if self._sent_until > beat:   # the device may hold or sound notes from here on
+            self._send(NOTE_CANCEL, [self.session, float(beat)])
+            self._sent_until = beat
+
+    def panic(self) -> None:
+        for _, _, handle in self._pending.values():
+            handle.cancel()
+        self._pending.clear()
+        self._send(PANIC_OUT, [self.session])
+
+    def close(self) -> None:
+        self.panic()
+        self.clock.remove_listener(self._rearm)
+
+
+class MidiNotes:
+    """Notes to a MIDI port through the scheduler (which guarantees every note-off)."""
+
+    def __init__(self, scheduler: NoteScheduler) -> None:
+        self.scheduler = scheduler
+
+    def play(self, note: Note, channel: int) -> None:
+        self.scheduler.schedule(note.pitch, note.velocity, note.start, note.duration,
+                                channel_of(note, channel))
+
+    def cancel_from(self, beat: float) -> None:
+        self.scheduler.cancel_from(beat)
+
+    def panic(self) -> None:
+        self.scheduler.panic()
+
+    def close(self) -> None:
+        self.scheduler.close()

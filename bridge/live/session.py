@@ -1,0 +1,361 @@
+"""A session: one performer (a device instance, or the MIDI port pair) and its companion.
+
+Everything here runs on the asyncio loop. The session turns the performer's notes into
+tokens as they arrive (``LiveEncoder``) and has the worker feed them into its recurrent
+state at once, so a response starts without re-reading the context. It decides *when* to
+play (phrase ends, requests, the accompaniment's grid) and hands the worker a
+:class:`Generation`; the notes that come back go to the session's output and into its
+context. Every timer is a ``loop.call_at`` on the session's beat clock, re-armed when the
+clock's map moves.
+
+Stream time is the song's beats in ticks plus ``offset``: when the host jumps back (a
+loop), the offset grows by whole bars, so the model's context always moves forward.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bridge.live.accompany import Accompanist
+from bridge.live.engine import Engine, Generation
+from bridge.live.outputs import Output
+from bridge.live.params import ParamError, defaults, param
+from bridge.live.phrase import Phrase, ceil_to_grid
+from bridge.model.sampling import Constraints
+from bridge.music.piece import Note
+from bridge.music.tokenize import LiveEncoder
+from bridge.timing.clock import BeatClock
+from bridge.vocab import BAR, TICKS_PER_BEAT, Cursor, Meter
+
+log = logging.getLogger(__name__)
+
+CONTEXT_TOKENS = 768      # recent context kept to recompute the state on a style change
+TAG_BARS = 4              # the tagger's window
+PREP_S = 0.03             # a response is prepared this long before its first beat
+MANUAL_BARS = 2           # response length on request when there was no call to match
+DRUM_INPUT_CHANNEL = 10
+
+IDLE, LISTENING, RESPONDING, ACCOMPANYING = "idle", "listening", "responding", "accompanying"
+
+
+@dataclass
+class _Timer:
+    handle: asyncio.TimerHandle
+    fn: Callable[[float], None]
+    beat: float
+    lead: float
+
+
+class Session:
+    def __init__(self, sid: str, *, engine: Engine, clock: BeatClock, output: Output,
+                 styles: tuple[str, ...], loop: asyncio.AbstractEventLoop,
+                 notify: Callable[[str, list[Any]], Any] | None = None,
+                 params: dict[str, Any] | None = None) -> None:
+        self.sid, self.engine, self.clock, self.output = sid, engine, clock, output
+        self.styles, self.loop = styles, loop
+        self.notify = notify or (lambda address, args: None)
+        self.params = {**defaults(), **(params or {})}
+        self.meter = Meter([(0, Meter.bar_ticks_of(clock.numerator, clock.denominator))])
+        self.encoder = LiveEncoder(self.meter)       # what the model hears: both players
+        self.performer = LiveEncoder(self.meter)     # the performer alone, for the tagger
+        self.history: deque[int] = deque(maxlen=CONTEXT_TOKENS)
+        self.tag_tokens: deque[int] = deque(maxlen=4096)
+        self.phrase = Phrase()
+        self.accompanist = Accompanist(self)
+        self.offset = 0                  # stream ticks - song ticks
+        self.state = IDLE
+        self.response: Generation | None = None
+        self.response_end = 0.0          # song beat when the response's last note ends
+        self.tags: list[tuple[str, float]] = []
+        self.last_drum = False
+        self.closed = False
+        self._timers: dict[str, _Timer] = {}
+        self._fresh_input = False
+        self._last_beat = self.now_beat()
+        engine.open(sid, self.style_index)
+        clock.add_listener(self._on_clock)
+        self.arm("tags", self._bar_after(self.now_beat()), self._tag_tick)
+        self._enter(self.params["mode"], quiet=True)
+
+    # -- time ----------------------------------------------------------------------------
+
+    def now_beat(self) -> float:
+        return self.clock.beat_at(self.loop.time())
+
+    def tick(self, beat: float) -> int:
+        """Song beat -> stream tick."""
+        return round(beat * TICKS_PER_BEAT) + self.offset
+
+    def song_beat(self, tick: int) -> float:
+        return (tick - self.offset) / TICKS_PER_BEAT
+
+    def _bar_after(self, beat: float) -> float:
+        return ceil_to_grid(beat + 1e-3, self.clock.bar_beats)
+
+    def arm(self, name: str, beat: float, fn: Callable[[float], None],
+             lead: float = 0.0) -> None:
+        """Call ``fn(beat)`` when the clock reaches ``beat`` (``lead`` seconds early)."""
+        self.disarm(name)
+        when = max(self.loop.time(), self.clock.time_at(beat) - lead)
+        handle = self.loop.call_at(when, self._fire, name)
+        self._timers[name] = _Timer(handle, fn, beat, lead)
+
+    def _fire(self, name: str) -> None:
+        timer = self._timers.pop(name)
+        timer.fn(timer.beat)
+
+    def disarm(self, name: str) -> None:
+        timer = self._timers.pop(name, None)
+        if timer is not None:
+            timer.handle.cancel()
+
+    def _on_clock(self, _reason: str) -> None:
+        now = self.now_beat()
+        if now < self._last_beat - 0.25:          # the host jumped back: keep stream time
+            bar = self.meter.bar_length(self.meter.bar_start(self.tick(now)))
+            jump = round((self._last_beat - now) * TICKS_PER_BEAT)
+            self.offset += -(-jump // bar) * bar
+            log.info("session %s: host jumped back %.2f beats", self.sid, self._last_beat - now)
+            self._stop_playing()
+            self.phrase.reset()
+            if self.params["mode"] == "accompany":
+                self.accompanist.start()
+        self._last_beat = now
+        self.sync_meter()
+        for name, timer in list(self._timers.items()):   # re-arm from their beats
+            self.arm(name, timer.beat, timer.fn, lead=timer.lead)
+
+    def sync_meter(self) -> None:
+        """Follow the clock's time signature from the current (or next) bar."""
+        length = Meter.bar_ticks_of(self.clock.numerator, self.clock.denominator)
+        if self.meter.changes[-1][1] == length:
+            return
+        now = self.tick(self.now_beat())
+        start = self.meter.bar_start(now)
+        if now - start > TICKS_PER_BEAT:     # well into a bar: change from the next one
+            start += self.meter.bar_length(start)
+        self.meter.set(start, length)
+
+    # -- performer input -----------------------------------------------------------------
+
+    def note_on(self, pitch: int, velocity: int, beat: float | None = None,
+                channel: int | None = None) -> None:
+        if velocity <= 0:
+            self.note_off(pitch, beat, channel)
+            return
+        beat = self._input_beat(beat)
+        drum = self._is_drum(channel)
+        self.last_drum = drum
+        if self.state == RESPONDING and self.params["mode"] in ("call", "manual"):
+            self._barge_in(beat)
+        self.disarm("phrase")
+        self.phrase.note_on((pitch, drum), beat, self.params["phrase_beats"])
+        tick = self.tick(beat)
+        self._commit(self.encoder.note_on(tick, pitch, velocity, drum))
+        self._tag_input(self.performer.note_on(tick, pitch, velocity, drum))
+
+    def note_off(self, pitch: int, beat: float | None = None,
+                 channel: int | None = None) -> None:
+        beat = self._input_beat(beat)
+        drum = self._is_drum(channel)
+        tick = self.tick(beat)
+        self._commit(self.encoder.note_off(tick, pitch, drum))
+        self._tag_input(self.performer.note_off(tick, pitch, drum))
+        self.phrase.note_off((pitch, drum), beat)
+        if self.params["mode"] == "call" and self.phrase.silent and self.response is None:
+            start = self.phrase.response_start(self.params["phrase_beats"], self.params["grid"])
+            if start is not None:
+                self.arm("phrase", start, self._phrase_due, lead=PREP_S)
+
+    def _input_beat(self, beat: float | None) -> float:
+        """The song beat of an input event: as stamped by the caller, else now."""
+        now = self.now_beat()
+        self._last_beat = max(self._last_beat, now)
+        return now if beat is None else beat
+
+    def _is_drum(self, channel: int | None) -> bool:
+        part = self.params["part"]
+        return part == "drums" or (part == "auto" and channel == DRUM_INPUT_CHANNEL)
+
+    def _commit(self, tokens: list[int]) -> None:
+        if tokens:
+            self.engine.feed(self.sid, tokens)
+            self.history.extend(tokens)
+
+    def _tag_input(self, tokens: list[int]) -> None:
+        if tokens:
+            self.tag_tokens.extend(tokens)
+            self._fresh_input = True
+
+    # -- responses (call, manual) ------------------------------------------------------------
+
+    def _phrase_due(self, start: float) -> None:
+        if self.params["mode"] == "call" and self.phrase.silent and self.response is None:
+            self.respond(start)
+
+    def respond(self, start: float | None = None, bars: int | None = None) -> None:
+        """Play a continuation from ``start`` (default: the next grid position)."""
+        if self.params["mode"] == "off":
+            raise ParamError("mode is off: set mode to call, accompany or manual first")
+        if self.params["mode"] == "accompany":
+            self.accompanist.replan()
+            return
+        self._stop_playing()
+        now = self.now_beat()
+        if start is None:
+            start = ceil_to_grid(now + PREP_S / self.clock.seconds_per_beat,
+                                 self.params["grid"])
+        if bars is None:
+            bars = self.params["length_bars"] or (
+                self.phrase.call_bars(self.clock.bar_beats) if self.phrase.start is not None
+                else MANUAL_BARS)
+        end = start + bars * self.clock.bar_beats
+        self.response_end = start
+        self.response = self.generation(start, end, note_now=True,
+                                        on_note=self._response_note,
+                                        on_done=self._response_done)
+        self.engine.generate(self.response)
+        self._set_state(RESPONDING)
+        log.info("session %s: responding at beat %.2f for %d bar(s)", self.sid, start, bars)
+
+    def generation(self, start: float, end: float, *, note_now: bool, on_done: Callable,
+                   on_note: Callable | None = None, until: float | None = None) -> Generation:
+        """A continuation of the context from song beat ``start`` to ``end``; notes the
+        daemon already committed before ``until`` (default ``start``) stay as they are."""
+        now_tick, start_tick = self.tick(self.now_beat()), self.tick(start)
+        prefix, cursor = self.encoder.snapshot(now_tick, until=self.tick(until or start) - 1)
+        if cursor is None:
+            cursor = Cursor(self.meter, origin=self.meter.bar_start(start_tick))
+        prefix += cursor.time_tokens(max(start_tick, cursor.tick))
+        p = self.params
+        part = p["part"] if p["part"] != "auto" else ("drums" if self.last_drum else "pitched")
+        return Generation(
+            self.sid, prefix, cursor, end_tick=self.tick(end),
+            constraints=Constraints(p["pitch_low"], p["pitch_high"], drums=part == "drums"),
+            temperature=p["temperature"], top_p=p["top_p"],
+            seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
+            on_note=on_note, on_done=on_done)
+
+    def play(self, note: Note) -> Note:
+        """Send a generated note (stream beats) out and into the context; song-time note."""
+        tick = round(note.start * TICKS_PER_BEAT)
+        song = Note(self.song_beat(tick), note.duration, note.pitch, note.velocity, note.drum)
+        self.output.play(song, self.params["channel"])
+        self.encoder.add_note(tick, round(note.duration * TICKS_PER_BEAT), note.pitch,
+                              note.velocity, note.drum)
+        return song
+
+    def _response_note(self, gen: Generation, note: Note) -> None:
+        if gen is self.response and not self.closed:
+            song = self.play(note)
+            self.response_end = max(self.response_end, song.end)
+
+    def _response_done(self, gen: Generation, reason: str) -> None:
+        if gen is self.response and not self.closed:
+            self.arm("response", self.response_end, self._response_over)
+
+    def _response_over(self, _beat: float) -> None:
+        self.response = None
+        self._set_state(LISTENING)
+
+    def _barge_in(self, beat: float) -> None:
+        log.info("session %s: barge-in at beat %.2f", self.sid, beat)
+        self._stop_playing(beat)
+        self._set_state(LISTENING)
+
+    def stop(self) -> None:
+        """Stop the running continuation; its sounding notes are released."""
+        self._stop_playing()
+        self._set_state(LISTENING if self.params["mode"] != "off" else IDLE)
+
+    def _stop_playing(self, beat: float | None = None) -> None:
+        beat = self.now_beat() if beat is None else beat
+        if self.response is not None:
+            self.response.cancel()
+            self.response = None
+        self.disarm("response")
+        self.accompanist.stop()
+        self.output.cancel_from(beat)
+        self.encoder.cut(self.tick(beat))
+
+    def panic(self) -> None:
+        self._stop_playing()
+        self.output.panic()
+        if self.state == RESPONDING:
+            self._set_state(LISTENING)
+
+    # -- parameters ------------------------------------------------------------------------
+
+    def set_param(self, name: str, raw: Any) -> Any:
+        value = param(name).validate(raw, self.styles)
+        old = self.params[name]
+        self.params[name] = value
+        if name == "mode" and value != old:
+            self._stop_playing()
+            self.output.panic()
+            self._enter(value)
+        elif name == "style" and value != old:
+            self.engine.restyle(self.sid, self.style_index, list(self.history))
+        return value
+
+    @property
+    def style_index(self) -> int:
+        style = self.params["style"]
+        return self.styles.index(style) if style in self.styles else 0
+
+    def _enter(self, mode: str, quiet: bool = False) -> None:
+        if mode == "accompany":
+            self.accompanist.start()
+        state = {"accompany": ACCOMPANYING, "off": IDLE}.get(mode, LISTENING)
+        if quiet:
+            self.state = state
+        else:
+            self._set_state(state)
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.notify("/continuo/session/state", [self.sid, state])
+
+    # -- tags ------------------------------------------------------------------------------
+
+    def _tag_tick(self, beat: float) -> None:
+        self.arm("tags", self._bar_after(beat), self._tag_tick)
+        if not self._fresh_input:
+            return
+        self._fresh_input = False
+        tokens = list(self.tag_tokens)
+        bars = [i for i, t in enumerate(tokens) if t == BAR]
+        window = tokens[bars[-TAG_BARS]:] if len(bars) >= TAG_BARS else tokens
+        self.engine.tag(self.sid, window, self._on_tags)
+
+    def _on_tags(self, _sid: str, tags: list[tuple[str, float]]) -> None:
+        if self.closed:
+            return
+        changed = [t for t, _ in tags] != [t for t, _ in self.tags] or any(
+            abs(p - q) > 0.05 for (_, p), (_, q) in zip(tags, self.tags, strict=False))
+        self.tags = tags
+        if changed:
+            args: list[Any] = [self.sid]
+            for tag, p in tags:
+                args += [tag, round(p, 4)]
+            self.notify("/continuo/tags/update", args)
+
+    # -- end -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release everything and forget the session."""
+        if self.closed:
+            return
+        self._stop_playing()
+        for name in list(self._timers):
+            self.disarm(name)
+        self.output.close()
+        self.clock.remove_listener(self._on_clock)
+        self.engine.close(self.sid)
+        self.closed = True

@@ -1,0 +1,1 @@
+"""MIDI ports (python-rtmidi: JACK, ALSA, CoreMIDI, WinMM) and the echo filter."""

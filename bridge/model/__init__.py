@@ -1,0 +1,1 @@
+"""The models: event generator, style tagger, sampling, checkpoints."""

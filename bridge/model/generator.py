@@ -1,0 +1,139 @@
+"""The generator: a multi-layer LSTM over event tokens, conditioned on a style tag.
+
+    tokens [B, T] ──tok_emb──┐
+                             ├─ (+ causal conv block) ── + style_emb ── LSTM × n_layer ── h
+    style  [B]    ──────────-┘
+    h ── (+ local attention over the last ``attn_window`` states) ── head ── logits [B, T, V]
+
+This module is the training-time model (whole sequences through ``nn.LSTM``). Streaming,
+one event at a time for the live daemon, uses the same weights through
+``bridge.model.stream`` (a fused hand-written cell; see ``docs/latency.md``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from bridge.vocab import STYLES, VOCAB_SIZE
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    vocab_size: int = VOCAB_SIZE
+    styles: tuple[str, ...] = field(default=STYLES)   # the style table; index 0 = no style
+    n_embd: int = 256
+    n_hidden: int = 384
+    n_layer: int = 2
+    conv_kernel: int = 0     # causal conv block over embeddings; 0 = off
+    attn_window: int = 0     # local attention over the last N top states; 0 = off
+    attn_dim: int = 128
+    dropout: float = 0.1
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["styles"] = list(self.styles)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> GeneratorConfig:
+        d = dict(d)
+        d["styles"] = tuple(d.get("styles", STYLES))
+        return cls(**d)
+
+
+class CausalConv(nn.Module):
+    """x + GELU(conv(x)) over time, seeing only the current and past ``k - 1`` steps."""
+
+    def __init__(self, n_embd: int, kernel: int) -> None:
+        super().__init__()
+        self.kernel = kernel
+        self.conv = nn.Conv1d(n_embd, n_embd, kernel)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.pad(x.transpose(1, 2), (self.kernel - 1, 0))     # [B, E, T + k - 1]
+        return x + F.gelu(self.conv(y).transpose(1, 2))        # [B, T, E]
+
+
+class LocalAttention(nn.Module):
+    """Single-head attention from each step to itself and the ``window - 1`` steps before."""
+
+    def __init__(self, n_hidden: int, dim: int, window: int) -> None:
+        super().__init__()
+        self.window, self.dim = window, dim
+        self.qkv = nn.Linear(n_hidden, 3 * dim)
+        self.out = nn.Linear(dim, n_hidden)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        T = h.size(1)
+        q, k, v = self.qkv(h).split(self.dim, dim=-1)                  # 3 × [B, T, D]
+        i = torch.arange(T, device=h.device)
+        band = (i[None, :] <= i[:, None]) & (i[:, None] - i[None, :] < self.window)
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=band)  # [B, T, D]
+        return h + self.out(y)                                        # [B, T, H]
+
+
+class Generator(nn.Module):
+    def __init__(self, config: GeneratorConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config
+        self.tok_emb = nn.Embedding(c.vocab_size, c.n_embd)
+        self.style_emb = nn.Embedding(len(c.styles), c.n_embd)
+        self.conv = CausalConv(c.n_embd, c.conv_kernel) if c.conv_kernel > 1 else None
+        self.drop = nn.Dropout(c.dropout)
+        self.lstm = nn.LSTM(c.n_embd, c.n_hidden, c.n_layer, batch_first=True,
+                            dropout=c.dropout if c.n_layer > 1 else 0.0)
+        self.attn = LocalAttention(c.n_hidden, c.attn_dim, c.attn_window) \
+            if c.attn_window > 1 else None
+        self.head = nn.Linear(c.n_hidden, c.vocab_size)
+        self._init_weights()
+
+    def _init_weights(self) -> None:
+        nn.init.normal_(self.tok_emb.weight, std=0.05)
+        nn.init.normal_(self.style_emb.weight, std=0.05)
+        for name, p in self.lstm.named_parameters():
+            if name.startswith("bias"):
+                n = p.numel() // 4
+                nn.init.zeros_(p)
+                nn.init.ones_(p[n:2 * n])   # forget-gate bias 1: remember by default
+            else:
+                nn.init.uniform_(p, -1 / math.sqrt(self.config.n_hidden),
+                                 1 / math.sqrt(self.config.n_hidden))
+
+    def forward(
+        self,
+        tokens: torch.Tensor,                                  # [B, T] int64
+        styles: torch.Tensor,                                  # [B] int64
+        state: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        x = self.tok_emb(tokens)                               # [B, T, E]
+        if self.conv is not None:
+            x = self.conv(x)
+        x = self.drop(x + self.style_emb(styles)[:, None, :])  # [B, T, E]
+        h, state = self.lstm(x, state)                         # [B, T, H]
+        if self.attn is not None:
+            h = self.attn(h)
+        return self.head(self.drop(h)), state                  # [B, T, V]
+
+    def loss(self, tokens: torch.Tensor, targets: torch.Tensor,
+             styles: torch.Tensor) -> torch.Tensor:
+        """Mean cross-entropy in nats over non-PAD targets (PAD = 0 is ignored)."""
+        logits, _ = self(tokens, styles)
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1),
+                               ignore_index=0)
+
+    def num_params(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+    def style_index(self, tag: str) -> int:
+        """Index of a style tag in this model's table: exact, else its genre, else none."""
+        styles = self.config.styles
+        if tag in styles:
+            return styles.index(tag)
+        genre = tag.split("/", 1)[0]
+        return styles.index(genre) if genre in styles else 0

@@ -1,0 +1,79 @@
+"""Choosing the next token: grammar, constraints, temperature and top-p.
+
+Masks are boolean numpy arrays over the vocabulary. The grammar mask comes from
+:meth:`bridge.vocab.Cursor.allowed`; :class:`Constraints` adds the performer's choices
+(pitch range, drums or pitched). Sampling runs on the CPU in numpy with each session's own
+``random.Random``, so a seed gives the same response whether or not sessions are batched.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from bridge.vocab import (
+    BAR,
+    DRUM_BASE,
+    EOS,
+    PITCH_BASE,
+    VEL_BASE,
+    VOCAB_SIZE,
+)
+
+
+@dataclass(frozen=True)
+class Constraints:
+    pitch_low: int = 0
+    pitch_high: int = 127
+    drums: bool | None = None      # True: drums only; False: pitched only; None: either
+    allow_end: bool = False        # may the piece end (EOS)? never, live
+
+    def mask(self) -> np.ndarray:
+        return _constraint_mask(self)
+
+
+@lru_cache(maxsize=256)
+def _constraint_mask(c: Constraints) -> np.ndarray:
+    mask = np.ones(VOCAB_SIZE, dtype=bool)
+    lo, hi = max(0, c.pitch_low), min(127, c.pitch_high)
+    pitched = np.zeros(128, dtype=bool)
+    pitched[lo:hi + 1] = True
+    mask[PITCH_BASE:DRUM_BASE] = pitched if c.drums is not True else False
+    if c.drums is False:
+        mask[DRUM_BASE:VEL_BASE] = False
+    if not c.allow_end:
+        mask[EOS] = False
+    mask.setflags(write=False)
+    return mask
+
+
+NOTE_NOW = np.zeros(VOCAB_SIZE, dtype=bool)      # only note tokens: "play something now"
+NOTE_NOW[PITCH_BASE:VEL_BASE] = True
+NOTE_NOW.setflags(write=False)
+TIME_TOKENS = np.zeros(VOCAB_SIZE, dtype=bool)
+TIME_TOKENS[BAR:PITCH_BASE] = True                # BAR, BEAT_*, SUB_*
+TIME_TOKENS.setflags(write=False)
+
+
+def sample(
+    logits: np.ndarray,          # [V] float32
+    mask: np.ndarray,            # [V] bool, at least one True
+    temperature: float,
+    top_p: float,
+    rng: random.Random,
+) -> int:
+    """One token from ``softmax(logits / temperature)`` restricted to ``mask`` and top-p."""
+    allowed = np.flatnonzero(mask)
+    if allowed.size == 1:
+        return int(allowed[0])
+    z = logits[allowed].astype(np.float64) / max(temperature, 1e-3)
+    p = np.exp(z - z.max())
+    order = np.argsort(-p, kind="stable")
+    cum = np.cumsum(p[order])
+    cum /= cum[-1]
+    keep = int(np.searchsorted(cum, top_p)) + 1          # smallest set with mass >= top_p
+    u = rng.random() * cum[keep - 1]
+    return int(allowed[order[min(int(np.searchsorted(cum, u, side="right")), keep - 1)]])

@@ -1,0 +1,177 @@
+"""One-event-at-a-time inference for the live daemon, batched over sessions.
+
+A :class:`Streamer` holds a trained :class:`Generator`'s weights rearranged for single
+steps: the first layer's input projection becomes a lookup table (token -> gates) plus a
+per-style bias, deeper layers use one fused matmul over ``[input, hidden]``, and the cell is
+written out by hand. On CPU this avoids ``nn.LSTM``'s per-call oneDNN weight repacking,
+which costs more than the arithmetic at batch 1 (see ``docs/latency.md``). Outputs match
+``Generator.forward`` to float rounding (tested).
+
+A :class:`State` holds a batch of sessions' recurrent state and the logits for each one's
+next token. Sessions are batched by :func:`stack` and taken apart by :meth:`State.row`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from bridge.model.generator import Generator
+from bridge.vocab import BOS
+
+
+@dataclass
+class State:
+    h: torch.Tensor                 # [L, B, H]
+    c: torch.Tensor                 # [L, B, H]
+    logits: torch.Tensor            # [B, V] for the next token
+    style_bias: torch.Tensor        # [B, 4H] the style's share of layer-0 gates
+    style: torch.Tensor             # [B] style index (for rebuilding style_bias)
+    conv: torch.Tensor | None       # [B, k-1, E] last embeddings, when the model has a conv
+    keys: torch.Tensor | None       # [B, W, D] attention memory, when the model has one
+    values: torch.Tensor | None     # [B, W, D]
+    valid: torch.Tensor | None      # [B, W] bool: memory slots filled
+
+    @property
+    def batch(self) -> int:
+        return self.h.size(1)
+
+    def row(self, i: int) -> State:
+        """Session ``i`` as its own batch-1 state (a copy)."""
+        def sl(t: torch.Tensor | None, dim: int = 0) -> torch.Tensor | None:
+            return None if t is None else t.narrow(dim, i, 1).clone()
+        return State(sl(self.h, 1), sl(self.c, 1), sl(self.logits), sl(self.style_bias),
+                     sl(self.style), sl(self.conv), sl(self.keys), sl(self.values),
+                     sl(self.valid))
+
+    def clone(self) -> State:
+        return stack([self])
+
+
+def stack(states: list[State]) -> State:
+    """Several states as one batch (a copy; each input stays as it was)."""
+    def cat(ts: list[torch.Tensor | None], dim: int = 0) -> torch.Tensor | None:
+        return None if ts[0] is None else torch.cat(ts, dim)  # type: ignore[arg-type]
+    return State(cat([s.h for s in states], 1), cat([s.c for s in states], 1),
+                 cat([s.logits for s in states]), cat([s.style_bias for s in states]),
+                 cat([s.style for s in states]), cat([s.conv for s in states]),
+                 cat([s.keys for s in states]), cat([s.values for s in states]),
+                 cat([s.valid for s in states]))
+
+
+class Streamer:
+    def __init__(self, model: Generator, device: str | torch.device = "cpu") -> None:
+        model = model.eval()
+        cfg = self.config = model.config
+        self.model = model
+        self.device = torch.device(device)
+        H = cfg.n_hidden
+        dev = {"device": self.device}
+        with torch.no_grad():
+            lstm = model.lstm
+            w_ih0, w_hh0 = lstm.weight_ih_l0, lstm.weight_hh_l0            # [4H, E], [4H, H]
+            b0 = lstm.bias_ih_l0 + lstm.bias_hh_l0                         # [4H]
+            self.tok_emb = model.tok_emb.weight.detach().to(**dev)         # [V, E]
+            if model.conv is None:   # layer-0 input is linear in the token: tabulate it
+                self.in_table = (model.tok_emb.weight @ w_ih0.T).to(**dev)  # [V, 4H]
+            else:
+                self.in_table = None
+                self.w_ih0_t = w_ih0.T.contiguous().to(**dev)              # [E, 4H]
+                self.conv_w = model.conv.conv.weight.detach().to(**dev)    # [E, E, k]
+                self.conv_b = model.conv.conv.bias.detach().to(**dev)      # [E]
+            self.style_table = (model.style_emb.weight @ w_ih0.T + b0).to(**dev)  # [S, 4H]
+            self.w_hh0_t = w_hh0.T.contiguous().to(**dev)                  # [H, 4H]
+            self.w_cat_t, self.b_cat = [], []
+            for layer in range(1, cfg.n_layer):
+                w = torch.cat([getattr(lstm, f"weight_ih_l{layer}"),
+                               getattr(lstm, f"weight_hh_l{layer}")], dim=1)  # [4H, 2H]
+                self.w_cat_t.append(w.T.contiguous().to(**dev))            # [2H, 4H]
+                self.b_cat.append((getattr(lstm, f"bias_ih_l{layer}")
+                                   + getattr(lstm, f"bias_hh_l{layer}")).to(**dev))
+            if model.attn is not None:
+                self.qkv_w_t = model.attn.qkv.weight.T.contiguous().to(**dev)  # [H, 3D]
+                self.qkv_b = model.attn.qkv.bias.detach().to(**dev)
+                self.out_w_t = model.attn.out.weight.T.contiguous().to(**dev)  # [D, H]
+                self.out_b = model.attn.out.bias.detach().to(**dev)
+            self.head_w_t = model.head.weight.T.contiguous().to(**dev)     # [H, V]
+            self.head_b = model.head.bias.detach().to(**dev)
+        self.H = H
+        self.bos = torch.tensor([BOS], device=self.device)
+
+    # -- state -------------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def start(self, style: int) -> State:
+        """A fresh batch-1 state for ``style`` with BOS fed: ready to feed the first event."""
+        cfg, dev = self.config, self.device
+        L, H, E = cfg.n_layer, self.H, cfg.n_embd
+        W, D = cfg.attn_window, cfg.attn_dim
+        state = State(
+            h=torch.zeros(L, 1, H, device=dev), c=torch.zeros(L, 1, H, device=dev),
+            logits=torch.zeros(1, cfg.vocab_size, device=dev),
+            style_bias=self.style_table[style:style + 1].clone(),
+            style=torch.tensor([style], device=dev),
+            conv=torch.zeros(1, cfg.conv_kernel - 1, E, device=dev)
+            if cfg.conv_kernel > 1 else None,
+            keys=torch.zeros(1, W, D, device=dev) if W > 1 else None,
+            values=torch.zeros(1, W, D, device=dev) if W > 1 else None,
+            valid=torch.zeros(1, W, dtype=torch.bool, device=dev) if W > 1 else None,
+        )
+        self.feed(state, self.bos)
+        return state
+
+    @torch.inference_mode()
+    def set_style(self, state: State, style: int) -> None:
+        """Condition future steps on another style (the past stays as it was computed)."""
+        state.style.fill_(style)
+        state.style_bias.copy_(self.style_table[style].expand_as(state.style_bias))
+
+    # -- one step ------------------------------------------------------------------------
+
+    @torch.inference_mode()
+    def feed(self, state: State, tokens: torch.Tensor) -> None:
+        """Advance every session of ``state`` by one token ([B] int64); updates in place."""
+        H = self.H
+        if self.in_table is not None:
+            gates = self.in_table[tokens] + state.style_bias                   # [B, 4H]
+        else:
+            x = self._conv_step(state, tokens)                                 # [B, E]
+            gates = torch.addmm(state.style_bias, x, self.w_ih0_t)             # [B, 4H]
+        x = self._cell(state, 0, gates.addmm_(state.h[0], self.w_hh0_t), H)   # [B, H]
+        for layer in range(1, self.config.n_layer):
+            xh = torch.cat([x, state.h[layer]], dim=1)                         # [B, 2H]
+            gates = torch.addmm(self.b_cat[layer - 1], xh, self.w_cat_t[layer - 1])
+            x = self._cell(state, layer, gates, H)
+        if state.keys is not None:
+            x = self._attend(state, x)
+        torch.addmm(self.head_b, x, self.head_w_t, out=state.logits)          # [B, V]
+
+    @staticmethod
+    def _cell(state: State, layer: int, gates: torch.Tensor, H: int) -> torch.Tensor:
+        sig = gates.sigmoid()                                                  # [B, 4H]
+        g = gates[:, 2 * H:3 * H].tanh()
+        c = state.c[layer]
+        c.mul_(sig[:, H:2 * H]).addcmul_(sig[:, :H], g)      # c = f*c + i*g
+        h = state.h[layer]
+        torch.mul(sig[:, 3 * H:], c.tanh(), out=h)           # h = o*tanh(c)
+        return h
+
+    def _conv_step(self, state: State, tokens: torch.Tensor) -> torch.Tensor:
+        e = self.tok_emb[tokens]                                               # [B, E]
+        window = torch.cat([state.conv, e[:, None, :]], dim=1)                 # [B, k, E]
+        y = torch.einsum("bke,oek->bo", window, self.conv_w) + self.conv_b    # [B, E]
+        state.conv = window[:, 1:]
+        return e + F.gelu(y)
+
+    def _attend(self, state: State, x: torch.Tensor) -> torch.Tensor:
+        D = self.config.attn_dim
+        q, k, v = torch.addmm(self.qkv_b, x, self.qkv_w_t).split(D, dim=1)    # 3 × [B, D]
+        state.keys = torch.cat([state.keys[:, 1:], k[:, None]], dim=1)       # [B, W, D]
+        state.values = torch.cat([state.values[:, 1:], v[:, None]], dim=1)
+        state.valid = torch.cat([state.valid[:, 1:], state.valid.new_ones(x.size(0), 1)], 1)
+        scores = torch.bmm(state.keys, q[:, :, None]).squeeze(2) / D ** 0.5   # [B, W]
+        scores = scores.masked_fill(~state.valid, float("-inf")).softmax(dim=1)
+        y = torch.bmm(scores[:, None, :], state.values).squeeze(1)            # [B, D]
+        return x + torch.addmm(self.out_b, y, self.out_w_t)                   # [B, H]

@@ -1,0 +1,215 @@
+"""The daemon: start up, serve, shut down.
+
+    startup   load the models once, pick the device, start the inference worker, warm it
+              up, bind OSC, open the MIDI ports; then one "ready" line
+    serve     the asyncio loop does all I/O; signals only set a flag
+    shutdown  release every sounding note (note-offs, then CC 123), close ports and
+              sockets, stop the worker; bounded by ``shutdown_timeout``; exit 0
+
+A second SIGINT during shutdown forces the exit. A failed startup raises
+:class:`StartupError` with one line that says what to do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from bridge.config import Config
+from bridge.live.api import bind_api
+from bridge.live.engine import Engine, Generation
+from bridge.live.hub import Hub
+from bridge.live.params import ParamError
+from bridge.model import checkpoint
+from bridge.osc.router import Router
+from bridge.osc.transport import OscPortError, OscServer
+from bridge.vocab import BAR, Cursor, Meter
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(RuntimeError):
+    """The daemon cannot start; the message is the one line a user sees."""
+
+
+def pick_device(requested: str, step_time: Callable[[str], float]) -> str:
+    """``cpu``, ``cuda``, or for ``auto`` the faster of the two for batch-1 streaming."""
+    if requested == "cuda" and not torch.cuda.is_available():
+        raise StartupError("--device cuda: no CUDA device is available (try --device cpu)")
+    if requested != "auto":
+        return requested
+    if not torch.cuda.is_available():
+        return "cpu"
+    cuda, cpu = step_time("cuda"), step_time("cpu")
+    log.info("device auto: one streaming step %.3f ms on cuda, %.3f ms on cpu",
+             cuda * 1e3, cpu * 1e3)
+    return "cuda" if cuda < cpu else "cpu"
+
+
+def _step_time(generator, device: str, steps: int = 200) -> float:
+    """Median seconds of one streaming step on ``device`` (for --device auto)."""
+    from bridge.model.stream import Streamer
+
+    streamer = Streamer(generator.to(device), device)
+    state = streamer.start(0)
+    token = torch.tensor([BAR], device=device)
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        streamer.feed(state, token)
+        state.logits.cpu()
+        times.append(time.perf_counter() - t0)
+    generator.to("cpu")
+    return sorted(times)[len(times) // 2]
+
+
+class Daemon:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.should_exit = asyncio.Event()
+        self.force_exit = False
+        self.engine: Engine | None = None
+        self.hub: Hub | None = None
+        self.osc: OscServer | None = None
+        self.midi = None
+        self.ready_s = 0.0
+
+    # -- startup ---------------------------------------------------------------------------
+
+    async def startup(self) -> None:
+        t0 = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        cfg = self.config
+        torch.set_num_threads(cfg.threads)
+        try:
+            folder = checkpoint.resolve_model_dir(cfg.model or None)
+            generator, meta = checkpoint.load(folder / "generator", "generator")
+            tagger = checkpoint.load(folder / "tagger", "tagger")[0] \
+                if (folder / "tagger" / checkpoint.META).exists() else None
+        except checkpoint.CheckpointError as exc:
+            raise StartupError(str(exc)) from None
+        device = pick_device(cfg.device, lambda d: _step_time(generator, d))
+        self.model_name = meta.get("name", Path(folder).name)
+        self.engine = Engine(generator, tagger, device, loop)
+        self.engine.start()
+        warm = await self._warm_up()
+        router = Router(lambda sender, session: self.hub.reply_address(sender, session))
+        self.osc = OscServer(router)
+        try:
+            self.hub = Hub(cfg, self.engine, generator.config.styles, self.model_name, loop,
+                           self.osc.sender.send)
+        except ParamError as exc:
+            raise StartupError(str(exc)) from None
+        bind_api(router, self.hub)
+        try:
+            await self.osc.start(cfg.osc_host, cfg.osc_port)
+        except OscPortError as exc:
+            raise StartupError(f"{exc} (another continuo running? try --osc-port)") from None
+        ports = "no MIDI (--no-midi)"
+        if cfg.midi:
+            ports = self._open_midi(loop)
+        self.ready_s = time.perf_counter() - t0
+        log.info("ready: model %s (%s params, %s tags) on %s, warm-up %.0f ms; OSC %s:%d -> "
+                 "replies %d; MIDI %s; startup %.2f s", self.model_name,
+                 f"{generator.num_params():,}", "with" if tagger else "no", device,
+                 warm * 1e3, cfg.osc_host, self.osc.address[1], cfg.reply_port, ports,
+                 self.ready_s)
+
+    def _open_midi(self, loop: asyncio.AbstractEventLoop) -> str:
+        from bridge.live.midi_session import MidiSession
+        from bridge.midi.ports import MidiUnavailable
+
+        try:
+            self.midi = MidiSession(self.hub, self.config, loop)
+        except MidiUnavailable as exc:
+            raise StartupError(f"{exc} (run with --no-midi for OSC only)") from None
+        except ParamError as exc:
+            raise StartupError(str(exc)) from None
+        except OSError as exc:
+            raise StartupError(f"MIDI ports could not be opened: {exc}") from None
+        return self.midi.ports
+
+    async def _warm_up(self) -> float:
+        """One short generation through the worker, so the first real one is warm."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        t0 = time.perf_counter()
+        cursor = Cursor(Meter())
+        prefix = cursor.time_tokens(0)
+        gen = Generation("_warmup", prefix, cursor, end_tick=96, seed=0, max_tokens=64,
+                         on_done=lambda g, reason: done.done() or done.set_result(reason))
+        self.engine.open("_warmup", 0)
+        self.engine.generate(gen)
+        self.engine.tag("_warmup", [BAR], lambda *_: None)
+        await asyncio.wait_for(done, timeout=60)
+        self.engine.close("_warmup")
+        return time.perf_counter() - t0
+
+    # -- serving ---------------------------------------------------------------------------
+
+    def install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self.handle_exit, sig)
+
+    def handle_exit(self, sig: int) -> None:
+        if self.should_exit.is_set() and sig == signal.SIGINT:
+            self.force_exit = True
+            log.warning("second interrupt: forcing exit")
+            self._force()
+        self.should_exit.set()
+
+    def _force(self) -> None:
+        """Leave now; the MIDI output still gets its all-notes-off on the way."""
+        if self.midi is not None:
+            with contextlib.suppress(Exception):
+                self.midi.output.panic()
+        os._exit(130)
+
+    async def serve(self) -> None:
+        self.install_signal_handlers()
+        try:
+            await self.startup()
+        except BaseException:
+            await self.shutdown()
+            raise
+        await self.should_exit.wait()
+        await self.shutdown()
+
+    # -- shutdown --------------------------------------------------------------------------
+
+    async def shutdown(self) -> None:
+        t0 = time.perf_counter()
+        log.info("shutting down")
+        if self.hub is not None:
+            self.hub.close_all()          # every session releases its notes
+        if self.midi is not None:
+            self.midi.close()
+        if self.osc is not None:
+            await asyncio.sleep(0)        # let the release messages leave the socket
+            self.osc.close()
+        if self.engine is not None:
+            left = max(0.05, self.config.shutdown_timeout - (time.perf_counter() - t0))
+            if not self.engine.stop(timeout=left):
+                log.warning("inference worker still busy after %.2f s; leaving it", left)
+        log.info("stopped in %.0f ms", (time.perf_counter() - t0) * 1e3)
+
+
+def run(config: Config) -> int:
+    """Run the daemon until a signal; returns the exit status."""
+    daemon = Daemon(config)
+    try:
+        asyncio.run(daemon.serve())
+    except StartupError as exc:
+        log.error("cannot start: %s", exc)
+        return 1
+    return 0
+

@@ -1,0 +1,336 @@
+"""The beat clock: song beats (quarter notes) <-> monotonic seconds.
+
+Times are in the asyncio loop's ``loop.time()`` domain (``time.monotonic()``), and every
+method takes ``now`` so the clock can be driven by fake times in tests. The map is linear:
+an anchor ``(beat, time)`` and a tempo. It always runs; a host that stops leaves it
+free-running at the last tempo from where it stood, and a host that starts re-anchors it.
+
+Three sources drive it:
+
+- ``internal``: ``set_tempo`` only.
+- ``transport``: ``set_transport`` messages from the host (on change and every sixteenth
+  while playing). A reported position that differs from the clock by more than
+  ``jitter_s`` is a real jump (loop, relocation) and is followed at once; smaller errors
+  are jitter and ignored one by one, but when the mean of the last ``drift_window`` errors
+  exceeds ``drift_s`` the clock is shifted by that mean (a steady offset or slow drift).
+- ``midi``: MIDI clock, 24 ticks per beat. The tempo is the median of beat-long spans over
+  the last ``midi_window`` ticks (each span ``t[i+h] - t[i]``, ``h`` = half the window,
+  so a late or early tick spoils two spans of two dozen); it is adopted when it differs
+  from the clock's by more than ``tempo_tolerance`` (relative). Each tick's time is
+  smoothed the same way (the median of the recent half window projected forward at that
+  tempo) and then follows the same jitter/drift rule as the transport. Start: the next
+  tick is beat 0; Continue: the next tick is where the host stopped or its Song Position
+  Pointer; Stop: free-run. Ticks while stopped keep the tempo current. The estimator
+  restarts after a pause of ``midi_gap_s`` or when the first tick after Start/Continue is
+  off the earlier ticks' grid. A playing host transport outranks MIDI clock.
+
+Listeners (``add_listener``) are called with a reason (``TEMPO``, ``POSITION``, ``START``,
+``STOP``) after every change that moves the beat <-> time map, so schedulers can re-time
+what they hold. Bad input raises :class:`ClockError` before any state changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from statistics import median
+
+from bridge.vocab import TICKS_PER_BEAT
+
+log = logging.getLogger(__name__)
+
+TEMPO_MIN, TEMPO_MAX = 20.0, 400.0
+DENOMINATORS = (1, 2, 4, 8, 16, 32, 64)
+NUMERATOR_MAX = 64
+SPP_MAX = 16383                    # 14-bit song position pointer, in sixteenths
+SOURCES = ("internal", "transport", "midi")
+TEMPO, POSITION, START, STOP = "tempo", "position", "start", "stop"   # listener reasons
+
+Listener = Callable[[str], None]
+
+
+class ClockError(ValueError):
+    """A tempo, position, time signature or time the clock cannot use."""
+
+
+@dataclass(frozen=True)
+class ClockConfig:
+    jitter_s: float = 0.015        # position errors up to this are jitter, beyond a jump
+    drift_s: float = 0.004         # ... but a mean error beyond this is corrected
+    drift_window: int = 8          # messages (sixteenths) or ticks averaged for the drift
+    tempo_tolerance: float = 0.002  # relative MIDI-clock tempo change that is adopted
+    midi_window: int = 48          # ticks the MIDI-clock estimator looks at (2 beats)
+    midi_min_ticks: int = 7        # ticks needed before the first estimate
+    midi_gap_s: float = 1.0        # a pause this long in the ticks restarts the estimator,
+    #                                as does a first tick after start off the earlier grid
+
+
+def _finite(name: str, value: float) -> float:
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise ClockError(f"{name}: {value!r} is not a number") from None
+    if not math.isfinite(x):
+        raise ClockError(f"{name}: {value!r} is not finite")
+    return x
+
+
+def check_tempo(bpm: float) -> float:
+    x = _finite("tempo", bpm)
+    if not TEMPO_MIN <= x <= TEMPO_MAX:
+        raise ClockError(f"tempo {x:g} bpm is outside {TEMPO_MIN:g}-{TEMPO_MAX:g}")
+    return x
+
+
+def _integer(name: str, value: int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise ClockError(f"{name}: {value!r} is not an integer")
+
+
+def check_signature(numerator: int, denominator: int) -> tuple[int, int]:
+    num, den = _integer("numerator", numerator), _integer("denominator", denominator)
+    if not 1 <= num <= NUMERATOR_MAX or den not in DENOMINATORS:
+        raise ClockError(f"time signature {num}/{den}: numerator must be 1-{NUMERATOR_MAX}, "
+                         f"denominator one of {', '.join(map(str, DENOMINATORS))}")
+    return num, den
+
+
+class BeatClock:
+    def __init__(self, now: float, tempo: float = 120.0, *, numerator: int = 4,
+                 denominator: int = 4, config: ClockConfig | None = None) -> None:
+        self.config = config or ClockConfig()
+        self._tempo = check_tempo(tempo)
+        self._anchor_beat, self._anchor_time = 0.0, _finite("now", now)
+        self.numerator, self.denominator = check_signature(numerator, denominator)
+        self.playing = False
+        self.source = "internal"
+        self._listeners: list[Listener] = []
+        self._errors: deque[float] = deque(maxlen=self.config.drift_window)
+        # MIDI clock: ticks seen (for the tempo), the position the next tick stands for
+        self._ticks: deque[tuple[int, float]] = deque(maxlen=self.config.midi_window)
+        self._tick_count = 0
+        self._next_tick = 0
+        self._await_first_tick = False
+        self._last_tick_time = 0.0              # smoothed time of the last tick
+
+    # -- the map ---------------------------------------------------------------------------
+
+    @property
+    def tempo(self) -> float:
+        return self._tempo
+
+    @property
+    def seconds_per_beat(self) -> float:
+        return 60.0 / self._tempo
+
+    @property
+    def bar_beats(self) -> float:
+        """Beats (quarter notes) in one bar of the current time signature."""
+        return self.numerator * 4.0 / self.denominator
+
+    def beat_at(self, now: float) -> float:
+        return self._anchor_beat + (now - self._anchor_time) * self._tempo / 60.0
+
+    def time_at(self, beat: float) -> float:
+        return self._anchor_time + (beat - self._anchor_beat) * 60.0 / self._tempo
+
+    def snapshot(self, now: float) -> dict[str, object]:
+        """The clock's state at ``now``, for status replies and logs."""
+        return {"beat": round(self.beat_at(now), 4), "tempo": round(self._tempo, 3),
+                "playing": self.playing, "source": self.source,
+                "signature": f"{self.numerator}/{self.denominator}"}
+
+    # -- listeners -------------------------------------------------------------------------
+
+    def add_listener(self, callback: Listener) -> None:
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: Listener) -> None:
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+
+    def _notify(self, reason: str) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback(reason)
+            except Exception:
+                log.exception("clock listener %r failed on %s", callback, reason)
+
+    def _anchor(self, beat: float, time: float, tempo: float | None = None) -> None:
+        self._anchor_beat, self._anchor_time = beat, time
+        if tempo is not None:
+            self._tempo = tempo
+
+    def _retempo(self, now: float, tempo: float) -> bool:
+        """Change tempo keeping the beat at ``now`` (no jump); True if it changed."""
+        if abs(tempo - self._tempo) <= 1e-9 * self._tempo:
+            return False
+        self._anchor(self.beat_at(now), now, tempo)
+        return True
+
+    def _follow(self, beat: float, time: float) -> str | None:
+        """The host says ``beat`` falls at ``time``: jump, correct drift, or ignore."""
+        error = time - self.time_at(beat)          # seconds; > 0: the host is behind us
+        if abs(error) > self.config.jitter_s:
+            self._anchor(beat, time)
+            self._errors.clear()
+            return POSITION
+        self._errors.append(error)
+        if len(self._errors) == self._errors.maxlen:
+            mean = sum(self._errors) / len(self._errors)
+            if abs(mean) > self.config.drift_s:
+                self._anchor_time += mean
+                self._errors.clear()
+                return POSITION
+        return None
+
+    # -- internal --------------------------------------------------------------------------
+
+    def set_tempo(self, now: float, bpm: float) -> None:
+        """Change the tempo at ``now``; the beat at ``now`` stays where it was."""
+        now, bpm = _finite("now", now), check_tempo(bpm)
+        if self._retempo(now, bpm):
+            self._notify(TEMPO)
+
+    def set_signature(self, numerator: int, denominator: int) -> None:
+        self.numerator, self.denominator = check_signature(numerator, denominator)
+
+    # -- host transport --------------------------------------------------------------------
+
+    def set_transport(self, now: float, tempo: float, beat: float, playing: bool,
+                      numerator: int = 4, denominator: int = 4) -> None:
+        """A transport message: the host stands at ``beat`` at ``now``."""
+        now, tempo, beat = _finite("now", now), check_tempo(tempo), _finite("beat", beat)
+        signature = check_signature(numerator, denominator)
+        if not isinstance(playing, (bool, int)) or playing not in (0, 1):
+            raise ClockError(f"playing: {playing!r} is not 0 or 1")
+        was_playing = self.playing and self.source == "transport"
+        self.source = "transport"
+        self.numerator, self.denominator = signature
+        reason: str | None = None
+        if playing and not was_playing:
+            self._anchor(beat, now, tempo)
+            self._errors.clear()
+            self.playing, reason = True, START
+        elif playing:
+            if self._retempo(now, tempo):
+                reason = TEMPO
+            reason = self._follow(beat, now) or reason
+        elif was_playing:
+            self._retempo(now, tempo)               # free-run from where we stand
+            self.playing, reason = False, STOP
+        elif self._retempo(now, tempo):
+            reason = TEMPO
+        if reason:
+            self._notify(reason)
+
+    # -- MIDI clock ------------------------------------------------------------------------
+
+    def midi_tick(self, now: float) -> None:
+        """A MIDI timing clock message (0xF8) arrived at ``now``."""
+        now = _finite("now", now)
+        if self._ticks:
+            if now < self._ticks[-1][1]:
+                raise ClockError(f"tick at {now} is earlier than the last one")
+            if now - self._ticks[-1][1] > self.config.midi_gap_s or \
+                    (self._await_first_tick and self._off_phase(now)):
+                self._ticks.clear()             # the master paused or restarted its ticks
+        self._tick_count += 1
+        self._ticks.append((self._tick_count, now))
+        if self.playing and self.source == "transport":
+            return                              # a playing host transport outranks ticks
+        self.source = "midi"
+        reason: str | None = None
+        per_tick = self._seconds_per_tick()
+        if per_tick is not None:
+            estimate = 60.0 / (per_tick * TICKS_PER_BEAT)
+            if abs(estimate - self._tempo) > self.config.tempo_tolerance * self._tempo:
+                self._retempo(now, estimate)
+                reason = TEMPO
+        when = now if per_tick is None else self._smoothed_time(per_tick)
+        self._last_tick_time = when
+        if self.playing:
+            beat = self._next_tick / TICKS_PER_BEAT
+            self._next_tick += 1
+            if self._await_first_tick:          # the first tick after start marks the beat
+                self._await_first_tick = False
+                self._anchor(beat, when)
+                self._errors.clear()
+                reason = POSITION
+            else:
+                reason = self._follow(beat, when) or reason
+        if reason:
+            self._notify(reason)
+
+    def _off_phase(self, now: float) -> bool:
+        """Is a tick (the first after start/continue) off the grid of the earlier ones?"""
+        if len(self._ticks) < self.config.midi_min_ticks:
+            return True
+        per_tick = 60.0 / (self._tempo * TICKS_PER_BEAT)
+        return abs(now - self._last_tick_time - per_tick) > per_tick / 2
+
+    def midi_start(self, now: float) -> None:
+        """MIDI Start (0xFA): play from beat 0; the next tick is beat 0."""
+        self._midi_play(_finite("now", now), 0)
+
+    def midi_continue(self, now: float) -> None:
+        """MIDI Continue (0xFB): play from where the host stopped or its song position."""
+        self._midi_play(_finite("now", now), self._next_tick)
+
+    def midi_stop(self, now: float) -> None:
+        """MIDI Stop (0xFC): keep free-running at the last tempo from where we stand."""
+        _finite("now", now)
+        self.source = "midi"
+        if self.playing:
+            self.playing = False
+            self._notify(STOP)
+
+    def song_position(self, now: float, sixteenths: int) -> None:
+        """MIDI Song Position Pointer (0xF2): cue ``sixteenths`` for the next Continue."""
+        now = _finite("now", now)
+        position = _integer("song position", sixteenths)
+        if not 0 <= position <= SPP_MAX:
+            raise ClockError(f"song position {position} is not 0-{SPP_MAX} sixteenths")
+        self.source = "midi"
+        self._next_tick = position * TICKS_PER_BEAT // 4
+        if self.playing:                        # a relocation while playing
+            self._anchor(self._next_tick / TICKS_PER_BEAT, now)
+            self._await_first_tick = True
+            self._errors.clear()
+            self._notify(POSITION)
+
+    def _midi_play(self, now: float, tick: int) -> None:
+        self.source = "midi"
+        self._next_tick = tick
+        self._anchor(tick / TICKS_PER_BEAT, now)
+        self._await_first_tick = True
+        self._errors.clear()
+        self.playing = True
+        self._notify(START)
+
+    def _seconds_per_tick(self) -> float | None:
+        """Median beat-long span of the recent ticks, per tick (None: too few or absurd)."""
+        ticks = self._ticks
+        if len(ticks) < self.config.midi_min_ticks:
+            return None
+        span = len(ticks) // 2
+        per_tick = median((ticks[i + span][1] - ticks[i][1]) / span
+                          for i in range(len(ticks) - span))
+        bpm = 60.0 / (per_tick * TICKS_PER_BEAT) if per_tick > 0 else math.inf
+        if not TEMPO_MIN <= bpm <= TEMPO_MAX:
+            log.debug("MIDI clock at %.1f bpm is outside %g-%g; ignored",
+                      bpm, TEMPO_MIN, TEMPO_MAX)
+            return None
+        return per_tick
+
+    def _smoothed_time(self, per_tick: float) -> float:
+        """The latest tick's time: the recent half window projected forward (median)."""
+        last = self._ticks[-1][0]
+        recent = list(self._ticks)[len(self._ticks) // 2:]
+        return median(t + (last - n) * per_tick for n, t in recent)

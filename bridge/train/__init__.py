@@ -1,0 +1,1 @@
+"""`continuo train`: configs, batches, the training loop."""

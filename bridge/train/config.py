@@ -1,0 +1,115 @@
+"""Training configs: a TOML file (``models/configs/NAME.toml``) read into dataclasses.
+
+    kind = "generator"            # or "tagger"
+    out = "runs/generator"        # checkpoints, curves, logs
+    seed = 0
+    [data]   cache, datasets (name -> sampling weight), window, augmentation ...
+    [model]  fields of GeneratorConfig / TaggerConfig
+    [optim]  lr, batch, epochs, steps_per_epoch, patience, clip, schedule ...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from bridge.model.generator import GeneratorConfig
+from bridge.model.tagger import TaggerConfig
+
+
+class TrainConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    cache: str = "data/cache"
+    datasets: dict[str, float] = field(default_factory=dict)   # empty = all, by size
+    window: int = 256                 # generator: tokens per window
+    min_bars: int = 2                 # tagger: window length range in bars
+    max_bars: int = 8
+    eval_bars: int = 4
+    transpose: int = 5                # ± semitones (pitched sequences)
+    velocity_shift: int = 1           # ± velocity bins
+    style_dropout: float = 0.15       # generator: share of windows trained with no style
+    genre_only: float = 0.25          # generator: share trained with the genre alone
+    val_windows: int = 3000           # most validation windows per epoch
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    lr: float = 2e-3
+    min_lr: float = 1e-4
+    weight_decay: float = 0.0
+    batch: int = 32
+    epochs: int = 30
+    steps_per_epoch: int = 500
+    warmup: int = 200
+    schedule: str = "cosine"          # cosine | constant
+    patience: int = 4                 # epochs without val improvement before stopping
+    clip: float = 1.0
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    kind: str
+    out: str
+    seed: int = 0
+    threads: int = 0                  # torch CPU threads (0 = torch's default)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    model: dict[str, Any] = field(default_factory=dict)
+
+    def model_config(self) -> GeneratorConfig | TaggerConfig:
+        cls = GeneratorConfig if self.kind == "generator" else TaggerConfig
+        return cls.from_dict(self.model)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def _build(cls: type, data: dict[str, Any], where: str) -> Any:
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise TrainConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    return cls(**data)
+
+
+def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Read a TOML training config; ``overrides`` maps dotted keys (``optim.lr``) to values."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise TrainConfigError(f"training config {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise TrainConfigError(f"{path}: {exc}") from None
+    for key, value in (overrides or {}).items():
+        section, _, name = key.rpartition(".")
+        (raw.setdefault(section, {}) if section else raw)[name] = value
+    kind = raw.get("kind")
+    if kind not in ("generator", "tagger"):
+        raise TrainConfigError(f"{path}: kind must be 'generator' or 'tagger', got {kind!r}")
+    try:
+        config = TrainConfig(
+            kind=kind, out=raw.get("out", f"runs/{kind}"), seed=raw.get("seed", 0),
+            threads=raw.get("threads", 0),
+            data=_build(DataConfig, raw.get("data", {}), f"{path} [data]"),
+            optim=_build(OptimConfig, raw.get("optim", {}), f"{path} [optim]"),
+            model=raw.get("model", {}),
+        )
+        config.model_config()   # validates [model] against the model's config
+    except TypeError as exc:
+        raise TrainConfigError(f"{path}: {exc}") from None
+    extra = sorted(set(raw) - {"kind", "out", "seed", "threads", "data", "optim", "model"})
+    if extra:
+        raise TrainConfigError(f"{path}: unknown key(s) {', '.join(extra)}")
+    return config

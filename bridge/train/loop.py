@@ -1,0 +1,179 @@
+"""The training loop: Adam, warmup + cosine LR, gradient clipping, validation every epoch,
+early stopping, resumable checkpoints, loss curves, and DistributedDataParallel.
+
+Run under ``torchrun --nproc_per_node N`` for several processes (gloo on CPU, nccl on CUDA):
+each rank draws its own windows, validation is sharded and summed, rank 0 writes.
+
+Outputs in ``config.out``: ``best/`` and ``last/`` checkpoints, ``train_state.*`` (optimizer
+and progress, for ``--resume``), ``history.json`` and ``curves.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from safetensors.torch import load_file, save_file
+from tqdm import tqdm
+
+from bridge.model import checkpoint
+from bridge.train.config import TrainConfig
+from bridge.train.plots import plot_history
+from bridge.train.tasks import make_task
+
+log = logging.getLogger(__name__)
+
+
+def lr_at(step: int, config: TrainConfig) -> float:
+    o = config.optim
+    if step < o.warmup:
+        return o.lr * (step + 1) / o.warmup
+    if o.schedule == "constant":
+        return o.lr
+    total = max(1, o.epochs * o.steps_per_epoch - o.warmup)
+    t = min(1.0, (step - o.warmup) / total)
+    return o.min_lr + 0.5 * (o.lr - o.min_lr) * (1 + math.cos(math.pi * t))
+
+
+class Distributed:
+    """Rank, world size and collectives; a plain single process when not under torchrun."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if self.world > 1 and not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+    def sum(self, *values: float) -> list[float]:
+        t = torch.tensor(values, dtype=torch.float64)
+        if self.world > 1:
+            dist.all_reduce(t)
+        return t.tolist()
+
+    def agree(self, flag: bool) -> bool:
+        """Rank 0's decision, for everyone."""
+        if self.world == 1:
+            return flag
+        t = torch.tensor([int(flag)])
+        dist.broadcast(t, 0)
+        return bool(t.item())
+
+    def close(self) -> None:
+        if self.world > 1 and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def _save_state(out: Path, opt: torch.optim.Optimizer, params: list, progress: dict) -> None:
+    tensors = {}
+    for i, p in enumerate(params):
+        for key, value in opt.state.get(p, {}).items():
+            if torch.is_tensor(value):
+                tensors[f"{i}.{key}"] = value.detach().cpu().contiguous()
+    save_file(tensors, str(out / "train_state.safetensors"))
+    (out / "train_state.json").write_text(json.dumps(progress, indent=2) + "\n")
+
+
+def _load_state(out: Path, opt: torch.optim.Optimizer, params: list) -> dict:
+    tensors = load_file(str(out / "train_state.safetensors"))
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    for name, value in tensors.items():
+        i, key = name.split(".", 1)
+        state.setdefault(int(i), {})[key] = value
+    opt.load_state_dict({"state": state, "param_groups": opt.state_dict()["param_groups"]})
+    return json.loads((out / "train_state.json").read_text())
+
+
+def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
+          progress: bool = True) -> Path:
+    """Train per ``config``; returns the folder of the best checkpoint."""
+    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available()
+                       else ("cpu" if device == "auto" else device))
+    ddp = Distributed(dev)
+    if dev.type == "cuda" and ddp.world > 1:
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(config.seed)
+    task = make_task(config, dev, rank=ddp.rank, world=ddp.world)
+    model = task.model.to(dev)
+    wrapped = torch.nn.parallel.DistributedDataParallel(model) if ddp.world > 1 else model
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=config.optim.lr, weight_decay=config.optim.weight_decay)
+
+    state: dict[str, Any] = {"epoch": 0, "step": 0, "best": None, "bad_epochs": 0,
+                             "history": []}
+    if resume and (out / "train_state.json").exists():
+        resumed, _ = checkpoint.load(out / "last", config.kind)
+        model.load_state_dict(resumed.state_dict())
+        state = _load_state(out, opt, params)
+        log.info("resumed from %s at epoch %d (step %d)", out, state["epoch"], state["step"])
+    if ddp.main:
+        log.info("training %s: %s parameters on %s x%d, %d steps/epoch of batch %d",
+                 config.kind, f"{model.num_params():,}" if hasattr(model, "num_params")
+                 else sum(p.numel() for p in params), dev, ddp.world,
+                 config.optim.steps_per_epoch, config.optim.batch)
+
+    while state["epoch"] < config.optim.epochs:
+        epoch = state["epoch"]
+        wrapped.train()
+        batches = task.train_batches(epoch)
+        t0, total, count = time.time(), 0.0, 0
+        bar = tqdm(range(config.optim.steps_per_epoch), desc=f"epoch {epoch + 1}",
+                   disable=not (progress and ddp.main), leave=False, dynamic_ncols=True)
+        for _ in bar:
+            for group in opt.param_groups:
+                group["lr"] = lr_at(state["step"], config)
+            batch = [t.to(dev, non_blocking=True) for t in next(batches)]
+            loss = task.loss(wrapped, batch)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, config.optim.clip)
+            opt.step()
+            state["step"] += 1
+            total, count = total + loss.item(), count + 1
+            bar.set_postfix(loss=f"{total / count:.3f}")
+        train_loss = ddp.sum(total, count)
+        wrapped.eval()
+        metrics = task.validate(model, ddp)
+        record = {"epoch": epoch + 1, "step": state["step"], "lr": lr_at(state["step"], config),
+                  "train_loss": train_loss[0] / max(train_loss[1], 1),
+                  "seconds": round(time.time() - t0, 1), **metrics}
+        state["history"].append(record)
+        state["epoch"] = epoch + 1
+        improved = state["best"] is None or metrics["val_loss"] < state["best"]
+        if ddp.main:
+            log.info("epoch %d: %s", epoch + 1, ", ".join(
+                f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                for k, v in record.items() if k != "epoch"))
+            info = {"metrics": metrics, "epoch": epoch + 1, "training": config.to_dict(),
+                    "data": task.data_info()}
+            checkpoint.save(out / "last", model, **info)
+            if improved:
+                checkpoint.save(out / "best", model, **info)
+        if improved:
+            state["best"], state["bad_epochs"] = metrics["val_loss"], 0
+        else:
+            state["bad_epochs"] += 1
+        if ddp.main:
+            _save_state(out, opt, params, state)
+            (out / "history.json").write_text(json.dumps(state["history"], indent=2) + "\n")
+            plot_history(state["history"], out / "curves.png", config.kind)
+        if ddp.agree(state["bad_epochs"] >= config.optim.patience):
+            if ddp.main:
+                log.info("early stop: no improvement for %d epochs", state["bad_epochs"])
+            break
+    ddp.close()
+    return out / "best"

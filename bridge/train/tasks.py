@@ -1,0 +1,178 @@
+"""What the loop trains: the generator and the tagger tasks (model, batches, loss, validation)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from bridge.evaluate.metrics import accuracy, macro_f1
+from bridge.model.generator import Generator
+from bridge.model.tagger import Tagger
+from bridge.train.config import TrainConfig
+from bridge.train.windows import (
+    GeneratorBatches,
+    Sequence,
+    TaggerBatches,
+    bar_windows,
+    eval_windows,
+    load_split,
+    pad_batch,
+    tag_targets,
+)
+from bridge.vocab import BOS, genre_of
+
+EVAL_BATCH = 64
+
+
+def evenly(items: list, n: int) -> list:
+    """At most ``n`` items spread evenly over ``items`` (deterministic)."""
+    if len(items) <= n:
+        return items
+    return [items[i] for i in np.linspace(0, len(items) - 1, n).round().astype(int)]
+
+
+def _seed(*parts: int) -> int:
+    return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "little")
+
+
+class _Task:
+    def __init__(self, config: TrainConfig, device: torch.device, rank: int, world: int):
+        from bridge.data.cache import TokenCache  # the data package is only needed to train
+
+        self.config, self.device, self.rank, self.world = config, device, rank, world
+        self.cache = TokenCache(config.data.cache)
+        names = set(config.data.datasets) or None
+        self.train = load_split(self.cache, "train", names)
+        self.val = load_split(self.cache, "val", names)
+
+    def data_info(self) -> dict[str, Any]:
+        stats = self.cache.stats
+        return {"cache": str(Path(self.config.data.cache)),
+                "datasets": sorted({s.dataset for s in self.train}),
+                "train_sequences": len(self.train), "val_sequences": len(self.val),
+                "sources": stats.get("sources", stats.get("source_hashes", {}))}
+
+
+class GeneratorTask(_Task):
+    def __init__(self, config: TrainConfig, device: torch.device, rank: int, world: int):
+        super().__init__(config, device, rank, world)
+        self.model = Generator(config.model_config())
+        windows = list(eval_windows(self.val, config.data.window))
+        self.val_windows = evenly(windows, config.data.val_windows)[rank::world]
+
+    def train_batches(self, epoch: int) -> Iterator:
+        d = self.config.data
+        return iter(GeneratorBatches(
+            self.train, self.model.config.styles, window=d.window, batch=self.config.optim.batch,
+            weights=d.datasets or None, transpose=d.transpose, velocity_shift=d.velocity_shift,
+            style_dropout=d.style_dropout, genre_only=d.genre_only,
+            seed=_seed(self.config.seed, epoch, self.rank)))
+
+    def loss(self, model: torch.nn.Module, batch: list[torch.Tensor]) -> torch.Tensor:
+        x, y, styles = batch
+        logits, _ = model(x, styles)
+        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
+                               ignore_index=0)
+
+    @torch.no_grad()
+    def nll(self, model: Generator, windows: list[tuple[np.ndarray, str]],
+            styled: bool) -> tuple[float, int]:
+        """Summed NLL (nats) and token count of ``windows``, unconditioned or styled."""
+        total, count = 0.0, 0
+        for i in range(0, len(windows), EVAL_BATCH):
+            chunk = windows[i:i + EVAL_BATCH]
+            y = pad_batch([w for w, _ in chunk]).to(self.device)
+            x = torch.cat([torch.full_like(y[:, :1], BOS), y[:, :-1]], dim=1)
+            x = x.masked_fill(y == 0, 0)
+            st = torch.tensor([model.style_index(s) if styled else 0 for _, s in chunk],
+                              device=self.device)
+            logits, _ = model(x, st)
+            total += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
+                                     ignore_index=0, reduction="sum").item()
+            count += int((y != 0).sum())
+        return total, count
+
+    def validate(self, model: Generator, ddp) -> dict[str, float]:
+        plain, n = ddp.sum(*self.nll(model, self.val_windows, styled=False))
+        styled, _ = ddp.sum(*self.nll(model, self.val_windows, styled=True))
+        return {"val_loss": plain / n, "val_bits": plain / n / math.log(2),
+                "val_bits_styled": styled / n / math.log(2), "val_events": int(n)}
+
+
+class TaggerTask(_Task):
+    def __init__(self, config: TrainConfig, device: torch.device, rank: int, world: int):
+        super().__init__(config, device, rank, world)
+        self.model = Tagger(config.model_config())
+        cfg = self.model.config
+        windows: list[tuple[np.ndarray, Sequence]] = [
+            (w, s) for s in self.val if genre_of(s.style) in cfg.genres
+            for w in bar_windows(s, config.data.eval_bars)]
+        self.val_windows = evenly(windows, config.data.val_windows)[rank::world]
+
+    def train_batches(self, epoch: int) -> Iterator:
+        d, cfg = self.config.data, self.model.config
+        return iter(TaggerBatches(
+            self.train, cfg.genres, cfg.substyles, batch=self.config.optim.batch,
+            min_bars=d.min_bars, max_bars=d.max_bars, transpose=d.transpose,
+            velocity_shift=d.velocity_shift, seed=_seed(self.config.seed, epoch, self.rank)))
+
+    def loss(self, model: torch.nn.Module, batch: list[torch.Tensor]) -> torch.Tensor:
+        x, genre, sub = batch
+        g, s = model(x)
+        return F.cross_entropy(g, genre) + F.cross_entropy(s, sub, ignore_index=-1)
+
+    @torch.no_grad()
+    def predict(self, model: Tagger, windows: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+        genre_logits, sub_logits = [], []
+        for i in range(0, len(windows), EVAL_BATCH):
+            g, s = model(pad_batch(windows[i:i + EVAL_BATCH]).to(self.device))
+            genre_logits.append(g.cpu())
+            sub_logits.append(s.cpu())
+        return torch.cat(genre_logits).numpy(), torch.cat(sub_logits).numpy()
+
+    def validate(self, model: Tagger, ddp) -> dict[str, float]:
+        cfg = model.config
+        targets = [tag_targets(s.style, cfg.genres, cfg.substyles) for _, s in self.val_windows]
+        g_true = np.array([t[0] for t in targets])
+        s_true = np.array([t[1] for t in targets])
+        g_log, s_log = self.predict(model, [w for w, _ in self.val_windows])
+        loss = F.cross_entropy(torch.from_numpy(g_log), torch.from_numpy(g_true),
+                               reduction="sum").item()
+        has_sub = s_true >= 0
+        if has_sub.any():
+            loss += F.cross_entropy(torch.from_numpy(s_log[has_sub]),
+                                    torch.from_numpy(s_true[has_sub]), reduction="sum").item()
+        # accuracy and F1 need every window: gather predictions through sums per class pair
+        g_pred, s_pred = g_log.argmax(1), s_log.argmax(1)
+        n_g, n_s = len(cfg.genres), len(cfg.substyles)
+        g_conf = np.zeros((n_g, n_g))
+        np.add.at(g_conf, (g_true, g_pred), 1)
+        s_conf = np.zeros((n_s, n_s))
+        np.add.at(s_conf, (s_true[has_sub], s_pred[has_sub]), 1)
+        totals = ddp.sum(loss, len(g_true), *g_conf.ravel(), *s_conf.ravel())
+        loss, n = totals[0], totals[1]
+        g_conf = np.array(totals[2:2 + n_g * n_g]).reshape(n_g, n_g)
+        s_conf = np.array(totals[2 + n_g * n_g:]).reshape(n_s, n_s)
+        g_t, g_p = _expand(g_conf)
+        s_t, s_p = _expand(s_conf)
+        return {"val_loss": loss / max(n, 1), "val_genre_acc": accuracy(g_t, g_p),
+                "val_sub_f1": macro_f1(s_t, s_p), "val_windows": int(n)}
+
+
+def _expand(conf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A confusion matrix back to (true, predicted) label arrays."""
+    idx = np.argwhere(conf > 0)
+    counts = conf[conf > 0].astype(int)
+    return np.repeat(idx[:, 0], counts), np.repeat(idx[:, 1], counts)
+
+
+def make_task(config: TrainConfig, device: torch.device, rank: int = 0, world: int = 1):
+    return (GeneratorTask if config.kind == "generator" else TaggerTask)(
+        config, device, rank, world)

@@ -1,0 +1,186 @@
+"""Training and evaluation windows cut from the token cache.
+
+Every window starts on a BAR, as a live context does, and is prefixed with BOS. Training
+windows are random (seeded per rank) with augmentation: pitched sequences are transposed
+within their pitch range and velocities shifted by whole bins. Evaluation windows are fixed:
+consecutive, non-overlapping, in cache order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from bridge.vocab import (
+    BAR,
+    BOS,
+    DUR_BASE,
+    N_VELOCITY_BINS,
+    NO_STYLE,
+    PITCH_BASE,
+    VEL_BASE,
+    genre_of,
+)
+
+PITCH_END = PITCH_BASE + 128
+
+
+@dataclass
+class Sequence:
+    tokens: np.ndarray      # uint16 tokens (no BOS)
+    style: str
+    dataset: str
+    drums: bool
+    pitch_min: int
+    pitch_max: int
+    bars: np.ndarray        # indices of BAR tokens
+
+    @classmethod
+    def from_cache(cls, cache, split: str, i: int, meta) -> Sequence:
+        tokens = cache.tokens(split, i)
+        return cls(tokens, meta.style, meta.dataset, bool(meta.drums),
+                   int(getattr(meta, "pitch_min", 0)), int(getattr(meta, "pitch_max", 127)),
+                   np.flatnonzero(tokens == BAR))
+
+
+def load_split(cache, split: str, datasets: set[str] | None = None) -> list[Sequence]:
+    return [Sequence.from_cache(cache, split, i, m)
+            for i, m in enumerate(cache.sequences(split))
+            if datasets is None or m.dataset in datasets]
+
+
+def augment(tokens: np.ndarray, seq: Sequence, rng: np.random.Generator,
+            transpose: int, velocity_shift: int) -> np.ndarray:
+    out = tokens.astype(np.int64)
+    if transpose and not seq.drums:
+        lo = max(-transpose, -seq.pitch_min)
+        hi = min(transpose, 127 - seq.pitch_max)
+        if hi >= lo:
+            shift = int(rng.integers(lo, hi + 1))
+            pitched = (out >= PITCH_BASE) & (out < PITCH_END)
+            out[pitched] += shift
+    if velocity_shift:
+        shift = int(rng.integers(-velocity_shift, velocity_shift + 1))
+        vel = (out >= VEL_BASE) & (out < DUR_BASE)
+        out[vel] = np.clip(out[vel] + shift, VEL_BASE, VEL_BASE + N_VELOCITY_BINS - 1)
+    return out
+
+
+class GeneratorBatches:
+    """Random ``[B, T]`` input/target windows with style ids, weighted by dataset."""
+
+    def __init__(self, seqs: list[Sequence], styles: tuple[str, ...], *, window: int,
+                 batch: int, weights: dict[str, float] | None = None, transpose: int = 0,
+                 velocity_shift: int = 0, style_dropout: float = 0.0,
+                 genre_only: float = 0.0, seed: int = 0) -> None:
+        self.seqs = [s for s in seqs if len(s.bars)]
+        self.styles, self.window, self.batch = styles, window, batch
+        self.transpose, self.velocity_shift = transpose, velocity_shift
+        self.style_dropout, self.genre_only = style_dropout, genre_only
+        self.rng = np.random.default_rng(seed)
+        by_ds = np.array([s.dataset for s in self.seqs])
+        w = np.array([len(s.tokens) for s in self.seqs], dtype=np.float64)
+        for ds in set(by_ds):   # each dataset gets its share; within it, longer pieces more
+            sel = by_ds == ds
+            share = (weights or {}).get(ds, 1.0 if weights is None else 0.0)
+            w[sel] = w[sel] / w[sel].sum() * share if w[sel].sum() else 0.0
+        self.p = w / w.sum()
+
+    def style_id(self, tag: str) -> int:
+        u = self.rng.random()
+        if u < self.style_dropout:
+            tag = NO_STYLE
+        elif u < self.style_dropout + self.genre_only:
+            tag = genre_of(tag)
+        return self.styles.index(tag) if tag in self.styles else 0
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        T = self.window
+        while True:
+            x = np.zeros((self.batch, T), dtype=np.int64)
+            y = np.zeros((self.batch, T), dtype=np.int64)
+            st = np.zeros(self.batch, dtype=np.int64)
+            for b, i in enumerate(self.rng.choice(len(self.seqs), self.batch, p=self.p)):
+                seq = self.seqs[i]
+                start = int(seq.bars[self.rng.integers(len(seq.bars))])
+                chunk = augment(seq.tokens[start:start + T], seq, self.rng, self.transpose,
+                                self.velocity_shift)
+                n = len(chunk)
+                x[b, 0], x[b, 1:n] = BOS, chunk[:n - 1]
+                y[b, :n] = chunk
+                st[b] = self.style_id(seq.style)
+            yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(st)
+
+
+def eval_windows(seqs: list[Sequence], window: int) -> Iterator[tuple[np.ndarray, str]]:
+    """Consecutive windows of at most ``window`` tokens, each starting on a BAR."""
+    for seq in seqs:
+        bars = seq.bars
+        i = 0
+        while i < len(bars):
+            start = int(bars[i])
+            end = start + window
+            chunk = seq.tokens[start:end]
+            yield chunk.astype(np.int64), seq.style
+            i = int(np.searchsorted(bars, end))
+
+
+def bar_windows(seq: Sequence, n_bars: int, *, stride: int | None = None,
+                max_tokens: int = 1024) -> Iterator[np.ndarray]:
+    """Windows of ``n_bars`` bars (stride ``n_bars`` unless given), capped in tokens."""
+    bars, stride = seq.bars, stride or n_bars
+    for i in range(0, max(1, len(bars) - n_bars + 1), stride):
+        end = int(bars[i + n_bars]) if i + n_bars < len(bars) else len(seq.tokens)
+        yield seq.tokens[int(bars[i]):min(end, int(bars[i]) + max_tokens)].astype(np.int64)
+
+
+def tag_targets(style: str, genres: tuple[str, ...],
+                substyles: tuple[str, ...]) -> tuple[int, int]:
+    """(genre index, sub-style index or -1) of a style tag."""
+    return genres.index(genre_of(style)), substyles.index(style) if style in substyles else -1
+
+
+class TaggerBatches:
+    """Random windows of 2..8 bars, balanced over genres, with genre and sub-style targets."""
+
+    def __init__(self, seqs: list[Sequence], genres: tuple[str, ...],
+                 substyles: tuple[str, ...], *, batch: int, min_bars: int = 2,
+                 max_bars: int = 8, max_tokens: int = 768, transpose: int = 0,
+                 velocity_shift: int = 0, seed: int = 0) -> None:
+        self.seqs = [s for s in seqs if len(s.bars) and genre_of(s.style) in genres]
+        self.genres, self.substyles, self.batch = genres, substyles, batch
+        self.min_bars, self.max_bars, self.max_tokens = min_bars, max_bars, max_tokens
+        self.transpose, self.velocity_shift = transpose, velocity_shift
+        self.rng = np.random.default_rng(seed)
+        self.by_genre: dict[str, list[int]] = {}
+        for i, s in enumerate(self.seqs):
+            self.by_genre.setdefault(genre_of(s.style), []).append(i)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+        genres = sorted(self.by_genre)
+        while True:
+            chunks, g, s = [], [], []
+            for _ in range(self.batch):
+                pool = self.by_genre[genres[self.rng.integers(len(genres))]]
+                seq = self.seqs[pool[self.rng.integers(len(pool))]]
+                n = int(self.rng.integers(self.min_bars, self.max_bars + 1))
+                i = int(self.rng.integers(max(1, len(seq.bars) - n + 1)))
+                end = int(seq.bars[i + n]) if i + n < len(seq.bars) else len(seq.tokens)
+                start = int(seq.bars[i])
+                chunk = seq.tokens[start:min(end, start + self.max_tokens)]
+                chunks.append(augment(chunk, seq, self.rng, self.transpose,
+                                      self.velocity_shift))
+                gi, si = tag_targets(seq.style, self.genres, self.substyles)
+                g.append(gi)
+                s.append(si)
+            yield pad_batch(chunks), torch.tensor(g), torch.tensor(s)
+
+
+def pad_batch(chunks: list[np.ndarray]) -> torch.Tensor:
+    x = np.zeros((len(chunks), max(len(c) for c in chunks)), dtype=np.int64)
+    for i, c in enumerate(chunks):
+        x[i, :len(c)] = c
+    return torch.from_numpy(x)

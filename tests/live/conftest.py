@@ -1,0 +1,67 @@
+"""A tiny random model, a recording output and a running engine for session tests."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import torch
+
+from bridge.live.engine import Engine
+from bridge.model.generator import Generator, GeneratorConfig
+from bridge.model.tagger import Tagger, TaggerConfig
+
+
+def tiny_models(seed: int = 0) -> tuple[Generator, Tagger]:
+    torch.manual_seed(seed)
+    return (Generator(GeneratorConfig(n_embd=32, n_hidden=32)).eval(),
+            Tagger(TaggerConfig(n_embd=8, n_conv=8, n_hidden=8)).eval())
+
+
+class Recorder:
+    """An Output that records what a session asks of it."""
+
+    def __init__(self, clock=None, loop=None) -> None:
+        self.clock, self.loop = clock, loop
+        self.played: list = []
+        self.played_at: list[float] = []      # song beat when each note was handed over
+        self.cancels: list[float] = []
+        self.panics = 0
+        self.closed = False
+
+    def play(self, note, channel):
+        self.played.append((note, channel))
+        if self.clock is not None:
+            self.played_at.append(self.clock.beat_at(self.loop.time()))
+
+    def cancel_from(self, beat):
+        self.cancels.append(beat)
+
+    def panic(self):
+        self.panics += 1
+
+    def close(self):
+        self.closed = True
+
+
+@pytest.fixture
+def models():
+    return tiny_models()
+
+
+@pytest.fixture
+def run_live(models):
+    """Run ``body(engine, loop)`` inside a loop with a started engine."""
+    generator, tagger = models
+
+    def runner(body):
+        async def main():
+            loop = asyncio.get_running_loop()
+            engine = Engine(generator, tagger, "cpu", loop)
+            engine.start()
+            try:
+                return await body(engine, loop)
+            finally:
+                assert engine.stop(2.0)
+        return asyncio.run(main())
+    return runner

@@ -1,0 +1,116 @@
+import asyncio
+
+import pytest
+
+from bridge.live.params import ParamError
+from bridge.live.session import ACCOMPANYING, LISTENING, RESPONDING, Session
+from bridge.timing.clock import BeatClock
+
+from .conftest import Recorder
+
+TEMPO = 400.0            # the fastest tempo: keeps the tests short
+BEAT = 60.0 / TEMPO
+
+
+def make(engine, loop, **params):
+    sent = []
+    clock = BeatClock(loop.time(), TEMPO)
+    out = Recorder(clock, loop)
+    s = Session("s", engine=engine, clock=clock, output=out, styles=engine.generator.config.styles,
+                loop=loop, notify=lambda a, args: sent.append((a, args)),
+                params={"length_bars": 1, "seed": 3, **params})
+    return s, out, sent
+
+
+async def play_phrase(s, pitches=(60, 62, 64, 65)):
+    for p in pitches:
+        s.note_on(p, 90)
+        await asyncio.sleep(0.5 * BEAT)
+        s.note_off(p)
+
+
+def test_call_mode_answers_on_the_grid_after_a_beat_of_silence(run_live):
+    async def body(engine, loop):
+        s, out, sent = make(engine, loop)
+        await play_phrase(s)
+        end = s.now_beat()
+        await asyncio.sleep(2.5 * BEAT)
+        assert s.state == RESPONDING and out.played
+        first = min(n.start for n, _ in out.played)
+        assert first == pytest.approx(-(-(end + 1.0) // 1.0), abs=1e-6)   # next whole beat
+        assert all(first <= n.start < first + 4.0 for n, _ in out.played)
+        assert all(n.start >= at for (n, _), at in zip(out.played, out.played_at, strict=True))
+        s.close()
+        assert ("/continuo/session/state", ["s", RESPONDING]) in sent
+    run_live(body)
+
+
+def test_barge_in_cancels_the_response(run_live):
+    async def body(engine, loop):
+        s, out, _ = make(engine, loop, length_bars=4)
+        await play_phrase(s)
+        await asyncio.sleep(2.5 * BEAT)
+        assert s.state == RESPONDING
+        s.note_on(70, 100)
+        assert s.state == LISTENING and s.response is None
+        assert out.cancels and out.cancels[-1] == pytest.approx(s.now_beat(), abs=0.1)
+        s.note_off(70)
+        s.close()
+        assert out.closed
+    run_live(body)
+
+
+def test_manual_mode_only_on_request_and_off_refuses(run_live):
+    async def body(engine, loop):
+        s, out, _ = make(engine, loop, mode="manual")
+        await play_phrase(s)
+        await asyncio.sleep(3 * BEAT)
+        assert not out.played
+        s.respond()
+        await asyncio.sleep(2 * BEAT)
+        assert out.played
+        s.set_param("mode", "off")
+        with pytest.raises(ParamError):
+            s.respond()
+        s.close()
+    run_live(body)
+
+
+def test_accompany_keeps_committing_ahead(run_live):
+    async def body(engine, loop):
+        s, out, _ = make(engine, loop, mode="accompany", grid=0.5, lookahead_beats=2.0)
+        assert s.state == ACCOMPANYING
+        await play_phrase(s, (60, 64, 67, 72, 67, 64))
+        await asyncio.sleep(8 * BEAT)
+        assert s.accompanist.replans >= 8
+        assert out.played
+        # committed ahead: every note reaches the output before its start beat
+        for (note, _), at in zip(out.played, out.played_at, strict=True):
+            assert note.start >= at, (note, at)
+        s.close()
+    run_live(body)
+
+
+def test_params_validate_and_style_restyles(run_live):
+    async def body(engine, loop):
+        s, _, _ = make(engine, loop)
+        with pytest.raises(ParamError):
+            s.set_param("temperature", 9.0)
+        with pytest.raises(ParamError):
+            s.set_param("style", "polka/unknown")
+        assert s.set_param("style", "jazz/bebop") == "jazz/bebop"
+        assert s.style_index == engine.generator.config.styles.index("jazz/bebop")
+        s.close()
+    run_live(body)
+
+
+def test_tags_arrive_after_a_bar_of_input(run_live):
+    async def body(engine, loop):
+        s, _, sent = make(engine, loop)
+        await play_phrase(s, (60, 62, 64, 65, 67, 69, 71, 72))
+        await asyncio.sleep(5 * BEAT)
+        tags = [args for a, args in sent if a == "/continuo/tags/update"]
+        assert tags and tags[0][0] == "s" and len(tags[0]) >= 3
+        assert all(isinstance(p, float) and 0 <= p <= 1 for p in tags[0][2::2])
+        s.close()
+    run_live(body)

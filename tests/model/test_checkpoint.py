@@ -1,0 +1,49 @@
+import json
+
+import pytest
+import torch
+
+from bridge.model import checkpoint
+from bridge.model.generator import Generator, GeneratorConfig
+from bridge.model.tagger import Tagger, TaggerConfig
+
+
+def test_save_load_round_trip_describes_itself(tmp_path):
+    model = Generator(GeneratorConfig(n_embd=16, n_hidden=16, styles=("", "pop", "mine")))
+    checkpoint.save(tmp_path / "g", model, metrics={"val_bits": 1.5}, name="t")
+    back, meta = checkpoint.load(tmp_path / "g", "generator")
+    assert meta["metrics"]["val_bits"] == 1.5 and meta["params"] == model.num_params()
+    assert back.config == model.config
+    for a, b in zip(model.state_dict().values(), back.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_other_vocabulary_version_is_refused(tmp_path):
+    checkpoint.save(tmp_path / "t", Tagger(TaggerConfig(n_embd=8, n_conv=8, n_hidden=8)))
+    meta = json.loads((tmp_path / "t" / "model.json").read_text())
+    meta["vocab_version"] = 999
+    (tmp_path / "t" / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(checkpoint.CheckpointError, match="vocabulary version 999"):
+        checkpoint.load(tmp_path / "t", "tagger")
+
+
+def test_wrong_kind_and_missing_folder(tmp_path):
+    checkpoint.save(tmp_path / "t", Tagger(TaggerConfig(n_embd=8, n_conv=8, n_hidden=8)))
+    with pytest.raises(checkpoint.CheckpointError, match="not a generator"):
+        checkpoint.load(tmp_path / "t", "generator")
+    with pytest.raises(checkpoint.CheckpointError, match="not a checkpoint"):
+        checkpoint.load(tmp_path / "nothing", "tagger")
+
+
+def test_no_pickle_in_the_weights(tmp_path):
+    checkpoint.save(tmp_path / "g", Generator(GeneratorConfig(n_embd=8, n_hidden=8)))
+    raw = (tmp_path / "g" / "model.safetensors").read_bytes()
+    assert b"\x80\x04" not in raw[:64] and raw[8:9] == b"{"   # safetensors JSON header
+
+
+def test_tagger_tags_are_probabilities():
+    tagger = Tagger(TaggerConfig(n_embd=8, n_conv=8, n_hidden=8)).eval()
+    tags = tagger.tags(torch.randint(3, 300, (40,)))
+    assert tags and all(0.0 <= p <= 1.0 for _, p in tags)
+    genres = [t for t, _ in tags if "/" not in t]
+    assert abs(sum(p for t, p in tags if t in genres) - 1.0) < 1.0

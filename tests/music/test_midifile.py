@@ -1,0 +1,45 @@
+from pathlib import Path
+
+import mido
+import pytest
+
+from bridge.music.midifile import MidiFileError, read_midi, write_midi
+from bridge.music.piece import Note, Piece
+from bridge.vocab import Meter
+
+
+def test_write_then_read_keeps_notes_meter_and_drums(tmp_path: Path):
+    piece = Piece([Note(0, 1, 60, 100), Note(1.5, 0.25, 36, 90, drum=True),
+                   Note(2, 3, 67, 64)], Meter([(0, 72)]), tempo=96)
+    path = tmp_path / "x.mid"
+    write_midi(piece, path)
+    back = read_midi(path)
+    assert [(n.start, n.duration, n.pitch, n.velocity, n.drum) for n in back.notes] == \
+        [(n.start, n.duration, n.pitch, n.velocity, n.drum) for n in piece.notes]
+    assert back.meter.changes == [(0, 72)] and round(back.tempo) == 96
+
+
+def test_overlapping_same_pitch_retriggers(tmp_path: Path):
+    mid = mido.MidiFile(ticks_per_beat=480)
+    tr = mido.MidiTrack()
+    tr += [mido.Message("note_on", note=60, velocity=90, time=0),
+           mido.Message("note_on", note=60, velocity=80, time=480),
+           mido.Message("note_off", note=60, time=480)]
+    mid.tracks.append(tr)
+    mid.save(tmp_path / "r.mid")
+    notes = read_midi(tmp_path / "r.mid").notes
+    assert [(n.start, n.duration, n.velocity) for n in notes] == [(0, 1, 90), (1, 1, 80)]
+
+
+def test_garbage_is_a_clear_error(tmp_path: Path):
+    bad = tmp_path / "bad.mid"
+    bad.write_bytes(b"MThd\x00\x00")
+    with pytest.raises(MidiFileError, match=r"bad\.mid"):
+        read_midi(bad)
+
+
+def test_downbeat_overrides_a_lying_time_signature(tmp_path: Path):
+    piece = Piece([Note(1, 1, 60, 100)], Meter([(0, 24)]))   # a 1/4 signature
+    write_midi(piece, tmp_path / "p.mid")
+    meter = read_midi(tmp_path / "p.mid", downbeat=1.0).meter
+    assert meter.bar_start(24) == 24

@@ -1,0 +1,106 @@
+import random
+
+from bridge.music.piece import Note, Piece
+from bridge.music.tokenize import Decoder, LiveEncoder, decode, encode, to_tick
+from bridge.vocab import BAR, TICKS_PER_BEAT, Meter, duration_bin, duration_step
+
+
+def _piece(seed: int = 0, drums: bool = False) -> Piece:
+    rng = random.Random(seed)
+    notes = []
+    t = 0.0
+    for _ in range(200):
+        t += rng.choice([0, 0.25, 1 / 3, 0.5, 0.125, 1.0])
+        notes.append(Note(t, rng.choice([0.1, 0.25, 0.5, 1.5, 3.7, 9.0]),
+                          rng.randrange(30, 90), rng.randrange(1, 128), drums))
+    return Piece(notes, Meter([(0, 72)]))
+
+
+def _check_round_trip(piece: Piece) -> None:
+    tokens = encode(piece)
+    origin = piece.meter.bar_start(to_tick(piece.notes[0].start))
+    back = decode(tokens, piece.meter, origin)
+    src = sorted({(to_tick(n.start), n.drum, n.pitch): n for n in piece.notes}.items())
+    assert len(back) == len(src)
+    for ((_, drum, pitch), n), b in zip(src, back, strict=True):
+        assert (b.pitch, b.drum) == (pitch, drum)
+        assert abs(b.start - n.start) * TICKS_PER_BEAT <= 0.5 + 1e-9
+        ticks = n.duration * TICKS_PER_BEAT
+        tolerance = 0.5 + duration_step(duration_bin(ticks)) / 2 + max(0, ticks - 384)
+        assert abs(b.end - n.end) * TICKS_PER_BEAT <= tolerance + 0.5 + 1e-9
+
+
+def test_round_trip_pitched_and_drums():
+    _check_round_trip(_piece(1))
+    _check_round_trip(_piece(2, drums=True))
+
+
+def test_chords_share_a_time_position():
+    piece = Piece([Note(0, 1, 60, 80), Note(0, 1, 64, 80), Note(0, 1, 67, 80)])
+    tokens = encode(piece)
+    assert tokens.count(BAR) == 1 and len(tokens) == 1 + 3 * 3
+
+
+def test_live_encoder_matches_the_offline_encoding():
+    piece = _piece(3)
+    offline = encode(piece)
+    live = LiveEncoder(piece.meter)
+    events = []
+    for n in piece.notes:
+        events.append((to_tick(n.start), 1, n))
+        events.append((max(to_tick(n.end), to_tick(n.start) + 1), 0, n))
+    out = []
+    # replay in time order; note-offs first at equal times (as MIDI files are read)
+    for tick, on, n in sorted(events, key=lambda e: (e[0], e[1])):
+        if on:
+            out += live.note_on(tick, n.pitch, n.velocity, n.drum)
+        else:
+            out += live.note_off(tick, n.pitch, n.drum)
+    out += live.release(10**9)
+    # the live stream quantises releases to ticks before binning: same notes, same times
+    back_live = decode(out, piece.meter, piece.meter.bar_start(to_tick(piece.notes[0].start)))
+    back_off = decode(offline, piece.meter, piece.meter.bar_start(to_tick(piece.notes[0].start)))
+    assert [(n.start, n.pitch) for n in back_live] == [(n.start, n.pitch) for n in back_off]
+
+
+def test_live_encoder_waits_for_release_and_keeps_start_order():
+    enc = LiveEncoder(Meter())
+    assert enc.note_on(0, 60, 100) == []           # duration unknown yet
+    assert enc.note_on(12, 64, 100) == []          # behind the held note
+    first = enc.note_off(30, 64)
+    assert first == []                             # 64 is done, 60 still holds everything
+    out = enc.note_off(40, 60)
+    notes = decode(out, Meter(), 0)
+    assert [(n.pitch, n.start) for n in notes] == [(60, 0.0), (64, 0.5)]
+
+
+def test_live_encoder_lets_a_long_hold_go_and_ignores_its_late_release():
+    enc = LiveEncoder(Meter(), max_hold=48)
+    enc.note_on(0, 48, 90)
+    out = enc.note_on(60, 72, 90)                  # 48 held past max_hold: let out at 60
+    assert [(n.pitch, n.duration) for n in decode(out, Meter(), 0)] == [(48, 2.5)]
+    assert enc.note_off(200, 48) == []             # its release is ignored
+    decoder = Decoder(enc.cursor.copy())
+    snap, _ = enc.snapshot(70)
+    notes = [n for t in snap if (n := decoder.feed(t)) is not None]
+    assert [(n.pitch, n.start, n.duration) for n in notes] == [(72, 2.5, 10 / 24)]
+
+
+def test_snapshot_cuts_held_notes_without_committing():
+    enc = LiveEncoder(Meter())
+    enc.note_on(0, 60, 90)
+    tokens, cursor = enc.snapshot(30)
+    notes = decode(tokens, Meter(), 0)
+    assert notes[0].duration == 30 / TICKS_PER_BEAT
+    assert enc.cursor is None                      # nothing committed
+    assert cursor.tick == 0
+
+
+def test_cut_forgets_unplayed_generated_notes():
+    enc = LiveEncoder(Meter())
+    enc.add_note(24, 48, 60, 90)
+    enc.add_note(96, 24, 62, 90)
+    enc.cut(48)
+    out = enc.release(10**6)
+    notes = decode(out, Meter(), 0)
+    assert [(n.pitch, n.duration) for n in notes] == [(60, 1.0)]   # cut at tick 48

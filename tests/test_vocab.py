@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+
+from bridge import vocab
+from bridge.vocab import (
+    BAR,
+    DURATION_TICKS,
+    EXPECT_DUR,
+    EXPECT_VEL,
+    KIND,
+    TICKS_PER_BEAT,
+    VOCAB_SIZE,
+    Cursor,
+    Meter,
+    beat_token,
+    duration_bin,
+    note_token,
+    sub_token,
+    token_name,
+)
+
+
+def test_layout_is_contiguous_and_named():
+    names = [token_name(t) for t in range(VOCAB_SIZE)]
+    assert len(set(names)) == VOCAB_SIZE
+    assert names[:4] == ["PAD", "BOS", "EOS", "BAR"]
+    assert VOCAB_SIZE < 65536  # caches store uint16
+
+
+def test_ticks_cover_sixteenths_triplets_and_32nds():
+    for division in (4, 3, 8, 6, 12, 24):  # 16th, 8th triplet, 32nd, 16th triplet, ...
+        assert TICKS_PER_BEAT % division == 0
+
+
+def test_duration_bins_round_to_nearest_and_clip():
+    assert duration_bin(0.2) == 0
+    for i, ticks in enumerate(DURATION_TICKS):
+        assert duration_bin(ticks) == i
+    assert DURATION_TICKS[duration_bin(10_000)] == DURATION_TICKS[-1]
+    assert DURATION_TICKS[duration_bin(49)] in (48, 51)
+
+
+def test_velocity_bins_round_trip_within_a_bin():
+    for v in range(1, 128):
+        assert abs(vocab.bin_velocity(vocab.velocity_bin(v)) - v) <= 4
+
+
+def test_meter_bars_and_changes():
+    m = Meter([(0, 96)])
+    assert m.bar_start(95) == 0 and m.bar_start(96) == 96
+    m.set(192, 72)                       # 3/4 from bar 3
+    assert m.bar_start(192 + 72 + 1) == 264
+    assert m.bar_length(96) == 96 and m.bar_length(192) == 72
+    assert m.bar_start(-1) == -96        # bars extend backwards
+    assert Meter.bar_ticks_of(6, 8) == 72 and Meter.bar_ticks_of(12, 4) == 144
+
+
+def test_cursor_grammar_moves_forward_only():
+    c = Cursor(Meter(), origin=0)
+    with pytest.raises(ValueError):
+        c.advance(note_token(60, False))          # no note before the first BAR
+    c.advance(BAR)
+    c.advance(beat_token(2))
+    assert c.tick == 48
+    with pytest.raises(ValueError):
+        c.advance(beat_token(1))                  # backwards
+    c.advance(sub_token(6))
+    with pytest.raises(ValueError):
+        c.advance(sub_token(6))                   # not forward
+    c.advance(note_token(60, False))
+    assert c.expect == EXPECT_VEL
+    mask = c.allowed()
+    assert mask.sum() == vocab.N_VELOCITY_BINS
+    c.advance(vocab.VEL_BASE + 5)
+    assert c.expect == EXPECT_DUR
+    c.advance(vocab.DUR_BASE)
+    with pytest.raises(ValueError):
+        c.advance(beat_token(4))                  # beat 4 does not exist in 4/4
+
+
+def test_allowed_mask_matches_advance():
+    rng = np.random.default_rng(0)
+    c = Cursor(Meter([(0, 72)]), origin=0)
+    for _ in range(500):
+        mask = c.allowed()
+        for token in rng.choice(VOCAB_SIZE, 20):
+            probe = c.copy()
+            try:
+                probe.advance(int(token))
+                ok = True
+            except ValueError:
+                ok = False
+            if KIND[token] != vocab.K_SPECIAL:
+                assert ok == bool(mask[token]), token_name(int(token))
+        c.advance(int(rng.choice(np.flatnonzero(mask & (np.arange(VOCAB_SIZE) != vocab.EOS)))))
+
+
+def test_time_tokens_reach_the_target():
+    c = Cursor(Meter(), origin=96)
+    tokens = c.time_tokens(96 * 3 + 30)
+    assert tokens[:3] == [BAR, BAR, BAR] and c.tick == 96 * 3 + 30
+    assert c.time_tokens(c.tick) == []
+    with pytest.raises(ValueError):
+        c.time_tokens(0)
+
+
+def test_style_table_holds_every_manifest_label():
+    for tag in ("pop", "folk/jig", "jazz/bebop", "drums/funk", "drums/jazz"):
+        assert tag in vocab.STYLES
+    assert vocab.style_tag(["folk", "reel"]) == "folk/reel"
+    assert vocab.genre_of("drums/funk") == "drums"
