@@ -51,7 +51,8 @@ class Config:
         "Open MIDI ports (--no-midi: OSC only, for machines without a MIDI API).",
         flag="--midi/--no-midi"))
     midi_api: str = field(default="auto", metadata=_opt(
-        "MIDI backend.", choices=("auto", "jack", "alsa", "coremidi", "winmm")))
+        "MIDI backend; auto tries this platform's and serves OSC only if none works.",
+        choices=("auto", "jack", "alsa", "coremidi", "winmm")))
     midi_in: str = field(default="", metadata=_opt(
         "Connect to this existing input port (substring match) instead of creating 'Continuo In'."))
     midi_out: str = field(default="", metadata=_opt(

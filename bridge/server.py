@@ -130,7 +130,10 @@ class Daemon:
         try:
             self.midi = MidiSession(self.hub, self.config, loop)
         except MidiUnavailable as exc:
-            raise StartupError(f"{exc} (run with --no-midi for OSC only)") from None
+            if self.config.midi_api != "auto":
+                raise StartupError(f"{exc} (run with --no-midi for OSC only)") from None
+            log.warning("%s; serving OSC only (name --midi-api to require MIDI)", exc)
+            return "none available"
         except ParamError as exc:
             raise StartupError(str(exc)) from None
         except OSError as exc:
@@ -179,16 +182,18 @@ class Daemon:
         try:
             await self.startup()
         except BaseException:
-            await self.shutdown()
+            await self.shutdown(quiet=True)
             raise
         await self.should_exit.wait()
         await self.shutdown()
 
     # -- shutdown --------------------------------------------------------------------------
 
-    async def shutdown(self) -> None:
+    async def shutdown(self, quiet: bool = False) -> None:
+        """Release, close, stop; ``quiet`` after a failed startup (its error says it all)."""
         t0 = time.perf_counter()
-        log.info("shutting down")
+        level = logging.DEBUG if quiet else logging.INFO
+        log.log(level, "shutting down")
         if self.hub is not None:
             self.hub.close_all()          # every session releases its notes
         if self.midi is not None:
@@ -200,7 +205,7 @@ class Daemon:
             left = max(0.05, self.config.shutdown_timeout - (time.perf_counter() - t0))
             if not self.engine.stop(timeout=left):
                 log.warning("inference worker still busy after %.2f s; leaving it", left)
-        log.info("stopped in %.0f ms", (time.perf_counter() - t0) * 1e3)
+        log.log(level, "stopped in %.0f ms", (time.perf_counter() - t0) * 1e3)
 
 
 def run(config: Config) -> int:

@@ -106,3 +106,103 @@ def _jack_for_marked_tests(request: pytest.FixtureRequest) -> None:
     """Tests marked ``jack`` get the server without asking for it."""
     if request.node.get_closest_marker("jack") is not None:
         request.getfixturevalue("jack_server")
+
+
+# -- a tiny model and the daemon as a subprocess ----------------------------------------------
+
+def tiny_models(seed: int = 0):
+    """A random generator and tagger small enough to build in a test (plumbing only)."""
+    import torch
+
+    from bridge.model.generator import Generator, GeneratorConfig
+    from bridge.model.tagger import Tagger, TaggerConfig
+
+    torch.manual_seed(seed)
+    return (Generator(GeneratorConfig(n_embd=32, n_hidden=32)).eval(),
+            Tagger(TaggerConfig(n_embd=8, n_conv=8, n_hidden=8)).eval())
+
+
+@pytest.fixture
+def models():
+    return tiny_models()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from bridge.model import checkpoint
+
+    folder = tmp_path_factory.mktemp("tiny-model")
+    generator, tagger = tiny_models()
+    checkpoint.save(folder / "generator", generator, name="tiny")
+    checkpoint.save(folder / "tagger", tagger, name="tiny")
+    return folder
+
+
+def free_udp_port() -> int:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class DaemonProcess:
+    """``continuo run`` in a subprocess; its log lines are collected as they come."""
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        import sys
+        import threading
+
+        self.lines: list[str] = []
+        self.ready = threading.Event()
+        self.proc = subprocess.Popen([sys.executable, "-m", "bridge", "run", *args],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True, env=env)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip())
+            if " ready: " in line:
+                self.ready.set()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        if not self.ready.wait(timeout):
+            self.stop()
+            pytest.fail("daemon not ready:\n" + "\n".join(self.lines))
+
+    def stop(self, sig: int | None = None, timeout: float = 10.0) -> int:
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig or signal.SIGTERM)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = self.proc.wait(timeout=5)
+        self._reader.join(timeout=5)
+        return code
+
+    def log(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture
+def daemon(tiny_model_dir: Path) -> Iterator:
+    """Start ``continuo run`` on the tiny model: ``daemon(*flags) -> (process, osc_port)``."""
+    started: list[DaemonProcess] = []
+
+    def start(*flags: str) -> tuple[DaemonProcess, int]:
+        port = free_udp_port()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "CONTINUO_CONFIG": os.devnull}
+        proc = DaemonProcess(["--model", str(tiny_model_dir), "--osc-port", str(port),
+                              *flags], env)
+        started.append(proc)
+        proc.wait_ready()
+        return proc, port
+
+    yield start
+    for proc in started:
+        proc.stop()

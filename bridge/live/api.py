@@ -37,8 +37,10 @@ def bind_api(router: Router, hub: Hub) -> None:
 
     def hello(r: Request) -> list[Reply]:
         session = hub.hello(r["instance"], r["reply_port"], r.sender[0])
-        return [Reply("/continuo/session/ready", [session.sid, __version__, hub.model_name]),
-                Reply("/continuo/session/state", [session.sid, session.state])]
+        # hello names an instance, not yet a session: address its replies explicitly
+        to = hub.addresses[session.sid]
+        return [Reply("/continuo/session/ready", [session.sid, __version__, hub.model_name], to),
+                Reply("/continuo/session/state", [session.sid, session.state], to)]
 
     def bye(r: Request) -> None:
         hub.get(r["session"])

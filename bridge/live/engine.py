@@ -138,6 +138,18 @@ class Engine:
         if self.tagger is not None and tokens:
             self._queue.put(("tag", session, list(tokens), on_result))
 
+    @torch.inference_mode()
+    def run_now(self, gen: Generation, context: list[int], style: int = 0) -> Generation:
+        """Generate in the calling thread, without the worker (command-line tools, bench):
+        a fresh state for ``style`` fed ``context``, then ``gen`` to its end."""
+        assert not self._thread.is_alive(), "run_now is for an engine whose worker is off"
+        self._handle(("restyle", gen.session, style, context))
+        self._begin(gen)
+        while self._active:
+            self._step()
+        self._states.pop(gen.session, None)
+        return gen
+
     def call(self, fn: Callable[[], Any]) -> None:
         """Run ``fn`` on the worker after everything queued before it (for tests, bench)."""
         self._queue.put(("call", fn))

@@ -76,8 +76,10 @@ def read_midi(
     return Piece(notes, meter, tempo=tempo or 120.0, name=Path(path).stem)
 
 
-def piece_to_midi(piece: Piece, *, channel: int = 0, tpb: int = 480) -> mido.MidiFile:
-    """A type-1 file: a conductor track (tempo, meter) and one note track."""
+def piece_to_midi(piece: Piece, *, channel: int = 0, tpb: int = 480,
+                  extra: tuple[tuple[Piece, int], ...] = ()) -> mido.MidiFile:
+    """A type-1 file: a conductor track (tempo, meter from ``piece``), the piece's note track,
+    and one track per ``(piece, channel)`` in ``extra``."""
     mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
     conductor = mido.MidiTrack()
     events: list[tuple[int, int, mido.MetaMessage]] = [
@@ -89,20 +91,22 @@ def piece_to_midi(piece: Piece, *, channel: int = 0, tpb: int = 480) -> mido.Mid
     conductor.extend(_delta(events))
     mid.tracks.append(conductor)
 
-    notes: list[tuple[int, int, mido.Message]] = []
-    for n in piece.notes:
-        ch = DRUM_CHANNEL if n.drum else channel
-        on, off = round(n.start * tpb), round(n.end * tpb)
-        notes.append((on, 1, mido.Message("note_on", channel=ch, note=n.pitch,
-                                          velocity=n.velocity)))
-        notes.append((max(off, on + 1), 0, mido.Message("note_off", channel=ch, note=n.pitch)))
-    track = mido.MidiTrack([mido.MetaMessage("track_name", name=piece.name or "continuo")])
-    track.extend(_delta(notes))
-    mid.tracks.append(track)
+    for part, ch0 in ((piece, channel), *extra):
+        notes: list[tuple[int, int, mido.Message]] = []
+        for n in part.notes:
+            ch = DRUM_CHANNEL if n.drum else ch0
+            on, off = round(n.start * tpb), round(n.end * tpb)
+            notes.append((on, 1, mido.Message("note_on", channel=ch, note=n.pitch,
+                                              velocity=n.velocity)))
+            notes.append((max(off, on + 1), 0,
+                          mido.Message("note_off", channel=ch, note=n.pitch)))
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=part.name or "continuo")])
+        track.extend(_delta(notes))
+        mid.tracks.append(track)
     return mid
 
 
-def write_midi(piece: Piece, path: str | Path, **kwargs: int) -> None:
+def write_midi(piece: Piece, path: str | Path, **kwargs) -> None:
     piece_to_midi(piece, **kwargs).save(str(path))
 
 

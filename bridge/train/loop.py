@@ -132,7 +132,8 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
         batches = task.train_batches(epoch)
         t0, total, count = time.time(), 0.0, 0
         bar = tqdm(range(config.optim.steps_per_epoch), desc=f"epoch {epoch + 1}",
-                   disable=not (progress and ddp.main), leave=False, dynamic_ncols=True)
+                   disable=None if (progress and ddp.main) else True, leave=False,
+                   dynamic_ncols=True)   # None: only on a terminal
         for _ in bar:
             for group in opt.param_groups:
                 group["lr"] = lr_at(state["step"], config)

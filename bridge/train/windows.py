@@ -41,8 +41,9 @@ class Sequence:
     @classmethod
     def from_cache(cls, cache, split: str, i: int, meta) -> Sequence:
         tokens = cache.tokens(split, i)
+        lo, hi = meta.pitch_min, meta.pitch_max        # None: no pitched notes
         return cls(tokens, meta.style, meta.dataset, bool(meta.drums),
-                   int(getattr(meta, "pitch_min", 0)), int(getattr(meta, "pitch_max", 127)),
+                   0 if lo is None else int(lo), 127 if hi is None else int(hi),
                    np.flatnonzero(tokens == BAR))
 
 

@@ -1,21 +1,12 @@
-"""A tiny random model, a recording output and a running engine for session tests."""
+"""A recording output and a running engine (on the tiny model) for session tests."""
 
 from __future__ import annotations
 
 import asyncio
 
 import pytest
-import torch
 
 from bridge.live.engine import Engine
-from bridge.model.generator import Generator, GeneratorConfig
-from bridge.model.tagger import Tagger, TaggerConfig
-
-
-def tiny_models(seed: int = 0) -> tuple[Generator, Tagger]:
-    torch.manual_seed(seed)
-    return (Generator(GeneratorConfig(n_embd=32, n_hidden=32)).eval(),
-            Tagger(TaggerConfig(n_embd=8, n_conv=8, n_hidden=8)).eval())
 
 
 class Recorder:
@@ -42,11 +33,6 @@ class Recorder:
 
     def close(self):
         self.closed = True
-
-
-@pytest.fixture
-def models():
-    return tiny_models()
 
 
 @pytest.fixture

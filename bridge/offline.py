@@ -1,0 +1,95 @@
+"""Whole-file tools on the live models: tag a piece, continue a piece.
+
+They use the same tokens, sampling and engine as the daemon, run in the calling thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from bridge.live.engine import Engine, Generation
+from bridge.live.phrase import ceil_to_grid
+from bridge.model.generator import Generator
+from bridge.model.sampling import Constraints
+from bridge.model.tagger import Tagger
+from bridge.music.piece import Note, Piece
+from bridge.music.tokenize import encode, to_tick
+from bridge.vocab import BAR, TICKS_PER_BEAT, Cursor
+
+CONTEXT_TOKENS = 1024     # the continuation hears at most this much of the input
+
+
+def bar_windows(tokens: list[int], bars: int) -> list[list[int]]:
+    """Consecutive windows of ``bars`` bars (the last one may be shorter)."""
+    starts = [i for i, t in enumerate(tokens) if t == BAR]
+    return [tokens[starts[i]:starts[i + bars] if i + bars < len(starts) else len(tokens)]
+            for i in range(0, len(starts), bars)]
+
+
+@torch.inference_mode()
+def tag_piece(tagger: Tagger, piece: Piece, bars: int = 4, top: int = 3) -> dict:
+    """Style tags of a whole piece: the tagger's probabilities averaged over its windows."""
+    windows = bar_windows(encode(piece), bars)
+    if not windows:
+        return {"tags": [], "windows": 0}
+    genre_p = torch.zeros(len(tagger.config.genres))
+    sub_p = torch.zeros(len(tagger.config.substyles))
+    for w in windows:
+        g, s = tagger(torch.tensor(w)[None])
+        genre_p += g[0].softmax(0)
+        sub_p += s[0].softmax(0)
+    genre_p /= len(windows)
+    sub_p /= len(windows)
+    order = genre_p.argsort(descending=True).tolist()
+    tags = [(tagger.config.genres[i], float(genre_p[i])) for i in order[:top]]
+    best = tagger.config.genres[order[0]]
+    idx = [i for i, t in enumerate(tagger.config.substyles) if t.split("/")[0] == best]
+    if idx:
+        within = sub_p[idx] / sub_p[idx].sum() * genre_p[order[0]]
+        for j in within.argsort(descending=True).tolist()[:top]:
+            tags.append((tagger.config.substyles[idx[j]], float(within[j])))
+    tags.sort(key=lambda t: -t[1])
+    return {"tags": [{"tag": t, "probability": round(p, 4)} for t, p in tags],
+            "windows": len(windows)}
+
+
+@dataclass
+class ContinueOptions:
+    bars: int = 4
+    style: str = ""
+    temperature: float = 1.0
+    top_p: float = 0.95
+    seed: int | None = None
+    pitch_low: int = 0
+    pitch_high: int = 127
+    drums: bool | None = None
+
+
+def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions) -> Piece:
+    """A continuation of ``piece`` from the next beat after its last release."""
+    tokens = encode(piece)
+    context = tokens[-CONTEXT_TOKENS:]
+    cut = next((i for i, t in enumerate(context) if t == BAR), 0)
+    context = context[cut:]
+    # the continuation's cursor follows the whole piece's grid
+    cursor = Cursor(piece.meter, origin=piece.meter.bar_start(to_tick(piece.notes[0].start)))
+    for t in tokens:
+        cursor.advance(t)
+    start = ceil_to_grid(piece.beats, 1.0)
+    start_tick = round(start * TICKS_PER_BEAT)
+    bar = piece.meter.bar_length(piece.meter.bar_start(start_tick))
+    end_tick = start_tick + options.bars * bar
+    drums = options.drums if options.drums is not None else \
+        bool(np.mean([n.drum for n in piece.notes]) > 0.5)
+    gen = Generation("offline", cursor.time_tokens(start_tick), cursor, end_tick,
+                     constraints=Constraints(options.pitch_low, options.pitch_high, drums=drums),
+                     temperature=options.temperature, top_p=options.top_p, seed=options.seed,
+                     note_now=True)
+    engine = Engine(generator, None)
+    style = generator.style_index(options.style) if options.style else 0
+    engine.run_now(gen, context, style)
+    notes: list[Note] = gen.notes
+    return Piece(notes, piece.meter, tempo=piece.tempo, name="continuation")
