@@ -141,11 +141,13 @@ class Hub:
         pairs: list[tuple[str, Any]] = [
             ("version", __version__), ("model", self.model_name),
             ("device", str(self.engine.device)), ("sessions", len(self.sessions)),
-            ("uptime", round(time.monotonic() - self.started, 1))]
+            ("uptime", round(time.monotonic() - self.started, 1)),
+            *self.engine.latency_ms().items()]
         if sid is not None:
             s = self.get(sid)
             clock = s.clock.snapshot(self.loop.time())
-            pairs += [("state", s.state), *((k, v) for k, v in s.params.items()),
+            pairs += [("state", s.state), ("late", s.accompanist.late),
+                      *((k, v) for k, v in s.params.items()),
                       ("tempo", clock["tempo"]), ("beat", clock["beat"]),
                       ("playing", int(clock["playing"])), ("clock", clock["source"]),
                       ("signature", clock["signature"])]

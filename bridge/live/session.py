@@ -76,7 +76,7 @@ class Session:
         self.closed = False
         self._timers: dict[str, _Timer] = {}
         self._fresh_input = False
-        self._last_beat = self.now_beat()
+        self._remember_map()
         engine.open(sid, self.style_index)
         clock.add_listener(self._on_clock)
         self.arm("tags", self._bar_after(self.now_beat()), self._tag_tick)
@@ -114,18 +114,23 @@ class Session:
         if timer is not None:
             timer.handle.cancel()
 
+    def _remember_map(self) -> None:
+        self._map = (self.loop.time(), self.now_beat(), self.clock.tempo)
+
     def _on_clock(self, _reason: str) -> None:
+        t = self.loop.time()
+        then_t, then_beat, then_tempo = self._map
+        expected = then_beat + (t - then_t) * then_tempo / 60.0   # where the old map said
         now = self.now_beat()
-        if now < self._last_beat - 0.25:          # the host jumped back: keep stream time
+        if now < expected - 0.25:                 # the host jumped back: keep stream time
             bar = self.meter.bar_length(self.meter.bar_start(self.tick(now)))
-            jump = round((self._last_beat - now) * TICKS_PER_BEAT)
+            jump = round((expected - now) * TICKS_PER_BEAT)
             self.offset += -(-jump // bar) * bar
-            log.info("session %s: host jumped back %.2f beats", self.sid, self._last_beat - now)
+            log.info("session %s: host jumped back %.2f beats", self.sid, expected - now)
             self._stop_playing()
             self.phrase.reset()
-            if self.params["mode"] == "accompany":
-                self.accompanist.start()
-        self._last_beat = now
+            self._enter(self.params["mode"])      # listening again, or accompanying anew
+        self._remember_map()
         self.sync_meter()
         for name, timer in list(self._timers.items()):   # re-arm from their beats
             self.arm(name, timer.beat, timer.fn, lead=timer.lead)
@@ -174,9 +179,7 @@ class Session:
 
     def _input_beat(self, beat: float | None) -> float:
         """The song beat of an input event: as stamped by the caller, else now."""
-        now = self.now_beat()
-        self._last_beat = max(self._last_beat, now)
-        return now if beat is None else beat
+        return self.now_beat() if beat is None else beat
 
     def _is_drum(self, channel: int | None) -> bool:
         part = self.params["part"]
@@ -202,8 +205,11 @@ class Session:
         """Play a continuation from ``start`` (default: the next grid position)."""
         if self.params["mode"] == "off":
             raise ParamError("mode is off: set mode to call, accompany or manual first")
-        if self.params["mode"] == "accompany":
-            self.accompanist.replan()
+        if self.params["mode"] == "accompany":     # (re)start, or plan again now
+            if self.accompanist.running:
+                self.accompanist.replan()
+            else:
+                self._enter("accompany")
             return
         self._stop_playing()
         now = self.now_beat()

@@ -114,3 +114,39 @@ def test_tags_arrive_after_a_bar_of_input(run_live):
         assert all(isinstance(p, float) and 0 <= p <= 1 for p in tags[0][2::2])
         s.close()
     run_live(body)
+
+
+def test_a_loop_back_keeps_stream_time_moving_forward(run_live):
+    async def body(engine, loop):
+        s, out, _ = make(engine, loop, length_bars=4)
+        s.clock.set_transport(loop.time(), TEMPO, 30.0, True, 4, 4)
+        await play_phrase(s)
+        await asyncio.sleep(3 * BEAT)
+        assert s.state == RESPONDING
+        before = s.encoder.cursor.tick
+        s.clock.set_transport(loop.time(), TEMPO, 2.0, True, 4, 4)      # the loop restarts
+        assert s.offset > 0 and s.offset % 96 == 0
+        assert s.state == LISTENING and out.cancels                     # answer stopped
+        s.note_on(72, 100, 2.0)
+        s.note_off(72, 2.25)
+        s.encoder.release(s.tick(3.0))
+        assert s.encoder.cursor.tick > before                           # still forward
+        s.close()
+    run_live(body)
+
+
+def test_accompany_stops_and_starts_again_on_request(run_live):
+    async def body(engine, loop):
+        s, out, _ = make(engine, loop, mode="accompany", grid=0.5)
+        await play_phrase(s)
+        s.stop()
+        assert s.state == LISTENING and not s.accompanist.running
+        count = len(out.played)
+        await asyncio.sleep(3 * BEAT)
+        assert len(out.played) == count                 # silent while stopped
+        s.respond()
+        assert s.state == ACCOMPANYING and s.accompanist.running
+        await asyncio.sleep(4 * BEAT)
+        assert len(out.played) > count
+        s.close()
+    run_live(body)
