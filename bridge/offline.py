@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from bridge.live.engine import Engine, Generation
+from bridge.live.engine import Engine
+from bridge.live.generation import Generation
 from bridge.live.phrase import ceil_to_grid
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
@@ -70,6 +71,15 @@ class ContinueOptions:
 
 def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions) -> Piece:
     """A continuation of ``piece`` from the next beat after its last release."""
+    gen, context, style = plan_continuation(generator, piece, options)
+    Engine(generator, None).run_now(gen, context, style)
+    notes: list[Note] = gen.notes
+    return Piece(notes, piece.meter, tempo=piece.tempo, name="continuation")
+
+
+def plan_continuation(generator: Generator, piece: Piece,
+                      options: ContinueOptions) -> tuple[Generation, list[int], int]:
+    """What :func:`continue_piece` runs: the generation, its context tokens, the style."""
     tokens = encode(piece)
     context = tokens[-CONTEXT_TOKENS:]
     cut = next((i for i, t in enumerate(context) if t == BAR), 0)
@@ -88,8 +98,5 @@ def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions)
                      constraints=Constraints(options.pitch_low, options.pitch_high, drums=drums),
                      temperature=options.temperature, top_p=options.top_p, seed=options.seed,
                      note_now=True)
-    engine = Engine(generator, None)
     style = generator.style_index(options.style) if options.style else 0
-    engine.run_now(gen, context, style)
-    notes: list[Note] = gen.notes
-    return Piece(notes, piece.meter, tempo=piece.tempo, name="continuation")
+    return gen, context, style

@@ -25,7 +25,8 @@ import torch
 
 from bridge.config import Config
 from bridge.live.api import bind_api
-from bridge.live.engine import Engine, Generation
+from bridge.live.engine import Engine
+from bridge.live.generation import Generation
 from bridge.live.hub import Hub
 from bridge.live.params import ParamError
 from bridge.model import checkpoint

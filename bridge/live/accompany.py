@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bridge.live.engine import Generation
+from bridge.live.generation import Generation
 from bridge.live.phrase import ceil_to_grid
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT

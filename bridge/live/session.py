@@ -22,25 +22,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.live.accompany import Accompanist
-from bridge.live.engine import Engine, Generation
+from bridge.live.engine import Engine
+from bridge.live.generation import Generation
 from bridge.live.outputs import Output
 from bridge.live.params import ParamError, defaults, param
 from bridge.live.phrase import Phrase, ceil_to_grid
+from bridge.live.respond import PREP_S, Responder
+from bridge.live.states import ACCOMPANYING, IDLE, LISTENING, RESPONDING
+from bridge.live.tagging import StyleWatch
 from bridge.model.sampling import Constraints
 from bridge.music.piece import Note
 from bridge.music.tokenize import LiveEncoder
 from bridge.timing.clock import BeatClock
-from bridge.vocab import BAR, TICKS_PER_BEAT, Cursor, Meter
+from bridge.vocab import TICKS_PER_BEAT, Cursor, Meter
 
 log = logging.getLogger(__name__)
 
 CONTEXT_TOKENS = 768      # recent context kept to recompute the state on a style change
-TAG_BARS = 4              # the tagger's window
-PREP_S = 0.03             # a response is prepared this long before its first beat
-MANUAL_BARS = 2           # response length on request when there was no call to match
 DRUM_INPUT_CHANNEL = 10
 
-IDLE, LISTENING, RESPONDING, ACCOMPANYING = "idle", "listening", "responding", "accompanying"
 
 
 @dataclass
@@ -64,22 +64,19 @@ class Session:
         self.encoder = LiveEncoder(self.meter)       # what the model hears: both players
         self.performer = LiveEncoder(self.meter)     # the performer alone, for the tagger
         self.history: deque[int] = deque(maxlen=CONTEXT_TOKENS)
-        self.tag_tokens: deque[int] = deque(maxlen=4096)
         self.phrase = Phrase()
-        self.accompanist = Accompanist(self)
+        self.responder = Responder(self)          # call and manual
+        self.accompanist = Accompanist(self)      # accompany
+        self.style_watch = StyleWatch(self)       # tags
         self.offset = 0                  # stream ticks - song ticks
         self.state = IDLE
-        self.response: Generation | None = None
-        self.response_end = 0.0          # song beat when the response's last note ends
-        self.tags: list[tuple[str, float]] = []
         self.last_drum = False
         self.closed = False
         self._timers: dict[str, _Timer] = {}
-        self._fresh_input = False
         self._remember_map()
         engine.open(sid, self.style_index)
         clock.add_listener(self._on_clock)
-        self.arm("tags", self._bar_after(self.now_beat()), self._tag_tick)
+        self.style_watch.start()
         self._enter(self.params["mode"], quiet=True)
 
     # -- time ----------------------------------------------------------------------------
@@ -94,7 +91,7 @@ class Session:
     def song_beat(self, tick: int) -> float:
         return (tick - self.offset) / TICKS_PER_BEAT
 
-    def _bar_after(self, beat: float) -> float:
+    def bar_after(self, beat: float) -> float:
         return ceil_to_grid(beat + 1e-3, self.clock.bar_beats)
 
     def arm(self, name: str, beat: float, fn: Callable[[float], None],
@@ -156,13 +153,15 @@ class Session:
         beat = self._input_beat(beat)
         drum = self._is_drum(channel)
         self.last_drum = drum
-        if self.state == RESPONDING and self.params["mode"] in ("call", "manual"):
-            self._barge_in(beat)
+        if self.responder.active:
+            log.info("session %s: barge-in at beat %.2f", self.sid, beat)
+            self._stop_playing(beat)
+            self.set_state(LISTENING)
         self.disarm("phrase")
         self.phrase.note_on((pitch, drum), beat, self.params["phrase_beats"])
         tick = self.tick(beat)
         self._commit(self.encoder.note_on(tick, pitch, velocity, drum))
-        self._tag_input(self.performer.note_on(tick, pitch, velocity, drum))
+        self.style_watch.heard(self.performer.note_on(tick, pitch, velocity, drum))
 
     def note_off(self, pitch: int, beat: float | None = None,
                  channel: int | None = None) -> None:
@@ -170,12 +169,12 @@ class Session:
         drum = self._is_drum(channel)
         tick = self.tick(beat)
         self._commit(self.encoder.note_off(tick, pitch, drum))
-        self._tag_input(self.performer.note_off(tick, pitch, drum))
+        self.style_watch.heard(self.performer.note_off(tick, pitch, drum))
         self.phrase.note_off((pitch, drum), beat)
-        if self.params["mode"] == "call" and self.phrase.silent and self.response is None:
+        if self.params["mode"] == "call" and self.phrase.silent and not self.responder.active:
             start = self.phrase.response_start(self.params["phrase_beats"], self.params["grid"])
             if start is not None:
-                self.arm("phrase", start, self._phrase_due, lead=PREP_S)
+                self.arm("phrase", start, self.responder.phrase_due, lead=PREP_S)
 
     def _input_beat(self, beat: float | None) -> float:
         """The song beat of an input event: as stamped by the caller, else now."""
@@ -190,44 +189,22 @@ class Session:
             self.engine.feed(self.sid, tokens)
             self.history.extend(tokens)
 
-    def _tag_input(self, tokens: list[int]) -> None:
-        if tokens:
-            self.tag_tokens.extend(tokens)
-            self._fresh_input = True
-
-    # -- responses (call, manual) ------------------------------------------------------------
-
-    def _phrase_due(self, start: float) -> None:
-        if self.params["mode"] == "call" and self.phrase.silent and self.response is None:
-            self.respond(start)
+    # -- playing ---------------------------------------------------------------------------
 
     def respond(self, start: float | None = None, bars: int | None = None) -> None:
-        """Play a continuation from ``start`` (default: the next grid position)."""
-        if self.params["mode"] == "off":
+        """Play a continuation now: an answer from ``start`` (default: the next grid
+        position), or in accompany mode (re)start the accompaniment."""
+        mode = self.params["mode"]
+        if mode == "off":
             raise ParamError("mode is off: set mode to call, accompany or manual first")
-        if self.params["mode"] == "accompany":     # (re)start, or plan again now
+        if mode == "accompany":
             if self.accompanist.running:
                 self.accompanist.replan()
             else:
                 self._enter("accompany")
             return
         self._stop_playing()
-        now = self.now_beat()
-        if start is None:
-            start = ceil_to_grid(now + PREP_S / self.clock.seconds_per_beat,
-                                 self.params["grid"])
-        if bars is None:
-            bars = self.params["length_bars"] or (
-                self.phrase.call_bars(self.clock.bar_beats) if self.phrase.start is not None
-                else MANUAL_BARS)
-        end = start + bars * self.clock.bar_beats
-        self.response_end = start
-        self.response = self.generation(start, end, note_now=True,
-                                        on_note=self._response_note,
-                                        on_done=self._response_done)
-        self.engine.generate(self.response)
-        self._set_state(RESPONDING)
-        log.info("session %s: responding at beat %.2f for %d bar(s)", self.sid, start, bars)
+        self.responder.start(start, bars)
 
     def generation(self, start: float, end: float, *, note_now: bool, on_done: Callable,
                    on_note: Callable | None = None, until: float | None = None) -> Generation:
@@ -256,35 +233,14 @@ class Session:
                               note.velocity, note.drum)
         return song
 
-    def _response_note(self, gen: Generation, note: Note) -> None:
-        if gen is self.response and not self.closed:
-            song = self.play(note)
-            self.response_end = max(self.response_end, song.end)
-
-    def _response_done(self, gen: Generation, reason: str) -> None:
-        if gen is self.response and not self.closed:
-            self.arm("response", self.response_end, self._response_over)
-
-    def _response_over(self, _beat: float) -> None:
-        self.response = None
-        self._set_state(LISTENING)
-
-    def _barge_in(self, beat: float) -> None:
-        log.info("session %s: barge-in at beat %.2f", self.sid, beat)
-        self._stop_playing(beat)
-        self._set_state(LISTENING)
-
     def stop(self) -> None:
         """Stop the running continuation; its sounding notes are released."""
         self._stop_playing()
-        self._set_state(LISTENING if self.params["mode"] != "off" else IDLE)
+        self.set_state(LISTENING if self.params["mode"] != "off" else IDLE)
 
     def _stop_playing(self, beat: float | None = None) -> None:
         beat = self.now_beat() if beat is None else beat
-        if self.response is not None:
-            self.response.cancel()
-            self.response = None
-        self.disarm("response")
+        self.responder.cancel()
         self.accompanist.stop()
         self.output.cancel_from(beat)
         self.encoder.cut(self.tick(beat))
@@ -293,7 +249,7 @@ class Session:
         self._stop_playing()
         self.output.panic()
         if self.state == RESPONDING:
-            self._set_state(LISTENING)
+            self.set_state(LISTENING)
 
     # -- parameters ------------------------------------------------------------------------
 
@@ -321,36 +277,16 @@ class Session:
         if quiet:
             self.state = state
         else:
-            self._set_state(state)
+            self.set_state(state)
 
-    def _set_state(self, state: str) -> None:
+    def set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
             self.notify("/continuo/session/state", [self.sid, state])
 
-    # -- tags ------------------------------------------------------------------------------
-
-    def _tag_tick(self, beat: float) -> None:
-        self.arm("tags", self._bar_after(beat), self._tag_tick)
-        if not self._fresh_input:
-            return
-        self._fresh_input = False
-        tokens = list(self.tag_tokens)
-        bars = [i for i, t in enumerate(tokens) if t == BAR]
-        window = tokens[bars[-TAG_BARS]:] if len(bars) >= TAG_BARS else tokens
-        self.engine.tag(self.sid, window, self._on_tags)
-
-    def _on_tags(self, _sid: str, tags: list[tuple[str, float]]) -> None:
-        if self.closed:
-            return
-        changed = [t for t, _ in tags] != [t for t, _ in self.tags] or any(
-            abs(p - q) > 0.05 for (_, p), (_, q) in zip(tags, self.tags, strict=False))
-        self.tags = tags
-        if changed:
-            args: list[Any] = [self.sid]
-            for tag, p in tags:
-                args += [tag, round(p, 4)]
-            self.notify("/continuo/tags/update", args)
+    @property
+    def tags(self) -> list[tuple[str, float]]:
+        return self.style_watch.tags
 
     # -- end -------------------------------------------------------------------------------
 

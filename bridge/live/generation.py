@@ -1,0 +1,70 @@
+"""A generation: one continuation the loop asks for and the worker samples.
+
+The loop builds it (where it starts, where it ends, how to sample), the worker fills in its
+tokens and notes and calls back; ``cancel()`` is safe from any thread.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bridge.model.sampling import NOTE_NOW, Constraints
+from bridge.model.stream import State
+from bridge.music.piece import Note
+from bridge.music.tokenize import Decoder
+from bridge.vocab import BAR, K_BEAT, K_SUB, KIND, Cursor
+
+
+@dataclass
+class Generation:
+    """One continuation being sampled. The loop creates it; the worker runs it."""
+
+    session: str
+    prefix: list[int]                 # tokens fed before sampling (not emitted)
+    cursor: Cursor                    # grammar position after the prefix
+    end_tick: int                     # stop before any time token reaching this tick
+    constraints: Constraints = field(default_factory=Constraints)
+    temperature: float = 1.0
+    top_p: float = 0.95
+    seed: int | None = None
+    note_now: bool = False            # the first token must be a note, at the cursor
+    max_tokens: int = 4096
+    on_note: Callable[[Generation, Note], None] | None = None
+    on_done: Callable[[Generation, str], None] | None = None
+    cancelled: bool = False
+    reason: str = ""                  # why it ended: end, cancelled, max_tokens, no session
+    # worker-side
+    state: State | None = None
+    rng: random.Random = field(default_factory=random.Random)
+    decoder: Decoder | None = None
+    tokens: list[int] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)   # every note decoded so far
+    requested: float = 0.0            # perf_counter() when the loop asked for it
+    started: float = 0.0
+
+    def cancel(self) -> None:
+        """Stop as soon as the worker sees it (thread-safe: a plain attribute write)."""
+        self.cancelled = True
+
+    def mask(self) -> np.ndarray:
+        mask = self.cursor.allowed() & self.constraints.mask()
+        if self.note_now:
+            mask = mask & NOTE_NOW
+        return mask
+
+    def passes_end(self, token: int) -> bool:
+        """Would this time token move the cursor to or past ``end_tick``?"""
+        kind = KIND[token]
+        c = self.cursor
+        if token == BAR:
+            start = c.origin if c.bar_start is None else c.bar_start + c.bar_ticks
+            return start >= self.end_tick
+        if kind in (K_BEAT, K_SUB):
+            probe = c.copy()
+            probe.advance(token)
+            return probe.tick >= self.end_tick
+        return False

@@ -1,0 +1,61 @@
+"""Style tags of what the performer plays, once a bar when they change.
+
+The tagger reads the performer's own notes (never the daemon's answers) over the last
+``TAG_BARS`` bars. A bar with no new input is not tagged again.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from bridge.vocab import BAR
+
+if TYPE_CHECKING:
+    from bridge.live.session import Session
+
+TAG_BARS = 4
+CHANGE = 0.05             # a probability moving by more than this is a change worth sending
+
+
+class StyleWatch:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.tokens: deque[int] = deque(maxlen=4096)
+        self.tags: list[tuple[str, float]] = []
+        self._fresh = False
+
+    def heard(self, tokens: list[int]) -> None:
+        if tokens:
+            self.tokens.extend(tokens)
+            self._fresh = True
+
+    def start(self) -> None:
+        self._arm(self.session.now_beat())
+
+    def _arm(self, beat: float) -> None:
+        s = self.session
+        s.arm("tags", s.bar_after(beat), self._bar)
+
+    def _bar(self, beat: float) -> None:
+        self._arm(beat)
+        if not self._fresh:
+            return
+        self._fresh = False
+        tokens = list(self.tokens)
+        bars = [i for i, t in enumerate(tokens) if t == BAR]
+        window = tokens[bars[-TAG_BARS]:] if len(bars) >= TAG_BARS else tokens
+        self.session.engine.tag(self.session.sid, window, self._result)
+
+    def _result(self, _sid: str, tags: list[tuple[str, float]]) -> None:
+        s = self.session
+        if s.closed:
+            return
+        changed = [t for t, _ in tags] != [t for t, _ in self.tags] or any(
+            abs(p - q) > CHANGE for (_, p), (_, q) in zip(tags, self.tags, strict=False))
+        self.tags = tags
+        if changed:
+            args: list[Any] = [s.sid]
+            for tag, p in tags:
+                args += [tag, round(p, 4)]
+            s.notify("/continuo/tags/update", args)
