@@ -171,8 +171,9 @@ class Meter:
         while bar_ticks > MAX_BEATS_PER_BAR * TICKS_PER_BEAT:
             bar_ticks //= 2
         self.changes = [c for c in self.changes if c[0] < tick]
-        if not self.changes or self.changes[-1][1] != bar_ticks:
-            self.changes.append((tick, bar_ticks))
+        if self.changes and self.changes[-1][1] == bar_ticks and self.bar_start(tick) == tick:
+            return          # the same bars on the same downbeats: nothing changes
+        self.changes.append((tick, bar_ticks))
 
     def _change_at(self, tick: int) -> int:
         i = 0

@@ -206,3 +206,23 @@ def daemon(tiny_model_dir: Path) -> Iterator:
     yield start
     for proc in started:
         proc.stop()
+
+
+# -- the shipped fixture data, built into a token cache once per session ----------------------
+
+FIXTURE_DATA = Path(__file__).resolve().parent / "fixtures" / "data"
+
+
+@pytest.fixture(scope="session")
+def fixture_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from bridge.data.build import BuildConfig, build
+
+    out = tmp_path_factory.mktemp("cache")
+    build(BuildConfig(out=out, data=FIXTURE_DATA, workers=1, progress=False))
+    return out
+
+
+@pytest.fixture(scope="session")
+def fixture_data() -> Path:
+    """The shipped fixture folder, laid out like ../shared/data (MANIFEST.tsv and files)."""
+    return FIXTURE_DATA

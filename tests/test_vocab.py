@@ -55,6 +55,15 @@ def test_meter_bars_and_changes():
     assert Meter.bar_ticks_of(6, 8) == 72 and Meter.bar_ticks_of(12, 4) == 144
 
 
+def test_a_phase_shift_with_the_same_bar_length_is_kept():
+    m = Meter([(0, 96)])
+    m.set(96, 96)                        # on the grid: no change recorded
+    assert m.changes == [(0, 96)]
+    m.set(200, 96)                       # off the grid: the downbeats move
+    assert m.changes == [(0, 96), (200, 96)] and m.bar_start(250) == 200
+    assert m.bar_length(192) == 8        # the bar cut short by the shift
+
+
 def test_cursor_grammar_moves_forward_only():
     c = Cursor(Meter(), origin=0)
     with pytest.raises(ValueError):

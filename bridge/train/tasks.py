@@ -38,6 +38,38 @@ def evenly(items: list, n: int) -> list:
     return [items[i] for i in np.linspace(0, len(items) - 1, n).round().astype(int)]
 
 
+@torch.no_grad()
+def window_nll(model: Generator, windows: list[tuple[np.ndarray, str]], device: torch.device,
+               styled: bool) -> tuple[float, int]:
+    """Summed NLL (nats) and token count of ``(tokens, style)`` windows, each scored from
+    BOS: unconditioned (style 0) or conditioned on its style tag."""
+    total, count = 0.0, 0
+    for i in range(0, len(windows), EVAL_BATCH):
+        chunk = windows[i:i + EVAL_BATCH]
+        y = pad_batch([w for w, _ in chunk]).to(device)                  # [B, T]
+        x = torch.cat([torch.full_like(y[:, :1], BOS), y[:, :-1]], dim=1)
+        x = x.masked_fill(y == 0, 0)
+        st = torch.tensor([model.style_index(s) if styled else 0 for _, s in chunk],
+                          device=device)
+        logits, _ = model(x, st)                                         # [B, T, V]
+        total += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
+                                 ignore_index=0, reduction="sum").item()
+        count += int((y != 0).sum())
+    return total, count
+
+
+@torch.no_grad()
+def tag_logits(model: Tagger, windows: list[np.ndarray],
+               device: torch.device) -> tuple[np.ndarray, np.ndarray]:
+    """Genre and sub-style logits of every window, in order."""
+    genre_logits, sub_logits = [], []
+    for i in range(0, len(windows), EVAL_BATCH):
+        g, s = model(pad_batch(windows[i:i + EVAL_BATCH]).to(device))
+        genre_logits.append(g.cpu())
+        sub_logits.append(s.cpu())
+    return torch.cat(genre_logits).numpy(), torch.cat(sub_logits).numpy()
+
+
 def _seed(*parts: int) -> int:
     return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "little")
 
@@ -60,10 +92,21 @@ class _Task:
                 "sources": stats.get("sources", stats.get("source_hashes", {}))}
 
 
+def data_styles(seqs: list[Sequence]) -> tuple[list[str], list[str]]:
+    """(genres, genre/sub tags) present in ``seqs``, sorted: a model learns only these."""
+    tags = {s.style for s in seqs if s.style}
+    genres = sorted({genre_of(t) for t in tags})
+    return genres, sorted(t for t in tags if "/" in t)
+
+
 class GeneratorTask(_Task):
     def __init__(self, config: TrainConfig, device: torch.device, rank: int, world: int):
         super().__init__(config, device, rank, world)
-        self.model = Generator(config.model_config())
+        model = dict(config.model)
+        if "styles" not in model:        # condition only on styles the data teaches
+            genres, subs = data_styles(self.train)
+            model["styles"] = ["", *genres, *subs]
+        self.model = Generator(type(config.model_config()).from_dict(model))
         windows = list(eval_windows(self.val, config.data.window))
         self.val_windows = evenly(windows, config.data.val_windows)[rank::world]
 
@@ -81,27 +124,9 @@ class GeneratorTask(_Task):
         return F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
                                ignore_index=0)
 
-    @torch.no_grad()
-    def nll(self, model: Generator, windows: list[tuple[np.ndarray, str]],
-            styled: bool) -> tuple[float, int]:
-        """Summed NLL (nats) and token count of ``windows``, unconditioned or styled."""
-        total, count = 0.0, 0
-        for i in range(0, len(windows), EVAL_BATCH):
-            chunk = windows[i:i + EVAL_BATCH]
-            y = pad_batch([w for w, _ in chunk]).to(self.device)
-            x = torch.cat([torch.full_like(y[:, :1], BOS), y[:, :-1]], dim=1)
-            x = x.masked_fill(y == 0, 0)
-            st = torch.tensor([model.style_index(s) if styled else 0 for _, s in chunk],
-                              device=self.device)
-            logits, _ = model(x, st)
-            total += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
-                                     ignore_index=0, reduction="sum").item()
-            count += int((y != 0).sum())
-        return total, count
-
     def validate(self, model: Generator, ddp) -> dict[str, float]:
-        plain, n = ddp.sum(*self.nll(model, self.val_windows, styled=False))
-        styled, _ = ddp.sum(*self.nll(model, self.val_windows, styled=True))
+        plain, n = ddp.sum(*window_nll(model, self.val_windows, self.device, styled=False))
+        styled, _ = ddp.sum(*window_nll(model, self.val_windows, self.device, styled=True))
         return {"val_loss": plain / n, "val_bits": plain / n / math.log(2),
                 "val_bits_styled": styled / n / math.log(2), "val_events": int(n)}
 
@@ -109,7 +134,11 @@ class GeneratorTask(_Task):
 class TaggerTask(_Task):
     def __init__(self, config: TrainConfig, device: torch.device, rank: int, world: int):
         super().__init__(config, device, rank, world)
-        self.model = Tagger(config.model_config())
+        model = dict(config.model)
+        genres, subs = data_styles(self.train)
+        model.setdefault("genres", genres)       # predict only what the data teaches
+        model.setdefault("substyles", subs)
+        self.model = Tagger(type(config.model_config()).from_dict(model))
         cfg = self.model.config
         windows: list[tuple[np.ndarray, Sequence]] = [
             (w, s) for s in self.val if genre_of(s.style) in cfg.genres
@@ -128,21 +157,12 @@ class TaggerTask(_Task):
         g, s = model(x)
         return F.cross_entropy(g, genre) + F.cross_entropy(s, sub, ignore_index=-1)
 
-    @torch.no_grad()
-    def predict(self, model: Tagger, windows: list[np.ndarray]) -> tuple[np.ndarray, ...]:
-        genre_logits, sub_logits = [], []
-        for i in range(0, len(windows), EVAL_BATCH):
-            g, s = model(pad_batch(windows[i:i + EVAL_BATCH]).to(self.device))
-            genre_logits.append(g.cpu())
-            sub_logits.append(s.cpu())
-        return torch.cat(genre_logits).numpy(), torch.cat(sub_logits).numpy()
-
     def validate(self, model: Tagger, ddp) -> dict[str, float]:
         cfg = model.config
         targets = [tag_targets(s.style, cfg.genres, cfg.substyles) for _, s in self.val_windows]
         g_true = np.array([t[0] for t in targets])
         s_true = np.array([t[1] for t in targets])
-        g_log, s_log = self.predict(model, [w for w, _ in self.val_windows])
+        g_log, s_log = tag_logits(model, [w for w, _ in self.val_windows], self.device)
         loss = F.cross_entropy(torch.from_numpy(g_log), torch.from_numpy(g_true),
                                reduction="sum").item()
         has_sub = s_true >= 0

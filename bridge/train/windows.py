@@ -39,8 +39,8 @@ class Sequence:
     bars: np.ndarray        # indices of BAR tokens
 
     @classmethod
-    def from_cache(cls, cache, split: str, i: int, meta) -> Sequence:
-        tokens = cache.tokens(split, i)
+    def of(cls, tokens: np.ndarray, meta) -> Sequence:
+        """From a cache index entry (``SeqMeta``) and its tokens."""
         lo, hi = meta.pitch_min, meta.pitch_max        # None: no pitched notes
         return cls(tokens, meta.style, meta.dataset, bool(meta.drums),
                    0 if lo is None else int(lo), 127 if hi is None else int(hi),
@@ -48,7 +48,7 @@ class Sequence:
 
 
 def load_split(cache, split: str, datasets: set[str] | None = None) -> list[Sequence]:
-    return [Sequence.from_cache(cache, split, i, m)
+    return [Sequence.of(cache.tokens(split, i), m)
             for i, m in enumerate(cache.sequences(split))
             if datasets is None or m.dataset in datasets]
 

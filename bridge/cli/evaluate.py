@@ -1,0 +1,93 @@
+"""`continuo eval`: the models beside baselines, on any manifest folder or MIDI folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+
+@click.command("eval")
+@click.option("--model", help="Model folder (default: the shipped model).")
+@click.option("--data", default="../shared/data", show_default=True,
+              type=click.Path(exists=True, file_okay=False),
+              help="A folder with a MANIFEST.tsv (path, dataset, group, split, labels), or a "
+                   "folder of MIDI files (labels from folder names).")
+@click.option("--split", default="val", show_default=True,
+              help="Manifest rows to evaluate ('all' for every row).")
+@click.option("--datasets", help="Only these datasets (comma-separated).")
+@click.option("--variants", type=click.Choice(["files", "all"]), default="files",
+              show_default=True,
+              help="The files as they are, or also the track variants the build derives.")
+@click.option("--train-cache", help="Token cache whose train split trains the baselines "
+                                    "(default: data/cache).")
+@click.option("--train-data", help="Manifest folder to build the baselines' training data "
+                                   "from when there is no cache (default: ../shared/data).")
+@click.option("--ngram-order", default=4, show_default=True, type=click.IntRange(1, 7))
+@click.option("--bars", default=4, show_default=True, help="Tagger window in bars.")
+@click.option("--only", type=click.Choice(["generator", "tagger"]), help="Evaluate one model.")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Write the report and confusion matrices (PNG, JSON) here.")
+@click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def evaluate(model, data, split, datasets, variants, train_cache, train_data, ngram_order, bars,
+             only, out, device, as_json) -> None:
+    """Generator bits per event beside an n-gram; tagger accuracy beside logistic regression."""
+    import logging
+
+    import torch
+
+    from bridge import logs
+    from bridge.evaluate import run as ev
+    from bridge.model import checkpoint
+
+    logs.setup("warning" if as_json else "info")
+    log = logging.getLogger("bridge.evaluate")
+    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available()
+                       else ("cpu" if device == "auto" else device))
+    try:
+        folder = checkpoint.resolve_model_dir(model)
+        names = tuple(datasets.split(",")) if datasets else None
+        seqs = ev.read_sequences(data, None if split == "all" else split, names,
+                                 derived=variants == "all")
+        log.info("%d sequences from %s (split %s)", len(seqs), data, split)
+        train = ev.training_sequences(train_cache, train_data)
+        report: dict = {"data": str(data), "split": split, "model": str(folder),
+                        "sequences": len(seqs)}
+        if only in (None, "generator"):
+            report["generator"] = ev.evaluate_generator(folder, seqs, train, ngram_order, dev)
+        if only in (None, "tagger"):
+            report["tagger"] = ev.evaluate_tagger(folder, seqs, train, bars, dev,
+                                                  Path(out) if out else None)
+    except (ev.EvalError, checkpoint.CheckpointError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out) / "eval.json").write_text(json.dumps(report, indent=2) + "\n")
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    _table(report)
+
+
+def _table(report: dict) -> None:
+    click.echo(f"{report['data']} (split {report['split']}): {report['sequences']} sequences")
+    g = report.get("generator")
+    if g:
+        click.echo(f"generator  {g['bits_per_event']:.3f} bits/event   n-gram baseline "
+                   f"{g['baseline_bits_per_event']:.3f}   ({100 * g['improvement']:.1f} % fewer"
+                   f" bits; {g['events']:,} events)")
+        for ds, d in g["per_dataset"].items():
+            click.echo(f"  {ds:<12} {d['bits_per_event']:.3f} vs "
+                       f"{d['baseline_bits_per_event']:.3f}")
+    t = report.get("tagger")
+    if t:
+        click.echo(f"tagger     genre accuracy {t['genre_accuracy']:.3f} (baseline "
+                   f"{t['baseline_genre_accuracy']:.3f}); sub-style macro-F1 "
+                   f"{t['substyle_macro_f1']:.3f} (baseline {t['baseline_substyle_macro_f1']:.3f})"
+                   f"; {t['windows']:,} windows of {t['bars']} bars")
+        if t["unknown_genre_windows"]:
+            click.echo(f"           {t['unknown_genre_windows']:,} more windows of genres it was "
+                       f"not trained on ({', '.join(t['unknown_genre_sequences'])}): accuracy "
+                       f"{t['genre_accuracy_all_windows']:.3f} counting them as errors")

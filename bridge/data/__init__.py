@@ -1,0 +1,1 @@
+"""`continuo data build`: manifests, sources, cleaning, the token cache."""

@@ -1,0 +1,47 @@
+import json
+
+from click.testing import CliRunner
+
+from bridge.cli.evaluate import evaluate
+
+REQUIRED = {
+    "generator": {"bits_per_event", "baseline_bits_per_event", "events"},
+    "tagger": {"genre_accuracy", "substyle_macro_f1", "baseline_genre_accuracy",
+               "baseline_substyle_macro_f1", "windows"},
+}
+
+
+def test_eval_json_on_a_manifest_folder(tiny_model_dir, fixture_cache, fixture_data, tmp_path):
+    result = CliRunner().invoke(evaluate, [
+        "--model", str(tiny_model_dir), "--data", str(fixture_data), "--split", "val",
+        "--train-cache", str(fixture_cache), "--out", str(tmp_path / "eval"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    for part, keys in REQUIRED.items():
+        assert keys <= set(report[part]), part
+    g = report["generator"]
+    assert g["events"] > 0 and g["bits_per_event"] > 0 and g["baseline_bits_per_event"] > 0
+    assert 0 <= report["tagger"]["genre_accuracy"] <= 1
+    for name in ("confusion_genre.png", "confusion_genre.json", "confusion_substyle.json",
+                 "eval.json"):
+        assert (tmp_path / "eval" / name).exists()
+
+
+def test_eval_on_a_plain_midi_folder(tiny_model_dir, fixture_cache, fixture_data, tmp_path):
+    import shutil
+
+    folder = tmp_path / "mine" / "folk" / "jig"
+    folder.mkdir(parents=True)
+    shutil.copy(fixture_data / "nottingham" / "melody" / "jigs1.mid", folder / "a.mid")
+    result = CliRunner().invoke(evaluate, [
+        "--model", str(tiny_model_dir), "--data", str(tmp_path / "mine"), "--split", "all",
+        "--train-cache", str(fixture_cache), "--only", "generator", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["generator"]["events"] > 0
+
+
+def test_missing_split_is_a_clear_error(tiny_model_dir, fixture_cache, fixture_data):
+    result = CliRunner().invoke(evaluate, [
+        "--model", str(tiny_model_dir), "--data", str(fixture_data), "--split", "test",
+        "--train-cache", str(fixture_cache)])
+    assert result.exit_code == 1 and "no rows for split 'test'" in result.output

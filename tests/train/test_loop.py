@@ -1,0 +1,80 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bridge.model import checkpoint
+from bridge.train.config import TrainConfigError, load_config
+from bridge.train.loop import lr_at, train
+
+
+@pytest.mark.parametrize("kind", ["generator", "tagger"])
+def test_trains_saves_and_resumes(kind, tiny_config):
+    config = load_config(tiny_config(kind, epochs=2))
+    best = train(config, device="cpu", progress=False)
+    out = best.parent
+    for name in ("best", "last", "curves.png", "history.json", "train_state.safetensors"):
+        assert (out / name).exists(), name
+    _, meta = checkpoint.load(best, kind)
+    assert meta["metrics"]["val_loss"] > 0 and meta["training"]["kind"] == kind
+    assert meta["data"]["train_sequences"] > 0
+    history = json.loads((out / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2]
+    # resume: one more epoch continues from step 6, not from scratch
+    config = load_config(tiny_config(kind, epochs=3))
+    train(config, resume=True, device="cpu", progress=False)
+    history = json.loads((out / "history.json").read_text())
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert history[-1]["step"] == 9
+
+
+def test_generator_styles_come_from_the_data(tiny_config):
+    best = train(load_config(tiny_config("generator", epochs=1)), device="cpu",
+                 progress=False)
+    model, _ = checkpoint.load(best, "generator")
+    assert model.config.styles[0] == "" and "folk/jig" in model.config.styles
+    assert "classical" not in model.config.styles      # no classical data in the fixtures
+
+
+def test_early_stopping(tiny_config):
+    # with a zero learning rate validation never improves after the first epoch
+    config = load_config(tiny_config("generator", epochs=10, patience=1, lr=0.0))
+    best = train(config, device="cpu", progress=False)
+    history = json.loads((best.parent / "history.json").read_text())
+    assert len(history) == 2
+
+
+def test_lr_schedule_warms_up_then_decays(tiny_config):
+    config = load_config(tiny_config("generator", epochs=4))
+    lrs = [lr_at(step, config) for step in range(12)]
+    assert lrs[0] < lrs[1] == pytest.approx(config.optim.lr)
+    assert lrs[-1] < lrs[2] and lrs[-1] >= config.optim.min_lr
+
+
+def test_config_errors(tmp_path, tiny_config):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('kind = "generator"\n[optim]\nlearning_rate = 1\n')
+    with pytest.raises(TrainConfigError, match="learning_rate"):
+        load_config(bad)
+    with pytest.raises(TrainConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.toml")
+    with pytest.raises(TrainConfigError):
+        load_config(tiny_config("generator"), {"model.n_hiden": 3})
+
+
+@pytest.mark.slow
+def test_distributed_data_parallel_on_two_cpu_processes(tiny_config):
+    path = tiny_config("generator", epochs=1)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    out = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+         "-m", "bridge", "train", "generator", "--config", str(path), "--device", "cpu"],
+        capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "cpu x2" in out.stderr
+    config = load_config(path)
+    history = json.loads((Path(config.out) / "history.json").read_text())
+    assert len(history) == 1 and history[0]["val_loss"] > 0
