@@ -1,0 +1,36 @@
+"""A normal (not editable) install carries every package, the shipped models and data files."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import tomllib
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_package_is_listed():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "bridge").rglob(
+        "__init__.py") if "__pycache__" not in p.parts}
+    assert found | {"bridge.shipped"} == listed
+
+
+@pytest.mark.slow
+def test_the_wheel_carries_models_and_data(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps",
+                          "--no-build-isolation", "-w", str(tmp_path), str(ROOT)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    names = set(zipfile.ZipFile(next(tmp_path.glob("continuo-*.whl"))).namelist())
+    assert "bridge/m4l/max_objects.json" in names
+    assert "bridge/shipped/configs/generator.toml" in names
+    for kind in ("generator", "tagger"):
+        if (ROOT / "models" / "default" / kind / "model.safetensors").exists():
+            assert f"bridge/shipped/default/{kind}/model.safetensors" in names
+            assert f"bridge/shipped/default/{kind}/model.json" in names
