@@ -31,8 +31,10 @@ import click
               help="Write the report and confusion matrices (PNG, JSON) here.")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--write-cards", is_flag=True,
+              help="Write MODEL_CARD.md beside each evaluated model from this report.")
 def evaluate(model, data, split, datasets, variants, train_cache, train_data, ngram_order, bars,
-             only, out, device, as_json) -> None:
+             only, out, device, as_json, write_cards) -> None:
     """Generator bits per event beside an n-gram; tagger accuracy beside logistic regression."""
     import logging
 
@@ -65,6 +67,13 @@ def evaluate(model, data, split, datasets, variants, train_cache, train_data, ng
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
         (Path(out) / "eval.json").write_text(json.dumps(report, indent=2) + "\n")
+    if write_cards:
+        from bridge.model import card
+
+        for kind in ("generator", "tagger"):
+            if kind in report:
+                meta = checkpoint.read_meta(folder / kind)
+                (folder / kind / "MODEL_CARD.md").write_text(card.render(kind, meta, report))
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return

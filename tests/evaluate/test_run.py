@@ -45,3 +45,18 @@ def test_missing_split_is_a_clear_error(tiny_model_dir, fixture_cache, fixture_d
         "--model", str(tiny_model_dir), "--data", str(fixture_data), "--split", "test",
         "--train-cache", str(fixture_cache)])
     assert result.exit_code == 1 and "no rows for split 'test'" in result.output
+
+
+def test_eval_writes_model_cards(tiny_model_dir, fixture_cache, fixture_data, tmp_path):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    result = CliRunner().invoke(evaluate, [
+        "--model", str(model), "--data", str(fixture_data), "--split", "val",
+        "--train-cache", str(fixture_cache), "--write-cards"])
+    assert result.exit_code == 0, result.output
+    for kind in ("generator", "tagger"):
+        text = (model / kind / "MODEL_CARD.md").read_text()
+        assert "## Data" in text and "## Metrics" in text and "## Known limits" in text
+        assert "baseline" in text
