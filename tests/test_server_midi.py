@@ -152,3 +152,40 @@ def test_its_own_output_looped_back_is_ignored(daemon):
     finally:
         rig.close()
     assert proc.stop() == 0
+
+
+def test_controllers_set_parameters_and_trigger_actions(daemon):
+    import asyncio
+
+    from bridge.live.params import ACTIONS, param
+    from bridge.osc.transport import OscClient
+
+    from .conftest import free_udp_port
+
+    reply = free_udp_port()
+    proc, port = daemon("--midi-api", "jack", "--set", "mode=manual", "--reply-port", str(reply))
+    rig = Rig(bpm=120.0)
+    try:
+        cc = rig.mido.Message
+        rig.out.send(cc("control_change", control=param("length_bars").cc, value=127))
+        rig.out.send(cc("control_change", control=param("temperature").cc, value=0))
+        time.sleep(0.3)
+
+        async def status():
+            async with await OscClient.open("127.0.0.1", port, reply_port=reply) as client:
+                replies = await client.request("/continuo/status/get", ["midi"], timeout=2.0)
+                args = replies[0].args
+                return dict(zip(args[::2], args[1::2], strict=True))
+
+        values = asyncio.run(status())
+        assert values["length_bars"] == 16 and values["temperature"] == pytest.approx(0.1)
+        rig.start_clock()
+        rig.play([60, 62, 64], start=1.0)
+        assert not rig.notes_on()                          # manual: nothing unasked
+        rig.out.send(cc("control_change", control=ACTIONS["generate"], value=127))
+        assert rig.wait_for(lambda: rig.notes_on(), timeout=8), proc.log()
+        rig.out.send(cc("control_change", control=ACTIONS["panic"], value=127))
+        assert rig.wait_for(lambda: not unreleased(rig.received), timeout=3)
+    finally:
+        rig.close()
+    assert proc.stop() == 0

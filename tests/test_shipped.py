@@ -1,0 +1,74 @@
+"""The shipped default model, exercised end to end when its checkpoints exist."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+import pytest
+
+from bridge.model import checkpoint
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = ROOT / "models" / "default"
+pytestmark = pytest.mark.skipif(not (SHIPPED / "generator" / "model.json").exists(),
+                                reason="no shipped model in models/default yet")
+
+
+def test_checkpoints_load_and_describe_themselves():
+    assert checkpoint.default_model_dir() == SHIPPED
+    for kind in ("generator", "tagger"):
+        _, meta = checkpoint.load(SHIPPED / kind, kind)
+        assert meta["metrics"] and meta["data"]["datasets"] and meta["training"]
+        assert (SHIPPED / kind / "MODEL_CARD.md").exists()
+    size = sum(p.stat().st_size for p in SHIPPED.rglob("*.safetensors"))
+    assert size <= 25 * 2**20
+
+
+def test_continue_and_tag_a_phrase(fixture_data):
+    from bridge.music.midifile import read_midi
+    from bridge.offline import ContinueOptions, continue_piece, tag_piece
+
+    generator, _ = checkpoint.load(SHIPPED / "generator", "generator")
+    tagger, _ = checkpoint.load(SHIPPED / "tagger", "tagger")
+    piece = read_midi(fixture_data / "nottingham" / "melody" / "reels1.mid")
+    out = continue_piece(generator, piece, ContinueOptions(bars=2, seed=0, style="folk/reel"))
+    assert out.notes and min(n.start for n in out.notes) >= piece.beats - 1e-9
+    tags = tag_piece(tagger, piece)["tags"]
+    assert tags and tags[0]["tag"] in tagger.config.genres + tagger.config.substyles
+
+
+@pytest.mark.slow
+def test_the_daemon_serves_the_shipped_model():
+    from bridge.m4l.standin import DeviceStandIn
+
+    from .conftest import DaemonProcess, free_udp_port
+
+    port = free_udp_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CONTINUO_CONFIG": os.devnull}
+    proc = DaemonProcess(["--no-midi", "--osc-port", str(port), "--set", "length_bars=1"], env)
+    try:
+        proc.wait_ready()
+        assert "default" in proc.log()
+
+        async def go():
+            device = await DeviceStandIn.open("127.0.0.1", port)
+            await device.wait_ready(5)
+            device.transport(tempo=120.0, beat=0.0, playing=True)
+            for p in (67, 69, 71, 72, 74, 72, 71, 69):
+                device.note_on(p, 90)
+                await asyncio.sleep(0.2)
+                device.note_off(p)
+                await asyncio.sleep(0.05)
+            for _ in range(300):
+                if device.notes and device.tags:
+                    break
+                await asyncio.sleep(0.02)
+            device.close()
+            return device
+
+        device = asyncio.run(go())
+        assert device.notes and device.tags and not device.errors
+    finally:
+        assert proc.stop() == 0
