@@ -89,7 +89,9 @@ class _Task:
         return {"cache": str(Path(self.config.data.cache)),
                 "datasets": sorted({s.dataset for s in self.train}),
                 "train_sequences": len(self.train), "val_sequences": len(self.val),
-                "sources": stats.get("sources", stats.get("source_hashes", {}))}
+                "sources": stats.get("sources", {}),
+                "tokens_sha256": {split: info.get("token_sha256")
+                                  for split, info in stats.get("splits", {}).items()}}
 
 
 def data_styles(seqs: list[Sequence]) -> tuple[list[str], list[str]]:
