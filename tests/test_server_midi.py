@@ -157,10 +157,9 @@ def test_its_own_output_looped_back_is_ignored(daemon):
 def test_controllers_set_parameters_and_trigger_actions(daemon):
     import asyncio
 
+    from bridge.bench.daemon import free_udp_port
     from bridge.live.params import ACTIONS, param
     from bridge.osc.transport import OscClient
-
-    from .conftest import free_udp_port
 
     reply = free_udp_port()
     proc, port = daemon("--midi-api", "jack", "--set", "mode=manual", "--reply-port", str(reply))

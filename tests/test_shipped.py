@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
@@ -41,13 +40,11 @@ def test_continue_and_tag_a_phrase(fixture_data):
 
 @pytest.mark.slow
 def test_the_daemon_serves_the_shipped_model():
+    from bridge.bench.daemon import Daemon
     from bridge.m4l.standin import DeviceStandIn
 
-    from .conftest import DaemonProcess, free_udp_port
-
-    port = free_udp_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "CONTINUO_CONFIG": os.devnull}
-    proc = DaemonProcess(["--no-midi", "--osc-port", str(port), "--set", "length_bars=1"], env)
+    proc = Daemon(None, ["--no-midi", "--set", "length_bars=1"], device="cpu")  # shipped model
+    port = proc.port
     try:
         proc.wait_ready()
         assert "default" in proc.log()

@@ -6,10 +6,10 @@ from a state holding every event fed before it. Running generations advance toge
 token per step for all of them (batched), so a long response never delays another
 session's first note. Results come back through ``loop.call_soon_threadsafe``.
 
-Tagging (``tag``) runs on a second thread of its own, at a lower priority where the OS
-allows: a tagging pass over four bars takes about 10 ms on a CPU, and on the worker it would
-hold up every feed and response queued behind it. The tagger shares nothing with the
-generator's states, so the order between the two threads does not matter.
+Tagging (``tag``) is the worker's idle-time work: a pass over four bars takes about 10 ms on a
+CPU, so it runs only when no request is waiting and no generation is running, and a newer
+request for a session replaces one still waiting. Feeds and responses never queue behind a
+tagging pass that has not started.
 
 Grammar and timing are the loop's business: a generation arrives with its ``prefix`` (the
 tokens that bring a copy of the session's state from the last committed event to where the
@@ -18,12 +18,9 @@ response starts) and a :class:`bridge.vocab.Cursor` positioned after that prefix
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
 import queue
 import random
-import sys
 import threading
 import time
 from collections import deque
@@ -59,9 +56,7 @@ class Engine:
         self._batch: State | None = None
         self._thread = threading.Thread(target=self._run, name="continuo-inference",
                                         daemon=True)
-        self._tags: queue.SimpleQueue = queue.SimpleQueue()
-        self._tagging = threading.Thread(target=self._run_tagger, name="continuo-tagger",
-                                         daemon=True)
+        self._tags: dict[str, tuple[list[int], Callable]] = {}   # waiting, per session
         self.stats = {"feeds": 0, "steps": 0, "generations": 0}
         # seconds, most recent last: request -> tokens fed; request -> first note decoded
         self.latency: dict[str, deque[float]] = {
@@ -71,19 +66,13 @@ class Engine:
 
     def start(self) -> None:
         self._thread.start()
-        if self.tagger is not None:
-            self._tagging.start()
 
     def stop(self, timeout: float = 0.5) -> bool:
-        """Cancel everything and stop the threads; False if the worker did not stop in time."""
+        """Cancel everything and stop the worker; False if it did not stop in time."""
         for gen in list(self._active):
             gen.cancel()
         self._queue.put(("stop",))
-        self._tags.put(None)
-        deadline = time.perf_counter() + timeout
         self._thread.join(timeout)
-        if self._tagging.is_alive():
-            self._tagging.join(max(0.0, deadline - time.perf_counter()))
         return not self._thread.is_alive()
 
     def open(self, session: str, style: int) -> None:
@@ -108,7 +97,7 @@ class Engine:
     def tag(self, session: str, tokens: list[int],
             on_result: Callable[[str, list[tuple[str, float]]], None]) -> None:
         if self.tagger is not None and tokens:
-            self._tags.put((session, list(tokens), on_result))
+            self._queue.put(("tag", session, list(tokens), on_result))
 
     @torch.inference_mode()
     def run_now(self, gen: Generation, context: list[int], style: int = 0) -> Generation:
@@ -144,7 +133,12 @@ class Engine:
     def _run(self) -> None:
         with torch.inference_mode():
             while True:
-                if not self._handle(self._queue.get()):     # idle: block until work
+                try:                     # block only when there is no tagging to do
+                    request = self._queue.get(block=not self._tags)
+                except queue.Empty:
+                    self._tag(*self._tags.popitem())
+                    continue
+                if not self._handle(request):
                     return
                 while self._active:
                     while True:                               # take what arrived meanwhile
@@ -180,6 +174,9 @@ class Engine:
                 self._states[session] = state
             elif kind == "generate":
                 self._begin(request[1])
+            elif kind == "tag":                  # later, when idle; the newest wins
+                self._tags.pop(request[1], None)
+                self._tags[request[1]] = (request[2], request[3])
             elif kind == "call":
                 request[1]()
         except Exception:   # a bad request must not kill the worker
@@ -269,25 +266,10 @@ class Engine:
         else:
             self.loop.call_soon_threadsafe(fn, *args)
 
-    # -- the tagger's thread ---------------------------------------------------------------
-
-    def _run_tagger(self) -> None:
-        _lower_priority()
-        with torch.inference_mode():
-            while (request := self._tags.get()) is not None:
-                try:
-                    self._tag(*request)
-                except Exception:   # a bad request must not kill the thread
-                    log.exception("tagging failed")
-
-    def _tag(self, session: str, tokens: list[int], on_result: Callable) -> None:
-        x = torch.tensor(tokens[-1024:], device=self.device)
-        self._notify(on_result, session, self.tagger.tags(x))
-
-
-def _lower_priority(nice: int = 10) -> None:
-    """Nice the calling thread (on Linux priorities are per thread); elsewhere nothing."""
-    if sys.platform.startswith("linux") and hasattr(os, "setpriority"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
-
+    def _tag(self, session: str, request: tuple[list[int], Callable]) -> None:
+        tokens, on_result = request
+        try:
+            x = torch.tensor(tokens[-1024:], device=self.device)
+            self._notify(on_result, session, self.tagger.tags(x))
+        except Exception:   # a bad request must not kill the worker
+            log.exception("tagging failed")

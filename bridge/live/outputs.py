@@ -55,13 +55,19 @@ class OscNotes:
         clock.add_listener(self._rearm)
 
     def play(self, note: Note, channel: int) -> None:
+        when = self.clock.time_at(note.start) - SEND_AHEAD
+        if when <= self.loop.time():       # due already: now, not a loop iteration later
+            self._send_note(note, channel_of(note, channel))
+            return
         key = next(self._ids)
-        handle = self.loop.call_at(self.clock.time_at(note.start) - SEND_AHEAD,
-                                   self._deliver, key)
+        handle = self.loop.call_at(when, self._deliver, key)
         self._pending[key] = (note, channel_of(note, channel), handle)
 
     def _deliver(self, key: int) -> None:
         note, channel, _ = self._pending.pop(key)
+        self._send_note(note, channel)
+
+    def _send_note(self, note: Note, channel: int) -> None:
         delay_ms = max(0.0, (self.clock.time_at(note.start) - self.loop.time()) * 1000.0)
         self._send(NOTE_OUT, [self.session, note.pitch, note.velocity, float(note.start),
                               float(note.duration), channel, round(delay_ms, 3)])

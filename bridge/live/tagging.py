@@ -1,7 +1,8 @@
 """Style tags of what the performer plays, once a bar when they change.
 
 The tagger reads the performer's own notes (never the daemon's answers) over the last
-``TAG_BARS`` bars. A bar with no new input is not tagged again.
+``TAG_BARS`` bars, a little after each bar line (responses are prepared just before grid
+positions, and the worker tags only when idle). A bar with no new input is not tagged again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
 
 TAG_BARS = 4
 CHANGE = 0.05             # a probability moving by more than this is a change worth sending
+OFFSET = 0.25             # beats after the bar line: away from responses starting on it
 
 
 class StyleWatch:
@@ -35,7 +37,7 @@ class StyleWatch:
 
     def _arm(self, beat: float) -> None:
         s = self.session
-        s.arm("tags", s.bar_after(beat), self._bar)
+        s.arm("tags", s.bar_after(beat) + OFFSET, self._bar)
 
     def _bar(self, beat: float) -> None:
         self._arm(beat)

@@ -92,7 +92,10 @@ def default_model_dir() -> Path:
     source = Path(__file__).resolve().parents[2] / "models" / "default"
     if (source / "generator" / META).exists():
         return source
-    return Path(str(resources.files("bridge.shipped") / "default"))
+    try:
+        return Path(str(resources.files("bridge.shipped") / "default"))
+    except ModuleNotFoundError:   # a source checkout without a model: say so, not crash
+        return source
 
 
 def resolve_model_dir(path: str | Path | None) -> Path:

@@ -7,14 +7,23 @@ written out by hand. On CPU this avoids ``nn.LSTM``'s per-call oneDNN weight rep
 which costs more than the arithmetic at batch 1 (see ``docs/latency.md``). Outputs match
 ``Generator.forward`` to float rounding (tested).
 
+On CPU, a plain LSTM (no conv block, no attention: the shipped architecture) steps in numpy
+on views of the same tensors: numpy's OpenBLAS does a single-row matmul about twice as fast
+as torch's MKL on AMD CPUs, and a numpy op costs ~1 µs where a torch op costs ~5 µs, so a
+step takes about half the time. It is used only when numpy's BLAS threads can be set to
+torch's thread count (a multi-threaded OpenBLAS matmul can stall for milliseconds on a busy
+machine); otherwise, and on CUDA, the torch path runs.
+
 A :class:`State` holds a batch of sessions' recurrent state and the logits for each one's
 next token. Sessions are batched by :func:`stack` and taken apart by :meth:`State.row`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -61,8 +70,13 @@ def stack(states: list[State]) -> State:
                  cat([s.valid for s in states]))
 
 
+Tokens = torch.Tensor | Sequence[int] | np.ndarray     # [B] token ids
+
+
 class Streamer:
-    def __init__(self, model: Generator, device: str | torch.device = "cpu") -> None:
+    def __init__(self, model: Generator, device: str | torch.device = "cpu",
+                 fast: bool | None = None) -> None:
+        """``fast``: the numpy CPU path; None uses it where it applies and is safe."""
         model = model.eval()
         cfg = self.config = model.config
         self.model = model
@@ -99,6 +113,16 @@ class Streamer:
             self.head_b = model.head.bias.detach().to(**dev)
         self.H = H
         self.bos = torch.tensor([BOS], device=self.device)
+        plain = self.device.type == "cpu" and self.in_table is not None and model.attn is None
+        if fast is None:
+            fast = plain and blas_threads(torch.get_num_threads())
+        self.fast = bool(fast and plain)
+        if self.fast:   # numpy views of the same weights (no copies)
+            self.np_in_table = self.in_table.numpy()
+            self.np_w_hh0_t = self.w_hh0_t.numpy()
+            self.np_w_cat_t = [w.numpy() for w in self.w_cat_t]
+            self.np_b_cat = [b.numpy() for b in self.b_cat]
+            self.np_head_w_t, self.np_head_b = self.head_w_t.numpy(), self.head_b.numpy()
 
     # -- state -------------------------------------------------------------------------
 
@@ -130,9 +154,33 @@ class Streamer:
 
     # -- one step ------------------------------------------------------------------------
 
+    def feed(self, state: State, tokens: Tokens) -> None:
+        """Advance every session of ``state`` by one token each; updates in place."""
+        if self.fast:
+            self._feed_numpy(state, tokens)
+        else:
+            self._feed_torch(state, tokens)
+
+    def _feed_numpy(self, state: State, tokens: Tokens) -> None:
+        if isinstance(tokens, torch.Tensor):
+            tokens = tokens.numpy()
+        H = self.H
+        h, c = state.h.numpy(), state.c.numpy()                    # [L, B, H] views
+        gates = self.np_in_table[tokens]                              # [B, 4H] (a copy)
+        gates += state.style_bias.numpy()
+        gates += h[0] @ self.np_w_hh0_t
+        x = _cell_numpy(gates, c[0], h[0], H)                        # [B, H]
+        for layer in range(1, self.config.n_layer):
+            gates = np.concatenate([x, h[layer]], axis=1) @ self.np_w_cat_t[layer - 1]
+            gates += self.np_b_cat[layer - 1]
+            x = _cell_numpy(gates, c[layer], h[layer], H)
+        logits = state.logits.numpy()                                 # [B, V] view
+        np.matmul(x, self.np_head_w_t, out=logits)
+        logits += self.np_head_b
+
     @torch.inference_mode()
-    def feed(self, state: State, tokens: torch.Tensor) -> None:
-        """Advance every session of ``state`` by one token ([B] int64); updates in place."""
+    def _feed_torch(self, state: State, tokens: Tokens) -> None:
+        tokens = torch.as_tensor(tokens, device=self.device)
         H = self.H
         if self.in_table is not None:
             gates = self.in_table[tokens] + state.style_bias                   # [B, 4H]
@@ -175,3 +223,27 @@ class Streamer:
         scores = scores.masked_fill(~state.valid, float("-inf")).softmax(dim=1)
         y = torch.bmm(scores[:, None, :], state.values).squeeze(1)            # [B, D]
         return x + torch.addmm(self.out_b, y, self.out_w_t)                   # [B, H]
+
+
+def _cell_numpy(gates: np.ndarray, c: np.ndarray, h: np.ndarray, H: int) -> np.ndarray:
+    """``_cell`` in numpy, in place; sigmoid(z) = (1 + tanh(z / 2)) / 2 cannot overflow."""
+    g = np.tanh(gates[:, 2 * H:3 * H])                                  # [B, H]
+    gates *= 0.5
+    np.tanh(gates, out=gates)
+    gates += 1.0
+    gates *= 0.5                                                        # sigmoid, [B, 4H]
+    c *= gates[:, H:2 * H]
+    c += gates[:, :H] * g                                               # c = f*c + i*g
+    np.tanh(c, out=h)
+    h *= gates[:, 3 * H:]                                               # h = o*tanh(c)
+    return h
+
+
+def blas_threads(n: int) -> bool:
+    """Limit numpy's BLAS to ``n`` threads (process-wide); False if none can be found."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    if not any(lib.get("user_api") == "blas" for lib in threadpool_info()):
+        return False
+    threadpool_limits(limits=n, user_api="blas")
+    return True

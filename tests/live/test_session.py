@@ -7,7 +7,7 @@ from bridge.live.session import Session
 from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
 from bridge.timing.clock import BeatClock
 
-from .conftest import Recorder
+from .conftest import Recorder, until
 
 TEMPO = 400.0            # the fastest tempo: keeps the tests short
 BEAT = 60.0 / TEMPO
@@ -35,8 +35,7 @@ def test_call_mode_answers_on_the_grid_after_a_beat_of_silence(run_live):
         s, out, sent = make(engine, loop)
         await play_phrase(s)
         end = s.now_beat()
-        await asyncio.sleep(2.5 * BEAT)
-        assert s.state == RESPONDING and out.played
+        assert await until(lambda: s.state == RESPONDING and out.played, 5.0)
         first = min(n.start for n, _ in out.played)
         assert first == pytest.approx(-(-(end + 1.0) // 1.0), abs=1e-6)   # next whole beat
         assert all(first <= n.start < first + 4.0 for n, _ in out.played)
@@ -50,8 +49,7 @@ def test_barge_in_cancels_the_response(run_live):
     async def body(engine, loop):
         s, out, _ = make(engine, loop, length_bars=4)
         await play_phrase(s)
-        await asyncio.sleep(2.5 * BEAT)
-        assert s.state == RESPONDING
+        assert await until(lambda: s.state == RESPONDING, 5.0)
         s.note_on(70, 100)
         assert s.state == LISTENING and not s.responder.active
         assert out.cancels and out.cancels[-1] == pytest.approx(s.now_beat(), abs=0.1)
@@ -68,8 +66,7 @@ def test_manual_mode_only_on_request_and_off_refuses(run_live):
         await asyncio.sleep(3 * BEAT)
         assert not out.played
         s.respond()
-        await asyncio.sleep(2 * BEAT)
-        assert out.played
+        assert await until(lambda: out.played, 5.0)
         s.set_param("mode", "off")
         with pytest.raises(ParamError):
             s.respond()
@@ -82,9 +79,7 @@ def test_accompany_keeps_committing_ahead(run_live):
         s, out, _ = make(engine, loop, mode="accompany", grid=0.5, lookahead_beats=2.0)
         assert s.state == ACCOMPANYING
         await play_phrase(s, (60, 64, 67, 72, 67, 64))
-        await asyncio.sleep(8 * BEAT)
-        assert s.accompanist.replans >= 8
-        assert out.played
+        assert await until(lambda: s.accompanist.replans >= 8 and out.played, 10.0)
         # committed ahead: every note reaches the output before its start beat
         for (note, _), at in zip(out.played, out.played_at, strict=True):
             assert note.start >= at, (note, at)
@@ -109,9 +104,9 @@ def test_tags_arrive_after_a_bar_of_input(run_live):
     async def body(engine, loop):
         s, _, sent = make(engine, loop)
         await play_phrase(s, (60, 62, 64, 65, 67, 69, 71, 72))
-        await asyncio.sleep(5 * BEAT)
+        assert await until(lambda: any(a == "/continuo/tags/update" for a, _ in sent), 5.0)
         tags = [args for a, args in sent if a == "/continuo/tags/update"]
-        assert tags and tags[0][0] == "s" and len(tags[0]) >= 3
+        assert tags[0][0] == "s" and len(tags[0]) >= 3
         assert all(isinstance(p, float) and 0 <= p <= 1 for p in tags[0][2::2])
         s.close()
     run_live(body)
@@ -122,8 +117,7 @@ def test_a_loop_back_keeps_stream_time_moving_forward(run_live):
         s, out, _ = make(engine, loop, length_bars=4)
         s.clock.set_transport(loop.time(), TEMPO, 30.0, True, 4, 4)
         await play_phrase(s)
-        await asyncio.sleep(3 * BEAT)
-        assert s.state == RESPONDING
+        assert await until(lambda: s.state == RESPONDING, 5.0)
         before = s.encoder.cursor.tick
         s.clock.set_transport(loop.time(), TEMPO, 2.0, True, 4, 4)      # the loop restarts
         assert s.offset > 0 and s.offset % 96 == 0
@@ -147,7 +141,6 @@ def test_accompany_stops_and_starts_again_on_request(run_live):
         assert len(out.played) == count                 # silent while stopped
         s.respond()
         assert s.state == ACCOMPANYING and s.accompanist.running
-        await asyncio.sleep(4 * BEAT)
-        assert len(out.played) > count
+        assert await until(lambda: len(out.played) > count, 5.0)
         s.close()
     run_live(body)

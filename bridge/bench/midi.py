@@ -1,0 +1,167 @@
+"""End to end through real MIDI ports (JACK), as a performer's rig drives the daemon.
+
+The rig sends MIDI clock (24 ppq at 120 bpm, from ``start``) and notes into ``Continuo In``
+and listens on ``Continuo Out``. Per trial it plays a phrase (3 notes of 20 ms, 10 ms apart),
+then CC 110 = 127 (the ``generate`` action); the daemon (manual mode, grid 0.25 beat) answers
+from the next quarter-beat grid line at least ``PREP_S`` ahead. Then CC 111 (``stop``).
+
+Two figures per trial, from the rig's own clock (it knows exactly when each of its clock
+ticks was due, so it knows when every beat is):
+
+    lateness          first note-on's arrival - the time of the grid line it belongs to
+                      (the nearest one; grid lines are 125 ms apart): how far off the grid
+                      the note lands after both JACK hops, the daemon's MIDI-clock follower
+                      and its scheduler. This is ``e2e_midi_ms``.
+    trigger_to_note   first note-on's arrival - the moment the rig sent the CC: mostly the
+                      wait for the grid line (30-155 ms by design), reported for completeness
+
+Both include about one JACK period per hop (input and output), so the period is reported
+with them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import random
+import threading
+import time
+from contextlib import contextmanager
+from typing import Any
+
+from bridge.bench.stats import summary
+from bridge.live.params import ACTIONS
+
+BPM, GRID = 120.0, 0.25
+SCALE = (60, 62, 64, 65, 67, 69, 71, 72)
+
+
+class Rig:
+    """MIDI clock and notes to the daemon; its notes back, stamped on arrival."""
+
+    def __init__(self, bpm: float = BPM) -> None:
+        import mido
+
+        from bridge.midi.ports import open_input, open_output
+
+        self.mido, self.bpm = mido, bpm
+        self.note_ons: list[float] = []
+        self._arrived = threading.Event()
+        self.out = open_output("jack", virtual_name="bench out", client_name="bench_rig_out",
+                               connect_to="Continuo In")
+        self.inp = open_input("jack", virtual_name="bench in", client_name="bench_rig_in",
+                              connect_to="Continuo Out", callback=self._on_message)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._clock = threading.Thread(target=self._run_clock, daemon=True)
+        self.t0 = 0.0
+
+    def _on_message(self, message: Any, when: float) -> None:
+        if message.type == "note_on" and message.velocity > 0:
+            self.note_ons.append(when)
+            self._arrived.set()
+
+    def send(self, message: Any) -> None:
+        with self._lock:                     # the clock thread sends too
+            self.out.send(message)
+
+    def start_clock(self) -> None:
+        time.sleep(0.1)                      # a few JACK periods after connecting
+        self.t0 = time.monotonic() + 0.05
+        self._clock.start()
+
+    def beat(self, t: float) -> float:
+        return (t - self.t0) * self.bpm / 60.0
+
+    def time_of(self, beat: float) -> float:
+        return self.t0 + beat * 60.0 / self.bpm
+
+    def _run_clock(self) -> None:
+        tick_s = 60.0 / self.bpm / 24
+        n = 0
+        self._sleep_until(self.t0)
+        self.send(self.mido.Message("start"))
+        while not self._stop.is_set():
+            self._sleep_until(self.t0 + n * tick_s)
+            self.send(self.mido.Message("clock"))
+            n += 1
+
+    @staticmethod
+    def _sleep_until(t: float) -> None:
+        wait = t - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+
+    def cc(self, control: int, value: int = 127) -> float:
+        self.send(self.mido.Message("control_change", control=control, value=value))
+        return time.monotonic()
+
+    def phrase(self, rng: random.Random, notes: int = 3) -> None:
+        for _ in range(notes):
+            pitch = rng.choice(SCALE)
+            self.send(self.mido.Message("note_on", note=pitch, velocity=rng.randint(60, 110)))
+            time.sleep(0.02)
+            self.send(self.mido.Message("note_off", note=pitch))
+            time.sleep(0.01)
+
+    def wait_note(self, after: float, timeout: float) -> float | None:
+        """Arrival time of the first note-on after ``after`` (monotonic), or None."""
+        end = time.monotonic() + timeout
+        while True:
+            hits = [t for t in self.note_ons if t > after]
+            if hits:
+                return hits[0]
+            left = end - time.monotonic()
+            if left <= 0:
+                return None
+            self._arrived.clear()
+            self._arrived.wait(min(left, 0.05))
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._clock.is_alive():
+            self._clock.join(timeout=2)
+        self.out.close()
+        self.inp.close()
+
+
+@contextmanager
+def jack_env(env: dict[str, str]):
+    """JACK_DEFAULT_SERVER etc. for this process's own clients, restored afterwards."""
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def trials(n: int, seed: int = 0) -> dict:
+    """``n`` trials through the daemon's ports (JACK must be the current server)."""
+    rng = random.Random(seed)
+    rig = Rig()
+    lateness, trigger, missed = [], [], 0
+    try:
+        rig.start_clock()
+        time.sleep(1.0)                      # the daemon's clock follower locks on
+        for _ in range(n):
+            rig.phrase(rng)
+            sent = rig.cc(ACTIONS["generate"])
+            arrived = rig.wait_note(sent, 2.0)
+            if arrived is None:
+                missed += 1
+            else:
+                grid = round(rig.beat(arrived) / GRID) * GRID
+                lateness.append((arrived - rig.time_of(grid)) * 1e3)
+                trigger.append((arrived - sent) * 1e3)
+            rig.cc(ACTIONS["stop"])
+            time.sleep(0.03)
+    finally:
+        rig.close()
+    return {"trials": n, "missed": missed, "lateness": summary(lateness),
+            "trigger_to_note": summary(trigger), "raw_ms": lateness,
+            "grid_beats": GRID, "bpm": BPM, "grid_ms": math.floor(GRID * 60e3 / BPM)}

@@ -1,0 +1,193 @@
+"""End to end over real UDP loopback, against a running daemon, through the device stand-in.
+
+    ping       a controller's ``/continuo/ping`` -> ``/continuo/ping/reply``: the round trip
+               of the OSC path alone (sockets, decode, router, encode; no session, no model)
+    e2e        per trial the stand-in plays a phrase (4 notes of 20 ms, 10 ms apart), then
+               sends ``/continuo/generate/start``; one sample is the time from sending it to
+               the first ``/continuo/note/out`` arriving at the stand-in's socket (client
+               clock, so an upper bound on the daemon's share). A controller then sends
+               ``/continuo/generate/stop``. ``phrase/end`` in call mode runs the same code.
+    fed        from ``/continuo/status/get``: the daemon's own request -> fed latency of the
+               performer's notes (``Engine.latency["feed"]``) and request -> first note
+               decoded (``first_note``)
+    accompany  N stand-ins in accompany mode sharing one transport at 120 bpm, each playing
+               eighth notes with rests; a note is late when its ``/continuo/note/out``
+               arrives after the time of its beat, or when the daemon drops it as too late
+               (the session's ``late`` in its status)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+from bridge.bench.stats import summary
+from bridge.live.params import param
+from bridge.m4l.standin import NOTE_OUT, DeviceStandIn
+from bridge.osc.codec import Message
+from bridge.osc.routes import IN, OUT, route
+from bridge.osc.transport import OscClient
+
+HOST = "127.0.0.1"
+TEMPO = 120.0
+STOP = route("/continuo/generate/stop", IN).address
+STATUS = route("/continuo/status/get", IN).address
+STATUS_REPLY = route("/continuo/status/reply", OUT).address
+PING = route("/continuo/ping", IN).address
+SCALE = (60, 62, 64, 65, 67, 69, 71, 72)
+PHRASE_NOTES, NOTE_S, GAP_S = 4, 0.02, 0.01
+
+
+def pairs(message: Message) -> dict[str, Any]:
+    a = message.args
+    return {str(a[i]): a[i + 1] for i in range(0, len(a) - 1, 2)}
+
+
+async def status(client: OscClient, session: str | None = None) -> dict[str, Any]:
+    replies = await client.request(STATUS, [session] if session else [], timeout=2.0, count=1)
+    return pairs(replies[0]) if replies else {}
+
+
+async def ping_rtt(client: OscClient, n: int, warmup: int = 5) -> list[float]:
+    loop = asyncio.get_running_loop()
+    for _ in range(warmup):
+        await client.request(PING, [], timeout=1.0, count=1)
+    out = []
+    for _ in range(n):
+        t0 = loop.time()
+        if await client.request(PING, [], timeout=1.0, count=1):
+            out.append((loop.time() - t0) * 1e3)
+    return out
+
+
+async def open_device(port: int, **params: Any) -> DeviceStandIn:
+    device = await DeviceStandIn.open(HOST, port)
+    await device.wait_ready(10)
+    for name, value in params.items():
+        device.set_param(name, value)
+    return device
+
+
+async def e2e(port: int, reply_port: int, trials: int, pings: int, seed: int = 0) -> dict:
+    """The phrase -> first note trials, the ping baseline, the daemon's own latencies.
+    ``reply_port``: the daemon's ``--reply-port`` (where replies naming no session go)."""
+    loop = asyncio.get_running_loop()
+    rng = random.Random(seed)
+    client = await OscClient.open(HOST, port, reply_port)
+    device = await open_device(port)
+    device.transport(tempo=TEMPO, beat=0.0, playing=True)
+    waiting: dict[str, Any] = {}
+
+    def on_message(m: Message) -> None:
+        future = waiting.get("future")
+        if m.address == NOTE_OUT and future is not None and not future.done() \
+                and float(m.args[3]) >= waiting["beat"]:
+            future.set_result((loop.time(), float(m.args[6])))
+
+    device.on_message = on_message
+    try:
+        rtt = await ping_rtt(client, pings)
+        times, lead, missed = [], [], 0
+        for _ in range(trials):
+            for _ in range(PHRASE_NOTES):
+                pitch = rng.choice(SCALE)
+                device.note_on(pitch, rng.randint(60, 110))
+                await asyncio.sleep(NOTE_S)
+                device.note_off(pitch)
+                await asyncio.sleep(GAP_S)
+            waiting["beat"], waiting["future"] = device.beat(), loop.create_future()
+            t0 = loop.time()
+            device.generate()
+            try:
+                arrived, delay_ms = await asyncio.wait_for(waiting["future"], 2.0)
+                times.append((arrived - t0) * 1e3)
+                lead.append(delay_ms)
+            except asyncio.TimeoutError:
+                missed += 1
+            waiting.pop("future")
+            client.send(STOP, [device.session])
+            await asyncio.sleep(0.02)
+        daemon = await status(client)
+    finally:
+        device.close()
+        client.close()
+    return {"trials": trials, "missed": missed, "e2e": summary(times), "raw_ms": times,
+            "first_note_lead": summary(lead), "ping_rtt": summary(rtt),
+            "fed": _from_status(daemon, "feed"), "first_note": _from_status(daemon, "first_note")}
+
+
+def _from_status(pairs_: dict[str, Any], name: str) -> dict | None:
+    keys = {"p50": "p50", "p90": "p90", "p99": "p99", "max": "max", "n": "n"}
+    out = {k: pairs_.get(f"{name}_ms_{v}") for k, v in keys.items()}
+    return out if out["p50"] is not None else None
+
+
+# -- concurrent accompany sessions --------------------------------------------------------------
+
+async def _perform(device: DeviceStandIn, until: float, rng: random.Random) -> None:
+    """Eighth notes from a scale with a rest now and then, until loop time ``until``."""
+    loop = asyncio.get_running_loop()
+    eighth = 30.0 / TEMPO
+    while loop.time() < until:
+        if rng.random() < 0.8:
+            pitch = rng.choice(SCALE) - 12 * rng.randint(0, 1)
+            device.note_on(pitch, rng.randint(60, 110))
+            await asyncio.sleep(eighth * 0.8)
+            device.note_off(pitch)
+            await asyncio.sleep(eighth * 0.2)
+        else:
+            await asyncio.sleep(eighth)
+
+
+async def accompany(port: int, sessions: int, seconds: float, seed: int = 0) -> dict:
+    """N accompany sessions for ``seconds``; late counts seen by the clients and the daemon."""
+    loop = asyncio.get_running_loop()
+    grid = param("grid").default
+    devices = await asyncio.gather(*(open_device(port) for _ in range(sessions)))
+    client = await OscClient.open(HOST, port)
+    try:
+        for d in devices:                    # one Live set: one transport for every device
+            d.transport(tempo=TEMPO, beat=0.0, playing=True)
+        for i, d in enumerate(devices):
+            d.set_param("grid", grid)
+            d.set_param("seed", seed + i)
+            d.set_param("mode", "accompany")
+        until = loop.time() + seconds
+        await asyncio.gather(*(_perform(d, until, random.Random(seed + i))
+                               for i, d in enumerate(devices)))
+        daemon_late = 0
+        for d in devices:                    # status replies go to the session's own port
+            client.send(STATUS, [d.session])
+        await asyncio.sleep(0.3)
+        for d in devices:
+            replies = [m for _, m in d.received if m.address == STATUS_REPLY]
+            daemon_late += int(pairs(replies[-1]).get("late", 0)) if replies else 0
+    finally:
+        for d in devices:
+            d.close()
+        client.close()
+    notes, late, margins = 0, 0, []
+    for d in devices:
+        t = d.transport_state
+        for arrived, m in d.received:
+            if m.address != NOTE_OUT:
+                continue
+            due = t.since + (float(m.args[3]) - t.beat) * 60.0 / t.tempo
+            margins.append((due - arrived) * 1e3)
+            notes += 1
+            late += arrived > due
+    await asyncio.sleep(0.3)                 # let the daemon close the sessions
+    return {"sessions": sessions, "seconds": seconds, "grid": grid, "notes": notes,
+            "late_client": late, "late_daemon": daemon_late,
+            "on_time": late == 0 and daemon_late == 0 and notes > 0,
+            "margin_ms": _low_summary(margins)}
+
+
+def _low_summary(margins: list[float]) -> dict | None:
+    """How far ahead of their beat the notes arrived: the low end matters (min, p1, p50)."""
+    if not margins:
+        return None
+    s = sorted(margins)
+    return {"min": round(s[0], 3), "p1": round(s[len(s) // 100], 3),
+            "p50": round(s[len(s) // 2], 3)}

@@ -1,0 +1,264 @@
+"""``continuo bench``: every measurement in order, one result dict (what ``--json`` writes).
+
+    1. model      in this process: feed and sample steps, threads, batches, CUDA if present
+    2. throughput in this process: the realtime factor of a 4-bar continuation
+    3. osc        ``continuo run --no-midi`` (manual mode, grid 0.25): time to ready and
+                  memory, the phrase -> first note trials, the daemon's feed latency, then
+                  1, 2, 4 ... 32 concurrent accompany sessions, memory after the load
+    4. midi       a private JACK server and ``continuo run --midi-api jack``: the trials
+                  through Continuo In/Out
+
+Grid 0.25 beat at 120 bpm is 125 ms: a response starts on the next grid line at least
+``PREP_S`` (30 ms) ahead, at most 155 ms ahead, which is within the daemon's 250 ms OSC
+send-ahead window, so the first note leaves as soon as it is generated rather than waiting
+for its beat. The end-to-end time is then the daemon's reaction time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from bridge.bench import daemon as daemons
+from bridge.bench import stats
+from bridge.midi.jack import JackError, jack_server
+
+PARTS = ("model", "throughput", "osc", "accompany", "midi")
+SESSIONS = (1, 2, 4, 8, 16, 32)
+DAEMON_FLAGS = ["--set", "mode=manual", "--set", "grid=0.25", "--set", "length_bars=1"]
+
+
+@dataclass(frozen=True)
+class Options:
+    model_dir: str = ""                   # "" = the shipped model
+    device: str = "auto"
+    trials: int = 500                     # OSC and MIDI trials
+    pings: int = 500
+    steps: int = 3000                     # model steps per configuration
+    batch_steps: int = 500
+    seeds: int = 3                        # realtime factor: seeds per context
+    sessions: tuple[int, ...] = SESSIONS
+    accompany_s: float = 10.0             # seconds per accompany run
+    midi_api: str = "auto"                # auto: a private JACK server if jackd is installed
+    jack_period: int = 128                # frames at 48 kHz
+    skip: frozenset[str] = field(default_factory=frozenset)
+    quick: bool = False
+
+    def quickly(self) -> Options:
+        """A smoke run: a few of everything (the tests use it)."""
+        return replace(self, trials=min(self.trials, 10), pings=min(self.pings, 20),
+                       steps=min(self.steps, 200), batch_steps=min(self.batch_steps, 30),
+                       seeds=1, sessions=tuple(n for n in self.sessions if n <= 2),
+                       accompany_s=min(self.accompany_s, 1.5), quick=True)
+
+
+def run(options: Options, say: Callable[[str], None] = lambda _: None) -> dict:
+    """Run the benchmark; ``say`` hears progress lines. Returns the result dict."""
+    from bridge.model import checkpoint
+
+    try:
+        folder = checkpoint.resolve_model_dir(options.model_dir or None)
+    except ModuleNotFoundError:       # a source checkout without models/default
+        raise checkpoint.CheckpointError("no shipped model here (models/default is missing)") \
+            from None
+    generator, meta = checkpoint.load(folder / "generator", "generator")
+    result: dict = {
+        "machine": stats.machine(), "device": None, "feed_ms": None, "sample_ms": None,
+        "e2e_osc_ms": None, "e2e_midi_ms": None, "realtime_factor": None,
+        "sessions_on_time": None, "ready_s": None, "rss_mb": None,
+        "note_to_fed_ms": None,
+        "model": {"dir": str(folder), "name": meta.get("name", folder.name),
+                  "params": generator.num_params(), "trained": "metrics" in meta,
+                  "epoch": meta.get("epoch"),
+                  "val_loss": meta.get("metrics", {}).get("val_loss"),
+                  "config": {k: meta["config"][k] for k in ("n_embd", "n_hidden", "n_layer",
+                                                             "conv_kernel", "attn_window")}},
+        "quick": options.quick, "python": platform.python_version(),
+        "load_before": stats.load_average(), "busy_before": stats.busy_processes(),
+        "details": {}}
+    _versions(result)
+    details, took = result["details"], result.setdefault("seconds", {})
+    clock = time.perf_counter
+    if "model" not in options.skip:
+        say("model: feed and sample steps ...")
+        t0 = clock()
+        details["model"] = _micro(generator, options)
+        device, feed, sample = _headline(details["model"], options.device)
+        result.update(device=device, feed_ms=feed, sample_ms=sample)
+        took["model"] = round(clock() - t0, 1)
+    if "throughput" not in options.skip:
+        say("throughput: 4-bar continuations ...")
+        t0 = clock()
+        details["throughput"] = _throughput(generator, options)
+        result["realtime_factor"] = details["throughput"]["realtime_factor"]
+        took["throughput"] = round(clock() - t0, 1)
+    if not {"osc", "accompany"} <= options.skip:
+        t0 = clock()
+        _osc(folder, options, result, say)
+        took["osc"] = round(clock() - t0, 1)
+    if "midi" not in options.skip:
+        t0 = clock()
+        _midi(folder, options, result, say)
+        took["midi"] = round(clock() - t0, 1)
+    result["load_after"] = stats.load_average()
+    result["targets"] = targets(result)
+    return result
+
+
+def _versions(result: dict) -> None:
+    import numpy
+    import torch
+
+    result["torch"], result["numpy"] = torch.__version__, numpy.__version__
+
+
+def _micro(generator, options: Options) -> dict:
+    from bridge.bench.model import StepOptions, micro
+
+    return micro(generator, options.device, StepOptions(
+        steps=options.steps, warmup=max(20, options.steps // 10),
+        batch_steps=options.batch_steps))
+
+
+def _headline(model: dict, device: str):
+    from bridge.bench.model import headline
+
+    return headline(model, device)
+
+
+def _throughput(generator, options: Options) -> dict:
+    import torch
+
+    from bridge.bench.model import realtime_factor
+
+    device = "cuda" if options.device == "cuda" and torch.cuda.is_available() else "cpu"
+    return realtime_factor(generator, device, options.seeds)
+
+
+def _osc(folder: Path, options: Options, result: dict, say: Callable[[str], None]) -> None:
+    from bridge.bench import osc
+
+    details = result["details"]
+    say("osc: starting the daemon ...")
+    with daemons.Daemon(str(folder), ["--no-midi", *DAEMON_FLAGS],
+                        device=options.device) as d:
+        d.wait_ready()
+        startup = {"ready_s": d.ready_s, "daemon_startup_s": d.startup_s,
+                   "rss_ready_mb": d.rss_mb(), "device": d.device}
+        details["startup"] = startup
+        result.update(ready_s=d.ready_s, device=d.device, rss_mb=startup["rss_ready_mb"])
+        if "osc" not in options.skip:
+            say(f"osc: {options.trials} phrase -> first note trials ...")
+            e2e = asyncio.run(osc.e2e(d.port, d.reply_port, options.trials, options.pings))
+            details["osc"] = e2e
+            result["e2e_osc_ms"] = e2e["e2e"]
+            result["note_to_fed_ms"] = e2e["fed"]
+        if "accompany" not in options.skip:
+            runs = []
+            for n in options.sessions:
+                say(f"accompany: {n} session(s) for {options.accompany_s:g} s ...")
+                before = d.count("came too late")
+                r = asyncio.run(osc.accompany(d.port, n, options.accompany_s))
+                r["late_logged"] = d.count("came too late") - before
+                runs.append(r)
+                if not r["on_time"]:
+                    break
+            ok = [r["sessions"] for r in runs if r["on_time"]]
+            details["accompany"] = {"runs": runs, "seconds": options.accompany_s}
+            result["sessions_on_time"] = _largest_prefix(options.sessions, ok)
+        startup["rss_after_mb"] = d.rss_mb()
+        startup["rss_peak_mb"] = d.rss_mb("VmHWM")
+        result["rss_mb"] = startup["rss_peak_mb"] or startup["rss_ready_mb"]
+
+
+def _largest_prefix(sizes: tuple[int, ...], ok: list[int]) -> int:
+    """The largest size such that it and every smaller one tried were on time (0: none)."""
+    best = 0
+    for n in sizes:
+        if n not in ok:
+            break
+        best = n
+    return best
+
+
+def _midi(folder: Path, options: Options, result: dict, say: Callable[[str], None]) -> None:
+    from bridge.bench import midi
+
+    details = result["details"]
+    if options.midi_api not in ("auto", "jack"):
+        details["midi"] = {"skipped": f"--midi-api {options.midi_api}: only JACK is driven"}
+        return
+    try:
+        with jack_server(f"continuo-bench-{os.getpid()}", options.jack_period) as jack:
+            say(f"midi: JACK period {jack.period} frames at {jack.rate} Hz "
+                f"({jack.period_ms:g} ms); starting the daemon ...")
+            with daemons.Daemon(str(folder), ["--midi-api", "jack", *DAEMON_FLAGS],
+                                env=jack.env(), device=options.device) as d:
+                d.wait_ready()
+                if "(jack)" not in d.ready_line():
+                    raise daemons.BenchError("the daemon opened no JACK ports: "
+                                             + d.ready_line())
+                say(f"midi: {options.trials} trials through Continuo In/Out ...")
+                with midi.jack_env(jack.env()):
+                    r = midi.trials(options.trials)
+                r.update(api="jack", period_frames=jack.period, rate=jack.rate,
+                         period_ms=jack.period_ms, ready_s=d.ready_s)
+        details["midi"] = r
+        result["e2e_midi_ms"] = r["lateness"]
+    except (daemons.BenchError, JackError, OSError) as exc:
+        details["midi"] = {"skipped": str(exc)}
+        say(f"midi: skipped ({exc})")
+
+
+def targets(result: dict) -> dict:
+    """The issue's targets (2-core CPU, shipped model) and whether this run met them."""
+    def get(path: str):
+        value = result
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    rows = {
+        "feed step median <= 0.5 ms": (get("feed_ms.p50"), lambda v: v <= 0.5),
+        "phrase end -> first note p99 <= 5 ms": (get("e2e_osc_ms.p99"), lambda v: v <= 5.0),
+        "4-bar continuation >= 100x real time": (result["realtime_factor"],
+                                                 lambda v: v >= 100),
+        "8 accompany sessions, no late event": (result["sessions_on_time"], lambda v: v >= 8),
+        "ready <= 5 s": (result["ready_s"], lambda v: v <= 5.0),
+        "resident memory <= 700 MB": (result["rss_mb"], lambda v: v <= 700),
+    }
+    return {name: {"value": v, "met": None if v is None else bool(ok(v))}
+            for name, (v, ok) in rows.items()}
+
+
+def random_model(folder: str | os.PathLike | None = None) -> Path:
+    """A random (untrained) model with the shipped architecture (models/configs) saved in
+    ``folder`` (default: a new temporary folder): latency does not depend on the weights,
+    the realtime factor and the accompaniment's load do (random weights play dense notes)."""
+    import torch
+
+    from bridge.model import checkpoint
+    from bridge.model.generator import Generator, GeneratorConfig
+    from bridge.model.tagger import Tagger, TaggerConfig
+
+    package = Path(__file__).resolve().parents[1]
+    configs = next((d for d in (package.parent / "models" / "configs",
+                                package / "shipped" / "configs")
+                    if (d / "generator.toml").is_file()), package)
+    gen_cfg, tag_cfg = GeneratorConfig(), TaggerConfig()
+    if (configs / "generator.toml").is_file():
+        from bridge.train.config import load_config
+
+        gen_cfg = load_config(configs / "generator.toml").model_config()
+        tag_cfg = load_config(configs / "tagger.toml").model_config()
+    out = Path(folder) if folder else Path(tempfile.mkdtemp(prefix="continuo-random-"))
+    torch.manual_seed(0)
+    checkpoint.save(out / "generator", Generator(gen_cfg).eval(), name="random-untrained")
+    checkpoint.save(out / "tagger", Tagger(tag_cfg).eval(), name="random-untrained")
+    return out

@@ -1,0 +1,96 @@
+"""A private JACK server for tests, the benchmark and CI: real MIDI ports with no sound card.
+
+``jackd --no-realtime --sync -d dummy`` under a name of its own (so no other client on the
+machine attaches), waited for with ``jack_wait``, stopped by its PID, and only its own files
+removed from /dev/shm. ``--sync`` matters: without it, bursts of messages reach an rtmidi
+callback corrupted (see ../shared/notes/midi-ports.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+START_TIMEOUT_S = 10
+
+
+class JackError(RuntimeError):
+    """jackd is missing or did not start; the message says which, with its log."""
+
+
+@dataclass(frozen=True)
+class Jack:
+    name: str
+    rate: int
+    period: int
+
+    @property
+    def period_ms(self) -> float:
+        return round(self.period / self.rate * 1e3, 3)
+
+    def env(self) -> dict[str, str]:
+        """What a client needs to reach this server and no other."""
+        return {"JACK_DEFAULT_SERVER": self.name, "JACK_NO_START_SERVER": "1"}
+
+
+def available() -> bool:
+    return bool(shutil.which("jackd") and shutil.which("jack_wait"))
+
+
+def running(name: str) -> bool:
+    """Does a JACK server by this name answer?"""
+    if not shutil.which("jack_wait"):
+        return False
+    env = {**os.environ, "JACK_NO_START_SERVER": "1"}
+    try:
+        out = subprocess.run(["jack_wait", "--check", "--server", name], env=env,
+                             capture_output=True, text=True, timeout=START_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return out.stdout.strip() == "running"
+
+
+@contextlib.contextmanager
+def jack_server(name: str, period: int = 256, rate: int = 48000) -> Iterator[Jack]:
+    """Run a private dummy-driver JACK server for the duration of the ``with`` block."""
+    if not available():
+        raise JackError("jackd is not installed (apt-get install jackd2)")
+    jack = Jack(name, rate, period)
+    env = {**os.environ, **jack.env()}
+    with tempfile.TemporaryFile() as log:
+        proc = subprocess.Popen(["jackd", "--no-realtime", "--sync", "--name", name, "-d",
+                                 "dummy", "-r", str(rate), "-p", str(period), "-C", "0",
+                                 "-P", "0"], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        try:
+            try:
+                subprocess.run(["jack_wait", "--wait", "--server", name], env=env, check=True,
+                               capture_output=True, timeout=START_TIMEOUT_S)
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+                log.seek(0)
+                raise JackError(f"jackd did not start ({exc}): "
+                                f"{log.read().decode(errors='replace')[-500:]}") from None
+            yield jack
+        finally:
+            if proc.poll() is None:
+                proc.terminate()                    # this PID only
+                try:
+                    proc.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=5)
+            remove_shm(name)
+
+
+def remove_shm(name: str) -> None:
+    """Only this server's files: jack_sem.<uid>_<name>_* and jack_<name>_*."""
+    shm = Path("/dev/shm")
+    if shm.is_dir():
+        for pattern in (f"jack_sem.{os.getuid()}_{name}_*", f"jack_{name}_*"):
+            for path in shm.glob(pattern):
+                path.unlink(missing_ok=True)

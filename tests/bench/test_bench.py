@@ -1,0 +1,96 @@
+"""`continuo bench --quick` on the tiny model: it runs, prints its table and writes
+well-formed JSON and a PNG. No timing is asserted (timings live in the benchmark)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bridge.bench import report
+from bridge.bench.run import Options, random_model, targets
+from bridge.bench.stats import P_KEYS, summary
+from bridge.cli import main
+
+REQUIRED = {"machine": str, "device": str, "feed_ms": dict, "sample_ms": dict,
+            "e2e_osc_ms": dict, "e2e_midi_ms": (dict, type(None)),
+            "realtime_factor": (int, float), "sessions_on_time": int,
+            "ready_s": (int, float), "rss_mb": (int, float)}
+
+
+def is_p(p) -> bool:
+    return isinstance(p, dict) and all(
+        isinstance(p.get(k), (int, float)) and math.isfinite(p[k]) for k in P_KEYS) \
+        and p["p50"] <= p["p90"] <= p["p99"] <= p["max"]
+
+
+@pytest.mark.slow
+def test_quick_bench_writes_well_formed_json(tiny_model_dir, tmp_path):
+    out, png = tmp_path / "bench.json", tmp_path / "bench.png"
+    result = CliRunner().invoke(main, [
+        "bench", "--quick", "--model", str(tiny_model_dir), "--json", str(out),
+        "--plot", str(png), "--sessions", "1,2", "--accompany-seconds", "1"])
+    assert result.exit_code == 0, result.output
+    assert "phrase end -> first note" in result.output and "targets" in result.output
+    data = json.loads(out.read_text())
+    for key, kind in REQUIRED.items():
+        assert isinstance(data[key], kind), (key, data[key])
+    for key in ("feed_ms", "sample_ms", "e2e_osc_ms"):
+        assert is_p(data[key]), (key, data[key])
+    assert data["e2e_midi_ms"] is None or is_p(data["e2e_midi_ms"])
+    if data["e2e_midi_ms"] is None:
+        assert "skipped" in data["details"]["midi"]
+    assert data["device"] in ("cpu", "cuda")
+    assert data["realtime_factor"] > 0 and data["ready_s"] > 0 and data["rss_mb"] > 0
+    assert data["sessions_on_time"] in (0, 1, 2)
+    assert data["model"]["trained"] is False and data["quick"] is True
+    assert set(data["targets"]) and all("met" in t for t in data["targets"].values())
+    assert "raw_ms" not in out.read_text()
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_unknown_part_to_skip_is_a_usage_error():
+    result = CliRunner().invoke(main, ["bench", "--skip", "model,nothing"])
+    assert result.exit_code == 2 and "nothing" in result.output
+
+
+def test_model_only_run_leaves_the_daemon_figures_null(tiny_model_dir):
+    from bridge.bench.run import run
+
+    options = Options(model_dir=str(tiny_model_dir), skip=frozenset(
+        {"throughput", "osc", "accompany", "midi"})).quickly()
+    data = report.to_json(run(options))
+    assert is_p(data["feed_ms"]) and is_p(data["sample_ms"])
+    assert data["e2e_osc_ms"] is None and data["e2e_midi_ms"] is None
+    assert data["ready_s"] is None and data["targets"]["ready <= 5 s"]["met"] is None
+    batched = data["details"]["model"]["batched_cpu"]
+    assert set(batched) == {"1", "8", "32"} and all(is_p(b["step"]) for b in batched.values())
+    assert "latency (ms)" in report.table(data)
+    json.dumps(data)
+
+
+def test_summary_and_targets():
+    assert summary([]) is None
+    p = summary([1.0, 2.0, 3.0, 4.0])
+    assert p["p50"] == 2.5 and p["max"] == 4.0 and p["n"] == 4
+    result = {"feed_ms": {"p50": 0.2}, "e2e_osc_ms": {"p99": 9.0}, "realtime_factor": 150.0,
+              "sessions_on_time": 8, "ready_s": None, "rss_mb": 300.0}
+    t = targets(result)
+    assert t["feed step median <= 0.5 ms"]["met"] is True
+    assert t["phrase end -> first note p99 <= 5 ms"]["met"] is False
+    assert t["ready <= 5 s"]["met"] is None
+
+
+def test_random_model_has_the_shipped_architecture(tmp_path):
+    from bridge.model import checkpoint
+    from bridge.train.config import load_config
+
+    folder = random_model(tmp_path / "m")
+    generator, meta = checkpoint.load(folder / "generator", "generator")
+    configs = Path(__file__).resolve().parents[2] / "models" / "configs"
+    shipped = load_config(configs / "generator.toml").model_config()
+    assert generator.config == shipped and "metrics" not in meta
+    assert (folder / "tagger" / checkpoint.META).exists()

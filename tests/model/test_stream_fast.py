@@ -1,0 +1,78 @@
+"""The numpy CPU step of the Streamer gives what the torch step gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from bridge.model.generator import Generator, GeneratorConfig
+from bridge.model.stream import Streamer, blas_threads, stack
+from bridge.vocab import VOCAB_SIZE
+
+
+@pytest.mark.parametrize("n_layer", [1, 2, 3])
+def test_numpy_and_torch_steps_agree(n_layer):
+    torch.manual_seed(n_layer)
+    model = Generator(GeneratorConfig(n_embd=32, n_hidden=48, n_layer=n_layer)).eval()
+    fast, slow = Streamer(model, fast=True), Streamer(model, fast=False)
+    assert fast.fast and not slow.fast
+    a, b = fast.start(3), slow.start(3)
+    for t in torch.randint(3, VOCAB_SIZE, (40,)).tolist():
+        fast.feed(a, [t])
+        slow.feed(b, torch.tensor([t]))
+        assert torch.allclose(a.logits, b.logits, atol=1e-5)
+    assert torch.allclose(a.h, b.h, atol=1e-6) and torch.allclose(a.c, b.c, atol=1e-5)
+
+
+def test_numpy_step_batches_and_takes_any_token_form():
+    torch.manual_seed(0)
+    model = Generator(GeneratorConfig(n_embd=16, n_hidden=32)).eval()
+    fast, slow = Streamer(model, fast=True), Streamer(model, fast=False)
+    rows = [fast.start(s) for s in (0, 2, 5)]
+    batch, reference = stack(rows), stack(rows)
+    seqs = torch.randint(3, VOCAB_SIZE, (3, 10))
+    for step in range(10):
+        tokens = seqs[:, step]
+        form = (tokens, tokens.tolist(), tokens.numpy())[step % 3]
+        fast.feed(batch, form)
+        slow.feed(reference, tokens)
+    assert torch.allclose(batch.logits, reference.logits, atol=1e-5)
+    for i, state in enumerate(rows):      # stacking copied: the rows did not move
+        assert not torch.equal(batch.row(i).h, state.h)
+
+
+def test_fast_path_only_where_it_applies():
+    conv = Generator(GeneratorConfig(n_embd=16, n_hidden=16, conv_kernel=3)).eval()
+    attn = Generator(GeneratorConfig(n_embd=16, n_hidden=16, attn_window=4)).eval()
+    assert not Streamer(conv, fast=True).fast and not Streamer(attn).fast
+    plain = Generator(GeneratorConfig(n_embd=16, n_hidden=16)).eval()
+    assert Streamer(plain).fast == blas_threads(torch.get_num_threads())
+    assert isinstance(blas_threads(torch.get_num_threads()), bool)
+
+
+def test_a_sampled_generation_is_the_same_on_both_paths():
+    import random
+
+    from bridge.model.sampling import Constraints, sample
+    from bridge.music.tokenize import Decoder
+    from bridge.vocab import Cursor, Meter
+
+    torch.manual_seed(3)
+    model = Generator(GeneratorConfig(n_embd=32, n_hidden=32)).eval()
+    runs = []
+    for fast in (True, False):
+        streamer = Streamer(model, fast=fast)
+        state, cursor, rng = streamer.start(1), Cursor(Meter()), random.Random(9)
+        for t in cursor.time_tokens(0):
+            streamer.feed(state, [t])
+        decoder, tokens = Decoder(cursor), []
+        for _ in range(200):
+            logits = state.logits.numpy()[0]
+            token = sample(logits, cursor.allowed() & Constraints().mask(), 1.0, 0.95, rng)
+            decoder.feed(token)
+            streamer.feed(state, [token])
+            tokens.append(token)
+        runs.append(tokens)
+    assert runs[0] == runs[1]
+    assert np.unique(runs[0]).size > 5
