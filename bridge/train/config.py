@@ -36,6 +36,7 @@ class DataConfig:
     min_bars: int = 2                 # tagger: window length range in bars
     max_bars: int = 8
     eval_bars: int = 4
+    max_tokens: int = 768             # tagger: longest training window in tokens
     transpose: int = 5                # ± semitones (pitched sequences)
     velocity_shift: int = 1           # ± velocity bins
     style_dropout: float = 0.15       # generator: share of windows trained with no style

@@ -151,7 +151,8 @@ class TaggerTask(_Task):
         d, cfg = self.config.data, self.model.config
         return iter(TaggerBatches(
             self.train, cfg.genres, cfg.substyles, batch=self.config.optim.batch,
-            min_bars=d.min_bars, max_bars=d.max_bars, transpose=d.transpose,
+            min_bars=d.min_bars, max_bars=d.max_bars, max_tokens=d.max_tokens,
+            transpose=d.transpose,
             velocity_shift=d.velocity_shift, seed=_seed(self.config.seed, epoch, self.rank)))
 
     def loss(self, model: torch.nn.Module, batch: list[torch.Tensor]) -> torch.Tensor:

@@ -145,7 +145,9 @@ def tag_targets(style: str, genres: tuple[str, ...],
 
 
 class TaggerBatches:
-    """Random windows of 2..8 bars, balanced over genres, with genre and sub-style targets."""
+    """Random windows of 2..8 bars with genre and sub-style targets, balanced: a genre at
+    random, then one of its sub-styles at random (macro-F1 weighs rare ones as much as
+    common ones), then a sequence of that style."""
 
     def __init__(self, seqs: list[Sequence], genres: tuple[str, ...],
                  substyles: tuple[str, ...], *, batch: int, min_bars: int = 2,
@@ -156,16 +158,17 @@ class TaggerBatches:
         self.min_bars, self.max_bars, self.max_tokens = min_bars, max_bars, max_tokens
         self.transpose, self.velocity_shift = transpose, velocity_shift
         self.rng = np.random.default_rng(seed)
-        self.by_genre: dict[str, list[int]] = {}
+        self.by_genre: dict[str, dict[str, list[int]]] = {}    # genre -> style -> sequences
         for i, s in enumerate(self.seqs):
-            self.by_genre.setdefault(genre_of(s.style), []).append(i)
+            self.by_genre.setdefault(genre_of(s.style), {}).setdefault(s.style, []).append(i)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         genres = sorted(self.by_genre)
         while True:
             chunks, g, s = [], [], []
             for _ in range(self.batch):
-                pool = self.by_genre[genres[self.rng.integers(len(genres))]]
+                styles = self.by_genre[genres[self.rng.integers(len(genres))]]
+                pool = styles[sorted(styles)[self.rng.integers(len(styles))]]
                 seq = self.seqs[pool[self.rng.integers(len(pool))]]
                 n = int(self.rng.integers(self.min_bars, self.max_bars + 1))
                 i = int(self.rng.integers(max(1, len(seq.bars) - n + 1)))
