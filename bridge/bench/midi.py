@@ -37,26 +37,31 @@ SCALE = (60, 62, 64, 65, 67, 69, 71, 72)
 
 
 class Rig:
-    """MIDI clock and notes to the daemon; its notes back, stamped on arrival."""
+    """A performer's rig on JACK: MIDI clock and notes into ``Continuo In``, everything from
+    ``Continuo Out`` back, stamped on arrival (``received``; note-on times in ``note_ons``).
+    Used by the benchmark and the daemon's MIDI tests."""
 
-    def __init__(self, bpm: float = BPM) -> None:
+    def __init__(self, bpm: float = BPM, name: str = "bench") -> None:
         import mido
 
         from bridge.midi.ports import open_input, open_output
 
         self.mido, self.bpm = mido, bpm
         self.note_ons: list[float] = []
+        self.received: list[tuple[float, Any]] = []
         self._arrived = threading.Event()
-        self.out = open_output("jack", virtual_name="bench out", client_name="bench_rig_out",
-                               connect_to="Continuo In")
-        self.inp = open_input("jack", virtual_name="bench in", client_name="bench_rig_in",
+        self.out = open_output("jack", virtual_name=f"{name} out",
+                               client_name=f"{name}_rig_out", connect_to="Continuo In")
+        self.inp = open_input("jack", virtual_name=f"{name} in", client_name=f"{name}_rig_in",
                               connect_to="Continuo Out", callback=self._on_message)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._clock = threading.Thread(target=self._run_clock, daemon=True)
         self.t0 = 0.0
+        time.sleep(0.1)                      # a few JACK periods after connecting
 
     def _on_message(self, message: Any, when: float) -> None:
+        self.received.append((when, message))
         if message.type == "note_on" and message.velocity > 0:
             self.note_ons.append(when)
             self._arrived.set()
@@ -66,7 +71,6 @@ class Rig:
             self.out.send(message)
 
     def start_clock(self) -> None:
-        time.sleep(0.1)                      # a few JACK periods after connecting
         self.t0 = time.monotonic() + 0.05
         self._clock.start()
 
@@ -91,6 +95,31 @@ class Rig:
         wait = t - time.monotonic()
         if wait > 0:
             time.sleep(wait)
+
+    def at_beat(self, beat: float) -> None:
+        """Wait until ``beat`` of the rig's clock."""
+        self._sleep_until(self.time_of(beat))
+
+    def play(self, pitches: list[int], start: float, step: float = 0.5) -> float:
+        """Play notes ``step`` beats apart (each held 80 % of that) from beat ``start``;
+        the beat of the last release."""
+        for i, pitch in enumerate(pitches):
+            self.at_beat(start + i * step)
+            self.send(self.mido.Message("note_on", note=pitch, velocity=90))
+            self.at_beat(start + i * step + step * 0.8)
+            self.send(self.mido.Message("note_off", note=pitch))
+        return start + (len(pitches) - 1) * step + step * 0.8
+
+    def notes_on(self) -> list[tuple[float, Any]]:
+        return [(t, m) for t, m in self.received if m.type == "note_on" and m.velocity > 0]
+
+    @staticmethod
+    def wait_for(predicate: Any, timeout: float) -> bool:
+        """Poll ``predicate`` (every 20 ms) for at most ``timeout`` seconds."""
+        end = time.monotonic() + timeout
+        while not predicate() and time.monotonic() < end:
+            time.sleep(0.02)
+        return bool(predicate())
 
     def cc(self, control: int, value: int = 127) -> float:
         self.send(self.mido.Message("control_change", control=control, value=value))
