@@ -34,13 +34,12 @@ from bridge.model.sampling import Constraints
 from bridge.music.piece import Note
 from bridge.music.tokenize import LiveEncoder
 from bridge.timing.clock import BeatClock
-from bridge.vocab import TICKS_PER_BEAT, Cursor, Meter
+from bridge.vocab import BAR, TICKS_PER_BEAT, Cursor, Meter
 
 log = logging.getLogger(__name__)
 
 CONTEXT_TOKENS = 768      # recent context kept to recompute the state on a style change
 DRUM_INPUT_CHANNEL = 10
-
 
 
 @dataclass
@@ -207,11 +206,11 @@ class Session:
         self.responder.start(start, bars)
 
     def generation(self, start: float, end: float, *, note_now: bool, on_done: Callable,
-                   on_note: Callable | None = None, until: float | None = None) -> Generation:
-        """A continuation of the context from song beat ``start`` to ``end``; notes the
-        daemon already committed before ``until`` (default ``start``) stay as they are."""
+                   on_note: Callable | None = None) -> Generation:
+        """A continuation of the context from song beat ``start`` to ``end``; what the
+        performer holds is cut at now, notes the daemon committed before ``start`` stay."""
         now_tick, start_tick = self.tick(self.now_beat()), self.tick(start)
-        prefix, cursor = self.encoder.snapshot(now_tick, until=self.tick(until or start) - 1)
+        prefix, cursor = self.encoder.snapshot(now_tick, until=start_tick - 1)
         if cursor is None:
             cursor = Cursor(self.meter, origin=self.meter.bar_start(start_tick))
         prefix += cursor.time_tokens(max(start_tick, cursor.tick))
@@ -261,8 +260,10 @@ class Session:
             self._stop_playing()
             self.output.panic()
             self._enter(value)
-        elif name == "style" and value != old:
-            self.engine.restyle(self.sid, self.style_index, list(self.history))
+        elif name == "style" and value != old:   # the context again, from a bar line
+            context = list(self.history)
+            first_bar = next((i for i, t in enumerate(context) if t == BAR), len(context))
+            self.engine.restyle(self.sid, self.style_index, context[first_bar:])
         return value
 
     @property
