@@ -6,8 +6,10 @@
     shutdown  release every sounding note (note-offs, then CC 123), close ports and
               sockets, stop the worker; bounded by ``shutdown_timeout``; exit 0
 
-A second SIGINT during shutdown forces the exit. A failed startup raises
-:class:`StartupError` with one line that says what to do.
+A signal during startup ends it after the step in progress (a model load, the warm-up) and
+shuts down what was started; a second SIGINT forces the exit at once (the MIDI output still
+gets its all-notes-off). A failed startup raises :class:`StartupError` with one line that
+says what to do.
 """
 
 from __future__ import annotations
@@ -180,12 +182,21 @@ class Daemon:
 
     async def serve(self) -> None:
         self.install_signal_handlers()
-        try:
-            await self.startup()
-        except BaseException:
+        starting = asyncio.create_task(self.startup())
+        stop = asyncio.create_task(self.should_exit.wait())
+        await asyncio.wait({starting, stop}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
+            log.info("stopped during startup")
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
             await self.shutdown(quiet=True)
-            raise
-        await self.should_exit.wait()
+            return
+        if starting.exception() is not None:
+            stop.cancel()
+            await self.shutdown(quiet=True)
+            raise starting.exception()
+        await stop
         await self.shutdown()
 
     # -- shutdown --------------------------------------------------------------------------

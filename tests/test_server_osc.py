@@ -56,8 +56,8 @@ def test_call_mode_answers_beat_stamped_on_the_grid_and_tags_arrive(daemon):
     beats = [args[3] for _, args in outs]
     first = min(beats)
     assert first == pytest.approx(round(first), abs=1e-4), "starts on a whole beat"
-    assert last_release + 0.9 <= first <= last_release + 2.1
-    assert all(first <= b < first + 4.0 for b in beats)          # one bar of 4/4
+    assert last_release + 0.9 <= first <= last_release + 2.1, (last_release, beats)
+    assert all(first <= b < first + 4.0 for b in beats), (first, beats)   # one bar of 4/4
     for _, args in outs:
         session, pitch, velocity, _beat, duration, channel, delay_ms = args
         assert session == device.session and 0 <= pitch <= 127 and 1 <= velocity <= 127

@@ -73,7 +73,10 @@ def evaluate(model, data, split, datasets, variants, train_cache, train_data, ng
         for kind in ("generator", "tagger"):
             if kind in report:
                 meta = checkpoint.read_meta(folder / kind)
-                (folder / kind / "MODEL_CARD.md").write_text(card.render(kind, meta, report))
+                study = folder / kind / "ablation.json"
+                ablation = json.loads(study.read_text()) if study.exists() else None
+                (folder / kind / "MODEL_CARD.md").write_text(
+                    card.render(kind, meta, report, ablation))
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return

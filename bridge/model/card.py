@@ -35,11 +35,11 @@ CREDITS: dict[str, tuple[str, str]] = {
 
 def _fmt(x: Any) -> str:
     if isinstance(x, float):
-        return f"{x:.3f}"
+        return f"{x:.4g}"
     return f"{x:,}" if isinstance(x, int) else ("?" if x is None else str(x))
 
 
-def render(kind: str, meta: dict, report: dict | None) -> str:
+def render(kind: str, meta: dict, report: dict | None, ablation: dict | None = None) -> str:
     data = meta.get("data", {})
     cfg = meta.get("config", {})
     training = meta.get("training", {})
@@ -116,8 +116,25 @@ def render(kind: str, meta: dict, report: dict | None) -> str:
                           f"{_fmt(part['genre_accuracy_all_windows'])}."]
     else:
         lines.append(f"Validation during training: `{json.dumps(meta.get('metrics', {}))}`")
+    if ablation:
+        lines += ["", *render_ablation(ablation)]
     lines += ["", "## Known limits", "", *limits(kind, data.get("datasets", [])), ""]
     return "\n".join(lines)
+
+
+def render_ablation(ablation: dict) -> list[str]:
+    """The architecture study recorded in ``ablation.json`` beside the checkpoint."""
+    lines = ["## Architecture", "", ablation["question"], "", ablation["method"], "",
+             "| variant | parameters | steps | val bits per event | CPU step (ms) |",
+             "|---|---|---|---|---|"]
+    for run in ablation["runs"]:
+        lines.append(f"| {run['variant']} | {_fmt(run['params'])} | {_fmt(run['steps'])} | "
+                     f"{_fmt(run['val_bits_per_event'])} | {run['cpu_step_ms']:.2f} |")
+    lines.append("")
+    for run in ablation["runs"]:
+        if run.get("note"):
+            lines += [f"{run['variant']}: {run['note']}.", ""]
+    return [*lines, ablation["choice"]]
 
 
 LICENCE_PENDING = {"wjd": "jazz", "music21": "classical"}   # source -> the genre it brings

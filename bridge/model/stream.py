@@ -7,10 +7,10 @@ written out by hand. On CPU this avoids ``nn.LSTM``'s per-call oneDNN weight rep
 which costs more than the arithmetic at batch 1 (see ``docs/latency.md``). Outputs match
 ``Generator.forward`` to float rounding (tested).
 
-On CPU, a plain LSTM (no conv block, no attention: the shipped architecture) steps in numpy
-on views of the same tensors: numpy's OpenBLAS does a single-row matmul about twice as fast
-as torch's MKL on AMD CPUs, and a numpy op costs ~1 µs where a torch op costs ~5 µs, so a
-step takes about half the time. It is used only when numpy's BLAS threads can be set to
+On CPU, an LSTM without attention (the shipped architecture: conv block + LSTM) steps in
+numpy on views of the same tensors: numpy's OpenBLAS does a single-row matmul about twice as
+fast as torch's MKL on AMD CPUs, and a numpy op costs ~1 µs where a torch op costs ~5 µs, so
+a step takes about half the time. It is used only when numpy's BLAS threads can be set to
 torch's thread count (a multi-threaded OpenBLAS matmul can stall for milliseconds on a busy
 machine); otherwise, and on CUDA, the torch path runs.
 
@@ -38,7 +38,7 @@ class State:
     logits: torch.Tensor            # [B, V] for the next token
     style_bias: torch.Tensor        # [B, 4H] the style's share of layer-0 gates
     style: torch.Tensor             # [B] style index (for rebuilding style_bias)
-    conv: torch.Tensor | None       # [B, k-1, E] last embeddings, when the model has a conv
+    conv: torch.Tensor | None       # [B, k-1, E] the conv's pending sums (see Streamer)
     keys: torch.Tensor | None       # [B, W, D] attention memory, when the model has one
     values: torch.Tensor | None     # [B, W, D]
     valid: torch.Tensor | None      # [B, W] bool: memory slots filled
@@ -93,7 +93,12 @@ class Streamer:
             else:
                 self.in_table = None
                 self.w_ih0_t = w_ih0.T.contiguous().to(**dev)              # [E, 4H]
-                self.conv_w = model.conv.conv.weight.detach().to(**dev)    # [E, E, k]
+                # the causal conv is linear in each past token: tap d (d steps back) is a
+                # table token -> [E]; a state keeps the sums already owed to the next k-1
+                # outputs, so a step is k-1 lookups and no matmul
+                w = model.conv.conv.weight                                 # [E, E, k]
+                self.conv_tables = torch.stack([model.tok_emb.weight @ w[:, :, -1 - d].T
+                                                for d in range(w.size(2))]).to(**dev)  # [k, V, E]
                 self.conv_b = model.conv.conv.bias.detach().to(**dev)      # [E]
             self.style_table = (model.style_emb.weight @ w_ih0.T + b0).to(**dev)  # [S, 4H]
             self.w_hh0_t = w_hh0.T.contiguous().to(**dev)                  # [H, 4H]
@@ -113,12 +118,16 @@ class Streamer:
             self.head_b = model.head.bias.detach().to(**dev)
         self.H = H
         self.bos = torch.tensor([BOS], device=self.device)
-        plain = self.device.type == "cpu" and self.in_table is not None and model.attn is None
+        plain = self.device.type == "cpu" and model.attn is None
         if fast is None:
             fast = plain and blas_threads(torch.get_num_threads())
         self.fast = bool(fast and plain)
         if self.fast:   # numpy views of the same weights (no copies)
-            self.np_in_table = self.in_table.numpy()
+            if self.in_table is not None:
+                self.np_in_table = self.in_table.numpy()
+            else:
+                self.np_tok_emb, self.np_w_ih0_t = self.tok_emb.numpy(), self.w_ih0_t.numpy()
+                self.np_conv_tables, self.np_conv_b = self.conv_tables.numpy(), self.conv_b.numpy()
             self.np_w_hh0_t = self.w_hh0_t.numpy()
             self.np_w_cat_t = [w.numpy() for w in self.w_cat_t]
             self.np_b_cat = [b.numpy() for b in self.b_cat]
@@ -166,7 +175,10 @@ class Streamer:
             tokens = tokens.numpy()
         H = self.H
         h, c = state.h.numpy(), state.c.numpy()                    # [L, B, H] views
-        gates = self.np_in_table[tokens]                              # [B, 4H] (a copy)
+        if state.conv is None:
+            gates = self.np_in_table[tokens]                          # [B, 4H] (a copy)
+        else:
+            gates = self._conv_numpy(state, tokens) @ self.np_w_ih0_t
         gates += state.style_bias.numpy()
         gates += h[0] @ self.np_w_hh0_t
         x = _cell_numpy(gates, c[0], h[0], H)                        # [B, H]
@@ -177,6 +189,16 @@ class Streamer:
         logits = state.logits.numpy()                                 # [B, V] view
         np.matmul(x, self.np_head_w_t, out=logits)
         logits += self.np_head_b
+
+    def _conv_numpy(self, state: State, tokens: np.ndarray) -> np.ndarray:
+        tables = self.np_conv_tables                                  # [k, V, E]
+        owed = state.conv.numpy()                                     # [B, k-1, E] view
+        y = owed[:, 0] + tables[0, tokens]
+        y += self.np_conv_b                                           # [B, E]
+        owed[:, :-1] = owed[:, 1:]                                    # one step on
+        owed[:, -1] = 0.0
+        owed += tables[1:, tokens].transpose(1, 0, 2)                 # this token's share
+        return self.np_tok_emb[tokens] + _gelu_numpy(y)
 
     @torch.inference_mode()
     def _feed_torch(self, state: State, tokens: Tokens) -> None:
@@ -207,11 +229,10 @@ class Streamer:
         return h
 
     def _conv_step(self, state: State, tokens: torch.Tensor) -> torch.Tensor:
-        e = self.tok_emb[tokens]                                               # [B, E]
-        window = torch.cat([state.conv, e[:, None, :]], dim=1)                 # [B, k, E]
-        y = torch.einsum("bke,oek->bo", window, self.conv_w) + self.conv_b    # [B, E]
-        state.conv = window[:, 1:]
-        return e + F.gelu(y)
+        y = state.conv[:, 0] + self.conv_tables[0, tokens] + self.conv_b      # [B, E]
+        owed = torch.cat([state.conv[:, 1:], torch.zeros_like(state.conv[:, :1])], dim=1)
+        state.conv = owed + self.conv_tables[1:, tokens].transpose(0, 1)     # [B, k-1, E]
+        return self.tok_emb[tokens] + F.gelu(y)
 
     def _attend(self, state: State, x: torch.Tensor) -> torch.Tensor:
         D = self.config.attn_dim
@@ -237,6 +258,17 @@ def _cell_numpy(gates: np.ndarray, c: np.ndarray, h: np.ndarray, H: int) -> np.n
     np.tanh(c, out=h)
     h *= gates[:, 3 * H:]                                               # h = o*tanh(c)
     return h
+
+
+def _gelu_numpy(y: np.ndarray) -> np.ndarray:
+    """Exact (erf) GELU as torch computes it, with erf by Abramowitz & Stegun 7.1.26
+    (error below 1.5e-7): numpy has no erf, and a round trip through torch costs more."""
+    z = np.abs(y) * np.float32(1 / np.sqrt(2))
+    t = 1.0 / (1.0 + np.float32(0.3275911) * z)
+    poly = t * (np.float32(0.254829592) + t * (np.float32(-0.284496736) + t * (
+        np.float32(1.421413741) + t * (np.float32(-1.453152027) + t * np.float32(1.061405429)))))
+    erf = 1.0 - poly * np.exp(-z * z)                                   # erf(|y| / sqrt 2)
+    return 0.5 * y * (1.0 + np.copysign(erf, y))
 
 
 def blas_threads(n: int) -> bool:

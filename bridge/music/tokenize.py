@@ -101,18 +101,21 @@ class _Held:
     drum: bool
     end: int | None = None   # release tick once known
     generated: bool = False  # played by the daemon (known in advance), not the performer
+    head: bool = False       # its time, pitch and velocity tokens are out; its duration not
 
 
 @dataclass
 class LiveEncoder:
     """Turns a live stream of note-ons and note-offs (and known future notes) into tokens.
 
-    A note's tokens need its duration, so a note waits until it is released; notes leave in
-    start order, and none leaves before the time of its start has come. A note held longer
-    than ``max_hold`` ticks is let out with the duration held so far, so one sustained
-    chord cannot hold back everything played over it. Each call returns the tokens that
-    became final; :meth:`snapshot` gives, without committing, the tokens of what is still
-    held as if released now.
+    Notes leave in start order, and none before the time of its start has come. The first
+    note in line leaves its time, pitch and velocity tokens as soon as it starts (its
+    *head*), so the model has heard it by the time it is released; its duration token
+    follows at its release, and only then can the next note in line leave. A note held
+    longer than ``max_hold`` ticks is let out with the duration held so far, so one
+    sustained chord cannot hold back everything played over it. Each call returns the
+    tokens that became final; :meth:`snapshot` gives, without committing, the tokens of
+    what is still held as if released now.
     """
 
     meter: Meter = field(default_factory=Meter)
@@ -160,19 +163,24 @@ class LiveEncoder:
         self._pending = kept
 
     def release(self, now: int) -> list[int]:
-        """Tokens of every note that can be final at time ``now``."""
+        """Tokens that can be final at time ``now``: whole notes, and the head of the
+        first one still held."""
         out: list[int] = []
         while self._pending:
             tick, _, held = self._pending[0]
             if tick > now:
                 break
-            if held.end is None:
-                if now - tick < self.max_hold:
-                    break
+            if held.end is None and now - tick >= self.max_hold:
                 held.end = now
                 self._sounding.pop((held.pitch, held.drum), None)
+            cursor = self._ensure_cursor(tick)
+            if not held.head:
+                out += self._emit_head(cursor, held)
+                held.head = True
+            if held.end is None:
+                break                  # its duration comes with its release
             self._pending.pop(0)
-            out += self._emit(self._ensure_cursor(tick), held, held.end - held.tick)
+            out += self._emit_duration(cursor, held.end - held.tick)
         return out
 
     def snapshot(self, now: int, until: int | None = None) -> tuple[list[int], Cursor | None]:
@@ -187,7 +195,9 @@ class LiveEncoder:
             if cursor is None:
                 cursor = Cursor(self.meter, origin=self.meter.bar_start(tick))
             end = held.end if held.end is not None else max(now, tick + 1)
-            out += self._emit(cursor, held, end - held.tick)
+            if not held.head:
+                out += self._emit_head(cursor, held)
+            out += self._emit_duration(cursor, end - held.tick)
         return out, cursor
 
     @property
@@ -204,10 +214,17 @@ class LiveEncoder:
         return self.cursor
 
     @staticmethod
-    def _emit(cursor: Cursor, held: _Held, duration: int) -> list[int]:
+    def _emit_head(cursor: Cursor, held: _Held) -> list[int]:
+        """A note's time, pitch and velocity tokens."""
         assert cursor.expect == EXPECT_TIME_OR_NOTE
         out = cursor.time_tokens(max(held.tick, cursor.tick))
-        nt = note_tokens(held.pitch, held.velocity, duration, held.drum)
-        for t in nt:
+        head = note_tokens(held.pitch, held.velocity, 1, held.drum)[:2]
+        for t in head:
             cursor.advance(t)
-        return out + nt
+        return out + head
+
+    @staticmethod
+    def _emit_duration(cursor: Cursor, duration: int) -> list[int]:
+        token = DUR_BASE + duration_bin(duration)
+        cursor.advance(token)
+        return [token]

@@ -3,6 +3,7 @@
     kind = "generator"            # or "tagger"
     out = "runs/generator"        # checkpoints, curves, logs
     seed = 0
+    init = "models/default"       # optional: fine-tune this checkpoint (its architecture)
     [data]   cache, datasets (name -> sampling weight), window, augmentation ...
     [model]  fields of GeneratorConfig / TaggerConfig
     [optim]  lr, batch, epochs, steps_per_epoch, patience, clip, schedule ...
@@ -56,6 +57,9 @@ class OptimConfig:
     schedule: str = "cosine"          # cosine | constant
     patience: int = 4                 # epochs without val improvement before stopping
     clip: float = 1.0
+    max_minutes: float = 0.0          # training-time budget (0 = none): the LR schedule
+    #                                   follows steps or time, whichever is further along,
+    #                                   and training ends when the budget is spent
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class TrainConfig:
     out: str
     seed: int = 0
     threads: int = 0                  # torch CPU threads (0 = torch's default)
+    init: str = ""                    # a checkpoint (or model folder) to fine-tune
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     model: dict[str, Any] = field(default_factory=dict)
@@ -102,7 +107,7 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Tr
     try:
         config = TrainConfig(
             kind=kind, out=raw.get("out", f"runs/{kind}"), seed=raw.get("seed", 0),
-            threads=raw.get("threads", 0),
+            threads=raw.get("threads", 0), init=raw.get("init", ""),
             data=_build(DataConfig, raw.get("data", {}), f"{path} [data]"),
             optim=_build(OptimConfig, raw.get("optim", {}), f"{path} [optim]"),
             model=raw.get("model", {}),
@@ -110,7 +115,8 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Tr
         config.model_config()   # validates [model] against the model's config
     except TypeError as exc:
         raise TrainConfigError(f"{path}: {exc}") from None
-    extra = sorted(set(raw) - {"kind", "out", "seed", "threads", "data", "optim", "model"})
+    extra = sorted(set(raw) - {"kind", "out", "seed", "threads", "init", "data", "optim",
+                               "model"})
     if extra:
         raise TrainConfigError(f"{path}: unknown key(s) {', '.join(extra)}")
     return config

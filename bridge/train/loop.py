@@ -31,14 +31,22 @@ from bridge.train.tasks import make_task
 log = logging.getLogger(__name__)
 
 
-def lr_at(step: int, config: TrainConfig) -> float:
+def progress_at(step: int, seconds: float, config: TrainConfig) -> float:
+    """How far through training (0..1): by steps, or by time when a budget is set and
+    time runs out first."""
+    o = config.optim
+    by_steps = (step - o.warmup) / max(1, o.epochs * o.steps_per_epoch - o.warmup)
+    by_time = seconds / (60 * o.max_minutes) if o.max_minutes > 0 else 0.0
+    return min(1.0, max(by_steps, by_time, 0.0))
+
+
+def lr_at(step: int, config: TrainConfig, seconds: float = 0.0) -> float:
     o = config.optim
     if step < o.warmup:
         return o.lr * (step + 1) / o.warmup
     if o.schedule == "constant":
         return o.lr
-    total = max(1, o.epochs * o.steps_per_epoch - o.warmup)
-    t = min(1.0, (step - o.warmup) / total)
+    t = progress_at(step, seconds, config)
     return o.min_lr + 0.5 * (o.lr - o.min_lr) * (1 + math.cos(math.pi * t))
 
 
@@ -61,13 +69,13 @@ class Distributed:
             dist.all_reduce(t)
         return t.tolist()
 
-    def agree(self, flag: bool) -> bool:
-        """Rank 0's decision, for everyone."""
+    def agree(self, value: float) -> float:
+        """Rank 0's value (a decision, a clock reading), for everyone."""
         if self.world == 1:
-            return flag
-        t = torch.tensor([int(flag)])
+            return value
+        t = torch.tensor([float(value)], dtype=torch.float64)
         dist.broadcast(t, 0)
-        return bool(t.item())
+        return type(value)(t.item())
 
     def close(self) -> None:
         if self.world > 1 and dist.is_initialized():
@@ -114,11 +122,11 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
     opt = torch.optim.Adam(params, lr=config.optim.lr, weight_decay=config.optim.weight_decay)
 
     state: dict[str, Any] = {"epoch": 0, "step": 0, "best": None, "bad_epochs": 0,
-                             "history": []}
+                             "seconds": 0.0, "history": []}
     if resume and (out / "train_state.json").exists():
         resumed, _ = checkpoint.load(out / "last", config.kind)
         model.load_state_dict(resumed.state_dict())
-        state = _load_state(out, opt, params)
+        state = {"seconds": 0.0, **_load_state(out, opt, params)}
         log.info("resumed from %s at epoch %d (step %d)", out, state["epoch"], state["step"])
     if ddp.main:
         log.info("training %s: %s parameters on %s x%d, %d steps/epoch of batch %d",
@@ -126,7 +134,14 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
                  else sum(p.numel() for p in params), dev, ddp.world,
                  config.optim.steps_per_epoch, config.optim.batch)
 
-    while state["epoch"] < config.optim.epochs:
+    budget = config.optim.max_minutes > 0
+    started = time.monotonic() - state["seconds"]     # a resumed run keeps its spent time
+
+    def clock() -> float:   # training seconds so far, rank 0's reading (the LR depends on it)
+        return ddp.agree(time.monotonic() - started) if budget else 0.0
+
+    out_of_time = False
+    while state["epoch"] < config.optim.epochs and not out_of_time:
         epoch = state["epoch"]
         wrapped.train()
         batches = task.train_batches(epoch)
@@ -135,8 +150,12 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
                    disable=None if (progress and ddp.main) else True, leave=False,
                    dynamic_ncols=True)   # None: only on a terminal
         for _ in bar:
+            seconds = clock()
+            if budget and progress_at(state["step"], seconds, config) >= 1.0:
+                out_of_time = True
+                break
             for group in opt.param_groups:
-                group["lr"] = lr_at(state["step"], config)
+                group["lr"] = lr_at(state["step"], config, seconds)
             batch = [t.to(dev, non_blocking=True) for t in next(batches)]
             loss = task.loss(wrapped, batch)
             opt.zero_grad(set_to_none=True)
@@ -147,14 +166,17 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
             total, count = total + loss.item(), count + 1
             bar.set_postfix(loss=f"{total / count:.3f}")
         train_loss = ddp.sum(total, count)
+        state["seconds"] = clock()
         wrapped.eval()
         metrics = task.validate(model, ddp)
-        record = {"epoch": epoch + 1, "step": state["step"], "lr": lr_at(state["step"], config),
+        record = {"epoch": epoch + 1, "step": state["step"],
+                  "lr": lr_at(state["step"], config, state["seconds"]),
                   "train_loss": train_loss[0] / max(train_loss[1], 1),
                   "seconds": round(time.time() - t0, 1), **metrics}
         state["history"].append(record)
         state["epoch"] = epoch + 1
-        improved = state["best"] is None or metrics["val_loss"] < state["best"]
+        score = task.select(metrics)
+        improved = state["best"] is None or score < state["best"]
         if ddp.main:
             log.info("epoch %d: %s", epoch + 1, ", ".join(
                 f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
@@ -164,8 +186,10 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
             checkpoint.save(out / "last", model, **info)
             if improved:
                 checkpoint.save(out / "best", model, **info)
+        out_of_time = out_of_time or (
+            budget and progress_at(state["step"], state["seconds"], config) >= 1.0)
         if improved:
-            state["best"], state["bad_epochs"] = metrics["val_loss"], 0
+            state["best"], state["bad_epochs"] = score, 0
         else:
             state["bad_epochs"] += 1
         if ddp.main:
@@ -176,5 +200,8 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
             if ddp.main:
                 log.info("early stop: no improvement for %d epochs", state["bad_epochs"])
             break
+    if out_of_time and ddp.main:
+        log.info("time budget of %g minutes spent after %d steps", config.optim.max_minutes,
+                 state["step"])
     ddp.close()
     return out / "best"

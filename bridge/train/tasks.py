@@ -16,6 +16,7 @@ from bridge.evaluate.metrics import accuracy, macro_f1
 from bridge.model.generator import Generator
 from bridge.model.tagger import Tagger
 from bridge.train.config import TrainConfig
+from bridge.train.finetune import base_model, transfer
 from bridge.train.windows import (
     GeneratorBatches,
     Sequence,
@@ -84,6 +85,10 @@ class _Task:
         self.train = load_split(self.cache, "train", names)
         self.val = load_split(self.cache, "val", names)
 
+    def select(self, metrics: dict[str, float]) -> float:
+        """The number early stopping and the best checkpoint go by (lower is better)."""
+        return metrics["val_loss"]
+
     def data_info(self) -> dict[str, Any]:
         stats = self.cache.stats
         return {"cache": str(Path(self.config.data.cache)),
@@ -105,10 +110,14 @@ class GeneratorTask(_Task):
     def __init__(self, config: TrainConfig, device: torch.device, rank: int, world: int):
         super().__init__(config, device, rank, world)
         model = dict(config.model)
-        if "styles" not in model:        # condition only on styles the data teaches
-            genres, subs = data_styles(self.train)
+        genres, subs = data_styles(self.train)
+        if config.init:                  # the checkpoint's styles, then the data's new ones
+            base, model = base_model(config.init, "generator", {"styles": [*genres, *subs]})
+        elif "styles" not in model:      # condition only on styles the data teaches
             model["styles"] = ["", *genres, *subs]
         self.model = Generator(type(config.model_config()).from_dict(model))
+        if config.init:
+            transfer(base, self.model, "generator")
         windows = list(eval_windows(self.val, config.data.window))
         self.val_windows = evenly(windows, config.data.val_windows)[rank::world]
 
@@ -138,9 +147,13 @@ class TaggerTask(_Task):
         super().__init__(config, device, rank, world)
         model = dict(config.model)
         genres, subs = data_styles(self.train)
+        if config.init:
+            base, model = base_model(config.init, "tagger", {"genres": genres, "substyles": subs})
         model.setdefault("genres", genres)       # predict only what the data teaches
         model.setdefault("substyles", subs)
         self.model = Tagger(type(config.model_config()).from_dict(model))
+        if config.init:
+            transfer(base, self.model, "tagger")
         cfg = self.model.config
         windows: list[tuple[np.ndarray, Sequence]] = [
             (w, s) for s in self.val if genre_of(s.style) in cfg.genres
@@ -187,6 +200,11 @@ class TaggerTask(_Task):
         s_t, s_p = _expand(s_conf)
         return {"val_loss": loss / max(n, 1), "val_genre_acc": accuracy(g_t, g_p),
                 "val_sub_f1": macro_f1(s_t, s_p), "val_windows": int(n)}
+
+    def select(self, metrics: dict[str, float]) -> float:
+        # the targets are accuracy and macro-F1, not the loss: the loss creeps up as the
+        # model grows confident while rare sub-styles are still being learnt
+        return -(metrics["val_genre_acc"] + metrics["val_sub_f1"]) / 2
 
 
 def _expand(conf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -52,6 +53,9 @@ def test_eval_writes_model_cards(tiny_model_dir, fixture_cache, fixture_data, tm
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
+    # an architecture study beside the generator goes into its card
+    shutil.copy(Path(__file__).parents[2] / "models/default/generator/ablation.json",
+                model / "generator")
     result = CliRunner().invoke(evaluate, [
         "--model", str(model), "--data", str(fixture_data), "--split", "val",
         "--train-cache", str(fixture_cache), "--write-cards"])
@@ -60,3 +64,5 @@ def test_eval_writes_model_cards(tiny_model_dir, fixture_cache, fixture_data, tm
         text = (model / kind / "MODEL_CARD.md").read_text()
         assert "## Data" in text and "## Metrics" in text and "## Known limits" in text
         assert "baseline" in text
+    card = (model / "generator" / "MODEL_CARD.md").read_text()
+    assert "## Architecture" in card and "+ causal conv (kernel 3)" in card

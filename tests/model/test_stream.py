@@ -6,23 +6,29 @@ from bridge.model.stream import Streamer, stack
 from bridge.vocab import BOS, VOCAB_SIZE
 
 VARIANTS = [{}, {"conv_kernel": 3}, {"attn_window": 16}, {"n_layer": 3, "attn_window": 8}]
+# (device, numpy fast path): the torch path on CPU and CUDA, and the numpy path on CPU
+PATHS = [("cpu", False), ("cpu", True),
+         pytest.param("cuda", False, marks=pytest.mark.skipif(
+             not torch.cuda.is_available(), reason="no CUDA device"))]
 
 
+@pytest.mark.parametrize("device, fast", PATHS)
 @pytest.mark.parametrize("extra", VARIANTS)
-def test_streaming_matches_the_sequence_model(extra):
+def test_streaming_matches_the_sequence_model(extra, device, fast):
     torch.manual_seed(0)
     model = Generator(GeneratorConfig(n_embd=32, n_hidden=48, **extra)).eval()
     tokens = torch.randint(3, VOCAB_SIZE, (1, 30))
     tokens[0, 0] = BOS
     with torch.no_grad():
         reference, _ = model(tokens, torch.tensor([4]))
-    streamer = Streamer(model)
+    streamer = Streamer(model.to(device), device, fast=fast)
+    assert streamer.fast == (fast and not extra.get("attn_window"))
     state = streamer.start(4)                  # feeds BOS
     outputs = [state.logits.clone()]
     for t in tokens[0, 1:]:
-        streamer.feed(state, t.view(1))
+        streamer.feed(state, t.view(1).to(device))
         outputs.append(state.logits.clone())
-    assert torch.allclose(torch.cat(outputs), reference[0], atol=1e-5)
+    assert torch.allclose(torch.cat(outputs).cpu(), reference[0], atol=1e-5)
 
 
 def test_batched_sessions_match_single_sessions():

@@ -1,8 +1,20 @@
 import random
 
 from bridge.music.piece import Note, Piece
-from bridge.music.tokenize import Decoder, LiveEncoder, decode, encode, to_tick
-from bridge.vocab import BAR, TICKS_PER_BEAT, Meter, duration_bin, duration_step
+from bridge.music.tokenize import LiveEncoder, decode, encode, to_tick
+from bridge.vocab import (
+    BAR,
+    K_BAR,
+    K_DUR,
+    K_PITCH,
+    K_SUB,
+    K_VEL,
+    KIND,
+    TICKS_PER_BEAT,
+    Meter,
+    duration_bin,
+    duration_step,
+)
 
 
 def _piece(seed: int = 0, drums: bool = False) -> Piece:
@@ -63,38 +75,41 @@ def test_live_encoder_matches_the_offline_encoding():
     assert [(n.start, n.pitch) for n in back_live] == [(n.start, n.pitch) for n in back_off]
 
 
-def test_live_encoder_waits_for_release_and_keeps_start_order():
+def test_live_encoder_sends_a_note_s_head_at_once_and_keeps_start_order():
     enc = LiveEncoder(Meter())
-    assert enc.note_on(0, 60, 100) == []           # duration unknown yet
-    assert enc.note_on(12, 64, 100) == []          # behind the held note
-    first = enc.note_off(30, 64)
-    assert first == []                             # 64 is done, 60 still holds everything
-    out = enc.note_off(40, 60)
-    notes = decode(out, Meter(), 0)
-    assert [(n.pitch, n.start) for n in notes] == [(60, 0.0), (64, 0.5)]
+    head = enc.note_on(0, 60, 100)                 # time, pitch and velocity at once
+    assert [KIND[t] for t in head] == [K_BAR, K_PITCH, K_VEL]
+    assert enc.note_on(12, 64, 100) == []          # behind the held note: waits
+    assert enc.note_off(30, 64) == []              # 64 is done, 60 still holds everything
+    out = enc.note_off(40, 60)                     # 60's duration, then all of 64
+    assert [KIND[t] for t in out] == [K_DUR, K_SUB, K_PITCH, K_VEL, K_DUR]
+    notes = decode(head + out, Meter(), 0)
+    assert [(n.pitch, n.start, n.duration) for n in notes] == [(60, 0.0, 40 / 24),
+                                                                (64, 0.5, 18 / 24)]
 
 
 def test_live_encoder_lets_a_long_hold_go_and_ignores_its_late_release():
     enc = LiveEncoder(Meter(), max_hold=48)
-    enc.note_on(0, 48, 90)
-    out = enc.note_on(60, 72, 90)                  # 48 held past max_hold: let out at 60
+    out = enc.note_on(0, 48, 90)
+    out += enc.note_on(60, 72, 90)                 # 48 held past max_hold: let out at 60
     assert [(n.pitch, n.duration) for n in decode(out, Meter(), 0)] == [(48, 2.5)]
     assert enc.note_off(200, 48) == []             # its release is ignored
-    decoder = Decoder(enc.cursor.copy())
     snap, _ = enc.snapshot(70)
-    notes = [n for t in snap if (n := decoder.feed(t)) is not None]
-    assert [(n.pitch, n.start, n.duration) for n in notes] == [(72, 2.5, 10 / 24)]
+    assert [KIND[t] for t in snap] == [K_DUR]      # 72's head is out already
+    notes = decode(out + snap, Meter(), 0)
+    assert [(n.pitch, n.start, n.duration) for n in notes][-1] == (72, 2.5, 10 / 24)
 
 
 def test_snapshot_cuts_held_notes_without_committing():
     enc = LiveEncoder(Meter())
-    enc.note_on(0, 60, 90)
-    tokens, cursor = enc.snapshot(30)
-    notes = decode(tokens, Meter(), 0)
-    assert notes[0].duration == 30 / TICKS_PER_BEAT
-    assert enc.cursor is None                      # nothing committed
-    assert cursor.tick == 0
-
+    enc.add_note(96, 24, 62, 90)                   # a note of the daemon's, still to come
+    head = enc.note_on(0, 60, 90)
+    tokens, cursor = enc.snapshot(30, until=96)
+    notes = decode(head + tokens, Meter(), 0)
+    assert [(n.pitch, n.duration) for n in notes] == [(60, 30 / TICKS_PER_BEAT), (62, 1.0)]
+    assert cursor.tick == 96
+    assert enc.snapshot(30, until=96)[0] == tokens  # nothing was committed
+    assert enc.cursor.tick == 0
 
 def test_cut_forgets_unplayed_generated_notes():
     enc = LiveEncoder(Meter())

@@ -78,3 +78,14 @@ def test_distributed_data_parallel_on_two_cpu_processes(tiny_config):
     config = load_config(path)
     history = json.loads((Path(config.out) / "history.json").read_text())
     assert len(history) == 1 and history[0]["val_loss"] > 0
+
+
+def test_time_budget_ends_training_and_steers_the_schedule(tiny_config):
+    # a budget of ~0.1 s is spent long before 50 epochs: training stops after the epoch in
+    # which it ran out, with the best checkpoint saved and the LR decayed by time
+    config = load_config(tiny_config("generator", epochs=50), {"optim.max_minutes": 0.002})
+    best = train(config, device="cpu", progress=False)
+    history = json.loads((best.parent / "history.json").read_text())
+    assert 1 <= len(history) < 50 and (best / "model.safetensors").exists()
+    assert lr_at(config.optim.warmup + 1, config, seconds=0.12) == config.optim.min_lr
+    assert lr_at(config.optim.warmup + 1, config, seconds=0.0) > config.optim.min_lr

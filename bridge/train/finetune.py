@@ -1,0 +1,61 @@
+"""Fine-tuning: start from a trained checkpoint instead of random weights.
+
+``continuo train generator --config ... --init models/default`` trains the shipped generator
+further on the config's data (a user's own MIDI, say). The architecture comes from the
+checkpoint. The label tables (the generator's styles, the tagger's genres and sub-styles)
+become the checkpoint's, followed by the new data's new labels, so a folder of `ambient`
+files adds a style without renumbering the others. Rows of known labels keep their weights;
+a new style starts as "no style" (a copy of row 0), a new tagger class from a fresh row.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+
+from bridge.model import checkpoint
+
+log = logging.getLogger(__name__)
+
+# per kind: config field of each label table -> the parameters whose rows it indexes
+LABEL_TABLES = {
+    "generator": {"styles": ("style_emb.weight",)},
+    "tagger": {"genres": ("genre_head.weight", "genre_head.bias"),
+               "substyles": ("sub_head.weight", "sub_head.bias")},
+}
+
+
+def checkpoint_folder(path: str | Path, kind: str) -> Path:
+    """``path`` itself, or its ``kind`` subfolder when it is a model folder."""
+    path = Path(path)
+    return path / kind if (path / kind / checkpoint.META).exists() else path
+
+
+def base_model(path: str | Path, kind: str, data_labels: dict[str, list[str]]):
+    """The checkpoint's model, and the config dict of the model to train: its architecture,
+    its label tables extended by ``data_labels``' new entries."""
+    base, _ = checkpoint.load(checkpoint_folder(path, kind), kind)
+    config = base.config.to_dict()
+    for field, labels in data_labels.items():
+        known = list(config[field])
+        config[field] = known + [label for label in labels if label not in known]
+        if len(config[field]) > len(known):
+            log.info("fine-tuning: new %s %s", field, ", ".join(config[field][len(known):]))
+    return base, config
+
+
+@torch.no_grad()
+def transfer(base: torch.nn.Module, model: torch.nn.Module, kind: str) -> None:
+    """Copy ``base``'s weights into ``model`` (same architecture, longer label tables)."""
+    tables = {name: field for field, names in LABEL_TABLES[kind].items() for name in names}
+    target = model.state_dict()
+    for name, value in base.state_dict().items():
+        if name not in tables:
+            target[name].copy_(value)
+            continue
+        n = value.size(0)                       # the base's labels come first
+        target[name][:n].copy_(value)
+        if kind == "generator" and target[name].size(0) > n:
+            target[name][n:].copy_(value[0])   # a new style begins as no style

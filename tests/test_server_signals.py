@@ -1,0 +1,63 @@
+"""Signals: a stop during startup, and the second SIGINT that forces the exit."""
+
+import asyncio
+import signal
+from types import SimpleNamespace
+
+from bridge import server
+from bridge.config import Config
+
+
+def test_a_signal_during_startup_stops_it_and_shuts_down():
+    daemon = server.Daemon(Config())
+    steps = []
+
+    async def slow_startup():
+        steps.append("started")
+        await asyncio.sleep(30)            # a long warm-up
+        steps.append("finished")
+
+    async def shutdown(quiet=False):
+        steps.append("shutdown")
+
+    daemon.startup, daemon.shutdown = slow_startup, shutdown
+
+    async def main():
+        asyncio.get_running_loop().call_later(0.05, daemon.handle_exit, signal.SIGTERM)
+        await asyncio.wait_for(daemon.serve(), timeout=5)
+
+    asyncio.run(main())
+    assert steps == ["started", "shutdown"]
+
+
+def test_a_failed_startup_shuts_down_and_raises():
+    daemon = server.Daemon(Config())
+    steps = []
+
+    async def failing_startup():
+        raise server.StartupError("no model")
+
+    async def shutdown(quiet=False):
+        steps.append(("shutdown", quiet))
+
+    daemon.startup, daemon.shutdown = failing_startup, shutdown
+    try:
+        asyncio.run(daemon.serve())
+    except server.StartupError as exc:
+        assert str(exc) == "no model"
+    else:
+        raise AssertionError("the startup error was swallowed")
+    assert steps == [("shutdown", True)]
+
+
+def test_second_sigint_forces_the_exit_after_all_notes_off(monkeypatch):
+    daemon = server.Daemon(Config())
+    exits, panics = [], []
+    monkeypatch.setattr(server.os, "_exit", exits.append)
+    daemon.midi = SimpleNamespace(output=SimpleNamespace(panic=lambda: panics.append(1)))
+    daemon.handle_exit(signal.SIGTERM)
+    assert daemon.should_exit.is_set() and not exits
+    daemon.handle_exit(signal.SIGTERM)         # a repeated SIGTERM does not force
+    assert not exits
+    daemon.handle_exit(signal.SIGINT)
+    assert exits == [130] and panics == [1] and daemon.force_exit
