@@ -8,11 +8,9 @@ which costs more than the arithmetic at batch 1 (see ``docs/latency.md``). Outpu
 ``Generator.forward`` to float rounding (tested).
 
 On CPU, an LSTM without attention (the shipped architecture: conv block + LSTM) steps in
-numpy on views of the same tensors: numpy's OpenBLAS does a single-row matmul about twice as
-fast as torch's MKL on AMD CPUs, and a numpy op costs ~1 µs where a torch op costs ~5 µs, so
-a step takes about half the time. It is used only when numpy's BLAS threads can be set to
-torch's thread count (a multi-threaded OpenBLAS matmul can stall for milliseconds on a busy
-machine); otherwise, and on CUDA, the torch path runs.
+numpy (:mod:`bridge.model.stream_numpy`), about twice as fast. It is used only when numpy's
+BLAS threads can be set to torch's thread count (a multi-threaded OpenBLAS matmul can stall
+for milliseconds on a busy machine); otherwise, and on CUDA, the torch path runs.
 
 A :class:`State` holds a batch of sessions' recurrent state and the logits for each one's
 next token. Sessions are batched by :func:`stack` and taken apart by :meth:`State.row`.
@@ -21,13 +19,14 @@ next token. Sessions are batched by :func:`stack` and taken apart by :meth:`Stat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from bridge.model.generator import Generator
+from bridge.model.stream_numpy import NumpyStep
 from bridge.vocab import BOS
 
 
@@ -42,6 +41,7 @@ class State:
     keys: torch.Tensor | None       # [B, W, D] attention memory, when the model has one
     values: torch.Tensor | None     # [B, W, D]
     valid: torch.Tensor | None      # [B, W] bool: memory slots filled
+    views: tuple | None = field(default=None, repr=False)   # numpy views (the fast path)
 
     @property
     def batch(self) -> int:
@@ -122,16 +122,7 @@ class Streamer:
         if fast is None:
             fast = plain and blas_threads(torch.get_num_threads())
         self.fast = bool(fast and plain)
-        if self.fast:   # numpy views of the same weights (no copies)
-            if self.in_table is not None:
-                self.np_in_table = self.in_table.numpy()
-            else:
-                self.np_tok_emb, self.np_w_ih0_t = self.tok_emb.numpy(), self.w_ih0_t.numpy()
-                self.np_conv_tables, self.np_conv_b = self.conv_tables.numpy(), self.conv_b.numpy()
-            self.np_w_hh0_t = self.w_hh0_t.numpy()
-            self.np_w_cat_t = [w.numpy() for w in self.w_cat_t]
-            self.np_b_cat = [b.numpy() for b in self.b_cat]
-            self.np_head_w_t, self.np_head_b = self.head_w_t.numpy(), self.head_b.numpy()
+        self.numpy = NumpyStep(self) if self.fast else None
 
     # -- state -------------------------------------------------------------------------
 
@@ -173,32 +164,7 @@ class Streamer:
     def _feed_numpy(self, state: State, tokens: Tokens) -> None:
         if isinstance(tokens, torch.Tensor):
             tokens = tokens.numpy()
-        H = self.H
-        h, c = state.h.numpy(), state.c.numpy()                    # [L, B, H] views
-        if state.conv is None:
-            gates = self.np_in_table[tokens]                          # [B, 4H] (a copy)
-        else:
-            gates = self._conv_numpy(state, tokens) @ self.np_w_ih0_t
-        gates += state.style_bias.numpy()
-        gates += h[0] @ self.np_w_hh0_t
-        x = _cell_numpy(gates, c[0], h[0], H)                        # [B, H]
-        for layer in range(1, self.config.n_layer):
-            gates = np.concatenate([x, h[layer]], axis=1) @ self.np_w_cat_t[layer - 1]
-            gates += self.np_b_cat[layer - 1]
-            x = _cell_numpy(gates, c[layer], h[layer], H)
-        logits = state.logits.numpy()                                 # [B, V] view
-        np.matmul(x, self.np_head_w_t, out=logits)
-        logits += self.np_head_b
-
-    def _conv_numpy(self, state: State, tokens: np.ndarray) -> np.ndarray:
-        tables = self.np_conv_tables                                  # [k, V, E]
-        owed = state.conv.numpy()                                     # [B, k-1, E] view
-        y = owed[:, 0] + tables[0, tokens]
-        y += self.np_conv_b                                           # [B, E]
-        owed[:, :-1] = owed[:, 1:]                                    # one step on
-        owed[:, -1] = 0.0
-        owed += tables[1:, tokens].transpose(1, 0, 2)                 # this token's share
-        return self.np_tok_emb[tokens] + _gelu_numpy(y)
+        self.numpy.feed(state, tokens)
 
     @torch.inference_mode()
     def _feed_torch(self, state: State, tokens: Tokens) -> None:
@@ -229,9 +195,11 @@ class Streamer:
         return h
 
     def _conv_step(self, state: State, tokens: torch.Tensor) -> torch.Tensor:
-        y = state.conv[:, 0] + self.conv_tables[0, tokens] + self.conv_b      # [B, E]
-        owed = torch.cat([state.conv[:, 1:], torch.zeros_like(state.conv[:, :1])], dim=1)
-        state.conv = owed + self.conv_tables[1:, tokens].transpose(0, 1)     # [B, k-1, E]
+        owed = state.conv                                                      # [B, k-1, E]
+        y = owed[:, 0] + self.conv_tables[0, tokens] + self.conv_b             # [B, E]
+        owed[:, :-1] = owed[:, 1:].clone()                                     # one step on
+        owed[:, -1] = 0.0
+        owed += self.conv_tables[1:, tokens].transpose(0, 1)
         return self.tok_emb[tokens] + F.gelu(y)
 
     def _attend(self, state: State, x: torch.Tensor) -> torch.Tensor:
@@ -244,31 +212,6 @@ class Streamer:
         scores = scores.masked_fill(~state.valid, float("-inf")).softmax(dim=1)
         y = torch.bmm(scores[:, None, :], state.values).squeeze(1)            # [B, D]
         return x + torch.addmm(self.out_b, y, self.out_w_t)                   # [B, H]
-
-
-def _cell_numpy(gates: np.ndarray, c: np.ndarray, h: np.ndarray, H: int) -> np.ndarray:
-    """``_cell`` in numpy, in place; sigmoid(z) = (1 + tanh(z / 2)) / 2 cannot overflow."""
-    g = np.tanh(gates[:, 2 * H:3 * H])                                  # [B, H]
-    gates *= 0.5
-    np.tanh(gates, out=gates)
-    gates += 1.0
-    gates *= 0.5                                                        # sigmoid, [B, 4H]
-    c *= gates[:, H:2 * H]
-    c += gates[:, :H] * g                                               # c = f*c + i*g
-    np.tanh(c, out=h)
-    h *= gates[:, 3 * H:]                                               # h = o*tanh(c)
-    return h
-
-
-def _gelu_numpy(y: np.ndarray) -> np.ndarray:
-    """Exact (erf) GELU as torch computes it, with erf by Abramowitz & Stegun 7.1.26
-    (error below 1.5e-7): numpy has no erf, and a round trip through torch costs more."""
-    z = np.abs(y) * np.float32(1 / np.sqrt(2))
-    t = 1.0 / (1.0 + np.float32(0.3275911) * z)
-    poly = t * (np.float32(0.254829592) + t * (np.float32(-0.284496736) + t * (
-        np.float32(1.421413741) + t * (np.float32(-1.453152027) + t * np.float32(1.061405429)))))
-    erf = 1.0 - poly * np.exp(-z * z)                                   # erf(|y| / sqrt 2)
-    return 0.5 * y * (1.0 + np.copysign(erf, y))
 
 
 def blas_threads(n: int) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ import torch.nn.functional as F
 from bridge.evaluate.metrics import accuracy, macro_f1
 from bridge.model.generator import Generator
 from bridge.model.tagger import Tagger
-from bridge.train.config import TrainConfig
+from bridge.train.config import TrainConfig, TrainConfigError
 from bridge.train.finetune import base_model, transfer
 from bridge.train.windows import (
     GeneratorBatches,
@@ -23,11 +24,14 @@ from bridge.train.windows import (
     TaggerBatches,
     bar_windows,
     eval_windows,
+    hold_out,
     load_split,
     pad_batch,
     tag_targets,
 )
 from bridge.vocab import BOS, genre_of
+
+log = logging.getLogger(__name__)
 
 EVAL_BATCH = 64
 
@@ -83,7 +87,18 @@ class _Task:
         self.cache = TokenCache(config.data.cache)
         names = set(config.data.datasets) or None
         self.train = load_split(self.cache, "train", names)
-        self.val = load_split(self.cache, "val", names)
+        self.val = load_split(self.cache, "val", names) if "val" in self.cache.splits else []
+        if self.train and not self.val:
+            self.train, self.val = hold_out(self.cache, names)
+            log.warning("%s has no val sequences: %d of the train sequences (whole groups) "
+                        "are held out for validation", config.data.cache, len(self.val))
+        if not self.train or not self.val:
+            held = sorted({m.dataset for m in self.cache.sequences("train")})
+            raise TrainConfigError(
+                f"{config.data.cache}: nothing to train on for datasets "
+                f"{', '.join(sorted(names or [])) or '(all)'} (the cache holds "
+                f"{', '.join(held) or 'nothing'}, and training needs at least two pieces; "
+                "--set 'data.datasets={}' uses every dataset)")
 
     def select(self, metrics: dict[str, float]) -> float:
         """The number early stopping and the best checkpoint go by (lower is better)."""

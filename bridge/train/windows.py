@@ -8,6 +8,7 @@ consecutive, non-overlapping, in cache order.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ class Sequence:
     pitch_min: int
     pitch_max: int
     bars: np.ndarray        # indices of BAR tokens
+    group: str = ""         # the piece (song, tune, session) it belongs to
 
     @classmethod
     def of(cls, tokens: np.ndarray, meta) -> Sequence:
@@ -44,13 +46,24 @@ class Sequence:
         lo, hi = meta.pitch_min, meta.pitch_max        # None: no pitched notes
         return cls(tokens, meta.style, meta.dataset, bool(meta.drums),
                    0 if lo is None else int(lo), 127 if hi is None else int(hi),
-                   np.flatnonzero(tokens == BAR))
+                   np.flatnonzero(tokens == BAR), meta.group)
 
 
 def load_split(cache, split: str, datasets: set[str] | None = None) -> list[Sequence]:
     return [Sequence.of(cache.tokens(split, i), m)
             for i, m in enumerate(cache.sequences(split))
             if datasets is None or m.dataset in datasets]
+
+
+def hold_out(cache, datasets: set[str] | None = None,
+             share: float = 0.1) -> tuple[list[Sequence], list[Sequence]]:
+    """(train, val) from the train split alone, for a cache without a val split (a small
+    folder of the user's own): the groups whose names hash lowest, ``share`` of them and at
+    least one, are held out, so no piece is in both."""
+    seqs = load_split(cache, "train", datasets)
+    groups = sorted({s.group for s in seqs}, key=lambda g: hashlib.sha256(g.encode()).digest())
+    held = set(groups[:max(1, round(share * len(groups)))]) if len(groups) > 1 else set()
+    return [s for s in seqs if s.group not in held], [s for s in seqs if s.group in held]
 
 
 def augment(tokens: np.ndarray, seq: Sequence, rng: np.random.Generator,

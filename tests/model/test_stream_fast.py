@@ -11,10 +11,11 @@ from bridge.model.stream import Streamer, blas_threads, stack
 from bridge.vocab import VOCAB_SIZE
 
 
-@pytest.mark.parametrize("n_layer", [1, 2, 3])
-def test_numpy_and_torch_steps_agree(n_layer):
+@pytest.mark.parametrize("n_layer, conv_kernel", [(1, 0), (2, 0), (3, 0), (2, 3), (1, 2)])
+def test_numpy_and_torch_steps_agree(n_layer, conv_kernel):
     torch.manual_seed(n_layer)
-    model = Generator(GeneratorConfig(n_embd=32, n_hidden=48, n_layer=n_layer)).eval()
+    model = Generator(GeneratorConfig(n_embd=32, n_hidden=48, n_layer=n_layer,
+                                      conv_kernel=conv_kernel)).eval()
     fast, slow = Streamer(model, fast=True), Streamer(model, fast=False)
     assert fast.fast and not slow.fast
     a, b = fast.start(3), slow.start(3)
@@ -43,11 +44,11 @@ def test_numpy_step_batches_and_takes_any_token_form():
 
 
 def test_fast_path_only_where_it_applies():
-    conv = Generator(GeneratorConfig(n_embd=16, n_hidden=16, conv_kernel=3)).eval()
     attn = Generator(GeneratorConfig(n_embd=16, n_hidden=16, attn_window=4)).eval()
-    assert not Streamer(conv, fast=True).fast and not Streamer(attn).fast
-    plain = Generator(GeneratorConfig(n_embd=16, n_hidden=16)).eval()
-    assert Streamer(plain).fast == blas_threads(torch.get_num_threads())
+    assert not Streamer(attn, fast=True).fast and not Streamer(attn).fast
+    for extra in ({}, {"conv_kernel": 3}):
+        model = Generator(GeneratorConfig(n_embd=16, n_hidden=16, **extra)).eval()
+        assert Streamer(model).fast == blas_threads(torch.get_num_threads())
     assert isinstance(blas_threads(torch.get_num_threads()), bool)
 
 

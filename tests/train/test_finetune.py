@@ -48,3 +48,44 @@ def test_tagger_keeps_its_classes_first_and_trains_on(tiny_config, tmp_path):
     tuned = train(config, device="cpu", progress=False)
     _, meta = checkpoint.load(tuned, "tagger")
     assert meta["training"]["init"] == str(folder)
+
+
+def test_cli_init_that_is_no_checkpoint_is_one_clear_error(tiny_config, tmp_path):
+    from click.testing import CliRunner
+
+    from bridge.cli.train import train as train_cmd
+
+    result = CliRunner().invoke(train_cmd, [
+        "generator", "--config", str(tiny_config("generator")), "--init", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "not a checkpoint folder" in result.output and "Traceback" not in result.output
+
+
+def test_fine_tune_on_a_user_folder_through_the_cli(tiny_config, fixture_data, tmp_path):
+    """What the README tells a user to do: their own folder of MIDI files, named by style,
+    built into a cache and trained on from the shipped-like checkpoint."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from bridge.cli.data import data as data_cmd
+    from bridge.cli.train import train as train_cmd
+
+    base = train(load_config(tiny_config("generator", epochs=1)), device="cpu",
+                 progress=False)
+    mine = tmp_path / "mine" / "ambient"
+    mine.mkdir(parents=True)
+    for i, src in enumerate(["nottingham/combined/jigs1.mid", "nottingham/combined/reels1.mid",
+                             "pop909/001/001.mid"]):
+        shutil.copy(fixture_data / src, mine / f"piece{i}.mid")
+    cache = tmp_path / "cache"
+    result = CliRunner().invoke(data_cmd, ["build", "--no-data", "--user", str(mine.parent),
+                                           "--out", str(cache)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "tuned"
+    result = CliRunner().invoke(train_cmd, [
+        "generator", "--config", str(tiny_config("generator", epochs=1)), "--init", str(base),
+        "--set", f'data.cache="{cache}"', "--set", "data.datasets={}", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    model, _ = checkpoint.load(out / "best", "generator")
+    assert "ambient" in model.config.styles and "folk/jig" in model.config.styles

@@ -56,3 +56,14 @@ def test_tagger_batches_balance_genres(fixture_cache):
     x, g, s = next(iter(TaggerBatches(seqs, genres, subs, batch=64, seed=0)))
     assert x.shape[0] == 64 and set(g.tolist()) == set(range(len(genres)))
     assert ((s == -1) == (g == genres.index("pop"))).all()
+
+
+def test_hold_out_takes_whole_groups_from_train_for_validation(fixture_cache):
+    from bridge.data.cache import TokenCache
+    from bridge.train.windows import hold_out, load_split
+
+    cache = TokenCache(fixture_cache)
+    train, val = hold_out(cache)
+    everything = load_split(cache, "train")
+    assert val and train and len(train) + len(val) == len(everything)
+    assert not {s.group for s in train} & {s.group for s in val}     # whole groups
