@@ -57,6 +57,7 @@ class Engine:
         self._thread = threading.Thread(target=self._run, name="continuo-inference",
                                         daemon=True)
         self._tags: dict[str, tuple[list[int], Callable]] = {}   # waiting, per session
+        self._tagging: tuple[str, Any, Callable] | None = None   # the pass under way
         self.stats = {"feeds": 0, "steps": 0, "generations": 0}
         # seconds, most recent last: request -> tokens fed; request -> first note decoded
         self.latency: dict[str, deque[float]] = {
@@ -134,9 +135,9 @@ class Engine:
         with torch.inference_mode():
             while True:
                 try:                     # block only when there is no tagging to do
-                    request = self._queue.get(block=not self._tags)
+                    request = self._queue.get(block=not (self._tags or self._tagging))
                 except queue.Empty:
-                    self._tag(*self._tags.popitem())
+                    self._tag_step()
                     continue
                 if not self._handle(request):
                     return
@@ -177,6 +178,8 @@ class Engine:
             elif kind == "tag":                  # later, when idle; the newest wins
                 self._tags.pop(request[1], None)
                 self._tags[request[1]] = (request[2], request[3])
+                if self._tagging is not None and self._tagging[0] == request[1]:
+                    self._tagging = None
             elif kind == "call":
                 request[1]()
         except Exception:   # a bad request must not kill the worker
@@ -266,10 +269,19 @@ class Engine:
         else:
             self.loop.call_soon_threadsafe(fn, *args)
 
-    def _tag(self, session: str, request: tuple[list[int], Callable]) -> None:
-        tokens, on_result = request
-        try:
+    def _tag_step(self) -> None:
+        """One piece (~1 ms) of the pending tagging pass: whatever else arrives meanwhile
+        (a played note, a response) goes first."""
+        if self._tagging is None:
+            session, (tokens, on_result) = self._tags.popitem()
             x = torch.tensor(tokens[-1024:], device=self.device)
-            self._notify(on_result, session, self.tagger.tags(x))
+            self._tagging = (session, self.tagger.tag_steps(x), on_result)
+        session, steps, on_result = self._tagging
+        try:
+            next(steps)
+        except StopIteration as done:
+            self._tagging = None
+            self._notify(on_result, session, done.value)
         except Exception:   # a bad request must not kill the worker
+            self._tagging = None
             log.exception("tagging failed")

@@ -18,6 +18,8 @@ from torch import nn
 
 from bridge.vocab import GENRES, SUBSTYLES, VOCAB_SIZE
 
+CHUNK = 64   # tokens of the recurrent layer per piece of a live tagging pass (~1 ms)
+
 DEFAULT_SUBSTYLES: tuple[str, ...] = tuple(f"{g}/{s}" for g in GENRES for s in SUBSTYLES[g])
 
 
@@ -80,6 +82,9 @@ class Tagger(nn.Module):
         x = self.convs(x).transpose(1, 2)                              # [B, T, C]
         x = x.masked_fill(pad[:, :, None], 0.0)
         h, _ = self.lstm(x)                                            # [B, T, 2H]
+        return self._heads(h, pad)
+
+    def _heads(self, h: torch.Tensor, pad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         scores = self.score(h).squeeze(-1).masked_fill(pad, float("-inf"))  # [B, T]
         weights = scores.softmax(dim=1).nan_to_num(0.0)                # [B, T]
         pooled = self.drop((weights[:, :, None] * h).sum(dim=1))       # [B, 2H]
@@ -98,15 +103,68 @@ class Tagger(nn.Module):
         A sub-style's probability is P(genre) * P(sub | genre), its head renormalised over
         the sub-styles of that genre.
         """
-        g, s = self(tokens[None])
-        pg = g[0].softmax(0)
+        steps = self.tag_steps(tokens, top)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                return done.value
+
+    def tag_steps(self, tokens: torch.Tensor, top: int = 3, chunk: int = CHUNK):
+        """:meth:`tags` in pieces of about a millisecond: a generator that yields between
+        them and returns the tags, so the live worker can feed a note or start a response
+        in between. The recurrent layer runs ``chunk`` tokens at a time, each direction
+        carrying its state across chunks: the same numbers as :meth:`forward` (tested)."""
+        T, c = tokens.size(0), self.config
+        margin = c.conv_layers * (c.conv_kernel // 2)   # what a conv output row can see
+        pieces = []
+        for start in range(0, T, 2 * chunk):            # the conv stack, with its context
+            lo, hi = max(0, start - margin), min(T, start + 2 * chunk + margin)
+            with torch.inference_mode():
+                y = self.emb(tokens[None, lo:hi]).transpose(1, 2)      # [1, E, t]
+                y = self.convs(y).transpose(1, 2)                      # [1, t, C]
+            pieces.append(y[:, start - lo:start - lo + 2 * chunk])
+            yield
+        x = torch.cat(pieces, dim=1)                                   # [1, T, C]
+        forward, backward = self._directions()
+        halves = []
+        for lstm, seq in ((forward, x), (backward, x.flip(1))):
+            outs, state = [], None
+            for start in range(0, seq.size(1), chunk):
+                with torch.inference_mode():
+                    out, state = lstm(seq[:, start:start + chunk], state)  # [1, t, H]
+                outs.append(out)
+                yield
+            halves.append(torch.cat(outs, dim=1))
+        with torch.inference_mode():
+            h = torch.cat([halves[0], halves[1].flip(1)], dim=2)      # [1, T, 2H]
+            g, s = self._heads(h, torch.zeros(h.shape[:2], dtype=torch.bool))
+            return self._top_tags(g[0], s[0], top)
+
+    def _directions(self) -> tuple[nn.LSTM, nn.LSTM]:
+        """The bidirectional LSTM as two one-way LSTMs (copies of its weights, made once:
+        for a trained model at inference)."""
+        if "_one_way" not in self.__dict__:     # a plain attribute, not a submodule
+            n_in, n_hidden = self.lstm.input_size, self.lstm.hidden_size
+            pair = []
+            for suffix in ("", "_reverse"):
+                one = nn.LSTM(n_in, n_hidden, batch_first=True).eval()
+                one.load_state_dict({f"{name}_l0": getattr(self.lstm, f"{name}_l0{suffix}")
+                                     for name in ("weight_ih", "weight_hh", "bias_ih",
+                                                  "bias_hh")})
+                pair.append(one.to(self.lstm.weight_ih_l0.device))
+            self.__dict__["_one_way"] = tuple(pair)
+        return self.__dict__["_one_way"]
+
+    def _top_tags(self, g: torch.Tensor, s: torch.Tensor, top: int) -> list[tuple[str, float]]:
+        pg = g.softmax(0)
         order = pg.argsort(descending=True).tolist()
         out = [(self.config.genres[i], float(pg[i])) for i in order[:top]]
         genre = self.config.genres[order[0]]
         idx = [i for i, tag in enumerate(self.config.substyles)
                if tag.split("/", 1)[0] == genre]
         if idx:
-            ps = s[0, idx].softmax(0) * pg[order[0]]
+            ps = s[idx].softmax(0) * pg[order[0]]
             for j in ps.argsort(descending=True).tolist()[:top]:
                 out.append((self.config.substyles[idx[j]], float(ps[j])))
         return sorted(out, key=lambda t: -t[1])

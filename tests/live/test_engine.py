@@ -67,3 +67,30 @@ def test_latency_percentiles_for_status(models):
         <= lat["feed_ms_max"]
     assert "first_note_ms_p50" not in lat
     assert engine.stop(2.0)
+
+
+def test_a_request_is_served_between_the_pieces_of_a_tagging_pass(models, monkeypatch):
+    generator, tagger = models
+    engine = Engine(generator, tagger, "cpu")
+    events: list[str] = []
+    first_piece, posted = threading.Event(), threading.Event()
+    whole = tagger.tag_steps
+
+    def steps(tokens, *args, **kwargs):
+        inner = whole(tokens, *args, **kwargs)
+        yield next(inner)
+        first_piece.set()
+        posted.wait(5)                   # the request is queued before the next piece
+        return (yield from inner)
+
+    monkeypatch.setattr(tagger, "tag_steps", steps)
+    done = threading.Event()
+    engine.open("s", 0)
+    engine.start()
+    engine.tag("s", [BAR] * 300, lambda session, tags: (events.append("tags"), done.set()))
+    assert first_piece.wait(5)
+    engine.call(lambda: events.append("request"))
+    posted.set()
+    assert done.wait(10)
+    assert engine.stop(2.0)
+    assert events == ["request", "tags"]

@@ -47,3 +47,25 @@ def test_tagger_tags_are_probabilities():
     assert tags and all(0.0 <= p <= 1.0 for _, p in tags)
     genres = [t for t, _ in tags if "/" not in t]
     assert abs(sum(p for t, p in tags if t in genres) - 1.0) < 1.0
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1000])
+def test_tagging_in_pieces_gives_what_the_whole_model_gives(chunk):
+    torch.manual_seed(0)
+    tagger = Tagger(TaggerConfig(n_embd=8, n_conv=16, n_hidden=12, conv_layers=3)).eval()
+    x = torch.randint(3, 300, (150,))
+    with torch.no_grad():
+        g, s = tagger(x[None])
+    steps, pieces = tagger.tag_steps(x, chunk=chunk), 0
+    while True:
+        try:
+            next(steps)
+            pieces += 1
+        except StopIteration as done:
+            chunked = done.value
+            break
+    assert pieces == -(-150 // (2 * chunk)) + 2 * -(-150 // chunk)   # conv, then LSTM
+    reference = tagger._top_tags(g[0], s[0], 3)
+    assert [t for t, _ in chunked] == [t for t, _ in reference]
+    assert all(abs(p - q) < 1e-5 for (_, p), (_, q) in zip(chunked, reference, strict=True))
+    assert tagger.tags(x) == chunked
