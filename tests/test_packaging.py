@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -34,3 +35,17 @@ def test_the_wheel_carries_models_and_data(tmp_path):
         if (ROOT / "models" / "default" / kind / "model.safetensors").exists():
             assert f"bridge/shipped/default/{kind}/model.safetensors" in names
             assert f"bridge/shipped/default/{kind}/model.json" in names
+    # a normal (not editable) install finds the shipped model without the source tree
+    if (ROOT / "models" / "default" / "generator" / "model.safetensors").exists():
+        site = tmp_path / "site"
+        out = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
+                              "--target", str(site), str(next(tmp_path.glob("*.whl")))],
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        probe = ("from bridge.model.checkpoint import load, resolve_model_dir; "
+                 "d = resolve_model_dir(None); load(d / 'generator', 'generator'); print(d)")
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                             cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(site)},
+                             timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip().startswith(str(site))
