@@ -16,6 +16,7 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q --disable-pip-version-check "torch==2.13.0"
 	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev]"
+	$(BIN)/python -c "from bridge.model import kernels; kernels.prepare(background=False)"
 	touch $@
 
 setup: $(VENV)/.installed

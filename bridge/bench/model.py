@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from bridge.bench.stats import summary, time_calls
+from bridge.model import kernels
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints, sample
 from bridge.model.stream import Streamer, blas_threads, stack
@@ -116,7 +117,8 @@ def micro(generator: Generator, device: str, options: StepOptions) -> dict:
     CUDA when present and wanted; batched on each device measured."""
     threads = torch.get_num_threads()
     cores = os.cpu_count() or 1
-    result: dict = {"cpu_threads": cores}
+    kernels.prepare(background=False)        # measure the steps the daemon settles on
+    result: dict = {"cpu_threads": cores, "kernels": "numba" if kernels.ready() else "numpy"}
     try:
         with torch.inference_mode():
             torch.set_num_threads(1)
@@ -236,6 +238,7 @@ def realtime_factor(generator: Generator, device: str, seeds: int) -> dict:
     from bridge.live.engine import Engine
     from bridge.offline import ContinueOptions, plan_continuation
 
+    kernels.prepare(background=False)
     threads = torch.get_num_threads()
     torch.set_num_threads(Config.threads)        # as the daemon runs it
     engine = Engine(generator, None, device)

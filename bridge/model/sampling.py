@@ -14,6 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from bridge.model import kernels
 from bridge.vocab import (
     BAR,
     DRUM_BASE,
@@ -66,14 +67,7 @@ def sample(
     rng: random.Random,
 ) -> int:
     """One token from ``softmax(logits / temperature)`` restricted to ``mask`` and top-p."""
-    allowed = np.flatnonzero(mask)
-    if allowed.size == 1:
-        return int(allowed[0])
-    z = logits[allowed].astype(np.float64) / max(temperature, 1e-3)
-    p = np.exp(z - z.max())
-    order = np.argsort(-p, kind="stable")
-    cum = np.cumsum(p[order])
-    cum /= cum[-1]
-    keep = int(np.searchsorted(cum, top_p)) + 1          # smallest set with mass >= top_p
-    u = rng.random() * cum[keep - 1]
-    return int(allowed[order[min(int(np.searchsorted(cum, u, side="right")), keep - 1)]])
+    if np.count_nonzero(mask) == 1:
+        return int(np.flatnonzero(mask)[0])
+    pick = kernels.pick if kernels.ready() else kernels.pick_numpy
+    return pick(logits, mask, float(temperature), float(top_p), rng.random())

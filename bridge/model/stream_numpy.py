@@ -22,15 +22,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+
+from bridge.model import kernels
 
 if TYPE_CHECKING:
     from bridge.model.stream import State, Streamer
 
 
 class NumpyStep:
-    def __init__(self, s: Streamer) -> None:
+    def __init__(self, s: Streamer, compiled: bool = kernels.COMPILED) -> None:
+        """``compiled``: the numba kernels once they are ready (see ``kernels.prepare``),
+        else the same steps in plain numpy."""
         H = self.H = s.H
+        self.compiled = compiled
+        if compiled:
+            kernels.prepare(background=True)
         order = torch.cat([torch.arange(0, 2 * H), torch.arange(3 * H, 4 * H),
                            torch.arange(2 * H, 3 * H)])                  # i, f, o, g
         scale = torch.cat([torch.full((3 * H,), 0.5), torch.ones(H)])
@@ -52,51 +58,35 @@ class NumpyStep:
                 self.in_table = gates(s.in_table)                            # [V, 4H]
             self.style_table = gates(s.style_table)                          # [S, 4H]
             self.w_hh0 = gates(s.w_hh0_t)                                    # [H, 4H]
-            self.w_cat = [gates(w) for w in s.w_cat_t]                       # [2H, 4H]
-            self.b_cat = [gates(b) for b in s.b_cat]                         # [4H]
+            self.w_ih = [gates(w[:H]) for w in s.w_cat_t]                    # [H, 4H]
+            self.w_hh = [gates(w[H:]) for w in s.w_cat_t]                    # [H, 4H]
+            self.b = [gates(b)[None] for b in s.b_cat]                       # [1, 4H]
             self.head_w, self.head_b = s.head_w_t.numpy(), s.head_b.numpy()  # [H, V], [V]
 
-    @staticmethod
-    def views(state: State) -> tuple:
-        """numpy views of ``state``'s tensors (made once per state)."""
+    def views(self, state: State) -> tuple:
+        """numpy views of ``state``'s tensors, and buffers for a step (made once per state)."""
         if state.views is None:
-            owed = None if state.conv is None else state.conv.numpy().reshape(state.batch, -1)
+            B = state.batch
+            owed = None if state.conv is None else state.conv.numpy().reshape(B, -1)
+            x = np.empty((B, self.E), np.float32) if owed is not None else None
             state.views = (state.h.numpy(), state.c.numpy(), state.logits.numpy(), owed,
-                           state.style.numpy())
+                           state.style.numpy(), x, np.zeros(B, np.int64))
         return state.views
 
     def feed(self, state: State, tokens: np.ndarray) -> None:
-        h, c, logits, owed, style = self.views(state)
-        gates = (self.in_table[tokens] if owed is None                       # [B, 4H] new
-                 else self._conv(owed, tokens) @ self.w_ih0)
-        gates += self.style_table[style]
-        gates += h[0] @ self.w_hh0
-        x = self._cell(gates, c[0], h[0])                                    # [B, H]
+        h, c, logits, owed, style, x, zeros = self.views(state)
+        tokens = np.asarray(tokens, dtype=np.int64)
+        fused = self.compiled and kernels.ready()
+        cell = kernels.cell if fused else kernels.cell_numpy
+        if owed is None:
+            a = self.in_table[tokens]                                        # [B, 4H]
+        else:
+            (kernels.conv if fused else kernels.conv_numpy)(
+                owed, self.tap0, self.taps, self.tok_emb, tokens, x)
+            a = x @ self.w_ih0
+        cell(a, h[0] @ self.w_hh0, self.style_table, style, c[0], h[0])
         for layer in range(1, len(h)):
-            gates = np.concatenate([x, h[layer]], axis=1) @ self.w_cat[layer - 1]
-            gates += self.b_cat[layer - 1]
-            x = self._cell(gates, c[layer], h[layer])
-        np.matmul(x, self.head_w, out=logits)
+            cell(h[layer - 1] @ self.w_ih[layer - 1], h[layer] @ self.w_hh[layer - 1],
+                 self.b[layer - 1], zeros, c[layer], h[layer])
+        np.matmul(h[-1], self.head_w, out=logits)
         logits += self.head_b
-
-    def _conv(self, owed: np.ndarray, tokens: np.ndarray) -> np.ndarray:
-        E = self.E
-        y = owed[:, :E] + self.tap0[tokens]                                 # [B, E]
-        share = self.taps[tokens]                                            # [B, (k-1)E]
-        np.add(owed[:, E:], share[:, :-E], out=owed[:, :-E])                 # one step on
-        owed[:, -E:] = share[:, -E:]
-        y = F.gelu(torch.from_numpy(y)).numpy()          # exact GELU: numpy has no erf
-        y += self.tok_emb[tokens]
-        return y
-
-    def _cell(self, gates: np.ndarray, c: np.ndarray, h: np.ndarray) -> np.ndarray:
-        H = self.H
-        np.tanh(gates, out=gates)                        # i, f, o: tanh(z/2); g: tanh(z)
-        sig = gates[:, :3 * H]
-        sig += 1.0
-        sig *= 0.5                                       # sigmoid(z)
-        c *= gates[:, H:2 * H]
-        c += gates[:, :H] * gates[:, 3 * H:]             # c = f*c + i*g
-        np.tanh(c, out=h)
-        h *= gates[:, 2 * H:3 * H]                       # h = o*tanh(c)
-        return h

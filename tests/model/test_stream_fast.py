@@ -6,17 +6,24 @@ import numpy as np
 import pytest
 import torch
 
+from bridge.model import kernels
 from bridge.model.generator import Generator, GeneratorConfig
 from bridge.model.stream import Streamer, blas_threads, stack
+from bridge.model.stream_numpy import NumpyStep
 from bridge.vocab import VOCAB_SIZE
 
 
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("n_layer, conv_kernel", [(1, 0), (2, 0), (3, 0), (2, 3), (1, 2)])
-def test_numpy_and_torch_steps_agree(n_layer, conv_kernel):
+def test_numpy_and_torch_steps_agree(n_layer, conv_kernel, compiled):
+    if compiled and not kernels.COMPILED:
+        pytest.skip("numba is not installed")
+    kernels.prepare(background=False)
     torch.manual_seed(n_layer)
     model = Generator(GeneratorConfig(n_embd=32, n_hidden=48, n_layer=n_layer,
                                       conv_kernel=conv_kernel)).eval()
     fast, slow = Streamer(model, fast=True), Streamer(model, fast=False)
+    fast.numpy = NumpyStep(fast, compiled=compiled)      # the numba kernels, or plain numpy
     assert fast.fast and not slow.fast
     a, b = fast.start(3), slow.start(3)
     for t in torch.randint(3, VOCAB_SIZE, (40,)).tolist():
