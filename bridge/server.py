@@ -59,8 +59,11 @@ def pick_device(requested: str, step_time: Callable[[str], float]) -> str:
 
 def _step_time(generator, device: str, steps: int = 200) -> float:
     """Median seconds of one streaming step on ``device`` (for --device auto)."""
+    from bridge.model import kernels
     from bridge.model.stream import Streamer
 
+    if device == "cpu":
+        kernels.prepare(background=False)    # time the CPU step the daemon will settle on
     streamer = Streamer(generator.to(device), device)
     state = streamer.start(0)
     token = torch.tensor([BAR], device=device)
