@@ -40,6 +40,7 @@ API_IDS: dict[str, int] = {
     "coremidi": rtmidi.API_MACOSX_CORE,
     "winmm": rtmidi.API_WINDOWS_MM,
 }
+CALLBACK_DRAIN_S = 0.05   # what a callback in flight gets to finish before its port closes
 ALSA_SEQUENCER = "/dev/snd/seq"
 WINDOWS_HINT = ("Windows cannot create virtual MIDI ports: install a loopback driver such "
                 "as loopMIDI and name its ports with --midi-in/--midi-out")
@@ -101,8 +102,12 @@ class MidiInput(mido.ports.BaseInput):
         self._rt, self.api, self.connected = rt, api, connected
 
     def _close(self) -> None:
+        # Closing waits for the backend's thread (JACK's process cycle) while holding the
+        # GIL; a callback already on its way into Python needs the GIL to finish: stop new
+        # callbacks, let one in flight finish (sleep releases the GIL), then close.
         with contextlib.suppress(Exception):
             self._rt.cancel_callback()
+        time.sleep(CALLBACK_DRAIN_S)
         _dispose(self._rt)
 
     def _on_rtmidi(self, event: tuple[list[int], float], _data: object = None) -> None:

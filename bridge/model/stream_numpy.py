@@ -13,6 +13,8 @@ counts. The weights are rearranged once, at load:
   token's, and the sums a state owes its next k - 1 outputs are one flat row;
 - a state's numpy views are made once and kept on it.
 
+The elementwise work between the products (the cells, the conv step) runs as compiled
+kernels once they are ready (:mod:`bridge.model.kernels`), in plain numpy until then.
 Outputs match the torch path to float rounding (``tests/model/test_stream_fast.py``).
 """
 
