@@ -149,5 +149,6 @@ class MidiSession:
     def close(self) -> None:
         """Release everything (note-offs, then CC 123) and close the ports."""
         self.hub.bye(SID)
+        self.input.stop_callbacks()      # before any port closes (see MidiInput)
+        self.output.close()              # then what could still come back to the input
         self.input.close()
-        self.output.close()

@@ -97,17 +97,23 @@ class MidiInput(mido.ports.BaseInput):
         self.dropped = 0
         rt.ignore_types(sysex=True, timing=False, active_sense=True)   # let MIDI clock in
         rt.set_callback(self._on_rtmidi)
+        self._callbacks_on = True
 
     def _open(self, *, rt: rtmidi.MidiIn, api: str, connected: str | None) -> None:
         self._rt, self.api, self.connected = rt, api, connected
 
+    def stop_callbacks(self) -> None:
+        """No more callbacks into Python, and the one in flight finished. Closing any JACK
+        port of this process waits for the process cycle while holding the GIL, and a
+        callback on its way into Python needs the GIL: call this before closing a port."""
+        if self._callbacks_on:
+            self._callbacks_on = False
+            with contextlib.suppress(Exception):
+                self._rt.cancel_callback()
+            time.sleep(CALLBACK_DRAIN_S)              # releases the GIL to the callback
+
     def _close(self) -> None:
-        # Closing waits for the backend's thread (JACK's process cycle) while holding the
-        # GIL; a callback already on its way into Python needs the GIL to finish: stop new
-        # callbacks, let one in flight finish (sleep releases the GIL), then close.
-        with contextlib.suppress(Exception):
-            self._rt.cancel_callback()
-        time.sleep(CALLBACK_DRAIN_S)
+        self.stop_callbacks()
         _dispose(self._rt)
 
     def _on_rtmidi(self, event: tuple[list[int], float], _data: object = None) -> None:
