@@ -24,7 +24,6 @@ from bridge.midi import jack
 
 @pytest.fixture(scope="session")
 def jack_server() -> Iterator[str]:
-    saved = {key: os.environ.get(key) for key in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
     existing = os.environ.get("JACK_DEFAULT_SERVER")
     with contextlib.ExitStack() as stack:
         if existing and jack.running(existing):
@@ -36,15 +35,8 @@ def jack_server() -> Iterator[str]:
                 name = stack.enter_context(jack.jack_server(f"continuo-test-{os.getpid()}")).name
             except jack.JackError as exc:
                 pytest.fail(str(exc))
-        os.environ.update({"JACK_DEFAULT_SERVER": name, "JACK_NO_START_SERVER": "1"})
-        try:
+        with jack.using(name):
             yield name
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
 
 
 @pytest.fixture(autouse=True)

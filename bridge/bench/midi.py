@@ -22,11 +22,9 @@ with them.
 from __future__ import annotations
 
 import math
-import os
 import random
 import threading
 import time
-from contextlib import contextmanager
 from typing import Any
 
 from bridge.bench.stats import summary
@@ -150,23 +148,9 @@ class Rig:
         self._stop.set()
         if self._clock.is_alive():
             self._clock.join(timeout=2)
-        self.out.close()
-        self.inp.close()
+        from bridge.midi.ports import close_all
 
-
-@contextmanager
-def jack_env(env: dict[str, str]):
-    """JACK_DEFAULT_SERVER etc. for this process's own clients, restored afterwards."""
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        close_all(self.inp, self.out)
 
 
 def trials(n: int, seed: int = 0) -> dict:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bridge.bench import daemon as daemons
 from bridge.bench import stats
-from bridge.midi.jack import JackError, jack_server
+from bridge.midi.jack import JackError, jack_server, using
 
 PARTS = ("model", "throughput", "osc", "accompany", "midi")
 SESSIONS = (1, 2, 4, 8, 16, 32)
@@ -205,7 +205,7 @@ def _midi(folder: Path, options: Options, result: dict, say: Callable[[str], Non
                     raise daemons.BenchError("the daemon opened no JACK ports: "
                                              + d.ready_line())
                 say(f"midi: {options.trials} trials through Continuo In/Out ...")
-                with midi.jack_env(jack.env()):
+                with using(jack.name):
                     r = midi.trials(options.trials)
                 r.update(api="jack", period_frames=jack.period, rate=jack.rate,
                          period_ms=jack.period_ms, ready_s=d.ready_s)

@@ -22,7 +22,7 @@ from bridge.live.outputs import MidiNotes
 from bridge.live.params import ACTIONS, PARAMS, ParamError, param
 from bridge.live.session import Session
 from bridge.midi.echo import EchoFilter
-from bridge.midi.ports import MidiInput, MidiOutput, open_input, open_output
+from bridge.midi.ports import MidiInput, MidiOutput, close_all, open_input, open_output
 from bridge.timing.clock import BeatClock, ClockError
 from bridge.timing.scheduler import NoteScheduler
 
@@ -149,6 +149,4 @@ class MidiSession:
     def close(self) -> None:
         """Release everything (note-offs, then CC 123) and close the ports."""
         self.hub.bye(SID)
-        self.input.stop_callbacks()      # before any port closes (see MidiInput)
-        self.output.close()              # then what could still come back to the input
-        self.input.close()
+        close_all(self.input, self.output)

@@ -35,8 +35,29 @@ class Jack:
         return round(self.period / self.rate * 1e3, 3)
 
     def env(self) -> dict[str, str]:
-        """What a client needs to reach this server and no other."""
-        return {"JACK_DEFAULT_SERVER": self.name, "JACK_NO_START_SERVER": "1"}
+        return client_env(self.name)
+
+
+def client_env(name: str) -> dict[str, str]:
+    """What a client needs to reach the server ``name`` and no other."""
+    return {"JACK_DEFAULT_SERVER": name, "JACK_NO_START_SERVER": "1"}
+
+
+@contextlib.contextmanager
+def using(name: str) -> Iterator[None]:
+    """This process's own clients reach the server ``name``; the environment is restored
+    afterwards."""
+    env = client_env(name)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def available() -> bool:

@@ -143,6 +143,16 @@ def _is_power_of_ten(n: int) -> bool:
     return re.fullmatch(r"10*", str(n)) is not None
 
 
+def close_all(*ports: MidiInput | MidiOutput) -> None:
+    """Close ports that may feed each other: inputs stop their callbacks first (see
+    ``MidiInput.stop_callbacks``), then outputs close, then inputs."""
+    inputs = [p for p in ports if isinstance(p, MidiInput)]
+    for port in inputs:
+        port.stop_callbacks()
+    for port in [p for p in ports if not isinstance(p, MidiInput)] + inputs:
+        port.close()
+
+
 def _dispose(rt: rtmidi.MidiIn | rtmidi.MidiOut) -> None:
     with contextlib.suppress(Exception):
         rt.close_port()

@@ -6,6 +6,15 @@ from pathlib import Path
 
 import pytest
 
+OPTIM = """[optim]
+batch = 4
+epochs = {epochs}
+steps_per_epoch = 3
+warmup = 2
+patience = {patience}
+lr = {lr}
+"""
+
 TINY = {
     "generator": """
 kind = "generator"
@@ -18,14 +27,7 @@ val_windows = 16
 [model]
 n_embd = 16
 n_hidden = 16
-[optim]
-batch = 4
-epochs = {epochs}
-steps_per_epoch = 3
-warmup = 2
-patience = {patience}
-lr = {lr}
-""",
+""" + OPTIM,
     "tagger": """
 kind = "tagger"
 out = "{out}"
@@ -38,14 +40,7 @@ max_bars = 4
 n_embd = 8
 n_conv = 8
 n_hidden = 8
-[optim]
-batch = 4
-epochs = {epochs}
-steps_per_epoch = 3
-warmup = 2
-patience = {patience}
-lr = {lr}
-""",
+""" + OPTIM,
 }
 
 
