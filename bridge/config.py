@@ -66,6 +66,10 @@ class Config:
     # sessions
     set: tuple[str, ...] = field(default=(), metadata=_opt(
         "Default session parameter NAME=VALUE (repeatable), e.g. mode=accompany."))
+    prepare: bool = field(default=True, metadata=_opt(
+        "Keep the answer to a request sampled up to its first note while the performer "
+        "pauses, so that it starts at once (--no-prepare: sample on request, less idle work).",
+        flag="--prepare/--no-prepare"))
     max_sessions: int = field(default=32, metadata=_opt("Most sessions served at once."))
     session_timeout: float = field(default=30.0, metadata=_opt(
         "Close an OSC session not heard from for this many seconds (devices heartbeat)."))

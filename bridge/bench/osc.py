@@ -109,12 +109,17 @@ async def e2e(port: int, reply_port: int, trials: int, pings: int, seed: int = 0
             client.send(STOP, [device.session])
             await asyncio.sleep(0.02)
         daemon = await status(client)
+        client.send(STATUS, [device.session])   # the reply goes to the session's device
+        await asyncio.sleep(0.3)
+        replies = [m for _, m in device.received if m.address == STATUS_REPLY]
+        session = pairs(replies[-1]) if replies else {}
     finally:
         device.close()
         client.close()
     return {"trials": trials, "missed": missed, "e2e": summary(times), "raw_ms": times,
             "first_note_lead": summary(lead), "ping_rtt": summary(rtt),
-            "fed": _from_status(daemon, "feed"), "first_note": _from_status(daemon, "first_note")}
+            "fed": _from_status(daemon, "feed"), "first_note": _from_status(daemon, "first_note"),
+            "answers": {k: session.get(f"answers_{k}") for k in ("ready", "waited", "cold")}}
 
 
 def _from_status(pairs_: dict[str, Any], name: str) -> dict | None:

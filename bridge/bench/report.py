@@ -76,9 +76,17 @@ def table(result: dict) -> str:
         row("OSC phrase end -> first note out", osc.get("e2e"))
         if osc.get("missed"):
             lines.append(f"    ({osc['missed']} of {osc['trials']} trials got no note in 2 s)")
-        row("  in the daemon: request -> first note", osc.get("first_note"))
+        answers = osc.get("answers") or {}
+        if any(answers.values()):
+            lines.append("    answers: {ready} with their first note ready, {waited} ready "
+                         "being prepared, {cold} from scratch".format(**answers))
+        row("  request -> first note, when not ready", osc.get("first_note"))
         row("  in the daemon: played note -> fed", osc.get("fed"))
         row("  first note sent ahead of its beat by", osc.get("first_note_lead"))
+    cold = d.get("osc_cold", {})
+    if cold:
+        row("OSC phrase end -> first note, --no-prepare", cold.get("e2e"))
+        row("  in the daemon: request -> first note", cold.get("first_note"))
     midi = d.get("midi", {})
     if "lateness" in midi:
         lines.append(f"  MIDI through JACK, period {midi['period_frames']} frames at "

@@ -4,7 +4,8 @@
     2. throughput in this process: the realtime factor of a 4-bar continuation
     3. osc        ``continuo run --no-midi`` (manual mode, grid 0.25): time to ready and
                   memory, the phrase -> first note trials, the daemon's feed latency, then
-                  1, 2, 4 ... 32 concurrent accompany sessions, memory after the load
+                  1, 2, 4 ... 32 concurrent accompany sessions, memory after the load; the
+                  trials again with ``--no-prepare`` (every answer sampled on request)
     4. midi       a private JACK server and ``continuo run --midi-api jack``: the trials
                   through Continuo In/Out
 
@@ -175,6 +176,13 @@ def _osc(folder: Path, options: Options, result: dict, say: Callable[[str], None
         startup["rss_after_mb"] = d.rss_mb()
         startup["rss_peak_mb"] = d.rss_mb("VmHWM")
         result["rss_mb"] = startup["rss_peak_mb"] or startup["rss_ready_mb"]
+    if "osc" not in options.skip:           # the same trials with nothing prepared
+        say(f"osc: {options.trials} trials with --no-prepare ...")
+        with daemons.Daemon(str(folder), ["--no-midi", "--no-prepare", *DAEMON_FLAGS],
+                            device=options.device) as d:
+            d.wait_ready()
+            details["osc_cold"] = asyncio.run(osc.e2e(d.port, d.reply_port, options.trials,
+                                                      options.pings))
 
 
 def _largest_prefix(sizes: tuple[int, ...], ok: list[int]) -> int:

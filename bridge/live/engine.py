@@ -4,7 +4,17 @@ The asyncio loop never touches a tensor. It sends requests (``feed``, ``generate
 ``restyle``...) that the worker takes in order from a queue, so a generation always starts
 from a state holding every event fed before it. Running generations advance together, one
 token per step for all of them (batched), so a long response never delays another
-session's first note. Results come back through ``loop.call_soon_threadsafe``.
+session's first note.
+
+A prepared generation (``hold``) stops after its first note and waits, parked, for the loop
+to ``resume`` it (a request that wants exactly that answer) or to replace it; the loop holds
+its first note meanwhile, so such a request is answered without waiting for the worker.
+
+Results (notes, ends, tags) go to the loop after each step, in one batch through
+``loop.call_soon_threadsafe``, and the worker waits until the loop has run them
+(``HANDOVER_WAIT_S`` at most): the loop then has the interpreter to itself and sends a note
+at once, instead of waiting up to the interpreter's thread-switch interval (5 ms) for the
+generating worker to let go.
 
 Tagging (``tag``) is the worker's idle-time work: a pass over four bars takes about 10 ms on a
 CPU, so it runs only when no request is waiting and no generation is running, and a newer
@@ -40,6 +50,7 @@ from bridge.music.tokenize import Decoder
 log = logging.getLogger(__name__)
 
 LATENCY_WINDOW = 4096
+HANDOVER_WAIT_S = 0.002   # the worker waits at most this long for the loop to take its notes
 
 
 class Engine:
@@ -53,12 +64,16 @@ class Engine:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._states: dict[str, State] = {}
         self._active: list[Generation] = []
+        self._parked: dict[str, Generation] = {}   # prepared, at their first note; per session
         self._batch: State | None = None
         self._thread = threading.Thread(target=self._run, name="continuo-inference",
                                         daemon=True)
         self._tags: dict[str, tuple[list[int], Callable]] = {}   # waiting, per session
         self._tagging: tuple[str, Any, Callable] | None = None   # the pass under way
-        self.stats = {"feeds": 0, "steps": 0, "generations": 0}
+        self._outbox: list[tuple[Callable, tuple]] = []           # for the loop, in order
+        self._delivered = threading.Event()
+        self._rng = random.Random()          # for generations without a seed
+        self.stats = {"feeds": 0, "steps": 0, "generations": 0, "prepared": 0}
         # seconds, most recent last: request -> tokens fed; request -> first note decoded
         self.latency: dict[str, deque[float]] = {
             "feed": deque(maxlen=LATENCY_WINDOW), "first_note": deque(maxlen=LATENCY_WINDOW)}
@@ -94,6 +109,12 @@ class Engine:
         gen.requested = time.perf_counter()
         self._queue.put(("generate", gen))
         return gen
+
+    def resume(self, gen: Generation) -> None:
+        """Let a prepared generation go on past its first note (``hold`` cleared first)."""
+        gen.hold = False
+        gen.requested = time.perf_counter()
+        self._queue.put(("resume", gen))
 
     def tag(self, session: str, tokens: list[int],
             on_result: Callable[[str, list[tuple[str, float]]], None]) -> None:
@@ -138,9 +159,11 @@ class Engine:
                     request = self._queue.get(block=not (self._tags or self._tagging))
                 except queue.Empty:
                     self._tag_step()
+                    self._hand_over()
                     continue
                 if not self._handle(request):
                     return
+                self._hand_over()
                 while self._active:
                     while True:                               # take what arrived meanwhile
                         try:
@@ -160,6 +183,7 @@ class Engine:
                 self._states[request[1]] = self.streamer.start(request[2])
             elif kind == "close":
                 self._states.pop(request[1], None)
+                self._parked.pop(request[1], None)
             elif kind == "feed":
                 state = self._states.get(request[1])
                 if state is not None:
@@ -175,6 +199,8 @@ class Engine:
                 self._states[session] = state
             elif kind == "generate":
                 self._begin(request[1])
+            elif kind == "resume":
+                self._resume(request[1])
             elif kind == "tag":                  # later, when idle; the newest wins
                 self._tags.pop(request[1], None)
                 self._tags[request[1]] = (request[2], request[3])
@@ -195,11 +221,33 @@ class Engine:
         gen.state = base.clone()
         for token in gen.prefix:
             self.streamer.feed(gen.state, [token])
-        gen.rng = random.Random(gen.seed) if gen.seed is not None else random.Random()
+        gen.rng = random.Random(gen.seed) if gen.seed is not None else self._rng
         gen.decoder = Decoder(gen.cursor)
+        self.stats["prepared" if gen.hold else "generations"] += 1
+        if gen.hold:
+            self._parked.pop(gen.session, None)     # the session's older one is stale
+        self._unbatch()
+        self._active.append(gen)
+
+    def _resume(self, gen: Generation) -> None:
+        if self._parked.get(gen.session) is not gen:
+            return               # still on its way to its first note (it goes on), or over
+        del self._parked[gen.session]
+        if gen.cancelled:
+            self._finish(gen, "cancelled")
+            return
         self.stats["generations"] += 1
         self._unbatch()
         self._active.append(gen)
+
+    def _park(self) -> None:
+        """Prepared generations that have their first note wait for ``resume``."""
+        if any(g.hold and g.notes for g in self._active):
+            self._unbatch()
+            for gen in self._active:
+                if gen.hold and gen.notes:
+                    self._parked[gen.session] = gen
+            self._active = [g for g in self._active if not (g.hold and g.notes)]
 
     def _unbatch(self) -> None:
         """Give each running generation its own row back; the batch is rebuilt next step."""
@@ -228,7 +276,7 @@ class Engine:
         gen.tokens.append(token)
         note = gen.decoder.feed(token)
         if note is not None:
-            if not gen.notes:
+            if not gen.notes and not gen.hold:
                 self.latency["first_note"].append(time.perf_counter() - gen.requested)
             gen.notes.append(note)
             if gen.on_note is not None:
@@ -253,10 +301,13 @@ class Engine:
             for gen in finished:
                 self._finish(gen, gen.reason)
             if not self._active:
+                self._hand_over()
                 return
             batch = self._current()
+        self._hand_over()                 # the notes go out before the tokens are fed
         self.streamer.feed(batch, chosen)
         self.stats["steps"] += 1
+        self._park()
 
     def _finish(self, gen: Generation, reason: str) -> None:
         gen.state = None
@@ -267,7 +318,32 @@ class Engine:
         if self.loop is None:
             fn(*args)
         else:
-            self.loop.call_soon_threadsafe(fn, *args)
+            self._outbox.append((fn, args))
+
+    def _hand_over(self) -> None:
+        """Give the loop the results so far in one callback and wait until it has run them
+        (see the module's docstring)."""
+        if not self._outbox:
+            return
+        batch, self._outbox = self._outbox, []
+        self._delivered.clear()
+        try:
+            self.loop.call_soon_threadsafe(self._deliver, batch)
+        except RuntimeError:                # the loop has closed: nobody is listening
+            log.debug("event loop closed; %d callbacks dropped", len(batch))
+            return
+        self._delivered.wait(HANDOVER_WAIT_S)
+
+    def _deliver(self, batch: list[tuple[Callable, tuple]]) -> None:
+        """On the loop: run the worker's callbacks in order, then let the worker go on."""
+        try:
+            for fn, args in batch:
+                try:
+                    fn(*args)
+                except Exception:
+                    log.exception("callback %s from the inference worker failed", fn)
+        finally:
+            self._delivered.set()
 
     def _tag_step(self) -> None:
         """One piece (~1 ms) of the pending tagging pass: whatever else arrives meanwhile

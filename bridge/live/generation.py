@@ -1,7 +1,9 @@
 """A generation: one continuation the loop asks for and the worker samples.
 
 The loop builds it (where it starts, where it ends, how to sample), the worker fills in its
-tokens and notes and calls back; ``cancel()`` is safe from any thread.
+tokens and notes and calls back; ``cancel()`` is safe from any thread. A generation made
+with ``hold`` is a prepared one: the worker samples it up to its first note and parks it
+until the loop resumes it (``Engine.resume``) or drops it.
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ class Generation:
     seed: int | None = None
     note_now: bool = False            # the first token must be a note, at the cursor
     max_tokens: int = 4096
+    hold: bool = False                # prepared: the worker parks it after its first note
     on_note: Callable[[Generation, Note], None] | None = None
     on_done: Callable[[Generation, str], None] | None = None
     cancelled: bool = False
     reason: str = ""                  # why it ended: end, cancelled, max_tokens, no session
     # worker-side
     state: State | None = None
-    rng: random.Random = field(default_factory=random.Random)
+    rng: random.Random | None = None  # the seed's own, else the worker's
     decoder: Decoder | None = None
     tokens: list[int] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)   # every note decoded so far
@@ -49,6 +52,14 @@ class Generation:
     def cancel(self) -> None:
         """Stop as soon as the worker sees it (thread-safe: a plain attribute write)."""
         self.cancelled = True
+
+    def recipe(self) -> tuple:
+        """Everything that decides what it samples, taken before the worker moves its
+        cursor: two generations with the same recipe from the same state are the same."""
+        c = self.cursor
+        return (self.session, tuple(self.prefix), c.origin, c.bar_start, c.beat, c.sub,
+                c.expect, tuple(c.meter.changes), self.end_tick, self.constraints,
+                self.temperature, self.top_p, self.seed, self.note_now, self.max_tokens)
 
     def mask(self) -> np.ndarray:
         mask = self.cursor.allowed() & self.constraints.mask()

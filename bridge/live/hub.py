@@ -87,7 +87,7 @@ class Hub:
             notify: Callable[[str, list[Any]], Any] | None = None) -> Session:
         session = Session(sid, engine=self.engine, clock=clock, output=output,
                           styles=self.styles, loop=self.loop, notify=notify,
-                          params=self.defaults)
+                          params=self.defaults, prepare=self.config.prepare)
         self.sessions[sid] = session
         return session
 
@@ -147,6 +147,7 @@ class Hub:
             s = self.get(sid)
             clock = s.clock.snapshot(self.loop.time())
             pairs += [("state", s.state), ("late", s.accompanist.late),
+                      *((f"answers_{k}", n) for k, n in s.responder.counts.items()),
                       *((k, v) for k, v in s.params.items()),
                       ("tempo", clock["tempo"]), ("beat", clock["beat"]),
                       ("playing", int(clock["playing"])), ("clock", clock["source"]),

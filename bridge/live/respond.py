@@ -3,6 +3,13 @@
 A response starts on a grid position, lasts ``length_bars`` bars (0: as long as the call,
 whole bars), streams its notes to the session's output as the worker samples them, and ends
 when its last note has sounded, or at once when the performer plays again (barge-in).
+
+While the session listens after the performer's phrase, the next answer is kept ready:
+sampled up to its first note by the worker (``prepare``; in call mode the phrase-end timer's
+answer, in manual mode a request's), made again when the context, the parameters or the
+grid position move on. A request for exactly that answer plays its first note at once and
+the worker goes on from there; any other starts from scratch. ``counts`` says how often
+each happened.
 """
 
 from __future__ import annotations
@@ -22,13 +29,21 @@ log = logging.getLogger(__name__)
 
 PREP_S = 0.03             # a response is prepared this long before its first beat
 MANUAL_BARS = 2           # length on request when there was no call to match
+READY_BARS = 2            # keep an answer ready this long after the performer's last note
+READY_MODES = ("call", "manual")
 
 
 class Responder:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, prepare: bool = True) -> None:
         self.session = session
+        self.prepares = prepare           # keep answers ready (see prepare)
         self.response: Generation | None = None
         self.end = 0.0                    # song beat when the response's last note ends
+        # the answer a request would get now, sampled up to its first note (see prepare)
+        self.ready: Generation | None = None
+        self.ready_key: tuple = ()        # its recipe and the session's feed count then
+        self.ready_note: Note | None = None
+        self.counts = {"ready": 0, "waited": 0, "cold": 0}   # how requests were answered
 
     @property
     def active(self) -> bool:
@@ -43,30 +58,106 @@ class Responder:
     def start(self, start: float | None = None, bars: int | None = None) -> None:
         """Answer from ``start`` (default: the next grid position) for ``bars`` bars."""
         s = self.session
-        clock, p = s.clock, s.params
-        if start is None:
-            start = ceil_to_grid(s.now_beat() + PREP_S / clock.seconds_per_beat, p["grid"])
-        if bars is None:
-            bars = p["length_bars"] or (s.phrase.call_bars(clock.bar_beats)
-                                        if s.phrase.start is not None else MANUAL_BARS)
+        start = self._next_start() if start is None else start
+        bars = self._bars() if bars is None else bars
+        gen = self._generation(start, bars)
         self.end = start
-        self.response = s.generation(start, start + bars * clock.bar_beats, note_now=True,
-                                     on_note=self._note, on_done=self._done)
-        s.engine.generate(self.response)
+        self.response = self._take_ready(gen)
+        if self.response is None:
+            self.response = s.engine.generate(gen)
         s.set_state(RESPONDING)
         log.info("session %s: responding at beat %.2f for %d bar(s)", s.sid, start, bars)
 
+    def _next_start(self) -> float:
+        s = self.session
+        return ceil_to_grid(s.now_beat() + PREP_S / s.clock.seconds_per_beat, s.params["grid"])
+
+    def _bars(self) -> int:
+        s = self.session
+        return s.params["length_bars"] or (s.phrase.call_bars(s.clock.bar_beats)
+                                           if s.phrase.start is not None else MANUAL_BARS)
+
+    def _generation(self, start: float, bars: int) -> Generation:
+        s = self.session
+        return s.generation(start, start + bars * s.clock.bar_beats, note_now=True,
+                            on_note=self._note, on_done=self._done)
+
+    # -- the answer kept ready ------------------------------------------------------------
+
+    def prepare(self, after: float | None = None) -> None:
+        """Have the worker sample the next answer up to its first note, so that ``start``
+        asking for the same answer (same recipe, same context) plays that note at once and
+        the worker goes on from it. In call mode the phrase-end timer's answer; in manual
+        mode a request's, made again when the grid moves past its start (``after``: the
+        start of the one it replaces), while the performer has just played
+        (``READY_BARS``)."""
+        self.discard()
+        s = self.session
+        if not self.prepares or s.closed or self.active or s.params["mode"] not in READY_MODES \
+                or not s.phrase.silent:
+            return
+        last = s.phrase.last_release
+        if last is None or s.now_beat() - last > READY_BARS * s.clock.bar_beats:
+            return
+        soonest = self._next_start()
+        if s.params["mode"] == "call":           # the answer the phrase-end timer will want
+            start = s.phrase.response_start(s.params["phrase_beats"], s.params["grid"])
+            if start is None or start < soonest:
+                return
+        else:                                    # a request's, again when the grid moves on
+            start = soonest if after is None or soonest > after else after + s.params["grid"]
+            s.arm("ready", start, self.prepare, lead=PREP_S)
+        gen = self._generation(start, self._bars())
+        gen.hold = True
+        self.ready, self.ready_key = gen, (gen.recipe(), s.fed)
+        s.engine.generate(gen)
+
+    def discard(self) -> None:
+        """Drop the answer kept ready (the context or the parameters moved on)."""
+        if self.ready is not None:
+            self.ready.cancel()
+        self.ready = self.ready_note = None
+        self.session.disarm("ready")
+
+    def _take_ready(self, gen: Generation) -> Generation | None:
+        """The prepared answer if it is exactly ``gen`` (its first note played now), else
+        None (and it is dropped)."""
+        ready, note = self.ready, self.ready_note
+        if ready is None or ready.cancelled or (gen.recipe(), self.session.fed) != self.ready_key:
+            self.discard()
+            self.counts["cold"] += 1
+            return None
+        self.ready = None
+        self.discard()                   # its note and re-arm timer; the answer lives on
+        self.counts["ready" if note is not None else "waited"] += 1
+        self.response = ready
+        if note is not None:
+            self._note(ready, note)
+        self.session.engine.resume(ready)
+        return ready
+
+    # -- from the worker --------------------------------------------------------------------
+
     def _note(self, gen: Generation, note: Note) -> None:
-        if gen is self.response and not self.session.closed:
+        if self.session.closed:
+            return
+        if gen is self.response:
             self.end = max(self.end, self.session.play(note).end)
+        elif gen is self.ready and self.ready_note is None:
+            self.ready_note = note
 
     def _done(self, gen: Generation, _reason: str) -> None:
-        if gen is self.response and not self.session.closed:
+        if self.session.closed:
+            return
+        if gen is self.response:
             self.session.arm("response", self.end, self._over)
+        elif gen is self.ready:                   # it ended before a note: nothing to offer
+            self.ready = None
 
     def _over(self, _beat: float) -> None:
         self.response = None
         self.session.set_state(LISTENING)
+        self.prepare()
 
     def cancel(self) -> None:
         """Stop sampling and forget the response (the session releases its notes)."""

@@ -54,7 +54,7 @@ class Session:
     def __init__(self, sid: str, *, engine: Engine, clock: BeatClock, output: Output,
                  styles: tuple[str, ...], loop: asyncio.AbstractEventLoop,
                  notify: Callable[[str, list[Any]], Any] | None = None,
-                 params: dict[str, Any] | None = None) -> None:
+                 params: dict[str, Any] | None = None, prepare: bool = True) -> None:
         self.sid, self.engine, self.clock, self.output = sid, engine, clock, output
         self.styles, self.loop = styles, loop
         self.notify = notify or (lambda address, args: None)
@@ -64,10 +64,11 @@ class Session:
         self.performer = LiveEncoder(self.meter)     # the performer alone, for the tagger
         self.history: deque[int] = deque(maxlen=CONTEXT_TOKENS)
         self.phrase = Phrase()
-        self.responder = Responder(self)          # call and manual
+        self.responder = Responder(self, prepare)  # call and manual
         self.accompanist = Accompanist(self)      # accompany
         self.style_watch = StyleWatch(self)       # tags
         self.offset = 0                  # stream ticks - song ticks
+        self.fed = 0                     # requests that changed the worker's state for it
         self.state = IDLE
         self.last_drum = False
         self.closed = False
@@ -157,6 +158,7 @@ class Session:
             self._stop_playing(beat)
             self.set_state(LISTENING)
         self.disarm("phrase")
+        self.responder.discard()
         self.phrase.note_on((pitch, drum), beat, self.params["phrase_beats"])
         tick = self.tick(beat)
         self._commit(self.encoder.note_on(tick, pitch, velocity, drum))
@@ -174,6 +176,8 @@ class Session:
             start = self.phrase.response_start(self.params["phrase_beats"], self.params["grid"])
             if start is not None:
                 self.arm("phrase", start, self.responder.phrase_due, lead=PREP_S)
+        if self.phrase.silent:
+            self.responder.prepare()
 
     def _input_beat(self, beat: float | None) -> float:
         """The song beat of an input event: as stamped by the caller, else now."""
@@ -186,6 +190,7 @@ class Session:
     def _commit(self, tokens: list[int]) -> None:
         if tokens:
             self.engine.feed(self.sid, tokens)
+            self.fed += 1
             self.history.extend(tokens)
 
     # -- playing ---------------------------------------------------------------------------
@@ -264,6 +269,8 @@ class Session:
             context = list(self.history)
             first_bar = next((i for i, t in enumerate(context) if t == BAR), len(context))
             self.engine.restyle(self.sid, self.style_index, context[first_bar:])
+            self.fed += 1
+        self.responder.prepare()               # what a request would get has changed
         return value
 
     @property
@@ -296,6 +303,7 @@ class Session:
         if self.closed:
             return
         self._stop_playing()
+        self.responder.discard()
         for name in list(self._timers):
             self.disarm(name)
         self.output.close()

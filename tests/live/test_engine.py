@@ -1,8 +1,11 @@
-"""The inference worker: feeds and generations in order, tagging when idle."""
+"""The inference worker: feeds and generations in order, prepared generations, results
+handed to the loop, tagging when idle."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
@@ -94,3 +97,85 @@ def test_a_request_is_served_between_the_pieces_of_a_tagging_pass(models, monkey
     assert done.wait(10)
     assert engine.stop(2.0)
     assert events == ["request", "tags"]
+
+
+def _until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return bool(condition())
+
+
+def _run(generator, *, hold: bool):
+    """A seeded generation on a fresh engine; held ones are resumed once parked."""
+    engine = Engine(generator, None, "cpu")
+    engine.start()
+    notes, done = [], []
+    cursor = Cursor(Meter())
+    gen = Generation("s", cursor.time_tokens(0), cursor, end_tick=2 * 96, seed=5,
+                     note_now=True, hold=hold, on_note=lambda g, n: notes.append(n),
+                     on_done=lambda g, reason: done.append(reason))
+    engine.open("s", 0)
+    engine.generate(gen)
+    if hold:
+        assert _until(lambda: notes, 10)
+        time.sleep(0.2)
+        assert len(notes) == 1 and not done          # parked at its first note
+        engine.resume(gen)
+    assert _until(lambda: done, 10)
+    assert engine.stop(2.0)
+    return gen, notes, done
+
+
+def test_a_prepared_generation_waits_at_its_first_note_then_goes_on_as_if_never_held(models):
+    generator, _ = models
+    held, held_notes, held_done = _run(generator, hold=True)
+    plain, plain_notes, plain_done = _run(generator, hold=False)
+    assert held.tokens == plain.tokens and held_notes == plain_notes
+    assert held_done == plain_done == ["end"]
+
+
+def test_resuming_a_cancelled_prepared_generation_ends_it(models):
+    generator, _ = models
+    engine = Engine(generator, None, "cpu")
+    engine.start()
+    notes, done = [], []
+    cursor = Cursor(Meter())
+    gen = Generation("s", cursor.time_tokens(0), cursor, end_tick=4 * 96, seed=2,
+                     note_now=True, hold=True, on_note=lambda g, n: notes.append(n),
+                     on_done=lambda g, reason: done.append(reason))
+    engine.open("s", 0)
+    engine.generate(gen)
+    assert _until(lambda: notes, 10)
+    gen.cancel()
+    engine.resume(gen)
+    assert _until(lambda: done, 10)
+    assert done == ["cancelled"] and len(notes) == 1
+    assert engine.stop(2.0)
+
+
+def test_results_reach_the_loop_in_order_and_a_stalled_loop_does_not_stall_the_worker(models):
+    generator, _ = models
+    loop = asyncio.new_event_loop()          # not running yet: nobody takes the hand-over
+    engine = Engine(generator, None, "cpu", loop)
+    engine.start()
+    events = []
+
+    def on_note(gen, note):
+        events.append(("note", threading.current_thread() is threading.main_thread()))
+        if len(events) == 1:
+            raise RuntimeError("a broken callback")   # logged; the others still run
+
+    cursor = Cursor(Meter())
+    gen = Generation("s", cursor.time_tokens(0), cursor, end_tick=2 * 96, seed=1,
+                     note_now=True, on_note=on_note,
+                     on_done=lambda g, reason: events.append(("done", reason)))
+    engine.open("s", 0)
+    engine.generate(gen)
+    assert _until(lambda: gen.reason, 10)         # the worker finished on its own
+    assert not events
+    loop.run_until_complete(asyncio.sleep(0.05))  # now the loop runs what it was handed
+    assert events[-1] == ("done", "end")
+    assert events[:-1] == [("note", True)] * len(gen.notes)
+    assert engine.stop(2.0)
+    loop.close()

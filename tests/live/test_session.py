@@ -3,9 +3,12 @@ import asyncio
 import pytest
 
 from bridge.live.params import ParamError
+from bridge.live.phrase import ceil_to_grid
+from bridge.live.respond import PREP_S
 from bridge.live.session import Session
 from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
 from bridge.timing.clock import BeatClock
+from bridge.vocab import TICKS_PER_BEAT
 
 from .conftest import Recorder, until
 
@@ -142,5 +145,72 @@ def test_accompany_stops_and_starts_again_on_request(run_live):
         s.respond()
         assert s.state == ACCOMPANYING and s.accompanist.running
         assert await until(lambda: len(out.played) > count, 5.0)
+        s.close()
+    run_live(body)
+
+
+def _ready_for_now(s) -> bool:
+    """An answer is ready, and a request made now would still want it (its start is the
+    next grid line a little more than the preparation time ahead)."""
+    note = s.responder.ready_note
+    ahead = (PREP_S + 0.01) / s.clock.seconds_per_beat
+    return note is not None and ceil_to_grid(s.now_beat() + ahead, s.params["grid"]) \
+        == pytest.approx(s.song_beat(round(note.start * TICKS_PER_BEAT)))
+
+
+def test_a_request_after_a_phrase_plays_the_answer_kept_ready_at_once(run_live):
+    async def body(engine, loop):
+        s, out, _ = make(engine, loop, mode="manual", grid=1.0)
+        await play_phrase(s)
+        assert await until(lambda: _ready_for_now(s), 5.0)
+        ready = s.responder.ready_note
+        s.respond()
+        assert [n.start for n, _ in out.played] == [ready.start]   # before respond returned
+        assert s.responder.counts == {"ready": 1, "waited": 0, "cold": 0}
+        assert await until(lambda: s.state == LISTENING, 10.0)       # it went on and ended
+        assert len(out.played) > 1
+        s.close()
+    run_live(body)
+
+
+def test_playing_again_drops_the_answer_kept_ready(run_live):
+    async def body(engine, loop):
+        s, _, _ = make(engine, loop, mode="manual")
+        await play_phrase(s)
+        assert await until(lambda: s.responder.ready_note is not None, 5.0)
+        kept = s.responder.ready
+        s.note_on(67, 90)
+        assert kept.cancelled and s.responder.ready is None
+        s.note_off(67)
+        assert s.responder.ready is not None and s.responder.ready is not kept
+        s.set_param("temperature", 0.5)              # a new recipe: prepared again
+        assert s.responder.ready.temperature == 0.5
+        s.close()
+        assert s.responder.ready is None
+    run_live(body)
+
+
+def test_call_mode_answers_with_the_answer_prepared_at_the_phrase_end(run_live):
+    async def body(engine, loop):
+        s, out, _ = make(engine, loop)
+        await play_phrase(s)
+        assert await until(lambda: out.played, 5.0)
+        counts = s.responder.counts
+        assert counts["cold"] == 0 and counts["ready"] + counts["waited"] == 1
+        s.close()
+    run_live(body)
+
+
+def test_without_prepare_every_answer_starts_from_scratch(run_live):
+    async def body(engine, loop):
+        clock = BeatClock(loop.time(), TEMPO)
+        out = Recorder(clock, loop)
+        s = Session("s", engine=engine, clock=clock, output=out, loop=loop, prepare=False,
+                    styles=engine.generator.config.styles, params={"mode": "manual"})
+        await play_phrase(s)
+        assert s.responder.ready is None
+        s.respond()
+        assert await until(lambda: out.played, 5.0)
+        assert s.responder.counts == {"ready": 0, "waited": 0, "cold": 1}
         s.close()
     run_live(body)
