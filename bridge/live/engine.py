@@ -11,10 +11,12 @@ to ``resume`` it (a request that wants exactly that answer) or to replace it; th
 its first note meanwhile, so such a request is answered without waiting for the worker.
 
 Results (notes, ends, tags) go to the loop after each step, in one batch through
-``loop.call_soon_threadsafe``, and the worker waits until the loop has run them
-(``HANDOVER_WAIT_S`` at most): the loop then has the interpreter to itself and sends a note
-at once, instead of waiting up to the interpreter's thread-switch interval (5 ms) for the
-generating worker to let go.
+``loop.call_soon_threadsafe``. When the batch holds a response's first note, the worker
+waits until the loop has run it (``HANDOVER_WAIT_S`` at most): the loop then has the
+interpreter to itself and sends the note at once, instead of waiting up to the interpreter's
+thread-switch interval (5 ms) for the generating worker to let go. Other batches (notes
+planned ahead, ends, tags) do not wait, so the loop's work overlaps the worker's matrix
+products, which run without the interpreter lock.
 
 Tagging (``tag``) is the worker's idle-time work: a pass over four bars takes about 10 ms on a
 CPU, so it runs only when no request is waiting and no generation is running, and a newer
@@ -50,7 +52,7 @@ from bridge.music.tokenize import Decoder
 log = logging.getLogger(__name__)
 
 LATENCY_WINDOW = 4096
-HANDOVER_WAIT_S = 0.002   # the worker waits at most this long for the loop to take its notes
+HANDOVER_WAIT_S = 0.002   # the worker waits at most this long for the loop to take a note
 
 
 class Engine:
@@ -71,6 +73,7 @@ class Engine:
         self._tags: dict[str, tuple[list[int], Callable]] = {}   # waiting, per session
         self._tagging: tuple[str, Any, Callable] | None = None   # the pass under way
         self._outbox: list[tuple[Callable, tuple]] = []           # for the loop, in order
+        self._urgent = False                 # the outbox holds a response's first note
         self._delivered = threading.Event()
         self._rng = random.Random()          # for generations without a seed
         self.stats = {"feeds": 0, "steps": 0, "generations": 0, "prepared": 0}
@@ -278,6 +281,7 @@ class Engine:
         if note is not None:
             if not gen.notes and not gen.hold:
                 self.latency["first_note"].append(time.perf_counter() - gen.requested)
+                self._urgent |= gen.note_now
             gen.notes.append(note)
             if gen.on_note is not None:
                 self._notify(gen.on_note, gen, note)
@@ -321,18 +325,20 @@ class Engine:
             self._outbox.append((fn, args))
 
     def _hand_over(self) -> None:
-        """Give the loop the results so far in one callback and wait until it has run them
-        (see the module's docstring)."""
+        """Give the loop the results so far in one callback; wait until it has run them if
+        they hold a response's first note (see the module's docstring)."""
         if not self._outbox:
             return
         batch, self._outbox = self._outbox, []
+        urgent, self._urgent = self._urgent, False
         self._delivered.clear()
         try:
             self.loop.call_soon_threadsafe(self._deliver, batch)
         except RuntimeError:                # the loop has closed: nobody is listening
             log.debug("event loop closed; %d callbacks dropped", len(batch))
             return
-        self._delivered.wait(HANDOVER_WAIT_S)
+        if urgent:
+            self._delivered.wait(HANDOVER_WAIT_S)
 
     def _deliver(self, batch: list[tuple[Callable, tuple]]) -> None:
         """On the loop: run the worker's callbacks in order, then let the worker go on."""
