@@ -166,6 +166,8 @@ class Daemon:
         self.engine.tag("_warmup", [BAR], lambda *_: None)
         await asyncio.wait_for(done, timeout=60)
         self.engine.close("_warmup")
+        for values in self.engine.latency.values():   # the warm-up was nobody's request
+            values.clear()
         return time.perf_counter() - t0
 
     # -- serving ---------------------------------------------------------------------------

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 PREP_S = 0.03             # a response is prepared this long before its first beat
 MANUAL_BARS = 2           # length on request when there was no call to match
 READY_BARS = 2            # keep an answer ready this long after the performer's last note
+READY_LEAD_S = 0.01       # a ready answer may start this soon: its first note is sampled
 READY_MODES = ("call", "manual")
 
 
@@ -42,6 +43,7 @@ class Responder:
         # the answer a request would get now, sampled up to its first note (see prepare)
         self.ready: Generation | None = None
         self.ready_key: tuple = ()        # its recipe and the session's feed count then
+        self.ready_at = 0.0               # its start (song beat)
         self.ready_note: Note | None = None
         self.counts = {"ready": 0, "waited": 0, "cold": 0}   # how requests were answered
 
@@ -58,7 +60,11 @@ class Responder:
     def start(self, start: float | None = None, bars: int | None = None) -> None:
         """Answer from ``start`` (default: the next grid position) for ``bars`` bars."""
         s = self.session
-        start = self._next_start() if start is None else start
+        if start is None:
+            start = self._next_start()
+            soon = s.now_beat() + READY_LEAD_S / s.clock.seconds_per_beat
+            if self.ready is not None and soon <= self.ready_at < start:
+                start = self.ready_at        # sampled already: it needs no time to prepare
         bars = self._bars() if bars is None else bars
         gen = self._generation(start, bars)
         self.end = start
@@ -88,9 +94,10 @@ class Responder:
         """Have the worker sample the next answer up to its first note, so that ``start``
         asking for the same answer (same recipe, same context) plays that note at once and
         the worker goes on from it. In call mode the phrase-end timer's answer; in manual
-        mode a request's, made again when the grid moves past its start (``after``: the
-        start of the one it replaces), while the performer has just played
-        (``READY_BARS``)."""
+        mode a request's: it starts on the first grid line a request could have prepared
+        for (``PREP_S`` ahead), and is used until ``READY_LEAD_S`` before its start, then
+        made again for the next line (``after``: the start of the one it replaces); while
+        the performer has just played (``READY_BARS``)."""
         self.discard()
         s = self.session
         if not self.prepares or s.closed or self.active or s.params["mode"] not in READY_MODES \
@@ -106,10 +113,10 @@ class Responder:
                 return
         else:                                    # a request's, again when the grid moves on
             start = soonest if after is None or soonest > after else after + s.params["grid"]
-            s.arm("ready", start, self.prepare, lead=PREP_S)
+            s.arm("ready", start, self.prepare, lead=READY_LEAD_S)
         gen = self._generation(start, self._bars())
         gen.hold = True
-        self.ready, self.ready_key = gen, (gen.recipe(), s.fed)
+        self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.fed), start
         s.engine.generate(gen)
 
     def discard(self) -> None:
