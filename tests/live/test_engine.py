@@ -106,17 +106,23 @@ def _until(condition, timeout: float) -> bool:
     return bool(condition())
 
 
-def _run(generator, *, hold: bool):
-    """A seeded generation on a fresh engine; held ones are resumed once parked."""
+def _started(generator, *, hold: bool, seed: int):
+    """A fresh engine running a seeded generation; its notes and end reasons as they come."""
     engine = Engine(generator, None, "cpu")
     engine.start()
     notes, done = [], []
     cursor = Cursor(Meter())
-    gen = Generation("s", cursor.time_tokens(0), cursor, end_tick=2 * 96, seed=5,
+    gen = Generation("s", cursor.time_tokens(0), cursor, end_tick=2 * 96, seed=seed,
                      note_now=True, hold=hold, on_note=lambda g, n: notes.append(n),
                      on_done=lambda g, reason: done.append(reason))
     engine.open("s", 0)
     engine.generate(gen)
+    return engine, gen, notes, done
+
+
+def _run(generator, *, hold: bool):
+    """A seeded generation to its end; held ones are resumed once parked."""
+    engine, gen, notes, done = _started(generator, hold=hold, seed=5)
     if hold:
         assert _until(lambda: notes, 10)
         time.sleep(0.2)
@@ -137,15 +143,7 @@ def test_a_prepared_generation_waits_at_its_first_note_then_goes_on_as_if_never_
 
 def test_resuming_a_cancelled_prepared_generation_ends_it(models):
     generator, _ = models
-    engine = Engine(generator, None, "cpu")
-    engine.start()
-    notes, done = [], []
-    cursor = Cursor(Meter())
-    gen = Generation("s", cursor.time_tokens(0), cursor, end_tick=4 * 96, seed=2,
-                     note_now=True, hold=True, on_note=lambda g, n: notes.append(n),
-                     on_done=lambda g, reason: done.append(reason))
-    engine.open("s", 0)
-    engine.generate(gen)
+    engine, gen, notes, done = _started(generator, hold=True, seed=2)
     assert _until(lambda: notes, 10)
     gen.cancel()
     engine.resume(gen)
