@@ -245,12 +245,13 @@ class Engine:
 
     def _park(self) -> None:
         """Prepared generations that have their first note wait for ``resume``."""
-        if any(g.hold and g.notes for g in self._active):
+        held = [g.hold and bool(g.notes) for g in self._active]   # read once: the loop
+        if any(held):                                            # may clear hold meanwhile
             self._unbatch()
-            for gen in self._active:
-                if gen.hold and gen.notes:
+            for gen, parks in zip(self._active, held, strict=True):
+                if parks:
                     self._parked[gen.session] = gen
-            self._active = [g for g in self._active if not (g.hold and g.notes)]
+            self._active = [g for g, parks in zip(self._active, held, strict=True) if not parks]
 
     def _unbatch(self) -> None:
         """Give each running generation its own row back; the batch is rebuilt next step."""
