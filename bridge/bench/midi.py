@@ -3,7 +3,8 @@
 The rig sends MIDI clock (24 ppq at 120 bpm, from ``start``) and notes into ``Continuo In``
 and listens on ``Continuo Out``. Per trial it plays a phrase (3 notes of 20 ms, 10 ms apart),
 then CC 110 = 127 (the ``generate`` action); the daemon (manual mode, grid 0.25 beat) answers
-from the next quarter-beat grid line at least ``PREP_S`` ahead. Then CC 111 (``stop``).
+from the next quarter-beat grid line at least ``PREP_S`` ahead (``READY_LEAD_S`` when its
+answer was kept ready). Then CC 111 (``stop``).
 
 Two figures per trial, from the rig's own clock (it knows exactly when each of its clock
 ticks was due, so it knows when every beat is):
@@ -13,7 +14,7 @@ ticks was due, so it knows when every beat is):
                       the note lands after both JACK hops, the daemon's MIDI-clock follower
                       and its scheduler. This is ``e2e_midi_ms``.
     trigger_to_note   first note-on's arrival - the moment the rig sent the CC: mostly the
-                      wait for the grid line (30-155 ms by design), reported for completeness
+                      wait for the grid line (10-155 ms by design), reported for completeness
 
 Both include about one JACK period per hop (input and output), so the period is reported
 with them.

@@ -10,9 +10,9 @@
                   through Continuo In/Out
 
 Grid 0.25 beat at 120 bpm is 125 ms: a response starts on the next grid line at least
-``PREP_S`` (30 ms) ahead, at most 155 ms ahead, which is within the daemon's 250 ms OSC
-send-ahead window, so the first note leaves as soon as it is generated rather than waiting
-for its beat. The end-to-end time is then the daemon's reaction time.
+``PREP_S`` (30 ms) ahead (10 ms for an answer kept ready), at most 155 ms ahead, which is
+within the daemon's 250 ms OSC send-ahead window, so the first note leaves as soon as it is
+generated rather than waiting for its beat. The end-to-end time is then the daemon's reaction time.
 """
 
 from __future__ import annotations
