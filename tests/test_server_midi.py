@@ -114,6 +114,9 @@ def test_controllers_set_parameters_and_trigger_actions(daemon):
         assert rig.wait_for(lambda: rig.notes_on(), timeout=8), proc.log()
         rig.send(cc("control_change", control=ACTIONS["panic"], value=127))
         assert rig.wait_for(lambda: not unreleased(rig.received), timeout=3)
+        sent = asyncio.run(status())                       # what left, and how punctually
+        assert sent["notes_out"] == sent["midi_late_ms_n"] == len(rig.notes_on()) >= 1
+        assert 0 <= sent["midi_late_ms_p50"] <= sent["midi_late_ms_max"]
     finally:
         rig.close()
     assert proc.stop() == 0

@@ -17,11 +17,16 @@ ticks was due, so it knows when every beat is):
                       wait for the grid line (10-155 ms by design), reported for completeness
 
 Both include about one JACK period per hop (input and output), so the period is reported
-with them.
+with them. A third figure comes from the daemon's status after the trials:
+
+    sent_late         how late the daemon's note-ons (all of them, not only the first)
+                      left after their beat by its own clock: its scheduler's share of
+                      ``lateness``; the rest is the two JACK hops and the clock follower
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import threading
@@ -152,6 +157,19 @@ class Rig:
         from bridge.midi.ports import close_all
 
         close_all(self.inp, self.out)
+
+
+def sent_late(port: int, reply_port: int) -> dict | None:
+    """The daemon's ``midi_late`` figures, from its MIDI session's status over OSC."""
+    from bridge.bench.osc import HOST, from_status, status
+    from bridge.live.midi_session import SID
+    from bridge.osc.transport import OscClient
+
+    async def ask() -> dict | None:
+        async with await OscClient.open(HOST, port, reply_port=reply_port) as client:
+            return from_status(await status(client, SID), "midi_late")
+
+    return asyncio.run(ask())
 
 
 def trials(n: int, seed: int = 0) -> dict:

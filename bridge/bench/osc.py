@@ -118,13 +118,13 @@ async def e2e(port: int, reply_port: int, trials: int, pings: int, seed: int = 0
         client.close()
     return {"trials": trials, "missed": missed, "e2e": summary(times), "raw_ms": times,
             "first_note_lead": summary(lead), "ping_rtt": summary(rtt),
-            "fed": _from_status(daemon, "feed"), "first_note": _from_status(daemon, "first_note"),
+            "fed": from_status(daemon, "feed"), "first_note": from_status(daemon, "first_note"),
             "answers": {k: session.get(f"answers_{k}") for k in ("ready", "waited", "cold")}}
 
 
-def _from_status(pairs_: dict[str, Any], name: str) -> dict | None:
-    keys = {"p50": "p50", "p90": "p90", "p99": "p99", "max": "max", "n": "n"}
-    out = {k: pairs_.get(f"{name}_ms_{v}") for k, v in keys.items()}
+def from_status(pairs_: dict[str, Any], name: str) -> dict | None:
+    """The summary ``name`` (``<name>_ms_p50``... in a status reply) as bench figures."""
+    out = {k: pairs_.get(f"{name}_ms_{k}") for k in ("p50", "p90", "p99", "max", "n")}
     return out if out["p50"] is not None else None
 
 

@@ -92,6 +92,8 @@ def table(result: dict) -> str:
         lines.append(f"  MIDI through JACK, period {midi['period_frames']} frames at "
                      f"{midi['rate']} Hz = {midi['period_ms']} ms:")
         row("MIDI first note-on - its grid time", midi["lateness"])
+        if midi.get("sent_late"):
+            row("  daemon's note-ons, after their beat", midi["sent_late"])
         row("MIDI trigger CC -> first note-on (grid wait)", midi["trigger_to_note"])
         if midi.get("missed"):
             lines.append(f"    ({midi['missed']} of {midi['trials']} trials got no note in 2 s)")
@@ -137,6 +139,7 @@ def plot(result: dict, path: str | Path) -> None:
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     ax = axes[0]
     for label, raw in (("OSC: phrase end -> first note", d.get("osc", {}).get("raw_ms")),
+                       ("OSC: the same, --no-prepare", d.get("osc_cold", {}).get("raw_ms")),
                        ("MIDI: first note-on vs grid", d.get("midi", {}).get("raw_ms"))):
         if raw:
             v = np.sort(raw)

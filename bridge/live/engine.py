@@ -10,13 +10,9 @@ A prepared generation (``hold``) stops after its first note and waits, parked, f
 to ``resume`` it (a request that wants exactly that answer) or to replace it; the loop holds
 its first note meanwhile, so such a request is answered without waiting for the worker.
 
-Results (notes, ends, tags) go to the loop after each step, in one batch through
-``loop.call_soon_threadsafe``. When the batch holds a response's first note, the worker
-waits until the loop has run it (``HANDOVER_WAIT_S`` at most): the loop then has the
-interpreter to itself and sends the note at once, instead of waiting up to the interpreter's
-thread-switch interval (5 ms) for the generating worker to let go. Other batches (notes
-planned ahead, ends, tags) do not wait, so the loop's work overlaps the worker's matrix
-products, which run without the interpreter lock.
+Results (notes, ends, tags) go to the loop after each step, in one batch, before the step's
+tokens are fed; a batch with a response's first note waits until the loop has sent it
+(:mod:`bridge.live.handover`).
 
 Tagging (``tag``) is the worker's idle-time work: a pass over four bars takes about 10 ms on a
 CPU, so it runs only when no request is waiting and no generation is running, and a newer
@@ -43,16 +39,15 @@ import numpy as np
 import torch
 
 from bridge.live.generation import Generation
+from bridge.live.handover import Handover
 from bridge.model.generator import Generator
 from bridge.model.sampling import sample
 from bridge.model.stream import State, Streamer, stack
 from bridge.model.tagger import Tagger
 from bridge.music.tokenize import Decoder
+from bridge.timing.latency import summary_ms, window
 
 log = logging.getLogger(__name__)
-
-LATENCY_WINDOW = 4096
-HANDOVER_WAIT_S = 0.002   # the worker waits at most this long for the loop to take a note
 
 
 class Engine:
@@ -72,14 +67,11 @@ class Engine:
                                         daemon=True)
         self._tags: dict[str, tuple[list[int], Callable]] = {}   # waiting, per session
         self._tagging: tuple[str, Any, Callable] | None = None   # the pass under way
-        self._outbox: list[tuple[Callable, tuple]] = []           # for the loop, in order
-        self._urgent = False                 # the outbox holds a response's first note
-        self._delivered = threading.Event()
+        self._results = Handover(loop)       # notes, ends, tags: to the loop, in order
         self._rng = random.Random()          # for generations without a seed
         self.stats = {"feeds": 0, "steps": 0, "generations": 0, "prepared": 0}
         # seconds, most recent last: request -> tokens fed; request -> first note decoded
-        self.latency: dict[str, deque[float]] = {
-            "feed": deque(maxlen=LATENCY_WINDOW), "first_note": deque(maxlen=LATENCY_WINDOW)}
+        self.latency: dict[str, deque[float]] = {"feed": window(), "first_note": window()}
 
     # -- requests (any thread) --------------------------------------------------------
 
@@ -137,17 +129,9 @@ class Engine:
         return gen
 
     def latency_ms(self) -> dict[str, float]:
-        """Percentiles (p50, p90, p99, max) of the recent latencies in milliseconds, and how
-        many there are (``_n``, at most ``LATENCY_WINDOW``), for status and bench."""
-        out: dict[str, float] = {}
-        for name, values in self.latency.items():
-            if values:
-                v = np.fromiter(values, float) * 1e3
-                for q, x in zip((50, 90, 99), np.percentile(v, (50, 90, 99)), strict=True):
-                    out[f"{name}_ms_p{q}"] = round(float(x), 3)
-                out[f"{name}_ms_max"] = round(float(v.max()), 3)
-                out[f"{name}_ms_n"] = len(v)
-        return out
+        """The recent latencies' percentiles in milliseconds, for status and bench."""
+        return {k: v for name, values in self.latency.items()
+                for k, v in summary_ms(name, values).items()}
 
     def call(self, fn: Callable[[], Any]) -> None:
         """Run ``fn`` on the worker after everything queued before it (for tests, bench)."""
@@ -162,11 +146,11 @@ class Engine:
                     request = self._queue.get(block=not (self._tags or self._tagging))
                 except queue.Empty:
                     self._tag_step()
-                    self._hand_over()
+                    self._results.hand_over()
                     continue
                 if not self._handle(request):
                     return
-                self._hand_over()
+                self._results.hand_over()
                 while self._active:
                     while True:                               # take what arrived meanwhile
                         try:
@@ -276,16 +260,16 @@ class Engine:
         token = sample(logits, gen.mask(), gen.temperature, gen.top_p, gen.rng)
         if gen.passes_end(token):
             return self._done(gen, "end")
-        gen.note_now = False
         gen.tokens.append(token)
         note = gen.decoder.feed(token)
         if note is not None:
-            if not gen.notes and not gen.hold:
+            first = not gen.notes and not gen.hold
+            if first:
                 self.latency["first_note"].append(time.perf_counter() - gen.requested)
-                self._urgent |= gen.note_now
+            urgent = first and gen.note_now     # a response's: the performer waits for it
             gen.notes.append(note)
             if gen.on_note is not None:
-                self._notify(gen.on_note, gen, note)
+                self._results.post(gen.on_note, gen, note, urgent=urgent)
         return token
 
     @staticmethod
@@ -306,10 +290,10 @@ class Engine:
             for gen in finished:
                 self._finish(gen, gen.reason)
             if not self._active:
-                self._hand_over()
+                self._results.hand_over()
                 return
             batch = self._current()
-        self._hand_over()                 # the notes go out before the tokens are fed
+        self._results.hand_over()         # the notes go out before the tokens are fed
         self.streamer.feed(batch, chosen)
         self.stats["steps"] += 1
         self._park()
@@ -317,40 +301,7 @@ class Engine:
     def _finish(self, gen: Generation, reason: str) -> None:
         gen.state = None
         if gen.on_done is not None:
-            self._notify(gen.on_done, gen, reason)
-
-    def _notify(self, fn: Callable, *args: Any) -> None:
-        if self.loop is None:
-            fn(*args)
-        else:
-            self._outbox.append((fn, args))
-
-    def _hand_over(self) -> None:
-        """Give the loop the results so far in one callback; wait until it has run them if
-        they hold a response's first note (see the module's docstring)."""
-        if not self._outbox:
-            return
-        batch, self._outbox = self._outbox, []
-        urgent, self._urgent = self._urgent, False
-        self._delivered.clear()
-        try:
-            self.loop.call_soon_threadsafe(self._deliver, batch)
-        except RuntimeError:                # the loop has closed: nobody is listening
-            log.debug("event loop closed; %d callbacks dropped", len(batch))
-            return
-        if urgent:
-            self._delivered.wait(HANDOVER_WAIT_S)
-
-    def _deliver(self, batch: list[tuple[Callable, tuple]]) -> None:
-        """On the loop: run the worker's callbacks in order, then let the worker go on."""
-        try:
-            for fn, args in batch:
-                try:
-                    fn(*args)
-                except Exception:
-                    log.exception("callback %s from the inference worker failed", fn)
-        finally:
-            self._delivered.set()
+            self._results.post(gen.on_done, gen, reason)
 
     def _tag_step(self) -> None:
         """One piece (~1 ms) of the pending tagging pass: whatever else arrives meanwhile
@@ -364,7 +315,7 @@ class Engine:
             next(steps)
         except StopIteration as done:
             self._tagging = None
-            self._notify(on_result, session, done.value)
+            self._results.post(on_result, session, done.value)
         except Exception:   # a bad request must not kill the worker
             self._tagging = None
             log.exception("tagging failed")

@@ -33,7 +33,7 @@ class Generation:
     temperature: float = 1.0
     top_p: float = 0.95
     seed: int | None = None
-    note_now: bool = False            # the first token must be a note, at the cursor
+    note_now: bool = False            # a response: its first token is a note, at the cursor
     max_tokens: int = 4096
     hold: bool = False                # prepared: the worker parks it after its first note
     on_note: Callable[[Generation, Note], None] | None = None
@@ -63,7 +63,7 @@ class Generation:
 
     def mask(self) -> np.ndarray:
         mask = self.cursor.allowed() & self.constraints.mask()
-        if self.note_now:
+        if self.note_now and not self.tokens:
             mask = mask & NOTE_NOW
         return mask
 

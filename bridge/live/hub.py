@@ -148,6 +148,7 @@ class Hub:
             clock = s.clock.snapshot(self.loop.time())
             pairs += [("state", s.state), ("late", s.accompanist.late),
                       *((f"answers_{k}", n) for k, n in s.responder.counts.items()),
+                      *s.output.status().items(),
                       *((k, v) for k, v in s.params.items()),
                       ("tempo", clock["tempo"]), ("beat", clock["beat"]),
                       ("playing", int(clock["playing"])), ("clock", clock["source"]),

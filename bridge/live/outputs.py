@@ -2,7 +2,7 @@
 
 Both outputs take beat-stamped notes and share one small interface: ``play``,
 ``cancel_from`` (barge-in: drop what has not started, release what sounds), ``panic``
-(release everything) and ``close``.
+(release everything), ``close``, and ``status`` (what they sent, for status replies).
 
 - :class:`OscNotes` sends each note ahead of time, ``SEND_AHEAD`` before its start (at once
   when that moment has passed), stamped with its beat and the daemon's estimate of the
@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from bridge.music.piece import Note
 from bridge.osc.routes import OUT, route
 from bridge.timing.clock import BeatClock
+from bridge.timing.latency import summary_ms
 from bridge.timing.scheduler import NoteScheduler
 
 DRUM_CHANNEL = 10
@@ -36,6 +37,7 @@ class Output(Protocol):
     def cancel_from(self, beat: float) -> None: ...
     def panic(self) -> None: ...
     def close(self) -> None: ...
+    def status(self) -> dict[str, Any]: ...
 
 
 def channel_of(note: Note, channel: int) -> int:
@@ -99,6 +101,9 @@ class OscNotes:
         self.panic()
         self.clock.remove_listener(self._rearm)
 
+    def status(self) -> dict[str, Any]:
+        return {"notes_out": self.sent}
+
 
 class MidiNotes:
     """Notes to a MIDI port through the scheduler (which guarantees every note-off)."""
@@ -118,3 +123,8 @@ class MidiNotes:
 
     def close(self) -> None:
         self.scheduler.close()
+
+    def status(self) -> dict[str, Any]:
+        """Note-ons sent, and how late they left after their beat (``midi_late_ms_*``)."""
+        stats = self.scheduler.stats
+        return {"notes_out": stats.notes, **summary_ms("midi_late", stats.recent)}

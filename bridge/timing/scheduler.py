@@ -32,6 +32,7 @@ from typing import Protocol
 import mido
 
 from bridge.timing.clock import POSITION, START, BeatClock
+from bridge.timing.latency import window
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class TimingStats:
     late_total_s: float = 0.0
     late_max_s: float = 0.0
     skipped: int = 0               # pending notes a relocation left wholly behind
-    recent: deque[float] = field(default_factory=lambda: deque(maxlen=4096))
+    recent: deque[float] = field(default_factory=window)   # every note-on's lateness
 
     @property
     def late_mean_s(self) -> float:

@@ -34,6 +34,9 @@ class Recorder:
     def close(self):
         self.closed = True
 
+    def status(self):
+        return {"notes_out": len(self.played)}
+
 
 @pytest.fixture
 def run_live(models):

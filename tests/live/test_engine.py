@@ -177,3 +177,31 @@ def test_results_reach_the_loop_in_order_and_a_stalled_loop_does_not_stall_the_w
     assert events[:-1] == [("note", True)] * len(gen.notes)
     assert engine.stop(2.0)
     loop.close()
+
+
+def test_the_worker_waits_for_the_loop_to_send_a_responses_first_note_only(models):
+    """A response's first note is handed over before the worker samples on; an
+    accompaniment's (planned ahead, ``note_now`` off) is not waited for."""
+    generator, _ = models
+
+    async def main(note_now: bool) -> tuple[int, int]:
+        loop = asyncio.get_running_loop()
+        engine = Engine(generator, None, "cpu", loop)
+        engine._results.wait_s = 10.0        # the wait's bound, out of the way
+        engine.start()
+        seen, done = [], loop.create_future()    # (tokens, notes) when the loop got one
+        cursor = Cursor(Meter())
+        gen = Generation("s", cursor.time_tokens(0), cursor, end_tick=4 * 96, seed=3,
+                         note_now=note_now,
+                         on_note=lambda g, n: seen.append((len(g.tokens), len(g.notes))),
+                         on_done=lambda g, reason: done.set_result(reason))
+        engine.open("s", 0)
+        time.sleep(0.2)                      # the loop is busy: the worker must wait...
+        engine.generate(gen)
+        time.sleep(0.2)                      # ... or run ahead meanwhile
+        await asyncio.wait_for(done, 10)
+        assert engine.stop(2.0)
+        return seen[0]
+
+    assert asyncio.run(main(note_now=True)) == (3, 1)   # pitch, velocity, duration: waited
+    assert asyncio.run(main(note_now=False))[1] > 1    # it sampled on meanwhile
