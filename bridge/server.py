@@ -24,6 +24,7 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -36,9 +37,13 @@ from bridge.live.params import ParamError
 from bridge.model import checkpoint
 from bridge.osc.router import Router
 from bridge.osc.transport import OscPortError, OscServer
+from bridge.timing.resolution import fine_timers
 from bridge.vocab import BAR, Cursor, Meter
 
 log = logging.getLogger(__name__)
+
+HANDLED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGBREAK")
+                        if hasattr(signal, name))     # SIGBREAK: Ctrl-Break on Windows
 
 
 class StartupError(RuntimeError):
@@ -89,6 +94,7 @@ class Daemon:
         self.osc: OscServer | None = None
         self.midi = None
         self.ready_s = 0.0
+        self._previous: dict[int, Any] = {}     # signal handlers replaced (Windows)
 
     # -- startup ---------------------------------------------------------------------------
 
@@ -173,9 +179,22 @@ class Daemon:
     # -- serving ---------------------------------------------------------------------------
 
     def install_signal_handlers(self) -> None:
+        """Signals only set the exit flag. Where the loop takes no signal handlers
+        (Windows), plain handlers pass them to the loop, and ``restore_signal_handlers``
+        puts the previous ones back."""
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self.handle_exit, sig)
+        try:
+            for sig in HANDLED_SIGNALS:
+                loop.add_signal_handler(sig, self.handle_exit, sig)
+        except NotImplementedError:
+            for sig in HANDLED_SIGNALS:
+                self._previous[sig] = signal.signal(
+                    sig, lambda s, _frame: loop.call_soon_threadsafe(self.handle_exit, s))
+
+    def restore_signal_handlers(self) -> None:
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
+        self._previous.clear()
 
     def handle_exit(self, sig: int) -> None:
         if self.should_exit.is_set() and sig == signal.SIGINT:
@@ -193,6 +212,12 @@ class Daemon:
 
     async def serve(self) -> None:
         self.install_signal_handlers()
+        try:
+            await self._serve()
+        finally:
+            self.restore_signal_handlers()
+
+    async def _serve(self) -> None:
         starting = asyncio.create_task(self.startup())
         stop = asyncio.create_task(self.should_exit.wait())
         await asyncio.wait({starting, stop}, return_when=asyncio.FIRST_COMPLETED)
@@ -235,7 +260,8 @@ def run(config: Config) -> int:
     """Run the daemon until a signal; returns the exit status."""
     daemon = Daemon(config)
     try:
-        asyncio.run(daemon.serve())
+        with fine_timers():
+            asyncio.run(daemon.serve())
     except StartupError as exc:
         log.error("cannot start: %s", exc)
         return 1

@@ -61,3 +61,34 @@ def test_second_sigint_forces_the_exit_after_all_notes_off(monkeypatch):
     assert not exits
     daemon.handle_exit(signal.SIGINT)
     assert exits == [130] and panics == [1] and daemon.force_exit
+
+
+def test_where_the_loop_takes_no_signal_handlers_plain_ones_stop_it(monkeypatch):
+    """Windows' event loops have no add_signal_handler: a SIGINT still only sets the flag,
+    the daemon shuts down, and the handler it replaced is back afterwards."""
+    import os
+
+    daemon = server.Daemon(Config())
+    steps = []
+    before = signal.getsignal(signal.SIGINT)
+
+    async def startup():
+        steps.append("ready")
+        os.kill(os.getpid(), signal.SIGINT)    # as Ctrl-C would
+
+    async def shutdown(quiet=False):
+        steps.append("shutdown")
+
+    def no_signal_handlers(*args):
+        raise NotImplementedError
+
+    daemon.startup, daemon.shutdown = startup, shutdown
+
+    async def main():
+        monkeypatch.setattr(asyncio.get_running_loop(), "add_signal_handler",
+                            no_signal_handlers)
+        await asyncio.wait_for(daemon.serve(), timeout=5)
+
+    asyncio.run(main())
+    assert steps == ["ready", "shutdown"] and daemon.should_exit.is_set()
+    assert signal.getsignal(signal.SIGINT) is before
