@@ -13,16 +13,20 @@ Grid 0.25 beat at 120 bpm is 125 ms: a response starts on the next grid line at 
 ``PREP_S`` (30 ms) ahead (10 ms for an answer kept ready), at most 155 ms ahead, which is
 within the daemon's 250 ms OSC send-ahead window, so the first note leaves as soon as it is
 generated rather than waiting for its beat. The end-to-end time is then the daemon's reaction time.
+
+Each part runs with this process's garbage collector paused (``stats.collector_paused``), so
+the measuring side adds no collection pauses of its own to the figures.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import platform
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -85,28 +89,31 @@ def run(options: Options, say: Callable[[str], None] = lambda _: None) -> dict:
         "details": {}}
     _versions(result)
     details, took = result["details"], result.setdefault("seconds", {})
-    clock = time.perf_counter
+
+    @contextlib.contextmanager
+    def part(name: str) -> Iterator[None]:
+        t0 = time.perf_counter()
+        with stats.collector_paused():
+            yield
+        took[name] = round(time.perf_counter() - t0, 1)
+
     if "model" not in options.skip:
         say("model: feed and sample steps ...")
-        t0 = clock()
-        details["model"] = _micro(generator, options)
+        with part("model"):
+            details["model"] = _micro(generator, options)
         device, feed, sample = _headline(details["model"], options.device)
         result.update(device=device, feed_ms=feed, sample_ms=sample)
-        took["model"] = round(clock() - t0, 1)
     if "throughput" not in options.skip:
         say("throughput: 4-bar continuations ...")
-        t0 = clock()
-        details["throughput"] = _throughput(generator, options)
+        with part("throughput"):
+            details["throughput"] = _throughput(generator, options)
         result["realtime_factor"] = details["throughput"]["realtime_factor"]
-        took["throughput"] = round(clock() - t0, 1)
     if not {"osc", "accompany"} <= options.skip:
-        t0 = clock()
-        _osc(folder, options, result, say)
-        took["osc"] = round(clock() - t0, 1)
+        with part("osc"):
+            _osc(folder, options, result, say)
     if "midi" not in options.skip:
-        t0 = clock()
-        _midi(folder, options, result, say)
-        took["midi"] = round(clock() - t0, 1)
+        with part("midi"):
+            _midi(folder, options, result, say)
     result["load_after"] = stats.load_average()
     result["targets"] = targets(result)
     return result
@@ -215,6 +222,7 @@ def _midi(folder: Path, options: Options, result: dict, say: Callable[[str], Non
                 say(f"midi: {options.trials} trials through Continuo In/Out ...")
                 with using(jack.name):
                     r = midi.trials(options.trials)
+                r["sent_late"] = midi.sent_late(d.port, d.reply_port)
                 r.update(api="jack", period_frames=jack.period, rate=jack.rate,
                          period_ms=jack.period_ms, ready_s=d.ready_s)
         details["midi"] = r

@@ -1,4 +1,5 @@
-"""Small measuring helpers: percentiles, the machine, a process's memory, the load.
+"""Small measuring helpers: percentiles, the machine, a process's memory, the load, and a
+collector that keeps out of the timings.
 
 A latency summary ``P`` is ``{"p50", "p90", "p99", "max", "n"}`` in milliseconds (``n`` is
 the number of samples). Percentiles interpolate linearly (numpy's default).
@@ -6,10 +7,12 @@ the number of samples). Percentiles interpolate linearly (numpy's default).
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import platform
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +27,27 @@ def summary(values_ms: Iterable[float]) -> dict[str, float] | None:
         return None
     p50, p90, p99 = np.percentile(v, (50, 90, 99))
     return {"p50": _r(p50), "p90": _r(p90), "p99": _r(p99), "max": _r(v.max()), "n": int(v.size)}
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """No automatic garbage collection in the measuring process while a part is timed.
+
+    The bench holds torch, numpy, the model and its figures: a full collection there took
+    18-102 ms (three in one OSC run), and one that lands in a trial is a latency the daemon
+    never had (the 50-100 ms maxima seen once in ~1000 trials). So: collect and freeze what
+    there is, time with the collector off (a part makes little garbage), then turn it back on.
+    """
+    gc.collect()
+    gc.freeze()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.unfreeze()
 
 
 def _r(x: float) -> float:
