@@ -115,6 +115,7 @@ def test_controllers_set_parameters_and_trigger_actions(daemon):
         rig.send(cc("control_change", control=ACTIONS["panic"], value=127))
         assert rig.wait_for(lambda: not unreleased(rig.received), timeout=3)
         sent = asyncio.run(status())                       # what left, and how punctually
+        rig.wait_for(lambda: len(rig.notes_on()) >= sent["notes_out"], timeout=2)
         assert sent["notes_out"] == sent["midi_late_ms_n"] == len(rig.notes_on()) >= 1
         assert 0 <= sent["midi_late_ms_p50"] <= sent["midi_late_ms_max"]
     finally:
