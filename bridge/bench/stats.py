@@ -35,8 +35,9 @@ def collector_paused() -> Iterator[None]:
 
     The bench holds torch, numpy, the model and its figures: a full collection there took
     18-102 ms (three in one OSC run), and one that lands in a trial is a latency the daemon
-    never had (the 50-100 ms maxima seen once in ~1000 trials). So: collect and freeze what
-    there is, time with the collector off (a part makes little garbage), then turn it back on.
+    never had (the likely source of 50-100 ms maxima seen once in ~1000 trials). So: collect
+    and freeze what there is, time with the collector off (a part makes little garbage), then
+    turn it back on.
     """
     gc.collect()
     gc.freeze()
