@@ -57,7 +57,6 @@ class Engine:
         self.streamer = Streamer(generator.to(self.device), self.device)
         self.generator = generator
         self.tagger = tagger.to(self.device).eval() if tagger is not None else None
-        self.loop = loop
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._states: dict[str, State] = {}
         self._active: list[Generation] = []
