@@ -22,7 +22,7 @@ import asyncio
 import random
 from typing import Any
 
-from bridge.bench.stats import summary
+from bridge.bench.stats import P_KEYS, summary
 from bridge.live.params import param
 from bridge.m4l.standin import NOTE_OUT, DeviceStandIn
 from bridge.osc.codec import Message
@@ -124,7 +124,7 @@ async def e2e(port: int, reply_port: int, trials: int, pings: int, seed: int = 0
 
 def from_status(pairs_: dict[str, Any], name: str) -> dict | None:
     """The summary ``name`` (``<name>_ms_p50``... in a status reply) as bench figures."""
-    out = {k: pairs_.get(f"{name}_ms_{k}") for k in ("p50", "p90", "p99", "max", "n")}
+    out = {k: pairs_.get(f"{name}_ms_{k}") for k in (*P_KEYS, "n")}
     return out if out["p50"] is not None else None
 
 
