@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import gc
 import logging
 import os
@@ -259,6 +260,7 @@ class Daemon:
 def run(config: Config) -> int:
     """Run the daemon until a signal; returns the exit status."""
     daemon = Daemon(config)
+    faulthandler.enable()    # a crash in native code (a MIDI driver, torch) logs every thread
     try:
         with fine_timers():
             asyncio.run(daemon.serve())

@@ -2,8 +2,9 @@
 
 ``jack_server`` (session scope) yields the server's name. It reuses the server named by
 ``JACK_DEFAULT_SERVER`` when one by that name answers (CI's ``.ci/run`` may start one);
-otherwise it starts ``jackd --no-realtime --sync --name continuo-test-<pid> -d dummy`` and
-waits for it with ``jack_wait``. For the session it sets ``JACK_DEFAULT_SERVER`` and
+otherwise it starts ``jackd --no-realtime --sync --name continuo-test-<n> -d dummy`` (the
+first free name of a few, see ``bridge.midi.jack.jack_server``) and waits for it with
+``jack_wait``. For the session it sets ``JACK_DEFAULT_SERVER`` and
 ``JACK_NO_START_SERVER=1`` so no client reaches another server. At the end it stops the
 jackd it started (by PID) and removes that server's files from /dev/shm. Without ``jackd``
 on the PATH the ``jack`` tests are skipped.
@@ -32,7 +33,7 @@ def jack_server() -> Iterator[str]:
             if not jack.available():
                 pytest.skip("jackd is not installed (apt-get install jackd2)")
             try:
-                name = stack.enter_context(jack.jack_server(f"continuo-test-{os.getpid()}")).name
+                name = stack.enter_context(jack.jack_server("continuo-test")).name
             except jack.JackError as exc:
                 pytest.fail(str(exc))
         with jack.using(name):

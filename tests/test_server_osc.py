@@ -115,6 +115,15 @@ def test_sigterm_mid_response_releases_every_note(daemon):
     assert "stopped in" in proc.log()
 
 
+def test_a_native_crash_leaves_every_threads_traceback_in_the_log(daemon):
+    proc, _ = daemon("--no-midi")
+    proc.proc.send_signal(signal.SIGSEGV)            # what a crashing MIDI driver raises
+    assert proc.proc.wait(timeout=10) == -signal.SIGSEGV
+    proc.stop()                                      # reads the log to its end
+    assert "Fatal Python error: Segmentation fault" in proc.log()
+    assert "Current thread" in proc.log() and "File " in proc.log()
+
+
 def test_bad_input_gets_an_error_reply_and_the_daemon_keeps_serving(daemon):
     # errors about messages naming no known session go to --reply-port: listen there
     reply_port = free_udp_port()

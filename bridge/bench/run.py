@@ -210,7 +210,7 @@ def _midi(folder: Path, options: Options, result: dict, say: Callable[[str], Non
         details["midi"] = {"skipped": f"--midi-api {options.midi_api}: only JACK is driven"}
         return
     try:
-        with jack_server(f"continuo-bench-{os.getpid()}", options.jack_period) as jack:
+        with jack_server("continuo-bench", options.jack_period) as jack:
             say(f"midi: JACK period {jack.period} frames at {jack.rate} Hz "
                 f"({jack.period_ms:g} ms); starting the daemon ...")
             with daemons.Daemon(str(folder), ["--midi-api", "jack", *DAEMON_FLAGS],

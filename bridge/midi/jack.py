@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 START_TIMEOUT_S = 10
+NAMES = 8          # as many as JACK's server registry has slots
 
 
 class JackError(RuntimeError):
@@ -78,34 +79,70 @@ def running(name: str) -> bool:
 
 
 @contextlib.contextmanager
-def jack_server(name: str, period: int = 256, rate: int = 48000) -> Iterator[Jack]:
-    """Run a private dummy-driver JACK server for the duration of the ``with`` block."""
+def jack_server(prefix: str, period: int = 256, rate: int = 48000) -> Iterator[Jack]:
+    """Run a private dummy-driver JACK server for the duration of the ``with`` block, named
+    ``<prefix>-<n>`` for the first ``n`` whose server is not running.
+
+    Names come from a small pool because JACK's server registry (8 slots in
+    /dev/shm/jack-shm-registry) frees the slot of a server that did not stop cleanly only
+    when a server of the same name starts: with a new name per run, a few crashed runs
+    would leave no slot for any server on the machine."""
     if not available():
         raise JackError("jackd is not installed (apt-get install jackd2)")
-    jack = Jack(name, rate, period)
-    env = {**os.environ, **jack.env()}
+    taken = []
+    for n in range(NAMES):
+        name = f"{prefix}-{n}"
+        if running(name):
+            taken.append(name)
+            continue
+        try:
+            proc = _start(name, period, rate)
+        except _NameTaken:
+            taken.append(name)
+            continue
+        try:
+            yield Jack(name, rate, period)
+        finally:
+            _stop(proc)
+            remove_shm(name)
+        return
+    raise JackError(f"every server name is taken ({', '.join(taken)})")
+
+
+class _NameTaken(JackError):
+    """A live process holds this name in JACK's registry."""
+
+
+def _start(name: str, period: int, rate: int) -> subprocess.Popen:
+    env = {**os.environ, **client_env(name)}
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(["jackd", "--no-realtime", "--sync", "--name", name, "-d",
                                  "dummy", "-r", str(rate), "-p", str(period), "-C", "0",
                                  "-P", "0"], stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         try:
-            try:
-                subprocess.run(["jack_wait", "--wait", "--server", name], env=env, check=True,
-                               capture_output=True, timeout=START_TIMEOUT_S)
-            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-                log.seek(0)
-                raise JackError(f"jackd did not start ({exc}): "
-                                f"{log.read().decode(errors='replace')[-500:]}") from None
-            yield jack
-        finally:
-            if proc.poll() is None:
-                proc.terminate()                    # this PID only
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
-            remove_shm(name)
+            subprocess.run(["jack_wait", "--wait", "--server", name], env=env, check=True,
+                           capture_output=True, timeout=START_TIMEOUT_S)
+            return proc
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            failure = str(exc)
+            _stop(proc)
+            log.seek(0)
+            text = log.read().decode(errors="replace")
+    if "already active" in text and "Too many" not in text:
+        raise _NameTaken(name)
+    hint = (" (JACK's server registry is full of servers that did not stop cleanly: with "
+            "no jackd running, remove /dev/shm/jack-shm-registry)") if "Too many" in text else ""
+    raise JackError(f"jackd did not start ({failure}){hint}: {text[-500:]}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()                            # this PID only
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
 
 
 def remove_shm(name: str) -> None:

@@ -32,6 +32,8 @@ import mido
 import mido.ports
 import rtmidi
 
+from bridge.midi.gate import CallbackGate
+
 log = logging.getLogger(__name__)
 
 API_IDS: dict[str, int] = {
@@ -40,7 +42,6 @@ API_IDS: dict[str, int] = {
     "coremidi": rtmidi.API_MACOSX_CORE,
     "winmm": rtmidi.API_WINDOWS_MM,
 }
-CALLBACK_DRAIN_S = 0.05   # what a callback in flight gets to finish before its port closes
 ALSA_SEQUENCER = "/dev/snd/seq"
 WINDOWS_HINT = ("Windows cannot create virtual MIDI ports: install a loopback driver such "
                 "as loopMIDI and name its ports with --midi-in/--midi-out")
@@ -96,21 +97,16 @@ class MidiInput(mido.ports.BaseInput):
         self.received = 0
         self.dropped = 0
         rt.ignore_types(sysex=True, timing=False, active_sense=True)   # let MIDI clock in
-        rt.set_callback(self._on_rtmidi)
-        self._callbacks_on = True
+        self._gate = CallbackGate(rt, self._on_rtmidi)
 
     def _open(self, *, rt: rtmidi.MidiIn, api: str, connected: str | None) -> None:
         self._rt, self.api, self.connected = rt, api, connected
 
     def stop_callbacks(self) -> None:
-        """No more callbacks into Python, and the one in flight finished. Closing any JACK
-        port of this process waits for the process cycle while holding the GIL, and a
-        callback on its way into Python needs the GIL: call this before closing a port."""
-        if self._callbacks_on:
-            self._callbacks_on = False
-            with contextlib.suppress(Exception):
-                self._rt.cancel_callback()
-            time.sleep(CALLBACK_DRAIN_S)              # releases the GIL to the callback
+        """No more callbacks into Python, and none left on its way (see ``gate``). Closing
+        any JACK port of this process waits for the process cycle while holding the GIL, and
+        a callback on its way into Python needs the GIL: call this before closing a port."""
+        self._gate.close()
 
     def _close(self) -> None:
         self.stop_callbacks()
