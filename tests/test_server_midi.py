@@ -12,6 +12,7 @@ import time
 import pytest
 
 from bridge.bench.midi import Rig
+from bridge.live.status import describe
 
 pytestmark = [pytest.mark.jack, pytest.mark.slow]
 
@@ -118,6 +119,7 @@ def test_controllers_set_parameters_and_trigger_actions(daemon):
         rig.wait_for(lambda: len(rig.notes_on()) >= sent["notes_out"], timeout=2)
         assert sent["notes_out"] == sent["midi_late_ms_n"] == len(rig.notes_on()) >= 1
         assert 0 <= sent["midi_late_ms_p50"] <= sent["midi_late_ms_max"]
+        assert [k for k in sent if describe(k) is None] == []     # docs/osc.md
     finally:
         rig.close()
     assert proc.stop() == 0

@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from bridge.bench.daemon import free_udp_port
+from bridge.live import status
 from bridge.m4l.standin import DeviceStandIn
 from bridge.osc.codec import encode_raw
 from bridge.osc.transport import OscClient
@@ -64,6 +65,37 @@ def test_call_mode_answers_beat_stamped_on_the_grid_and_tags_arrive(daemon):
         assert duration > 0 and 1 <= channel <= 16 and delay_ms >= 0
     assert device.tags and all(0.0 <= p <= 1.0 for _, p in device.tags)
     assert device.errors == []
+
+
+def test_every_status_key_is_documented(daemon):
+    reply = free_udp_port()
+    proc, port = daemon("--no-midi", "--set", "seed=5", "--set", "length_bars=1",
+                        "--reply-port", str(reply))
+
+    async def go():
+        device = await DeviceStandIn.open("127.0.0.1", port)
+        await device.wait_ready(5)
+        device.transport(tempo=120.0, beat=0.0, playing=True)
+        await play(device, [60, 64, 67, 72])
+        assert await until(lambda: note_outs(device) and device.tags, 5), proc.log()
+        async with await OscClient.open("127.0.0.1", port, reply_port=reply) as client:
+            replies = await client.request("/continuo/status/get", [], timeout=2.0, count=1)
+            client.send("/continuo/status/get", [device.session])   # answered to the session
+            at_device = lambda: [m for _, m in device.received  # noqa: E731
+                                 if m.address == "/continuo/status/reply"]
+            assert await until(at_device, 2)
+        device.close()
+        return [dict(zip(r.args[::2], r.args[1::2], strict=True))
+                for r in (replies[0], at_device()[0])]
+
+    daemon_only, with_session = asyncio.run(go())
+    for values, scopes in ((daemon_only, {status.DAEMON}),
+                           (with_session, {status.DAEMON, status.SESSION})):
+        described = {k: status.describe(k) for k in values}
+        assert all(described.values()), [k for k, d in described.items() if d is None]
+        assert {d.scope for d in described.values()} == scopes
+    assert {"feed_ms_p99", "tag0", "answers_ready", "temperature", "notes_out"} \
+        <= set(with_session)
 
 
 def test_accompany_keeps_producing_ahead(daemon):

@@ -22,12 +22,14 @@ import asyncio
 import random
 from typing import Any
 
-from bridge.bench.stats import P_KEYS, summary
+from bridge.bench.stats import summary
 from bridge.live.params import param
+from bridge.live.respond import ANSWER_KINDS
 from bridge.m4l.standin import NOTE_OUT, DeviceStandIn
 from bridge.osc.codec import Message
 from bridge.osc.routes import IN, OUT, route
 from bridge.osc.transport import OscClient
+from bridge.timing.latency import STATS
 
 HOST = "127.0.0.1"
 TEMPO = 120.0
@@ -119,12 +121,12 @@ async def e2e(port: int, reply_port: int, trials: int, pings: int, seed: int = 0
     return {"trials": trials, "missed": missed, "e2e": summary(times), "raw_ms": times,
             "first_note_lead": summary(lead), "ping_rtt": summary(rtt),
             "fed": from_status(daemon, "feed"), "first_note": from_status(daemon, "first_note"),
-            "answers": {k: session.get(f"answers_{k}") for k in ("ready", "waited", "cold")}}
+            "answers": {k: session.get(f"answers_{k}") for k in ANSWER_KINDS}}
 
 
 def from_status(pairs_: dict[str, Any], name: str) -> dict | None:
     """The summary ``name`` (``<name>_ms_p50``... in a status reply) as bench figures."""
-    out = {k: pairs_.get(f"{name}_ms_{k}") for k in (*P_KEYS, "n")}
+    out = {k: pairs_.get(f"{name}_ms_{k}") for k in STATS}
     return out if out["p50"] is not None else None
 
 

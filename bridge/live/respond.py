@@ -32,6 +32,7 @@ MANUAL_BARS = 2           # length on request when there was no call to match
 READY_BARS = 2            # keep an answer ready this long after the performer's last note
 READY_LEAD_S = 0.01       # a ready answer may start this soon: its first note is sampled
 READY_MODES = ("call", "manual")
+ANSWER_KINDS = ("ready", "waited", "cold")   # how a request was answered (status counts)
 
 
 class Responder:
@@ -45,7 +46,7 @@ class Responder:
         self.ready_key: tuple = ()        # its recipe and the session's feed count then
         self.ready_at = 0.0               # its start (song beat)
         self.ready_note: Note | None = None
-        self.counts = {"ready": 0, "waited": 0, "cold": 0}   # how requests were answered
+        self.counts = dict.fromkeys(ANSWER_KINDS, 0)   # how requests were answered
 
     @property
     def active(self) -> bool:

@@ -13,6 +13,8 @@ from collections.abc import Collection
 import numpy as np
 
 WINDOW = 4096    # most recent values kept
+PERCENTILES = (50, 90, 99)
+STATS = (*(f"p{q}" for q in PERCENTILES), "max", "n")     # the key suffixes, in order
 
 
 def window() -> deque[float]:
@@ -26,5 +28,5 @@ def summary_ms(name: str, seconds: Collection[float]) -> dict[str, float]:
         return {}
     v = np.fromiter(seconds, float, len(seconds)) * 1e3
     out = {f"{name}_ms_p{q}": round(float(x), 3)
-           for q, x in zip((50, 90, 99), np.percentile(v, (50, 90, 99)), strict=True)}
+           for q, x in zip(PERCENTILES, np.percentile(v, PERCENTILES), strict=True)}
     return {**out, f"{name}_ms_max": round(float(v.max()), 3), f"{name}_ms_n": len(v)}

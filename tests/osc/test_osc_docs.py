@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bridge.live.params import ACTIONS, PARAMS
+from bridge.live.status import KEYS as STATUS_KEYS
 from bridge.osc.docs import ACTION_ROUTES, render
 from bridge.osc.routes import IN, ROUTES, route
 
@@ -27,6 +28,8 @@ def test_render_is_deterministic_and_complete():
         assert f"| `{p.name}` |" in text
     for name, cc in ACTIONS.items():
         assert f"| `{name}` | {cc} |" in text
+    for key in STATUS_KEYS:
+        assert f"| `{key.key}` | {key.scope} |" in text
     assert "127.0.0.1:9000" in text and "`9001`" in text
 
 

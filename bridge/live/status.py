@@ -1,0 +1,81 @@
+"""The keys of ``/continuo/status/reply``, each described once.
+
+``Hub.status`` sends them, docs/osc.md lists them (``bridge/osc/docs.py``), and a test holds
+a live daemon's reply, with and without a session, to this table. A key may name a family
+with a ``<placeholder>``, whose values are listed in ``PLACEHOLDERS``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bridge.live.params import PARAMS
+from bridge.live.respond import ANSWER_KINDS
+from bridge.timing.latency import STATS
+
+DAEMON, SESSION = "daemon", "session"
+
+PLACEHOLDERS: dict[str, tuple[str, ...]] = {
+    "stat": STATS,
+    "kind": ANSWER_KINDS,
+    "param": tuple(p.name for p in PARAMS),
+    "i": ("0", "1", "2"),
+}
+
+
+@dataclass(frozen=True)
+class StatusKey:
+    key: str
+    scope: str          # DAEMON: always there; SESSION: when a session is named
+    meaning: str
+
+    def matches(self, name: str) -> bool:
+        return re.fullmatch(_pattern(self.key), name) is not None
+
+
+def _pattern(key: str) -> str:
+    parts = re.split(r"<(\w+)>", key)       # literal, placeholder, literal, ...
+    return "".join(re.escape(p) if i % 2 == 0 else f"({'|'.join(PLACEHOLDERS[p])})"
+                   for i, p in enumerate(parts))
+
+
+KEYS: tuple[StatusKey, ...] = (
+    StatusKey("version", DAEMON, "Continuo's version."),
+    StatusKey("model", DAEMON, "The loaded model's name."),
+    StatusKey("device", DAEMON, "Where the model runs, e.g. `cpu`."),
+    StatusKey("sessions", DAEMON, "Sessions open now."),
+    StatusKey("uptime", DAEMON, "Seconds since the daemon started."),
+    StatusKey("feed_ms_<stat>", DAEMON,
+              "Milliseconds from a played note's arrival to the model having read it, over "
+              "the recent notes of every session; absent until the first."),
+    StatusKey("first_note_ms_<stat>", DAEMON,
+              "Milliseconds from a request (phrase end, generate) to its first note being "
+              "decoded, over recent requests that no answer kept ready met (those have "
+              "their first note before the request); absent until the first."),
+    StatusKey("state", SESSION, "What the session is doing: idle, listening, responding, "
+                                "accompanying."),
+    StatusKey("late", SESSION, "Accompaniment notes dropped because they would have "
+                               "sounded late."),
+    StatusKey("answers_<kind>", SESSION,
+              "How requests were answered: `ready` (the answer kept ready had its first note "
+              "sampled), `waited` (it was still sampling it), `cold` (none matched: sampled "
+              "from scratch)."),
+    StatusKey("notes_out", SESSION, "Note-ons sent to the session."),
+    StatusKey("midi_late_ms_<stat>", SESSION,
+              "MIDI port session only: milliseconds after its beat that each note-on left "
+              "the daemon, by its own clock, over recent notes."),
+    StatusKey("<param>", SESSION, "Each session parameter's value (see Session parameters)."),
+    StatusKey("tempo", SESSION, "The session clock's tempo in beats per minute."),
+    StatusKey("beat", SESSION, "The session clock's beat now."),
+    StatusKey("playing", SESSION, "1 while the host's transport or MIDI clock plays."),
+    StatusKey("clock", SESSION, "What drives the clock: `internal`, `transport` or `midi`."),
+    StatusKey("signature", SESSION, "Time signature, e.g. `4/4`."),
+    StatusKey("tag<i>", SESSION, "The top three style tags, each `tag probability`; absent "
+                                 "until the session has been heard."),
+)
+
+
+def describe(name: str) -> StatusKey | None:
+    """The entry a key sent in a status reply belongs to; None if undocumented."""
+    return next((k for k in KEYS if k.matches(name)), None)
