@@ -20,6 +20,7 @@ from bridge.live.engine import Engine
 from bridge.live.outputs import OscNotes, Output
 from bridge.live.params import ParamError, param
 from bridge.live.session import Session
+from bridge.live.status import TOP_TAGS
 from bridge.osc.router import OscRequestError
 from bridge.timing.clock import BeatClock
 
@@ -153,7 +154,7 @@ class Hub:
                       ("tempo", clock["tempo"]), ("beat", clock["beat"]),
                       ("playing", int(clock["playing"])), ("clock", clock["source"]),
                       ("signature", clock["signature"])]
-            pairs += [(f"tag{i}", f"{t} {p:.2f}") for i, (t, p) in enumerate(s.tags[:3])]
+            pairs += [(f"tag{i}", f"{t} {p:.2f}") for i, (t, p) in enumerate(s.tags[:TOP_TAGS])]
         return pairs
 
 

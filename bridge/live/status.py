@@ -12,15 +12,17 @@ from dataclasses import dataclass
 
 from bridge.live.params import PARAMS
 from bridge.live.respond import ANSWER_KINDS
+from bridge.live.states import ACCOMPANYING, IDLE, LISTENING, RESPONDING
 from bridge.timing.latency import STATS
 
 DAEMON, SESSION = "daemon", "session"
+TOP_TAGS = 3      # style tags in a session's status
 
 PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "stat": STATS,
     "kind": ANSWER_KINDS,
     "param": tuple(p.name for p in PARAMS),
-    "i": ("0", "1", "2"),
+    "i": tuple(str(i) for i in range(TOP_TAGS)),
 }
 
 
@@ -53,8 +55,8 @@ KEYS: tuple[StatusKey, ...] = (
               "Milliseconds from a request (phrase end, generate) to its first note being "
               "decoded, over recent requests that no answer kept ready met (those have "
               "their first note before the request); absent until the first."),
-    StatusKey("state", SESSION, "What the session is doing: idle, listening, responding, "
-                                "accompanying."),
+    StatusKey("state", SESSION, "What the session is doing: "
+              + ", ".join(f"`{s}`" for s in (IDLE, LISTENING, RESPONDING, ACCOMPANYING)) + "."),
     StatusKey("late", SESSION, "Accompaniment notes dropped because they would have "
                                "sounded late."),
     StatusKey("answers_<kind>", SESSION,
@@ -71,8 +73,8 @@ KEYS: tuple[StatusKey, ...] = (
     StatusKey("playing", SESSION, "1 while the host's transport or MIDI clock plays."),
     StatusKey("clock", SESSION, "What drives the clock: `internal`, `transport` or `midi`."),
     StatusKey("signature", SESSION, "Time signature, e.g. `4/4`."),
-    StatusKey("tag<i>", SESSION, "The top three style tags, each `tag probability`; absent "
-                                 "until the session has been heard."),
+    StatusKey("tag<i>", SESSION, f"The top {TOP_TAGS} style tags, each `tag probability`; "
+                                 "absent until the session has been heard."),
 )
 
 

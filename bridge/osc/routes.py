@@ -100,7 +100,7 @@ ROUTES: tuple[Route, ...] = (
     _out("/continuo/ping/reply", "Answer to ping.", Arg("version", "s")),
     _in("/continuo/status/get", "Ask for the daemon's (and a session's) status.",
         Arg("session", "s", "include this session's state", optional=True)),
-    _out("/continuo/status/reply", "Status as key/value pairs.",
+    _out("/continuo/status/reply", "Status as key/value pairs (see Status keys).",
          repeat=(Arg("key", "s"), Arg("value", "any"))),
     _out("/continuo/error", "Something a client sent could not be used.",
          Arg("address", "s", "address of the offending message ('' if unparseable)"),
