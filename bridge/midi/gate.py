@@ -51,10 +51,6 @@ class CallbackGate:
         rt.set_callback(self._call)
         self._kept = kept_by(rt, self._call)
 
-    @property
-    def is_open(self) -> bool:
-        return self._open
-
     def _call(self, event: tuple[list[int], float], data: object = None) -> None:
         if self._open:
             self._target(event, data)

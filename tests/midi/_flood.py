@@ -16,9 +16,9 @@ import threading
 import time
 from collections.abc import Iterator
 
-import rtmidi
+import mido
 
-from bridge.midi.ports import open_input
+from bridge.midi.ports import open_input, open_output
 
 BURST = 20            # ticks per burst
 GAP_S = 0.002         # between bursts
@@ -27,14 +27,14 @@ SETTLE_S = 0.05       # a few JACK periods after connecting
 
 @contextlib.contextmanager
 def flood(client: str, port: str) -> Iterator[None]:
-    rt = rtmidi.MidiOut(rtmidi.API_UNIX_JACK, client)
-    rt.open_virtual_port(port)
+    out = open_output("jack", virtual_name=port, client_name=client)
+    tick = mido.Message("clock")
     stop = threading.Event()
 
     def run() -> None:
         while not stop.is_set():
             for _ in range(BURST):
-                rt.send_message([0xF8])
+                out.send(tick)
             stop.wait(GAP_S)
 
     thread = threading.Thread(target=run, daemon=True)
@@ -44,8 +44,7 @@ def flood(client: str, port: str) -> Iterator[None]:
     finally:
         stop.set()
         thread.join()
-        rt.close_port()
-        rt.delete()
+        out.close()
 
 
 def main(rounds: int) -> None:
