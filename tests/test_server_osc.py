@@ -153,7 +153,7 @@ def test_a_native_crash_leaves_every_threads_traceback_in_the_log(daemon):
     assert proc.proc.wait(timeout=10) == -signal.SIGSEGV
     proc.stop()                                      # reads the log to its end
     assert "Fatal Python error: Segmentation fault" in proc.log()
-    assert "Current thread" in proc.log() and "File " in proc.log()
+    assert 'File "' in proc.log()            # the threads' Python frames (whichever took it)
 
 
 def test_bad_input_gets_an_error_reply_and_the_daemon_keeps_serving(daemon):
