@@ -8,6 +8,7 @@ import socket
 
 import pytest
 
+from bridge.bench import osc as bench_osc
 from bridge.bench.daemon import free_udp_port
 from bridge.live import status
 from bridge.m4l.standin import DeviceStandIn
@@ -79,14 +80,10 @@ def test_every_status_key_is_documented(daemon):
         await play(device, [60, 64, 67, 72])
         assert await until(lambda: note_outs(device) and device.tags, 5), proc.log()
         async with await OscClient.open("127.0.0.1", port, reply_port=reply) as client:
-            replies = await client.request("/continuo/status/get", [], timeout=2.0, count=1)
-            client.send("/continuo/status/get", [device.session])   # answered to the session
-            at_device = lambda: [m for _, m in device.received  # noqa: E731
-                                 if m.address == "/continuo/status/reply"]
-            assert await until(at_device, 2)
+            daemon_only = await bench_osc.status(client)
+            (with_session,) = await bench_osc.session_status(client, [device], wait_s=2.0)
         device.close()
-        return [dict(zip(r.args[::2], r.args[1::2], strict=True))
-                for r in (replies[0], at_device()[0])]
+        return daemon_only, with_session
 
     daemon_only, with_session = asyncio.run(go())
     for values, scopes in ((daemon_only, {status.DAEMON}),

@@ -51,6 +51,20 @@ async def status(client: OscClient, session: str | None = None) -> dict[str, Any
     return pairs(replies[0]) if replies else {}
 
 
+async def session_status(client: OscClient, devices: list[DeviceStandIn],
+                         wait_s: float = 0.3) -> list[dict[str, Any]]:
+    """Each device's session status: asked by ``client``, answered to the device (a
+    session's replies go to its own address); {} for a device that heard none in ``wait_s``."""
+    for d in devices:
+        client.send(STATUS, [d.session])
+    await asyncio.sleep(wait_s)
+    out = []
+    for d in devices:
+        replies = [m for _, m in d.received if m.address == STATUS_REPLY]
+        out.append(pairs(replies[-1]) if replies else {})
+    return out
+
+
 async def ping_rtt(client: OscClient, n: int, warmup: int = 5) -> list[float]:
     loop = asyncio.get_running_loop()
     for _ in range(warmup):
@@ -111,10 +125,7 @@ async def e2e(port: int, reply_port: int, trials: int, pings: int, seed: int = 0
             client.send(STOP, [device.session])
             await asyncio.sleep(0.02)
         daemon = await status(client)
-        client.send(STATUS, [device.session])   # the reply goes to the session's device
-        await asyncio.sleep(0.3)
-        replies = [m for _, m in device.received if m.address == STATUS_REPLY]
-        session = pairs(replies[-1]) if replies else {}
+        (session,) = await session_status(client, [device])
     finally:
         device.close()
         client.close()
@@ -163,13 +174,7 @@ async def accompany(port: int, sessions: int, seconds: float, seed: int = 0) -> 
         until = loop.time() + seconds
         await asyncio.gather(*(_perform(d, until, random.Random(seed + i))
                                for i, d in enumerate(devices)))
-        daemon_late = 0
-        for d in devices:                    # status replies go to the session's own port
-            client.send(STATUS, [d.session])
-        await asyncio.sleep(0.3)
-        for d in devices:
-            replies = [m for _, m in d.received if m.address == STATUS_REPLY]
-            daemon_late += int(pairs(replies[-1]).get("late", 0)) if replies else 0
+        daemon_late = sum(int(s.get("late", 0)) for s in await session_status(client, devices))
     finally:
         for d in devices:
             d.close()
