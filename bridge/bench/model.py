@@ -6,6 +6,9 @@ sessions, and how much faster than real time a continuation is generated.
                  and constraint mask, ``sample()`` (temperature 1, top-p 0.95)
     batched      one ``feed`` of a ``stack()`` of 1, 8 or 32 sessions' states
 
+On CUDA both paths are measured: the captured graphs the daemon runs (``cuda``) and the
+same step launched kernel by kernel (``cuda_eager``), which shows what the graphs save.
+
 Steps run in a grammar-following loop (each sampled token advances a cursor and is fed), so
 the masks and the tokens are those of real generation. On CUDA the feed includes waiting
 for the GPU (``synchronize``) and the sample step the copy of the logits to the host, as in
@@ -140,10 +143,14 @@ def micro(generator: Generator, device: str, options: StepOptions) -> dict:
                                                     options.warmup // 3)
             torch.set_num_threads(1)
             if device != "cpu" and torch.cuda.is_available():
-                gpu = Streamer(generator.to("cuda"), "cuda")
-                result["cuda"] = {"name": torch.cuda.get_device_name(), "path": "torch",
-                                  **step_loop(gpu, options.steps, options.warmup)}
-                result["batched_cuda"] = batched(gpu, options.batch_steps, options.warmup // 3)
+                name = torch.cuda.get_device_name()
+                for key, graphs in (("cuda", True), ("cuda_eager", False)):
+                    gpu = Streamer(generator.to("cuda"), "cuda", graphs=graphs)
+                    path = "graph" if gpu.graphs is not None else "torch"
+                    result[key] = {"name": name, "path": path,
+                                   **step_loop(gpu, options.steps, options.warmup)}
+                    result[f"batched_{key}"] = batched(gpu, options.batch_steps,
+                                                       options.warmup // 3)
     finally:
         generator.to("cpu")
         torch.set_num_threads(threads)

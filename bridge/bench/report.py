@@ -59,7 +59,7 @@ def table(result: dict) -> str:
     model = d.get("model", {})
     for key, label in (("cpu_1", "CPU 1 thread"), ("cpu_1_torch", "CPU 1 thread"),
                        ("cpu_all", f"CPU {model.get('cpu_threads')} threads"),
-                       ("cuda", "CUDA")):
+                       ("cuda", "CUDA"), ("cuda_eager", "CUDA")):
         if key in model:
             path = model[key].get("path", "")
             row(f"feed step, {label}, {path}", model[key]["feed"])
@@ -67,7 +67,7 @@ def table(result: dict) -> str:
             if key == "cpu_1" and "cpu_1_cold" in model:
                 row("feed step, CPU 1 thread, caches flushed", model["cpu_1_cold"]["feed"])
     for key, label in (("batched_cpu", "CPU 1 thread"), ("batched_cpu_all", "CPU all threads"),
-                       ("batched_cuda", "CUDA")):
+                       ("batched_cuda", "CUDA graph"), ("batched_cuda_eager", "CUDA eager")):
         for b, r in model.get(key, {}).items():
             row(f"feed, batch of {b:>2s}, {label}", r["step"])
     osc = d.get("osc", {})
@@ -104,7 +104,11 @@ def table(result: dict) -> str:
     if tp:
         lines.append(f"throughput  4 bars at 120 bpm generated {tp['realtime_factor']}x faster "
                      f"than real time (worst run {tp['worst_factor']}x); "
-                     f"{tp['tokens_per_s']} tokens/s, {tp['notes_per_4_bars']} notes per 4 bars")
+                     f"{tp['tokens_per_s']} tokens/s, {tp['notes_per_4_bars']} notes per 4 bars"
+                     f" on {tp.get('device', 'cpu')}")
+        for device, factor in tp.get("by_device", {}).items():
+            if device != tp.get("device"):
+                lines.append(f"            on {device}: {factor}x")
     acc = d.get("accompany")
     if acc:
         lines.append(f"accompany   largest N with no late event: {result['sessions_on_time']} "
@@ -150,7 +154,7 @@ def plot(result: dict, path: str | Path) -> None:
     ax.legend(fontsize=8)
     ax = axes[1]
     model = d.get("model", {})
-    keys = [k for k in ("cpu_1", "cpu_1_torch", "cpu_all", "cuda") if k in model]
+    keys = [k for k in ("cpu_1", "cpu_1_torch", "cpu_all", "cuda", "cuda_eager") if k in model]
     quantiles = ("p50", "p90", "p99")
     x = np.arange(len(keys))
     for i, q in enumerate(quantiles):
@@ -161,7 +165,7 @@ def plot(result: dict, path: str | Path) -> None:
     ax.legend(fontsize=8)
     ax = axes[2]
     for key, label in (("batched_cpu", "CPU 1 thread"), ("batched_cpu_all", "CPU all"),
-                       ("batched_cuda", "CUDA")):
+                       ("batched_cuda", "CUDA graph"), ("batched_cuda_eager", "CUDA eager")):
         if key in model:
             sizes = list(model[key])
             ax.plot([int(b) for b in sizes], [model[key][b]["step"]["p50"] for b in sizes],

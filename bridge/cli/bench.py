@@ -102,10 +102,10 @@ def _run(model_dir: str, device: str, json_file: str | None, plot_file: str | No
         raise click.ClickException(f"{exc} (try --model DIR or --random-model)") from None
     except BenchError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(report.table(result))
-    if json_file:
+    if json_file:                   # first: a measurement outlives a fault in the report
         report.write_json(result, json_file)
         click.echo(f"wrote {json_file}", err=True)
+    click.echo(report.table(result))
     if plot_file:
         report.plot(result, plot_file)
         click.echo(f"wrote {plot_file}", err=True)

@@ -17,7 +17,10 @@ tokens are fed; a batch with a response's first note waits until the loop has se
 Tagging (``tag``) is the worker's idle-time work: a pass over four bars takes about 10 ms on a
 CPU, so it runs only when no request is waiting and no generation is running, and a newer
 request for a session replaces one still waiting. Feeds and responses never queue behind a
-tagging pass that has not started.
+tagging pass that has not started. The tagger stays on the CPU when the generator runs on
+CUDA: there its pieces take 1-4 ms, where on an H100 the first piece at each new input
+length took 6-120 ms (kernel selection and loading), and the worker's feeds and responses
+waited up to 0.33 s behind them (``docs/latency.md``).
 
 Grammar and timing are the loop's business: a generation arrives with its ``prefix`` (the
 tokens that bring a copy of the session's state from the last committed event to where the
@@ -56,7 +59,7 @@ class Engine:
         self.device = torch.device(device)
         self.streamer = Streamer(generator.to(self.device), self.device)
         self.generator = generator
-        self.tagger = tagger.to(self.device).eval() if tagger is not None else None
+        self.tagger = tagger.to("cpu").eval() if tagger is not None else None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._states: dict[str, State] = {}
         self._active: list[Generation] = []
@@ -139,6 +142,8 @@ class Engine:
     # -- the worker ---------------------------------------------------------------------
 
     def _run(self) -> None:
+        if self.streamer.graphs is not None:     # capture in this thread, before any request
+            self.streamer.graphs.prepare()
         with torch.inference_mode():
             while True:
                 try:                     # block only when there is no tagging to do
@@ -307,7 +312,7 @@ class Engine:
         (a played note, a response) goes first."""
         if self._tagging is None:
             session, (tokens, on_result) = self._tags.popitem()
-            x = torch.tensor(tokens[-1024:], device=self.device)
+            x = torch.tensor(tokens[-1024:])
             self._tagging = (session, self.tagger.tag_steps(x), on_result)
         session, steps, on_result = self._tagging
         try:

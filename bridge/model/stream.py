@@ -10,7 +10,9 @@ which costs more than the arithmetic at batch 1 (see ``docs/latency.md``). Outpu
 On CPU, an LSTM without attention (the shipped architecture: conv block + LSTM) steps in
 numpy (:mod:`bridge.model.stream_numpy`), about twice as fast. It is used only when numpy's
 BLAS threads can be set to torch's thread count (a multi-threaded OpenBLAS matmul can stall
-for milliseconds on a busy machine); otherwise, and on CUDA, the torch path runs.
+for milliseconds on a busy machine); otherwise the torch path runs. On CUDA the same model
+replays the torch path's step as a captured graph (:mod:`bridge.model.stream_graph`), about
+seven times as fast as launching its kernels one by one.
 
 A :class:`State` holds a batch of sessions' recurrent state and the logits for each one's
 next token. Sessions are batched by :func:`stack` and taken apart by :meth:`State.row`.
@@ -26,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from bridge.model.generator import Generator
+from bridge.model.stream_graph import Graphs
 from bridge.model.stream_numpy import NumpyStep
 from bridge.vocab import BOS
 
@@ -75,8 +78,9 @@ Tokens = torch.Tensor | Sequence[int] | np.ndarray     # [B] token ids
 
 class Streamer:
     def __init__(self, model: Generator, device: str | torch.device = "cpu",
-                 fast: bool | None = None) -> None:
-        """``fast``: the numpy CPU path; None uses it where it applies and is safe."""
+                 fast: bool | None = None, graphs: bool | None = None) -> None:
+        """``fast``: the numpy CPU path; ``graphs``: the CUDA-graph GPU path. None uses
+        each where it applies (and, for numpy, is safe)."""
         model = model.eval()
         cfg = self.config = model.config
         self.model = model
@@ -123,28 +127,35 @@ class Streamer:
             fast = plain and blas_threads(torch.get_num_threads())
         self.fast = bool(fast and plain)
         self.numpy = NumpyStep(self) if self.fast else None
+        graphable = self.device.type == "cuda" and model.attn is None
+        self.graphs = Graphs(self) if graphable and graphs is not False else None
 
     # -- state -------------------------------------------------------------------------
 
     @torch.inference_mode()
     def start(self, style: int) -> State:
         """A fresh batch-1 state for ``style`` with BOS fed: ready to feed the first event."""
-        cfg, dev = self.config, self.device
-        L, H, E = cfg.n_layer, self.H, cfg.n_embd
-        W, D = cfg.attn_window, cfg.attn_dim
-        state = State(
-            h=torch.zeros(L, 1, H, device=dev), c=torch.zeros(L, 1, H, device=dev),
-            logits=torch.zeros(1, cfg.vocab_size, device=dev),
-            style_bias=self.style_table[style:style + 1].clone(),
-            style=torch.tensor([style], device=dev),
-            conv=torch.zeros(1, cfg.conv_kernel - 1, E, device=dev)
-            if cfg.conv_kernel > 1 else None,
-            keys=torch.zeros(1, W, D, device=dev) if W > 1 else None,
-            values=torch.zeros(1, W, D, device=dev) if W > 1 else None,
-            valid=torch.zeros(1, W, dtype=torch.bool, device=dev) if W > 1 else None,
-        )
+        state = self.blank(1, style)
         self.feed(state, self.bos)
         return state
+
+    @torch.inference_mode()
+    def blank(self, batch: int, style: int = 0) -> State:
+        """``batch`` sessions of ``style`` before anything, BOS included, was fed."""
+        cfg, dev = self.config, self.device
+        L, H, E, B = cfg.n_layer, self.H, cfg.n_embd, batch
+        W, D = cfg.attn_window, cfg.attn_dim
+        return State(
+            h=torch.zeros(L, B, H, device=dev), c=torch.zeros(L, B, H, device=dev),
+            logits=torch.zeros(B, cfg.vocab_size, device=dev),
+            style_bias=self.style_table[style].repeat(B, 1),
+            style=torch.full((B,), style, device=dev),
+            conv=torch.zeros(B, cfg.conv_kernel - 1, E, device=dev)
+            if cfg.conv_kernel > 1 else None,
+            keys=torch.zeros(B, W, D, device=dev) if W > 1 else None,
+            values=torch.zeros(B, W, D, device=dev) if W > 1 else None,
+            valid=torch.zeros(B, W, dtype=torch.bool, device=dev) if W > 1 else None,
+        )
 
     @torch.inference_mode()
     def set_style(self, state: State, style: int) -> None:
@@ -158,7 +169,7 @@ class Streamer:
         """Advance every session of ``state`` by one token each; updates in place."""
         if self.fast:
             self._feed_numpy(state, tokens)
-        else:
+        elif self.graphs is None or not self.graphs.feed(state, tokens):
             self._feed_torch(state, tokens)
 
     def _feed_numpy(self, state: State, tokens: Tokens) -> None:

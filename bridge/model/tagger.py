@@ -138,13 +138,15 @@ class Tagger(nn.Module):
             halves.append(torch.cat(outs, dim=1))
         with torch.inference_mode():
             h = torch.cat([halves[0], halves[1].flip(1)], dim=2)      # [1, T, 2H]
-            g, s = self._heads(h, torch.zeros(h.shape[:2], dtype=torch.bool))
+            g, s = self._heads(h, torch.zeros(h.shape[:2], dtype=torch.bool, device=h.device))
             return self._top_tags(g[0], s[0], top)
 
     def _directions(self) -> tuple[nn.LSTM, nn.LSTM]:
-        """The bidirectional LSTM as two one-way LSTMs (copies of its weights, made once:
-        for a trained model at inference)."""
-        if "_one_way" not in self.__dict__:     # a plain attribute, not a submodule
+        """The bidirectional LSTM as two one-way LSTMs (copies of its weights, made once
+        per device: for a trained model at inference)."""
+        device = self.lstm.weight_ih_l0.device
+        made = self.__dict__.get("_one_way")    # a plain attribute, not a submodule
+        if made is None or made[0].weight_ih_l0.device != device:
             n_in, n_hidden = self.lstm.input_size, self.lstm.hidden_size
             pair = []
             for suffix in ("", "_reverse"):
@@ -152,7 +154,7 @@ class Tagger(nn.Module):
                 one.load_state_dict({f"{name}_l0": getattr(self.lstm, f"{name}_l0{suffix}")
                                      for name in ("weight_ih", "weight_hh", "bias_ih",
                                                   "bias_hh")})
-                pair.append(one.to(self.lstm.weight_ih_l0.device))
+                pair.append(one.to(device))
             self.__dict__["_one_way"] = tuple(pair)
         return self.__dict__["_one_way"]
 

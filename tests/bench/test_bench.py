@@ -72,6 +72,26 @@ def test_model_only_run_leaves_the_daemon_figures_null(tiny_model_dir):
     json.dumps(data)
 
 
+def test_the_report_shows_a_gpu_machines_rows(tiny_model_dir, tmp_path):
+    """The table and the plot of a result with CUDA parts (made here from the CPU's
+    figures: what is tested is their rendering, on a machine without a GPU)."""
+    from bridge.bench.run import run
+
+    options = Options(model_dir=str(tiny_model_dir), skip=frozenset(
+        {"osc", "accompany", "midi"})).quickly()
+    data = report.to_json(run(options))
+    model, tp = data["details"]["model"], data["details"]["throughput"]
+    for key in ("cuda", "cuda_eager"):
+        model[key] = {**model["cpu_1"], "name": "a GPU", "path": key[5:] or "graph"}
+        model[f"batched_{key}"] = model["batched_cpu"]
+    tp.update(device="cuda", by_device={"cpu": 150.0, "cuda": tp["realtime_factor"]})
+    table = report.table(data)
+    assert "feed, batch of 32, CUDA graph" in table and "on cpu: 150.0x" in table
+    assert "feed step, CUDA, eager" in table
+    report.plot(data, tmp_path / "gpu.png")
+    assert (tmp_path / "gpu.png").stat().st_size > 0
+
+
 def test_summary_and_targets():
     assert summary([]) is None
     p = summary([1.0, 2.0, 3.0, 4.0])

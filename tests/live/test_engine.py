@@ -4,11 +4,17 @@ handed to the loop, tagging when idle."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import threading
 import time
 
+import pytest
+import torch
+
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
+from bridge.model.stream import Streamer
+from bridge.model.stream_graph import Graphs
 from bridge.vocab import BAR, Cursor, Meter
 
 
@@ -205,3 +211,43 @@ def test_the_worker_waits_for_the_loop_to_send_a_responses_first_note_only(model
 
     assert asyncio.run(main(note_now=True)) == (3, 1)   # pitch, velocity, duration: waited
     assert asyncio.run(main(note_now=False))[1] > 1    # it sampled on meanwhile
+
+
+def _together(engine: Engine, seeds: list[int]) -> list[list[int]]:
+    """Two rounds of seeded generations of different lengths, run at once (the batch
+    shrinks as they end), from sessions fed alike; each one's tokens."""
+    done, tokens = [], []
+    engine.start()
+    for i in range(len(seeds)):
+        engine.open(f"s{i}", i)
+        engine.feed(f"s{i}", [BAR] * (i + 1))
+    for round_ in range(2):
+        gens = []
+        for i, seed in enumerate(seeds):
+            cursor = Cursor(Meter())
+            gens.append(engine.generate(Generation(
+                f"s{i}", cursor.time_tokens(0), cursor, end_tick=(i + 1) * 96,
+                seed=seed + round_, on_done=lambda g, reason: done.append(reason))))
+        want = (round_ + 1) * len(seeds)
+        assert _until(lambda: len(done) == want, 20)  # noqa: B023 (called in this round)
+        tokens += [gen.tokens for gen in gens]
+    assert engine.stop(2.0)
+    return tokens
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="no CUDA device"))])
+def test_generations_stepped_through_graph_slots_match_eager_steps(models, device):
+    """Sessions' states, the generations cloned from them and the batches they form all
+    move through the slots; the sampled tokens are those of plain steps. (On CPU the
+    slots run the eager step: their bookkeeping is what is tested.)"""
+    generator = copy.deepcopy(models[0]).to(device)
+    runs = []
+    for graphs in (True, False):
+        engine = Engine(generator, None, device)
+        engine.streamer = Streamer(generator, device, fast=False, graphs=graphs)
+        if graphs and device == "cpu":
+            engine.streamer.graphs = Graphs(engine.streamer, capture=False)
+        runs.append(_together(engine, [3, 4, 5]))
+    assert runs[0] == runs[1]
+    assert all(len(tokens) > 10 for tokens in runs[0])

@@ -69,3 +69,14 @@ def test_tagging_in_pieces_gives_what_the_whole_model_gives(chunk):
     assert [t for t, _ in chunked] == [t for t, _ in reference]
     assert all(abs(p - q) < 1e-5 for (_, p), (_, q) in zip(chunked, reference, strict=True))
     assert tagger.tags(x) == chunked
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_tagging_in_pieces_on_cuda_after_the_cpu_gives_the_cpus_tags():
+    torch.manual_seed(0)
+    tagger = Tagger(TaggerConfig(n_embd=8, n_conv=16, n_hidden=12)).eval()
+    x = torch.randint(3, 300, (150,))
+    on_cpu = tagger.tags(x)
+    on_cuda = tagger.to("cuda").tags(x.cuda())
+    assert [t for t, _ in on_cuda] == [t for t, _ in on_cpu]
+    assert all(abs(p - q) < 1e-4 for (_, p), (_, q) in zip(on_cuda, on_cpu, strict=True))
