@@ -17,7 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-P_KEYS = ("p50", "p90", "p99", "max")
+from bridge.timing.latency import PERCENTILES  # the daemon's status reports the same ones
+
+P_KEYS = (*(f"p{q}" for q in PERCENTILES), "max")
 
 
 def summary(values_ms: Iterable[float]) -> dict[str, float] | None:
@@ -25,8 +27,9 @@ def summary(values_ms: Iterable[float]) -> dict[str, float] | None:
     v = np.asarray(list(values_ms), dtype=float)
     if v.size == 0:
         return None
-    p50, p90, p99 = np.percentile(v, (50, 90, 99))
-    return {"p50": _r(p50), "p90": _r(p90), "p99": _r(p99), "max": _r(v.max()), "n": int(v.size)}
+    out = {f"p{q}": _r(x)
+           for q, x in zip(PERCENTILES, np.percentile(v, PERCENTILES), strict=True)}
+    return {**out, "max": _r(v.max()), "n": int(v.size)}
 
 
 @contextlib.contextmanager

@@ -19,7 +19,7 @@ CPU, so it runs only when no request is waiting and no generation is running, an
 request for a session replaces one still waiting. Feeds and responses never queue behind a
 tagging pass that has not started. The tagger stays on the CPU when the generator runs on
 CUDA: there its pieces take 1-4 ms, where on an H100 the first piece at each new input
-length took 6-120 ms (kernel selection and loading), and the worker's feeds and responses
+length took 6-124 ms (kernel selection and loading), and the worker's feeds and responses
 waited up to 0.33 s behind them (``docs/latency.md``).
 
 Grammar and timing are the loop's business: a generation arrives with its ``prefix`` (the

@@ -12,7 +12,7 @@ numpy (:mod:`bridge.model.stream_numpy`), about twice as fast. It is used only w
 BLAS threads can be set to torch's thread count (a multi-threaded OpenBLAS matmul can stall
 for milliseconds on a busy machine); otherwise the torch path runs. On CUDA the same model
 replays the torch path's step as a captured graph (:mod:`bridge.model.stream_graph`), about
-seven times as fast as launching its kernels one by one.
+five times as fast as launching its kernels one by one.
 
 A :class:`State` holds a batch of sessions' recurrent state and the logits for each one's
 next token. Sessions are batched by :func:`stack` and taken apart by :meth:`State.row`.

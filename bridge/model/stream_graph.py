@@ -1,8 +1,8 @@
 """The GPU path of :class:`bridge.model.stream.Streamer`: each step one captured CUDA graph.
 
 A batch-1 step of the shipped model is about 35 small kernels. Launched one by one from
-Python they cost 0.50 ms on an H100, almost all of it launch overhead; replayed as one CUDA
-graph, 0.07 ms, and 0.10 ms for a batch of 32 (``docs/latency.md``). A graph always runs
+Python they cost 0.54 ms on an H100, almost all of it launch overhead; replayed as one CUDA
+graph, 0.10 ms, and 0.13 ms for a batch of 32 (``docs/latency.md``). A graph always runs
 on the same buffers, so a :class:`Slot` owns a static batch-B state and the graph of one
 step over it. The state being fed *moves in*: its tensors are copied into the slot's and it
 then uses the slot's own, so further feeds of that state copy nothing but the tokens. The
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MOVED = ("h", "c", "logits", "style_bias", "conv")   # what a step reads and writes
-SLOTS = {1: 4}              # slots per batch size (2 for any other)
+SLOTS = {1: 4}              # slots per batch size; OTHER_SLOTS for any other
+OTHER_SLOTS = 2
 MAX_BATCH = 64              # larger batches step eagerly
 WARMUP = 3                  # eager steps on a side stream before capture (lazy init)
 
@@ -71,12 +72,12 @@ class Slot:
         self.resident = weakref.ref(state)
 
     def feed(self, state: State, tokens: Tokens) -> None:
-        if not self.holds(state):
-            self.move_in(state)
         tokens = torch.as_tensor(tokens)
         if tokens.shape != self.tokens.shape:
             raise ValueError(f"{tuple(tokens.shape)} tokens for a batch of "
                              f"{self.tokens.numel()} sessions")
+        if not self.holds(state):
+            self.move_in(state)
         self.tokens.copy_(tokens)
         self.replay()
 
@@ -120,7 +121,7 @@ class Graphs:
         """Make every slot for these batch sizes now, rather than in a live step."""
         for batch in batches:
             slots = self.slots.setdefault(batch, [])
-            while not self.failed and len(slots) < SLOTS.get(batch, 2):
+            while not self.failed and len(slots) < SLOTS.get(batch, OTHER_SLOTS):
                 self._add(batch)
 
     def _slot_for(self, state: State) -> Slot | None:
@@ -134,7 +135,7 @@ class Graphs:
         for slot in slots:
             if slot.free():
                 return slot
-        if len(slots) < SLOTS.get(batch, 2):
+        if len(slots) < SLOTS.get(batch, OTHER_SLOTS):
             return self._add(batch)
         return min(slots, key=lambda s: s.used)
 

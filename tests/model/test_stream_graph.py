@@ -122,8 +122,9 @@ def test_batches_over_the_limit_step_eagerly(monkeypatch):
 def test_prepare_makes_every_slot_ahead():
     graphed, _ = _pair("cpu")
     graphed.graphs.prepare(range(1, 4))
+    other = stream_graph.OTHER_SLOTS
     assert {b: len(s) for b, s in graphed.graphs.slots.items()} == \
-        {1: stream_graph.SLOTS[1], 2: 2, 3: 2}
+        {1: stream_graph.SLOTS[1], 2: other, 3: other}
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
