@@ -11,10 +11,12 @@ triplet 16ths (4), and also MIDI clock's 24 ppq. A piece is a stream of
     VEL_v    (v = 0..15)     its velocity bin
     DUR_d    (d = 0..95)     its duration bin (exact ticks to 2 beats, then coarser to 16 beats)
 
-Notes at the same time follow each other with no time token between. Every note carries its
-duration, so a generated note's release is known the moment it is emitted. BOS opens a
-sequence, EOS ends a piece, PAD fills batches. Style tags condition generation through the
-model's style table (see ``STYLES``), not through event tokens.
+Notes at the same time follow each other with no time token between, in token order (pitched
+notes by rising pitch, then drums by rising key), so one instant never holds the same note
+twice. Every note carries its duration, so a generated note's release is known the moment
+it is emitted. BOS opens a sequence, EOS ends a piece, PAD fills batches. Style tags
+condition generation through the model's style table (see ``STYLES``), not through event
+tokens.
 
 :class:`Cursor` is the grammar: it follows a token stream, knows where in time it stands,
 and says which tokens may come next (``allowed``), so encoder, decoder and sampler agree.
@@ -187,6 +189,12 @@ class Meter:
         origin, length = self.changes[i]
         return origin + ((tick - origin) // length) * length
 
+    def next_beat(self, tick: int) -> int:
+        """The first beat line of the bar grid at or after ``tick``."""
+        bar = self.bar_start(tick)
+        beat = bar + -(-(tick - bar) // TICKS_PER_BEAT) * TICKS_PER_BEAT
+        return beat if beat < bar + self.bar_length(bar) else bar + self.bar_length(bar)
+
     def bar_length(self, bar_start: int) -> int:
         """Length of the bar starting at ``bar_start`` (cut short by a change inside it)."""
         i = self._change_at(bar_start)
@@ -201,7 +209,10 @@ class Cursor:
     """Where a token stream stands, in absolute ticks on the bars of ``meter``.
 
     ``bar_start`` is the first tick of the current bar (``None`` before the first BAR, which
-    lands on ``origin``), ``beat``/``sub`` the position inside it.
+    lands on ``origin``), ``beat``/``sub`` the position inside it; ``chord`` is the highest
+    note token at this instant (-1 when none yet): the next note here must come after it in
+    token order. ``advance`` accepts notes out of that order (a
+    performer's chord arrives as played); ``allowed`` never offers them.
     """
 
     meter: Meter
@@ -210,6 +221,7 @@ class Cursor:
     beat: int = 0
     sub: int = 0
     expect: int = EXPECT_TIME_OR_NOTE
+    chord: int = -1
 
     @property
     def tick(self) -> int:
@@ -223,7 +235,8 @@ class Cursor:
         return self.meter.bar_length(self.origin if self.bar_start is None else self.bar_start)
 
     def copy(self) -> Cursor:
-        return Cursor(self.meter, self.origin, self.bar_start, self.beat, self.sub, self.expect)
+        return Cursor(self.meter, self.origin, self.bar_start, self.beat, self.sub, self.expect,
+                      self.chord)
 
     def advance(self, token: int) -> None:
         """Follow one token; raises ``ValueError`` on a token the grammar forbids."""
@@ -240,24 +253,26 @@ class Cursor:
             if self.bar_start is None:
                 raise ValueError("a note before the first BAR")
             self.expect = EXPECT_VEL
+            self.chord = max(self.chord, token)
         elif kind == K_BAR:
             if self.bar_start is None:
                 self.bar_start = self.origin
             else:
                 self.bar_start += self.bar_ticks
             self.beat = self.sub = 0
+            self.chord = -1
         elif kind == K_BEAT:
             beat = token - BEAT_BASE + 1
             if self.bar_start is None or beat <= self.beat or \
                     beat * TICKS_PER_BEAT >= self.bar_ticks:
                 raise ValueError(f"BEAT_{beat} does not move forward inside the bar")
-            self.beat, self.sub = beat, 0
+            self.beat, self.sub, self.chord = beat, 0, -1
         elif kind == K_SUB:
             sub = token - SUB_BASE + 1
             if self.bar_start is None or sub <= self.sub or \
                     self.beat * TICKS_PER_BEAT + sub >= self.bar_ticks:
                 raise ValueError(f"SUB_{sub} does not move forward inside the bar")
-            self.sub = sub
+            self.sub, self.chord = sub, -1
         elif token not in (BOS, EOS):
             raise ValueError(f"unexpected token {token_name(token)}")
 
@@ -285,15 +300,16 @@ class Cursor:
     def allowed(self) -> np.ndarray:
         """Boolean mask over the vocabulary of the tokens that may come next."""
         return allowed_mask(self.expect, self.bar_start is not None, self.beat, self.sub,
-                            self.bar_ticks)
+                            self.bar_ticks, self.chord)
 
 
-_MASKS: dict[tuple[int, bool, int, int, int], np.ndarray] = {}
+_MASKS: dict[tuple[int, bool, int, int, int, int], np.ndarray] = {}
 
 
-def allowed_mask(expect: int, in_bar: bool, beat: int, sub: int, bar_ticks: int) -> np.ndarray:
+def allowed_mask(expect: int, in_bar: bool, beat: int, sub: int, bar_ticks: int,
+                 chord: int = -1) -> np.ndarray:
     """The grammar as a cached read-only mask (see :meth:`Cursor.allowed`)."""
-    key = (expect, in_bar, beat, sub, bar_ticks)
+    key = (expect, in_bar, beat, sub, bar_ticks, chord)
     mask = _MASKS.get(key)
     if mask is not None:
         return mask
@@ -306,7 +322,7 @@ def allowed_mask(expect: int, in_bar: bool, beat: int, sub: int, bar_ticks: int)
         mask[BAR] = True
         mask[EOS] = True
         if in_bar:
-            mask[PITCH_BASE:VEL_BASE] = True
+            mask[max(PITCH_BASE, chord + 1):VEL_BASE] = True
             pos = beat * TICKS_PER_BEAT + sub
             for b in range(beat + 1, MAX_BEATS_PER_BAR):
                 if b * TICKS_PER_BEAT < bar_ticks:
@@ -333,6 +349,8 @@ SUBSTYLES: dict[str, tuple[str, ...]] = {
               "punk", "reggae", "rock", "soul"),
     "classical": ("chorale", "quartet"),
 }
+
+PERCUSSION_GENRES = frozenset({"drums"})   # genres whose parts are drum kits, not pitches
 
 NO_STYLE = ""  # unconditioned generation
 

@@ -99,9 +99,51 @@ def test_allowed_mask_matches_advance():
                 ok = True
             except ValueError:
                 ok = False
-            if KIND[token] != vocab.K_SPECIAL:
+            if KIND[token] in (vocab.K_PITCH, vocab.K_DRUM) and c.chord >= 0 \
+                    and c.expect == vocab.EXPECT_TIME_OR_NOTE:
+                assert ok and mask[token] == (token > c.chord), token_name(int(token))
+            elif KIND[token] != vocab.K_SPECIAL:
                 assert ok == bool(mask[token]), token_name(int(token))
         c.advance(int(rng.choice(np.flatnonzero(mask & (np.arange(VOCAB_SIZE) != vocab.EOS)))))
+
+
+def test_one_instant_never_offers_a_note_twice():
+    """Notes at one instant come in token order (pitched by rising pitch, then drums), as
+    the encoder writes them: a repeat is never offered, a performer's chord in any order is
+    still followed."""
+    c = Cursor(Meter(), origin=0)
+    c.advance(BAR)
+    for token in (note_token(64, False), vocab.VEL_BASE, vocab.DUR_BASE):
+        c.advance(token)
+    mask = c.allowed()
+    assert not mask[note_token(64, False)] and not mask[note_token(60, False)]
+    assert mask[note_token(65, False)] and mask[note_token(36, True)]
+    for token in (note_token(60, False), vocab.VEL_BASE, vocab.DUR_BASE):   # out of order
+        c.advance(token)
+    assert c.chord == note_token(64, False) and not c.allowed()[note_token(64, False)]
+    for token in (note_token(38, True), vocab.VEL_BASE, vocab.DUR_BASE):
+        c.advance(token)
+    mask = c.allowed()
+    assert not mask[vocab.PITCH_BASE:vocab.DRUM_BASE + 39].any() and mask[vocab.DRUM_BASE + 39]
+    c.advance(sub_token(1))                     # time moves on: every note again
+    assert c.chord == -1 and c.allowed()[note_token(64, False)]
+
+
+def test_encoded_chords_follow_the_grammar_the_sampler_obeys():
+    from bridge.music.piece import Note, Piece
+    from bridge.music.tokenize import encode
+
+    notes = [Note(0, 1, p, 80) for p in (67, 60, 64)] + [Note(0, 1, 36, 90, drum=True)]
+    c = Cursor(Meter(), origin=0)
+    for token in encode(Piece(notes)):
+        assert c.allowed()[token], token_name(token)
+        c.advance(token)
+
+
+def test_next_beat_on_a_shifted_grid():
+    m = Meter([(12, 96)])                       # bars from half a beat on
+    assert m.next_beat(12) == 12 and m.next_beat(13) == 36 and m.next_beat(90) == 108
+    assert Meter([(0, 84)]).next_beat(80) == 84  # a 3.5-beat bar: the next bar line
 
 
 def test_time_tokens_reach_the_target():

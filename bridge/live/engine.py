@@ -264,14 +264,12 @@ class Engine:
         token = sample(logits, gen.mask(), gen.temperature, gen.top_p, gen.rng)
         if gen.passes_end(token):
             return self._done(gen, "end")
-        gen.tokens.append(token)
-        note = gen.decoder.feed(token)
+        note = gen.take(token)
         if note is not None:
-            first = not gen.notes and not gen.hold
+            first = len(gen.notes) == 1 and not gen.hold
             if first:
                 self.latency["first_note"].append(time.perf_counter() - gen.requested)
             urgent = first and gen.note_now     # a response's: the performer waits for it
-            gen.notes.append(note)
             if gen.on_note is not None:
                 self._results.post(gen.on_note, gen, note, urgent=urgent)
         return token

@@ -4,6 +4,10 @@ The loop builds it (where it starts, where it ends, how to sample), the worker f
 tokens and notes and calls back; ``cancel()`` is safe from any thread. A generation made
 with ``hold`` is a prepared one: the worker samples it up to its first note and parks it
 until the loop resumes it (``Engine.resume``) or drops it.
+
+A generation never strikes a note it still sounds: its mask leaves out, at each instant, the
+pitches (and drum keys) of its own notes that have not yet ended. The grammar
+(:class:`bridge.vocab.Cursor`) already keeps one instant free of repeated notes.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ import numpy as np
 from bridge.model.sampling import NOTE_NOW, Constraints
 from bridge.model.stream import State
 from bridge.music.piece import Note
-from bridge.music.tokenize import Decoder
-from bridge.vocab import BAR, K_BEAT, K_SUB, KIND, Cursor
+from bridge.music.tokenize import Decoder, to_tick
+from bridge.vocab import BAR, EXPECT_TIME_OR_NOTE, K_BEAT, K_SUB, KIND, Cursor, note_token
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Generation:
     decoder: Decoder | None = None
     tokens: list[int] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)   # every note decoded so far
+    sounding: dict[int, int] = field(default_factory=dict)  # note token -> its end tick
     requested: float = 0.0            # perf_counter() when the loop asked for it
     started: float = 0.0
 
@@ -58,14 +63,31 @@ class Generation:
         cursor: two generations with the same recipe from the same state are the same."""
         c = self.cursor
         return (self.session, tuple(self.prefix), c.origin, c.bar_start, c.beat, c.sub,
-                c.expect, tuple(c.meter.changes), self.end_tick, self.constraints,
+                c.expect, c.chord, tuple(c.meter.changes), self.end_tick, self.constraints,
                 self.temperature, self.top_p, self.seed, self.note_now, self.max_tokens)
 
     def mask(self) -> np.ndarray:
         mask = self.cursor.allowed() & self.constraints.mask()
         if self.note_now and not self.tokens:
             mask = mask & NOTE_NOW
+        if self.sounding and self.cursor.expect == EXPECT_TIME_OR_NOTE:
+            now = self.cursor.tick
+            busy = [t for t, end in self.sounding.items() if end > now]
+            if len(busy) < len(self.sounding):
+                self.sounding = {t: self.sounding[t] for t in busy}
+            if busy:
+                mask = mask.copy()
+                mask[busy] = False
         return mask
+
+    def take(self, token: int) -> Note | None:
+        """Follow a sampled token; the note it completes, if any."""
+        self.tokens.append(token)
+        note = self.decoder.feed(token)
+        if note is not None:
+            self.notes.append(note)
+            self.sounding[note_token(note.pitch, note.drum)] = to_tick(note.end)
+        return note
 
     def passes_end(self, token: int) -> bool:
         """Would this time token move the cursor to or past ``end_tick``?"""

@@ -37,6 +37,23 @@ class Piece:
         """Length in beats up to the last release."""
         return max((n.end for n in self.notes), default=0.0)
 
+    def bar_lines(self, count: int) -> list[float]:
+        """The first ``count + 1`` bar lines (beats), from the bar of the first note."""
+        tick = self.meter.bar_start(round(self.notes[0].start * TICKS_PER_BEAT)) \
+            if self.notes else 0
+        lines = [tick]
+        for _ in range(count):
+            tick += self.meter.bar_length(tick)
+            lines.append(tick)
+        return [t / TICKS_PER_BEAT for t in lines]
+
+    def between(self, start: float, end: float) -> list[Note]:
+        """The notes that start in ``[start, end)``, each ending by ``end`` at the latest."""
+        eps = 1e-6
+        return [n if n.end <= end + eps else
+                Note(n.start, end - n.start, n.pitch, n.velocity, n.drum)
+                for n in self.notes if start - eps <= n.start < end - eps]
+
     def bars(self) -> int:
         """Number of bars that hold notes, counted from the first note's bar."""
         if not self.notes:
