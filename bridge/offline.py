@@ -12,13 +12,12 @@ import torch
 
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
-from bridge.live.phrase import ceil_to_grid
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
 from bridge.model.tagger import Tagger
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import encode, to_tick
-from bridge.vocab import BAR, TICKS_PER_BEAT, Cursor
+from bridge.vocab import BAR, Cursor, Meter
 
 CONTEXT_TOKENS = 1024     # the continuation hears at most this much of the input
 
@@ -60,6 +59,7 @@ def tag_piece(tagger: Tagger, piece: Piece, bars: int = 4, top: int = 3) -> dict
 @dataclass
 class ContinueOptions:
     bars: int = 4
+    prompt_bars: int | None = None    # hear only the first N bars, continue from there
     style: str = ""
     temperature: float = 1.0
     top_p: float = 0.95
@@ -69,31 +69,56 @@ class ContinueOptions:
     drums: bool | None = None
 
 
-def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions) -> Piece:
-    """A continuation of ``piece`` from the next beat after its last release."""
-    gen, context, style = plan_continuation(generator, piece, options)
-    Engine(generator, None).run_now(gen, context, style)
+def prompt_of(piece: Piece, prompt_bars: int | None = None) -> tuple[Piece, int]:
+    """What a continuation hears and the tick where it starts, on the piece's own bar grid:
+    the first ``prompt_bars`` bars (notes cut at the bar line) and that bar line, or the
+    whole piece and the first beat of its grid at or after its last release."""
+    if prompt_bars is None:
+        return piece, piece.meter.next_beat(to_tick(piece.beats))
+    lines = piece.bar_lines(prompt_bars)
+    prompt = Piece(piece.between(lines[0], lines[-1]), piece.meter, piece.tempo, piece.name)
+    return prompt, to_tick(lines[-1])
+
+
+def bars_after(meter: Meter, tick: int, bars: int) -> int:
+    """The tick ``bars`` bars after ``tick``, at the same place in its bar."""
+    bar = meter.bar_start(tick)
+    offset = tick - bar
+    for _ in range(bars):
+        bar += meter.bar_length(bar)
+    return bar + min(offset, meter.bar_length(bar))
+
+
+def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions,
+                   engine: Engine | None = None) -> Piece:
+    """A continuation of ``piece`` (see :func:`prompt_of` for where it starts), sampled as
+    the daemon samples; pass an ``engine`` to reuse one over many pieces."""
+    prompt, start = prompt_of(piece, options.prompt_bars)
+    gen, context, style = plan_continuation(generator, prompt, options, start)
+    (engine or Engine(generator, None)).run_now(gen, context, style)
     notes: list[Note] = gen.notes
     return Piece(notes, piece.meter, tempo=piece.tempo, name="continuation")
 
 
-def plan_continuation(generator: Generator, piece: Piece,
-                      options: ContinueOptions) -> tuple[Generation, list[int], int]:
-    """What :func:`continue_piece` runs: the generation, its context tokens, the style."""
-    tokens = encode(piece)
+def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOptions,
+                      start_tick: int | None = None) -> tuple[Generation, list[int], int]:
+    """What :func:`continue_piece` runs: the generation, its context tokens, the style;
+    it starts at ``start_tick`` (default: the first beat after the prompt's last release)."""
+    if not prompt.notes:
+        raise ValueError("nothing to continue: the prompt has no notes")
+    if start_tick is None:
+        start_tick = prompt_of(prompt)[1]
+    tokens = encode(prompt)
     context = tokens[-CONTEXT_TOKENS:]
     cut = next((i for i, t in enumerate(context) if t == BAR), 0)
     context = context[cut:]
-    # the continuation's cursor follows the whole piece's grid
-    cursor = Cursor(piece.meter, origin=piece.meter.bar_start(to_tick(piece.notes[0].start)))
+    # the continuation's cursor follows the whole prompt's grid
+    cursor = Cursor(prompt.meter, origin=prompt.meter.bar_start(to_tick(prompt.notes[0].start)))
     for t in tokens:
         cursor.advance(t)
-    start = ceil_to_grid(piece.beats, 1.0)
-    start_tick = round(start * TICKS_PER_BEAT)
-    bar = piece.meter.bar_length(piece.meter.bar_start(start_tick))
-    end_tick = start_tick + options.bars * bar
+    end_tick = bars_after(prompt.meter, start_tick, options.bars)
     drums = options.drums if options.drums is not None else \
-        bool(np.mean([n.drum for n in piece.notes]) > 0.5)
+        bool(np.mean([n.drum for n in prompt.notes]) > 0.5)
     gen = Generation("offline", cursor.time_tokens(start_tick), cursor, end_tick,
                      constraints=Constraints(options.pitch_low, options.pitch_high, drums=drums),
                      temperature=options.temperature, top_p=options.top_p, seed=options.seed,

@@ -44,7 +44,7 @@ def data() -> None:
 @click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="At most N music files per dataset (quick builds).")
-@click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
 def build(data_dir: Path | None, no_data: bool, out: Path, users: tuple[Path, ...],
           use_music21: bool, music21_limit: int | None, datasets: str | None, workers: int,
           limit: int | None, quiet: bool) -> None:

@@ -9,6 +9,10 @@ import click
 
 
 @click.command("eval")
+@click.option("--task", type=click.Choice(["models", "continuation"]), default="models",
+              show_default=True,
+              help="models: bits per event and tagger accuracy beside baselines; "
+                   "continuation: the musicality benchmark (model vs echo and shuffle).")
 @click.option("--model", help="Model folder (default: the shipped model).")
 @click.option("--data", default="../shared/data", show_default=True,
               type=click.Path(exists=True, file_okay=False),
@@ -29,13 +33,20 @@ import click
 @click.option("--only", type=click.Choice(["generator", "tagger"]), help="Evaluate one model.")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Write the report and confusion matrices (PNG, JSON) here.")
+@click.option("--seeds", default="0,1,2", show_default=True,
+              help="continuation: the model's seeds per piece (comma-separated).")
+@click.option("--limit", type=click.IntRange(1), help="continuation: the first N pieces of "
+                                                     "each dataset only (a quick run).")
+@click.option("--style-prompts", default=10, show_default=True, type=click.IntRange(0),
+              help="continuation: prompts per genre for the style-control part.")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--write-cards", is_flag=True,
               help="Write MODEL_CARD.md beside each evaluated model from this report.")
-def evaluate(model, data, split, datasets, variants, train_cache, train_data, ngram_order, bars,
-             only, out, device, as_json, write_cards) -> None:
-    """Generator bits per event beside an n-gram; tagger accuracy beside logistic regression."""
+def evaluate(task, model, data, split, datasets, variants, train_cache, train_data, ngram_order,
+             bars, only, out, seeds, limit, style_prompts, device, as_json, write_cards) -> None:
+    """Generator bits per event beside an n-gram; tagger accuracy beside logistic regression;
+    or (--task continuation) the musicality benchmark."""
     import logging
 
     import torch
@@ -48,6 +59,9 @@ def evaluate(model, data, split, datasets, variants, train_cache, train_data, ng
     log = logging.getLogger("bridge.evaluate")
     dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available()
                        else ("cpu" if device == "auto" else device))
+    if task == "continuation":
+        _continuation(model, data, split, datasets, out, seeds, limit, style_prompts, as_json)
+        return
     try:
         folder = checkpoint.resolve_model_dir(model)
         names = tuple(datasets.split(",")) if datasets else None
@@ -103,3 +117,63 @@ def _table(report: dict) -> None:
             click.echo(f"           {t['unknown_genre_windows']:,} more windows of genres it was "
                        f"not trained on ({', '.join(t['unknown_genre_sequences'])}): accuracy "
                        f"{t['genre_accuracy_all_windows']:.3f} counting them as errors")
+
+
+def _continuation(model, data, split, datasets, out, seeds, limit, style_prompts,
+                  as_json) -> None:
+    import torch
+
+    from bridge.evaluate import continuation as cont
+    from bridge.evaluate import run as ev
+    from bridge.model import checkpoint
+
+    try:
+        seed_list = tuple(int(s) for s in seeds.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{seeds!r}: comma-separated integers",
+                                 param_hint="--seeds") from None
+    torch.set_num_threads(1)          # batch-1 steps: one thread is fastest (docs/latency.md)
+    try:
+        folder = checkpoint.resolve_model_dir(model)
+        generator = checkpoint.load(folder / "generator", "generator")[0]
+        tagger = checkpoint.load(folder / "tagger", "tagger")[0] \
+            if (folder / "tagger").is_dir() and style_prompts else None
+        names = tuple(datasets.split(",")) if datasets else None
+        records = ev.read_records(data, None if split == "all" else split, names)
+        result, rows = cont.evaluate_continuation(generator, tagger, records, seed_list,
+                                                  style_prompts, limit)
+    except (ev.EvalError, checkpoint.CheckpointError) as exc:
+        raise click.ClickException(str(exc)) from None
+    report = {"data": str(data), "split": split, "model": str(folder), "continuation": result}
+    if out:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "continuation.json").write_text(json.dumps(report, indent=2) + "\n")
+        (out / "continuation_pieces.json").write_text(json.dumps(rows, indent=1) + "\n")
+        cont.chart(result, out / "continuation.png")
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    _continuation_table(report)
+
+
+def _continuation_table(report: dict) -> None:
+    from bridge.evaluate.musicality import METRICS
+
+    result = report["continuation"]
+    click.echo(f"{report['data']} (split {report['split']}): continuation of "
+               f"{result['prompt_bars']} bars by {result['truth_bars']}, seeds "
+               f"{','.join(map(str, result['seeds']))}")
+    for ds, entry in result["datasets"].items():
+        click.echo(f"\n{ds}: {entry['pieces']} pieces, model beats echo on "
+                   f"{100 * entry['model_beats_echo']:.0f} %")
+        click.echo(f"  {'':<20}{'model':>9}{'echo':>9}{'shuffle':>9}{'truth':>9}")
+        for name in METRICS:
+            cells = [entry[c].get(name) for c in ("model", "echo", "shuffle")]
+            cells.append(entry["truth"].get(name))
+            click.echo(f"  {name:<20}" + "".join(
+                f"{'':>9}" if v is None else f"{v:>9.3f}" for v in cells))
+    sc = result.get("style_control")
+    if sc and sc["requests"]:
+        click.echo(f"\nstyle control: {sc['requests']} requests, hit rate {sc['hit_rate']:.2f} "
+                   f"(unstyled {sc['unstyled_hit_rate']:.2f})")

@@ -1,10 +1,19 @@
-"""`continuo tag FILE` and `continuo continue IN -o OUT`."""
+"""`continuo tag FILES...` and `continuo continue FILES... (-o OUT | --out-dir DIR)`.
+
+Both take MIDI files and folders (every .mid/.midi below, in path order). A file that cannot
+be read is reported on stderr and the others go on; the command then exits with status 1.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
 
 import click
+
+from bridge.progress import Progress
 
 
 def _models(model: str | None, kind: str):
@@ -17,71 +26,188 @@ def _models(model: str | None, kind: str):
         raise click.ClickException(str(exc)) from None
 
 
-def _read(path: str):
+class InputError(click.ClickException):
+    """One input file that cannot be used (the batch goes on without it)."""
+
+
+def _read(path: Path):
     from bridge.music.midifile import MidiFileError, read_midi
 
     try:
         piece = read_midi(path)
     except MidiFileError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise InputError(str(exc)) from None
     if not piece.notes:
-        raise click.ClickException(f"{path}: no notes")
+        raise InputError(f"{path}: no notes")
     return piece
 
 
+def midi_inputs(paths: tuple[str, ...]) -> list[tuple[Path, Path]]:
+    """``(file, path relative to the folder it was found in)`` for each MIDI file given or
+    found below a folder given, in order."""
+    from bridge.data.manifest import MIDI_SUFFIXES
+
+    out: list[tuple[Path, Path]] = []
+    for given in map(Path, paths):
+        if given.is_dir():
+            for dirpath, dirnames, filenames in os.walk(given):
+                dirnames.sort()
+                out += [(Path(dirpath) / f, (Path(dirpath) / f).relative_to(given))
+                        for f in sorted(filenames) if f.lower().endswith(MIDI_SUFFIXES)]
+        else:
+            out.append((given, Path(given.name)))
+    if not out:
+        raise click.UsageError(f"no MIDI files in {', '.join(paths)}")
+    return out
+
+
+class Batch:
+    """The inputs, with progress on stderr; a file that fails is reported (``fail``) and the
+    others go on; the command exits with status 1 at the end if any failed."""
+
+    def __init__(self, inputs: list[tuple[Path, Path]], what: str) -> None:
+        self.inputs, self.what, self.failed = inputs, what, 0
+
+    def __iter__(self) -> Iterator[tuple[Path, Path]]:
+        with Progress(self.what, len(self.inputs), "files",
+                      enabled=len(self.inputs) > 1) as progress:
+            for item in self.inputs:
+                yield item
+                progress.update()
+        if self.failed:
+            raise click.ClickException(f"{self.failed} of {len(self.inputs)} file(s) failed")
+
+    def fail(self, exc: InputError) -> None:
+        self.failed += 1
+        click.echo(f"error: {exc.message}", err=True)
+
+
 @click.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("--model", help="Model folder (default: the shipped model).")
-@click.option("--bars", default=4, show_default=True, help="Window length in bars.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def tag(file: str, model: str | None, bars: int, as_json: bool) -> None:
-    """Print a MIDI file's style tags."""
+@click.option("--bars", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Window length in bars.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per file.")
+def tag(files: tuple[str, ...], model: str | None, bars: int, as_json: bool) -> None:
+    """Print the style tags of MIDI files (files or folders)."""
     from bridge.offline import tag_piece
 
-    result = {"file": file, **tag_piece(_models(model, "tagger"), _read(file), bars)}
-    if as_json:
-        click.echo(json.dumps(result, indent=2))
-        return
-    click.echo(f"{file}: {result['windows']} window(s) of {bars} bars")
-    for t in result["tags"]:
-        click.echo(f"  {t['tag']:<22} {t['probability']:.2f}")
+    tagger = _models(model, "tagger")
+    batch = Batch(midi_inputs(files), "tag")
+    for path, _ in batch:
+        try:
+            result = {"file": str(path), **tag_piece(tagger, _read(path), bars)}
+        except InputError as exc:
+            if as_json:
+                click.echo(json.dumps({"file": str(path), "error": exc.message}))
+            batch.fail(exc)
+            continue
+        if as_json:
+            click.echo(json.dumps(result))
+            continue
+        click.echo(f"{path}: {result['windows']} window(s) of {bars} bars")
+        for t in result["tags"]:
+            click.echo(f"  {t['tag']:<22} {t['probability']:.2f}")
+
+
+def _seeds(seed: int | None, seeds: str | None) -> list[int | None]:
+    if seeds is None:
+        return [seed]
+    if seed is not None:
+        raise click.UsageError("--seed and --seeds exclude each other")
+    try:
+        return [int(s) for s in seeds.split(",") if s.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{seeds!r}: comma-separated integers",
+                                 param_hint="--seeds") from None
+
+
+def output_name(rel: Path, seed: int | None, many_seeds: bool) -> Path:
+    """Where a continuation of ``rel`` goes under ``--out-dir``."""
+    suffix = f"-seed{seed}" if many_seeds or seed is not None else "-continued"
+    return rel.with_name(rel.stem + suffix + ".mid")
 
 
 @click.command("continue")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="MIDI file to write: the input and, on its own track, the continuation.")
-@click.option("--bars", default=4, show_default=True, type=click.IntRange(1, 64))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False),
+              help="MIDI file to write (one input, one seed): the prompt and, on its own "
+                   "track, the continuation.")
+@click.option("--out-dir", type=click.Path(file_okay=False),
+              help="Folder for the outputs, named <input>-seed<S>.mid (<input>-continued.mid "
+                   "without a seed), sub-folders of an input folder kept.")
+@click.option("--bars", default=4, show_default=True, type=click.IntRange(1, 64),
+              help="Bars to continue for.")
+@click.option("--prompt-bars", type=click.IntRange(1, 256),
+              help="Hear only each file's first N bars (on its own bar grid) and continue "
+                   "from the bar line after them; default: the whole file, continued from "
+                   "the first beat after its last note.")
 @click.option("--style", default="", help="Target style tag, e.g. jazz or folk/jig.")
 @click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.1, 2))
 @click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.05, 1))
 @click.option("--seed", type=int, help="Random seed (reproducible output).")
+@click.option("--seeds", help="Several seeds, comma-separated (e.g. 0,1,2): one output each.")
 @click.option("--only", is_flag=True, help="Write the continuation alone.")
-@click.option("--png", type=click.Path(dir_okay=False), help="Also draw a piano roll here.")
+@click.option("--png", type=click.Path(dir_okay=False),
+              help="Also draw a piano roll here (one input, one seed).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per output.")
 @click.option("--model", help="Model folder (default: the shipped model).")
-def continue_(file: str, output: str, bars: int, style: str, temperature: float, top_p: float,
-              seed: int | None, only: bool, png: str | None, model: str | None) -> None:
-    """Write a continuation of a MIDI file."""
+def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, bars: int,
+              prompt_bars: int | None, style: str, temperature: float, top_p: float,
+              seed: int | None, seeds: str | None, only: bool, png: str | None, as_json: bool,
+              model: str | None) -> None:
+    """Write continuations of MIDI files (files or folders)."""
+    from bridge.live.engine import Engine
     from bridge.music.midifile import write_midi
-    from bridge.offline import ContinueOptions, continue_piece
+    from bridge.offline import ContinueOptions, continue_piece, prompt_of
 
+    inputs = midi_inputs(files)
+    seed_list = _seeds(seed, seeds)
+    single = len(inputs) == 1 and len(seed_list) == 1
+    if (output is None) == (out_dir is None):
+        raise click.UsageError("give either -o/--output (one file, one seed) or --out-dir")
+    if output is not None and not single:
+        raise click.UsageError("several inputs or seeds: use --out-dir")
+    if png and not single:
+        raise click.UsageError("--png draws one continuation: one input, one seed")
     generator = _models(model, "generator")
     if style and style not in generator.config.styles:
         raise click.BadParameter(f"{style!r} is not a style this model knows "
                                  f"(e.g. {', '.join(generator.config.styles[1:8])})",
                                  param_hint="--style")
-    piece = _read(file)
-    result = continue_piece(generator, piece, ContinueOptions(
-        bars=bars, style=style, temperature=temperature, top_p=top_p, seed=seed))
-    if only:
-        write_midi(result, output)
-    else:
-        write_midi(piece, output, extra=((result, 1),))
-    click.echo(f"{output}: {len(result.notes)} notes over {bars} bars after beat "
-               f"{min((n.start for n in result.notes), default=0):g}")
-    if png:
-        from bridge.music.pianoroll import piano_roll
+    engine = Engine(generator, None)
+    batch = Batch(inputs, "continue")
+    for path, rel in batch:
+        try:
+            piece = _read(path)
+            if prompt_bars is not None and piece.bars() < prompt_bars:
+                raise InputError(f"{path}: {piece.bars()} bar(s), fewer than --prompt-bars "
+                                 f"{prompt_bars}")
+        except InputError as exc:
+            batch.fail(exc)
+            continue
+        prompt, _ = prompt_of(piece, prompt_bars)
+        for s in seed_list:
+            result = continue_piece(generator, piece, ContinueOptions(
+                bars=bars, prompt_bars=prompt_bars, style=style, temperature=temperature,
+                top_p=top_p, seed=s), engine)
+            target = Path(output) if output else \
+                Path(out_dir) / output_name(rel, s, len(seed_list) > 1)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if only:
+                write_midi(result, target)
+            else:
+                write_midi(prompt, target, extra=((result, 1),))
+            start = min((n.start for n in result.notes), default=None)
+            if as_json:
+                click.echo(json.dumps({"file": str(path), "seed": s, "output": str(target),
+                                       "notes": len(result.notes), "first_beat": start}))
+            else:
+                click.echo(f"{target}: {len(result.notes)} notes over {bars} bars"
+                           + ("" if start is None else f" from beat {start:g}"))
+            if png:
+                from bridge.music.pianoroll import piano_roll
 
-        piano_roll([(piece, "0.45"), (result, "tab:orange")], png,
-                   title=f"{file} + {bars} bars{f' ({style})' if style else ''}")
-        click.echo(f"{png}: piano roll")
+                piano_roll([(prompt, "0.45"), (result, "tab:orange")], png,
+                           title=f"{path} + {bars} bars{f' ({style})' if style else ''}")
+                click.echo(f"{png}: piano roll")

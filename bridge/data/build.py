@@ -13,13 +13,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from bridge.data.cache import SeqMeta, ordered_splits, remove_stale, write_split, write_stats
 from bridge.data.clean import UNENCODABLE, CleanConfig, Deduper, Report, Skip, clean
@@ -33,6 +31,7 @@ from bridge.data.manifest import (
 )
 from bridge.data.sources import VARIANTS, Example, Unit, load_unit, units, user_rows
 from bridge.music.tokenize import encode, to_tick
+from bridge.progress import Progress
 from bridge.vocab import K_DRUM, K_PITCH, KIND, PITCH_BASE, VOCAB_SIZE, VOCAB_VERSION
 
 log = logging.getLogger(__name__)
@@ -183,8 +182,7 @@ def build(config: BuildConfig) -> dict:
     records: list[Record] = []
     report = Report()
     jobs = [(u, config.clean) for u in work]
-    with tqdm(total=len(jobs), desc="reading", unit="unit", file=sys.stderr,
-              disable=not config.progress) as bar:
+    with Progress("reading", len(jobs), "units", enabled=config.progress) as bar:
         if config.workers <= 1:
             for unit_records, unit_report in map(_process_star, jobs):
                 records += unit_records

@@ -34,6 +34,7 @@ from bridge.evaluate.baseline_tagger import LogisticRegression, features
 from bridge.evaluate.metrics import accuracy, confusion, macro_f1
 from bridge.evaluate.ngram import NGram
 from bridge.model import checkpoint
+from bridge.progress import Progress
 from bridge.train.tasks import evenly, tag_logits, window_nll
 from bridge.train.windows import Sequence, bar_windows, eval_windows, load_split, tag_targets
 from bridge.vocab import genre_of
@@ -48,10 +49,11 @@ class EvalError(RuntimeError):
     pass
 
 
-def read_sequences(folder: str | Path, split: str | None, datasets: tuple[str, ...] | None,
-                   derived: bool = False) -> list[Sequence]:
-    """Token sequences of a manifest folder's rows (or a plain MIDI folder), as built; each
-    file once, as it is, unless ``derived`` adds the track variants the build derives."""
+def read_records(folder: str | Path, split: str | None, datasets: tuple[str, ...] | None,
+                 derived: bool = False) -> list:
+    """The built records (``bridge.data.build.Record``: tokens and their ``SeqMeta``) of a
+    manifest folder's rows (or a plain MIDI folder), as built; each file once, as it is,
+    unless ``derived`` adds the track variants the build derives."""
     from bridge.data.build import process_unit
     from bridge.data.clean import CleanConfig
     from bridge.data.manifest import manifest_path, read_manifest, select
@@ -65,20 +67,30 @@ def read_sequences(folder: str | Path, split: str | None, datasets: tuple[str, .
     if not rows:
         raise EvalError(f"{folder}: no rows for split {split!r}"
                         + (f" and datasets {', '.join(datasets)}" if datasets else ""))
-    out: list[Sequence] = []
-    for unit in units(rows, folder):
-        records, _ = process_unit(unit, CleanConfig())
-        if not derived:   # a file's own reading comes first in VARIANTS; the rest derive
-            first: dict[str, int] = {}
-            for r in records:
-                rank = VARIANTS.index(r.meta.variant)
-                first[r.meta.path] = min(first.get(r.meta.path, rank), rank)
-            records = [r for r in records
-                       if VARIANTS.index(r.meta.variant) == first[r.meta.path]]
-        out += [Sequence.of(r.tokens, r.meta) for r in records]
+    out: list = []
+    work = units(rows, folder)
+    with Progress("reading", len(work), "files") as progress:
+        for unit in work:
+            records, _ = process_unit(unit, CleanConfig())
+            if not derived:   # a file's own reading comes first in VARIANTS; the rest derive
+                first: dict[str, int] = {}
+                for r in records:
+                    rank = VARIANTS.index(r.meta.variant)
+                    first[r.meta.path] = min(first.get(r.meta.path, rank), rank)
+                records = [r for r in records
+                           if VARIANTS.index(r.meta.variant) == first[r.meta.path]]
+            out += records
+            progress.update()
     if not out:
         raise EvalError(f"{folder}: no usable music in split {split!r}")
     return out
+
+
+def read_sequences(folder: str | Path, split: str | None, datasets: tuple[str, ...] | None,
+                   derived: bool = False) -> list[Sequence]:
+    """:func:`read_records` as token sequences."""
+    return [Sequence.of(r.tokens, r.meta)
+            for r in read_records(folder, split, datasets, derived)]
 
 
 def training_sequences(train_cache: str | None, train_data: str | None) -> list[Sequence]:

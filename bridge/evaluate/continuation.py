@@ -1,0 +1,275 @@
+"""``continuo eval --task continuation``: are the model's continuations closer to what the
+music really did than an echo of the performer's last bars?
+
+- Pieces: every piece of the data with at least 12 bars, one per group (the file's own
+  reading, a group's full texture before its single tracks, then path order), in
+  (dataset, path) order. The prompt is its first 8 bars on its own bar grid (notes cut at
+  the bar line), the truth the 4 bars after.
+- Candidates: the model (seeds 0, 1, 2; temperature 1, top-p 0.95, no style), sampled as
+  ``continuo continue --prompt-bars 8 --bars 4`` samples; **echo**, the prompt's last 4 bars
+  again; **shuffle**, echo's onsets and durations with pitches drawn from the prompt's pitch
+  histogram (seeded per piece).
+- Metrics (:mod:`bridge.evaluate.musicality`) of each candidate against the truth, averaged
+  per dataset (a piece's model figures first averaged over its seeds), the truth's own values
+  beside them, and the share of pieces where the model's score beats the echo's.
+- Style control: the first 10 prompts of each genre the model knows, each asked for every
+  other genre the model (and the tagger) knows with the same kind of part (pitched or drums);
+  a request hits when the tagger's top genre of its continuation is the one asked for. The
+  unstyled rate is how often the same prompts' unstyled continuations (seed 0) land in the
+  requested genre anyway.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bridge.evaluate.musicality import OWN, Bars, Key, compare, find_key, mean_metrics, own
+from bridge.music.piece import Note, Piece
+from bridge.music.tokenize import decode
+from bridge.offline import ContinueOptions, continue_piece, prompt_of, tag_piece
+from bridge.progress import Progress
+from bridge.vocab import PERCUSSION_GENRES, Meter, genre_of
+
+PROMPT_BARS = 8
+TRUTH_BARS = 4
+SEEDS = (0, 1, 2)
+TEMPERATURE = 1.0
+TOP_P = 0.95
+STYLE_PROMPTS = 10
+CANDIDATES = ("model", "echo", "shuffle")
+
+
+@dataclass
+class Case:
+    """One benchmark piece, cut into prompt and truth."""
+
+    name: str
+    dataset: str
+    group: str
+    style: str
+    piece: Piece
+    prompt: Piece = field(init=False)
+    prompt_bars: Bars = field(init=False)
+    bars: Bars = field(init=False)          # the truth's (and every candidate's) bars
+    truth: list[Note] = field(init=False)
+    key: Key | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        lines = self.piece.bar_lines(PROMPT_BARS + TRUTH_BARS)
+        self.prompt, _ = prompt_of(self.piece, PROMPT_BARS)
+        self.prompt_bars = Bars(tuple(lines[:PROMPT_BARS + 1]))
+        self.bars = Bars(tuple(lines[PROMPT_BARS:]))
+        self.truth = [n for n in self.piece.notes if self.bars.index(n.start) is not None]
+        self.key = find_key(self.prompt.notes)
+
+    @property
+    def drums(self) -> bool:
+        return bool(np.mean([n.drum for n in self.prompt.notes]) > 0.5)
+
+
+def cases(records: Sequence) -> list[Case]:
+    """The benchmark's pieces from built records (``bridge.data.build.Record``)."""
+    from bridge.data.sources import VARIANTS
+
+    def rank(r) -> tuple:
+        variant = VARIANTS.index(r.meta.variant) if r.meta.variant in VARIANTS else len(VARIANTS)
+        return variant, r.meta.path
+
+    chosen: dict[str, Case] = {}
+    for r in sorted(records, key=rank):
+        m = r.meta
+        if m.group in chosen:
+            continue
+        meter = Meter(list(m.meter))
+        piece = Piece(decode(r.tokens.tolist(), meter, m.origin), meter, name=m.path)
+        if piece.bars() >= PROMPT_BARS + TRUTH_BARS:
+            chosen[m.group] = Case(m.path, m.dataset, m.group, m.style, piece)
+    return sorted(chosen.values(), key=lambda c: (c.dataset, c.name))
+
+
+# -- the baselines ----------------------------------------------------------------------------
+
+
+def echo(case: Case) -> list[Note]:
+    """The prompt's last ``TRUTH_BARS`` bars played again, bar for bar."""
+    lines = case.prompt_bars.lines
+    first = PROMPT_BARS - TRUTH_BARS
+    out = []
+    for n in case.prompt.notes:
+        i = case.prompt_bars.index(n.start)
+        if i is not None and i >= first:
+            start = case.bars.lines[i - first] + (n.start - lines[i])
+            out.append(Note(start, n.duration, n.pitch, n.velocity, n.drum))
+    return out
+
+
+def shuffle(case: Case, seed: int) -> list[Note]:
+    """Echo's rhythm, pitches drawn from the prompt's pitch histogram."""
+    rng = random.Random(seed)
+    pool = [(n.pitch, n.drum) for n in case.prompt.notes]
+    out = []
+    for n in echo(case):
+        pitch, drum = rng.choice(pool)
+        out.append(Note(n.start, n.duration, pitch, n.velocity, drum))
+    return out
+
+
+# -- the run -----------------------------------------------------------------------------------
+
+
+def continuation(generator, case: Case, seed: int, engine, style: str = "") -> list[Note]:
+    options = ContinueOptions(bars=TRUTH_BARS, prompt_bars=PROMPT_BARS, style=style,
+                              temperature=TEMPERATURE, top_p=TOP_P, seed=seed)
+    return continue_piece(generator, case.piece, options, engine).notes
+
+
+def score_cases(generator, all_cases: list[Case], seeds: Sequence[int] = SEEDS,
+                engine=None) -> list[dict]:
+    """Every candidate's metrics on every case (one row per case)."""
+    from bridge.live.engine import Engine
+
+    engine = engine or Engine(generator, None)
+    rows = []
+    with Progress("continuation", len(all_cases), "pieces") as progress:
+        for i, case in enumerate(all_cases):
+            def metrics(notes: list[Note], case: Case = case) -> dict:
+                return compare(notes, case.truth, case.bars, case.prompt.notes,
+                               case.prompt_bars, case.key)
+            runs = [continuation(generator, case, s, engine) for s in seeds]
+            rows.append({
+                "piece": case.name, "dataset": case.dataset, "style": case.style,
+                "key": str(case.key) if case.key else None,
+                "model": mean_metrics([metrics(notes) for notes in runs]),
+                "model_seeds": [metrics(notes) for notes in runs],
+                "echo": metrics(echo(case)), "shuffle": metrics(shuffle(case, i)),
+                "truth": own(case.truth, case.bars, case.prompt.notes, case.prompt_bars,
+                             case.key),
+                "notes": {"model": [len(n) for n in runs], "truth": len(case.truth)},
+                "_unstyled": runs[0] if runs else None,
+            })
+            progress.update()
+    return rows
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Per dataset: means of every candidate, the truth's own values, model vs echo."""
+    out = {}
+    for ds in sorted({r["dataset"] for r in rows}):
+        mine = [r for r in rows if r["dataset"] == ds]
+        entry: dict = {"pieces": len(mine)}
+        for name in CANDIDATES:
+            entry[name] = mean_metrics([r[name] for r in mine])
+        entry["truth"] = mean_metrics([r["truth"] for r in mine], OWN)
+        entry["model_beats_echo"] = round(
+            sum(r["model"]["score"] > r["echo"]["score"] for r in mine) / len(mine), 4)
+        out[ds] = entry
+    return out
+
+
+def known_genres(generator, tagger) -> list[str]:
+    """The genres both models know (the model's style table, the tagger's genres)."""
+    styles = generator.config.styles
+    return [g for g in tagger.config.genres if g in styles]
+
+
+def kind(genre: str) -> str:
+    return "drums" if genre in PERCUSSION_GENRES else "pitched"
+
+
+def top_genre(tagger, notes: list[Note], meter: Meter) -> str | None:
+    tags = tag_piece(tagger, Piece(list(notes), meter))["tags"]
+    return next((t["tag"] for t in tags if "/" not in t["tag"]), None)
+
+
+def style_control(generator, tagger, all_cases: list[Case], rows: list[dict],
+                  prompts: int = STYLE_PROMPTS, engine=None) -> dict:
+    """How often a request for another genre lands there (see the module's docstring)."""
+    from bridge.live.engine import Engine
+
+    engine = engine or Engine(generator, None)
+    genres = known_genres(generator, tagger)
+    unstyled = {r["piece"]: r["_unstyled"] for r in rows}
+    requests = []
+    for genre in genres:
+        mine = [c for c in all_cases if genre_of(c.style) == genre][:prompts]
+        targets = [g for g in genres if g != genre and kind(g) == kind(genre)]
+        requests += [(c, t) for c in mine for t in targets]
+    hits = unstyled_hits = 0
+    per_pair: dict[str, list[int]] = {}
+    with Progress("style control", len(requests), "requests") as progress:
+        for case, target in requests:
+            notes = continuation(generator, case, SEEDS[0], engine, style=target)
+            hit = top_genre(tagger, notes, case.piece.meter) == target
+            plain = unstyled.get(case.name)
+            if plain is None:
+                plain = continuation(generator, case, SEEDS[0], engine)
+            hits += hit
+            unstyled_hits += top_genre(tagger, plain, case.piece.meter) == target
+            pair = per_pair.setdefault(f"{genre_of(case.style)}->{target}", [0, 0])
+            pair[0] += hit
+            pair[1] += 1
+            progress.update()
+    n = len(requests)
+    return {"hit_rate": round(hits / n, 4) if n else None,
+            "unstyled_hit_rate": round(unstyled_hits / n, 4) if n else None,
+            "requests": n,
+            "by_request": {k: {"hits": v[0], "requests": v[1]} for k, v in per_pair.items()},
+            "genres": genres}
+
+
+def evaluate_continuation(generator, tagger, records: Sequence, seeds: Sequence[int] = SEEDS,
+                          style_prompts: int = STYLE_PROMPTS,
+                          limit: int | None = None) -> tuple[dict, list[dict]]:
+    """The whole task: (report, per-piece rows). ``limit`` keeps the first pieces of each
+    dataset (quick runs)."""
+    from bridge.live.engine import Engine
+
+    all_cases = cases(records)
+    if limit is not None:
+        all_cases = [c for ds in sorted({c.dataset for c in all_cases})
+                     for c in [c for c in all_cases if c.dataset == ds][:limit]]
+    engine = Engine(generator, None)
+    rows = score_cases(generator, all_cases, seeds, engine)
+    report = {
+        "datasets": summarise(rows),
+        "style_control": style_control(generator, tagger, all_cases, rows, style_prompts,
+                                       engine) if tagger is not None else None,
+        "prompt_bars": PROMPT_BARS, "truth_bars": TRUTH_BARS, "seeds": list(seeds),
+        "temperature": TEMPERATURE, "top_p": TOP_P,
+    }
+    for r in rows:
+        del r["_unstyled"]
+    return report, rows
+
+
+def chart(report: dict, path: Path) -> None:
+    """Each dataset's five overlaps and score: model, echo, shuffle side by side."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bridge.evaluate.musicality import OVERLAPS
+
+    datasets = report["datasets"]
+    names = ("score", *OVERLAPS)
+    fig, axes = plt.subplots(len(datasets), 1, figsize=(9, 2.6 * len(datasets)),
+                             squeeze=False)
+    colors = {"model": "tab:orange", "echo": "tab:blue", "shuffle": "0.6"}
+    for ax, (ds, entry) in zip(axes[:, 0], datasets.items(), strict=True):
+        x = np.arange(len(names))
+        for j, cand in enumerate(CANDIDATES):
+            ax.bar(x + (j - 1) * 0.27, [entry[cand][m] or 0 for m in names], 0.27,
+                   label=cand, color=colors[cand])
+        ax.set_xticks(x, names)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{ds}: {entry['pieces']} pieces, model beats echo on "
+                     f"{100 * entry['model_beats_echo']:.0f} %", fontsize=10)
+        ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

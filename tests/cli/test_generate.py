@@ -1,0 +1,94 @@
+"""`continuo continue` and `continuo tag` over several files and folders."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bridge.cli.generate import continue_, output_name, tag
+from bridge.music.midifile import read_midi, write_midi
+from bridge.music.piece import Note, Piece
+
+
+def _piece(bars: int, low: int = 60) -> Piece:
+    return Piece([Note(b * 4 + i, 0.9, low + (b + i) % 7, 80)
+                  for b in range(bars) for i in range(4)])
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "in"
+    (root / "jigs").mkdir(parents=True)
+    write_midi(_piece(10), root / "a.mid")
+    write_midi(_piece(9, 65), root / "jigs" / "b.mid")
+    (root / "notes.txt").write_text("not music")
+    return root
+
+
+def test_a_folder_with_prompt_bars_and_seeds(tiny_model_dir, folder, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(continue_, [
+        str(folder), "--out-dir", str(out), "--prompt-bars", "8", "--bars", "2",
+        "--seeds", "0,1", "--model", str(tiny_model_dir), "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    assert [(Path(r["output"]).relative_to(out).as_posix(), r["seed"]) for r in lines] == [
+        ("a-seed0.mid", 0), ("a-seed1.mid", 1), ("jigs/b-seed0.mid", 0), ("jigs/b-seed1.mid", 1)]
+    for r in lines:
+        written = read_midi(r["output"])
+        assert r["first_beat"] == 32.0                      # the bar line after 8 bars
+        prompt = [n for n in written.notes if n.start < 32]
+        assert prompt and max(n.end for n in prompt) <= 32 + 1e-6   # the prompt, cut there
+        assert len(written.notes) - len(prompt) == r["notes"] > 0
+
+
+def test_the_same_seed_gives_the_same_continuation(tiny_model_dir, folder, tmp_path):
+    outs = []
+    for name in ("x.mid", "y.mid"):
+        result = CliRunner().invoke(continue_, [
+            str(folder / "a.mid"), "-o", str(tmp_path / name), "--seed", "3", "--only",
+            "--model", str(tiny_model_dir)])
+        assert result.exit_code == 0, result.output
+        outs.append(read_midi(tmp_path / name).notes)
+    assert outs[0] == outs[1] and outs[0]
+
+
+def test_a_bad_file_is_reported_and_the_others_go_on(tiny_model_dir, folder, tmp_path):
+    (folder / "broken.mid").write_bytes(b"MThd nonsense")
+    write_midi(_piece(3), folder / "short.mid")
+    result = CliRunner().invoke(continue_, [
+        str(folder), "--out-dir", str(tmp_path / "out"), "--prompt-bars", "8",
+        "--model", str(tiny_model_dir)])
+    assert result.exit_code == 1
+    assert "broken.mid" in result.output and "fewer than --prompt-bars 8" in result.output
+    assert "2 of 4 file(s) failed" in result.output
+    assert sorted(p.name for p in (tmp_path / "out").rglob("*.mid")) == \
+        ["a-continued.mid", "b-continued.mid"]
+
+
+def test_usage_errors(tiny_model_dir, folder, tmp_path):
+    runner = CliRunner()
+    both = runner.invoke(continue_, [str(folder / "a.mid"), "-o", "x.mid", "--out-dir", "d"])
+    assert both.exit_code == 2 and "either" in both.output
+    many = runner.invoke(continue_, [str(folder), "-o", str(tmp_path / "x.mid")])
+    assert many.exit_code == 2 and "--out-dir" in many.output
+    seeds = runner.invoke(continue_, [str(folder / "a.mid"), "-o", "x.mid", "--seeds", "a"])
+    assert seeds.exit_code == 2 and "comma-separated" in seeds.output
+
+
+def test_output_names():
+    assert output_name(Path("x/a.mid"), 2, True) == Path("x/a-seed2.mid")
+    assert output_name(Path("a.midi"), None, False) == Path("a-continued.mid")
+
+
+def test_tag_prints_one_json_line_per_file(tiny_model_dir, folder):
+    (folder / "broken.mid").write_bytes(b"MThd nonsense")
+    result = CliRunner().invoke(tag, [str(folder), "--json", "--model", str(tiny_model_dir)])
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
+    assert [Path(r["file"]).name for r in lines] == ["a.mid", "broken.mid", "b.mid"]
+    assert lines[0]["tags"] and lines[0]["windows"] == 3
+    assert "error" in lines[1] and "tags" not in lines[1]

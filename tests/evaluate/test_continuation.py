@@ -1,0 +1,90 @@
+"""`continuo eval --task continuation` on a small folder of made-up pieces."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bridge.cli.evaluate import evaluate
+from bridge.evaluate import continuation as cont
+from bridge.evaluate.musicality import METRICS, OWN
+from bridge.music.midifile import write_midi
+from bridge.music.piece import Note, Piece
+
+MOTIFS = [(60, 64, 67, 64), (62, 65, 69, 65), (59, 62, 67, 62), (60, 64, 67, 72)]
+
+
+def _song(bars: int) -> Piece:
+    """Bars 1-4 a phrase, then the phrase again and again: bars 9-12 repeat bars 5-8."""
+    notes = [Note(4 * b + i, 0.9, p, 80) for b in range(bars)
+             for i, p in enumerate(MOTIFS[b % 4])]
+    return Piece(notes, name="song")
+
+
+def _groove(bars: int) -> Piece:
+    notes = [Note(b * 4 + i / 2, 0.1, 42, 70, drum=True) for b in range(bars) for i in range(8)]
+    notes += [Note(b * 4 + i, 0.1, 36 if i % 2 == 0 else 38, 100, drum=True)
+              for b in range(bars) for i in range(4)]
+    return Piece(notes, name="groove")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "music"
+    for rel, piece in (("pop/song.mid", _song(14)), ("drums/groove.mid", _groove(12)),
+                       ("folk/short.mid", _song(6))):          # too short: left out
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_midi(piece, root / rel)
+    return root
+
+
+def test_echo_and_shuffle_of_a_repeating_song():
+    case = cont.Case("song", "user", "g", "pop", _song(14))
+    assert [round(n.start) for n in case.truth][:4] == [32, 33, 34, 35]
+    echo = cont.echo(case)
+    assert [(n.start, n.pitch) for n in echo] == [(n.start, n.pitch) for n in case.truth]
+    shuffled = cont.shuffle(case, seed=3)
+    assert [n.start for n in shuffled] == [n.start for n in echo]
+    assert {n.pitch for n in shuffled} <= {n.pitch for n in case.prompt.notes}
+    assert shuffled == cont.shuffle(case, seed=3)
+    assert str(case.key) == "C major"
+
+
+def test_the_report_holds_every_metric_per_dataset(tiny_model_dir, folder, tmp_path):
+    out = tmp_path / "report"
+    result = CliRunner().invoke(evaluate, [
+        "--task", "continuation", "--model", str(tiny_model_dir), "--data", str(folder),
+        "--split", "all", "--seeds", "0,1", "--style-prompts", "1", "--out", str(out),
+        "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)["continuation"]
+    assert list(report["datasets"]) == ["user"]          # a plain folder: one dataset
+    entry = report["datasets"]["user"]
+    assert entry["pieces"] == 2
+    for candidate in ("model", "echo", "shuffle"):
+        assert set(entry[candidate]) == set(METRICS)
+        assert 0 <= entry[candidate]["score"] <= 1
+    assert set(entry["truth"]) == set(OWN)
+    assert 0 <= entry["model_beats_echo"] <= 1
+    style = report["style_control"]
+    assert {"hit_rate", "unstyled_hit_rate", "requests"} <= set(style)
+    pitched = [g for g in style["genres"] if cont.kind(g) == "pitched"]
+    assert style["requests"] == len(pitched) - 1     # the pop prompt, to each other genre
+    assert set(style["by_request"]) == {f"pop->{g}" for g in pitched if g != "pop"}
+    rows = json.loads((out / "continuation_pieces.json").read_text())
+    song = next(r for r in rows if r["piece"].endswith("song.mid"))
+    assert song["echo"]["score"] == pytest.approx(1.0)
+    assert song["truth"]["copied_bars"] == 1.0 and song["echo"]["copied_bars"] == 1.0
+    assert len(song["model_seeds"]) == 2
+    assert (out / "continuation.png").stat().st_size > 0
+    assert (out / "continuation.json").exists()
+
+
+def test_style_requests_go_to_other_genres_of_the_same_kind(models):
+    generator, tagger = models
+    genres = cont.known_genres(generator, tagger)
+    assert "drums" in genres and "pop" in genres
+    assert cont.kind("drums") == "drums" and cont.kind("pop") == "pitched"

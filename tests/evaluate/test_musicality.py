@@ -1,0 +1,104 @@
+import math
+
+import pytest
+
+from bridge.evaluate import musicality as mu
+from bridge.music.piece import Note
+
+BARS = mu.Bars((0.0, 4.0, 8.0))           # two 4/4 bars
+PROMPT_BARS = mu.Bars((-8.0, -4.0, 0.0))
+
+
+def n(start, pitch=60, duration=1.0, drum=False):
+    return Note(start, duration, pitch, 80, drum)
+
+
+def test_overlap_of_histograms():
+    import numpy as np
+
+    assert mu.overlap(np.array([1, 1]), np.array([2, 2])) == pytest.approx(1.0)
+    assert mu.overlap(np.array([1, 0]), np.array([0, 3])) == 0.0
+    assert mu.overlap(np.array([3, 1]), np.array([1, 3])) == pytest.approx(0.5)
+    assert mu.overlap(np.zeros(3), np.zeros(3)) == 1.0
+    assert mu.overlap(np.zeros(3), np.ones(3)) == 0.0
+
+
+def test_a_candidate_equal_to_the_truth_scores_one():
+    truth = [n(0, 60), n(1, 64, 0.5), n(1.5, 67, 0.5), n(2, 72, 2), n(4.25, 60)]
+    m = mu.compare(truth, truth, BARS, [], PROMPT_BARS)
+    assert m["score"] == pytest.approx(1.0)
+    assert m["density_log_ratio"] == 0.0
+
+
+def test_bins_of_time_features():
+    notes = [n(0, duration=1 / 24), n(1 / 12, duration=5.0), n(4 + 1 / 6)]
+    h = mu.histograms(notes, BARS)
+    assert h["duration"][0] == 1 and h["duration"][12] == 1
+    assert h["duration"][mu.N_TIME_BINS - 1] == 1
+    assert h["ioi"][1] == 1 and h["ioi"][mu.N_TIME_BINS - 1] == 1   # 4 beats or more: last
+    assert h["position"][0] == 1 and h["position"][1] == 1 and h["position"][2] == 1
+
+
+def test_drums_bin_by_key_and_pitches_by_class():
+    h = mu.histograms([n(0, 36, drum=True), n(0, 60), n(1, 72)], BARS)
+    assert h["pitch_class"][0] == 2 and h["pitch_class"][12 + 36] == 1
+    assert h["pitch"][60] == 1 and h["pitch"][72] == 1 and h["pitch"][128 + 36] == 1
+
+
+def test_ioi_counts_distinct_onsets_once():
+    h = mu.histograms([n(0, 60), n(0, 64), n(0.5, 67)], BARS)
+    assert h["ioi"].sum() == 1 and h["ioi"][6] == 1
+
+
+def test_density_log_ratio():
+    truth = [n(i) for i in range(4)]
+    assert mu.compare(truth[:2], truth, BARS, [], PROMPT_BARS)["density_log_ratio"] == \
+        pytest.approx(math.log(2))
+    assert mu.compare([], truth, BARS, [], PROMPT_BARS)["density_log_ratio"] == \
+        pytest.approx(math.log(4))
+
+
+@pytest.mark.parametrize(("pitches", "key"), [
+    ((60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60), "C major"),
+    ((57, 59, 60, 62, 64, 65, 67, 69, 64, 60, 57), "A minor"),
+    ((62, 64, 66, 67, 69, 71, 73, 74, 69, 66, 62), "D major"),
+])
+def test_krumhansl_schmuckler_key(pitches, key):
+    notes = [n(i, p, 2.0 if p % 12 == pitches[0] % 12 else 1.0) for i, p in enumerate(pitches)]
+    assert str(mu.find_key(notes)) == key
+
+
+def test_in_key_share():
+    key = mu.Key(0, minor=False)
+    assert mu.in_key_share([n(0, 60), n(1, 61), n(2, 64), n(3, 66)], key) == 0.5
+    assert mu.in_key_share([n(0, 36, drum=True)], key) is None
+    assert mu.find_key([n(0, 36, drum=True)]) is None
+
+
+def test_copied_bars_compare_positions_and_pitches():
+    prompt = [n(-8, 60), n(-7, 62), n(-4, 64)]
+    copy = [n(0, 60, 3.0), n(1, 62)]           # bar 0 == prompt bar 0 (durations aside)
+    other = [n(4, 60), n(5.5, 62)]             # bar 1: a note moved
+    assert mu.copied_bar_share(copy + other, BARS, prompt, PROMPT_BARS) == 0.5
+    assert mu.copied_bar_share([], BARS, prompt, PROMPT_BARS) == 0.0
+
+
+def test_empty_bars_are_never_copies():
+    prompt = [n(-8, 60)]                       # prompt bar 1 is empty
+    assert mu.copied_bar_share([n(0, 60)], BARS, prompt, PROMPT_BARS) == 0.5
+
+
+def test_duplicates_and_same_pitch_overlaps():
+    notes = [n(0, 60, 2.0), n(0, 60, 1.0), n(0, 60, 0.5),    # two duplicates
+             n(1, 60, 1.0),                                 # struck while the first sounds
+             n(2, 60, 1.0),                                 # the first ended at 2: fine
+             n(0, 64, 1.0), n(1, 64, 1.0),                  # back to back: fine
+             n(0, 36, 4.0, drum=True), n(1, 36, 1.0, drum=True)]   # a drum key too
+    assert mu.duplicates(notes) == 2
+    assert mu.same_pitch_overlaps(notes) == 2
+
+
+def test_mean_metrics_skip_missing_values():
+    rows = [{"in_key": None, "score": 0.5}, {"in_key": 0.8, "score": 1.0}]
+    assert mu.mean_metrics(rows, ("in_key", "score")) == {"in_key": 0.8, "score": 0.75}
+    assert mu.mean_metrics([{"in_key": None}], ("in_key",)) == {"in_key": None}

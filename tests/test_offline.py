@@ -1,0 +1,52 @@
+"""Whole-file continuation: where it starts and what it hears, on the piece's own grid."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.music.piece import Note, Piece
+from bridge.offline import ContinueOptions, bars_after, continue_piece, prompt_of
+from bridge.vocab import TICKS_PER_BEAT, Meter
+
+HALF = TICKS_PER_BEAT // 2
+
+
+def _shifted_piece(bars: int = 6, *extra: Note) -> Piece:
+    """4/4 bars that begin half a beat into the file (as POP909's do), a note per beat."""
+    notes = [Note(0.5 + i, 0.75, 60 + i % 5, 80) for i in range(4 * bars)]
+    return Piece([*notes, *extra], Meter([(HALF, 4 * TICKS_PER_BEAT)]))
+
+
+def test_the_prompt_is_the_first_bars_cut_at_the_bar_line():
+    piece = _shifted_piece(6, Note(8.0, 3.0, 72, 90))   # sounds across the line at 8.5
+    prompt, start = prompt_of(piece, 2)
+    assert start == HALF + 2 * 4 * TICKS_PER_BEAT
+    assert max(n.start for n in prompt.notes) < 8.5
+    assert max(n.end for n in prompt.notes) == pytest.approx(8.5)
+
+
+def test_without_prompt_bars_it_starts_on_the_next_beat_of_the_pieces_grid():
+    piece = _shifted_piece()                       # the last note ends at beat 24.25
+    _, start = prompt_of(piece)
+    assert start == round(24.5 * TICKS_PER_BEAT)   # not beat 25: the grid is shifted
+
+
+def test_bars_after_keeps_the_place_in_the_bar():
+    meter = Meter([(0, 96), (192, 72)])            # two 4/4 bars, then 3/4
+    assert bars_after(meter, 0, 2) == 192
+    assert bars_after(meter, 48, 2) == 192 + 48
+    assert bars_after(meter, 192, 2) == 192 + 144
+
+
+@pytest.mark.parametrize("prompt_bars", [None, 3])
+def test_a_continuation_lies_on_the_grid_after_its_prompt(models, prompt_bars):
+    generator, _ = models
+    piece = _shifted_piece()
+    _, start = prompt_of(piece, prompt_bars)
+    out = continue_piece(generator, piece, ContinueOptions(bars=2, prompt_bars=prompt_bars,
+                                                           seed=1))
+    assert out.notes
+    first = min(n.start for n in out.notes) * TICKS_PER_BEAT
+    assert first == start                          # a response's first token is a note
+    assert max(n.start for n in out.notes) * TICKS_PER_BEAT < bars_after(piece.meter,
+                                                                          start, 2)
