@@ -82,8 +82,9 @@ def run(options: Options, say: Callable[[str], None] = lambda _: None) -> dict:
                   "params": generator.num_params(), "trained": "metrics" in meta,
                   "epoch": meta.get("epoch"),
                   "val_loss": meta.get("metrics", {}).get("val_loss"),
-                  "config": {k: meta["config"][k] for k in ("n_embd", "n_hidden", "n_layer",
-                                                             "conv_kernel", "attn_window")}},
+                  "config": {k: meta["config"].get(k) for k in (
+                      "n_embd", "n_hidden", "n_layer", "conv_kernel", "attn_window",
+                      "recall_window", "recall_heads")}},
         "quick": options.quick, "python": platform.python_version(),
         "load_before": stats.load_average(), "busy_before": stats.busy_processes(),
         "details": {}}

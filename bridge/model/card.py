@@ -59,7 +59,7 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | None = N
               f"| parameters | {_fmt(meta.get('params'))} |",
               f"| vocabulary version | {meta.get('vocab_version')} |"]
     for key in ("n_embd", "n_hidden", "n_layer", "n_conv", "conv_kernel", "conv_layers",
-                "attn_window", "dropout"):
+                "attn_window", "recall_window", "recall_heads", "recall_dim", "dropout"):
         if key in cfg:
             lines.append(f"| {key} | {cfg[key]} |")
     styles = cfg.get("styles") or [*cfg.get("genres", []), *cfg.get("substyles", [])]

@@ -4,6 +4,14 @@
                              ├─ (+ causal conv block) ── + style_emb ── LSTM × n_layer ── h
     style  [B]    ──────────-┘
     h ── (+ local attention over the last ``attn_window`` states) ── head ── logits [B, T, V]
+    h, tokens ── (+ recall over the last ``recall_window`` events) ── log-probs [B, T, V]
+
+*Recall* is how motifs and phrases come back. Each of its heads looks over the last
+``recall_window`` events for the moments whose context resembles now (a query from the top
+LSTM state against, for each past event, a key from the state just *before* that event) and
+proposes the event that followed there; a gate mixes the heads' proposals with the head's
+own prediction. A bar the music played before can so return note for note, however far
+back it lies in the window, which the LSTM alone does not manage.
 
 This module is the training-time model (whole sequences through ``nn.LSTM``). Streaming,
 one event at a time for the live daemon, uses the same weights through
@@ -32,6 +40,9 @@ class GeneratorConfig:
     conv_kernel: int = 0     # causal conv block over embeddings; 0 = off
     attn_window: int = 0     # local attention over the last N top states; 0 = off
     attn_dim: int = 128
+    recall_window: int = 0   # recall over the last N events; 0 = off
+    recall_heads: int = 4
+    recall_dim: int = 32     # per head
     dropout: float = 0.1
 
     def to_dict(self) -> dict:
@@ -77,6 +88,63 @@ class LocalAttention(nn.Module):
         return h + self.out(y)                                        # [B, T, H]
 
 
+class Recall(nn.Module):
+    """Pointer attention over the last ``window`` events, mixed with the model's own
+    prediction (see the module docstring):
+
+        key[j]  = Wk h[j-1]   (h[-1] = 0)          value[j] = token j
+        a_k[t, j] = softmax over j in (t - window, t] of q_k[t] . key_k[j] / sqrt(D)
+        p(next | t) = g_0 softmax(logits[t]) + sum_k g_k sum_j a_k[t, j] onehot(token j)
+        g = softmax(Wg h[t] + b)
+    """
+
+    GATE_BIAS = 3.0     # at first the gate trusts the model's own prediction (g_0 ~ 0.83)
+    FLOOR = 1e-30       # a proposal's probability floor (its log stays finite)
+
+    def __init__(self, n_hidden: int, heads: int, dim: int, window: int) -> None:
+        super().__init__()
+        self.heads, self.dim, self.window = heads, dim, window
+        self.query = nn.Linear(n_hidden, heads * dim, bias=False)
+        self.key = nn.Linear(n_hidden, heads * dim, bias=False)
+        self.gate = nn.Linear(n_hidden, 1 + heads)
+        with torch.no_grad():
+            self.gate.weight.mul_(0.1)
+            self.gate.bias.zero_()
+            self.gate.bias[0] = self.GATE_BIAS
+
+    def attend(self, h: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
+        """Each head's weights over the events: ``[B, heads, T, T]`` (query t, event j)."""
+        B, T, _ = h.shape
+        q = self.query(h).view(B, T, self.heads, self.dim).transpose(1, 2)     # [B, K, T, D]
+        k = self.key(h_prev).view(B, T, self.heads, self.dim).transpose(1, 2)  # [B, K, T, D]
+        scores = q @ k.transpose(-1, -2) / math.sqrt(self.dim)                 # [B, K, T, T]
+        i = torch.arange(T, device=h.device)
+        band = (i[None, :] <= i[:, None]) & (i[:, None] - i[None, :] < self.window)
+        return scores.masked_fill(~band, float("-inf")).softmax(-1)
+
+    def forward(self, h: torch.Tensor, h_prev: torch.Tensor, tokens: torch.Tensor,
+                logits: torch.Tensor, targets: torch.Tensor | None = None) -> torch.Tensor:
+        """Log-probabilities of the next event, ``[B, T, V]``; with ``targets`` only theirs,
+        ``[B, T]`` (training needs no more)."""
+        a = self.attend(h, h_prev)                                             # [B, K, T, T]
+        gate = self.gate(h).log_softmax(-1)                                    # [B, T, 1+K]
+        own = logits.log_softmax(-1)                                           # [B, T, V]
+        if targets is not None:
+            match = tokens[:, None, :] == targets[:, :, None]                  # [B, T, T]
+            copy = (a * match[:, None]).sum(-1)                                # [B, K, T]
+            parts = [gate[..., 0] + own.gather(-1, targets[..., None]).squeeze(-1)]
+        else:
+            B, K, T, _ = a.shape
+            copy = a.new_zeros(B, K, T, logits.size(-1)).scatter_add_(
+                -1, tokens[:, None, None, :].expand(B, K, T, T), a)           # [B, K, T, V]
+            parts = [gate[..., :1] + own]
+        for k in range(self.heads):
+            g = gate[..., 1 + k]
+            parts.append((g if targets is not None else g[..., None])
+                         + copy[:, k].clamp_min(self.FLOOR).log())
+        return torch.logsumexp(torch.stack(parts), dim=0)
+
+
 class Generator(nn.Module):
     def __init__(self, config: GeneratorConfig) -> None:
         super().__init__()
@@ -91,6 +159,8 @@ class Generator(nn.Module):
         self.attn = LocalAttention(c.n_hidden, c.attn_dim, c.attn_window) \
             if c.attn_window > 1 else None
         self.head = nn.Linear(c.n_hidden, c.vocab_size)
+        self.recall = Recall(c.n_hidden, c.recall_heads, c.recall_dim, c.recall_window) \
+            if c.recall_window > 0 else None
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -110,22 +180,28 @@ class Generator(nn.Module):
         tokens: torch.Tensor,                                  # [B, T] int64
         styles: torch.Tensor,                                  # [B] int64
         state: tuple[torch.Tensor, torch.Tensor] | None = None,
+        targets: torch.Tensor | None = None,                   # [B, T] int64
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        """Logits of the next event ``[B, T, V]`` (log-probabilities when the model
+        recalls), and the LSTM state after. With ``targets``, the log-probability of each
+        target instead, ``[B, T]``. Recall sees only these ``tokens``, not what came before
+        a ``state`` passed in."""
         x = self.tok_emb(tokens)                               # [B, T, E]
         if self.conv is not None:
             x = self.conv(x)
         x = self.drop(x + self.style_emb(styles)[:, None, :])  # [B, T, E]
-        h, state = self.lstm(x, state)                         # [B, T, H]
+        h, state_out = self.lstm(x, state)                     # [B, T, H]
         if self.attn is not None:
             h = self.attn(h)
-        return self.head(self.drop(h)), state                  # [B, T, V]
+        logits = self.head(self.drop(h))                       # [B, T, V]
+        if self.recall is not None:
+            first = h.new_zeros(h[:, :1].shape) if state is None else state[0][-1][:, None]
+            h_prev = torch.cat([first, h[:, :-1]], dim=1)      # [B, T, H] the state before
+            return self.recall(h, h_prev, tokens, logits, targets), state_out
+        if targets is not None:
+            return logits.log_softmax(-1).gather(-1, targets[..., None]).squeeze(-1), state_out
+        return logits, state_out
 
-    def loss(self, tokens: torch.Tensor, targets: torch.Tensor,
-             styles: torch.Tensor) -> torch.Tensor:
-        """Mean cross-entropy in nats over non-PAD targets (PAD = 0 is ignored)."""
-        logits, _ = self(tokens, styles)
-        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1),
-                               ignore_index=0)
 
     def num_params(self) -> int:
         return sum(p.numel() for p in self.parameters())
@@ -137,3 +213,10 @@ class Generator(nn.Module):
             return styles.index(tag)
         genre = tag.split("/", 1)[0]
         return styles.index(genre) if genre in styles else 0
+
+
+def target_nll(logp: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed negative log-likelihood (nats) of the non-PAD targets, and their count, from
+    ``Generator(..., targets=targets)``'s ``[B, T]`` log-probabilities."""
+    keep = targets != 0
+    return -(logp * keep).sum(), keep.sum()

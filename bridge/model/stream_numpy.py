@@ -11,7 +11,10 @@ counts. The weights are rearranged once, at load:
   also cannot overflow);
 - the conv block's taps are tables (see ``Streamer``), its bias folded into the current
   token's, and the sums a state owes its next k - 1 outputs are one flat row;
-- a state's numpy views are made once and kept on it.
+- a state's numpy views are made once and kept on it;
+- recall (when the model has it) writes the event and its key into the state's ring, and
+  mixes its heads' proposals into the logits: one matmul per batch for the scores, one
+  ``bincount`` for every head's proposal.
 
 The elementwise work between the products (the cells, the conv step) runs as compiled
 kernels once they are ready (:mod:`bridge.model.kernels`), in plain numpy until then.
@@ -64,6 +67,12 @@ class NumpyStep:
             self.w_hh = [gates(w[H:]) for w in s.w_cat_t]                    # [H, 4H]
             self.b = [gates(b)[None] for b in s.b_cat]                       # [1, 4H]
             self.head_w, self.head_b = s.head_w_t.numpy(), s.head_b.numpy()  # [H, V], [V]
+            self.recall = s.recall is not None
+            if self.recall:
+                self.recall_q = s.recall_q_t.numpy()                         # [H, K*D]
+                self.recall_k = s.recall_k_t.numpy()                         # [H, K*D]
+                self.gate_w, self.gate_b = s.gate_w_t.numpy(), s.gate_b.numpy()  # [H, 1+K]
+                self.floor = s.recall.FLOOR
 
     def views(self, state: State) -> tuple:
         """numpy views of ``state``'s tensors, and buffers for a step (made once per state)."""
@@ -71,13 +80,18 @@ class NumpyStep:
             B = state.batch
             owed = None if state.conv is None else state.conv.numpy().reshape(B, -1)
             x = np.empty((B, self.E), np.float32) if owed is not None else None
+            recall = None if state.recall_keys is None else (
+                state.recall_keys.numpy(), state.recall_tokens.numpy(),
+                state.recall_count.numpy())
             state.views = (state.h.numpy(), state.c.numpy(), state.logits.numpy(), owed,
-                           state.style.numpy(), x, np.zeros(B, np.int64))
+                           state.style.numpy(), x, np.zeros(B, np.int64), recall)
         return state.views
 
     def feed(self, state: State, tokens: np.ndarray) -> None:
-        h, c, logits, owed, style, x, zeros = self.views(state)
+        h, c, logits, owed, style, x, zeros, recall = self.views(state)
         tokens = np.asarray(tokens, dtype=np.int64)
+        if recall is not None:
+            self._remember(recall, h[-1], tokens)                           # before h moves
         fused = self.compiled and kernels.ready()
         cell = kernels.cell if fused else kernels.cell_numpy
         if owed is None:
@@ -92,3 +106,39 @@ class NumpyStep:
                  self.b[layer - 1], zeros, c[layer], h[layer])
         np.matmul(h[-1], self.head_w, out=logits)
         logits += self.head_b
+        if recall is not None:
+            self._recall(recall, h[-1], logits)
+
+    def _remember(self, recall: tuple, h_top: np.ndarray, tokens: np.ndarray) -> None:
+        """The event being fed and the key of the state before it, into the ring."""
+        keys, ring_tokens, count = recall
+        B, K, R, D = keys.shape
+        rows, slot = np.arange(B), count % R
+        keys[rows, :, slot] = (h_top @ self.recall_k).reshape(B, K, D)
+        ring_tokens[rows, slot] = tokens
+        count += 1
+
+    def _recall(self, recall: tuple, x: np.ndarray, logits: np.ndarray) -> None:
+        """Mix the heads' proposals into ``logits`` (then log-probabilities), in place."""
+        keys, ring_tokens, count = recall
+        B, K, R, D = keys.shape
+        V = logits.shape[1]
+        n = min(int(count.max()), R)                                    # slots filled
+        q = (x @ self.recall_q).reshape(B, K, D, 1)
+        scores = (keys[:, :, :n] @ q)[..., 0] * D ** -0.5                # [B, K, n]
+        if B > 1 and int(count.min()) < n:
+            empty = np.arange(n)[None, :] >= count[:, None]              # [B, n]
+            scores[np.broadcast_to(empty[:, None, :], scores.shape)] = -np.inf
+        scores -= scores.max(-1, keepdims=True)
+        np.exp(scores, out=scores)
+        scores /= scores.sum(-1, keepdims=True)
+        where = ring_tokens[:, None, :n] + (np.arange(B * K) * V).reshape(B, K, 1)
+        copy = np.bincount(where.ravel(), weights=scores.ravel(),
+                           minlength=B * K * V).reshape(B, K, V)         # [B, K, V]
+        gate = x @ self.gate_w + self.gate_b                             # [B, 1+K]
+        gate = np.exp(gate - gate.max(-1, keepdims=True))
+        gate /= gate.sum(-1, keepdims=True)
+        own = np.exp(logits - logits.max(-1, keepdims=True))
+        own *= gate[:, :1] / own.sum(-1, keepdims=True)
+        mixed = own + (gate[:, 1:, None] * np.maximum(copy, self.floor)).sum(1)
+        np.log(mixed, out=logits)

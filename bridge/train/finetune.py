@@ -2,10 +2,13 @@
 
 ``continuo train generator --config ... --init models/default`` trains the shipped generator
 further on the config's data (a user's own MIDI, say). The architecture comes from the
-checkpoint. The label tables (the generator's styles, the tagger's genres and sub-styles)
-become the checkpoint's, followed by the new data's new labels, so a folder of `ambient`
-files adds a style without renumbering the others. Rows of known labels keep their weights;
-a new style starts as "no style" (a copy of row 0), a new tagger class from a fresh row.
+checkpoint, except that a generator without recall grows it when the config's [model] asks
+for one (``recall_window`` > 0): its other weights carry over, the recall block starts
+fresh with its gate trusting the old prediction. The label tables (the generator's styles,
+the tagger's genres and sub-styles) become the checkpoint's, followed by the new data's new
+labels, so a folder of `ambient` files adds a style without renumbering the others. Rows of
+known labels keep their weights; a new style starts as "no style" (a copy of row 0), a new
+tagger class from a fresh row.
 """
 
 from __future__ import annotations
@@ -27,17 +30,27 @@ LABEL_TABLES = {
 }
 
 
+# per kind: config fields an --init checkpoint takes from the config when it lacks the part
+GROWABLE = {"generator": ("recall_window", "recall_heads", "recall_dim")}
+
+
 def checkpoint_folder(path: str | Path, kind: str) -> Path:
     """``path`` itself, or its ``kind`` subfolder when it is a model folder."""
     path = Path(path)
     return path / kind if (path / kind / checkpoint.META).exists() else path
 
 
-def base_model(path: str | Path, kind: str, data_labels: dict[str, list[str]]):
-    """The checkpoint's model, and the config dict of the model to train: its architecture,
-    its label tables extended by ``data_labels``' new entries."""
+def base_model(path: str | Path, kind: str, data_labels: dict[str, list[str]],
+               asked: dict | None = None):
+    """The checkpoint's model, and the config dict of the model to train: its architecture
+    (grown by the parts ``asked`` for that it lacks, see ``GROWABLE``), its label tables
+    extended by ``data_labels``' new entries."""
     base, _ = checkpoint.load(checkpoint_folder(path, kind), kind)
     config = base.config.to_dict()
+    grow = GROWABLE.get(kind, ())
+    if grow and not config.get(grow[0]) and (asked or {}).get(grow[0]):
+        config.update({k: asked[k] for k in grow if k in asked})
+        log.info("fine-tuning: adding %s", ", ".join(f"{k}={config[k]}" for k in grow))
     for field, labels in data_labels.items():
         known = list(config[field])
         config[field] = known + [label for label in labels if label not in known]

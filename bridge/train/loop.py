@@ -24,7 +24,7 @@ from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
 from bridge.model import checkpoint
-from bridge.train.config import TrainConfig
+from bridge.train.config import TrainConfig, TrainConfigError
 from bridge.train.plots import plot_history
 from bridge.train.tasks import make_task
 
@@ -118,7 +118,13 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
     task = make_task(config, dev, rank=ddp.rank, world=ddp.world)
     model = task.model.to(dev)
     wrapped = torch.nn.parallel.DistributedDataParallel(model) if ddp.world > 1 else model
+    only = config.optim.train_only
+    for name, p in model.named_parameters():
+        if only and name.split(".")[0] != only:
+            p.requires_grad_(False)          # frozen: autograd does not even track it
     params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise TrainConfigError(f"optim.train_only = {only!r} names no parameters of the model")
     opt = torch.optim.Adam(params, lr=config.optim.lr, weight_decay=config.optim.weight_decay)
 
     state: dict[str, Any] = {"epoch": 0, "step": 0, "best": None, "bad_epochs": 0,

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from bridge.evaluate.metrics import accuracy, macro_f1
-from bridge.model.generator import Generator
+from bridge.model.generator import Generator, target_nll
 from bridge.model.tagger import Tagger
 from bridge.train.config import TrainConfig, TrainConfigError
 from bridge.train.finetune import base_model, transfer
@@ -56,10 +56,10 @@ def window_nll(model: Generator, windows: list[tuple[np.ndarray, str]], device: 
         x = x.masked_fill(y == 0, 0)
         st = torch.tensor([model.style_index(s) if styled else 0 for _, s in chunk],
                           device=device)
-        logits, _ = model(x, st)                                         # [B, T, V]
-        total += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
-                                 ignore_index=0, reduction="sum").item()
-        count += int((y != 0).sum())
+        logp, _ = model(x, st, targets=y)                                # [B, T]
+        nll, n = target_nll(logp, y)
+        total += nll.item()
+        count += int(n)
     return total, count
 
 
@@ -127,7 +127,8 @@ class GeneratorTask(_Task):
         model = dict(config.model)
         genres, subs = data_styles(self.train)
         if config.init:                  # the checkpoint's styles, then the data's new ones
-            base, model = base_model(config.init, "generator", {"styles": [*genres, *subs]})
+            base, model = base_model(config.init, "generator", {"styles": [*genres, *subs]},
+                                     model)
         elif "styles" not in model:      # condition only on styles the data teaches
             model["styles"] = ["", *genres, *subs]
         self.model = Generator(type(config.model_config()).from_dict(model))
@@ -146,9 +147,9 @@ class GeneratorTask(_Task):
 
     def loss(self, model: torch.nn.Module, batch: list[torch.Tensor]) -> torch.Tensor:
         x, y, styles = batch
-        logits, _ = model(x, styles)
-        return F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
-                               ignore_index=0)
+        logp, _ = model(x, styles, targets=y)                            # [B, T]
+        nll, n = target_nll(logp, y)
+        return nll / n.clamp_min(1)
 
     def validate(self, model: Generator, ddp) -> dict[str, float]:
         plain, n = ddp.sum(*window_nll(model, self.val_windows, self.device, styled=False))

@@ -5,7 +5,9 @@ from bridge.model.generator import Generator, GeneratorConfig
 from bridge.model.stream import Streamer, stack
 from bridge.vocab import BOS, VOCAB_SIZE
 
-VARIANTS = [{}, {"conv_kernel": 3}, {"attn_window": 16}, {"n_layer": 3, "attn_window": 8}]
+RECALL = {"recall_window": 8, "recall_heads": 2, "recall_dim": 8}   # a ring shorter than
+VARIANTS = [{}, {"conv_kernel": 3}, {"attn_window": 16}, {"n_layer": 3, "attn_window": 8},
+            {"conv_kernel": 3, **RECALL}, {"recall_window": 64}]        # the sequence, or not
 # (device, numpy fast path): the torch path on CPU and CUDA, and the numpy path on CPU
 PATHS = [("cpu", False), ("cpu", True),
          pytest.param("cuda", False, marks=pytest.mark.skipif(
@@ -31,10 +33,12 @@ def test_streaming_matches_the_sequence_model(extra, device, fast):
     assert torch.allclose(torch.cat(outputs).cpu(), reference[0], atol=1e-5)
 
 
-def test_batched_sessions_match_single_sessions():
+@pytest.mark.parametrize("extra, fast", [({"attn_window": 8}, False), (RECALL, False),
+                                         (RECALL, True)])
+def test_batched_sessions_match_single_sessions(extra, fast):
     torch.manual_seed(1)
-    model = Generator(GeneratorConfig(n_embd=32, n_hidden=32, attn_window=8)).eval()
-    streamer = Streamer(model)
+    model = Generator(GeneratorConfig(n_embd=32, n_hidden=32, **extra)).eval()
+    streamer = Streamer(model, fast=fast)
     singles = [streamer.start(s) for s in (0, 3, 7)]
     batch = stack(singles)
     seqs = torch.randint(3, VOCAB_SIZE, (3, 12))

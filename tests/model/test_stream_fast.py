@@ -84,3 +84,35 @@ def test_a_sampled_generation_is_the_same_on_both_paths():
         runs.append(tokens)
     assert runs[0] == runs[1]
     assert np.unique(runs[0]).size > 5
+
+
+@pytest.mark.parametrize("window", [6, 64])
+def test_recall_steps_agree_across_paths_and_uneven_batches(window):
+    """Sessions with histories of different lengths (rings filled or not, wrapped or not)
+    batched together: numpy and torch give each what it gets alone."""
+    torch.manual_seed(2)
+    model = Generator(GeneratorConfig(n_embd=16, n_hidden=24, conv_kernel=3,
+                                      recall_window=window, recall_heads=3,
+                                      recall_dim=4)).eval()
+    fast, slow = Streamer(model, fast=True), Streamer(model, fast=False)
+    assert fast.fast
+    histories = [torch.randint(3, VOCAB_SIZE, (n,)).tolist() for n in (0, 3, 11)]
+    rows_fast, rows_slow = [], []
+    for i, history in enumerate(histories):
+        a, b = fast.start(i), slow.start(i)
+        for t in history:
+            fast.feed(a, [t])
+            slow.feed(b, [t])
+        rows_fast.append(a)
+        rows_slow.append(b)
+    batch_fast, batch_slow = stack(rows_fast), stack(rows_slow)
+    for step in torch.randint(3, VOCAB_SIZE, (9, 3)).tolist():
+        fast.feed(batch_fast, step)
+        slow.feed(batch_slow, step)
+        for i, t in enumerate(step):
+            fast.feed(rows_fast[i], [t])
+        assert torch.allclose(batch_fast.logits, batch_slow.logits, atol=1e-5)
+        for i, row in enumerate(rows_fast):
+            assert torch.allclose(batch_fast.row(i).logits, row.logits, atol=1e-5)
+    probs = batch_fast.logits.exp().sum(1)               # recall's logits: log-probs
+    assert torch.allclose(probs, torch.ones_like(probs), atol=1e-4)

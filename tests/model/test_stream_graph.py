@@ -20,9 +20,13 @@ def _model(**extra) -> Generator:
     return Generator(GeneratorConfig(n_embd=32, n_hidden=48, conv_kernel=3, **extra)).eval()
 
 
-def _pair(device: str) -> tuple[Streamer, Streamer]:
+RECALL = {"recall_window": 8, "recall_heads": 2, "recall_dim": 8}
+MODELS = [{}, RECALL]
+
+
+def _pair(device: str, **extra) -> tuple[Streamer, Streamer]:
     """(graphed, eager) streamers over the same weights."""
-    model = _model().to(device)
+    model = _model(**extra).to(device)
     graphed = Streamer(model, device, fast=False)
     if device == "cpu":
         graphed.graphs = Graphs(graphed, capture=False)
@@ -31,8 +35,9 @@ def _pair(device: str) -> tuple[Streamer, Streamer]:
 
 
 def _same(a, b) -> None:
-    for name in ("h", "c", "logits", "conv"):
-        assert torch.equal(getattr(a, name), getattr(b, name)), name
+    for name in ("h", "c", "logits", "conv", "recall_keys", "recall_tokens", "recall_count"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert (x is None and y is None) or torch.equal(x, y), name
 
 
 def _tokens(n: int, batch: int, seed: int) -> list[list[int]]:
@@ -42,8 +47,9 @@ def _tokens(n: int, batch: int, seed: int) -> list[list[int]]:
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("batch", [1, 3])
-def test_graph_steps_match_eager_steps(device, batch):
-    graphed, eager = _pair(device)
+@pytest.mark.parametrize("extra", MODELS)
+def test_graph_steps_match_eager_steps(device, batch, extra):
+    graphed, eager = _pair(device, **extra)
     a = stack([graphed.start(s) for s in range(batch)])
     b = stack([eager.start(s) for s in range(batch)])
     for row in _tokens(20, batch, seed=batch):
@@ -53,10 +59,11 @@ def test_graph_steps_match_eager_steps(device, batch):
 
 
 @pytest.mark.parametrize("device", DEVICES)
-def test_states_taking_turns_keep_their_own_values(device):
+@pytest.mark.parametrize("extra", MODELS)
+def test_states_taking_turns_keep_their_own_values(device, extra):
     """More states than slots, fed in a random order: each moves in and out many times
     and ends where the same tokens take it eagerly."""
-    graphed, eager = _pair(device)
+    graphed, eager = _pair(device, **extra)
     n = stream_graph.SLOTS[1] + 3
     pairs = [(graphed.start(s), eager.start(s)) for s in range(n)]
     rng = random.Random(5)
@@ -130,4 +137,5 @@ def test_prepare_makes_every_slot_ahead():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_cuda_uses_graphs_where_the_model_allows():
     assert Streamer(_model().to("cuda"), "cuda").graphs is not None
+    assert Streamer(_model(**RECALL).to("cuda"), "cuda").graphs is not None
     assert Streamer(_model(attn_window=8).to("cuda"), "cuda").graphs is None

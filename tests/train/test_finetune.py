@@ -89,3 +89,32 @@ def test_fine_tune_on_a_user_folder_through_the_cli(tiny_config, fixture_data, t
     assert result.exit_code == 0, result.output
     model, _ = checkpoint.load(out / "best", "generator")
     assert "ambient" in model.config.styles and "folk/jig" in model.config.styles
+
+
+def test_a_generator_grows_recall_and_trains_only_it(tiny_config, tmp_path):
+    base_dir = train(load_config(tiny_config("generator", epochs=1)), device="cpu",
+                     progress=False)
+    base, _ = checkpoint.load(base_dir, "generator")
+    assert base.recall is None
+    config = load_config(tiny_config("generator", epochs=1), {
+        "init": str(base_dir), "out": str(tmp_path / "grown"), "model.recall_window": 32,
+        "model.recall_heads": 2, "model.recall_dim": 4, "optim.train_only": "recall"})
+    grown_dir = train(config, device="cpu", progress=False)
+    grown, meta = checkpoint.load(grown_dir, "generator")
+    assert grown.config.recall_window == 32 and grown.config.recall_heads == 2
+    assert meta["training"]["optim"]["train_only"] == "recall"
+    for name, value in base.state_dict().items():       # everything else as it was
+        assert torch.equal(grown.state_dict()[name], value), name
+    torch.manual_seed(config.seed)                        # as training began: it learnt
+    start = make_task(config, torch.device("cpu")).model.recall
+    assert not torch.equal(grown.recall.query.weight, start.query.weight)
+
+
+def test_train_only_must_name_parameters(tiny_config):
+    import pytest
+
+    from bridge.train.config import TrainConfigError
+
+    config = load_config(tiny_config("generator", epochs=1), {"optim.train_only": "nothing"})
+    with pytest.raises(TrainConfigError, match="names no parameters"):
+        train(config, device="cpu", progress=False)
