@@ -151,7 +151,10 @@ class Meter:
 
     Bars before the first change extend it backwards; a change cuts short the bar it falls in.
     Bars longer than ``MAX_BEATS_PER_BAR`` beats are halved until they fit the BEAT tokens.
+    It keeps the last ``MAX_CHANGES`` changes (a live meter may change for ever).
     """
+
+    MAX_CHANGES = 64
 
     def __init__(self, changes: list[tuple[int, int]] | None = None) -> None:
         self.changes: list[tuple[int, int]] = []
@@ -176,6 +179,7 @@ class Meter:
         if self.changes and self.changes[-1][1] == bar_ticks and self.bar_start(tick) == tick:
             return          # the same bars on the same downbeats: nothing changes
         self.changes.append((tick, bar_ticks))
+        del self.changes[:-self.MAX_CHANGES]
 
     def _change_at(self, tick: int) -> int:
         i = 0
@@ -276,8 +280,11 @@ class Cursor:
         elif token not in (BOS, EOS):
             raise ValueError(f"unexpected token {token_name(token)}")
 
-    def time_tokens(self, tick: int) -> list[int]:
-        """The time tokens that move the cursor to ``tick`` (not before it), following them."""
+    def time_tokens(self, tick: int, max_bars: int | None = None) -> list[int]:
+        """The time tokens that move the cursor to ``tick`` (not before it), following them.
+        With ``max_bars``, a longer silence is told in that many BARs: the bars between are
+        left out and the cursor lands on ``tick`` all the same (live input, where a song
+        position may jump far ahead; these tokens do not decode back to the same ticks)."""
         if tick < self.tick or (self.bar_start is not None and tick == self.tick):
             if tick < self.tick:
                 raise ValueError(f"tick {tick} lies before the cursor at {self.tick}")
@@ -285,6 +292,8 @@ class Cursor:
         out: list[int] = []
         target_bar = self.meter.bar_start(tick)
         while self.bar_start is None or self.bar_start < target_bar:
+            if max_bars is not None and self.bar_start is not None and len(out) >= max_bars - 1:
+                self.bar_start = self.meter.bar_start(target_bar - 1)   # skip to the last
             out.append(BAR)
             self.advance(BAR)
         offset = tick - self.bar_start

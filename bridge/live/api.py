@@ -13,7 +13,7 @@ from bridge import __version__
 from bridge.live.hub import Hub
 from bridge.live.params import PARAMS, ParamError
 from bridge.osc.router import OscRequestError, Reply, Request, Router
-from bridge.timing.clock import ClockError
+from bridge.timing.clock import ClockError, check_beat
 
 
 def _guard(fn: Callable[[Request], list[Reply] | None]) -> Callable:
@@ -53,7 +53,8 @@ def bind_api(router: Router, hub: Hub) -> None:
 
     def status(r: Request) -> list[Reply]:
         args: list = []
-        for key, value in hub.status(r.session):
+        bad = [(f"bad_{kind}", n) for kind, n in router.counts.items()]
+        for key, value in [*hub.status(r.session), *bad]:
             args += [key, int(value) if isinstance(value, bool) else value]
         return [Reply("/continuo/status/reply", args)]
 
@@ -62,7 +63,7 @@ def bind_api(router: Router, hub: Hub) -> None:
         session = hub.get(r["session"])
         # the device's song position is only meaningful while its transport runs;
         # stopped, the session's own free-running clock stamps the note
-        beat = r["beat"] if session.clock.playing else None
+        beat = check_beat(r["beat"]) if session.clock.playing else None
         if r["velocity"] > 0:
             session.note_on(r["pitch"], r["velocity"], beat)
         else:

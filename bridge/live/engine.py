@@ -22,6 +22,10 @@ CUDA: there its pieces take 1-4 ms, where on an H100 the first piece at each new
 length took 6-124 ms (kernel selection and loading), and the worker's feeds and responses
 waited up to 0.33 s behind them (``docs/latency.md``).
 
+Nothing a request or a generation raises stops the worker: a request that fails is logged
+and dropped, a generation that fails ends with the reason ``error`` (its session is told),
+and the others go on. ``health`` says whether the worker runs and how often it caught one.
+
 Grammar and timing are the loop's business: a generation arrives with its ``prefix`` (the
 tokens that bring a copy of the session's state from the last committed event to where the
 response starts) and a :class:`bridge.vocab.Cursor` positioned after that prefix.
@@ -71,7 +75,8 @@ class Engine:
         self._tagging: tuple[str, Any, Callable] | None = None   # the pass under way
         self._results = Handover(loop)       # notes, ends, tags: to the loop, in order
         self._rng = random.Random()          # for generations without a seed
-        self.stats = {"feeds": 0, "steps": 0, "generations": 0, "prepared": 0}
+        self._stopped = False
+        self.stats = {"feeds": 0, "steps": 0, "generations": 0, "prepared": 0, "errors": 0}
         # seconds, most recent last: request -> tokens fed; request -> first note decoded
         self.latency: dict[str, deque[float]] = {"feed": window(), "first_note": window()}
 
@@ -82,6 +87,7 @@ class Engine:
 
     def stop(self, timeout: float = 0.5) -> bool:
         """Cancel everything and stop the worker; False if it did not stop in time."""
+        self._stopped = True
         for gen in list(self._active):
             gen.cancel()
         self._queue.put(("stop",))
@@ -135,6 +141,16 @@ class Engine:
         return {k: v for name, values in self.latency.items()
                 for k, v in summary_ms(name, values).items()}
 
+    def health(self) -> dict[str, Any]:
+        """For status: ``worker`` is ``ok`` while the worker thread runs (``stopped`` after
+        ``stop``, ``dead`` if it ever ended otherwise); ``worker_errors`` counts what it
+        caught and survived."""
+        if self._thread.is_alive() or not self._thread.ident:
+            state = "ok"
+        else:
+            state = "stopped" if self._stopped else "dead"
+        return {"worker": state, "worker_errors": self.stats["errors"]}
+
     def call(self, fn: Callable[[], Any]) -> None:
         """Run ``fn`` on the worker after everything queued before it (for tests, bench)."""
         self._queue.put(("call", fn))
@@ -163,7 +179,15 @@ class Engine:
                             break
                         if not self._handle(request):
                             return
-                    self._step()
+                    try:
+                        self._step()
+                    except Exception as exc:   # a fault in a batched step: end what ran
+                        self.stats["errors"] += 1
+                        log.exception("a generation step failed")
+                        for gen in self._active:
+                            self._end_with_error(gen, exc)
+                        self._active, self._batch = [], None
+                        self._results.hand_over()
 
     def _handle(self, request: tuple) -> bool:
         kind = request[0]
@@ -199,9 +223,16 @@ class Engine:
                     self._tagging = None
             elif kind == "call":
                 request[1]()
-        except Exception:   # a bad request must not kill the worker
+        except Exception as exc:   # a bad request must not kill the worker
+            self.stats["errors"] += 1
             log.exception("inference request %s failed", kind)
+            if kind in ("generate", "resume") and request[1] not in self._active:
+                self._end_with_error(request[1], exc)
         return True
+
+    def _end_with_error(self, gen: Generation, exc: Exception) -> None:
+        gen.error = gen.error or f"{type(exc).__name__}: {exc}"
+        self._finish(gen, "error")
 
     def _begin(self, gen: Generation) -> None:
         base = self._states.get(gen.session)
@@ -274,6 +305,16 @@ class Engine:
                 self._results.post(gen.on_note, gen, note, urgent=urgent)
         return token
 
+    def _choose_safely(self, gen: Generation, logits: np.ndarray) -> int | None:
+        """:meth:`_choose`; a generation it fails for ends with the reason ``error``."""
+        try:
+            return self._choose(gen, logits)
+        except Exception as exc:
+            self.stats["errors"] += 1
+            log.exception("session %s: a generation failed", gen.session)
+            gen.error = f"{type(exc).__name__}: {exc}"
+            return self._done(gen, "error")
+
     @staticmethod
     def _done(gen: Generation, reason: str) -> None:
         gen.reason = reason
@@ -283,7 +324,7 @@ class Engine:
         """One token for every running generation, fed as one batch."""
         batch = self._current()
         logits = batch.logits.float().cpu().numpy()                  # [B, V]
-        chosen = [self._choose(g, logits[i]) for i, g in enumerate(self._active)]
+        chosen = [self._choose_safely(g, logits[i]) for i, g in enumerate(self._active)]
         if None in chosen:
             self._unbatch()
             finished = [g for g, t in zip(self._active, chosen, strict=True) if t is None]

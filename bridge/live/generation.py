@@ -43,7 +43,9 @@ class Generation:
     on_note: Callable[[Generation, Note], None] | None = None
     on_done: Callable[[Generation, str], None] | None = None
     cancelled: bool = False
-    reason: str = ""                  # why it ended: end, cancelled, max_tokens, no session
+    reason: str = ""                  # why it ended: end, cancelled, max_tokens, no session,
+    #                                   error (then ``error`` says what went wrong)
+    error: str = ""
     # worker-side
     state: State | None = None
     rng: random.Random | None = None  # the seed's own, else the worker's
@@ -68,8 +70,8 @@ class Generation:
 
     def mask(self) -> np.ndarray:
         mask = self.cursor.allowed() & self.constraints.mask()
-        if self.note_now and not self.tokens:
-            mask = mask & NOTE_NOW
+        if self.note_now and not self.tokens and (mask & NOTE_NOW).any():
+            mask = mask & NOTE_NOW           # (with no note in range it starts with time)
         if self.sounding and self.cursor.expect == EXPECT_TIME_OR_NOTE:
             now = self.cursor.tick
             busy = [t for t, end in self.sounding.items() if end > now]

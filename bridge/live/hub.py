@@ -1,9 +1,16 @@
 """Every session the daemon serves: opening, finding, expiring and closing them.
 
 OSC sessions open with ``/continuo/session/hello``; their replies go to the host that said
-hello, on the port it named (or ``--reply-port``). A session that has not been heard from
-for ``session_timeout`` seconds is closed like a ``bye`` (its notes released): one timer per
+hello, on the port it named (or ``--reply-port``). Replies that name no open session go
+back to where the message came from, and errors also to the port a hello named or, for a
+session closed lately, to the port it had. A session that has not been heard from for
+``session_timeout`` seconds is closed like a ``bye`` (its notes released): one timer per
 session, pushed back lazily, no polling. The MIDI port session lives as long as the daemon.
+
+Admission is fair: when all ``max_sessions`` are taken, a new hello closes the oldest
+session that has sent nothing but hellos and pings (a flood of hellos cannot lock out a
+device that plays), else the one silent longest if it has been silent ``EVICT_SILENT_S``;
+only then is it refused.
 """
 
 from __future__ import annotations
@@ -18,16 +25,20 @@ from bridge import __version__
 from bridge.config import Config
 from bridge.live.engine import Engine
 from bridge.live.outputs import OscNotes, Output
-from bridge.live.params import ParamError, param
+from bridge.live.params import ParamError, check_together, defaults, param
 from bridge.live.session import Session
 from bridge.live.status import TOP_TAGS
-from bridge.osc.router import OscRequestError
+from bridge.osc.router import ERROR, OscRequestError
+from bridge.osc.routes import IN, route
 from bridge.timing.clock import BeatClock
 
 log = logging.getLogger(__name__)
 
 Address = tuple[str, int]
 MAX_ID = 64
+EVICT_SILENT_S = 10.0     # a full daemon closes a session silent this long for a new one
+GONE = 256                # closed sessions whose reply address is remembered
+HELLO = route("/continuo/session/hello", IN).address
 
 
 class Hub:
@@ -39,6 +50,8 @@ class Hub:
         self.sessions: dict[str, Session] = {}
         self.addresses: dict[str, Address] = {}
         self._seen: dict[str, float] = {}
+        self._used: set[str] = set()          # sessions that sent more than hello and ping
+        self._gone: dict[str, Address] = {}   # recently closed sessions' reply addresses
         self._expiry: dict[str, asyncio.TimerHandle] = {}
         self.defaults = session_defaults(config, styles)
         self.started = time.monotonic()
@@ -46,10 +59,11 @@ class Hub:
     # -- addressing ------------------------------------------------------------------------
 
     def reply_address(self, sender: Address, session: str | None) -> Address:
-        """Where replies about ``session`` go (the router's reply policy)."""
+        """Where replies about ``session`` go (the router's reply policy): its reply
+        address while it is open, else back to the sender."""
         if session is not None and session in self.addresses:
             return self.addresses[session]
-        return sender[0], self.config.reply_port
+        return sender
 
     def notifier(self, sid: str) -> Callable[[str, list[Any]], Any]:
         def notify(address: str, args: list[Any]) -> None:
@@ -65,17 +79,19 @@ class Hub:
     # -- sessions ----------------------------------------------------------------------------
 
     def hello(self, instance: str, reply_port: int, host: str) -> Session:
-        if not instance or len(instance) > MAX_ID:
-            raise OscRequestError(f"instance id must be 1-{MAX_ID} characters")
         if not 0 <= reply_port < 65536:
             raise OscRequestError(f"reply_port {reply_port} is not a UDP port (0 = default)")
-        self.addresses[instance] = (host, reply_port or self.config.reply_port)
+        named = (host, reply_port or self.config.reply_port)
+        if not instance or len(instance) > MAX_ID:
+            raise OscRequestError(f"instance id must be 1-{MAX_ID} characters", also=named)
         session = self.sessions.get(instance)
+        if session is None and len(self.sessions) >= self.config.max_sessions \
+                and not self._make_room():
+            raise OscRequestError(
+                f"too many sessions ({self.config.max_sessions}), all of them in use: close "
+                "one with /continuo/session/bye", also=named)
+        self.addresses[instance] = named
         if session is None:
-            if len(self.sessions) >= self.config.max_sessions:
-                del self.addresses[instance]
-                raise OscRequestError(f"too many sessions ({self.config.max_sessions}); "
-                                      "close one with /continuo/session/bye")
             clock = BeatClock(self.loop.time(), self.config.tempo)
             output = OscNotes(instance, clock, self.notifier(instance), self.loop)
             session = self.add(instance, clock, output, notify=self.notifier(instance))
@@ -93,12 +109,32 @@ class Hub:
         return session
 
     def get(self, sid: str) -> Session:
+        """An open session, marked as in use (it sent more than hello or ping)."""
         session = self.sessions.get(sid)
         if session is None:
             raise OscRequestError(f"unknown session {sid!r}: send /continuo/session/hello "
-                                  "first")
+                                  "first", also=self._gone.get(sid))
         self.touch(sid)
+        self._used.add(sid)
         return session
+
+    def _make_room(self) -> bool:
+        """Close one session for a new one (see the module docstring); False if none may."""
+        osc = [sid for sid in self.sessions if sid in self.addresses]   # not the MIDI one
+        unused = [sid for sid in osc if sid not in self._used]
+        now = self.loop.time()
+        silent = [sid for sid in osc if now - self._seen.get(sid, now) >= EVICT_SILENT_S]
+        victims = unused or silent
+        if not victims:
+            return False
+        sid = min(victims, key=lambda s: self._seen.get(s, 0.0))
+        log.warning("session %s closed to make room for a new one (%d open, the most)",
+                    sid, len(self.sessions))
+        self.notifier(sid)(ERROR, [HELLO, (
+            f"session {sid} was closed to make room for another (the daemon serves "
+            f"{self.config.max_sessions}); send /continuo/session/hello to open it again")])
+        self.bye(sid)
+        return True
 
     def touch(self, sid: str) -> None:
         """The client is alive; (re)arm its expiry lazily."""
@@ -129,8 +165,14 @@ class Hub:
         handle = self._expiry.pop(sid, None)
         if handle is not None:
             handle.cancel()
-        self.addresses.pop(sid, None)
+        address = self.addresses.pop(sid, None)
+        if address is not None:
+            self._gone.pop(sid, None)
+            self._gone[sid] = address
+            while len(self._gone) > GONE:
+                del self._gone[next(iter(self._gone))]
         self._seen.pop(sid, None)
+        self._used.discard(sid)
 
     def close_all(self) -> None:
         for sid in list(self.sessions):
@@ -143,7 +185,7 @@ class Hub:
             ("version", __version__), ("model", self.model_name),
             ("device", str(self.engine.device)), ("sessions", len(self.sessions)),
             ("uptime", round(time.monotonic() - self.started, 1)),
-            *self.engine.latency_ms().items()]
+            *self.engine.health().items(), *self.engine.latency_ms().items()]
         if sid is not None:
             s = self.get(sid)
             clock = s.clock.snapshot(self.loop.time())
@@ -171,4 +213,5 @@ def session_defaults(config: Config, styles: tuple[str, ...]) -> dict[str, Any]:
                 raise ParamError(f"--set {name}={raw}: {name} takes {p.kind.__name__} "
                                  "values") from None
         out[name] = p.validate(value, styles)
+    check_together({**defaults(), **out})
     return out

@@ -2,7 +2,9 @@
 
 Each :class:`Param` knows its type, range, default and default MIDI CC. ``validate``
 turns a raw value (OSC int/float/string, or text from the command line) into the typed
-value or raises :class:`ParamError` with a message fit for an error reply.
+value or raises :class:`ParamError` with a message fit for an error reply. Values that
+contradict each other (``ORDERED``: ``pitch_low`` above ``pitch_high``) are refused by
+:func:`check_together`, whichever of the two was set last.
 """
 
 from __future__ import annotations
@@ -89,8 +91,10 @@ PARAMS: tuple[Param, ...] = (
           0, 16, cc=105),
     Param("style", str, "", "target style tag, e.g. jazz or folk/jig ('' = follow the input)",
           cc=106),
-    Param("pitch_low", int, 0, "lowest pitch generated", 0, 127, cc=107),
-    Param("pitch_high", int, 127, "highest pitch generated", 0, 127, cc=108),
+    Param("pitch_low", int, 0, "lowest pitch (drums: GM drum key) generated; at most "
+          "pitch_high", 0, 127, cc=107),
+    Param("pitch_high", int, 127, "highest pitch (drums: GM drum key) generated; at least "
+          "pitch_low", 0, 127, cc=108),
     Param("channel", int, 1, "MIDI channel of generated pitched notes (drums use 10)",
           1, 16, cc=109),
     Param("seed", int, -1, "random seed for reproducible responses (-1 = random)",
@@ -106,6 +110,9 @@ PARAMS: tuple[Param, ...] = (
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 
+# (low, high) pairs whose values must not cross
+ORDERED: tuple[tuple[str, str], ...] = (("pitch_low", "pitch_high"),)
+
 # Controller numbers that trigger actions (value >= 64), beside the parameters' own CCs.
 ACTIONS: dict[str, int] = {"generate": 110, "stop": 111, "panic": 112, "phrase_end": 113}
 
@@ -115,6 +122,14 @@ def param(name: str) -> Param:
         return BY_NAME[name]
     except KeyError:
         raise ParamError(f"unknown parameter {name!r} (one of {', '.join(BY_NAME)})") from None
+
+
+def check_together(values: dict[str, Any]) -> None:
+    """Raise :class:`ParamError` if ``values`` contradict each other (see ``ORDERED``)."""
+    for low, high in ORDERED:
+        if low in values and high in values and values[low] > values[high]:
+            raise ParamError(f"{low} {values[low]} is above {high} {values[high]}: set "
+                             f"{high} first, or a lower {low}")
 
 
 def defaults() -> dict[str, Any]:

@@ -10,6 +10,11 @@ clock's map moves.
 
 Stream time is the song's beats in ticks plus ``offset``: when the host jumps back (a
 loop), the offset grows by whole bars, so the model's context always moves forward.
+
+The transport stopping (OSC ``playing 0``, MIDI Stop) ends what plays as a panic does, and
+its starting again (or MIDI Continue) re-enters the session's mode. A continuation never
+strikes a note the session still sounds: each generation starts knowing those notes.
+A generation that fails is reported to the session's client on ``/continuo/error``.
 """
 
 from __future__ import annotations
@@ -25,21 +30,23 @@ from bridge.live.accompany import Accompanist
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.outputs import Output
-from bridge.live.params import ParamError, defaults, param
+from bridge.live.params import ParamError, check_together, defaults, param
 from bridge.live.phrase import Phrase, ceil_to_grid
 from bridge.live.respond import PREP_S, Responder
 from bridge.live.states import ACCOMPANYING, IDLE, LISTENING, RESPONDING
 from bridge.live.tagging import StyleWatch
 from bridge.model.sampling import Constraints
 from bridge.music.piece import Note
-from bridge.music.tokenize import LiveEncoder
-from bridge.timing.clock import BeatClock
-from bridge.vocab import BAR, TICKS_PER_BEAT, Cursor, Meter
+from bridge.music.tokenize import MAX_SILENT_BARS, LiveEncoder
+from bridge.osc.routes import OUT, route
+from bridge.timing.clock import START, STOP, BeatClock
+from bridge.vocab import BAR, TICKS_PER_BEAT, Cursor, Meter, note_token
 
 log = logging.getLogger(__name__)
 
 CONTEXT_TOKENS = 768      # recent context kept to recompute the state on a style change
 DRUM_INPUT_CHANNEL = 10
+ERROR = route("/continuo/error", OUT).address
 
 
 @dataclass
@@ -63,6 +70,7 @@ class Session:
         self.encoder = LiveEncoder(self.meter)       # what the model hears: both players
         self.performer = LiveEncoder(self.meter)     # the performer alone, for the tagger
         self.history: deque[int] = deque(maxlen=CONTEXT_TOKENS)
+        self.sounding: dict[int, int] = {}   # note token -> stream tick its note ends
         self.phrase = Phrase()
         self.responder = Responder(self, prepare)  # call and manual
         self.accompanist = Accompanist(self)      # accompany
@@ -114,7 +122,11 @@ class Session:
     def _remember_map(self) -> None:
         self._map = (self.loop.time(), self.now_beat(), self.clock.tempo)
 
-    def _on_clock(self, _reason: str) -> None:
+    def _on_clock(self, reason: str) -> None:
+        if reason == STOP:
+            self._transport_stopped()
+        elif reason == START:
+            self._transport_started()
         t = self.loop.time()
         then_t, then_beat, then_tempo = self._map
         expected = then_beat + (t - then_t) * then_tempo / 60.0   # where the old map said
@@ -131,6 +143,22 @@ class Session:
         self.sync_meter()
         for name, timer in list(self._timers.items()):   # re-arm from their beats
             self.arm(name, timer.beat, timer.fn, lead=timer.lead)
+
+    def _transport_stopped(self) -> None:
+        """Everything stops as on panic; the performer's phrase is forgotten."""
+        log.info("session %s: transport stopped", self.sid)
+        self.disarm("phrase")
+        self.phrase.reset()
+        self.panic()
+        self.responder.discard()
+        if self.state == ACCOMPANYING:
+            self.set_state(LISTENING)
+
+    def _transport_started(self) -> None:
+        """The mode again, from the host's position (a running accompaniment re-plans)."""
+        if self.accompanist.running:
+            self._stop_playing()
+        self._enter(self.params["mode"])
 
     def sync_meter(self) -> None:
         """Follow the clock's time signature from the current (or next) bar."""
@@ -218,23 +246,35 @@ class Session:
         prefix, cursor = self.encoder.snapshot(now_tick, until=start_tick - 1)
         if cursor is None:
             cursor = Cursor(self.meter, origin=self.meter.bar_start(start_tick))
-        prefix += cursor.time_tokens(max(start_tick, cursor.tick))
+        prefix += cursor.time_tokens(max(start_tick, cursor.tick), MAX_SILENT_BARS)
         p = self.params
         part = p["part"] if p["part"] != "auto" else ("drums" if self.last_drum else "pitched")
-        return Generation(
+
+        def done(gen: Generation, reason: str) -> None:
+            if reason == "error" and not self.closed:
+                self.notify(ERROR, ["", f"session {self.sid}: a continuation failed "
+                                        f"({gen.error}); the session goes on"])
+            on_done(gen, reason)
+
+        gen = Generation(
             self.sid, prefix, cursor, end_tick=self.tick(end),
             constraints=Constraints(p["pitch_low"], p["pitch_high"], drums=part == "drums"),
             temperature=p["temperature"], top_p=p["top_p"],
             seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
-            on_note=on_note, on_done=on_done)
+            on_note=on_note, on_done=done)
+        gen.sounding = {t: e for t, e in self.sounding.items() if e > start_tick}
+        return gen
 
     def play(self, note: Note) -> Note:
         """Send a generated note (stream beats) out and into the context; song-time note."""
         tick = round(note.start * TICKS_PER_BEAT)
         song = Note(self.song_beat(tick), note.duration, note.pitch, note.velocity, note.drum)
         self.output.play(song, self.params["channel"])
-        self.encoder.add_note(tick, round(note.duration * TICKS_PER_BEAT), note.pitch,
-                              note.velocity, note.drum)
+        duration = round(note.duration * TICKS_PER_BEAT)
+        self.encoder.add_note(tick, duration, note.pitch, note.velocity, note.drum)
+        self.sounding = {t: e for t, e in self.sounding.items() if e > tick}
+        key = note_token(note.pitch, note.drum)
+        self.sounding[key] = max(self.sounding.get(key, 0), tick + duration)
         return song
 
     def stop(self) -> None:
@@ -248,6 +288,7 @@ class Session:
         self.accompanist.stop()
         self.output.cancel_from(beat)
         self.encoder.cut(self.tick(beat))
+        self.sounding.clear()            # the output released what sounded
 
     def panic(self) -> None:
         self._stop_playing()
@@ -259,6 +300,7 @@ class Session:
 
     def set_param(self, name: str, raw: Any) -> Any:
         value = param(name).validate(raw, self.styles)
+        check_together({**self.params, name: value})
         old = self.params[name]
         self.params[name] = value
         if name == "mode" and value != old:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bridge.live.params import PARAMS
 from bridge.live.respond import ANSWER_KINDS
 from bridge.live.states import ACCOMPANYING, IDLE, LISTENING, RESPONDING
+from bridge.osc.router import BAD_KINDS
 from bridge.timing.latency import STATS
 
 DAEMON, SESSION = "daemon", "session"
@@ -23,6 +24,7 @@ PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "kind": ANSWER_KINDS,
     "param": tuple(p.name for p in PARAMS),
     "i": tuple(str(i) for i in range(TOP_TAGS)),
+    "bad": BAD_KINDS,
 }
 
 
@@ -48,6 +50,17 @@ KEYS: tuple[StatusKey, ...] = (
     StatusKey("device", DAEMON, "Where the model runs, e.g. `cpu`."),
     StatusKey("sessions", DAEMON, "Sessions open now."),
     StatusKey("uptime", DAEMON, "Seconds since the daemon started."),
+    StatusKey("worker", DAEMON, "The inference worker: `ok` while it runs, `dead` if it "
+                                "ended (no session gets notes then: restart the daemon)."),
+    StatusKey("worker_errors", DAEMON, "Faults the worker caught and survived (each logged "
+                                       "with its traceback; a failed continuation is also "
+                                       "reported to its session on /continuo/error)."),
+    StatusKey("bad_<bad>", DAEMON,
+              "Bad messages since startup, by kind: `malformed` (not OSC), `unknown_address`, "
+              "`bad_arguments` (wrong types or count), `refused` (a value or request the "
+              "daemon cannot use), `internal` (a fault of ours, logged with its traceback). "
+              "Each got a /continuo/error reply; the log shows the first few and then at most "
+              "two a second."),
     StatusKey("feed_ms_<stat>", DAEMON,
               "Milliseconds from a played note's arrival to the model having read it, over "
               "the recent notes of every session; absent until the first."),

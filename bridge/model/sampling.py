@@ -2,8 +2,9 @@
 
 Masks are boolean numpy arrays over the vocabulary. The grammar mask comes from
 :meth:`bridge.vocab.Cursor.allowed`; :class:`Constraints` adds the performer's choices
-(pitch range, drums or pitched). Sampling runs on the CPU in numpy with each session's own
-``random.Random``, so a seed gives the same response whether or not sessions are batched.
+(pitch or drum-key range, drums or pitched). Sampling runs on the CPU in numpy with each
+session's own ``random.Random``, so a seed gives the same response whether or not sessions
+are batched.
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ class Constraints:
 
 @lru_cache(maxsize=256)
 def _constraint_mask(c: Constraints) -> np.ndarray:
+    """The range holds for pitches and drum keys alike (a drum part kept to 35-40 plays
+    kicks and snares only)."""
     mask = np.ones(VOCAB_SIZE, dtype=bool)
     lo, hi = max(0, c.pitch_low), min(127, c.pitch_high)
-    pitched = np.zeros(128, dtype=bool)
-    pitched[lo:hi + 1] = True
-    mask[PITCH_BASE:DRUM_BASE] = pitched if c.drums is not True else False
-    if c.drums is False:
-        mask[DRUM_BASE:VEL_BASE] = False
+    in_range = np.zeros(128, dtype=bool)
+    in_range[lo:hi + 1] = True
+    mask[PITCH_BASE:DRUM_BASE] = in_range if c.drums is not True else False
+    mask[DRUM_BASE:VEL_BASE] = in_range if c.drums is not False else False
     if not c.allow_end:
         mask[EOS] = False
     mask.setflags(write=False)
@@ -67,7 +69,10 @@ def sample(
     rng: random.Random,
 ) -> int:
     """One token from ``softmax(logits / temperature)`` restricted to ``mask`` and top-p."""
-    if np.count_nonzero(mask) == 1:
+    allowed = np.count_nonzero(mask)
+    if allowed <= 1:
+        if not allowed:
+            raise ValueError("no token is allowed here (contradictory constraints?)")
         return int(np.flatnonzero(mask)[0])
     pick = kernels.pick if kernels.ready() else kernels.pick_numpy
     return pick(logits, mask, float(temperature), float(top_p), rng.random())

@@ -31,6 +31,8 @@ from bridge.vocab import (
     velocity_bin,
 )
 
+MAX_SILENT_BARS = 4       # live input: a longer silence is heard as this many empty bars
+
 
 def to_tick(beats: float) -> int:
     return round(beats * TICKS_PER_BEAT)
@@ -113,9 +115,11 @@ class LiveEncoder:
     *head*), so the model has heard it by the time it is released; its duration token
     follows at its release, and only then can the next note in line leave. A note held
     longer than ``max_hold`` ticks is let out with the duration held so far, so one
-    sustained chord cannot hold back everything played over it. Each call returns the
-    tokens that became final; :meth:`snapshot` gives, without committing, the tokens of
-    what is still held as if released now.
+    sustained chord cannot hold back everything played over it. A silence longer than
+    ``MAX_SILENT_BARS`` bars (a pause, or a song position far ahead) is heard as that many
+    empty bars, so no work grows with it. Each call returns the tokens that became final;
+    :meth:`snapshot` gives, without committing, the tokens of what is still held as if
+    released now.
     """
 
     meter: Meter = field(default_factory=Meter)
@@ -217,7 +221,7 @@ class LiveEncoder:
     def _emit_head(cursor: Cursor, held: _Held) -> list[int]:
         """A note's time, pitch and velocity tokens."""
         assert cursor.expect == EXPECT_TIME_OR_NOTE
-        out = cursor.time_tokens(max(held.tick, cursor.tick))
+        out = cursor.time_tokens(max(held.tick, cursor.tick), MAX_SILENT_BARS)
         head = note_tokens(held.pitch, held.velocity, 1, held.drum)[:2]
         for t in head:
             cursor.advance(t)

@@ -12,7 +12,13 @@ is addressed by the ``reply_address(sender, session)`` callable given to the rou
 message names (its ``session`` argument; for a message whose arguments failed the check, its
 first argument when the route starts with ``session`` and that is a string), else ``None``.
 Errors about unparseable datagrams or unknown addresses get ``session=None``. Without a
-callable, replies go back to the sender. Every reply ``dispatch`` returns has a destination.
+callable, replies go back to the sender. An :class:`OscRequestError` may name one more
+address its error goes to (``also``: a hello's reply port, say). Every reply ``dispatch``
+returns has a destination.
+
+Bad input is logged as a WARNING, its text cut to ``LOG_CHARS``, at most ``WARN_BURST``
+lines in a row and then ``WARN_PER_S`` a second (a line says how many were left out);
+``counts`` holds how many of each kind arrived, for status.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from __future__ import annotations
 import difflib
 import inspect
 import logging
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -39,14 +47,43 @@ log = logging.getLogger(__name__)
 Sender = tuple[str, int]
 ReplyAddress = Callable[[Sender, str | None], Sender]
 ERROR = route("/continuo/error", OUT).address
+LOG_CHARS = 300           # a bad message's text in a log line is cut to this
+WARN_BURST = 20           # warnings in a row before the rate limit applies
+WARN_PER_S = 2.0          # ... then this many a second
+BAD_KINDS = ("malformed", "unknown_address", "bad_arguments", "refused", "internal")
 
 
 class OscRequestError(Exception):
     """Raised by a handler for a well-formed request it cannot use (e.g. a bad value).
 
     Its message becomes the ``/continuo/error`` reply, e.g.
-    ``except ParamError as e: raise OscRequestError(str(e)) from e``.
+    ``except ParamError as e: raise OscRequestError(str(e)) from e``; ``also`` is one more
+    address to send it to (besides the reply policy's).
     """
+
+    def __init__(self, message: str, also: Sender | None = None) -> None:
+        super().__init__(message)
+        self.also = also
+
+
+class WarnLimiter:
+    """A token bucket for warning lines: ``WARN_BURST`` at once, ``WARN_PER_S`` after."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self.tokens = float(WARN_BURST)
+        self.last = clock()
+        self.left_out = 0
+
+    def allow(self) -> bool:
+        now = self.clock()
+        self.tokens = min(WARN_BURST, self.tokens + (now - self.last) * WARN_PER_S)
+        self.last = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        self.left_out += 1
+        return False
 
 
 class RouteBindingError(ValueError):
@@ -97,9 +134,12 @@ def _to_sender(sender: Sender, session: str | None) -> Sender:
 
 
 class Router:
-    def __init__(self, reply_address: ReplyAddress | None = None) -> None:
+    def __init__(self, reply_address: ReplyAddress | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.reply_address = reply_address or _to_sender
         self._handlers: dict[str, Handler] = {}
+        self.counts: Counter[str] = Counter({kind: 0 for kind in BAD_KINDS})
+        self._warn = WarnLimiter(clock)
 
     # -- set-up (raises: these are programming errors, found at startup) -------------------
 
@@ -131,10 +171,12 @@ class Router:
         try:
             messages = decode(datagram)
         except OscDecodeError as exc:
-            return [self._error(sender, None, _clip(exc.address), f"malformed OSC packet: {exc}")]
+            return self._error("malformed", sender, None, _clip(exc.address),
+                               f"malformed OSC packet: {exc}")
         except Exception as exc:  # a bug in decoding must not stop the server
             log.error("decoding a datagram from %s failed", _show(sender), exc_info=True)
-            return [self._error(sender, None, "", f"internal error: {exc!r}")]
+            return self._error("internal", sender, None, "", f"internal error: {exc!r}",
+                               logged=True)
         replies: list[Reply] = []
         for message in messages:
             replies.extend(self.handle(message, sender))
@@ -145,38 +187,48 @@ class Router:
         rt = BY_ADDRESS.get(message.address + ":" + IN)
         if rt is None:
             address = _clip(message.address)
-            return [self._error(sender, None, address, _unknown(address))]
+            return self._error("unknown_address", sender, None, address, _unknown(address))
         try:
             args = check_args(rt, message.args)
         except OscArgumentError as exc:
-            return [self._error(sender, _session_hint(rt, message.args), rt.address, str(exc))]
+            return self._error("bad_arguments", sender, _session_hint(rt, message.args),
+                               rt.address, str(exc))
         named, groups = split_args(rt, args)
         request = Request(rt.address, args, named, groups, sender)
         handler = self._handlers.get(rt.address)
         if handler is None:
             log.error("no handler bound for %s", rt.address)
-            return [self._error(sender, request.session, rt.address,
-                                f"internal error: {rt.address} is not served")]
+            return self._error("internal", sender, request.session, rt.address,
+                               f"internal error: {rt.address} is not served", logged=True)
         try:
             replies = _checked_replies(handler(request))
         except OscRequestError as exc:
-            return [self._error(sender, request.session, rt.address, str(exc))]
+            return self._error("refused", sender, request.session, rt.address, str(exc),
+                               also=exc.also)
         except Exception as exc:
-            log.error("handler for %s failed on %s from %s", rt.address, args, _show(sender),
-                      exc_info=True)
-            return [self._error(sender, request.session, rt.address,
-                                f"internal error: {type(exc).__name__}: {exc}", logged=True)]
+            log.error("handler for %s failed on %s from %s", rt.address,
+                      _clip(repr(args), LOG_CHARS), _show(sender), exc_info=True)
+            return self._error("internal", sender, request.session, rt.address,
+                               f"internal error: {type(exc).__name__}: {exc}", logged=True)
         if any(r.destination is None for r in replies):
             here = self._resolve(sender, request.session)
             replies = [r if r.destination else Reply(r.address, r.args, here) for r in replies]
         return replies
 
-    def _error(self, sender: Sender, session: str | None, address: str, message: str,
-               logged: bool = False) -> Reply:
-        if not logged:
-            log.warning("OSC error from %s: %s: %s", _show(sender), address or "(unparseable)",
-                        message)
-        return Reply.error(address, message, self._resolve(sender, session))
+    def _error(self, kind: str, sender: Sender, session: str | None, address: str,
+               message: str, logged: bool = False, also: Sender | None = None) -> list[Reply]:
+        self.counts[kind] += 1
+        if not logged and self._warn.allow():
+            left_out, self._warn.left_out = self._warn.left_out, 0
+            log.warning("OSC error from %s: %s: %s%s", _show(sender),
+                        address or "(unparseable)", _clip(message, LOG_CHARS),
+                        f" ({left_out} more bad messages not logged)" if left_out else "")
+        message = _clip(message, LOG_CHARS)
+        here = self._resolve(sender, session)
+        replies = [Reply.error(address, message, here)]
+        if also is not None and tuple(also) != here:
+            replies.append(Reply.error(address, message, (also[0], int(also[1]))))
+        return replies
 
     def _resolve(self, sender: Sender, session: str | None) -> Sender:
         try:

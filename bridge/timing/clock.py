@@ -46,6 +46,7 @@ TEMPO_MIN, TEMPO_MAX = 20.0, 400.0
 DENOMINATORS = (1, 2, 4, 8, 16, 32, 64)
 NUMERATOR_MAX = 64
 SPP_MAX = 16383                    # 14-bit song position pointer, in sixteenths
+MAX_BEAT = 1_000_000.0             # song positions beyond ±this many beats are refused
 SOURCES = ("internal", "transport", "midi")
 TEMPO, POSITION, START, STOP = "tempo", "position", "start", "stop"   # listener reasons
 
@@ -82,6 +83,15 @@ def check_tempo(bpm: float) -> float:
     x = _finite("tempo", bpm)
     if not TEMPO_MIN <= x <= TEMPO_MAX:
         raise ClockError(f"tempo {x:g} bpm is outside {TEMPO_MIN:g}-{TEMPO_MAX:g}")
+    return x
+
+
+def check_beat(beat: float, name: str = "beat") -> float:
+    """A song position in beats: finite and within ±``MAX_BEAT`` (about 139 hours at 120
+    bpm), so no position can make work or memory grow."""
+    x = _finite(name, beat)
+    if abs(x) > MAX_BEAT:
+        raise ClockError(f"{name} {x:g} is outside ±{MAX_BEAT:g} beats")
     return x
 
 
@@ -206,7 +216,7 @@ class BeatClock:
     def set_transport(self, now: float, tempo: float, beat: float, playing: bool,
                       numerator: int = 4, denominator: int = 4) -> None:
         """A transport message: the host stands at ``beat`` at ``now``."""
-        now, tempo, beat = _finite("now", now), check_tempo(tempo), _finite("beat", beat)
+        now, tempo, beat = _finite("now", now), check_tempo(tempo), check_beat(beat)
         signature = check_signature(numerator, denominator)
         if not isinstance(playing, (bool, int)) or playing not in (0, 1):
             raise ClockError(f"playing: {playing!r} is not 0 or 1")

@@ -251,3 +251,35 @@ def test_generations_stepped_through_graph_slots_match_eager_steps(models, devic
         runs.append(_together(engine, [3, 4, 5]))
     assert runs[0] == runs[1]
     assert all(len(tokens) > 10 for tokens in runs[0])
+
+
+def test_a_failing_generation_ends_in_error_and_the_worker_goes_on(models):
+    """Whatever a generation raises (here, its mask breaks), it ends with ``error``, the
+    generations batched with it run to their end, and the worker serves on and says so."""
+    generator, _ = models
+    engine = Engine(generator, None, "cpu")
+    engine.start()
+    ended = []
+
+    def gen() -> Generation:
+        cursor = Cursor(Meter())
+        return Generation("s", cursor.time_tokens(0), cursor, end_tick=2 * 96, seed=1,
+                          note_now=True, on_done=lambda g, reason: ended.append(g))
+
+    def broken_mask():
+        raise RuntimeError("broken mask")
+
+    good, broken, other = gen(), gen(), gen()
+    broken.mask = broken_mask
+    engine.open("s", 0)
+    for g in (good, broken, other):
+        engine.generate(g)
+    assert _until(lambda: len(ended) == 3, 10)
+    assert broken.reason == "error" and "broken mask" in broken.error
+    assert good.reason == other.reason == "end" and good.notes and other.notes
+    assert engine.health() == {"worker": "ok", "worker_errors": 1}
+    again = gen()
+    engine.generate(again)                          # still serving
+    assert _until(lambda: again.reason, 10) and again.reason == "end"
+    assert engine.stop(2.0)
+    assert engine.health()["worker"] == "stopped"

@@ -214,3 +214,74 @@ def test_without_prepare_every_answer_starts_from_scratch(run_live):
         assert s.responder.counts == {"ready": 0, "waited": 0, "cold": 1}
         s.close()
     run_live(body)
+
+
+def test_transport_stop_ends_a_response_and_start_resumes_the_mode(run_live):
+    async def body(engine, loop):
+        s, out, sent = make(engine, loop, length_bars=4)
+        s.clock.set_transport(loop.time(), TEMPO, 0.0, True, 4, 4)
+        await play_phrase(s)
+        assert await until(lambda: s.state == RESPONDING and out.played, 5.0)
+        s.clock.set_transport(loop.time(), TEMPO, s.now_beat(), False, 4, 4)   # stop
+        assert s.state == LISTENING and not s.responder.active and out.panics == 1
+        count = len(out.played)
+        await asyncio.sleep(2 * BEAT)
+        assert len(out.played) == count                  # nothing after the stop
+        s.set_param("mode", "accompany")
+        s.clock.set_transport(loop.time(), TEMPO, 0.0, True, 4, 4)   # start: accompany
+        assert s.state == ACCOMPANYING and s.accompanist.running
+        s.clock.set_transport(loop.time(), TEMPO, s.now_beat(), False, 4, 4)
+        assert s.state == LISTENING and not s.accompanist.running
+        s.close()
+        assert ("/continuo/session/state", ["s", LISTENING]) in sent
+    run_live(body)
+
+
+def test_a_contradictory_pitch_range_is_refused(run_live):
+    async def body(engine, loop):
+        s, _, _ = make(engine, loop)
+        s.set_param("pitch_high", 70)
+        with pytest.raises(ParamError, match="pitch_low 80 is above pitch_high 70"):
+            s.set_param("pitch_low", 80)
+        s.set_param("pitch_low", 50)
+        with pytest.raises(ParamError, match="pitch_low 50 is above pitch_high 40"):
+            s.set_param("pitch_high", 40)
+        assert (s.params["pitch_low"], s.params["pitch_high"]) == (50, 70)
+        s.close()
+    run_live(body)
+
+
+def test_a_far_song_position_costs_a_few_bars_of_context(run_live):
+    async def body(engine, loop):
+        s, out, _ = make(engine, loop, mode="manual")
+        s.clock.set_transport(loop.time(), TEMPO, 0.0, True, 4, 4)
+        s.note_on(60, 90, 0.0)
+        s.note_off(60, 0.5)
+        before = len(s.history)
+        s.clock.set_transport(loop.time(), TEMPO, 900_000.0, True, 4, 4)
+        s.note_on(62, 90, 900_000.0)
+        s.note_off(62, 900_000.5)
+        assert len(s.history) - before < 20              # not 225,000 bars of silence
+        s.respond()
+        assert await until(lambda: out.played, 5.0)
+        assert out.played[0][0].start >= 900_000.5
+        s.close()
+    run_live(body)
+
+
+def test_a_generation_knows_what_the_session_still_sounds(run_live):
+    async def body(engine, loop):
+        from bridge.music.piece import Note
+        from bridge.vocab import note_token
+
+        s, _, _ = make(engine, loop, mode="manual")
+        now = s.now_beat()
+        s.play(Note(now + 1.0, 8.0, 67, 90))           # stream beats = song beats here
+        gen = s.generation(now + 2.0, now + 6.0, note_now=True, on_done=lambda g, r: None)
+        assert gen.sounding == {note_token(67, False): s.tick(now + 9.0)}
+        later = s.generation(now + 10.0, now + 12.0, note_now=True, on_done=lambda g, r: None)
+        assert later.sounding == {}
+        s.stop()                                        # released: nothing sounds
+        assert s.sounding == {}
+        s.close()
+    run_live(body)

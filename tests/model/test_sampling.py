@@ -25,3 +25,19 @@ def test_low_temperature_and_top_p_pick_the_mode():
 def test_drums_constraint():
     mask = Constraints(drums=True).mask()
     assert not mask[PITCH_BASE:DRUM_BASE].any() and mask[DRUM_BASE:VEL_BASE].all()
+
+
+def test_the_range_holds_for_drum_keys_too():
+    mask = Constraints(35, 40, drums=True).mask()
+    assert not mask[PITCH_BASE:DRUM_BASE].any()
+    assert np.flatnonzero(mask[DRUM_BASE:VEL_BASE]).tolist() == list(range(35, 41))
+    either = Constraints(60, 62).mask()
+    assert np.flatnonzero(either[PITCH_BASE:VEL_BASE]).tolist() == [60, 61, 62, 188, 189, 190]
+
+
+def test_a_mask_that_allows_nothing_is_a_clear_error():
+    import pytest
+
+    with pytest.raises(ValueError, match="no token is allowed"):
+        sample(np.zeros(VOCAB_SIZE, np.float32), np.zeros(VOCAB_SIZE, bool), 1.0, 1.0,
+               random.Random(0))

@@ -119,3 +119,24 @@ def test_cut_forgets_unplayed_generated_notes():
     out = enc.release(10**6)
     notes = decode(out, Meter(), 0)
     assert [(n.pitch, n.duration) for n in notes] == [(60, 1.0)]   # cut at tick 48
+
+
+def test_a_long_silence_is_heard_as_a_few_empty_bars():
+    from bridge.music.tokenize import MAX_SILENT_BARS
+
+    enc = LiveEncoder(Meter())
+    enc.note_on(0, 60, 90)
+    enc.note_off(12, 60)
+    far = 96 * 1_000_000 + 24                           # a million bars later, beat 2
+    tokens = enc.note_on(far, 62, 90) + enc.note_off(far + 12, 62)
+    assert tokens.count(BAR) == MAX_SILENT_BARS and len(tokens) < 10
+    assert enc.cursor.tick == far                        # and it stands where it played
+    near = enc.note_on(far + 96 * 2, 64, 90)             # shorter gaps: every bar told
+    assert near.count(BAR) == 2
+
+
+def test_a_meter_keeps_a_bounded_history_of_changes():
+    m = Meter()
+    for i in range(1, 500):
+        m.set(i * 96, 72 if i % 2 else 96)
+    assert len(m.changes) == Meter.MAX_CHANGES and m.bar_start(499 * 96 + 10) == 499 * 96

@@ -281,3 +281,42 @@ def test_routes_fit_what_the_router_assumes(rt):
     assert len(names) == len(set(names)), "Request.named needs unique argument names"
     if "session" in names:
         assert names[0] == "session", "the session id is the first argument"
+
+
+def test_a_refusal_may_name_one_more_address(router):
+    there = ("127.0.0.1", 9333)
+
+    def refuse(request):
+        raise OscRequestError("no room", also=there)
+
+    router.bind("/continuo/session/hello", refuse)
+    replies = router.dispatch(msg("/continuo/session/hello", "dev", 9333), CLIENT)
+    assert [(r.args, r.destination) for r in replies] == [
+        (("/continuo/session/hello", "no room"), CLIENT),
+        (("/continuo/session/hello", "no room"), there)]
+
+
+def test_bad_messages_are_counted_and_their_warnings_limited(router, caplog):
+    from bridge.osc import router as router_module
+
+    now = [0.0]
+    limited = Router(clock=lambda: now[0])
+    limited.bind("/continuo/ping", lambda r: None)
+    caplog.set_level(logging.WARNING)
+    huge = encode_raw("/continuo/note/in", ["x" * 60_000])     # one argument of four
+    for _ in range(router_module.WARN_BURST + 30):
+        limited.dispatch(huge, CLIENT)
+    limited.dispatch(b"junk", CLIENT)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == router_module.WARN_BURST
+    assert max(len(r.getMessage()) for r in warnings) < 2 * router_module.LOG_CHARS
+    now[0] += 1.0                                   # a second later: two more lines
+    for _ in range(3):
+        limited.dispatch(b"junk", CLIENT)
+    later = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(later) == router_module.WARN_BURST + 2
+    assert "(31 more bad messages not logged)" in later[-2]
+    assert limited.counts["bad_arguments"] == router_module.WARN_BURST + 30
+    assert limited.counts["malformed"] == 4 and limited.counts["refused"] == 0
+    reply = limited.dispatch(huge, CLIENT)[0]
+    assert len(reply.args[1]) <= router_module.LOG_CHARS    # no 60 kB echo either

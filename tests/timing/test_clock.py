@@ -373,3 +373,13 @@ def test_a_playing_transport_outranks_midi_ticks():
         clock.midi_tick(t)
     assert clock.source == "transport" and clock.tempo == 120.0
     assert clock.beat_at(T0 + 1.0) == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("beat", [1e8, -2e6, math.inf, math.nan, "twelve"])
+def test_a_song_position_must_be_finite_and_in_range(beat):
+    clock = BeatClock(0.0)
+    with pytest.raises(ClockError):
+        clock.set_transport(0.0, 120.0, beat, True)
+    assert not clock.playing
+    clock.set_transport(0.0, 120.0, 999_999.0, True)     # the largest kind still plays
+    assert clock.beat_at(0.5) == pytest.approx(1_000_000.0)
