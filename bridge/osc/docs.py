@@ -7,11 +7,15 @@
 from __future__ import annotations
 
 from bridge.config import Config
-from bridge.live.params import ACTIONS, PARAMS, Param
+from bridge.live import hub, outputs, respond, tagging
+from bridge.live.params import ACTIONS, ORDERED, PARAMS, Param
 from bridge.live.status import KEYS as STATUS_KEYS
 from bridge.live.status import PLACEHOLDERS
+from bridge.music.tokenize import MAX_SILENT_BARS
+from bridge.osc import router
 from bridge.osc.codec import DECODABLE_TAGS, OscArgumentError, check_args
 from bridge.osc.routes import IN, OUT, Arg, Route, route, routes
+from bridge.timing import clock
 
 # The OSC message each action CC stands for (checked against the routes by the tests).
 ACTION_ROUTES = {"generate": "/continuo/generate/start", "stop": "/continuo/generate/stop",
@@ -63,6 +67,19 @@ def render() -> str:
         f"signature, e.g. `{_example_error()}`) and values a handler refuses (e.g. a "
         "parameter out of range).",
         "",
+        "Where a reply goes: a message that names an open session is answered on that "
+        "session's reply port; anything else (a ping without a session, a malformed packet, "
+        "an unknown address or session, a refused hello) is answered to the host and port it "
+        "came from, and an error also to the port a refused hello named or, for a session "
+        "closed lately (`bye`, timeout, making room), to the port it had. A continuation "
+        "that fails inside the daemon is reported on the session's port with address `''`; "
+        "the session goes on. The log shows the first "
+        f"{router.WARN_BURST} bad messages in a row, then at most {router.WARN_PER_S:g} a "
+        f"second (each cut to {router.LOG_CHARS} characters); status counts them all "
+        "(`bad_<bad>`).",
+        "",
+        *_limits_section(),
+        "",
         "## Messages to the daemon",
         "",
         *_route_table(routes(IN)),
@@ -90,6 +107,53 @@ def render() -> str:
         *(f"| `{name}` | {cc} | `{ACTION_ROUTES[name]}` |" for name, cc in ACTIONS.items()),
     ]
     return "\n".join(parts) + "\n"
+
+
+def _limits_section() -> list[str]:
+    pairs = ", ".join(f"`{low}` at most `{high}`" for low, high in ORDERED)
+    return [
+        "## Limits and behaviour",
+        "",
+        "| What | Limit or behaviour |",
+        "|---|---|",
+        f"| sessions | at most {Config.max_sessions} at once (`--max-sessions`). When all are "
+        "taken, a new hello closes the oldest session that has sent nothing but hellos and "
+        "pings, else the one silent longest if silent for "
+        f"{hub.EVICT_SILENT_S:g} s (it is told on `/continuo/error`); else it is refused. |",
+        f"| session timeout | a session not heard from for {Config.session_timeout:g} s "
+        "(`--session-timeout`) is closed as by `bye`; any message naming it (a hello, a "
+        "ping with its id, transport) keeps it open |",
+        f"| instance ids | 1-{hub.MAX_ID} characters |",
+        f"| tempo | {clock.TEMPO_MIN:g}-{clock.TEMPO_MAX:g} bpm |",
+        f"| time signature | numerator 1-{clock.NUMERATOR_MAX}, denominator "
+        f"{', '.join(map(str, clock.DENOMINATORS))} |",
+        f"| song position (`beat`) | finite, within ±{clock.MAX_BEAT:,.0f} beats; a silence "
+        f"longer than {MAX_SILENT_BARS} bars (a pause, a jump ahead) is heard as "
+        f"{MAX_SILENT_BARS} empty bars |",
+        "| pitch, velocity | 0-127 (velocity 0 is a note-off) |",
+        f"| parameters | each within its range below; {pairs} (the one set last is refused) |",
+        f"| how early notes arrive | `/continuo/note/out` leaves {outputs.SEND_AHEAD * 1000:g} "
+        "ms before its beat, with the milliseconds until it; the first note of a response "
+        f"only about {respond.PREP_S * 1000:g} ms ahead (it is sampled when the phrase ends)"
+        " |",
+        "| hello | `/continuo/session/ready`, then `/continuo/session/state` |",
+        "| bye | `/continuo/session/panic` (the device releases what it holds) |",
+        "| panic | `/continuo/session/panic`, and `/continuo/session/state` if a response "
+        "was playing |",
+        "| mode change | `/continuo/param/value`, `/continuo/session/panic`, "
+        "`/continuo/session/state` |",
+        "| transport stop (`playing` 0) | what plays stops as on panic: "
+        "`/continuo/note/cancel` for notes already sent, `/continuo/session/panic`, "
+        "`/continuo/session/state`; transport start re-enters the mode (accompany starts "
+        "again) |",
+        f"| style tags | `{route('/continuo/tags/update', OUT).address}` about "
+        f"{tagging.OFFSET:g} beat after a bar line, "
+        f"over the last {tagging.TAG_BARS} bars the performer played, when a probability "
+        f"moved by more than {tagging.CHANGE:g}; never for a bar without new notes |",
+        "| `part auto` | OSC notes carry no channel, so `auto` plays pitched notes; set "
+        "`part drums` for a drum track (the MIDI port session reads channel 10 as drums) |",
+        "| `pitch_low`, `pitch_high` with drums | the range holds for GM drum keys |",
+    ]
 
 
 def _status_section() -> list[str]:
