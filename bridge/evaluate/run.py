@@ -94,7 +94,8 @@ def read_sequences(folder: str | Path, split: str | None, datasets: tuple[str, .
 
 
 def training_sequences(train_cache: str | None, train_data: str | None) -> list[Sequence]:
-    """The baselines' training data: a cache's train split, else built from a folder."""
+    """The baselines' training data: a cache's train split, else built from a folder once
+    and kept (:func:`baseline_cache`)."""
     from bridge.data.cache import TokenCache
 
     candidates = [train_cache] if train_cache else ["data/cache"]
@@ -103,17 +104,45 @@ def training_sequences(train_cache: str | None, train_data: str | None) -> list[
             return load_split(TokenCache(path), "train")
     if train_cache:
         raise EvalError(f"--train-cache {train_cache}: not a token cache")
-    data = train_data or "../shared/data"
-    if not Path(data).exists():
+    data = Path(train_data or "../shared/data")
+    if not data.exists():
         raise EvalError("the baselines need training data: pass --train-cache (a folder made "
                         "by `continuo data build`) or --train-data (a manifest folder)")
-    from bridge.data.build import BuildConfig, build
-    from bridge.data.cache import TokenCache
+    return load_split(TokenCache(baseline_cache(data)), "train")
 
-    tmp = Path(tempfile.mkdtemp(prefix="continuo-eval-"))
-    log.info("building the baselines' training data from %s into %s", data, tmp)
-    build(BuildConfig(out=tmp, data=Path(data), progress=False))
-    return load_split(TokenCache(tmp), "train")
+
+def baseline_cache(data: Path) -> Path:
+    """A token cache of ``data`` built once, under the user's cache folder
+    (``$XDG_CACHE_HOME/continuo``, else ``~/.cache/continuo``), keyed by the manifest's
+    hash and the vocabulary: later runs on the same data reuse it."""
+    import hashlib
+    import os
+    import shutil
+
+    from bridge.data.build import BuildConfig, build
+    from bridge.data.cache import CACHE_FORMAT, STATS_NAME
+    from bridge.data.manifest import file_sha256, manifest_path
+    from bridge.vocab import VOCAB_VERSION
+
+    if not manifest_path(data).exists():
+        raise EvalError(f"--train-data {data}: no MANIFEST.tsv to build the baselines from")
+    key = hashlib.sha256(f"{file_sha256(manifest_path(data))}:{VOCAB_VERSION}:"
+                         f"{CACHE_FORMAT}".encode()).hexdigest()[:16]
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "continuo"
+    out = root / "eval" / key
+    if (out / STATS_NAME).exists():
+        log.info("the baselines' training data: %s (built before)", out)
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=out.parent))
+    log.info("building the baselines' training data from %s into %s (once)", data, out)
+    build(BuildConfig(out=building, data=data, progress=True))
+    if (out / STATS_NAME).exists():          # another run finished first
+        shutil.rmtree(building, ignore_errors=True)
+    else:
+        shutil.rmtree(out, ignore_errors=True)
+        building.rename(out)
+    return out
 
 
 def same_data(train: list[Sequence], meta: dict) -> list[Sequence]:

@@ -123,9 +123,11 @@ class Recall(nn.Module):
         return scores.masked_fill(~band, float("-inf")).softmax(-1)
 
     def forward(self, h: torch.Tensor, h_prev: torch.Tensor, tokens: torch.Tensor,
-                logits: torch.Tensor, targets: torch.Tensor | None = None) -> torch.Tensor:
+                logits: torch.Tensor, targets: torch.Tensor | None = None
+                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Log-probabilities of the next event, ``[B, T, V]``; with ``targets`` only theirs,
-        ``[B, T]`` (training needs no more)."""
+        ``[B, T]``, and each head's own probability of them, ``[B, K, T]`` (training needs
+        no more)."""
         a = self.attend(h, h_prev)                                             # [B, K, T, T]
         gate = self.gate(h).log_softmax(-1)                                    # [B, T, 1+K]
         own = logits.log_softmax(-1)                                           # [B, T, V]
@@ -142,7 +144,8 @@ class Recall(nn.Module):
             g = gate[..., 1 + k]
             parts.append((g if targets is not None else g[..., None])
                          + copy[:, k].clamp_min(self.FLOOR).log())
-        return torch.logsumexp(torch.stack(parts), dim=0)
+        mixed = torch.logsumexp(torch.stack(parts), dim=0)
+        return mixed if targets is None else (mixed, copy)
 
 
 class Generator(nn.Module):
@@ -181,11 +184,13 @@ class Generator(nn.Module):
         styles: torch.Tensor,                                  # [B] int64
         state: tuple[torch.Tensor, torch.Tensor] | None = None,
         targets: torch.Tensor | None = None,                   # [B, T] int64
-    ) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
+        heads: bool = False,
+    ) -> tuple[torch.Tensor | tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, ...]]:
         """Logits of the next event ``[B, T, V]`` (log-probabilities when the model
         recalls), and the LSTM state after. With ``targets``, the log-probability of each
-        target instead, ``[B, T]``. Recall sees only these ``tokens``, not what came before
-        a ``state`` passed in."""
+        target instead, ``[B, T]``; with ``heads`` too (a model that recalls), paired with
+        each recall head's own probability of it, ``[B, K, T]``, for training them.
+        Recall sees only these ``tokens``, not what came before a ``state`` passed in."""
         x = self.tok_emb(tokens)                               # [B, T, E]
         if self.conv is not None:
             x = self.conv(x)
@@ -197,7 +202,8 @@ class Generator(nn.Module):
         if self.recall is not None:
             first = h.new_zeros(h[:, :1].shape) if state is None else state[0][-1][:, None]
             h_prev = torch.cat([first, h[:, :-1]], dim=1)      # [B, T, H] the state before
-            return self.recall(h, h_prev, tokens, logits, targets), state_out
+            out = self.recall(h, h_prev, tokens, logits, targets)
+            return (out if heads or targets is None else out[0]), state_out
         if targets is not None:
             return logits.log_softmax(-1).gather(-1, targets[..., None]).squeeze(-1), state_out
         return logits, state_out
@@ -220,3 +226,11 @@ def target_nll(logp: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor,
     ``Generator(..., targets=targets)``'s ``[B, T]`` log-probabilities."""
     keep = targets != 0
     return -(logp * keep).sum(), keep.sum()
+
+
+def heads_nll(copy: torch.Tensor) -> torch.Tensor:
+    """The recall heads' own mean negative log-likelihood, ``[B, K, T]`` probabilities of
+    the targets, over the targets each head could copy (that occur in its window): it
+    trains the heads to find what came next whatever the gate makes of them now."""
+    found = copy > 0
+    return -(copy.clamp_min(Recall.FLOOR).log() * found).sum() / found.sum().clamp_min(1)

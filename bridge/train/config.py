@@ -60,6 +60,8 @@ class OptimConfig:
     max_minutes: float = 0.0          # training-time budget (0 = none): the LR schedule
     #                                   follows steps or time, whichever is further along,
     #                                   and training ends when the budget is spent
+    recall_aux: float = 0.0           # generator with recall: weight of its heads' own
+    #                                   loss beside the model's (see heads_nll)
     train_only: str = ""              # train only the parameters under this name (e.g.
     #                                   "recall": grow recall on a trained model, the rest
     #                                   frozen); empty = all

@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from bridge.evaluate.metrics import accuracy, macro_f1
-from bridge.model.generator import Generator, target_nll
+from bridge.model.generator import Generator, heads_nll, target_nll
 from bridge.model.tagger import Tagger
 from bridge.train.config import TrainConfig, TrainConfigError
 from bridge.train.finetune import base_model, transfer
@@ -147,9 +147,12 @@ class GeneratorTask(_Task):
 
     def loss(self, model: torch.nn.Module, batch: list[torch.Tensor]) -> torch.Tensor:
         x, y, styles = batch
-        logp, _ = model(x, styles, targets=y)                            # [B, T]
+        aux = self.config.optim.recall_aux if self.model.recall is not None else 0.0
+        out, _ = model(x, styles, targets=y, heads=aux > 0)
+        logp, copy = out if aux > 0 else (out, None)                     # [B, T], [B, K, T]
         nll, n = target_nll(logp, y)
-        return nll / n.clamp_min(1)
+        loss = nll / n.clamp_min(1)
+        return loss + aux * heads_nll(copy) if copy is not None else loss
 
     def validate(self, model: Generator, ddp) -> dict[str, float]:
         plain, n = ddp.sum(*window_nll(model, self.val_windows, self.device, styled=False))

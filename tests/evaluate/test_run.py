@@ -66,3 +66,26 @@ def test_eval_writes_model_cards(tiny_model_dir, fixture_cache, fixture_data, tm
         assert "baseline" in text
     card = (model / "generator" / "MODEL_CARD.md").read_text()
     assert "## Architecture" in card and "+ causal conv (kernel 3)" in card
+
+
+def test_the_baselines_training_data_is_built_once_and_kept(fixture_data, tmp_path,
+                                                             monkeypatch):
+    import pytest
+
+    from bridge.data import build as build_module
+    from bridge.evaluate import run as ev
+
+    monkeypatch.chdir(tmp_path)                     # no data/cache here
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    first = ev.training_sequences(None, str(fixture_data))
+    (kept,) = (tmp_path / "xdg" / "continuo" / "eval").iterdir()
+    assert (kept / "stats.json").exists() and first
+
+    def no_rebuild(*args, **kwargs):
+        raise AssertionError("rebuilt")
+
+    monkeypatch.setattr(build_module, "build", no_rebuild)
+    again = ev.training_sequences(None, str(fixture_data))
+    assert [s.tokens.tolist() for s in again] == [s.tokens.tolist() for s in first]
+    with pytest.raises(ev.EvalError, match="no MANIFEST"):
+        ev.training_sequences(None, str(tmp_path))
