@@ -90,46 +90,58 @@ class LocalAttention(nn.Module):
 
 class Recall(nn.Module):
     """Pointer attention over the last ``window`` events, mixed with the model's own
-    prediction (see the module docstring):
+    prediction (see the module docstring). A moment is described by the top LSTM state and
+    the layer-0 input (the event and, through the conv block, the two before it):
 
-        key[j]  = Wk h[j-1]   (h[-1] = 0)          value[j] = token j
+        key[j]  = Wk [h[j-1]; e[j-1]]   (zeros before the first)      value[j] = event j
         a_k[t, j] = softmax over j in (t - window, t] of q_k[t] . key_k[j] / sqrt(D)
-        p(next | t) = g_0 softmax(logits[t]) + sum_k g_k sum_j a_k[t, j] onehot(token j)
-        g = softmax(Wg h[t] + b)
+        q[t]    = Wq [h[t]; e[t]]
+        p(next | t) = g_0 softmax(logits[t]) + sum_k g_k sum_j a_k[t, j] onehot(event j)
+        g = softmax(Wg h[t] + b + Wm max_j a[t, j])
+
+    The gate sees how sharply each head found a match (its largest weight), so it can
+    trust a head exactly where the music repeats.
     """
 
     GATE_BIAS = 3.0     # at first the gate trusts the model's own prediction (g_0 ~ 0.83)
     FLOOR = 1e-30       # a proposal's probability floor (its log stays finite)
 
-    def __init__(self, n_hidden: int, heads: int, dim: int, window: int) -> None:
+    def __init__(self, n_hidden: int, n_embd: int, heads: int, dim: int, window: int) -> None:
         super().__init__()
         self.heads, self.dim, self.window = heads, dim, window
-        self.query = nn.Linear(n_hidden, heads * dim, bias=False)
-        self.key = nn.Linear(n_hidden, heads * dim, bias=False)
+        self.query = nn.Linear(n_hidden + n_embd, heads * dim, bias=False)
+        self.key = nn.Linear(n_hidden + n_embd, heads * dim, bias=False)
         self.gate = nn.Linear(n_hidden, 1 + heads)
+        self.sharp = nn.Linear(heads, 1 + heads, bias=False)
         with torch.no_grad():
             self.gate.weight.mul_(0.1)
             self.gate.bias.zero_()
             self.gate.bias[0] = self.GATE_BIAS
+            self.sharp.weight.zero_()
 
-    def attend(self, h: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
-        """Each head's weights over the events: ``[B, heads, T, T]`` (query t, event j)."""
-        B, T, _ = h.shape
-        q = self.query(h).view(B, T, self.heads, self.dim).transpose(1, 2)     # [B, K, T, D]
-        k = self.key(h_prev).view(B, T, self.heads, self.dim).transpose(1, 2)  # [B, K, T, D]
+    def attend(self, now: torch.Tensor, before: torch.Tensor) -> torch.Tensor:
+        """Each head's weights over the events, ``[B, heads, T, T]`` (query t, event j):
+        ``now`` = [h; e] at each step, ``before`` = the same one step earlier."""
+        B, T, _ = now.shape
+        q = self.query(now).view(B, T, self.heads, self.dim).transpose(1, 2)    # [B, K, T, D]
+        k = self.key(before).view(B, T, self.heads, self.dim).transpose(1, 2)  # [B, K, T, D]
         scores = q @ k.transpose(-1, -2) / math.sqrt(self.dim)                 # [B, K, T, T]
-        i = torch.arange(T, device=h.device)
+        i = torch.arange(T, device=now.device)
         band = (i[None, :] <= i[:, None]) & (i[:, None] - i[None, :] < self.window)
         return scores.masked_fill(~band, float("-inf")).softmax(-1)
 
-    def forward(self, h: torch.Tensor, h_prev: torch.Tensor, tokens: torch.Tensor,
-                logits: torch.Tensor, targets: torch.Tensor | None = None
+    def forward(self, h: torch.Tensor, e: torch.Tensor, h_first: torch.Tensor,
+                tokens: torch.Tensor, logits: torch.Tensor,
+                targets: torch.Tensor | None = None
                 ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Log-probabilities of the next event, ``[B, T, V]``; with ``targets`` only theirs,
         ``[B, T]``, and each head's own probability of them, ``[B, K, T]`` (training needs
-        no more)."""
-        a = self.attend(h, h_prev)                                             # [B, K, T, T]
-        gate = self.gate(h).log_softmax(-1)                                    # [B, T, 1+K]
+        no more). ``h_first`` [B, H] is the state before the first event."""
+        now = torch.cat([h, e], dim=-1)                                        # [B, T, H+E]
+        first = torch.cat([h_first, torch.zeros_like(e[:, 0])], dim=-1)[:, None]
+        a = self.attend(now, torch.cat([first, now[:, :-1]], dim=1))           # [B, K, T, T]
+        sharp = a.amax(-1).transpose(1, 2)                                     # [B, T, K]
+        gate = (self.gate(h) + self.sharp(sharp)).log_softmax(-1)              # [B, T, 1+K]
         own = logits.log_softmax(-1)                                           # [B, T, V]
         if targets is not None:
             match = tokens[:, None, :] == targets[:, :, None]                  # [B, T, T]
@@ -162,8 +174,8 @@ class Generator(nn.Module):
         self.attn = LocalAttention(c.n_hidden, c.attn_dim, c.attn_window) \
             if c.attn_window > 1 else None
         self.head = nn.Linear(c.n_hidden, c.vocab_size)
-        self.recall = Recall(c.n_hidden, c.recall_heads, c.recall_dim, c.recall_window) \
-            if c.recall_window > 0 else None
+        self.recall = Recall(c.n_hidden, c.n_embd, c.recall_heads, c.recall_dim,
+                             c.recall_window) if c.recall_window > 0 else None
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -191,18 +203,17 @@ class Generator(nn.Module):
         target instead, ``[B, T]``; with ``heads`` too (a model that recalls), paired with
         each recall head's own probability of it, ``[B, K, T]``, for training them.
         Recall sees only these ``tokens``, not what came before a ``state`` passed in."""
-        x = self.tok_emb(tokens)                               # [B, T, E]
+        e = self.tok_emb(tokens)                               # [B, T, E]
         if self.conv is not None:
-            x = self.conv(x)
-        x = self.drop(x + self.style_emb(styles)[:, None, :])  # [B, T, E]
+            e = self.conv(e)                                   # each event in its context
+        x = self.drop(e + self.style_emb(styles)[:, None, :])  # [B, T, E]
         h, state_out = self.lstm(x, state)                     # [B, T, H]
         if self.attn is not None:
             h = self.attn(h)
         logits = self.head(self.drop(h))                       # [B, T, V]
         if self.recall is not None:
-            first = h.new_zeros(h[:, :1].shape) if state is None else state[0][-1][:, None]
-            h_prev = torch.cat([first, h[:, :-1]], dim=1)      # [B, T, H] the state before
-            out = self.recall(h, h_prev, tokens, logits, targets)
+            first = h.new_zeros(h[:, 0].shape) if state is None else state[0][-1]
+            out = self.recall(h, e, first, tokens, logits, targets)
             return (out if heads or targets is None else out[0]), state_out
         if targets is not None:
             return logits.log_softmax(-1).gather(-1, targets[..., None]).squeeze(-1), state_out

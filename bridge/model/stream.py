@@ -15,9 +15,11 @@ replays the torch path's step as a captured graph (:mod:`bridge.model.stream_gra
 five times as fast as launching its kernels one by one.
 
 A model with recall (:class:`bridge.model.generator.Recall`) keeps, per session, a ring of
-the last ``recall_window`` events and their keys: a step writes the event it is fed and the
-key of the state before it, then mixes the heads' proposals into the logits, which are then
-log-probabilities. Every path (torch, numpy, CUDA graph) does this with fixed-size buffers.
+the last ``recall_window`` events and their keys. The key of the next event is known before
+the event (it describes the moment it follows), so a step writes the event it is fed into
+the slot whose key waits for it, mixes the heads' proposals into the logits (which are
+then log-probabilities), and writes the key of the moment after it into the next slot.
+Every path (torch, numpy, CUDA graph) does this with fixed-size buffers.
 
 A :class:`State` holds a batch of sessions' recurrent state and the logits for each one's
 next token. Sessions are batched by :func:`stack` and taken apart by :meth:`State.row`.
@@ -132,10 +134,11 @@ class Streamer:
             self.head_b = model.head.bias.detach().to(**dev)
             recall = self.recall = model.recall
             if recall is not None:
-                self.recall_q_t = recall.query.weight.T.contiguous().to(**dev)  # [H, K*D]
-                self.recall_k_t = recall.key.weight.T.contiguous().to(**dev)    # [H, K*D]
+                self.recall_q_t = recall.query.weight.T.contiguous().to(**dev)  # [H+E, K*D]
+                self.recall_k_t = recall.key.weight.T.contiguous().to(**dev)    # [H+E, K*D]
                 self.gate_w_t = recall.gate.weight.T.contiguous().to(**dev)     # [H, 1+K]
                 self.gate_b = recall.gate.bias.detach().to(**dev)
+                self.sharp_t = recall.sharp.weight.T.contiguous().to(**dev)     # [K, 1+K]
         self.H = H
         self.bos = torch.tensor([BOS], device=self.device)
         plain = self.device.type == "cpu" and model.attn is None
@@ -203,11 +206,12 @@ class Streamer:
         tokens = torch.as_tensor(tokens, device=self.device)
         H = self.H
         if self.recall is not None:
-            self._remember(state, tokens)                                      # before h moves
+            self._remember(state, tokens)
         if self.in_table is not None:
             gates = self.in_table[tokens] + state.style_bias                   # [B, 4H]
+            e = self.tok_emb[tokens] if self.recall is not None else None      # [B, E]
         else:
-            x = self._conv_step(state, tokens)                                 # [B, E]
+            e = x = self._conv_step(state, tokens)                             # [B, E]
             gates = torch.addmm(state.style_bias, x, self.w_ih0_t)             # [B, 4H]
         x = self._cell(state, 0, gates.addmm_(state.h[0], self.w_hh0_t), H)   # [B, H]
         for layer in range(1, self.config.n_layer):
@@ -219,8 +223,8 @@ class Streamer:
         if self.recall is None:
             torch.addmm(self.head_b, x, self.head_w_t, out=state.logits)      # [B, V]
         else:
-            state.logits.copy_(self._recall(state, x, torch.addmm(self.head_b, x,
-                                                                   self.head_w_t)))
+            state.logits.copy_(self._recall(state, x, e, torch.addmm(self.head_b, x,
+                                                                      self.head_w_t)))
 
     @staticmethod
     def _cell(state: State, layer: int, gates: torch.Tensor, H: int) -> torch.Tensor:
@@ -253,27 +257,32 @@ class Streamer:
 
 
     def _remember(self, state: State, tokens: torch.Tensor) -> None:
-        """Write the event being fed and the key of the state before it into the ring
-        (fixed buffers, no host sync: the CUDA graph captures it)."""
-        B, K, R, D = state.recall_keys.shape
-        key = (state.h[-1] @ self.recall_k_t).view(B, K, 1, D)                # [B, K, 1, D]
+        """Write the event being fed into the ring slot whose key waits for it (fixed
+        buffers, no host sync: the CUDA graph captures it)."""
+        B, R = state.recall_tokens.shape
         slot = state.recall_count % R                                          # [B]
-        state.recall_keys.scatter_(2, slot.view(B, 1, 1, 1).expand(B, K, 1, D), key)
         state.recall_tokens.scatter_(1, slot.view(B, 1), tokens.view(B, 1))
         state.recall_count.add_(1)
 
-    def _recall(self, state: State, x: torch.Tensor, own: torch.Tensor) -> torch.Tensor:
-        """The recall heads' proposals mixed with the model's own logits: log-probs [B, V]."""
+    def _recall(self, state: State, x: torch.Tensor, e: torch.Tensor,
+                own: torch.Tensor) -> torch.Tensor:
+        """The recall heads' proposals mixed with the model's own logits (log-probs
+        [B, V]); then the key of this moment goes into the slot of the event to come."""
         B, K, R, D = state.recall_keys.shape
-        q = (x @ self.recall_q_t).view(B, K, D, 1)                             # [B, K, D, 1]
+        now = torch.cat([x, e], dim=1)                                         # [B, H+E]
+        q = (now @ self.recall_q_t).view(B, K, D, 1)                           # [B, K, D, 1]
         scores = (state.recall_keys @ q).squeeze(-1) / D ** 0.5                # [B, K, R]
         filled = torch.arange(R, device=x.device) < state.recall_count[:, None]   # [B, R]
         a = scores.masked_fill(~filled[:, None, :], float("-inf")).softmax(-1)
         copy = torch.zeros(B, K, own.size(1), device=x.device).scatter_add_(
             2, state.recall_tokens[:, None, :].expand(B, K, R), a)            # [B, K, V]
-        gate = torch.addmm(self.gate_b, x, self.gate_w_t).log_softmax(-1)     # [B, 1+K]
+        gate = torch.addmm(self.gate_b, x, self.gate_w_t).addmm_(
+            a.amax(-1), self.sharp_t).log_softmax(-1)                          # [B, 1+K]
         parts = torch.cat([(gate[:, :1] + own.log_softmax(-1))[:, None],
                            gate[:, 1:, None] + copy.clamp_min(self.recall.FLOOR).log()], 1)
+        key = (now @ self.recall_k_t).view(B, K, 1, D)                         # [B, K, 1, D]
+        slot = (state.recall_count % R).view(B, 1, 1, 1).expand(B, K, 1, D)
+        state.recall_keys.scatter_(2, slot, key)
         return parts.logsumexp(1)                                              # [B, V]
 
 

@@ -12,9 +12,9 @@ counts. The weights are rearranged once, at load:
 - the conv block's taps are tables (see ``Streamer``), its bias folded into the current
   token's, and the sums a state owes its next k - 1 outputs are one flat row;
 - a state's numpy views are made once and kept on it;
-- recall (when the model has it) writes the event and its key into the state's ring, and
-  mixes its heads' proposals into the logits: one matmul per batch for the scores, one
-  ``bincount`` for every head's proposal.
+- recall (when the model has it) writes the event into the state's ring, mixes its heads'
+  proposals into the logits (one matmul per batch for the scores, one ``bincount`` for
+  every head's proposal) and writes the key of the moment after it.
 
 The elementwise work between the products (the cells, the conv step) runs as compiled
 kernels once they are ready (:mod:`bridge.model.kernels`), in plain numpy until then.
@@ -69,10 +69,12 @@ class NumpyStep:
             self.head_w, self.head_b = s.head_w_t.numpy(), s.head_b.numpy()  # [H, V], [V]
             self.recall = s.recall is not None
             if self.recall:
-                self.recall_q = s.recall_q_t.numpy()                         # [H, K*D]
-                self.recall_k = s.recall_k_t.numpy()                         # [H, K*D]
+                self.recall_q = s.recall_q_t.numpy()                         # [H+E, K*D]
+                self.recall_k = s.recall_k_t.numpy()                         # [H+E, K*D]
                 self.gate_w, self.gate_b = s.gate_w_t.numpy(), s.gate_b.numpy()  # [H, 1+K]
+                self.sharp = s.sharp_t.numpy()                               # [K, 1+K]
                 self.floor = s.recall.FLOOR
+                self.tok_emb = s.tok_emb.numpy()                             # [V, E]
 
     def views(self, state: State) -> tuple:
         """numpy views of ``state``'s tensors, and buffers for a step (made once per state)."""
@@ -91,7 +93,7 @@ class NumpyStep:
         h, c, logits, owed, style, x, zeros, recall = self.views(state)
         tokens = np.asarray(tokens, dtype=np.int64)
         if recall is not None:
-            self._remember(recall, h[-1], tokens)                           # before h moves
+            self._remember(recall, tokens)
         fused = self.compiled and kernels.ready()
         cell = kernels.cell if fused else kernels.cell_numpy
         if owed is None:
@@ -107,24 +109,26 @@ class NumpyStep:
         np.matmul(h[-1], self.head_w, out=logits)
         logits += self.head_b
         if recall is not None:
-            self._recall(recall, h[-1], logits)
+            e = x if owed is not None else self.tok_emb[tokens]
+            self._recall(recall, h[-1], e, logits)
 
-    def _remember(self, recall: tuple, h_top: np.ndarray, tokens: np.ndarray) -> None:
-        """The event being fed and the key of the state before it, into the ring."""
-        keys, ring_tokens, count = recall
-        B, K, R, D = keys.shape
-        rows, slot = np.arange(B), count % R
-        keys[rows, :, slot] = (h_top @ self.recall_k).reshape(B, K, D)
-        ring_tokens[rows, slot] = tokens
+    @staticmethod
+    def _remember(recall: tuple, tokens: np.ndarray) -> None:
+        """The event being fed, into the ring slot whose key waits for it."""
+        _, ring_tokens, count = recall
+        ring_tokens[np.arange(len(count)), count % ring_tokens.shape[1]] = tokens
         count += 1
 
-    def _recall(self, recall: tuple, x: np.ndarray, logits: np.ndarray) -> None:
-        """Mix the heads' proposals into ``logits`` (then log-probabilities), in place."""
+    def _recall(self, recall: tuple, x: np.ndarray, e: np.ndarray,
+                logits: np.ndarray) -> None:
+        """Mix the heads' proposals into ``logits`` (then log-probabilities), in place;
+        then the key of this moment into the slot of the event to come."""
         keys, ring_tokens, count = recall
         B, K, R, D = keys.shape
         V = logits.shape[1]
         n = min(int(count.max()), R)                                    # slots filled
-        q = (x @ self.recall_q).reshape(B, K, D, 1)
+        now = np.concatenate([x, e], axis=1)                            # [B, H+E]
+        q = (now @ self.recall_q).reshape(B, K, D, 1)
         scores = (keys[:, :, :n] @ q)[..., 0] * D ** -0.5                # [B, K, n]
         if B > 1 and int(count.min()) < n:
             empty = np.arange(n)[None, :] >= count[:, None]              # [B, n]
@@ -135,10 +139,11 @@ class NumpyStep:
         where = ring_tokens[:, None, :n] + (np.arange(B * K) * V).reshape(B, K, 1)
         copy = np.bincount(where.ravel(), weights=scores.ravel(),
                            minlength=B * K * V).reshape(B, K, V)         # [B, K, V]
-        gate = x @ self.gate_w + self.gate_b                             # [B, 1+K]
+        gate = x @ self.gate_w + self.gate_b + scores.max(-1) @ self.sharp  # [B, 1+K]
         gate = np.exp(gate - gate.max(-1, keepdims=True))
         gate /= gate.sum(-1, keepdims=True)
         own = np.exp(logits - logits.max(-1, keepdims=True))
         own *= gate[:, :1] / own.sum(-1, keepdims=True)
         mixed = own + (gate[:, 1:, None] * np.maximum(copy, self.floor)).sum(1)
         np.log(mixed, out=logits)
+        keys[np.arange(B), :, count % R] = (now @ self.recall_k).reshape(B, K, D)
