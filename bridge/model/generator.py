@@ -6,12 +6,11 @@
     h ── (+ local attention over the last ``attn_window`` states) ── head ── logits [B, T, V]
     h, tokens ── (+ recall over the last ``recall_window`` events) ── log-probs [B, T, V]
 
-*Recall* is how motifs and phrases come back. Each of its heads looks over the last
-``recall_window`` events for the moments whose context resembles now (a query from the top
-LSTM state against, for each past event, a key from the state just *before* that event) and
-proposes the event that followed there; a gate mixes the heads' proposals with the head's
-own prediction. A bar the music played before can so return note for note, however far
-back it lies in the window, which the LSTM alone does not manage.
+*Recall* (:mod:`bridge.model.recall`) is how motifs and phrases come back: attention over
+the last ``recall_window`` events proposes the events that followed moments like now, and
+a gate mixes the proposals with the head's own prediction. A bar the music played before
+can so return note for note, however far back it lies in the window, which the LSTM alone
+does not manage.
 
 This module is the training-time model (whole sequences through ``nn.LSTM``). Streaming,
 one event at a time for the live daemon, uses the same weights through
@@ -27,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bridge.model.recall import FLOOR, Recall
 from bridge.vocab import STYLES, VOCAB_SIZE
 
 
@@ -43,6 +43,7 @@ class GeneratorConfig:
     recall_window: int = 0   # recall over the last N events; 0 = off
     recall_heads: int = 4
     recall_dim: int = 32     # per head
+    recall_match: bool = False   # and the exact head (common runs of events)
     dropout: float = 0.1
 
     def to_dict(self) -> dict:
@@ -88,78 +89,6 @@ class LocalAttention(nn.Module):
         return h + self.out(y)                                        # [B, T, H]
 
 
-class Recall(nn.Module):
-    """Pointer attention over the last ``window`` events, mixed with the model's own
-    prediction (see the module docstring). A moment is described by the top LSTM state and
-    the layer-0 input (the event and, through the conv block, the two before it):
-
-        key[j]  = Wk [h[j-1]; e[j-1]]   (zeros before the first)      value[j] = event j
-        a_k[t, j] = softmax over j in (t - window, t] of q_k[t] . key_k[j] / sqrt(D)
-        q[t]    = Wq [h[t]; e[t]]
-        p(next | t) = g_0 softmax(logits[t]) + sum_k g_k sum_j a_k[t, j] onehot(event j)
-        g = softmax(Wg h[t] + b + Wm max_j a[t, j])
-
-    The gate sees how sharply each head found a match (its largest weight), so it can
-    trust a head exactly where the music repeats.
-    """
-
-    GATE_BIAS = 3.0     # at first the gate trusts the model's own prediction (g_0 ~ 0.83)
-    FLOOR = 1e-30       # a proposal's probability floor (its log stays finite)
-
-    def __init__(self, n_hidden: int, n_embd: int, heads: int, dim: int, window: int) -> None:
-        super().__init__()
-        self.heads, self.dim, self.window = heads, dim, window
-        self.query = nn.Linear(n_hidden + n_embd, heads * dim, bias=False)
-        self.key = nn.Linear(n_hidden + n_embd, heads * dim, bias=False)
-        self.gate = nn.Linear(n_hidden, 1 + heads)
-        self.sharp = nn.Linear(heads, 1 + heads, bias=False)
-        with torch.no_grad():
-            self.gate.weight.mul_(0.1)
-            self.gate.bias.zero_()
-            self.gate.bias[0] = self.GATE_BIAS
-            self.sharp.weight.zero_()
-
-    def attend(self, now: torch.Tensor, before: torch.Tensor) -> torch.Tensor:
-        """Each head's weights over the events, ``[B, heads, T, T]`` (query t, event j):
-        ``now`` = [h; e] at each step, ``before`` = the same one step earlier."""
-        B, T, _ = now.shape
-        q = self.query(now).view(B, T, self.heads, self.dim).transpose(1, 2)    # [B, K, T, D]
-        k = self.key(before).view(B, T, self.heads, self.dim).transpose(1, 2)  # [B, K, T, D]
-        scores = q @ k.transpose(-1, -2) / math.sqrt(self.dim)                 # [B, K, T, T]
-        i = torch.arange(T, device=now.device)
-        band = (i[None, :] <= i[:, None]) & (i[:, None] - i[None, :] < self.window)
-        return scores.masked_fill(~band, float("-inf")).softmax(-1)
-
-    def forward(self, h: torch.Tensor, e: torch.Tensor, h_first: torch.Tensor,
-                tokens: torch.Tensor, logits: torch.Tensor,
-                targets: torch.Tensor | None = None
-                ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        """Log-probabilities of the next event, ``[B, T, V]``; with ``targets`` only theirs,
-        ``[B, T]``, and each head's own probability of them, ``[B, K, T]`` (training needs
-        no more). ``h_first`` [B, H] is the state before the first event."""
-        now = torch.cat([h, e], dim=-1)                                        # [B, T, H+E]
-        first = torch.cat([h_first, torch.zeros_like(e[:, 0])], dim=-1)[:, None]
-        a = self.attend(now, torch.cat([first, now[:, :-1]], dim=1))           # [B, K, T, T]
-        sharp = a.amax(-1).transpose(1, 2)                                     # [B, T, K]
-        gate = (self.gate(h) + self.sharp(sharp)).log_softmax(-1)              # [B, T, 1+K]
-        own = logits.log_softmax(-1)                                           # [B, T, V]
-        if targets is not None:
-            match = tokens[:, None, :] == targets[:, :, None]                  # [B, T, T]
-            copy = (a * match[:, None]).sum(-1)                                # [B, K, T]
-            parts = [gate[..., 0] + own.gather(-1, targets[..., None]).squeeze(-1)]
-        else:
-            B, K, T, _ = a.shape
-            copy = a.new_zeros(B, K, T, logits.size(-1)).scatter_add_(
-                -1, tokens[:, None, None, :].expand(B, K, T, T), a)           # [B, K, T, V]
-            parts = [gate[..., :1] + own]
-        for k in range(self.heads):
-            g = gate[..., 1 + k]
-            parts.append((g if targets is not None else g[..., None])
-                         + copy[:, k].clamp_min(self.FLOOR).log())
-        mixed = torch.logsumexp(torch.stack(parts), dim=0)
-        return mixed if targets is None else (mixed, copy)
-
-
 class Generator(nn.Module):
     def __init__(self, config: GeneratorConfig) -> None:
         super().__init__()
@@ -175,7 +104,7 @@ class Generator(nn.Module):
             if c.attn_window > 1 else None
         self.head = nn.Linear(c.n_hidden, c.vocab_size)
         self.recall = Recall(c.n_hidden, c.n_embd, c.recall_heads, c.recall_dim,
-                             c.recall_window) if c.recall_window > 0 else None
+                             c.recall_window, c.recall_match) if c.recall_window > 0 else None
         self._init_weights()
 
     def _init_weights(self) -> None:
@@ -244,4 +173,4 @@ def heads_nll(copy: torch.Tensor) -> torch.Tensor:
     the targets, over the targets each head could copy (that occur in its window): it
     trains the heads to find what came next whatever the gate makes of them now."""
     found = copy > 0
-    return -(copy.clamp_min(Recall.FLOOR).log() * found).sum() / found.sum().clamp_min(1)
+    return -(copy.clamp_min(FLOOR).log() * found).sum() / found.sum().clamp_min(1)

@@ -14,11 +14,8 @@ for milliseconds on a busy machine); otherwise the torch path runs. On CUDA the 
 replays the torch path's step as a captured graph (:mod:`bridge.model.stream_graph`), about
 five times as fast as launching its kernels one by one.
 
-A model with recall (:class:`bridge.model.generator.Recall`) keeps, per session, a ring of
-the last ``recall_window`` events and their keys. The key of the next event is known before
-the event (it describes the moment it follows), so a step writes the event it is fed into
-the slot whose key waits for it, mixes the heads' proposals into the logits (which are
-then log-probabilities), and writes the key of the moment after it into the next slot.
+A model with recall keeps, per session, a ring of the last ``recall_window`` events and
+their keys (:class:`bridge.model.recall.RecallStep`); its logits are then log-probabilities.
 Every path (torch, numpy, CUDA graph) does this with fixed-size buffers.
 
 A :class:`State` holds a batch of sessions' recurrent state and the logits for each one's
@@ -35,6 +32,7 @@ import torch
 import torch.nn.functional as F
 
 from bridge.model.generator import Generator
+from bridge.model.recall import RecallStep
 from bridge.model.stream_graph import Graphs
 from bridge.model.stream_numpy import NumpyStep
 from bridge.vocab import BOS
@@ -54,6 +52,7 @@ class State:
     recall_keys: torch.Tensor | None = None     # [B, K, R, D] recall's ring of keys
     recall_tokens: torch.Tensor | None = None   # [B, R] int64: the events they precede
     recall_count: torch.Tensor | None = None    # [B] int64: events fed (ring slot = count % R)
+    recall_runs: torch.Tensor | None = None     # [B, R] int64: the exact head's runs
     views: tuple | None = field(default=None, repr=False)   # numpy views (the fast path)
 
     @property
@@ -67,7 +66,7 @@ class State:
         return State(sl(self.h, 1), sl(self.c, 1), sl(self.logits), sl(self.style_bias),
                      sl(self.style), sl(self.conv), sl(self.keys), sl(self.values),
                      sl(self.valid), sl(self.recall_keys), sl(self.recall_tokens),
-                     sl(self.recall_count))
+                     sl(self.recall_count), sl(self.recall_runs))
 
     def clone(self) -> State:
         return stack([self])
@@ -82,7 +81,8 @@ def stack(states: list[State]) -> State:
                  cat([s.style for s in states]), cat([s.conv for s in states]),
                  cat([s.keys for s in states]), cat([s.values for s in states]),
                  cat([s.valid for s in states]), cat([s.recall_keys for s in states]),
-                 cat([s.recall_tokens for s in states]), cat([s.recall_count for s in states]))
+                 cat([s.recall_tokens for s in states]), cat([s.recall_count for s in states]),
+                 cat([s.recall_runs for s in states]))
 
 
 Tokens = torch.Tensor | Sequence[int] | np.ndarray     # [B] token ids
@@ -132,13 +132,8 @@ class Streamer:
                 self.out_b = model.attn.out.bias.detach().to(**dev)
             self.head_w_t = model.head.weight.T.contiguous().to(**dev)     # [H, V]
             self.head_b = model.head.bias.detach().to(**dev)
-            recall = self.recall = model.recall
-            if recall is not None:
-                self.recall_q_t = recall.query.weight.T.contiguous().to(**dev)  # [H+E, K*D]
-                self.recall_k_t = recall.key.weight.T.contiguous().to(**dev)    # [H+E, K*D]
-                self.gate_w_t = recall.gate.weight.T.contiguous().to(**dev)     # [H, 1+K]
-                self.gate_b = recall.gate.bias.detach().to(**dev)
-                self.sharp_t = recall.sharp.weight.T.contiguous().to(**dev)     # [K, 1+K]
+            self.recall = None if model.recall is None else RecallStep(model.recall,
+                                                                       self.device)
         self.H = H
         self.bos = torch.tensor([BOS], device=self.device)
         plain = self.device.type == "cpu" and model.attn is None
@@ -166,6 +161,7 @@ class Streamer:
         W, D = cfg.attn_window, cfg.attn_dim
         R, K, RD = cfg.recall_window, cfg.recall_heads, cfg.recall_dim
         recall = self.recall is not None
+        match = recall and self.recall.match
         return State(
             h=torch.zeros(L, B, H, device=dev), c=torch.zeros(L, B, H, device=dev),
             logits=torch.zeros(B, cfg.vocab_size, device=dev),
@@ -179,6 +175,7 @@ class Streamer:
             recall_keys=torch.zeros(B, K, R, RD, device=dev) if recall else None,
             recall_tokens=torch.zeros(B, R, dtype=torch.long, device=dev) if recall else None,
             recall_count=torch.zeros(B, dtype=torch.long, device=dev) if recall else None,
+            recall_runs=torch.zeros(B, R, dtype=torch.long, device=dev) if match else None,
         )
 
     @torch.inference_mode()
@@ -206,7 +203,7 @@ class Streamer:
         tokens = torch.as_tensor(tokens, device=self.device)
         H = self.H
         if self.recall is not None:
-            self._remember(state, tokens)
+            self.recall.remember(state, tokens)
         if self.in_table is not None:
             gates = self.in_table[tokens] + state.style_bias                   # [B, 4H]
             e = self.tok_emb[tokens] if self.recall is not None else None      # [B, E]
@@ -223,8 +220,8 @@ class Streamer:
         if self.recall is None:
             torch.addmm(self.head_b, x, self.head_w_t, out=state.logits)      # [B, V]
         else:
-            state.logits.copy_(self._recall(state, x, e, torch.addmm(self.head_b, x,
-                                                                      self.head_w_t)))
+            state.logits.copy_(self.recall.mix(state, x, e, torch.addmm(self.head_b, x,
+                                                                         self.head_w_t)))
 
     @staticmethod
     def _cell(state: State, layer: int, gates: torch.Tensor, H: int) -> torch.Tensor:
@@ -254,36 +251,6 @@ class Streamer:
         scores = scores.masked_fill(~state.valid, float("-inf")).softmax(dim=1)
         y = torch.bmm(scores[:, None, :], state.values).squeeze(1)            # [B, D]
         return x + torch.addmm(self.out_b, y, self.out_w_t)                   # [B, H]
-
-
-    def _remember(self, state: State, tokens: torch.Tensor) -> None:
-        """Write the event being fed into the ring slot whose key waits for it (fixed
-        buffers, no host sync: the CUDA graph captures it)."""
-        B, R = state.recall_tokens.shape
-        slot = state.recall_count % R                                          # [B]
-        state.recall_tokens.scatter_(1, slot.view(B, 1), tokens.view(B, 1))
-        state.recall_count.add_(1)
-
-    def _recall(self, state: State, x: torch.Tensor, e: torch.Tensor,
-                own: torch.Tensor) -> torch.Tensor:
-        """The recall heads' proposals mixed with the model's own logits (log-probs
-        [B, V]); then the key of this moment goes into the slot of the event to come."""
-        B, K, R, D = state.recall_keys.shape
-        now = torch.cat([x, e], dim=1)                                         # [B, H+E]
-        q = (now @ self.recall_q_t).view(B, K, D, 1)                           # [B, K, D, 1]
-        scores = (state.recall_keys @ q).squeeze(-1) / D ** 0.5                # [B, K, R]
-        filled = torch.arange(R, device=x.device) < state.recall_count[:, None]   # [B, R]
-        a = scores.masked_fill(~filled[:, None, :], float("-inf")).softmax(-1)
-        copy = torch.zeros(B, K, own.size(1), device=x.device).scatter_add_(
-            2, state.recall_tokens[:, None, :].expand(B, K, R), a)            # [B, K, V]
-        gate = torch.addmm(self.gate_b, x, self.gate_w_t).addmm_(
-            a.amax(-1), self.sharp_t).log_softmax(-1)                          # [B, 1+K]
-        parts = torch.cat([(gate[:, :1] + own.log_softmax(-1))[:, None],
-                           gate[:, 1:, None] + copy.clamp_min(self.recall.FLOOR).log()], 1)
-        key = (now @ self.recall_k_t).view(B, K, 1, D)                         # [B, K, 1, D]
-        slot = (state.recall_count % R).view(B, 1, 1, 1).expand(B, K, 1, D)
-        state.recall_keys.scatter_(2, slot, key)
-        return parts.logsumexp(1)                                              # [B, V]
 
 
 def blas_threads(n: int) -> bool:

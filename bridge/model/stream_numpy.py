@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from bridge.model import kernels
+from bridge.model.recall import FLOOR, MATCH_CAP
 
 if TYPE_CHECKING:
     from bridge.model.stream import State, Streamer
@@ -67,13 +68,11 @@ class NumpyStep:
             self.w_hh = [gates(w[H:]) for w in s.w_cat_t]                    # [H, 4H]
             self.b = [gates(b)[None] for b in s.b_cat]                       # [1, 4H]
             self.head_w, self.head_b = s.head_w_t.numpy(), s.head_b.numpy()  # [H, V], [V]
-            self.recall = s.recall is not None
-            if self.recall:
-                self.recall_q = s.recall_q_t.numpy()                         # [H+E, K*D]
-                self.recall_k = s.recall_k_t.numpy()                         # [H+E, K*D]
-                self.gate_w, self.gate_b = s.gate_w_t.numpy(), s.gate_b.numpy()  # [H, 1+K]
-                self.sharp = s.sharp_t.numpy()                               # [K, 1+K]
-                self.floor = s.recall.FLOOR
+            self.recall = r = s.recall
+            if r is not None:                     # see bridge.model.recall.RecallStep
+                self.recall_q, self.recall_k = r.q_t.numpy(), r.k_t.numpy()  # [H+E, K*D]
+                self.gate_w, self.gate_b = r.gate_w_t.numpy(), r.gate_b.numpy()  # [H, P+1]
+                self.sharp = r.sharp_t.numpy()                               # [P, P+1]
                 self.tok_emb = s.tok_emb.numpy()                             # [V, E]
 
     def views(self, state: State) -> tuple:
@@ -84,7 +83,8 @@ class NumpyStep:
             x = np.empty((B, self.E), np.float32) if owed is not None else None
             recall = None if state.recall_keys is None else (
                 state.recall_keys.numpy(), state.recall_tokens.numpy(),
-                state.recall_count.numpy())
+                state.recall_count.numpy(),
+                None if state.recall_runs is None else state.recall_runs.numpy())
             state.views = (state.h.numpy(), state.c.numpy(), state.logits.numpy(), owed,
                            state.style.numpy(), x, np.zeros(B, np.int64), recall)
         return state.views
@@ -114,16 +114,20 @@ class NumpyStep:
 
     @staticmethod
     def _remember(recall: tuple, tokens: np.ndarray) -> None:
-        """The event being fed, into the ring slot whose key waits for it."""
-        _, ring_tokens, count = recall
-        ring_tokens[np.arange(len(count)), count % ring_tokens.shape[1]] = tokens
+        """The event being fed: the runs move on, it goes into its slot."""
+        _, ring_tokens, count, runs = recall
+        rows, slot = np.arange(len(count)), count % ring_tokens.shape[1]
+        if runs is not None:                 # slot i from slot i-1, where the events agree
+            runs[:] = (np.roll(runs, 1, axis=1) + 1) * (ring_tokens == tokens[:, None])
+            runs[rows, slot] = 0
+        ring_tokens[rows, slot] = tokens
         count += 1
 
     def _recall(self, recall: tuple, x: np.ndarray, e: np.ndarray,
                 logits: np.ndarray) -> None:
-        """Mix the heads' proposals into ``logits`` (then log-probabilities), in place;
-        then the key of this moment into the slot of the event to come."""
-        keys, ring_tokens, count = recall
+        """Mix the proposals into ``logits`` (then log-probabilities), in place; then the
+        key of this moment into the slot of the event to come."""
+        keys, ring_tokens, count, runs = recall
         B, K, R, D = keys.shape
         V = logits.shape[1]
         n = min(int(count.max()), R)                                    # slots filled
@@ -133,17 +137,34 @@ class NumpyStep:
         if B > 1 and int(count.min()) < n:
             empty = np.arange(n)[None, :] >= count[:, None]              # [B, n]
             scores[np.broadcast_to(empty[:, None, :], scores.shape)] = -np.inf
-        scores -= scores.max(-1, keepdims=True)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(-1, keepdims=True)
+        _softmax(scores)
         where = ring_tokens[:, None, :n] + (np.arange(B * K) * V).reshape(B, K, 1)
-        copy = np.bincount(where.ravel(), weights=scores.ravel(),
-                           minlength=B * K * V).reshape(B, K, V)         # [B, K, V]
-        gate = x @ self.gate_w + self.gate_b + scores.max(-1) @ self.sharp  # [B, 1+K]
-        gate = np.exp(gate - gate.max(-1, keepdims=True))
-        gate /= gate.sum(-1, keepdims=True)
-        own = np.exp(logits - logits.max(-1, keepdims=True))
-        own *= gate[:, :1] / own.sum(-1, keepdims=True)
-        mixed = own + (gate[:, 1:, None] * np.maximum(copy, self.floor)).sum(1)
+        proposed = [np.bincount(where.ravel(), weights=scores.ravel(),
+                                minlength=B * K * V).reshape(B, K, V)]   # [B, K, V]
+        sharp = [scores.max(-1)]
+        if runs is not None:                 # the exact head: the event after each run
+            w = np.where(runs > 0, self.recall.beta * np.minimum(runs, MATCH_CAP), -np.inf)
+            with np.errstate(invalid="ignore"):                         # no run: NaN -> 0
+                w = np.nan_to_num(_softmax(w), nan=0.0)                  # [B, R]
+            after = np.roll(ring_tokens, -1, axis=1) + (np.arange(B) * V)[:, None]
+            proposed.append(np.bincount(after.ravel(), weights=w.ravel(),
+                                        minlength=B * V).reshape(B, 1, V))
+            longest = np.minimum(runs.max(-1), MATCH_CAP)
+            sharp.append((np.log1p(longest) / np.log1p(MATCH_CAP))[:, None])
+        proposed = np.concatenate(proposed, axis=1)                      # [B, P, V]
+        gate = x @ self.gate_w + self.gate_b + np.concatenate(sharp, 1) @ self.sharp
+        if runs is not None:
+            gate[:, -1][runs.max(-1) == 0] = -np.inf      # no run: the exact head sits out
+        _softmax(gate)                                                   # [B, P+1]
+        own = _softmax(logits.astype(np.float64)) * gate[:, :1]
+        mixed = own + (gate[:, 1:, None] * np.maximum(proposed, FLOOR)).sum(1)
         np.log(mixed, out=logits)
         keys[np.arange(B), :, count % R] = (now @ self.recall_k).reshape(B, K, D)
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    """Softmax over the last axis, in place (rows of -inf only become NaN)."""
+    x -= x.max(-1, keepdims=True)
+    np.exp(x, out=x)
+    x /= x.sum(-1, keepdims=True)
+    return x

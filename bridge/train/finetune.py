@@ -31,7 +31,7 @@ LABEL_TABLES = {
 
 
 # per kind: config fields an --init checkpoint takes from the config when it lacks the part
-GROWABLE = {"generator": ("recall_window", "recall_heads", "recall_dim")}
+GROWABLE = {"generator": ("recall_window", "recall_heads", "recall_dim", "recall_match")}
 
 
 def checkpoint_folder(path: str | Path, kind: str) -> Path:

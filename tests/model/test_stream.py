@@ -5,9 +5,10 @@ from bridge.model.generator import Generator, GeneratorConfig
 from bridge.model.stream import Streamer, stack
 from bridge.vocab import BOS, VOCAB_SIZE
 
-RECALL = {"recall_window": 8, "recall_heads": 2, "recall_dim": 8}   # a ring shorter than
+RECALL = {"recall_window": 8, "recall_heads": 2, "recall_dim": 8,   # a ring shorter than
+          "recall_match": True}                                       # the sequence, or not
 VARIANTS = [{}, {"conv_kernel": 3}, {"attn_window": 16}, {"n_layer": 3, "attn_window": 8},
-            {"conv_kernel": 3, **RECALL}, {"recall_window": 64}]        # the sequence, or not
+            {"conv_kernel": 3, **RECALL}, {"recall_window": 64}, {**RECALL, "recall_window": 64}]
 # (device, numpy fast path): the torch path on CPU and CUDA, and the numpy path on CPU
 PATHS = [("cpu", False), ("cpu", True),
          pytest.param("cuda", False, marks=pytest.mark.skipif(

@@ -86,17 +86,19 @@ def test_a_sampled_generation_is_the_same_on_both_paths():
     assert np.unique(runs[0]).size > 5
 
 
+@pytest.mark.parametrize("match", [False, True])
 @pytest.mark.parametrize("window", [6, 64])
-def test_recall_steps_agree_across_paths_and_uneven_batches(window):
+def test_recall_steps_agree_across_paths_and_uneven_batches(window, match):
     """Sessions with histories of different lengths (rings filled or not, wrapped or not)
     batched together: numpy and torch give each what it gets alone."""
     torch.manual_seed(2)
     model = Generator(GeneratorConfig(n_embd=16, n_hidden=24, conv_kernel=3,
                                       recall_window=window, recall_heads=3,
-                                      recall_dim=4)).eval()
+                                      recall_dim=4, recall_match=match)).eval()
     fast, slow = Streamer(model, fast=True), Streamer(model, fast=False)
     assert fast.fast
-    histories = [torch.randint(3, VOCAB_SIZE, (n,)).tolist() for n in (0, 3, 11)]
+    phrase = torch.randint(3, VOCAB_SIZE, (5,)).tolist()     # repeats: exact runs to find
+    histories = [[], phrase[:3], (phrase * 3)[:11]]
     rows_fast, rows_slow = [], []
     for i, history in enumerate(histories):
         a, b = fast.start(i), slow.start(i)
@@ -106,7 +108,7 @@ def test_recall_steps_agree_across_paths_and_uneven_batches(window):
         rows_fast.append(a)
         rows_slow.append(b)
     batch_fast, batch_slow = stack(rows_fast), stack(rows_slow)
-    for step in torch.randint(3, VOCAB_SIZE, (9, 3)).tolist():
+    for step in [[t, t, t] for t in phrase] + torch.randint(3, VOCAB_SIZE, (4, 3)).tolist():
         fast.feed(batch_fast, step)
         slow.feed(batch_slow, step)
         for i, t in enumerate(step):

@@ -20,7 +20,7 @@ def _model(**extra) -> Generator:
     return Generator(GeneratorConfig(n_embd=32, n_hidden=48, conv_kernel=3, **extra)).eval()
 
 
-RECALL = {"recall_window": 8, "recall_heads": 2, "recall_dim": 8}
+RECALL = {"recall_window": 8, "recall_heads": 2, "recall_dim": 8, "recall_match": True}
 MODELS = [{}, RECALL]
 
 
@@ -35,7 +35,8 @@ def _pair(device: str, **extra) -> tuple[Streamer, Streamer]:
 
 
 def _same(a, b) -> None:
-    for name in ("h", "c", "logits", "conv", "recall_keys", "recall_tokens", "recall_count"):
+    for name in ("h", "c", "logits", "conv", "recall_keys", "recall_tokens", "recall_count",
+                 "recall_runs"):
         x, y = getattr(a, name), getattr(b, name)
         assert (x is None and y is None) or torch.equal(x, y), name
 
