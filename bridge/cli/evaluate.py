@@ -42,7 +42,8 @@ import click
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--write-cards", is_flag=True,
-              help="Write MODEL_CARD.md beside each evaluated model from this report.")
+              help="Keep this report beside each evaluated model and rewrite its "
+                   "MODEL_CARD.md.")
 def evaluate(task, model, data, split, datasets, variants, train_cache, train_data, ngram_order,
              bars, only, out, seeds, limit, style_prompts, device, as_json, write_cards) -> None:
     """Generator bits per event beside an n-gram; tagger accuracy beside logistic regression;
@@ -60,7 +61,8 @@ def evaluate(task, model, data, split, datasets, variants, train_cache, train_da
     dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available()
                        else ("cpu" if device == "auto" else device))
     if task == "continuation":
-        _continuation(model, data, split, datasets, out, seeds, limit, style_prompts, as_json)
+        _continuation(model, data, split, datasets, out, seeds, limit, style_prompts, as_json,
+                      write_cards)
         return
     try:
         folder = checkpoint.resolve_model_dir(model)
@@ -86,11 +88,7 @@ def evaluate(task, model, data, split, datasets, variants, train_cache, train_da
 
         for kind in ("generator", "tagger"):
             if kind in report:
-                meta = checkpoint.read_meta(folder / kind)
-                study = folder / kind / "ablation.json"
-                ablation = json.loads(study.read_text()) if study.exists() else None
-                (folder / kind / "MODEL_CARD.md").write_text(
-                    card.render(kind, meta, report, ablation))
+                card.write(folder / kind, report=report)
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
@@ -120,7 +118,7 @@ def _table(report: dict) -> None:
 
 
 def _continuation(model, data, split, datasets, out, seeds, limit, style_prompts,
-                  as_json) -> None:
+                  as_json, write_cards) -> None:
     import torch
 
     from bridge.evaluate import continuation as cont
@@ -151,6 +149,11 @@ def _continuation(model, data, split, datasets, out, seeds, limit, style_prompts
         (out / "continuation.json").write_text(json.dumps(report, indent=2) + "\n")
         (out / "continuation_pieces.json").write_text(json.dumps(rows, indent=1) + "\n")
         cont.chart(result, out / "continuation.png")
+    if write_cards:
+        from bridge.model import card
+
+        card.write(folder / "generator", continuation={"data": str(data), "split": split,
+                                                        **result})
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return

@@ -1,14 +1,23 @@
 """Model cards: ``MODEL_CARD.md`` beside a checkpoint, written from what it records.
 
 A card states what the model is, the data it learnt from with licences and attribution,
-how it was trained, its metrics beside the baselines (from ``continuo eval``), and its
-known limits. ``continuo eval --write-cards`` writes one for each model it evaluated.
+how it was trained, its metrics beside the baselines (from ``continuo eval``), how musical
+its continuations are (``continuo eval --task continuation``), its architecture studies and
+its known limits. It is written from files kept beside the checkpoint (:func:`write`):
+``continuo eval --write-cards`` keeps its report there and rewrites the card, and so does
+``--task continuation``.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
+
+EVAL_NAME = "eval.json"                  # the last `continuo eval` report on this model
+CONTINUATION_NAME = "continuation.json"  # the last `continuo eval --task continuation`
+ABLATION_NAME = "ablation.json"          # architecture studies: one, or a list
+CARD_NAME = "MODEL_CARD.md"
 
 # What each source asks of anyone who redistributes what was made from it.
 CREDITS: dict[str, tuple[str, str]] = {
@@ -23,10 +32,11 @@ CREDITS: dict[str, tuple[str, str]] = {
                "Groove MIDI Dataset, Gillick, Roberts, Engel, Eck, Bamman (Google Magenta): "
                "*Learning to Groove with Inverse Sequence Transformations*, ICML 2019. "
                "Changes: exact duplicates removed; files tokenised to Continuo events."),
-    "wjd": ("unresolved (ODbL 1.0 or CC BY-NC-SA 4.0 by secondary sources)",
-            "Weimar Jazz Database, Jazzomat Research Project, HfM Franz Liszt Weimar. "
-            "Pfleiderer, Frieler, Abeßer, Zaddach, Burkhart (eds.): *Inside the Jazzomat*, "
-            "Schott Campus 2017."),
+    "wjd": ("ODC Open Database License (ODbL) 1.0; the model is a Produced Work",
+            "Contains information from the Weimar Jazz Database (Jazzomat Research Project, "
+            "Hochschule fuer Musik Franz Liszt Weimar), made available under the ODC Open "
+            "Database License (ODbL) 1.0. Pfleiderer, Frieler, Abeßer, Zaddach, Burkhart "
+            "(eds.): *Inside the Jazzomat*, Schott Campus 2017."),
     "music21": ("per piece (see music21's corpus/license.txt; some not for commercial use)",
                 "music21's bundled corpus (music21 is BSD-licensed) and the encoders and "
                 "editors it credits for each collection."),
@@ -39,7 +49,32 @@ def _fmt(x: Any) -> str:
     return f"{x:,}" if isinstance(x, int) else ("?" if x is None else str(x))
 
 
-def render(kind: str, meta: dict, report: dict | None, ablation: dict | None = None) -> str:
+def write(folder: str | Path, *, report: dict | None = None,
+          continuation: dict | None = None) -> Path:
+    """Keep ``report`` (``continuo eval``'s) and ``continuation`` beside the checkpoint in
+    ``folder`` when given, then (re)write its card from everything kept there."""
+    from bridge.model.checkpoint import read_meta
+
+    folder = Path(folder)
+    meta = read_meta(folder)
+    kind = meta["kind"]
+    if report is not None:
+        kept = {k: report[k] for k in ("data", "split", kind) if k in report}
+        (folder / EVAL_NAME).write_text(json.dumps(kept, indent=1) + "\n")
+    if continuation is not None:
+        (folder / CONTINUATION_NAME).write_text(json.dumps(continuation, indent=1) + "\n")
+    card = folder / CARD_NAME
+    card.write_text(render(kind, meta, _kept(folder / EVAL_NAME), _kept(folder / ABLATION_NAME),
+                           _kept(folder / CONTINUATION_NAME)))
+    return card
+
+
+def _kept(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | None = None,
+           continuation: dict | None = None) -> str:
     data = meta.get("data", {})
     cfg = meta.get("config", {})
     training = meta.get("training", {})
@@ -116,20 +151,28 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | None = N
                           f"{_fmt(part['genre_accuracy_all_windows'])}."]
     else:
         lines.append(f"Validation during training: `{json.dumps(meta.get('metrics', {}))}`")
-    if ablation:
-        lines += ["", *render_ablation(ablation)]
+    if continuation:
+        lines += ["", *render_continuation(continuation)]
+    for study in ([ablation] if isinstance(ablation, dict) else ablation or []):
+        lines += ["", *render_ablation(study)]
     lines += ["", "## Known limits", "", *limits(kind, data.get("datasets", [])), ""]
     return "\n".join(lines)
 
 
+STUDY_COLUMNS = {"params": "parameters", "steps": "steps",
+                 "val_bits_per_event": "val bits per event", "cpu_step_ms": "CPU step (ms)"}
+
+
 def render_ablation(ablation: dict) -> list[str]:
-    """The architecture study recorded in ``ablation.json`` beside the checkpoint."""
-    lines = ["## Architecture", "", ablation["question"], "", ablation["method"], "",
-             "| variant | parameters | steps | val bits per event | CPU step (ms) |",
-             "|---|---|---|---|---|"]
+    """An architecture study recorded in ``ablation.json`` beside the checkpoint; its
+    ``columns`` (key -> heading) default to ``STUDY_COLUMNS``."""
+    columns = ablation.get("columns", STUDY_COLUMNS)
+    lines = [f"## {ablation.get('title', 'Architecture')}", "", ablation["question"], "",
+             ablation["method"], "", "| variant | " + " | ".join(columns.values()) + " |",
+             "|---" * (len(columns) + 1) + "|"]
     for run in ablation["runs"]:
-        lines.append(f"| {run['variant']} | {_fmt(run['params'])} | {_fmt(run['steps'])} | "
-                     f"{_fmt(run['val_bits_per_event'])} | {run['cpu_step_ms']:.2f} |")
+        lines.append(f"| {run['variant']} | "
+                     + " | ".join(_fmt(run.get(key)) for key in columns) + " |")
     lines.append("")
     for run in ablation["runs"]:
         if run.get("note"):
@@ -137,18 +180,47 @@ def render_ablation(ablation: dict) -> list[str]:
     return [*lines, ablation["choice"]]
 
 
-LICENCE_PENDING = {"wjd": "jazz", "music21": "classical"}   # source -> the genre it brings
+def render_continuation(report: dict) -> list[str]:
+    """The musicality benchmark's figures (``continuo eval --task continuation``)."""
+    lines = ["## Musicality", "",
+             f"`continuo eval --task continuation --data {report.get('data')} --split "
+             f"{report.get('split')}` (docs/musicality.md): each piece's first "
+             f"{report.get('prompt_bars')} bars continued for {report.get('truth_bars')} (seeds "
+             f"{', '.join(map(str, report.get('seeds', [])))}), against what it really played, "
+             "beside an echo of the prompt's last bars and a shuffle of them.", "",
+             "| dataset | pieces | score: model | echo | shuffle | model beats echo | "
+             "copied bars: model / truth | in key: model / truth | notes per bar: model / "
+             "truth | duplicates | same-pitch overlaps: model / truth |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for ds, d in report.get("datasets", {}).items():
+        m, t = d["model"], d["truth"]
+        lines.append(
+            f"| {ds} | {d['pieces']} | {_fmt(m['score'])} | {_fmt(d['echo']['score'])} | "
+            f"{_fmt(d['shuffle']['score'])} | {100 * d['model_beats_echo']:.0f} % | "
+            f"{_fmt(m['copied_bars'])} / {_fmt(t['copied_bars'])} | {_fmt(m['in_key'])} / "
+            f"{_fmt(t['in_key'])} | {_fmt(m['notes_per_bar'])} / {_fmt(t['notes_per_bar'])} | "
+            f"{_fmt(m['duplicates'])} | {_fmt(m['same_pitch_overlaps'])} / "
+            f"{_fmt(t['same_pitch_overlaps'])} |")
+    style = report.get("style_control")
+    if style and style.get("requests"):
+        lines += ["", f"Style control: {style['requests']} requests for another genre "
+                  f"({', '.join(style.get('by_request', {}))}) land there {_fmt(style['hit_rate'])}"
+                  f" of the time (unstyled: {_fmt(style['unstyled_hit_rate'])})."]
+    return lines
+
+
+NOT_YET = {"wjd": "jazz", "music21": "classical"}   # sources -> the genres they would bring
 
 
 def limits(kind: str, datasets: list[str]) -> list[str]:
     out = list(LIMITS[kind])
-    missing = [name for name in LICENCE_PENDING if name not in datasets]
+    missing = [name for name in NOT_YET if name not in datasets]
     if missing:
-        genres = " or ".join(LICENCE_PENDING[name] for name in missing)
-        out.append(f"- Trained without {' and '.join(missing)}, so no {genres}: their "
-                   "licences are not confirmed for commercial use. Where they allow it, train "
-                   "with them (`continuo data build --music21`; add `wjd` to the config's "
-                   "datasets).")
+        genres = " or ".join(NOT_YET[name] for name in missing)
+        out.append(f"- Trained without {' and '.join(missing)}, so no {genres} yet. Both may "
+                   "be used (the Weimar Jazz Database under ODbL 1.0, music21's corpus with "
+                   "per-collection attribution): `continuo data build --music21`, and `wjd` "
+                   "in the config's datasets.")
     return out
 
 

@@ -88,3 +88,22 @@ def test_style_requests_go_to_other_genres_of_the_same_kind(models):
     genres = cont.known_genres(generator, tagger)
     assert "drums" in genres and "pop" in genres
     assert cont.kind("drums") == "drums" and cont.kind("pop") == "pitched"
+
+
+def test_the_card_keeps_the_musicality_figures(tiny_model_dir, folder, tmp_path):
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    studies = [{"title": "Recall", "question": "Which context helps?", "method": "How.",
+                "columns": {"score": "score"}, "runs": [{"variant": "w64", "score": 0.7}],
+                "choice": "w64."}]
+    (model / "generator" / "ablation.json").write_text(json.dumps(studies))
+    result = CliRunner().invoke(evaluate, [
+        "--task", "continuation", "--model", str(model), "--data", str(folder), "--split",
+        "all", "--seeds", "0", "--style-prompts", "0", "--write-cards"])
+    assert result.exit_code == 0, result.output
+    card = (model / "generator" / "MODEL_CARD.md").read_text()
+    assert "## Musicality" in card and "| user | 2 |" in card
+    assert "## Recall" in card and "| w64 | 0.7 |" in card
+    assert json.loads((model / "generator" / "continuation.json").read_text())["datasets"]
