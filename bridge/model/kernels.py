@@ -1,7 +1,7 @@
-"""The elementwise parts of a CPU streaming step (:mod:`bridge.model.stream_numpy`) and the
-sampling draw as fused kernels: compiled by numba, one call instead of ~10 numpy calls of
-1-3 µs each; the same functions in plain numpy as the fallback. The matrix products stay
-with numpy's BLAS, which does them faster than a compiled loop.
+"""The elementwise parts of a CPU streaming step (:mod:`bridge.model.stream_numpy`, recall's
+included) and the sampling draw as fused kernels: compiled by numba, one call instead of
+~10 numpy calls of 1-3 µs each; the same functions in plain numpy as the fallback. The
+matrix products stay with numpy's BLAS, which does them faster than a compiled loop.
 
 Compiling takes seconds the first time (numba caches the result beside this file), so
 :func:`prepare` does it on a background thread and the plain numpy versions run until
@@ -130,12 +130,104 @@ def pick_numpy(logits: np.ndarray, mask: np.ndarray, temperature: float, top_p: 
     return int(allowed[order[min(int(np.searchsorted(cum, draw, side="right")), keep - 1)]])
 
 
+def remember_loops(ring_tokens, count, runs, tokens):
+    """Recall's ring takes the event fed (see ``bridge.model.recall.RecallStep.remember``):
+    each slot's run from the slot before it where the events agree, then the event into the
+    next slot. ``runs`` is empty ([B, 0]) without the exact head."""
+    n_rows, R = ring_tokens.shape
+    for r in range(n_rows):
+        t = tokens[r]
+        slot = count[r] % R
+        if runs.shape[1]:
+            before = runs[r, R - 1]
+            for j in range(R):
+                here = runs[r, j]
+                runs[r, j] = before + 1 if ring_tokens[r, j] == t else 0
+                before = here
+            runs[r, slot] = 0
+        ring_tokens[r, slot] = t
+        count[r] += 1
+
+
+def recall_mix_loops(scores, ring_tokens, runs, beta, cap, floor, gate, sharp, logits,
+                     proposed):
+    """Recall's mix for each row (see ``RecallStep.mix``): the heads' ``scores`` [B, K, n]
+    (-inf where no event; overwritten) to weights and proposals, the exact head's from ``runs``, the
+    gate from its pre-activation ``gate`` [B, P+1] and the match features through
+    ``sharp`` [P, P+1], and ``logits`` [B, V] <- the log of the mixture. ``proposed``
+    [P, V] is scratch."""
+    n_rows, K, n = scores.shape
+    R = ring_tokens.shape[1]
+    P = proposed.shape[0]
+    V = logits.shape[1]
+    feats = np.zeros(P)
+    g = np.zeros(P + 1)
+    for r in range(n_rows):
+        proposed[:, :] = 0.0
+        for k in range(K):
+            top = -np.inf
+            for j in range(n):
+                top = max(top, scores[r, k, j])
+            total = 0.0
+            for j in range(n):
+                scores[r, k, j] = math.exp(scores[r, k, j] - top)
+                total += scores[r, k, j]
+            best = 0.0
+            for j in range(n):
+                w = scores[r, k, j] / total
+                best = max(best, w)
+                proposed[k, ring_tokens[r, j]] += w
+            feats[k] = best
+        longest = 0
+        if P > K:
+            top = -np.inf
+            for j in range(R):
+                if runs[r, j] > 0:
+                    longest = max(longest, runs[r, j])
+                    top = max(top, beta * min(runs[r, j], cap))
+            if longest > 0:
+                total = 0.0
+                for j in range(R):
+                    if runs[r, j] > 0:
+                        total += math.exp(beta * min(runs[r, j], cap) - top)
+                for j in range(R):
+                    if runs[r, j] > 0:
+                        w = math.exp(beta * min(runs[r, j], cap) - top) / total
+                        proposed[K, ring_tokens[r, (j + 1) % R]] += w
+            feats[K] = math.log1p(min(longest, cap)) / math.log1p(cap)
+        top = -np.inf
+        for i in range(P + 1):
+            g[i] = gate[r, i]
+            for k in range(P):
+                g[i] += feats[k] * sharp[k, i]
+            if P > K and i == P and longest == 0:
+                g[i] = -np.inf
+            top = max(top, g[i])
+        total = 0.0
+        for i in range(P + 1):
+            g[i] = math.exp(g[i] - top)
+            total += g[i]
+        top = -np.inf
+        for v in range(V):
+            top = max(top, logits[r, v])
+        own = 0.0
+        for v in range(V):
+            own += math.exp(logits[r, v] - top)
+        for v in range(V):
+            p = g[0] * math.exp(logits[r, v] - top) / own
+            for k in range(P):
+                p += g[1 + k] * max(proposed[k, v], floor)
+            logits[r, v] = math.log(p / total)
+
+
 if numba is not None:
     COMPILED = True
     _tanh = numba.njit(inline="always")(tanh_rational)
     cell = numba.njit(cache=True, nogil=True, fastmath=True)(cell_loops)
     conv = numba.njit(cache=True, nogil=True)(conv_loops)
     pick = numba.njit(cache=True, nogil=True)(pick_numpy)
+    remember = numba.njit(cache=True, nogil=True)(remember_loops)
+    recall_mix = numba.njit(cache=True, nogil=True)(recall_mix_loops)
 else:   # pragma: no cover
     COMPILED = False
 
@@ -166,6 +258,11 @@ def prepare(background: bool = True) -> None:
             conv(np.zeros((1, 2), f32), np.zeros((1, 1), f32), np.zeros((1, 2), f32),
                  np.zeros((1, 1), f32), np.zeros(1, i64), np.zeros((1, 1), f32))
             pick(np.zeros(2, f32), np.ones(2, bool), 1.0, 1.0, 0.5)
+            remember(np.zeros((1, 2), i64), np.zeros(1, i64), np.zeros((1, 2), i64),
+                     np.zeros(1, i64))
+            recall_mix(np.zeros((1, 1, 2), f32), np.zeros((1, 2), i64), np.zeros((1, 2), i64),
+                       0.5, 64, 1e-30, np.zeros((1, 3), f32), np.zeros((2, 3), f32),
+                       np.zeros((1, 2), f32), np.zeros((2, 2)))
         except Exception:
             log.warning("numba could not compile the step kernels; plain numpy runs",
                         exc_info=True)

@@ -74,6 +74,7 @@ class NumpyStep:
                 self.gate_w, self.gate_b = r.gate_w_t.numpy(), r.gate_b.numpy()  # [H, P+1]
                 self.sharp = r.sharp_t.numpy()                               # [P, P+1]
                 self.tok_emb = s.tok_emb.numpy()                             # [V, E]
+                self.proposed = np.zeros((len(self.sharp), s.config.vocab_size))  # scratch
 
     def views(self, state: State) -> tuple:
         """numpy views of ``state``'s tensors, and buffers for a step (made once per state)."""
@@ -83,8 +84,8 @@ class NumpyStep:
             x = np.empty((B, self.E), np.float32) if owed is not None else None
             recall = None if state.recall_keys is None else (
                 state.recall_keys.numpy(), state.recall_tokens.numpy(),
-                state.recall_count.numpy(),
-                None if state.recall_runs is None else state.recall_runs.numpy())
+                state.recall_count.numpy(), np.zeros((B, 0), np.int64)
+                if state.recall_runs is None else state.recall_runs.numpy())
             state.views = (state.h.numpy(), state.c.numpy(), state.logits.numpy(), owed,
                            state.style.numpy(), x, np.zeros(B, np.int64), recall)
         return state.views
@@ -92,9 +93,9 @@ class NumpyStep:
     def feed(self, state: State, tokens: np.ndarray) -> None:
         h, c, logits, owed, style, x, zeros, recall = self.views(state)
         tokens = np.asarray(tokens, dtype=np.int64)
-        if recall is not None:
-            self._remember(recall, tokens)
         fused = self.compiled and kernels.ready()
+        if recall is not None:
+            (kernels.remember if fused else self._remember)(*recall[1:], tokens)
         cell = kernels.cell if fused else kernels.cell_numpy
         if owed is None:
             a = self.in_table[tokens]                                        # [B, 4H]
@@ -110,26 +111,25 @@ class NumpyStep:
         logits += self.head_b
         if recall is not None:
             e = x if owed is not None else self.tok_emb[tokens]
-            self._recall(recall, h[-1], e, logits)
+            self._recall(recall, h[-1], e, logits, fused)
 
     @staticmethod
-    def _remember(recall: tuple, tokens: np.ndarray) -> None:
-        """The event being fed: the runs move on, it goes into its slot."""
-        _, ring_tokens, count, runs = recall
+    def _remember(ring_tokens: np.ndarray, count: np.ndarray, runs: np.ndarray,
+                  tokens: np.ndarray) -> None:
+        """:func:`kernels.remember_loops` in plain numpy."""
         rows, slot = np.arange(len(count)), count % ring_tokens.shape[1]
-        if runs is not None:                 # slot i from slot i-1, where the events agree
+        if runs.shape[1]:                    # slot i from slot i-1, where the events agree
             runs[:] = (np.roll(runs, 1, axis=1) + 1) * (ring_tokens == tokens[:, None])
             runs[rows, slot] = 0
         ring_tokens[rows, slot] = tokens
         count += 1
 
-    def _recall(self, recall: tuple, x: np.ndarray, e: np.ndarray,
-                logits: np.ndarray) -> None:
+    def _recall(self, recall: tuple, x: np.ndarray, e: np.ndarray, logits: np.ndarray,
+                fused: bool) -> None:
         """Mix the proposals into ``logits`` (then log-probabilities), in place; then the
         key of this moment into the slot of the event to come."""
         keys, ring_tokens, count, runs = recall
         B, K, R, D = keys.shape
-        V = logits.shape[1]
         n = min(int(count.max()), R)                                    # slots filled
         now = np.concatenate([x, e], axis=1)                            # [B, H+E]
         q = (now @ self.recall_q).reshape(B, K, D, 1)
@@ -137,12 +137,25 @@ class NumpyStep:
         if B > 1 and int(count.min()) < n:
             empty = np.arange(n)[None, :] >= count[:, None]              # [B, n]
             scores[np.broadcast_to(empty[:, None, :], scores.shape)] = -np.inf
+        if fused:
+            kernels.recall_mix(scores, ring_tokens, runs, self.recall.beta, MATCH_CAP, FLOOR,
+                               x @ self.gate_w + self.gate_b, self.sharp, logits,
+                               self.proposed)
+        else:
+            self._mix(scores, ring_tokens, runs, x, logits)
+        keys[np.arange(B), :, count % R] = (now @ self.recall_k).reshape(B, K, D)
+
+    def _mix(self, scores: np.ndarray, ring_tokens: np.ndarray, runs: np.ndarray,
+             x: np.ndarray, logits: np.ndarray) -> None:
+        """:func:`kernels.recall_mix_loops` in plain numpy."""
+        B, K, n = scores.shape
+        V = logits.shape[1]
         _softmax(scores)
         where = ring_tokens[:, None, :n] + (np.arange(B * K) * V).reshape(B, K, 1)
         proposed = [np.bincount(where.ravel(), weights=scores.ravel(),
                                 minlength=B * K * V).reshape(B, K, V)]   # [B, K, V]
         sharp = [scores.max(-1)]
-        if runs is not None:                 # the exact head: the event after each run
+        if runs.shape[1]:                    # the exact head: the event after each run
             w = np.where(runs > 0, self.recall.beta * np.minimum(runs, MATCH_CAP), -np.inf)
             with np.errstate(invalid="ignore"):                         # no run: NaN -> 0
                 w = np.nan_to_num(_softmax(w), nan=0.0)                  # [B, R]
@@ -153,13 +166,12 @@ class NumpyStep:
             sharp.append((np.log1p(longest) / np.log1p(MATCH_CAP))[:, None])
         proposed = np.concatenate(proposed, axis=1)                      # [B, P, V]
         gate = x @ self.gate_w + self.gate_b + np.concatenate(sharp, 1) @ self.sharp
-        if runs is not None:
+        if runs.shape[1]:
             gate[:, -1][runs.max(-1) == 0] = -np.inf      # no run: the exact head sits out
         _softmax(gate)                                                   # [B, P+1]
         own = _softmax(logits.astype(np.float64)) * gate[:, :1]
         mixed = own + (gate[:, 1:, None] * np.maximum(proposed, FLOOR)).sum(1)
         np.log(mixed, out=logits)
-        keys[np.arange(B), :, count % R] = (now @ self.recall_k).reshape(B, K, D)
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:

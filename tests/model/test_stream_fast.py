@@ -86,16 +86,22 @@ def test_a_sampled_generation_is_the_same_on_both_paths():
     assert np.unique(runs[0]).size > 5
 
 
+@pytest.mark.parametrize("compiled", [True, False])
 @pytest.mark.parametrize("match", [False, True])
 @pytest.mark.parametrize("window", [6, 64])
-def test_recall_steps_agree_across_paths_and_uneven_batches(window, match):
+def test_recall_steps_agree_across_paths_and_uneven_batches(window, match, compiled):
     """Sessions with histories of different lengths (rings filled or not, wrapped or not)
-    batched together: numpy and torch give each what it gets alone."""
+    batched together: numpy (compiled kernels or plain) and torch give each what it gets
+    alone."""
+    if compiled and not kernels.COMPILED:
+        pytest.skip("numba is not installed")
+    kernels.prepare(background=False)
     torch.manual_seed(2)
     model = Generator(GeneratorConfig(n_embd=16, n_hidden=24, conv_kernel=3,
                                       recall_window=window, recall_heads=3,
                                       recall_dim=4, recall_match=match)).eval()
     fast, slow = Streamer(model, fast=True), Streamer(model, fast=False)
+    fast.numpy = NumpyStep(fast, compiled=compiled)
     assert fast.fast
     phrase = torch.randint(3, VOCAB_SIZE, (5,)).tolist()     # repeats: exact runs to find
     histories = [[], phrase[:3], (phrase * 3)[:11]]
