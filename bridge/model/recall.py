@@ -32,7 +32,9 @@ import math
 import torch
 from torch import nn
 
-GATE_BIAS = 3.0     # at first the gate trusts the model's own prediction
+GATE_BIAS = 3.0     # at first the gate trusts the model's own prediction ...
+MATCH_TRUST = 4.0   # ... and the exact head the more, the longer its run (the gate's
+#                     weight on the run feature, 0..1: at the cap, e^4 more than without)
 FLOOR = 1e-30       # a proposal's probability floor (its log stays finite)
 MATCH_CAP = 64      # exact runs count up to this many events
 
@@ -77,6 +79,8 @@ class Recall(nn.Module):
             self.gate.bias.zero_()
             self.gate.bias[0] = GATE_BIAS
             self.sharp.weight.zero_()
+            if match:                     # the exact head's share grows with its run
+                self.sharp.weight[heads + 1, heads] = MATCH_TRUST
 
     def attend(self, now: torch.Tensor, before: torch.Tensor) -> torch.Tensor:
         """Each head's weights over the events, ``[B, heads, T, T]`` (query t, event j):
