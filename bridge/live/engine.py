@@ -182,8 +182,7 @@ class Engine:
                     try:
                         self._step()
                     except Exception as exc:   # a fault in a batched step: end what ran
-                        self.stats["errors"] += 1
-                        log.exception("a generation step failed")
+                        self._caught("a generation step failed")
                         for gen in self._active:
                             self._end_with_error(gen, exc)
                         self._active, self._batch = [], None
@@ -224,11 +223,15 @@ class Engine:
             elif kind == "call":
                 request[1]()
         except Exception as exc:   # a bad request must not kill the worker
-            self.stats["errors"] += 1
-            log.exception("inference request %s failed", kind)
+            self._caught("inference request %s failed", kind)
             if kind in ("generate", "resume") and request[1] not in self._active:
                 self._end_with_error(request[1], exc)
         return True
+
+    def _caught(self, message: str, *args: Any) -> None:
+        """A fault the worker survives: counted, logged with its traceback."""
+        self.stats["errors"] += 1
+        log.exception(message, *args)
 
     def _end_with_error(self, gen: Generation, exc: Exception) -> None:
         gen.error = gen.error or f"{type(exc).__name__}: {exc}"
@@ -310,8 +313,7 @@ class Engine:
         try:
             return self._choose(gen, logits)
         except Exception as exc:
-            self.stats["errors"] += 1
-            log.exception("session %s: a generation failed", gen.session)
+            self._caught("session %s: a generation failed", gen.session)
             gen.error = f"{type(exc).__name__}: {exc}"
             return self._done(gen, "error")
 

@@ -66,7 +66,8 @@ class Generation:
         c = self.cursor
         return (self.session, tuple(self.prefix), c.origin, c.bar_start, c.beat, c.sub,
                 c.expect, c.chord, tuple(c.meter.changes), self.end_tick, self.constraints,
-                self.temperature, self.top_p, self.seed, self.note_now, self.max_tokens)
+                self.temperature, self.top_p, self.seed, self.note_now, self.max_tokens,
+                tuple(sorted(self.sounding.items())))
 
     def mask(self) -> np.ndarray:
         mask = self.cursor.allowed() & self.constraints.mask()
