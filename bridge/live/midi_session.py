@@ -6,6 +6,11 @@ on the input (24 ppq, start/stop/continue, song position) unless ``--midi-clock 
 Controllers set session parameters (each parameter's CC, spread over its range), trigger
 actions (value >= 64), and CC 120/123 on the input releases everything. The daemon's own
 output, looped back to its input, is recognised and ignored.
+
+On JACK the server may go away under the daemon (:mod:`bridge.midi.watch`): the loss is
+logged once, the session releases what plays and goes idle, status says ``midi_ports
+lost``, and the ports are made again when the server is back. Ports of a lost server are
+never closed (closing them blocks for a second or more), so shutdown keeps its bound.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from bridge.live.params import ACTIONS, PARAMS, ParamError, param
 from bridge.live.session import Session
 from bridge.midi.echo import EchoFilter
 from bridge.midi.ports import MidiInput, MidiOutput, close_all, open_input, open_output
+from bridge.midi.watch import ServerWatch, jack_server_name
 from bridge.timing.clock import BeatClock, ClockError
 from bridge.timing.scheduler import NoteScheduler
 
@@ -73,18 +79,42 @@ class MidiSession:
         self.follow_clock = config.midi_clock != "internal"
         self.echo = EchoFilter()
         self.clock = BeatClock(loop.time(), config.tempo)
-        self.output: MidiOutput = open_output(config.midi_api,
-                                              connect_to=config.midi_out or None)
+        self.output, self.input = self._open()
+        self.target = _Tracked(self.output, self.echo, loop)
+        self.notes = MidiNotes(NoteScheduler(self.clock, self.target, loop=loop))
+        self.session: Session = hub.add(SID, self.clock, self.notes, notify=self._notify)
+        self._lost: list[MidiInput | MidiOutput] = []     # ports of a server that went away
+        self.watch = None
+        if self.output.api == "jack":
+            self.watch = ServerWatch(loop, jack_server_name(), self._server_lost,
+                                     self._server_back)
+            self.watch.start()
+
+    def _open(self) -> tuple[MidiOutput, MidiInput]:
+        output = open_output(self.config.midi_api, connect_to=self.config.midi_out or None)
         try:
-            self.input: MidiInput = open_input(config.midi_api,
-                                               connect_to=config.midi_in or None,
-                                               callback=self._from_rtmidi)
+            return output, open_input(self.config.midi_api,
+                                      connect_to=self.config.midi_in or None,
+                                      callback=self._from_rtmidi)
         except Exception:
-            self.output.close()
+            output.close()
             raise
-        scheduler = NoteScheduler(self.clock, _Tracked(self.output, self.echo, loop), loop=loop)
-        self.session: Session = hub.add(SID, self.clock, MidiNotes(scheduler),
-                                        notify=self._notify)
+
+    def _server_lost(self) -> None:
+        log.warning("MIDI: the JACK server %r went away: the MIDI ports are lost (notes to "
+                    "them go nowhere); they will be made again when it is back",
+                    self.watch.server)
+        self.session.suspend()
+        self.notes.ports = "lost"
+        self._lost += [self.input, self.output]
+
+    def _server_back(self) -> None:
+        self.output, self.input = self._open()
+        self.target.port = self.output
+        self.notes.ports = "ok"
+        self.session.resume()
+        log.warning("MIDI: the JACK server %r is back; ports made again: %s",
+                    self.watch.server, self.ports)
 
     @property
     def ports(self) -> str:
@@ -147,6 +177,10 @@ class MidiSession:
             self.clock.song_position(when, message.pos)
 
     def close(self) -> None:
-        """Release everything (note-offs, then CC 123) and close the ports."""
+        """Release everything (note-offs, then CC 123) and close the ports (not those of a
+        server that went away, nor the ones in use if it is away now)."""
+        if self.watch is not None:
+            self.watch.stop()
         self.hub.bye(SID)
-        close_all(self.input, self.output)
+        if self.notes.ports == "ok":
+            close_all(self.input, self.output)

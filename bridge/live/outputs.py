@@ -110,6 +110,7 @@ class MidiNotes:
 
     def __init__(self, scheduler: NoteScheduler) -> None:
         self.scheduler = scheduler
+        self.ports = "ok"               # "lost" while the MIDI server is away
 
     def play(self, note: Note, channel: int) -> None:
         self.scheduler.schedule(note.pitch, note.velocity, note.start, note.duration,
@@ -127,4 +128,5 @@ class MidiNotes:
     def status(self) -> dict[str, Any]:
         """Note-ons sent, and how late they left after their beat (``midi_late_ms_*``)."""
         stats = self.scheduler.stats
-        return {"notes_out": stats.notes, **summary_ms("midi_late", stats.recent)}
+        return {"notes_out": stats.notes, "midi_ports": self.ports,
+                **summary_ms("midi_late", stats.recent)}

@@ -126,7 +126,7 @@ class Session:
         if reason == STOP:
             self._transport_stopped()
         elif reason == START:
-            self._transport_started()
+            self.resume()
         t = self.loop.time()
         then_t, then_beat, then_tempo = self._map
         expected = then_beat + (t - then_t) * then_tempo / 60.0   # where the old map said
@@ -154,8 +154,15 @@ class Session:
         if self.state == ACCOMPANYING:
             self.set_state(LISTENING)
 
-    def _transport_started(self) -> None:
-        """The mode again, from the host's position (a running accompaniment re-plans)."""
+    def suspend(self) -> None:
+        """Nothing can be heard (its MIDI ports are lost): release what plays, go idle."""
+        self.panic()
+        self.responder.discard()
+        self.accompanist.stop()
+        self.set_state(IDLE)
+
+    def resume(self) -> None:
+        """The mode again from where the clock stands (a running accompaniment re-plans)."""
         if self.accompanist.running:
             self._stop_playing()
         self._enter(self.params["mode"])

@@ -77,6 +77,9 @@ KEYS: tuple[StatusKey, ...] = (
               "sampled), `waited` (it was still sampling it), `cold` (none matched: sampled "
               "from scratch)."),
     StatusKey("notes_out", SESSION, "Note-ons sent to the session."),
+    StatusKey("midi_ports", SESSION,
+              "MIDI port session only: `ok`, or `lost` while its JACK server is away (the "
+              "session is idle then; the ports are made again when the server is back)."),
     StatusKey("midi_late_ms_<stat>", SESSION,
               "MIDI port session only: milliseconds after its beat that each note-on left "
               "the daemon, by its own clock, over recent notes."),

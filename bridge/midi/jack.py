@@ -96,14 +96,14 @@ def jack_server(prefix: str, period: int = 256, rate: int = 48000) -> Iterator[J
             taken.append(name)
             continue
         try:
-            proc = _start(name, period, rate)
+            proc = start_server(name, period, rate)
         except _NameTaken:
             taken.append(name)
             continue
         try:
             yield Jack(name, rate, period)
         finally:
-            _stop(proc)
+            stop_server(proc)
             remove_shm(name)
         return
     raise JackError(f"every server name is taken ({', '.join(taken)})")
@@ -113,7 +113,9 @@ class _NameTaken(JackError):
     """A live process holds this name in JACK's registry."""
 
 
-def _start(name: str, period: int, rate: int) -> subprocess.Popen:
+def start_server(name: str, period: int = 256, rate: int = 48000) -> subprocess.Popen:
+    """``jackd`` under ``name``, waited for (see :func:`jack_server`); stop it with
+    :func:`stop_server`."""
     env = {**os.environ, **client_env(name)}
     with tempfile.TemporaryFile() as log:
         proc = subprocess.Popen(["jackd", "--no-realtime", "--sync", "--name", name, "-d",
@@ -125,7 +127,7 @@ def _start(name: str, period: int, rate: int) -> subprocess.Popen:
             return proc
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             failure = str(exc)
-            _stop(proc)
+            stop_server(proc)
             log.seek(0)
             text = log.read().decode(errors="replace")
     if "already active" in text and "Too many" not in text:
@@ -135,7 +137,7 @@ def _start(name: str, period: int, rate: int) -> subprocess.Popen:
     raise JackError(f"jackd did not start ({failure}){hint}: {text[-500:]}")
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop_server(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.terminate()                            # this PID only
         try:
