@@ -85,6 +85,14 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
             "A multi-layer LSTM over Continuo's event tokens (beat-relative time, pitch or "
             "drum, velocity, duration; see `bridge/vocab.py`), conditioned on a style tag. It "
             "continues what a performer plays, one event at a time, in the live daemon.", ""]
+        if cfg.get("recall_window"):
+            lines[-1:] = ["",
+                f"Recall (`bridge/model/recall.py`) lets it play back what it heard: "
+                f"{cfg.get('recall_heads')} learned pointer heads over the last "
+                f"{cfg['recall_window']} events"
+                + (" and an exact head (the event that followed the longest run of events "
+                   "equal to the latest ones)" if cfg.get("recall_match") else "")
+                + ", mixed with the LSTM's prediction by a learned gate.", ""]
     else:
         lines += [
             "A convolutional front end, a bidirectional LSTM and attention pooling over 2 to 8 "
@@ -116,8 +124,7 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
               f"{_fmt(optim.get('min_lr'))}), cross-entropy, batch {optim.get('batch')}, "
               f"gradient clipping at {optim.get('clip')}, validation every epoch, early "
               f"stopping after {optim.get('patience')} epochs without improvement; best of "
-              f"{meta.get('epoch')} epoch(s). Reproduce with "
-              f"`continuo train {kind} --config models/configs/{kind}.toml`.", "",
+              f"{meta.get('epoch')} epoch(s){_origin(kind, training)}", "",
               "```json", json.dumps(training, indent=1, sort_keys=True), "```", ""]
     lines += ["## Metrics", ""]
     if report is not None:
@@ -163,6 +170,15 @@ STUDY_COLUMNS = {"params": "parameters", "steps": "steps",
                  "val_bits_per_event": "val bits per event", "cpu_step_ms": "CPU step (ms)"}
 
 
+def _origin(kind: str, training: dict) -> str:
+    """Where the weights started and the command that trains them again."""
+    source = training.get("source") or f"models/configs/{kind}.toml"
+    init = training.get("init")
+    start = (f", starting from the checkpoint then in `{init}` (see its own card in the "
+             f"project's history)") if init else ""
+    return f"{start}. Reproduce with `continuo train {kind} --config {source}`."
+
+
 def render_ablation(ablation: dict) -> list[str]:
     """An architecture study recorded in ``ablation.json`` beside the checkpoint; its
     ``columns`` (key -> heading) default to ``STUDY_COLUMNS``."""
@@ -172,7 +188,8 @@ def render_ablation(ablation: dict) -> list[str]:
              "|---" * (len(columns) + 1) + "|"]
     for run in ablation["runs"]:
         lines.append(f"| {run['variant']} | "
-                     + " | ".join(_fmt(run.get(key)) for key in columns) + " |")
+                     + " | ".join(_fmt(run[key]) if key in run else "" for key in columns)
+                     + " |")
     lines.append("")
     for run in ablation["runs"]:
         if run.get("note"):

@@ -74,6 +74,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 0                  # torch CPU threads (0 = torch's default)
     init: str = ""                    # a checkpoint (or model folder) to fine-tune
+    source: str = ""                  # the TOML file it was read from (for model cards)
     data: DataConfig = field(default_factory=DataConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     model: dict[str, Any] = field(default_factory=dict)
@@ -112,7 +113,7 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Tr
     try:
         config = TrainConfig(
             kind=kind, out=raw.get("out", f"runs/{kind}"), seed=raw.get("seed", 0),
-            threads=raw.get("threads", 0), init=raw.get("init", ""),
+            threads=raw.get("threads", 0), init=raw.get("init", ""), source=str(path),
             data=_build(DataConfig, raw.get("data", {}), f"{path} [data]"),
             optim=_build(OptimConfig, raw.get("optim", {}), f"{path} [optim]"),
             model=raw.get("model", {}),

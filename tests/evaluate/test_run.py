@@ -66,6 +66,7 @@ def test_eval_writes_model_cards(tiny_model_dir, fixture_cache, fixture_data, tm
         assert "baseline" in text
     card = (model / "generator" / "MODEL_CARD.md").read_text()
     assert "## Architecture" in card and "+ causal conv (kernel 3)" in card
+    assert "## Recall: how far back" in card          # a list of studies: each one
 
 
 def test_the_baselines_training_data_is_built_once_and_kept(fixture_data, tmp_path,

@@ -118,3 +118,14 @@ def test_train_only_must_name_parameters(tiny_config):
     config = load_config(tiny_config("generator", epochs=1), {"optim.train_only": "nothing"})
     with pytest.raises(TrainConfigError, match="names no parameters"):
         train(config, device="cpu", progress=False)
+
+
+def test_a_card_names_the_config_a_model_was_trained_with_and_where_it_started(tiny_config):
+    from bridge.model import card
+
+    path = tiny_config("generator", epochs=1)
+    training = load_config(path, {"init": "models/default"}).to_dict()
+    text = card.render("generator", {"training": training, "config": {}}, None)
+    assert f"Reproduce with `continuo train generator --config {path}`" in text
+    assert "starting from the checkpoint then in `models/default`" in text
+
