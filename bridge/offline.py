@@ -12,6 +12,7 @@ import torch
 
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
+from bridge.live.params import GUIDANCE
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
 from bridge.model.tagger import Tagger
@@ -61,6 +62,7 @@ class ContinueOptions:
     bars: int = 4
     prompt_bars: int | None = None    # hear only the first N bars, continue from there
     style: str = ""
+    guidance: float = GUIDANCE          # how strongly the style acts (0 = a hint only)
     temperature: float = 1.0
     top_p: float = 0.95
     seed: int | None = None
@@ -121,7 +123,7 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
         bool(np.mean([n.drum for n in prompt.notes]) > 0.5)
     gen = Generation("offline", cursor.time_tokens(start_tick), cursor, end_tick,
                      constraints=Constraints(options.pitch_low, options.pitch_high, drums=drums),
-                     temperature=options.temperature, top_p=options.top_p, seed=options.seed,
-                     note_now=True)
+                     temperature=options.temperature, top_p=options.top_p,
+                     guidance=options.guidance, seed=options.seed, note_now=True)
     style = generator.style_index(options.style) if options.style else 0
     return gen, context, style

@@ -225,3 +225,26 @@ def test_port_in_use_is_one_clear_line(daemon, tiny_model_dir):
     assert out.returncode == 1
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert "cannot start" in lines[-1] and str(busy) in lines[-1]
+
+
+def test_a_client_asks_for_the_styles_the_model_knows_and_an_unknown_one_lists_them(
+        daemon, tiny_model_dir):
+    from bridge.model.checkpoint import read_meta
+
+    known = [s for s in read_meta(tiny_model_dir / "generator")["config"]["styles"] if s]
+    _, port = daemon("--no-midi")
+
+    async def go():
+        async with await OscClient.open("127.0.0.1", port) as client:
+            client.send("/continuo/session/hello", ["tester", client.address[1]])
+            await client.collect(0.5)
+            styles = await client.request("/continuo/param/get", ["tester", "styles"],
+                                          timeout=2.0)
+            client.send("/continuo/param/set", ["tester", "style", "polka"])
+            errors = [m for m in await client.collect(0.5) if m.address == "/continuo/error"]
+            return styles, errors
+
+    styles, errors = asyncio.run(go())
+    assert styles[0].address == "/continuo/param/value"
+    assert list(styles[0].args) == ["tester", "styles", *known]
+    assert len(errors) == 1 and all(s in errors[0].args[1] for s in known)

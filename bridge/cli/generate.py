@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from bridge.live.params import GUIDANCE, unknown_style
 from bridge.progress import Progress
 
 
@@ -143,6 +144,8 @@ def output_name(rel: Path, seed: int | None, many_seeds: bool) -> Path:
                    "from the bar line after them; default: the whole file, continued from "
                    "the first beat after its last note.")
 @click.option("--style", default="", help="Target style tag, e.g. jazz or folk/jig.")
+@click.option("--guidance", default=GUIDANCE, show_default=True, type=click.FloatRange(0, 8),
+              help="How strongly --style acts (0: the style only conditions the model).")
 @click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.1, 2))
 @click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.05, 1))
 @click.option("--seed", type=int, help="Random seed (reproducible output).")
@@ -153,7 +156,8 @@ def output_name(rel: Path, seed: int | None, many_seeds: bool) -> Path:
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per output.")
 @click.option("--model", help="Model folder (default: the shipped model).")
 def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, bars: int,
-              prompt_bars: int | None, style: str, temperature: float, top_p: float,
+              prompt_bars: int | None, style: str, guidance: float, temperature: float,
+              top_p: float,
               seed: int | None, seeds: str | None, only: bool, png: str | None, as_json: bool,
               model: str | None) -> None:
     """Write continuations of MIDI files (files or folders)."""
@@ -172,8 +176,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
         raise click.UsageError("--png draws one continuation: one input, one seed")
     generator = _models(model, "generator")
     if style and style not in generator.config.styles:
-        raise click.BadParameter(f"{style!r} is not a style this model knows "
-                                 f"(e.g. {', '.join(generator.config.styles[1:8])})",
+        raise click.BadParameter(unknown_style(style, generator.config.styles),
                                  param_hint="--style")
     engine = Engine(generator, None)
     batch = Batch(inputs, "continue")
@@ -189,8 +192,8 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
         prompt, _ = prompt_of(piece, prompt_bars)
         for s in seed_list:
             result = continue_piece(generator, piece, ContinueOptions(
-                bars=bars, prompt_bars=prompt_bars, style=style, temperature=temperature,
-                top_p=top_p, seed=s), engine)
+                bars=bars, prompt_bars=prompt_bars, style=style, guidance=guidance,
+                temperature=temperature, top_p=top_p, seed=s), engine)
             target = Path(output) if output else \
                 Path(out_dir) / output_name(rel, s, len(seed_list) > 1)
             target.parent.mkdir(parents=True, exist_ok=True)

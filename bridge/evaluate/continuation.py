@@ -217,7 +217,7 @@ def style_control(generator, tagger, all_cases: list[Case], rows: list[dict],
     n = len(requests)
     return {"hit_rate": round(hits / n, 4) if n else None,
             "unstyled_hit_rate": round(unstyled_hits / n, 4) if n else None,
-            "requests": n,
+            "requests": n, "guidance": ContinueOptions().guidance,
             "by_request": {k: {"hits": v[0], "requests": v[1]} for k, v in per_pair.items()},
             "genres": genres}
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from bridge import __version__
 from bridge.live.hub import Hub
-from bridge.live.params import PARAMS, ParamError
+from bridge.live.params import PARAMS, STYLES, ParamError
 from bridge.osc.router import OscRequestError, Reply, Request, Router
 from bridge.timing.clock import ClockError, check_beat
 
@@ -84,6 +84,9 @@ def bind_api(router: Router, hub: Hub) -> None:
 
     def param_get(r: Request) -> list[Reply]:
         session = hub.get(r["session"])
+        if r["name"] == STYLES:
+            return [Reply("/continuo/param/value", [session.sid, STYLES,
+                                                    *(s for s in session.styles if s)])]
         names = [p.name for p in PARAMS] if r["name"] == "" else [r["name"]]
         for name in names:
             if name not in session.params:

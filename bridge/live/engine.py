@@ -6,6 +6,10 @@ from a state holding every event fed before it. Running generations advance toge
 token per step for all of them (batched), so a long response never delays another
 session's first note.
 
+A session guided toward a style has two rows of state, with and without the style, fed the
+same tokens; its generations carry both through the batch and sample from their mix
+(:func:`bridge.model.sampling.guide`), at the cost of a second row per step.
+
 A prepared generation (``hold``) stops after its first note and waits, parked, for the loop
 to ``resume`` it (a request that wants exactly that answer) or to replace it; the loop holds
 its first note meanwhile, so such a request is answered without waiting for the worker.
@@ -48,7 +52,7 @@ import torch
 from bridge.live.generation import Generation
 from bridge.live.handover import Handover
 from bridge.model.generator import Generator
-from bridge.model.sampling import sample
+from bridge.model.sampling import guide, sample
 from bridge.model.stream import State, Streamer, stack
 from bridge.model.tagger import Tagger
 from bridge.music.tokenize import Decoder
@@ -94,8 +98,10 @@ class Engine:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def open(self, session: str, style: int) -> None:
-        self._queue.put(("open", session, style))
+    def open(self, session: str, style: int, guided: bool = False) -> None:
+        """A state for the session; ``guided`` adds an unstyled twin so that its
+        generations can be guided toward ``style`` (see :meth:`_start`)."""
+        self._queue.put(("open", session, style, guided))
 
     def close(self, session: str) -> None:
         self._queue.put(("close", session))
@@ -104,9 +110,10 @@ class Engine:
         if tokens:
             self._queue.put(("feed", session, list(tokens), time.perf_counter()))
 
-    def restyle(self, session: str, style: int, context: list[int]) -> None:
+    def restyle(self, session: str, style: int, context: list[int],
+                guided: bool = False) -> None:
         """Recompute the session's state under another style from its recent context."""
-        self._queue.put(("restyle", session, style, list(context)))
+        self._queue.put(("restyle", session, style, list(context), guided))
 
     def generate(self, gen: Generation) -> Generation:
         gen.requested = time.perf_counter()
@@ -129,7 +136,7 @@ class Engine:
         """Generate in the calling thread, without the worker (command-line tools, bench):
         a fresh state for ``style`` fed ``context``, then ``gen`` to its end."""
         assert not self._thread.is_alive(), "run_now is for an engine whose worker is off"
-        self._handle(("restyle", gen.session, style, context))
+        self._handle(("restyle", gen.session, style, context, gen.guidance > 0))
         self._begin(gen)
         while self._active:
             self._step()
@@ -194,7 +201,7 @@ class Engine:
             if kind == "stop":
                 return False
             if kind == "open":
-                self._states[request[1]] = self.streamer.start(request[2])
+                self._states[request[1]] = self._start(request[2], request[3])
             elif kind == "close":
                 self._states.pop(request[1], None)
                 self._parked.pop(request[1], None)
@@ -202,14 +209,14 @@ class Engine:
                 state = self._states.get(request[1])
                 if state is not None:
                     for token in request[2]:
-                        self.streamer.feed(state, [token])
+                        self.streamer.feed(state, [token] * state.batch)
                     self.stats["feeds"] += len(request[2])
                     self.latency["feed"].append(time.perf_counter() - request[3])
             elif kind == "restyle":
-                _, session, style, context = request
-                state = self.streamer.start(style)
+                _, session, style, context, guided = request
+                state = self._start(style, guided)
                 for token in context:
-                    self.streamer.feed(state, [token])
+                    self.streamer.feed(state, [token] * state.batch)
                 self._states[session] = state
             elif kind == "generate":
                 self._begin(request[1])
@@ -228,6 +235,14 @@ class Engine:
                 self._end_with_error(request[1], exc)
         return True
 
+    def _start(self, style: int, guided: bool) -> State:
+        """A session's state: one row for its style and, when guided toward a style, a
+        second row without it that is fed the same tokens; their two predictions are
+        mixed at each step (:func:`bridge.model.sampling.guide`)."""
+        if guided and style:
+            return stack([self.streamer.start(style), self.streamer.start(0)])
+        return self.streamer.start(style)
+
     def _caught(self, message: str, *args: Any) -> None:
         """A fault the worker survives: counted, logged with its traceback."""
         self.stats["errors"] += 1
@@ -244,8 +259,9 @@ class Engine:
             return
         gen.started = time.perf_counter()
         gen.state = base.clone()
+        gen.rows = base.batch
         for token in gen.prefix:
-            self.streamer.feed(gen.state, [token])
+            self.streamer.feed(gen.state, [token] * gen.rows)
         gen.rng = random.Random(gen.seed) if gen.seed is not None else self._rng
         gen.decoder = Decoder(gen.cursor)
         self.stats["prepared" if gen.hold else "generations"] += 1
@@ -278,8 +294,10 @@ class Engine:
     def _unbatch(self) -> None:
         """Give each running generation its own row back; the batch is rebuilt next step."""
         if self._batch is not None:
-            for i, gen in enumerate(self._active):
-                gen.state = self._batch.row(i)
+            at = 0
+            for gen in self._active:
+                gen.state = self._batch.row(at, gen.rows)
+                at += gen.rows
             self._batch = None
 
     def _current(self) -> State:
@@ -325,8 +343,8 @@ class Engine:
     def _step(self) -> None:
         """One token for every running generation, fed as one batch."""
         batch = self._current()
-        logits = batch.logits.float().cpu().numpy()                  # [B, V]
-        chosen = [self._choose_safely(g, logits[i]) for i, g in enumerate(self._active)]
+        logits = self._logits(batch.logits.float().cpu().numpy())    # [B, V] -> each's [V]
+        chosen = [self._choose_safely(g, x) for g, x in zip(self._active, logits, strict=True)]
         if None in chosen:
             self._unbatch()
             finished = [g for g, t in zip(self._active, chosen, strict=True) if t is None]
@@ -339,9 +357,19 @@ class Engine:
                 return
             batch = self._current()
         self._results.hand_over()         # the notes go out before the tokens are fed
-        self.streamer.feed(batch, chosen)
+        self.streamer.feed(batch, [t for g, t in zip(self._active, chosen, strict=True)
+                                   for _ in range(g.rows)])
         self.stats["steps"] += 1
         self._park()
+
+    def _logits(self, rows: np.ndarray) -> list[np.ndarray]:
+        """Each running generation's logits from the batch's rows (a guided one has two)."""
+        out, at = [], 0
+        for gen in self._active:
+            out.append(rows[at] if gen.rows == 1 else guide(rows[at], rows[at + 1],
+                                                             gen.guidance))
+            at += gen.rows
+        return out
 
     def _finish(self, gen: Generation, reason: str) -> None:
         gen.state = None

@@ -36,6 +36,7 @@ class Generation:
     constraints: Constraints = field(default_factory=Constraints)
     temperature: float = 1.0
     top_p: float = 0.95
+    guidance: float = 0.0             # how strongly its style acts (see sampling.guide)
     seed: int | None = None
     note_now: bool = False            # a response: its first token is a note, at the cursor
     max_tokens: int = 4096
@@ -48,6 +49,7 @@ class Generation:
     error: str = ""
     # worker-side
     state: State | None = None
+    rows: int = 1                     # its state's rows: 2 = styled and unstyled (guided)
     rng: random.Random | None = None  # the seed's own, else the worker's
     decoder: Decoder | None = None
     tokens: list[int] = field(default_factory=list)
@@ -66,8 +68,8 @@ class Generation:
         c = self.cursor
         return (self.session, tuple(self.prefix), c.origin, c.bar_start, c.beat, c.sub,
                 c.expect, c.chord, tuple(c.meter.changes), self.end_tick, self.constraints,
-                self.temperature, self.top_p, self.seed, self.note_now, self.max_tokens,
-                tuple(sorted(self.sounding.items())))
+                self.temperature, self.top_p, self.guidance, self.seed, self.note_now,
+                self.max_tokens, tuple(sorted(self.sounding.items())))
 
     def mask(self) -> np.ndarray:
         mask = self.cursor.allowed() & self.constraints.mask()

@@ -16,10 +16,19 @@ from typing import Any
 MODES = ("off", "call", "accompany", "manual")
 PARTS = ("auto", "pitched", "drums")
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
+GUIDANCE = 3.0        # how strongly a requested style acts, by default (sampling.guide)
+STYLES = "styles"     # not a parameter: /continuo/param/get SESSION styles lists them
 
 
 class ParamError(ValueError):
     """A parameter name or value that cannot be used."""
+
+
+def unknown_style(style: str, styles: Sequence[str]) -> str:
+    """The error for a style the model's table lacks: every one it has."""
+    shown = style if len(style) <= 40 else style[:37] + "..."
+    return (f"style {shown!r} is not one the model knows; it knows: "
+            f"{', '.join(s for s in styles if s)}")
 
 
 @dataclass(frozen=True)
@@ -37,8 +46,7 @@ class Param:
         value = self._coerce(raw)
         if self.name == "style":
             if styles and value not in styles:
-                raise ParamError(f"style {value!r} is not one the model knows "
-                                 f"(e.g. {', '.join(s for s in styles[1:6])})")
+                raise ParamError(unknown_style(value, styles))
             return value
         if self.choices and value not in self.choices:
             raise ParamError(f"{self.name} must be one of "
@@ -91,6 +99,9 @@ PARAMS: tuple[Param, ...] = (
           0, 16, cc=105),
     Param("style", str, "", "target style tag, e.g. jazz or folk/jig ('' = follow the input)",
           cc=106),
+    Param("guidance", float, GUIDANCE, "how strongly the style acts: 0 = it only conditions "
+          "the model (the music played decides); higher pulls further toward it (the model "
+          "then runs twice per step)", 0.0, 8.0, cc=114),
     Param("pitch_low", int, 0, "lowest pitch (drums: GM drum key) generated; at most "
           "pitch_high", 0, 127, cc=107),
     Param("pitch_high", int, 127, "highest pitch (drums: GM drum key) generated; at least "

@@ -82,7 +82,7 @@ class Session:
         self.closed = False
         self._timers: dict[str, _Timer] = {}
         self._remember_map()
-        engine.open(sid, self.style_index)
+        engine.open(sid, self.style_index, self.guided)
         clock.add_listener(self._on_clock)
         self.style_watch.start()
         self._enter(self.params["mode"], quiet=True)
@@ -266,7 +266,7 @@ class Session:
         gen = Generation(
             self.sid, prefix, cursor, end_tick=self.tick(end),
             constraints=Constraints(p["pitch_low"], p["pitch_high"], drums=part == "drums"),
-            temperature=p["temperature"], top_p=p["top_p"],
+            temperature=p["temperature"], top_p=p["top_p"], guidance=p["guidance"],
             seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
             on_note=on_note, on_done=done)
         gen.sounding = {t: e for t, e in self.sounding.items() if e > start_tick}
@@ -308,16 +308,16 @@ class Session:
     def set_param(self, name: str, raw: Any) -> Any:
         value = param(name).validate(raw, self.styles)
         check_together({**self.params, name: value})
-        old = self.params[name]
+        old, guided = self.params[name], self.guided
         self.params[name] = value
         if name == "mode" and value != old:
             self._stop_playing()
             self.output.panic()
             self._enter(value)
-        elif name == "style" and value != old:   # the context again, from a bar line
-            context = list(self.history)
+        elif (name == "style" and value != old) or self.guided != guided:
+            context = list(self.history)         # the context again, from a bar line
             first_bar = next((i for i, t in enumerate(context) if t == BAR), len(context))
-            self.engine.restyle(self.sid, self.style_index, context[first_bar:])
+            self.engine.restyle(self.sid, self.style_index, context[first_bar:], self.guided)
             self.fed += 1
         self.responder.prepare()               # what a request would get has changed
         return value
@@ -326,6 +326,11 @@ class Session:
     def style_index(self) -> int:
         style = self.params["style"]
         return self.styles.index(style) if style in self.styles else 0
+
+    @property
+    def guided(self) -> bool:
+        """Does the worker keep an unstyled twin of the state to guide toward the style?"""
+        return self.style_index != 0 and self.params["guidance"] > 0
 
     def _enter(self, mode: str, quiet: bool = False) -> None:
         if mode == "accompany":

@@ -38,7 +38,6 @@ from bridge.m4l.face import (
 )
 from bridge.m4l.patch import Patch
 from bridge.m4l.protocol import HELLO_BUS, SESSION_BUS, TX_BUS, OscIn, OscOut, Received, Sent
-from bridge.vocab import STYLES
 
 __all__ = ["LONGNAMES", "NOT_SENT", "STATUS_OFFLINE", "STYLE_CHOICES", "STYLE_VALUES",
            "Device", "build"]
@@ -63,9 +62,6 @@ class Device:
 
 
 def build() -> Device:
-    for value in STYLE_VALUES:
-        if value not in STYLES:
-            raise ValueError(f"style {value!r} is not in bridge.vocab.STYLES")
     p = Patch(WIDTH)
     out = OscOut(p)
     with p.section("face: parameters and read-outs"):

@@ -14,6 +14,7 @@ from bridge.config import Config
 from bridge.live.params import param
 from bridge.m4l.patch import Box, ParamSpec, Patch
 from bridge.m4l.protocol import OscIn, OscOut
+from bridge.model.checkpoint import shipped_styles
 from bridge.vocab import NO_STYLE
 
 STATUS_OFFLINE = "not connected"
@@ -22,12 +23,10 @@ THEMED = {"textcolor": [0.9, 0.9, 0.9, 1.0],
           "saved_attribute_attributes": {"textcolor": {"expression":
                                                        "themecolor.live_control_fg"}}}
 
-# The Style menu: "auto" (= no target style) first, then a stable subset of vocab.STYLES.
-# Live saves the index: only ever append to this list.
-STYLE_CHOICES = ("auto", "pop", "folk", "jazz", "classical", "drums", "folk/jig", "folk/reel",
-                 "folk/hornpipe", "folk/waltz", "jazz/bebop", "jazz/swing", "jazz/cool",
-                 "jazz/fusion", "classical/chorale", "drums/rock", "drums/funk",
-                 "drums/latin", "drums/hiphop")
+# The Style menu: "auto" (= no target style), then the shipped generator's style table in
+# its order. Live saves the index, so that table only ever grows at its end: a fine-tune
+# (train --init) appends the styles it adds, and tests/m4l pins the entries shipped so far.
+STYLE_CHOICES = ("auto", *(s for s in shipped_styles() if s != NO_STYLE))
 STYLE_VALUES = tuple(NO_STYLE if s == "auto" else s for s in STYLE_CHOICES)
 
 # Parameter long names: Live stores automation and mappings under them. Never change one.

@@ -98,6 +98,12 @@ def default_model_dir() -> Path:
         return source
 
 
+def shipped_styles() -> tuple[str, ...]:
+    """The shipped generator's style table, in its order (index 0 = no style): the one
+    source of the device's Style menu and of the style list in docs/osc.md."""
+    return tuple(read_meta(default_model_dir() / "generator")["config"]["styles"])
+
+
 def resolve_model_dir(path: str | Path | None) -> Path:
     folder = Path(path) if path else default_model_dir()
     if not (folder / "generator" / META).exists():

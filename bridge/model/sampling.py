@@ -1,4 +1,4 @@
-"""Choosing the next token: grammar, constraints, temperature and top-p.
+"""Choosing the next token: grammar, constraints, style guidance, temperature and top-p.
 
 Masks are boolean numpy arrays over the vocabulary. The grammar mask comes from
 :meth:`bridge.vocab.Cursor.allowed`; :class:`Constraints` adds the performer's choices
@@ -51,6 +51,14 @@ def _constraint_mask(c: Constraints) -> np.ndarray:
         mask[EOS] = False
     mask.setflags(write=False)
     return mask
+
+
+def guide(styled: np.ndarray, unstyled: np.ndarray, weight: float) -> np.ndarray:
+    """Classifier-free guidance: ``(1 + w) * styled - w * unstyled`` over one row of logits
+    (or log-probabilities), so the tokens a style makes likelier than the music alone does
+    gain, by ``w`` (0 = the styled prediction as it is)."""
+    out = (1.0 + weight) * styled - weight * unstyled
+    return np.where(np.isfinite(out), out, np.minimum(styled, unstyled)).astype(np.float32)
 
 
 NOTE_NOW = np.zeros(VOCAB_SIZE, dtype=bool)      # only note tokens: "play something now"

@@ -59,10 +59,10 @@ class State:
     def batch(self) -> int:
         return self.h.size(1)
 
-    def row(self, i: int) -> State:
-        """Session ``i`` as its own batch-1 state (a copy)."""
+    def row(self, i: int, n: int = 1) -> State:
+        """Rows ``i`` to ``i + n - 1`` as their own state (a copy): one session's."""
         def sl(t: torch.Tensor | None, dim: int = 0) -> torch.Tensor | None:
-            return None if t is None else t.narrow(dim, i, 1).clone()
+            return None if t is None else t.narrow(dim, i, n).clone()
         return State(sl(self.h, 1), sl(self.c, 1), sl(self.logits), sl(self.style_bias),
                      sl(self.style), sl(self.conv), sl(self.keys), sl(self.values),
                      sl(self.valid), sl(self.recall_keys), sl(self.recall_tokens),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bridge.config import Config
 from bridge.live import hub, outputs, respond, tagging
-from bridge.live.params import ACTIONS, ORDERED, PARAMS, Param
+from bridge.live.params import ACTIONS, GUIDANCE, ORDERED, PARAMS, STYLES, Param
 from bridge.live.status import KEYS as STATUS_KEYS
 from bridge.live.status import PLACEHOLDERS
 from bridge.music.tokenize import MAX_SILENT_BARS
@@ -76,7 +76,7 @@ def render() -> str:
         "the session goes on. The log shows the first "
         f"{router.WARN_BURST} bad messages in a row, then at most {router.WARN_PER_S:g} a "
         f"second (each cut to {router.LOG_CHARS} characters); status counts them all "
-        "(`bad_<bad>`).",
+        f"(`bad_<bad>`). An error reply's text is at most {router.REPLY_CHARS} characters.",
         "",
         *_limits_section(),
         "",
@@ -105,8 +105,35 @@ def render() -> str:
         "| Action | CC | Like |",
         "|---|---|---|",
         *(f"| `{name}` | {cc} | `{ACTION_ROUTES[name]}` |" for name, cc in ACTIONS.items()),
+        "",
+        *_styles_section(),
     ]
     return "\n".join(parts) + "\n"
+
+
+def _styles_section() -> list[str]:
+    """The shipped generator's style table: what `style` accepts with the default model."""
+    from bridge.model.checkpoint import shipped_styles
+
+    styles = [s for s in shipped_styles() if s]
+    genres = [s for s in styles if "/" not in s]
+    return [
+        "## Styles",
+        "",
+        f"`style` takes a tag from the model's style table; `{STYLES}` in "
+        f"`/continuo/param/get` lists the running model's (a model of your own may know "
+        "others), and a tag it lacks is refused with that list. The shipped model knows:",
+        "",
+        "| Genre | Sub-styles |",
+        "|---|---|",
+        *(f"| `{g}` | {', '.join(f'`{s}`' for s in styles if s.startswith(g + '/')) or '—'} |"
+          for g in genres),
+        "",
+        f"`guidance` (default {GUIDANCE:g}) sets how strongly a style acts: the model then "
+        "runs twice per step, with and without the style, and samples from the styled "
+        "prediction pushed away from the other one (classifier-free guidance). At 0 the style "
+        "only conditions the model, and what was played usually decides.",
+    ]
 
 
 def _limits_section() -> list[str]:

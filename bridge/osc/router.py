@@ -48,6 +48,7 @@ Sender = tuple[str, int]
 ReplyAddress = Callable[[Sender, str | None], Sender]
 ERROR = route("/continuo/error", OUT).address
 LOG_CHARS = 300           # a bad message's text in a log line is cut to this
+REPLY_CHARS = 1200        # ... and in an error reply (room for a list of the valid values)
 WARN_BURST = 20           # warnings in a row before the rate limit applies
 WARN_PER_S = 2.0          # ... then this many a second
 BAD_KINDS = ("malformed", "unknown_address", "bad_arguments", "refused", "internal")
@@ -223,7 +224,7 @@ class Router:
             log.warning("OSC error from %s: %s: %s%s", _show(sender),
                         address or "(unparseable)", _clip(message, LOG_CHARS),
                         f" ({left_out} more bad messages not logged)" if left_out else "")
-        message = _clip(message, LOG_CHARS)
+        message = _clip(message, REPLY_CHARS)
         here = self._resolve(sender, session)
         replies = [Reply.error(address, message, here)]
         if also is not None and tuple(also) != here:

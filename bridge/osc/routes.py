@@ -118,10 +118,12 @@ ROUTES: tuple[Route, ...] = (
     _in("/continuo/param/set", "Set a session parameter (see the parameter table).",
         SESSION, Arg("name", "s"), Arg("value", "any")),
     _in("/continuo/param/get",
-        "Ask for a parameter's value ('' for all). Replies /continuo/param/value.",
+        "Ask for a parameter's value ('' for all). Replies /continuo/param/value. `styles` "
+        "asks for the style tags the model knows: one reply with a string for each.",
         SESSION, Arg("name", "s")),
-    _out("/continuo/param/value", "A parameter's current value.",
-         SESSION, Arg("name", "s"), Arg("value", "any")),
+    _out("/continuo/param/value", "A parameter's current value (for `styles`: every style "
+         "tag the model knows, genres first, a string each).",
+         SESSION, Arg("name", "s"), repeat=(Arg("value", "any"),)),
     _in("/continuo/generate/start",
         "Start a continuation now (any mode but off): it starts on the next grid position.",
         SESSION),

@@ -92,3 +92,21 @@ def test_tag_prints_one_json_line_per_file(tiny_model_dir, folder):
     assert [Path(r["file"]).name for r in lines] == ["a.mid", "broken.mid", "b.mid"]
     assert lines[0]["tags"] and lines[0]["windows"] == 3
     assert "error" in lines[1] and "tags" not in lines[1]
+
+
+def test_a_style_request_acts_by_its_guidance_and_an_unknown_style_lists_the_known(
+        tiny_model_dir, folder, tmp_path):
+    runner = CliRunner()
+    notes = {}
+    for guidance in ("0", "4"):
+        target = tmp_path / f"g{guidance}.mid"
+        result = runner.invoke(continue_, [
+            str(folder / "a.mid"), "-o", str(target), "--seed", "3", "--only", "--style",
+            "folk", "--guidance", guidance, "--model", str(tiny_model_dir)])
+        assert result.exit_code == 0, result.output
+        notes[guidance] = read_midi(target).notes
+    assert notes["0"] != notes["4"]               # the same seed, pulled toward the style
+    unknown = runner.invoke(continue_, [str(folder / "a.mid"), "-o", "x.mid", "--style",
+                                        "polka", "--model", str(tiny_model_dir)])
+    assert unknown.exit_code == 2 and "it knows:" in unknown.output
+    assert "folk/jig" in unknown.output

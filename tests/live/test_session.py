@@ -95,10 +95,28 @@ def test_params_validate_and_style_restyles(run_live):
         s, _, _ = make(engine, loop)
         with pytest.raises(ParamError):
             s.set_param("temperature", 9.0)
-        with pytest.raises(ParamError):
-            s.set_param("style", "polka/unknown")
+        with pytest.raises(ParamError, match=r"it knows: .*folk/jig.*jazz/bebop"):
+            s.set_param("style", "polka/unknown")       # every style it knows is listed
         assert s.set_param("style", "jazz/bebop") == "jazz/bebop"
         assert s.style_index == engine.generator.config.styles.index("jazz/bebop")
+        s.close()
+    run_live(body)
+
+
+def test_a_style_with_guidance_keeps_an_unstyled_twin_of_the_state_and_only_then(run_live):
+    async def body(engine, loop):
+        s, _, _ = make(engine, loop)
+        rows = lambda: engine._states["s"].batch          # noqa: E731 (read on the worker)
+        await play_phrase(s)
+        assert await until(lambda: rows() == 1, 2.0)       # no style: nothing to guide to
+        s.set_param("style", "folk")                       # guidance on by default
+        assert await until(lambda: rows() == 2, 2.0)
+        s.set_param("guidance", 0.0)
+        assert await until(lambda: rows() == 1, 2.0)
+        s.set_param("guidance", 2.5)
+        assert await until(lambda: rows() == 2, 2.0)
+        s.set_param("style", "")
+        assert await until(lambda: rows() == 1, 2.0)
         s.close()
     run_live(body)
 

@@ -41,3 +41,18 @@ def test_a_mask_that_allows_nothing_is_a_clear_error():
     with pytest.raises(ValueError, match="no token is allowed"):
         sample(np.zeros(VOCAB_SIZE, np.float32), np.zeros(VOCAB_SIZE, bool), 1.0, 1.0,
                random.Random(0))
+
+
+def test_guidance_favours_what_the_style_makes_likelier_than_the_music_alone():
+    from bridge.model.sampling import guide
+
+    styled = np.log(np.array([0.5, 0.3, 0.2], dtype=np.float32))
+    unstyled = np.log(np.array([0.6, 0.1, 0.3], dtype=np.float32))
+    assert np.allclose(guide(styled, unstyled, 0.0), styled)       # 0: as the style says
+    p = [np.exp(g) / np.exp(g).sum() for g in (guide(styled, unstyled, w) for w in (1, 3))]
+    assert p[0][1] > 0.3 and p[1][1] > p[0][1]                        # the style's token gains
+    assert p[1][2] < 0.2                                               # what it disfavours loses
+    # a token either side rules out stays out (never +inf or NaN)
+    out = guide(np.array([0.0, -np.inf, 1.0], np.float32),
+                np.array([-np.inf, 0.0, 1.0], np.float32), 3)
+    assert out[0] == out[1] == -np.inf and out[2] == 1.0

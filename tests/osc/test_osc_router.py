@@ -319,4 +319,4 @@ def test_bad_messages_are_counted_and_their_warnings_limited(router, caplog):
     assert limited.counts["bad_arguments"] == router_module.WARN_BURST + 30
     assert limited.counts["malformed"] == 4 and limited.counts["refused"] == 0
     reply = limited.dispatch(huge, CLIENT)[0]
-    assert len(reply.args[1]) <= router_module.LOG_CHARS    # no 60 kB echo either
+    assert len(reply.args[1]) <= router_module.REPLY_CHARS  # no 60 kB echo either
