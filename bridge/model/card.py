@@ -226,18 +226,22 @@ def render_continuation(report: dict) -> list[str]:
     return lines
 
 
-NOT_YET = {"wjd": "jazz", "music21": "classical"}   # sources -> the genres they would bring
+# sources -> the genres they would bring, how they may be used, and how to train with them
+NOT_YET = {"wjd": ("jazz", "the Weimar Jazz Database under ODbL 1.0", "`wjd` in the config's "
+                   "datasets"),
+           "music21": ("classical", "music21's corpus with per-collection attribution",
+                       "`continuo data build --music21`")}
 
 
 def limits(kind: str, datasets: list[str]) -> list[str]:
     out = list(LIMITS[kind])
     missing = [name for name in NOT_YET if name not in datasets]
     if missing:
-        genres = " or ".join(NOT_YET[name] for name in missing)
-        out.append(f"- Trained without {' and '.join(missing)}, so no {genres} yet. Both may "
-                   "be used (the Weimar Jazz Database under ODbL 1.0, music21's corpus with "
-                   "per-collection attribution): `continuo data build --music21`, and `wjd` "
-                   "in the config's datasets.")
+        genres = " or ".join(NOT_YET[name][0] for name in missing)
+        terms = ", ".join(NOT_YET[name][1] for name in missing)
+        how = ", and ".join(NOT_YET[name][2] for name in missing)
+        out.append(f"- Trained without {' and '.join(missing)}, so no {genres} yet. "
+                   f"{'Both' if len(missing) > 1 else 'It'} may be used ({terms}): {how}.")
     return out
 
 
@@ -246,8 +250,8 @@ LIMITS = {
         "- It knows the styles of its data only; a style outside its table falls back to "
         "the genre, then to none.",
         "- Each genre comes from one source with its own texture (pop: piano arrangements, "
-        "folk: melody and block chords, drums: GM percussion): asking a solo line for "
-        "`drums` or a drum part for `pop` leaves its training distribution.",
+        "folk: melody and block chords, drums: GM percussion, jazz: solo lines): asking a "
+        "solo line for `drums` or a drum part for `pop` leaves its training distribution.",
         "- Timing is quantised to 1/24 beat; micro-timing finer than that is lost.",
         "- Small by design (fast on one CPU core): long-range form (verse, chorus) is beyond "
         "it.",
