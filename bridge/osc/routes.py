@@ -122,7 +122,7 @@ ROUTES: tuple[Route, ...] = (
         "asks for the style tags the model knows: one reply with a string for each.",
         SESSION, Arg("name", "s")),
     _out("/continuo/param/value", "A parameter's current value (for `styles`: every style "
-         "tag the model knows, genres first, a string each).",
+         "tag the model knows, in its table's order, a string each).",
          SESSION, Arg("name", "s"), repeat=(Arg("value", "any"),)),
     _in("/continuo/generate/start",
         "Start a continuation now (any mode but off): it starts on the next grid position.",
