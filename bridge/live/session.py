@@ -158,7 +158,6 @@ class Session:
         """Nothing can be heard (its MIDI ports are lost): release what plays, go idle."""
         self.panic()
         self.responder.discard()
-        self.accompanist.stop()
         self.set_state(IDLE)
 
     def resume(self) -> None:

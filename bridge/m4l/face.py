@@ -26,8 +26,8 @@ THEMED = {"textcolor": [0.9, 0.9, 0.9, 1.0],
 # The Style menu: "auto" (= no target style), then the shipped generator's style table in
 # its order. Live saves the index, so that table only ever grows at its end: a fine-tune
 # (train --init) appends the styles it adds, and tests/m4l pins the entries shipped so far.
-STYLE_CHOICES = ("auto", *(s for s in shipped_styles() if s != NO_STYLE))
-STYLE_VALUES = tuple(NO_STYLE if s == "auto" else s for s in STYLE_CHOICES)
+STYLE_VALUES = shipped_styles()
+STYLE_CHOICES = tuple("auto" if s == NO_STYLE else s for s in STYLE_VALUES)
 
 # Parameter long names: Live stores automation and mappings under them. Never change one.
 LONGNAMES = {"mode": "Mode", "temperature": "Temperature", "length_bars": "Length",
