@@ -23,19 +23,15 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-
-import torch
 
 from bridge.config import Config
 from bridge.live.api import bind_api
+from bridge.live.device import DeviceError, choose_device, load_models
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.hub import Hub
 from bridge.live.params import ParamError
-from bridge.model import checkpoint
 from bridge.osc.router import Router
 from bridge.osc.transport import OscPortError, OscServer
 from bridge.timing.resolution import fine_timers
@@ -49,53 +45,6 @@ HANDLED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", 
 
 class StartupError(RuntimeError):
     """The daemon cannot start; the message is the one line a user sees."""
-
-
-MANY = 8     # concurrent generations: the batch --device auto also weighs
-
-
-def pick_device(requested: str, step_time: Callable[[str, int], float]) -> str:
-    """``cpu``, ``cuda``, or for ``auto`` the faster of the two for batch-1 streaming (a
-    performer's load); where the CPU wins that but CUDA wins a batch of ``MANY``, a log line
-    says so, for setups that run many sessions at once."""
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise StartupError("--device cuda: no CUDA device is available (try --device cpu)")
-    if requested != "auto":
-        return requested
-    if not torch.cuda.is_available():
-        return "cpu"
-    cuda, cpu = step_time("cuda", 1), step_time("cpu", 1)
-    log.info("device auto: one streaming step %.3f ms on cuda, %.3f ms on cpu",
-             cuda * 1e3, cpu * 1e3)
-    if cuda < cpu:
-        return "cuda"
-    cuda, cpu = step_time("cuda", MANY), step_time("cpu", MANY)
-    if cuda < cpu:
-        log.info("device auto: cpu, though with %d generations at once a step takes %.3f ms "
-                 "on cuda and %.3f ms on cpu (--device cuda for many concurrent sessions)",
-                 MANY, cuda * 1e3, cpu * 1e3)
-    return "cpu"
-
-
-def _step_time(generator, device: str, batch: int, steps: int = 200) -> float:
-    """Median seconds of one streaming step of ``batch`` sessions on ``device``, the
-    logits' copy to the host included (for --device auto)."""
-    from bridge.model import kernels
-    from bridge.model.stream import Streamer, stack
-
-    if device == "cpu":
-        kernels.prepare(background=False)    # time the CPU step the daemon will settle on
-    streamer = Streamer(generator.to(device), device)
-    state = stack([streamer.start(0) for _ in range(batch)])
-    tokens = [BAR] * batch
-    times = []
-    for _ in range(steps):
-        t0 = time.perf_counter()
-        streamer.feed(state, tokens)
-        state.logits.cpu()
-        times.append(time.perf_counter() - t0)
-    generator.to("cpu")
-    return sorted(times)[len(times) // 2]
 
 
 class Daemon:
@@ -116,17 +65,14 @@ class Daemon:
         t0 = time.perf_counter()
         loop = asyncio.get_running_loop()
         cfg = self.config
-        torch.set_num_threads(cfg.threads)
         try:
-            folder = checkpoint.resolve_model_dir(cfg.model or None)
-            generator, meta = checkpoint.load(folder / "generator", "generator")
-            tagger = checkpoint.load(folder / "tagger", "tagger")[0] \
-                if (folder / "tagger" / checkpoint.META).exists() else None
-        except checkpoint.CheckpointError as exc:
+            models = load_models(cfg.model, cfg.threads)
+            device = choose_device(models, cfg.device)
+        except DeviceError as exc:
             raise StartupError(str(exc)) from None
-        device = pick_device(cfg.device, lambda d, b: _step_time(generator, d, b))
-        self.model_name = meta.get("name", Path(folder).name)
-        self.engine = Engine(generator, tagger, device, loop)
+        generator = models.generator
+        self.model_name = models.name
+        self.engine = Engine(generator, models.tagger, device, loop)
         self.engine.start()
         warm = await self._warm_up()
         router = Router(lambda sender, session: self.hub.reply_address(sender, session))
@@ -151,7 +97,7 @@ class Daemon:
         self.ready_s = time.perf_counter() - t0
         log.info("ready: model %s (%s params, %s tags) on %s, warm-up %.0f ms; OSC %s:%d -> "
                  "replies %d; MIDI %s; startup %.2f s", self.model_name,
-                 f"{generator.num_params():,}", "with" if tagger else "no", device,
+                 f"{generator.num_params():,}", "with" if models.tagger else "no", device,
                  warm * 1e3, cfg.osc_host, self.osc.address[1], cfg.reply_port, ports,
                  self.ready_s)
 

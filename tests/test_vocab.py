@@ -76,6 +76,13 @@ def test_cursor_grammar_moves_forward_only():
     c.advance(sub_token(6))
     with pytest.raises(ValueError):
         c.advance(sub_token(6))                   # not forward
+    with pytest.raises(ValueError):
+        c.advance(note_token(60, False))          # no note before the first PART
+    c.advance(vocab.part_token(vocab.MELODY))
+    with pytest.raises(ValueError):
+        c.advance(sub_token(8))                   # after a PART comes its note
+    with pytest.raises(ValueError):
+        c.advance(note_token(36, True))           # a drum is never in the melody
     c.advance(note_token(60, False))
     assert c.expect == EXPECT_VEL
     mask = c.allowed()
@@ -99,34 +106,52 @@ def test_allowed_mask_matches_advance():
                 ok = True
             except ValueError:
                 ok = False
-            if KIND[token] in (vocab.K_PITCH, vocab.K_DRUM) and c.chord >= 0 \
-                    and c.expect == vocab.EXPECT_TIME_OR_NOTE:
-                assert ok and mask[token] == (token > c.chord), token_name(int(token))
+            if KIND[token] in (vocab.K_PITCH, vocab.K_DRUM, vocab.K_PART) and c.chord >= 0 \
+                    and c.expect in (vocab.EXPECT_TIME_OR_NOTE, vocab.EXPECT_NOTE):
+                if KIND[token] == vocab.K_PART:    # advance takes a part out of order too
+                    later = token - vocab.PART_BASE > c.chord // VOCAB_SIZE
+                    assert ok == (c.expect != vocab.EXPECT_NOTE)
+                    assert mask[token] == (ok and later and token - vocab.PART_BASE != c.part)
+                elif ok:                           # a note of this part, in any order
+                    key = vocab.order_key(c.part, int(token))
+                    assert mask[token] == (key > c.chord), token_name(int(token))
+                else:
+                    assert not mask[token]
+            elif KIND[token] == vocab.K_PART:
+                assert mask[token] == (ok and token - vocab.PART_BASE != c.part), \
+                    token_name(int(token))
             elif KIND[token] != vocab.K_SPECIAL:
                 assert ok == bool(mask[token]), token_name(int(token))
         c.advance(int(rng.choice(np.flatnonzero(mask & (np.arange(VOCAB_SIZE) != vocab.EOS)))))
 
 
 def test_one_instant_never_offers_a_note_twice():
-    """Notes at one instant come in token order (pitched by rising pitch, then drums), as
-    the encoder writes them: a repeat is never offered, a performer's chord in any order is
-    still followed."""
+    """Notes at one instant come in part order, then token order (pitched by rising pitch,
+    drums by rising key), as the encoder writes them: a repeat is never offered, an earlier
+    part never comes back, a performer's chord in any order is still followed."""
     c = Cursor(Meter(), origin=0)
     c.advance(BAR)
-    for token in (note_token(64, False), vocab.VEL_BASE, vocab.DUR_BASE):
+    for token in (vocab.part_token(vocab.HARMONY), note_token(64, False), vocab.VEL_BASE,
+                  vocab.DUR_BASE):
         c.advance(token)
     mask = c.allowed()
     assert not mask[note_token(64, False)] and not mask[note_token(60, False)]
-    assert mask[note_token(65, False)] and mask[note_token(36, True)]
+    assert mask[note_token(65, False)] and not mask[note_token(36, True)]
+    assert mask[vocab.part_token(vocab.BASS)] and mask[vocab.part_token(vocab.DRUMS)]
+    assert not mask[vocab.part_token(vocab.MELODY)] and not mask[vocab.part_token(vocab.HARMONY)]
     for token in (note_token(60, False), vocab.VEL_BASE, vocab.DUR_BASE):   # out of order
         c.advance(token)
-    assert c.chord == note_token(64, False) and not c.allowed()[note_token(64, False)]
-    for token in (note_token(38, True), vocab.VEL_BASE, vocab.DUR_BASE):
+    assert c.chord == vocab.order_key(vocab.HARMONY, note_token(64, False))
+    assert not c.allowed()[note_token(64, False)]
+    for token in (vocab.part_token(vocab.DRUMS), note_token(38, True), vocab.VEL_BASE,
+                  vocab.DUR_BASE):
         c.advance(token)
     mask = c.allowed()
     assert not mask[vocab.PITCH_BASE:vocab.DRUM_BASE + 39].any() and mask[vocab.DRUM_BASE + 39]
-    c.advance(sub_token(1))                     # time moves on: every note again
-    assert c.chord == -1 and c.allowed()[note_token(64, False)]
+    assert not mask[vocab.PART_BASE:].any()     # drums are the last part
+    c.advance(sub_token(1))                     # time moves on: every part again
+    assert c.chord == -1 and c.allowed()[vocab.part_token(vocab.MELODY)]
+    assert c.allowed()[note_token(38, True)] and not c.allowed()[note_token(64, False)]
 
 
 def test_encoded_chords_follow_the_grammar_the_sampler_obeys():

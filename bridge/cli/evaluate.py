@@ -39,13 +39,17 @@ import click
                                                      "each dataset only (a quick run).")
 @click.option("--style-prompts", default=10, show_default=True, type=click.IntRange(0),
               help="continuation: prompts per genre for the style-control part.")
+@click.option("--music21", "use_music21", is_flag=True,
+              help="Add music21's corpus pieces of the split (as `continuo data build "
+                   "--music21` splits them).")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--write-cards", is_flag=True,
               help="Keep this report beside each evaluated model and rewrite its "
                    "MODEL_CARD.md.")
 def evaluate(task, model, data, split, datasets, variants, train_cache, train_data, ngram_order,
-             bars, only, out, seeds, limit, style_prompts, device, as_json, write_cards) -> None:
+             bars, only, out, seeds, limit, style_prompts, use_music21, device, as_json,
+             write_cards) -> None:
     """Generator bits per event beside an n-gram; tagger accuracy beside logistic regression;
     or (--task continuation) the musicality benchmark."""
     import logging
@@ -62,13 +66,13 @@ def evaluate(task, model, data, split, datasets, variants, train_cache, train_da
                        else ("cpu" if device == "auto" else device))
     if task == "continuation":
         _continuation(model, data, split, datasets, out, seeds, limit, style_prompts, as_json,
-                      write_cards)
+                      write_cards, use_music21)
         return
     try:
         folder = checkpoint.resolve_model_dir(model)
         names = tuple(datasets.split(",")) if datasets else None
         seqs = ev.read_sequences(data, None if split == "all" else split, names,
-                                 derived=variants == "all")
+                                 derived=variants == "all", music21=use_music21)
         log.info("%d sequences from %s (split %s)", len(seqs), data, split)
         train = ev.training_sequences(train_cache, train_data)
         report: dict = {"data": str(data), "split": split, "model": str(folder),
@@ -118,7 +122,7 @@ def _table(report: dict) -> None:
 
 
 def _continuation(model, data, split, datasets, out, seeds, limit, style_prompts,
-                  as_json, write_cards) -> None:
+                  as_json, write_cards, use_music21=False) -> None:
     import torch
 
     from bridge.evaluate import continuation as cont
@@ -137,7 +141,8 @@ def _continuation(model, data, split, datasets, out, seeds, limit, style_prompts
         tagger = checkpoint.load(folder / "tagger", "tagger")[0] \
             if (folder / "tagger").is_dir() and style_prompts else None
         names = tuple(datasets.split(",")) if datasets else None
-        records = ev.read_records(data, None if split == "all" else split, names)
+        records = ev.read_records(data, None if split == "all" else split, names,
+                                  music21=use_music21)
         result, rows = cont.evaluate_continuation(generator, tagger, records, seed_list,
                                                   style_prompts, limit)
     except (ev.EvalError, checkpoint.CheckpointError) as exc:
@@ -178,5 +183,7 @@ def _continuation_table(report: dict) -> None:
                 f"{'':>9}" if v is None else f"{v:>9.3f}" for v in cells))
     sc = result.get("style_control")
     if sc and sc["requests"]:
-        click.echo(f"\nstyle control: {sc['requests']} requests, hit rate {sc['hit_rate']:.2f} "
-                   f"(unstyled {sc['unstyled_hit_rate']:.2f})")
+        keys = sc.get("in_key") or {}
+        click.echo(f"\nstyle control ({sc.get('part', 'any')} part): {sc['requests']} requests,"
+                   f" hit rate {sc['hit_rate']:.2f} (unstyled {sc['unstyled_hit_rate']:.2f}); "
+                   f"in key {keys.get('styled')} (unstyled {keys.get('unstyled')})")

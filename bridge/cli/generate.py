@@ -15,6 +15,7 @@ import click
 
 from bridge.live.params import GUIDANCE, unknown_style
 from bridge.progress import Progress
+from bridge.vocab import PARTS
 
 
 def _models(model: str | None, kind: str):
@@ -146,6 +147,9 @@ def output_name(rel: Path, seed: int | None, many_seeds: bool) -> Path:
 @click.option("--style", default="", help="Target style tag, e.g. jazz or folk/jig.")
 @click.option("--guidance", default=GUIDANCE, show_default=True, type=click.FloatRange(0, 8),
               help="How strongly --style acts (0: the style only conditions the model).")
+@click.option("--part", type=click.Choice(PARTS),
+              help="Play only this part (harmony under a melody, say); default: any part, "
+                   "as the model chooses.")
 @click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.1, 2))
 @click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.05, 1))
 @click.option("--seed", type=int, help="Random seed (reproducible output).")
@@ -156,8 +160,8 @@ def output_name(rel: Path, seed: int | None, many_seeds: bool) -> Path:
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per output.")
 @click.option("--model", help="Model folder (default: the shipped model).")
 def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, bars: int,
-              prompt_bars: int | None, style: str, guidance: float, temperature: float,
-              top_p: float,
+              prompt_bars: int | None, style: str, guidance: float, part: str | None,
+              temperature: float, top_p: float,
               seed: int | None, seeds: str | None, only: bool, png: str | None, as_json: bool,
               model: str | None) -> None:
     """Write continuations of MIDI files (files or folders)."""
@@ -193,7 +197,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
         for s in seed_list:
             result = continue_piece(generator, piece, ContinueOptions(
                 bars=bars, prompt_bars=prompt_bars, style=style, guidance=guidance,
-                temperature=temperature, top_p=top_p, seed=s), engine)
+                temperature=temperature, top_p=top_p, seed=s, part=part), engine)
             target = Path(output) if output else \
                 Path(out_dir) / output_name(rel, s, len(seed_list) > 1)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -143,9 +143,12 @@ def collect(config: BuildConfig) -> tuple[list[Unit], dict, Counter]:
     if config.music21:
         import music21
 
-        from bridge.data.corpus import music21_rows
+        from bridge.data.corpus import attributions, excluded, music21_rows
         rows = music21_rows(config.music21_limit)
-        sources["music21"] = {"version": music21.__version__, "files": len(rows)}
+        left_out = Counter(f"{path.split('/')[0]}/: {why}" for path, why in excluded().items())
+        sources["music21"] = {"version": music21.__version__, "files": len(rows),
+                              "collections": attributions(),
+                              "excluded": {k: left_out[k] for k in sorted(left_out)}}
         all_units += units(rows, "")
     if not all_units:
         raise BuildError("nothing to build: no music files in the given --data, --user or "

@@ -1,17 +1,30 @@
 """music21's bundled corpus as extra data (``continuo data build --music21``).
 
-Three kinds of pieces, each listed as a manifest-like :class:`Row` with ``dataset="music21"``
-and ``path`` = the corpus path:
+Collections, each listed as manifest-like :class:`Row` s with ``dataset="music21"`` and
+``path`` = the corpus path (:data:`COLLECTIONS`):
 
 - Bach chorales (music21's Riemenschneider list) -> ``classical/chorale``
-- the string quartets shipped in the corpus (Haydn, Mozart, Beethoven) -> ``classical/quartet``
-- the Irish/Scottish folk collections (Ryan's Mammoth, O'Neill's 1850, Aird's Airs) -> ``folk``
+- the string quartets (Haydn, Mozart, Beethoven) -> ``classical/quartet``
+- Monteverdi's madrigals -> ``classical/madrigal``
+- the Trecento (Italian 14th-century) songs, Ciconia and Da Luca -> ``classical/medieval``
+- the Irish/Scottish folk collections (Ryan's Mammoth, O'Neill's 1850, Aird's Airs) ->
+  ``folk``, or ``folk/<tune type>`` when the tune's ``R:`` field names one we know
 
-Groups: a chorale or a folk file is its own group, a quartet movement belongs to its work
-(``haydn/opus74no1``); an ABC file that holds many tunes gives each tune the group
+Left out, by their own metadata (:func:`restriction`): any file or folder whose licence is
+non-commercial (the Essen folksongs' ``license.txt``), and any file that reserves its rights
+under an agreement the corpus does not carry (the Humdrum encodings of Palestrina and three
+Bach pieces: "Rights to all derivative electronic formats reserved"). :func:`excluded` lists
+them with the reason; the build records it in ``stats.json`` and the model card.
+
+Groups: a chorale, a song or a folk file is its own group, a quartet movement belongs to its
+work (``haydn/opus74no1``); an ABC file that holds many tunes gives each tune the group
 ``<file>#<index>``. Splits come from the group hash (:func:`bridge.data.manifest.split_of`),
 the rule for users' folders. Rows are interleaved across collections, so a ``limit`` keeps a
 mix. Scores are parsed with ``forceSource=True``: music21 writes no pickles anywhere.
+
+Parts by score order: the top part is the melody, the lowest the bass (with three parts or
+more; with two, the lower one), the others harmony; a one-part score is a melody. A score of
+many parts also gives its melody alone (variant ``melody``).
 """
 
 from __future__ import annotations
@@ -20,21 +33,34 @@ import logging
 import re
 import warnings
 from itertools import zip_longest
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from bridge.data.grid import meter_from_downbeats
 from bridge.data.manifest import Row, split_of
 from bridge.music.piece import Note, Piece
-from bridge.vocab import TICKS_PER_BEAT
+from bridge.vocab import BASS, HARMONY, MELODY, SUBSTYLES, TICKS_PER_BEAT
 
 log = logging.getLogger(__name__)
 
 DATASET = "music21"
 VELOCITY = 80             # when the score gives no dynamics
-QUARTET_WORKS = ("haydn/", "beethoven/", "mozart/k155/", "mozart/k156/", "mozart/k458/",
-                 "mozart/k80/")
-FOLK_COLLECTIONS = ("ryansMammoth/", "oneills1850/", "airdsAirs/")
-SCORE_SUFFIXES = (".mxl", ".xml", ".musicxml", ".abc")
+SCORE_SUFFIXES = (".mxl", ".xml", ".musicxml", ".abc")   # what the collections read
+LISTED_SUFFIXES = (*SCORE_SUFFIXES, ".krn", ".mei", ".mid")   # what excluded() looks at
+# (corpus path prefixes, labels, collection as attributed in the model card)
+COLLECTIONS: tuple[tuple[tuple[str, ...], tuple[str, ...], str], ...] = (
+    (("haydn/", "beethoven/", "mozart/k155/", "mozart/k156/", "mozart/k458/", "mozart/k80/"),
+     ("classical", "quartet"), "string quartets by Haydn, Mozart and Beethoven"),
+    (("monteverdi/",), ("classical", "madrigal"), "Monteverdi's madrigals"),
+    (("trecento/", "ciconia/", "luca/"), ("classical", "medieval"),
+     "Trecento songs (Cuthbert's encodings), Ciconia, Da Luca"),
+    (("ryansMammoth/", "oneills1850/", "airdsAirs/"), ("folk",),
+     "Ryan's Mammoth Collection, O'Neill's Music of Ireland (1850), Aird's Airs"),
+)
+CHORALES = "Bach chorales (Riemenschneider)"
+NONCOMMERCIAL = re.compile(r"non-?commercial|by-nc", re.I)
+RESERVED = re.compile(r"rights to all derivative electronic formats reserved", re.I)
+TUNE_TYPES = {"double jig": "jig", "slip jig": "slipjig"}   # R: field -> folk sub-style
+MELODY_VARIANT = "melody"
 
 
 class Music21Error(ValueError):
@@ -49,20 +75,57 @@ def _import_music21():
     return music21
 
 
+def corpus_root() -> Path:
+    return Path(_import_music21().__file__).parent / "corpus"
+
+
+def restriction(path: str, root: Path | None = None) -> str | None:
+    """Why a corpus file may not be used (its own or its folder's licence), else None."""
+    root = root or corpus_root()
+    folder_licence = root / PurePosixPath(path).parts[0] / "license.txt"
+    if folder_licence.is_file() and NONCOMMERCIAL.search(folder_licence.read_text("utf-8",
+                                                                                "replace")):
+        return f"non-commercial licence ({folder_licence.relative_to(root)})"
+    file = root / path
+    if file.suffix == ".mxl" or not file.is_file():
+        return None                      # compressed MusicXML: its rights are read at parse
+    text = file.read_text("utf-8", "replace")
+    if NONCOMMERCIAL.search(text):
+        return "non-commercial licence (in the file)"
+    if RESERVED.search(text):
+        return "rights reserved under a licensing agreement the corpus does not carry"
+    return None
+
+
+def excluded() -> dict[str, str]:
+    """Every corpus score file left out, with the reason."""
+    out = {}
+    for path in sorted(_relative(p) for p in _import_music21().corpus.getCorePaths()):
+        if path.endswith(LISTED_SUFFIXES) and (why := restriction(path)):
+            out[path] = why
+    return out
+
+
 def music21_rows(limit: int | None = None) -> list[Row]:
     """The corpus files to read, interleaved across collections, at most ``limit``."""
     music21 = _import_music21()
     paths = sorted(_relative(p) for p in music21.corpus.getCorePaths())
-    chorales = sorted(music21.corpus.chorales.Iterator(returnType="filename"))
-    collections: list[list[Row]] = [[_row(c, c, ("classical", "chorale")) for c in chorales]]
-    for prefix in QUARTET_WORKS:
-        files = [p for p in paths if p.startswith(prefix) and p.endswith(SCORE_SUFFIXES)]
-        collections.append([_row(p, _work(p), ("classical", "quartet")) for p in files])
-    for prefix in FOLK_COLLECTIONS:
-        files = [p for p in paths if p.startswith(prefix) and p.endswith(SCORE_SUFFIXES)]
-        collections.append([_row(p, p, ("folk",)) for p in files])
+    chorales = sorted(_relative(c) for c in
+                      music21.corpus.chorales.Iterator(returnType="filename"))
+    collections = [[_row(c, c, ("classical", "chorale")) for c in chorales
+                    if not restriction(c)]]
+    for prefixes, labels, _ in COLLECTIONS:
+        files = [p for p in paths if p.startswith(prefixes) and p.endswith(SCORE_SUFFIXES)
+                 and not restriction(p)]
+        collections.append([_row(p, _work(p) if labels[-1] == "quartet" else p, labels)
+                            for p in files])
     rows = [r for batch in zip_longest(*collections) for r in batch if r is not None]
     return rows[:limit] if limit is not None else rows
+
+
+def attributions() -> list[str]:
+    """The collections a --music21 build reads, as the model card credits them."""
+    return [CHORALES, *(name for _, _, name in COLLECTIONS)]
 
 
 def _relative(path) -> str:
@@ -80,8 +143,9 @@ def _row(path: str, work: str, labels: tuple[str, ...]) -> Row:
     return Row(path, DATASET, group, split_of(group), labels)
 
 
-def read_music21(row: Row) -> list[tuple[Row, Piece]]:
-    """Parse one corpus file: one ``(row, piece)`` per score (many for an ABC collection)."""
+def read_music21(row: Row) -> list[tuple[Row, Piece, str]]:
+    """Parse one corpus file: ``(row, piece, variant)`` per score (many for an ABC
+    collection), the melody alone too for a score of many parts."""
     music21 = _import_music21()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -90,27 +154,55 @@ def read_music21(row: Row) -> list[tuple[Row, Piece]]:
         except Exception as exc:   # music21 raises many kinds; any means "unreadable"
             raise Music21Error(f"{row.path}: {type(exc).__name__}: {exc}") from None
         scores = list(parsed.scores) if isinstance(parsed, music21.stream.Opus) else [parsed]
+        rhythms = _tune_types(row.path) if row.labels == ("folk",) else []
         out = []
         for i, score in enumerate(scores):
-            this = row
+            labels = row.labels
+            if i < len(rhythms) and rhythms[i]:
+                labels = ("folk", rhythms[i])
+            this = Row(row.path, row.dataset, row.group, row.split, labels)
             if len(scores) > 1:
                 group = f"{row.group}#{i + 1}"
-                this = Row(f"{row.path}#{i + 1}", row.dataset, group, split_of(group),
-                           row.labels)
+                this = Row(f"{row.path}#{i + 1}", row.dataset, group, split_of(group), labels)
             try:
-                out.append((this, score_to_piece(score, music21)))
+                piece = score_to_piece(score, music21)
             except Exception as exc:
                 raise Music21Error(f"{this.path}: {type(exc).__name__}: {exc}") from None
+            parts = {n.part for n in piece.notes}
+            out.append((this, piece, "full" if len(parts) > 1 else MELODY_VARIANT))
+            if len(parts) > 1:
+                melody = [n for n in piece.notes if n.part == MELODY]
+                out.append((this, Piece(melody, piece.meter, piece.tempo, piece.name),
+                            MELODY_VARIANT))
+    return out
+
+
+def _tune_types(path: str) -> list[str]:
+    """The folk sub-style of each tune of an ABC file, from its ``R:`` field ("" if none)."""
+    file = corpus_root() / path
+    if file.suffix != ".abc" or not file.is_file():
+        return []
+    out: list[str] = []
+    for line in file.read_text("utf-8", "replace").splitlines():
+        if line.startswith("X:"):
+            out.append("")
+        elif line.startswith("R:") and out:
+            kind = re.sub(r"\s+", " ", line[2:].strip().lower())
+            kind = TUNE_TYPES.get(kind, kind)
+            out[-1] = kind if kind in SUBSTYLES["folk"] else ""
     return out
 
 
 def _tied_notes(score) -> list[Note]:
     """Notes with tied notes merged (what ``stripTies`` does, at a fraction of its cost)."""
-    events: list[list] = []                 # [start, duration, pitch, velocity]
+    events: list[list] = []                 # [start, duration, pitch, velocity, part]
     tied: dict[tuple[int, int], int] = {}   # (part, pitch) -> event still tied on
     parts = list(score.parts) or [score]
     for part_index, part in enumerate(parts):
+        role = _part_role(part_index, len(parts))
         for el in part.flatten().notes:
+            if "ChordSymbol" in el.classes:
+                continue                    # a lead sheet's chord names are not notes
             start, duration = float(el.offset), float(el.quarterLength)
             velocity = el.volume.velocity if el.volume.velocity else VELOCITY
             for pitch in getattr(el, "pitches", ()):
@@ -123,12 +215,19 @@ def _tied_notes(score) -> list[Note]:
                     if kind == "stop":
                         del tied[key]
                     continue
-                events.append([start, duration, int(pitch.midi), int(velocity)])
+                events.append([start, duration, int(pitch.midi), int(velocity), False, role])
                 if kind in ("start", "continue"):
                     tied[key] = len(events) - 1
                 else:
                     tied.pop(key, None)
     return [Note(*e) for e in events]
+
+
+def _part_role(index: int, count: int) -> int:
+    """A score part's role by its place (top to bottom) among ``count`` parts."""
+    if index == 0:
+        return MELODY
+    return BASS if index == count - 1 else HARMONY
 
 
 def score_to_piece(score, music21) -> Piece:

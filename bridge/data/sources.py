@@ -41,11 +41,12 @@ from bridge.data.manifest import (
 from bridge.data.wjd import WjdError, read_wjd
 from bridge.music.midifile import MidiFileError, read_midi
 from bridge.music.piece import Piece
-from bridge.vocab import style_tag
+from bridge.vocab import HARMONY, MELODY, NO_PART, style_tag
 
 log = logging.getLogger(__name__)
 
 VARIANTS = ("full", "melody", "piano", "chords")   # order of variants of one file
+VARIANT_PARTS = {"melody": MELODY, "chords": HARMONY}   # a file that is one part
 USER_DATASET = "user"
 
 
@@ -137,11 +138,13 @@ def _variant(row: Row) -> str:
 
 def _load_file(root: str, row: Row) -> list[Example | Skip]:
     path = Path(root) / row.path
+    variant = _variant(row)
     try:
-        piece = read_wjd(path) if music_kind(row.path) == "csv" else read_midi(path)
+        piece = read_wjd(path) if music_kind(row.path) == "csv" else \
+            read_midi(path, part=VARIANT_PARTS.get(variant, NO_PART))
     except (MidiFileError, WjdError) as exc:
         return [_skip(row, UNREADABLE, str(exc))]
-    return [_example(row, piece, _variant(row))]
+    return [_example(row, piece, variant)]
 
 
 def _load_song(unit: Unit) -> list[Example | Skip]:
@@ -182,8 +185,7 @@ def _load_song(unit: Unit) -> list[Example | Skip]:
 
 def _load_music21(row: Row) -> list[Example | Skip]:
     try:
-        return [_example(r, piece, "full" if "folk" not in r.labels else "melody")
-                for r, piece in read_music21(row)]
+        return [_example(r, piece, variant) for r, piece, variant in read_music21(row)]
     except Music21Error as exc:
         return [_skip(row, UNREADABLE, str(exc))]
 

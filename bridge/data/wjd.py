@@ -22,7 +22,7 @@ import statistics
 from pathlib import Path
 
 from bridge.music.piece import Note, Piece
-from bridge.vocab import TICKS_PER_BEAT, Meter
+from bridge.vocab import MELODY, TICKS_PER_BEAT, Meter
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ def read_wjd(path: str | Path) -> Piece:
     for r in rows:
         q = 4 * r["num"] / (r["denom"] * r["period"])
         start = starts[r["bar"]] + (r["beat"] - 1) * q + (r["tatum"] - 1) / r["division"] * q
-        notes.append(Note(start, r["duration"] / r["beatdur"] * q, r["pitch"], VELOCITY))
+        notes.append(Note(start, r["duration"] / r["beatdur"] * q, r["pitch"], VELOCITY,
+                          part=MELODY))
     quarter = statistics.median(r["beatdur"] * r["period"] * r["denom"] / (4 * r["num"])
                                 for r in rows)
     tempo = 60.0 / quarter if quarter > 0 else 120.0

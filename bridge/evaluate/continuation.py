@@ -12,11 +12,15 @@ music really did than an echo of the performer's last bars?
 - Metrics (:mod:`bridge.evaluate.musicality`) of each candidate against the truth, averaged
   per dataset (a piece's model figures first averaged over its seeds), the truth's own values
   beside them, and the share of pieces where the model's score beats the echo's.
-- Style control: the first 10 prompts of each genre the model knows, each asked for every
-  other genre the model (and the tagger) knows with the same kind of part (pitched or drums);
-  a request hits when the tagger's top genre of its continuation is the one asked for. The
+- Style control, same-part requests: the first 10 melody-only prompts (a piece's melody
+  part alone, when its prompt holds at least ``MIN_MELODY_NOTES``) of each pitched genre
+  the model knows, each asked for every
+  other pitched genre the model (and the tagger) knows, with the melody part asked for too
+  (``--part melody``), so only the style can move the genre, not a change of texture; a
+  request hits when the tagger's top genre of its continuation is the one asked for. The
   unstyled rate is how often the same prompts' unstyled continuations (seed 0) land in the
-  requested genre anyway.
+  requested genre anyway; the in-key shares of styled and unstyled continuations (in the
+  prompt's key) say whether the request kept the key.
 """
 
 from __future__ import annotations
@@ -28,12 +32,21 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.evaluate.musicality import OWN, Bars, Key, compare, find_key, mean_metrics, own
+from bridge.evaluate.musicality import (
+    OWN,
+    Bars,
+    Key,
+    compare,
+    find_key,
+    in_key_share,
+    mean_metrics,
+    own,
+)
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import decode
 from bridge.offline import ContinueOptions, continue_piece, prompt_of, tag_piece
 from bridge.progress import Progress
-from bridge.vocab import PERCUSSION_GENRES, Meter, genre_of
+from bridge.vocab import MELODY, PERCUSSION_GENRES, Meter, genre_of
 
 PROMPT_BARS = 8
 TRUTH_BARS = 4
@@ -41,6 +54,8 @@ SEEDS = (0, 1, 2)
 TEMPERATURE = 1.0
 TOP_P = 0.95
 STYLE_PROMPTS = 10
+MELODY_PART = "melody"    # style control asks melody prompts for a melody
+MIN_MELODY_NOTES = 16
 CANDIDATES = ("model", "echo", "shuffle")
 
 
@@ -92,6 +107,14 @@ def cases(records: Sequence) -> list[Case]:
     return sorted(chosen.values(), key=lambda c: (c.dataset, c.name))
 
 
+def melody_of(case: Case) -> Case | None:
+    """The case's melody part alone, if its prompt holds enough of it."""
+    notes = [n for n in case.piece.notes if n.part == MELODY]
+    melody = Case(case.name, case.dataset, case.group, case.style,
+                  Piece(notes, case.piece.meter, case.piece.tempo, case.piece.name))
+    return melody if len(melody.prompt.notes) >= MIN_MELODY_NOTES else None
+
+
 # -- the baselines ----------------------------------------------------------------------------
 
 
@@ -122,9 +145,10 @@ def shuffle(case: Case, seed: int) -> list[Note]:
 # -- the run -----------------------------------------------------------------------------------
 
 
-def continuation(generator, case: Case, seed: int, engine, style: str = "") -> list[Note]:
+def continuation(generator, case: Case, seed: int, engine, style: str = "",
+                 part: str | None = None) -> list[Note]:
     options = ContinueOptions(bars=TRUTH_BARS, prompt_bars=PROMPT_BARS, style=style,
-                              temperature=TEMPERATURE, top_p=TOP_P, seed=seed)
+                              temperature=TEMPERATURE, top_p=TOP_P, seed=seed, part=part)
     return continue_piece(generator, case.piece, options, engine).notes
 
 
@@ -150,7 +174,6 @@ def score_cases(generator, all_cases: list[Case], seeds: Sequence[int] = SEEDS,
                 "truth": own(case.truth, case.bars, case.prompt.notes, case.prompt_bars,
                              case.key),
                 "notes": {"model": [len(n) for n in runs], "truth": len(case.truth)},
-                "_unstyled": runs[0] if runs else None,
             })
             progress.update()
     return rows
@@ -186,30 +209,35 @@ def top_genre(tagger, notes: list[Note], meter: Meter) -> str | None:
     return next((t["tag"] for t in tags if "/" not in t["tag"]), None)
 
 
-def style_control(generator, tagger, all_cases: list[Case], rows: list[dict],
-                  prompts: int = STYLE_PROMPTS, engine=None) -> dict:
+def style_control(generator, tagger, all_cases: list[Case], prompts: int = STYLE_PROMPTS,
+                  engine=None) -> dict:
     """How often a request for another genre lands there (see the module's docstring)."""
     from bridge.live.engine import Engine
 
     engine = engine or Engine(generator, None)
-    genres = known_genres(generator, tagger)
-    unstyled = {r["piece"]: r["_unstyled"] for r in rows}
+    genres = [g for g in known_genres(generator, tagger) if kind(g) == "pitched"]
     requests = []
     for genre in genres:
-        mine = [c for c in all_cases if genre_of(c.style) == genre][:prompts]
-        targets = [g for g in genres if g != genre and kind(g) == kind(genre)]
-        requests += [(c, t) for c in mine for t in targets]
+        mine = [c for c in all_cases if genre_of(c.style) == genre]
+        mine = [m for c in mine if (m := melody_of(c)) is not None][:prompts]
+        requests += [(c, t) for c in mine for t in genres if t != genre]
     hits = unstyled_hits = 0
+    keys: dict[str, list[float]] = {"styled": [], "unstyled": []}
     per_pair: dict[str, list[int]] = {}
+    plain: dict[str, list[Note]] = {}
     with Progress("style control", len(requests), "requests") as progress:
         for case, target in requests:
-            notes = continuation(generator, case, SEEDS[0], engine, style=target)
+            notes = continuation(generator, case, SEEDS[0], engine, target, MELODY_PART)
+            if case.name not in plain:
+                plain[case.name] = continuation(generator, case, SEEDS[0], engine,
+                                                part=MELODY_PART)
             hit = top_genre(tagger, notes, case.piece.meter) == target
-            plain = unstyled.get(case.name)
-            if plain is None:
-                plain = continuation(generator, case, SEEDS[0], engine)
             hits += hit
-            unstyled_hits += top_genre(tagger, plain, case.piece.meter) == target
+            unstyled_hits += top_genre(tagger, plain[case.name], case.piece.meter) == target
+            for name, got in (("styled", notes), ("unstyled", plain[case.name])):
+                share = in_key_share(got, case.key)
+                if share is not None:
+                    keys[name].append(share)
             pair = per_pair.setdefault(f"{genre_of(case.style)}->{target}", [0, 0])
             pair[0] += hit
             pair[1] += 1
@@ -217,7 +245,8 @@ def style_control(generator, tagger, all_cases: list[Case], rows: list[dict],
     n = len(requests)
     return {"hit_rate": round(hits / n, 4) if n else None,
             "unstyled_hit_rate": round(unstyled_hits / n, 4) if n else None,
-            "requests": n, "guidance": ContinueOptions().guidance,
+            "requests": n, "guidance": ContinueOptions().guidance, "part": MELODY_PART,
+            "in_key": {k: round(float(np.mean(v)), 4) if v else None for k, v in keys.items()},
             "by_request": {k: {"hits": v[0], "requests": v[1]} for k, v in per_pair.items()},
             "genres": genres}
 
@@ -237,13 +266,11 @@ def evaluate_continuation(generator, tagger, records: Sequence, seeds: Sequence[
     rows = score_cases(generator, all_cases, seeds, engine)
     report = {
         "datasets": summarise(rows),
-        "style_control": style_control(generator, tagger, all_cases, rows, style_prompts,
-                                       engine) if tagger is not None else None,
+        "style_control": style_control(generator, tagger, all_cases, style_prompts, engine)
+        if tagger is not None else None,
         "prompt_bars": PROMPT_BARS, "truth_bars": TRUTH_BARS, "seeds": list(seeds),
         "temperature": TEMPERATURE, "top_p": TOP_P,
     }
-    for r in rows:
-        del r["_unstyled"]
     return report, rows
 
 

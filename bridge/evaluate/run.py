@@ -49,26 +49,37 @@ class EvalError(RuntimeError):
     pass
 
 
-def read_records(folder: str | Path, split: str | None, datasets: tuple[str, ...] | None,
-                 derived: bool = False) -> list:
+def read_records(folder: str | Path | None, split: str | None,
+                 datasets: tuple[str, ...] | None, derived: bool = False,
+                 music21: bool = False) -> list:
     """The built records (``bridge.data.build.Record``: tokens and their ``SeqMeta``) of a
     manifest folder's rows (or a plain MIDI folder), as built; each file once, as it is,
-    unless ``derived`` adds the track variants the build derives."""
+    unless ``derived`` adds the track variants the build derives. ``music21`` adds the
+    corpus pieces of the split (``continuo data build --music21``); ``folder`` may then be
+    None."""
     from bridge.data.build import process_unit
     from bridge.data.clean import CleanConfig
     from bridge.data.manifest import manifest_path, read_manifest, select
     from bridge.data.sources import VARIANTS, units, user_rows
 
-    folder = Path(folder)
-    if manifest_path(folder).exists():
-        rows = select(read_manifest(folder), splits=split, datasets=datasets)
-    else:
-        rows = [r for r in user_rows(folder) if split in (None, "all", r.split)]
+    rows, work = [], []
+    if folder is not None:
+        folder = Path(folder)
+        if manifest_path(folder).exists():
+            rows = select(read_manifest(folder), splits=split, datasets=datasets)
+        else:
+            rows = [r for r in user_rows(folder) if split in (None, "all", r.split)]
+        work = units(rows, folder)
+    if music21 and (datasets is None or "music21" in datasets):
+        from bridge.data.corpus import music21_rows
+
+        corpus = [r for r in music21_rows() if split in (None, "all", r.split)]
+        rows += corpus
+        work += units(corpus, "")
     if not rows:
         raise EvalError(f"{folder}: no rows for split {split!r}"
                         + (f" and datasets {', '.join(datasets)}" if datasets else ""))
     out: list = []
-    work = units(rows, folder)
     with Progress("reading", len(work), "files") as progress:
         for unit in work:
             records, _ = process_unit(unit, CleanConfig())
@@ -86,11 +97,12 @@ def read_records(folder: str | Path, split: str | None, datasets: tuple[str, ...
     return out
 
 
-def read_sequences(folder: str | Path, split: str | None, datasets: tuple[str, ...] | None,
-                   derived: bool = False) -> list[Sequence]:
+def read_sequences(folder: str | Path | None, split: str | None,
+                   datasets: tuple[str, ...] | None, derived: bool = False,
+                   music21: bool = False) -> list[Sequence]:
     """:func:`read_records` as token sequences."""
     return [Sequence.of(r.tokens, r.meta)
-            for r in read_records(folder, split, datasets, derived)]
+            for r in read_records(folder, split, datasets, derived, music21)]
 
 
 def training_sequences(train_cache: str | None, train_data: str | None) -> list[Sequence]:
@@ -185,7 +197,7 @@ def _windows(seqs: list[Sequence], bars: int, genres: tuple[str, ...]):
         if genre_of(s.style) not in genres:
             unknown[s.style or "(no label)"] += 1
             continue
-        out += [(w, s.style) for w in bar_windows(s, bars)]
+        out += [(w, s.style, s.variant) for w in bar_windows(s, bars)]
     return out, unknown
 
 
@@ -199,17 +211,18 @@ def evaluate_tagger(folder: Path, seqs: list[Sequence], train: list[Sequence], b
                           if genre_of(s.style) not in cfg.genres)
     if not windows:
         raise EvalError("no window of the data has a genre the tagger knows")
-    targets = np.array([tag_targets(st, cfg.genres, cfg.substyles) for _, st in windows])
+    targets = np.array([tag_targets(st, cfg.genres, cfg.substyles) for _, st, _ in windows])
     g_true, s_true = targets[:, 0], targets[:, 1]
-    g_log, s_log = tag_logits(tagger, [w for w, _ in windows], device)
+    g_log, s_log = tag_logits(tagger, [w for w, _, _ in windows], device)
     g_pred, s_pred = g_log.argmax(1), s_log.argmax(1)
     has_sub = s_true >= 0
     # the baseline: trained on 4-bar windows of the training data, spread over it
     train_windows, _ = _windows(train, bars, cfg.genres)
     train_windows = evenly(train_windows, BASELINE_WINDOWS)
-    x_train = np.stack([features(w) for w, _ in train_windows])
-    t_train = np.array([tag_targets(st, cfg.genres, cfg.substyles) for _, st in train_windows])
-    x = np.stack([features(w) for w, _ in windows])
+    x_train = np.stack([features(w) for w, _, _ in train_windows])
+    t_train = np.array([tag_targets(st, cfg.genres, cfg.substyles)
+                        for _, st, _ in train_windows])
+    x = np.stack([features(w) for w, _, _ in windows])
     base_g = LogisticRegression(len(cfg.genres)).fit(x_train, t_train[:, 0]).predict(x)
     sub_train = t_train[:, 1] >= 0
     base_s = LogisticRegression(len(cfg.substyles)).fit(
@@ -224,6 +237,12 @@ def evaluate_tagger(folder: Path, seqs: list[Sequence], train: list[Sequence], b
         "baseline_genre_accuracy": round(accuracy(g_true, base_g), 4),
         "baseline_substyle_macro_f1": round(macro_f1(s_true[has_sub], base_s[has_sub]), 4),
         "windows": len(windows), "substyle_windows": int(has_sub.sum()), "bars": bars,
+        # by texture (--variants all adds the single parts the build derives from wholes)
+        "genre_accuracy_by_texture": {
+            texture: {"model": round(accuracy(g_true[sel], g_pred[sel]), 4),
+                      "baseline": round(accuracy(g_true[sel], base_g[sel]), 4),
+                      "windows": int(sel.sum())}
+            for texture, sel in _textures(windows).items() if sel.any()},
         "genre_accuracy_per_genre": {
             cfg.genres[g]: round(accuracy(g_true[g_true == g], g_pred[g_true == g]), 4)
             for g in sorted(set(g_true.tolist()))},
@@ -234,6 +253,14 @@ def evaluate_tagger(folder: Path, seqs: list[Sequence], train: list[Sequence], b
     if out is not None:
         write_confusions(out, cfg, g_true, g_pred, s_true[has_sub], s_pred[has_sub])
     return result
+
+
+def _textures(windows) -> dict[str, np.ndarray]:
+    """Windows by texture: the whole (``full``), the melody alone, an accompaniment alone
+    (POP909's piano, Nottingham's chords)."""
+    variants = np.array([variant for _, _, variant in windows])
+    return {"whole": variants == "full", "melody": variants == "melody",
+            "accompaniment": np.isin(variants, ["piano", "chords"])}
 
 
 def write_confusions(out: Path, cfg, g_true, g_pred, s_true, s_pred) -> None:

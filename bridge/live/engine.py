@@ -283,7 +283,7 @@ class Engine:
 
     def _park(self) -> None:
         """Prepared generations that have their first note wait for ``resume``."""
-        held = [g.hold and bool(g.notes) for g in self._active]   # read once: the loop
+        held = [g.hold and g.played > 0 for g in self._active]   # read once: the loop
         if any(held):                                            # may clear hold meanwhile
             self._unbatch()
             for gen, parks in zip(self._active, held, strict=True):
@@ -317,8 +317,9 @@ class Engine:
         if gen.passes_end(token):
             return self._done(gen, "end")
         note = gen.take(token)
-        if note is not None:
-            first = len(gen.notes) == 1 and not gen.hold
+        if note is not None and gen.plays(note):
+            first = not gen.played and not gen.hold
+            gen.played += 1
             if first:
                 self.latency["first_note"].append(time.perf_counter() - gen.requested)
             urgent = first and gen.note_now     # a response's: the performer waits for it

@@ -8,6 +8,12 @@ until the loop resumes it (``Engine.resume``) or drops it.
 A generation never strikes a note it still sounds: its mask leaves out, at each instant, the
 pitches (and drum keys) of its own notes that have not yet ended. The grammar
 (:class:`bridge.vocab.Cursor`) already keeps one instant free of repeated notes.
+
+A generation asked for one ``part`` writes the whole texture as the model hears it but
+plays that part only: its other notes are heard (they stay in its context, so its bass
+knows the harmony it sits under) and never played. Forcing every note into the part made
+the model write its melody into the bass (a "bass" at the melody's pitch); favouring the
+part's PART token did too, less so.
 """
 
 from __future__ import annotations
@@ -15,14 +21,54 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bridge.model.sampling import NOTE_NOW, Constraints
-from bridge.model.stream import State
 from bridge.music.piece import Note
 from bridge.music.tokenize import Decoder, to_tick
-from bridge.vocab import BAR, EXPECT_TIME_OR_NOTE, K_BEAT, K_SUB, KIND, Cursor, note_token
+from bridge.vocab import (
+    BAR,
+    DRUM_BASE,
+    DRUMS,
+    EXPECT_NOTE,
+    EXPECT_TIME_OR_NOTE,
+    K_BEAT,
+    K_SUB,
+    KIND,
+    PART_BASE,
+    PARTS,
+    PITCH_BASE,
+    VEL_BASE,
+    VOCAB_SIZE,
+    Cursor,
+    note_token,
+)
+
+if TYPE_CHECKING:                    # the worker's state: the engine alone touches it
+    from bridge.model.stream import State
+
+
+def _part_notes() -> np.ndarray:
+    """Per part, the note tokens it may play: drums its drum keys, the others pitches."""
+    out = np.zeros((len(PARTS), VOCAB_SIZE), dtype=bool)
+    for q in range(len(PARTS)):
+        lo, hi = (DRUM_BASE, VEL_BASE) if q == DRUMS else (PITCH_BASE, DRUM_BASE)
+        out[q, lo:hi] = True
+    out.setflags(write=False)
+    return out
+
+
+PART_NOTES = _part_notes()
+
+
+@lru_cache(maxsize=256)
+def _part_room(constraints: Constraints) -> tuple[int, ...]:
+    """Per part, how many notes the constraints allow it."""
+    return tuple(int(np.count_nonzero(constraints.mask() & PART_NOTES[q]))
+                 for q in range(len(PARTS)))
 
 
 @dataclass
@@ -37,6 +83,7 @@ class Generation:
     temperature: float = 1.0
     top_p: float = 0.95
     guidance: float = 0.0             # how strongly its style acts (see sampling.guide)
+    part: int | None = None           # the part it plays (its others are heard only); None: all
     seed: int | None = None
     note_now: bool = False            # a response: its first token is a note, at the cursor
     max_tokens: int = 4096
@@ -54,6 +101,7 @@ class Generation:
     decoder: Decoder | None = None
     tokens: list[int] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)   # every note decoded so far
+    played: int = 0                   # how many of them it played (see ``part``)
     sounding: dict[int, int] = field(default_factory=dict)  # note token -> its end tick
     requested: float = 0.0            # perf_counter() when the loop asked for it
     started: float = 0.0
@@ -67,23 +115,51 @@ class Generation:
         cursor: two generations with the same recipe from the same state are the same."""
         c = self.cursor
         return (self.session, tuple(self.prefix), c.origin, c.bar_start, c.beat, c.sub,
-                c.expect, c.chord, tuple(c.meter.changes), self.end_tick, self.constraints,
+                c.expect, c.chord, c.part, tuple(c.meter.changes), self.end_tick, self.constraints,
+                self.part,
                 self.temperature, self.top_p, self.guidance, self.seed, self.note_now,
                 self.max_tokens, tuple(sorted(self.sounding.items())))
 
     def mask(self) -> np.ndarray:
-        mask = self.cursor.allowed() & self.constraints.mask()
-        if self.note_now and not self.tokens and (mask & NOTE_NOW).any():
-            mask = mask & NOTE_NOW           # (with no note in range it starts with time)
-        if self.sounding and self.cursor.expect == EXPECT_TIME_OR_NOTE:
-            now = self.cursor.tick
-            busy = [t for t, end in self.sounding.items() if end > now]
-            if len(busy) < len(self.sounding):
-                self.sounding = {t: self.sounding[t] for t in busy}
+        c = self.cursor
+        mask = c.allowed() & self.constraints.mask()
+        if c.expect in (EXPECT_TIME_OR_NOTE, EXPECT_NOTE):
+            busy = self._busy(c.tick)
             if busy:
                 mask = mask.copy()
                 mask[busy] = False
+            if c.expect == EXPECT_TIME_OR_NOTE:
+                mask = self._playable_parts(mask, busy)
+        if self.note_now and not self.tokens and (mask & NOTE_NOW).any():
+            mask = mask & NOTE_NOW           # (with no note in range it starts with time)
         return mask
+
+    def _busy(self, now: int) -> list[int]:
+        """The note tokens still sounding at ``now`` (forgetting those that ended)."""
+        busy = [t for t, end in self.sounding.items() if end > now]
+        if len(busy) < len(self.sounding):
+            self.sounding = {t: self.sounding[t] for t in busy}
+        return busy
+
+    def _playable_parts(self, mask: np.ndarray, busy: list[int]) -> np.ndarray:
+        """``mask`` without the PART tokens after which no note could be played (all out of
+        range, or all sounding): a PART must be followed by a note."""
+        room = _part_room(self.constraints)
+        for q in np.flatnonzero(mask[PART_BASE:PART_BASE + len(PARTS)]):
+            if room[q] > len(busy):
+                continue                     # more notes allowed than can be sounding
+            notes = self.constraints.mask() & PART_NOTES[q]
+            if busy:
+                notes = notes.copy()
+                notes[busy] = False
+            if not notes.any():
+                mask = mask.copy()
+                mask[PART_BASE + q] = False
+        return mask
+
+    def plays(self, note: Note) -> bool:
+        """Is this note of the part it plays (else heard only)?"""
+        return self.part is None or note.part == self.part
 
     def take(self, token: int) -> Note | None:
         """Follow a sampled token; the note it completes, if any."""

@@ -13,8 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.vocab import PARTS as NOTE_PARTS
+
 MODES = ("off", "call", "accompany", "manual")
-PARTS = ("auto", "pitched", "drums")
+PARTS = ("auto", "pitched", *NOTE_PARTS)      # what Continuo plays
+PLAYS = ("auto", *NOTE_PARTS)                 # what the performer plays
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 GUIDANCE = 3.0        # how strongly a requested style acts, by default (sampling.guide)
 STYLES = "styles"     # not a parameter: /continuo/param/get SESSION styles lists them
@@ -110,8 +113,11 @@ PARAMS: tuple[Param, ...] = (
           1, 16, cc=109),
     Param("seed", int, -1, "random seed for reproducible responses (-1 = random)",
           -1, 2**31 - 1),
-    Param("part", str, "auto", "what is played: pitched notes, drums, or auto (channel 10 = "
-          "drums)", choices=PARTS),
+    Param("part", str, "auto", "the part Continuo plays: melody, harmony, bass, drums, "
+          "pitched (any but drums), or auto (drums after drums, else pitched)",
+          choices=PARTS),
+    Param("plays", str, "auto", "the part the performer plays: melody, harmony, bass, drums, "
+          "or auto (channel 10 is drums, other channels melody)", choices=PLAYS),
     Param("phrase_beats", float, 1.0, "silence (beats) that ends a phrase in call mode",
           0.25, 8.0),
     Param("grid", float, 1.0, "responses start on the next multiple of this many beats",

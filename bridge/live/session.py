@@ -23,7 +23,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bridge.live.accompany import Accompanist
@@ -40,7 +40,7 @@ from bridge.music.piece import Note
 from bridge.music.tokenize import MAX_SILENT_BARS, LiveEncoder
 from bridge.osc.routes import OUT, route
 from bridge.timing.clock import START, STOP, BeatClock
-from bridge.vocab import BAR, TICKS_PER_BEAT, Cursor, Meter, note_token
+from bridge.vocab import BAR, DRUMS, MELODY, TICKS_PER_BEAT, Cursor, Meter, note_token, part_index
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +187,7 @@ class Session:
         beat = self._input_beat(beat)
         drum = self._is_drum(channel)
         self.last_drum = drum
+        part = self._input_part(drum)
         if self.responder.active:
             log.info("session %s: barge-in at beat %.2f", self.sid, beat)
             self._stop_playing(beat)
@@ -195,8 +196,8 @@ class Session:
         self.responder.discard()
         self.phrase.note_on((pitch, drum), beat, self.params["phrase_beats"])
         tick = self.tick(beat)
-        self._commit(self.encoder.note_on(tick, pitch, velocity, drum))
-        self.style_watch.heard(self.performer.note_on(tick, pitch, velocity, drum))
+        self._commit(self.encoder.note_on(tick, pitch, velocity, drum, part))
+        self.style_watch.heard(self.performer.note_on(tick, pitch, velocity, drum, part))
 
     def note_off(self, pitch: int, beat: float | None = None,
                  channel: int | None = None) -> None:
@@ -218,8 +219,23 @@ class Session:
         return self.now_beat() if beat is None else beat
 
     def _is_drum(self, channel: int | None) -> bool:
+        plays = self.params["plays"]
+        return plays == "drums" or (plays == "auto" and channel == DRUM_INPUT_CHANNEL)
+
+    def _input_part(self, drum: bool) -> int:
+        """The part of the performer's notes (``plays``; auto: drums or melody)."""
+        plays = self.params["plays"]
+        if drum:
+            return DRUMS
+        return MELODY if plays in ("auto", "drums") else part_index(plays)
+
+    def output_part(self) -> int | None:
+        """The part Continuo plays (``part``), None for any pitched part: auto is drums
+        after drums, else any pitched part, as the model writes it."""
         part = self.params["part"]
-        return part == "drums" or (part == "auto" and channel == DRUM_INPUT_CHANNEL)
+        if part == "auto":
+            return DRUMS if self.last_drum else None
+        return None if part == "pitched" else part_index(part)
 
     def _commit(self, tokens: list[int]) -> None:
         if tokens:
@@ -254,7 +270,7 @@ class Session:
             cursor = Cursor(self.meter, origin=self.meter.bar_start(start_tick))
         prefix += cursor.time_tokens(max(start_tick, cursor.tick), MAX_SILENT_BARS)
         p = self.params
-        part = p["part"] if p["part"] != "auto" else ("drums" if self.last_drum else "pitched")
+        part = self.output_part()
 
         def done(gen: Generation, reason: str) -> None:
             if reason == "error" and not self.closed:
@@ -264,7 +280,8 @@ class Session:
 
         gen = Generation(
             self.sid, prefix, cursor, end_tick=self.tick(end),
-            constraints=Constraints(p["pitch_low"], p["pitch_high"], drums=part == "drums"),
+            constraints=Constraints(p["pitch_low"], p["pitch_high"], drums=part == DRUMS),
+            part=part,
             temperature=p["temperature"], top_p=p["top_p"], guidance=p["guidance"],
             seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
             on_note=on_note, on_done=done)
@@ -274,10 +291,10 @@ class Session:
     def play(self, note: Note) -> Note:
         """Send a generated note (stream beats) out and into the context; song-time note."""
         tick = round(note.start * TICKS_PER_BEAT)
-        song = Note(self.song_beat(tick), note.duration, note.pitch, note.velocity, note.drum)
+        song = replace(note, start=self.song_beat(tick))
         self.output.play(song, self.params["channel"])
         duration = round(note.duration * TICKS_PER_BEAT)
-        self.encoder.add_note(tick, duration, note.pitch, note.velocity, note.drum)
+        self.encoder.add_note(tick, duration, note.pitch, note.velocity, note.drum, note.part)
         self.sounding = {t: e for t, e in self.sounding.items() if e > tick}
         key = note_token(note.pitch, note.drum)
         self.sounding[key] = max(self.sounding.get(key, 0), tick + duration)

@@ -14,7 +14,7 @@ from bridge.config import Config
 from bridge.live.params import param
 from bridge.m4l.patch import Box, ParamSpec, Patch
 from bridge.m4l.protocol import OscIn, OscOut
-from bridge.model.checkpoint import shipped_styles
+from bridge.model.meta import shipped_styles
 from bridge.vocab import NO_STYLE
 
 STATUS_OFFLINE = "not connected"

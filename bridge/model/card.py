@@ -37,9 +37,11 @@ CREDITS: dict[str, tuple[str, str]] = {
             "Hochschule fuer Musik Franz Liszt Weimar), made available under the ODC Open "
             "Database License (ODbL) 1.0. Pfleiderer, Frieler, Abeßer, Zaddach, Burkhart "
             "(eds.): *Inside the Jazzomat*, Schott Campus 2017."),
-    "music21": ("per piece (see music21's corpus/license.txt; some not for commercial use)",
-                "music21's bundled corpus (music21 is BSD-licensed) and the encoders and "
-                "editors it credits for each collection."),
+    "music21": ("as music21 documents it: freely distributable; files whose own metadata "
+                "marks a non-commercial licence or reserved rights are left out (listed below)",
+                "music21's bundled corpus (music21 is BSD-licensed; Cuthbert, Ariza: "
+                "*music21: A Toolkit for Computer-Aided Musicology*, ISMIR 2010), with the "
+                "encoders and editors it credits for each collection used (listed below)."),
 }
 
 
@@ -82,8 +84,8 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
     lines = [f"# Continuo {kind}: model card", ""]
     if kind == "generator":
         lines += [
-            "A multi-layer LSTM over Continuo's event tokens (beat-relative time, pitch or "
-            "drum, velocity, duration; see `bridge/vocab.py`), conditioned on a style tag. It "
+            "A multi-layer LSTM over Continuo's event tokens (beat-relative time, part, pitch "
+            "or drum, velocity, duration; see `bridge/vocab/`), conditioned on a style tag. It "
             "continues what a performer plays, one event at a time, in the live daemon.", ""]
         if cfg.get("recall_window"):
             lines[-1:] = ["",
@@ -117,6 +119,12 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
         licence, credit = CREDITS.get(ds, ("the user's", "the user's own files"))
         lines.append(f"| {ds} | {licence} | {credit} |")
     sources = data.get("sources")
+    corpus = (sources or {}).get("music21") or {}
+    if corpus.get("collections"):
+        lines += ["", "music21 collections used: " + "; ".join(corpus["collections"]) + "."]
+    if corpus.get("excluded"):
+        lines += ["", "Left out of music21's corpus by their own metadata: " + "; ".join(
+            f"{where} ({n} files)" for where, n in corpus["excluded"].items()) + "."]
     if sources:
         lines += ["", f"Sources: `{json.dumps(sources, sort_keys=True)}`"]
     lines += ["", "## Training", "",
@@ -147,6 +155,9 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
                       f"{_fmt(part.get('baseline_genre_accuracy'))} |",
                       f"| sub-style macro-F1 | {_fmt(part.get('substyle_macro_f1'))} | "
                       f"{_fmt(part.get('baseline_substyle_macro_f1'))} |"]
+            for texture, t in part.get("genre_accuracy_by_texture", {}).items():
+                lines.append(f"| genre accuracy, {texture} windows ({_fmt(t['windows'])}) | "
+                             f"{_fmt(t['model'])} | {_fmt(t['baseline'])} |")
             for g, acc in part.get("genre_accuracy_per_genre", {}).items():
                 lines.append(f"| {g} accuracy | {_fmt(acc)} | |")
             lines += ["", f"Baseline: {part.get('baseline')}. Windows: {_fmt(part.get('windows'))}"
@@ -220,9 +231,13 @@ def render_continuation(report: dict) -> list[str]:
             f"{_fmt(t['same_pitch_overlaps'])} |")
     style = report.get("style_control")
     if style and style.get("requests"):
-        lines += ["", f"Style control: {style['requests']} requests for another genre "
-                  f"({', '.join(style.get('by_request', {}))}) land there {_fmt(style['hit_rate'])}"
-                  f" of the time (unstyled: {_fmt(style['unstyled_hit_rate'])})."]
+        keys = style.get("in_key") or {}
+        lines += ["", f"Style control: {style['requests']} requests for another genre, "
+                  f"{style.get('part', 'any')} prompts asked for the same part "
+                  f"({', '.join(style.get('by_request', {}))}), land there "
+                  f"{_fmt(style['hit_rate'])} of the time (unstyled: "
+                  f"{_fmt(style['unstyled_hit_rate'])}); in-key share "
+                  f"{_fmt(keys.get('styled'))} (unstyled {_fmt(keys.get('unstyled'))})."]
     return lines
 
 
@@ -249,16 +264,28 @@ LIMITS = {
     "generator": [
         "- It knows the styles of its data only; a style outside its table falls back to "
         "the genre, then to none.",
-        "- Each genre comes from one source with its own texture (pop: piano arrangements, "
-        "folk: melody and block chords, drums: GM percussion, jazz: solo lines): asking a "
-        "solo line for `drums` or a drum part for `pop` leaves its training distribution.",
+        "- Genres still differ in texture (pop: piano arrangements and their melodies, folk: "
+        "tunes and block chords, classical: chorales, quartets and madrigals and their top "
+        "lines, jazz: solo lines only, drums: GM percussion only): asking a drum part for "
+        "`pop` leaves its training distribution.",
+        "- Parts come from the sources (track names, score order) and, where a source says "
+        "nothing, from what a stream plays (the single high line is the melody, a low one the "
+        "bass, the rest harmony, and a piano part's lowest line the bass where it lies clearly "
+        "apart): such guesses are sometimes wrong. Live, the performer's part is what the "
+        "session's `plays` says.",
+        "- Asked for one part (`continue --part`, a session's `part`), it plays that part of "
+        "the texture it writes and only hears the rest; after a melody alone it seldom writes "
+        "any other part, so a bass asked for under a bare melody stays mostly silent: it has "
+        "not learnt to arrange a melody yet (forcing every note into the part gave a 'bass' "
+        "at the melody's pitch instead).",
         "- Timing is quantised to 1/24 beat; micro-timing finer than that is lost.",
         "- Small by design (fast on one CPU core): long-range form (verse, chorus) is beyond "
         "it.",
     ],
     "tagger": [
-        "- Genres are confounded with texture (pop = piano arrangements, folk = melody and "
-        "chords, drums = percussion only): it may tag by texture rather than by style.",
+        "- Genres are still partly confounded with texture (jazz is solo lines only, drums "
+        "percussion only): it may tag by texture rather than by style; melody-only windows "
+        "carry less of a genre than whole textures (see the accuracy by texture).",
         "- It knows the genres of its data only.",
         "- Sub-styles that are collections rather than dance types (folk/ashover, "
         "folk/playford, folk/christmas, folk/morris) cannot be told apart by ear.",

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import time
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,21 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from bridge.model.generator import Generator, GeneratorConfig
+from bridge.model.meta import (  # noqa: F401  (the checkpoint API, read from one place)
+    META,
+    CheckpointError,
+    default_model_dir,
+    read_meta,
+    resolve_model_dir,
+    shipped_styles,
+)
 from bridge.model.tagger import Tagger, TaggerConfig
-from bridge.vocab import VOCAB_VERSION
+from bridge.vocab import VOCAB_SIZE, VOCAB_VERSION
 
-WEIGHTS, META = "model.safetensors", "model.json"
+WEIGHTS = "model.safetensors"
+# every vocabulary version's size: each one's tokens are the first ones of the next
+VOCAB_SIZES = {1: 402, VOCAB_VERSION: VOCAB_SIZE}
 KINDS = {"generator": (Generator, GeneratorConfig), "tagger": (Tagger, TaggerConfig)}
-
-
-class CheckpointError(RuntimeError):
-    """A checkpoint that is missing, damaged, or made for something else."""
 
 
 def save(folder: str | Path, model: Generator | Tagger, **info: Any) -> Path:
@@ -53,31 +58,19 @@ def save(folder: str | Path, model: Generator | Tagger, **info: Any) -> Path:
     return folder
 
 
-def read_meta(folder: str | Path) -> dict[str, Any]:
-    folder = Path(folder)
-    try:
-        meta = json.loads((folder / META).read_text())
-    except FileNotFoundError:
-        raise CheckpointError(f"{folder}: no {META} (not a checkpoint folder)") from None
-    except json.JSONDecodeError as exc:
-        raise CheckpointError(f"{folder / META}: damaged JSON ({exc})") from None
-    version = meta.get("vocab_version")
-    if version != VOCAB_VERSION:
-        raise CheckpointError(
-            f"{folder}: made for token vocabulary version {version}, but this Continuo speaks "
-            f"version {VOCAB_VERSION}; retrain it or use a matching Continuo release")
-    return meta
-
-
-def load(folder: str | Path, kind: str, device: str | torch.device = "cpu"):
+def load(folder: str | Path, kind: str, device: str | torch.device = "cpu",
+         versions: tuple[int, ...] = (VOCAB_VERSION,)):
     """Load a generator or tagger; returns ``(model, meta)`` with the model in eval mode."""
     folder = Path(folder)
-    meta = read_meta(folder)
+    meta = read_meta(folder, versions)
     if meta.get("kind") != kind:
         raise CheckpointError(f"{folder}: holds a {meta.get('kind')}, not a {kind}")
     cls, cfg_cls = KINDS[kind]
     try:
-        model = cls(cfg_cls.from_dict(meta["config"]))
+        config = meta["config"]
+        if meta["vocab_version"] != VOCAB_VERSION:   # an older vocabulary, for fine-tuning
+            config = {**config, "vocab_size": VOCAB_SIZES[meta["vocab_version"]]}
+        model = cls(cfg_cls.from_dict(config))
         state = load_file(str(folder / WEIGHTS), device="cpu")
         model.load_state_dict(state)
     except FileNotFoundError:
@@ -87,26 +80,3 @@ def load(folder: str | Path, kind: str, device: str | torch.device = "cpu"):
     return model.to(device).eval(), meta
 
 
-def default_model_dir() -> Path:
-    """The shipped default model folder, in a source checkout or an installed package."""
-    source = Path(__file__).resolve().parents[2] / "models" / "default"
-    if (source / "generator" / META).exists():
-        return source
-    try:
-        return Path(str(resources.files("bridge.shipped") / "default"))
-    except ModuleNotFoundError:   # a source checkout without a model: say so, not crash
-        return source
-
-
-def shipped_styles() -> tuple[str, ...]:
-    """The shipped generator's style table, in its order (index 0 = no style): the one
-    source of the device's Style menu and of the style list in docs/osc.md."""
-    return tuple(read_meta(default_model_dir() / "generator")["config"]["styles"])
-
-
-def resolve_model_dir(path: str | Path | None) -> Path:
-    folder = Path(path) if path else default_model_dir()
-    if not (folder / "generator" / META).exists():
-        hint = "" if path else " (the shipped model is missing from this install)"
-        raise CheckpointError(f"{folder}: no generator checkpoint{hint}")
-    return folder

@@ -19,7 +19,10 @@ from bridge.model import kernels
 from bridge.vocab import (
     BAR,
     DRUM_BASE,
+    DRUMS,
     EOS,
+    PART_BASE,
+    PARTS,
     PITCH_BASE,
     VEL_BASE,
     VOCAB_SIZE,
@@ -49,6 +52,10 @@ def _constraint_mask(c: Constraints) -> np.ndarray:
     mask[DRUM_BASE:VEL_BASE] = in_range if c.drums is not False else False
     if not c.allow_end:
         mask[EOS] = False
+    if c.drums is not None:
+        mask[PART_BASE + DRUMS] = c.drums
+        if c.drums:
+            mask[PART_BASE:PART_BASE + DRUMS] = False
     mask.setflags(write=False)
     return mask
 
@@ -61,8 +68,9 @@ def guide(styled: np.ndarray, unstyled: np.ndarray, weight: float) -> np.ndarray
     return np.where(np.isfinite(out), out, np.minimum(styled, unstyled)).astype(np.float32)
 
 
-NOTE_NOW = np.zeros(VOCAB_SIZE, dtype=bool)      # only note tokens: "play something now"
+NOTE_NOW = np.zeros(VOCAB_SIZE, dtype=bool)      # only notes: "play something now"
 NOTE_NOW[PITCH_BASE:VEL_BASE] = True
+NOTE_NOW[PART_BASE:PART_BASE + len(PARTS)] = True   # (a note in another part starts so)
 NOTE_NOW.setflags(write=False)
 TIME_TOKENS = np.zeros(VOCAB_SIZE, dtype=bool)
 TIME_TOKENS[BAR:PITCH_BASE] = True                # BAR, BEAT_*, SUB_*

@@ -4,7 +4,7 @@
                  ── BiLSTM (order over the window) ── attention pooling ── [B, 2H]
                  ── genre head [B, G] and sub-style head [B, S]
 
-Windows are 2 to 8 bars of the event stream (see ``bridge/vocab.py``). Sub-styles are
+Windows are 2 to 8 bars of the event stream (see ``bridge/vocab/``). Sub-styles are
 ``genre/sub`` tags; a window without a sub-style label contributes to the genre loss only.
 """
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import mido
 
+from bridge.music.parts import label_streams
 from bridge.music.piece import Note, Piece
-from bridge.vocab import TICKS_PER_BEAT, Meter
+from bridge.vocab import NO_PART, PARTS, TICKS_PER_BEAT, Meter
 
 DRUM_CHANNEL = 9
 
@@ -23,9 +24,12 @@ def read_midi(
     *,
     track_filter: Callable[[str], bool] | None = None,
     downbeat: float | None = None,
+    part: int = NO_PART,
 ) -> Piece:
     """Read a MIDI file. Channel 10 is drums; ``track_filter`` keeps tracks by name;
-    ``downbeat`` (in beats) overrides the bar phase when the file's time signature lies."""
+    ``downbeat`` (in beats) overrides the bar phase when the file's time signature lies.
+    Every note gets its part (:mod:`bridge.music.parts`): ``part`` when the whole file is
+    known to be one, else from its track's name and what it plays."""
     try:
         mid = mido.MidiFile(str(path), clip=True)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
@@ -39,24 +43,24 @@ def read_midi(
     # a filter never drops a track without notes: it may hold the tempo and the meter
     tracks = [t for t in mid.tracks if track_filter is None or track_filter(t.name)
               or not any(m.type == "note_on" for m in t)]
-    notes: list[Note] = []
-    sounding: dict[tuple[int, int], tuple[int, int]] = {}
+    streams: dict[tuple[int, int], list[Note]] = {}    # (track, channel) -> its notes
+    sounding: dict[tuple[int, int], tuple[int, int, int]] = {}   # -> (start, velocity, track)
     meter_changes: list[tuple[int, int]] = []
     tempo: float | None = None
     now = 0
 
     def close(key: tuple[int, int], end: int) -> None:
-        start, velocity = sounding.pop(key)
+        start, velocity, track = sounding.pop(key)
         if end > start:
-            notes.append(Note(start / tpb, (end - start) / tpb, key[1], velocity,
-                              drum=key[0] == DRUM_CHANNEL))
+            streams.setdefault((track, key[0]), []).append(Note(
+                start / tpb, (end - start) / tpb, key[1], velocity, drum=key[0] == DRUM_CHANNEL))
 
-    for now, msg in _merged(tracks):
+    for now, track, msg in _merged(tracks):
         if msg.type == "note_on" and msg.velocity > 0:
             key = (msg.channel, msg.note)
             if key in sounding:
                 close(key, now)
-            sounding[key] = (now, msg.velocity)
+            sounding[key] = (now, msg.velocity, track)
         elif msg.type in ("note_off", "note_on"):
             if (msg.channel, msg.note) in sounding:
                 close((msg.channel, msg.note), now)
@@ -73,13 +77,16 @@ def read_midi(
         meter = Meter([(round(downbeat * TICKS_PER_BEAT) % length, length)])
     else:
         meter = Meter(meter_changes or None)
+    notes = label_streams([(tracks[t].name, part, ns) for (t, _), ns in sorted(streams.items())])
     return Piece(notes, meter, tempo=tempo or 120.0, name=Path(path).stem)
 
 
 def piece_to_midi(piece: Piece, *, channel: int = 0, tpb: int = 480,
                   extra: tuple[tuple[Piece, int], ...] = ()) -> mido.MidiFile:
-    """A type-1 file: a conductor track (tempo, meter from ``piece``), the piece's note track,
-    and one track per ``(piece, channel)`` in ``extra``."""
+    """A type-1 file: a conductor track (tempo, meter from ``piece``), the piece's notes (a
+    track per part, named after it, on ``channel`` + the part's index, so the same pitch in
+    two parts never cuts itself short), and one track per ``(piece, channel)`` in
+    ``extra``."""
     mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
     conductor = mido.MidiTrack()
     events: list[tuple[int, int, mido.MetaMessage]] = [
@@ -91,19 +98,35 @@ def piece_to_midi(piece: Piece, *, channel: int = 0, tpb: int = 480,
     conductor.extend(_delta(events))
     mid.tracks.append(conductor)
 
-    for part, ch0 in ((piece, channel), *extra):
+    name = piece.name or "continuo"
+    tracks = [(PARTS[p] if p != NO_PART else name, [n for n in piece.notes if n.part == p],
+               _part_channel(channel, p)) for p in sorted({n.part for n in piece.notes})] \
+        or [(name, [], channel)]
+    tracks += [(p.name or "continuo", p.notes, ch) for p, ch in extra]
+    for name, part_notes, ch0 in tracks:
         notes: list[tuple[int, int, mido.Message]] = []
-        for n in part.notes:
+        for n in part_notes:
             ch = DRUM_CHANNEL if n.drum else ch0
             on, off = round(n.start * tpb), round(n.end * tpb)
             notes.append((on, 1, mido.Message("note_on", channel=ch, note=n.pitch,
                                               velocity=n.velocity)))
             notes.append((max(off, on + 1), 0,
                           mido.Message("note_off", channel=ch, note=n.pitch)))
-        track = mido.MidiTrack([mido.MetaMessage("track_name", name=part.name or "continuo")])
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
         track.extend(_delta(notes))
         mid.tracks.append(track)
     return mid
+
+
+def _part_channel(channel: int, part: int) -> int:
+    """The channel of a part's track: melody on ``channel``, harmony and bass after it
+    (stepping over the drum channel); drums use theirs anyway."""
+    out = channel
+    for _ in range(max(part, 0)):
+        out = (out + 1) % 16
+        if out == DRUM_CHANNEL:
+            out = (out + 1) % 16
+    return out
 
 
 def write_midi(piece: Piece, path: str | Path, **kwargs) -> None:
@@ -111,14 +134,15 @@ def write_midi(piece: Piece, path: str | Path, **kwargs) -> None:
 
 
 def _merged(tracks: list[mido.MidiTrack]):
-    """(absolute tick, message) over all tracks in time order, without copying messages."""
+    """(absolute tick, track index, message) over all tracks in time order, without copying
+    messages."""
     def timed(index: int, track: mido.MidiTrack):
         now = 0
         for order, msg in enumerate(track):
             now += msg.time
             yield now, index, order, msg
-    for now, _, _, msg in heapq.merge(*(timed(i, t) for i, t in enumerate(tracks))):
-        yield now, msg
+    for now, index, _, msg in heapq.merge(*(timed(i, t) for i, t in enumerate(tracks))):
+        yield now, index, msg
 
 
 def _time_signature(bar_ticks: int) -> tuple[int, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bridge.vocab import TICKS_PER_BEAT, Meter
+from bridge.vocab import NO_PART, TICKS_PER_BEAT, Meter
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +14,7 @@ class Note:
     pitch: int        # 0..127; the GM percussion key when ``drum``
     velocity: int     # 1..127
     drum: bool = False
+    part: int = NO_PART  # index into bridge.vocab.PARTS (bridge.music.parts gives it)
 
     @property
     def end(self) -> float:
@@ -51,7 +52,7 @@ class Piece:
         """The notes that start in ``[start, end)``, each ending by ``end`` at the latest."""
         eps = 1e-6
         return [n if n.end <= end + eps else
-                Note(n.start, end - n.start, n.pitch, n.velocity, n.drum)
+                Note(n.start, end - n.start, n.pitch, n.velocity, n.drum, n.part)
                 for n in self.notes if start - eps <= n.start < end - eps]
 
     def bars(self) -> int:

@@ -9,17 +9,22 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bridge.music.parts import label
 from bridge.music.piece import Note, Piece
 from bridge.vocab import (
     DRUM_BASE,
+    DRUMS,
     DUR_BASE,
     DURATION_TICKS,
     EXPECT_TIME_OR_NOTE,
     K_DRUM,
     K_DUR,
+    K_PART,
     K_PITCH,
     K_VEL,
     KIND,
+    MELODY,
+    NO_PART,
     PITCH_BASE,
     TICKS_PER_BEAT,
     VEL_BASE,
@@ -28,6 +33,7 @@ from bridge.vocab import (
     bin_velocity,
     duration_bin,
     note_token,
+    order_key,
     velocity_bin,
 )
 
@@ -45,15 +51,23 @@ def note_tokens(pitch: int, velocity: int, duration_ticks: float, drum: bool) ->
 
 
 def encode(piece: Piece) -> list[int]:
-    """A piece as tokens, starting with the BAR of its first note's bar (no BOS)."""
-    notes = sorted({(to_tick(n.start), n.drum, n.pitch): n for n in piece.notes}.items())
+    """A piece as tokens, starting with the BAR of its first note's bar (no BOS). Notes
+    without a part are given one (:func:`bridge.music.parts.label`); a note struck twice at
+    one instant is kept once: the first struck in the first part (by part order) that
+    plays it."""
+    notes: dict[tuple[int, bool, int], Note] = {}
+    for n in sorted(label(piece.notes), key=lambda n: n.part):
+        notes.setdefault((to_tick(n.start), n.drum, n.pitch), n)
     if not notes:
         return []
-    first = notes[0][0][0]
+    ordered = sorted(notes.items(), key=lambda kv: (kv[0][0], order_key(
+        kv[1].part, note_token(kv[1].pitch, kv[1].drum))))
+    first = ordered[0][0][0]
     cursor = Cursor(piece.meter, origin=piece.meter.bar_start(first))
     tokens: list[int] = []
-    for (tick, drum, pitch), note in notes:
+    for (tick, drum, pitch), note in ordered:
         tokens += cursor.time_tokens(tick)
+        tokens += cursor.part_tokens(note.part)
         nt = note_tokens(pitch, note.velocity, note.duration * TICKS_PER_BEAT, drum)
         for t in nt:
             cursor.advance(t)
@@ -72,6 +86,8 @@ class Decoder:
         kind = KIND[token]
         tick = self.cursor.tick
         self.cursor.advance(token)
+        if kind == K_PART:
+            return None
         if kind in (K_PITCH, K_DRUM):
             drum = bool(kind == K_DRUM)
             self._pending = (tick, token - (DRUM_BASE if drum else PITCH_BASE), drum, 0)
@@ -82,7 +98,7 @@ class Decoder:
             self._pending = None
             return Note(start=tick0 / TICKS_PER_BEAT,
                         duration=DURATION_TICKS[token - DUR_BASE] / TICKS_PER_BEAT,
-                        pitch=pitch, velocity=velocity, drum=drum)
+                        pitch=pitch, velocity=velocity, drum=drum, part=self.cursor.part)
         return None
 
 
@@ -95,12 +111,17 @@ def decode(tokens: Iterable[int], meter: Meter | None = None, origin: int = 0) -
 # -- live streams ----------------------------------------------------------------------------
 
 
+def _part(part: int, drum: bool) -> int:
+    return DRUMS if drum else (MELODY if part in (NO_PART, DRUMS) else part)
+
+
 @dataclass
 class _Held:
     tick: int
     pitch: int
     velocity: int
     drum: bool
+    part: int = MELODY
     end: int | None = None   # release tick once known
     generated: bool = False  # played by the daemon (known in advance), not the performer
     head: bool = False       # its time, pitch and velocity tokens are out; its duration not
@@ -129,13 +150,16 @@ class LiveEncoder:
     _sounding: dict[tuple[int, bool], _Held] = field(default_factory=dict)
     _seq: int = 0
 
-    def note_on(self, tick: int, pitch: int, velocity: int, drum: bool = False) -> list[int]:
+    def note_on(self, tick: int, pitch: int, velocity: int, drum: bool = False,
+                part: int = MELODY) -> list[int]:
+        """A performer's note starts (in ``part``, melody if it has none; a drum note is
+        always ``drums``)."""
         sounding = self._sounding.get((pitch, drum))
         if sounding is not None and sounding.tick == tick:   # struck twice at once: one note
             sounding.velocity = max(sounding.velocity, velocity)
             return []
         out = self.note_off(tick, pitch, drum) if sounding is not None else []
-        held = _Held(tick, pitch, velocity, drum)
+        held = _Held(tick, pitch, velocity, drum, _part(part, drum))
         self._sounding[(pitch, drum)] = held
         self._insert(held)
         return out + self.release(tick)
@@ -148,10 +172,10 @@ class LiveEncoder:
         return self.release(tick)
 
     def add_note(self, tick: int, duration: int, pitch: int, velocity: int,
-                 drum: bool = False) -> None:
+                 drum: bool = False, part: int = MELODY) -> None:
         """A note whose release is known in advance (one the daemon itself plays)."""
-        self._insert(_Held(tick, pitch, velocity, drum, end=tick + max(duration, 1),
-                           generated=True))
+        self._insert(_Held(tick, pitch, velocity, drum, _part(part, drum),
+                           end=tick + max(duration, 1), generated=True))
 
     def cut(self, tick: int) -> None:
         """The daemon's own notes stop at ``tick`` (barge-in): later ones are forgotten,
@@ -219,9 +243,10 @@ class LiveEncoder:
 
     @staticmethod
     def _emit_head(cursor: Cursor, held: _Held) -> list[int]:
-        """A note's time, pitch and velocity tokens."""
+        """A note's time, part, pitch and velocity tokens."""
         assert cursor.expect == EXPECT_TIME_OR_NOTE
         out = cursor.time_tokens(max(held.tick, cursor.tick), MAX_SILENT_BARS)
+        out += cursor.part_tokens(held.part)
         head = note_tokens(held.pitch, held.velocity, 1, held.drum)[:2]
         for t in head:
             cursor.advance(t)

@@ -113,7 +113,7 @@ def render() -> str:
 
 def _styles_section() -> list[str]:
     """The shipped generator's style table: what `style` accepts with the default model."""
-    from bridge.model.checkpoint import shipped_styles
+    from bridge.model.meta import shipped_styles
 
     styles = [s for s in shipped_styles() if s]
     genres = [s for s in styles if "/" not in s]
@@ -177,8 +177,12 @@ def _limits_section() -> list[str]:
         f"{tagging.OFFSET:g} beat after a bar line, "
         f"over the last {tagging.TAG_BARS} bars the performer played, when a probability "
         f"moved by more than {tagging.CHANGE:g}; never for a bar without new notes |",
-        "| `part auto` | OSC notes carry no channel, so `auto` plays pitched notes; set "
-        "`part drums` for a drum track (the MIDI port session reads channel 10 as drums) |",
+        "| `plays auto` | OSC notes carry no channel, so `auto` hears a melody; set `plays "
+        "harmony` when you comp, `plays drums` for a drum track (the MIDI port session reads "
+        "channel 10 as drums) |",
+        "| `part` | Continuo plays that part of what the model writes (`part bass`: its bass "
+        "line); `auto` and `pitched` play every pitched part it writes, `auto` drums after "
+        "drums |",
         "| `pitch_low`, `pitch_high` with drums | the range holds for GM drum keys |",
     ]
 

@@ -8,7 +8,9 @@ fresh with its gate trusting the old prediction. The label tables (the generator
 the tagger's genres and sub-styles) become the checkpoint's, followed by the new data's new
 labels, so a folder of `ambient` files adds a style without renumbering the others. Rows of
 known labels keep their weights; a new style starts as "no style" (a copy of row 0), a new
-tagger class from a fresh row.
+tagger class from a fresh row. A checkpoint of an older vocabulary (whose tokens are the
+first ones of this one's: version 1 lacked the PART tokens) grows its token rows: a new
+token's embedding and output row start as the mean of the old ones.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 import torch
 
 from bridge.model import checkpoint
+from bridge.vocab import VOCAB_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,10 @@ LABEL_TABLES = {
                "substyles": ("sub_head.weight", "sub_head.bias")},
 }
 
+
+# per kind: the parameters whose rows are the vocabulary's tokens
+TOKEN_TABLES = {"generator": ("tok_emb.weight", "head.weight", "head.bias"),
+                "tagger": ("emb.weight",)}
 
 # per kind: config fields an --init checkpoint takes from the config when it lacks the part
 GROWABLE = {"generator": ("recall_window", "recall_heads", "recall_dim", "recall_match")}
@@ -45,8 +52,9 @@ def base_model(path: str | Path, kind: str, data_labels: dict[str, list[str]],
     """The checkpoint's model, and the config dict of the model to train: its architecture
     (grown by the parts ``asked`` for that it lacks, see ``GROWABLE``), its label tables
     extended by ``data_labels``' new entries."""
-    base, _ = checkpoint.load(checkpoint_folder(path, kind), kind)
-    config = base.config.to_dict()
+    base, _ = checkpoint.load(checkpoint_folder(path, kind), kind,
+                              versions=tuple(checkpoint.VOCAB_SIZES))
+    config = {**base.config.to_dict(), "vocab_size": VOCAB_SIZE}
     grow = GROWABLE.get(kind, ())
     if grow and not config.get(grow[0]) and (asked or {}).get(grow[0]):
         config.update({k: asked[k] for k in grow if k in asked})
@@ -65,6 +73,11 @@ def transfer(base: torch.nn.Module, model: torch.nn.Module, kind: str) -> None:
     tables = {name: field for field, names in LABEL_TABLES[kind].items() for name in names}
     target = model.state_dict()
     for name, value in base.state_dict().items():
+        if name in TOKEN_TABLES[kind] and value.size(0) < target[name].size(0):
+            n = value.size(0)
+            target[name][:n].copy_(value)
+            target[name][n:].copy_(value.mean(0) if name != "emb.weight" else value[1:].mean(0))
+            continue
         if name not in tables:
             target[name].copy_(value)
             continue

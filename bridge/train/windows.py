@@ -39,6 +39,7 @@ class Sequence:
     pitch_max: int
     bars: np.ndarray        # indices of BAR tokens
     group: str = ""         # the piece (song, tune, session) it belongs to
+    variant: str = "full"   # its reading: the whole texture, or one part alone ("melody")
 
     @classmethod
     def of(cls, tokens: np.ndarray, meta) -> Sequence:
@@ -46,7 +47,7 @@ class Sequence:
         lo, hi = meta.pitch_min, meta.pitch_max        # None: no pitched notes
         return cls(tokens, meta.style, meta.dataset, bool(meta.drums),
                    0 if lo is None else int(lo), 127 if hi is None else int(hi),
-                   np.flatnonzero(tokens == BAR), meta.group)
+                   np.flatnonzero(tokens == BAR), meta.group, meta.variant)
 
 
 def load_split(cache, split: str, datasets: set[str] | None = None) -> list[Sequence]:

@@ -110,3 +110,24 @@ def test_a_style_request_acts_by_its_guidance_and_an_unknown_style_lists_the_kno
                                         "polka", "--model", str(tiny_model_dir)])
     assert unknown.exit_code == 2 and "it knows:" in unknown.output
     assert "folk/jig" in unknown.output
+
+
+def test_part_plays_one_part_and_writes_it_on_its_track(tiny_model_dir, folder, tmp_path):
+    """`--part bass`: of the texture the model writes, only the bass is played (on the
+    bass's own track); the other parts are heard, not written."""
+    from bridge.vocab import BASS
+
+    played = []
+    for seed in range(4):
+        target = tmp_path / f"bass{seed}.mid"
+        result = CliRunner().invoke(continue_, [
+            str(folder / "a.mid"), "-o", str(target), "--part", "bass", "--only", "--seed",
+            str(seed), "--bars", "2", "--json", "--model", str(tiny_model_dir)])
+        assert result.exit_code == 0, result.output
+        notes = read_midi(target).notes
+        assert {n.part for n in notes} <= {BASS}
+        assert json.loads(result.output)["notes"] == len(notes)
+        played += notes
+    assert played                                 # the tiny model writes some bass
+    bad = CliRunner().invoke(continue_, [str(folder / "a.mid"), "-o", "x.mid", "--part", "oboe"])
+    assert bad.exit_code == 2 and "melody" in bad.output

@@ -6,9 +6,25 @@ from collections import Counter
 
 import pytest
 
-from bridge.data.corpus import music21_rows, read_music21, score_to_piece
+from bridge.data.corpus import excluded, music21_rows, read_music21, restriction, score_to_piece
 from bridge.data.manifest import split_of
-from bridge.vocab import TICKS_PER_BEAT
+from bridge.vocab import BASS, HARMONY, MELODY, TICKS_PER_BEAT, genre_of
+
+
+def test_restriction_reads_the_file_and_its_folder(tmp_path):
+    (tmp_path / "essen").mkdir()
+    (tmp_path / "essen" / "license.txt").write_text("permission for non-commercial use")
+    (tmp_path / "essen" / "a.abc").write_text("X:1\nK:C\nC")
+    (tmp_path / "humdrum").mkdir()
+    (tmp_path / "humdrum" / "b.krn").write_text(
+        "!!!YEM: Rights to all derivative electronic formats reserved.\n**kern")
+    (tmp_path / "humdrum" / "c.krn").write_text("!!!COM: anon\n**kern")
+    (tmp_path / "humdrum" / "d.xml").write_text("<rights>CC BY-NC 4.0</rights>")
+    assert "non-commercial" in restriction("essen/a.abc", tmp_path)
+    assert "rights reserved" in restriction("humdrum/b.krn", tmp_path)
+    assert restriction("humdrum/c.krn", tmp_path) is None
+    assert "non-commercial" in restriction("humdrum/d.xml", tmp_path)
+
 
 music21 = pytest.importorskip("music21")
 T = TICKS_PER_BEAT
@@ -28,6 +44,15 @@ def test_rows_styles_groups_splits(rows):
     assert quartets["haydn/opus74no1/movement2.mxl"] == "music21:haydn/opus74no1"
     assert not any(p.endswith(".krn") for p in quartets)            # no duplicate encodings
     assert not any(p.startswith("mozart/k545") for p in quartets)   # a piano sonata
+    assert styles[("classical", "madrigal")] >= 40 and styles[("classical", "medieval")] >= 50
+    assert {genre_of("/".join(r.labels)) for r in rows} == {"classical", "folk"}
+
+
+def test_restricted_files_are_left_out_and_listed(rows):
+    left_out = excluded()
+    assert any(p.startswith("essenFolksong/") for p in left_out)     # non-commercial
+    assert any(p.startswith("palestrina/") for p in left_out)        # rights reserved
+    assert not {r.path.split("#")[0] for r in rows} & set(left_out)
 
 
 def test_limit_keeps_a_mix(rows):
@@ -57,8 +82,12 @@ def test_score_to_piece_with_a_pickup():
 
 def test_reads_a_chorale_and_a_tune(rows):
     chorale = next(r for r in rows if r.labels == ("classical", "chorale"))
-    (row, piece), = read_music21(chorale)
-    assert row == chorale and len(piece.notes) > 50
-    tune = next(r for r in rows if r.path.startswith("ryansMammoth/"))
-    out = read_music21(tune)
-    assert out and all(len(p.notes) > 10 for _, p in out)
+    (row, piece, variant), (_, melody, melody_variant) = read_music21(chorale)
+    assert row == chorale and len(piece.notes) > 50 and variant == "full"
+    assert {n.part for n in piece.notes} == {MELODY, HARMONY, BASS}    # S / A, T / B
+    assert melody_variant == "melody" and {n.part for n in melody.notes} == {MELODY}
+    assert len(melody.notes) == sum(n.part == MELODY for n in piece.notes)
+    tunes = [r for r in rows if r.path.startswith("ryansMammoth/")]
+    out = [x for r in tunes[:40] for x in read_music21(r)]
+    assert out and all(len(p.notes) > 10 and v == "melody" for _, p, v in out)
+    assert {r.labels for r, _, _ in out} > {("folk", "reel")}         # tune types from R:

@@ -112,7 +112,9 @@ def test_round_trip_midi_tokens_midi(shared_data, tmp_path):
         tokens = encode(piece)
         origin = piece.meter.bar_start(min(to_tick(n.start) for n in piece.notes))
         notes = decode(tokens, piece.meter, origin)
-        expected = {(to_tick(n.start), n.drum, n.pitch): n for n in piece.notes}
+        expected: dict = {}     # a note struck twice at once is kept once: the first struck
+        for n in sorted(piece.notes, key=lambda n: n.part):     # in the first part playing it
+            expected.setdefault((to_tick(n.start), n.drum, n.pitch), n)
         assert len(notes) == len(expected), path
         for got in notes:
             want = expected[(to_tick(got.start), got.drum, got.pitch)]

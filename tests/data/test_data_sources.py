@@ -16,7 +16,17 @@ from bridge.data.wjd import WjdError, read_wjd
 from bridge.music.midifile import write_midi
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import encode
-from bridge.vocab import BAR, DRUM_BASE, K_DRUM, K_PITCH, KIND, PITCH_BASE, TICKS_PER_BEAT, Meter
+from bridge.vocab import (
+    BAR,
+    DRUM_BASE,
+    K_DRUM,
+    K_PART,
+    K_PITCH,
+    KIND,
+    PITCH_BASE,
+    TICKS_PER_BEAT,
+    Meter,
+)
 
 T = TICKS_PER_BEAT
 
@@ -56,7 +66,10 @@ def test_pop909_downbeat_notes_open_their_bar(fx, loaded):
     on_downbeat = {72 + i % 5 for i in range(len(fx.POP_DOWNBEATS) - 1)}
     bars = [i for i, t in enumerate(tokens) if t == BAR]
     assert len(bars) == len(fx.POP_DOWNBEATS) - 1
-    assert all(tokens[i + 1] - PITCH_BASE in on_downbeat for i in bars)
+    notes = [next(t for t in tokens[i + 1:] if KIND[t] == K_PITCH) for i in bars]
+    assert all(tokens[i + 1] == notes[k] or KIND[tokens[i + 1]] == K_PART    # (its PART first)
+               for k, i in enumerate(bars))
+    assert all(t - PITCH_BASE in on_downbeat for t in notes)
 
 
 def test_pop909_track_variants(fx, loaded):

@@ -209,7 +209,7 @@ def test_the_worker_waits_for_the_loop_to_send_a_responses_first_note_only(model
         assert engine.stop(2.0)
         return seen[0]
 
-    assert asyncio.run(main(note_now=True)) == (3, 1)   # pitch, velocity, duration: waited
+    assert asyncio.run(main(note_now=True)) == (4, 1)   # part, pitch, velocity, duration
     assert asyncio.run(main(note_now=False))[1] > 1    # it sampled on meanwhile
 
 

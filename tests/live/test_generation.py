@@ -12,19 +12,24 @@ from bridge.music.tokenize import Decoder
 from bridge.vocab import (
     BAR,
     DUR_BASE,
+    HARMONY,
+    MELODY,
     N_DURATIONS,
+    PART_BASE,
     PITCH_BASE,
     VEL_BASE,
     Cursor,
     Meter,
     beat_token,
     note_token,
+    part_token,
 )
 
 
 def _generation(end_tick: int = 4 * 96) -> Generation:
     cursor = Cursor(Meter(), origin=0)
     cursor.advance(BAR)
+    cursor.advance(part_token(MELODY))
     gen = Generation("s", [], cursor, end_tick)
     gen.decoder = Decoder(cursor)
     return gen
@@ -43,6 +48,15 @@ def test_a_sounding_note_is_left_out_until_it_ends():
     assert gen.mask()[c4] and not gen.sounding
 
 
+def test_a_sounding_note_is_left_out_in_every_part():
+    gen = _generation()
+    c4 = note_token(60, False)
+    for token in (c4, VEL_BASE + 8, DUR_BASE + 47):
+        gen.take(token)
+    gen.take(part_token(HARMONY))                          # the same pitch, another part
+    assert not gen.mask()[c4] and gen.mask()[note_token(64, False)]
+
+
 def test_a_model_that_wants_one_long_note_gets_neither_repeats_nor_overlaps(models):
     generator, _ = models
     with torch.no_grad():                # every note C4, as long as possible, at once
@@ -56,3 +70,28 @@ def test_a_model_that_wants_one_long_note_gets_neither_repeats_nor_overlaps(mode
     Engine(generator, None).run_now(gen, [BAR])
     assert len(gen.notes) >= 2
     assert duplicates(gen.notes) == 0 and same_pitch_overlaps(gen.notes) == 0
+
+
+def test_a_generation_asked_for_a_part_plays_it_and_hears_the_others():
+    from bridge.music.piece import Note
+
+    gen = _generation()
+    gen.part = HARMONY
+    assert gen.plays(Note(0, 1, 60, 80, part=HARMONY))
+    assert not gen.plays(Note(0, 1, 72, 80, part=MELODY))
+    assert _generation().plays(Note(0, 1, 72, 80, part=MELODY))      # no part: plays all
+
+
+def test_no_part_is_offered_that_could_play_nothing():
+    """A PART must be followed by a note: with one pitch allowed and it sounding, no part
+    is offered, only time."""
+    from bridge.model.sampling import Constraints
+
+    gen = _generation()
+    gen.constraints = Constraints(pitch_low=60, pitch_high=60)
+    for token in (note_token(60, False), VEL_BASE + 8, DUR_BASE + 47):
+        gen.take(token)
+    mask = gen.mask()
+    assert not mask[PART_BASE:PART_BASE + 3].any() and mask[beat_token(1)]
+    gen.take(beat_token(2))                      # it has ended: the other parts may play it
+    assert gen.mask()[PART_BASE + HARMONY]

@@ -303,3 +303,29 @@ def test_a_generation_knows_what_the_session_still_sounds(run_live):
         assert s.sounding == {}
         s.close()
     run_live(body)
+
+
+def test_the_performer_s_part_and_the_part_asked_for(run_live):
+    """``plays`` labels what the performer plays; a generation plays the ``part`` asked
+    for and only hears its other notes (auto: every pitched part, drums after drums)."""
+    from bridge.vocab import BASS, DRUMS, HARMONY, MELODY, PART_BASE
+
+    async def body(engine, loop):
+        s, out, _ = make(engine, loop, plays="harmony", part="bass", length_bars=2)
+        await play_phrase(s, (60, 64, 67))
+        assert PART_BASE + HARMONY in s.history and PART_BASE + MELODY not in s.history
+        now = s.now_beat()
+        assert s.generation(now + 1, now + 5, note_now=True, on_done=lambda g, r: None) \
+            .part == BASS
+        await asyncio.sleep(6 * BEAT)
+        assert all(n.part == BASS for n, _ in out.played)
+        s.set_param("part", "auto")                     # every pitched part it writes
+        assert s.output_part() is None
+        s.set_param("plays", "drums")
+        s.note_on(36, 90)
+        assert s.output_part() == DRUMS and PART_BASE + DRUMS in s.history
+        s.note_off(36)
+        s.set_param("part", "pitched")
+        assert s.output_part() is None
+        s.close()
+    run_live(body)

@@ -3,14 +3,23 @@ import random
 import numpy as np
 
 from bridge.model.sampling import NOTE_NOW, Constraints, sample
-from bridge.vocab import DRUM_BASE, PITCH_BASE, VEL_BASE, VOCAB_SIZE
+from bridge.vocab import (
+    DRUM_BASE,
+    DRUMS,
+    PART_BASE,
+    PARTS,
+    PITCH_BASE,
+    VEL_BASE,
+    VOCAB_SIZE,
+)
 
 
 def test_sample_respects_mask_and_seed():
     logits = np.random.default_rng(0).normal(size=VOCAB_SIZE).astype(np.float32)
     mask = Constraints(pitch_low=60, pitch_high=64, drums=False).mask() & NOTE_NOW
     picks = {sample(logits, mask, 1.0, 1.0, random.Random(s)) for s in range(200)}
-    assert picks <= {PITCH_BASE + p for p in range(60, 65)}
+    pitched = [PART_BASE + p for p in range(len(PARTS)) if p != DRUMS]   # "a note in another
+    assert picks <= {PITCH_BASE + p for p in range(60, 65)} | set(pitched)   # part starts so"
     assert sample(logits, mask, 1.0, 1.0, random.Random(7)) == \
         sample(logits, mask, 1.0, 1.0, random.Random(7))
 
@@ -25,6 +34,9 @@ def test_low_temperature_and_top_p_pick_the_mode():
 def test_drums_constraint():
     mask = Constraints(drums=True).mask()
     assert not mask[PITCH_BASE:DRUM_BASE].any() and mask[DRUM_BASE:VEL_BASE].all()
+    assert mask[PART_BASE + DRUMS] and not mask[PART_BASE:PART_BASE + DRUMS].any()
+    assert not Constraints(drums=False).mask()[PART_BASE + DRUMS]
+
 
 
 def test_the_range_holds_for_drum_keys_too():

@@ -43,3 +43,18 @@ def test_downbeat_overrides_a_lying_time_signature(tmp_path: Path):
     write_midi(piece, tmp_path / "p.mid")
     meter = read_midi(tmp_path / "p.mid", downbeat=1.0).meter
     assert meter.bar_start(24) == 24
+
+
+def test_parts_travel_through_a_midi_file(tmp_path):
+    """A track per part, named after it, each on its own channel: read back, every note
+    keeps its part, and the same pitch in two parts does not cut itself short."""
+    from bridge.vocab import BASS, DRUMS, HARMONY, MELODY
+
+    notes = [Note(0, 2, 60, 80, part=MELODY), Note(1, 2, 60, 70, part=HARMONY),
+             Note(0, 4, 36, 90, part=BASS), Note(0, 0.5, 38, 100, drum=True, part=DRUMS)]
+    write_midi(Piece(notes), tmp_path / "parts.mid")
+    mid = mido.MidiFile(str(tmp_path / "parts.mid"))
+    assert [t.name for t in mid.tracks[1:]] == ["melody", "harmony", "bass", "drums"]
+    back = read_midi(tmp_path / "parts.mid")
+    assert sorted((n.start, n.duration, n.pitch, n.part) for n in back.notes) == \
+        sorted((n.start, n.duration, n.pitch, n.part) for n in notes)

@@ -1,15 +1,23 @@
 import random
+from dataclasses import replace
 
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import LiveEncoder, decode, encode, to_tick
 from bridge.vocab import (
     BAR,
+    BASS,
+    DRUMS,
+    HARMONY,
     K_BAR,
     K_DUR,
+    K_PART,
     K_PITCH,
     K_SUB,
     K_VEL,
     KIND,
+    MELODY,
+    PART_BASE,
+    PARTS,
     TICKS_PER_BEAT,
     Meter,
     duration_bin,
@@ -33,6 +41,7 @@ def _check_round_trip(piece: Piece) -> None:
     origin = piece.meter.bar_start(to_tick(piece.notes[0].start))
     back = decode(tokens, piece.meter, origin)
     src = sorted({(to_tick(n.start), n.drum, n.pitch): n for n in piece.notes}.items())
+    back = sorted(back, key=lambda b: (to_tick(b.start), b.drum, b.pitch))
     assert len(back) == len(src)
     for ((_, drum, pitch), n), b in zip(src, back, strict=True):
         assert (b.pitch, b.drum) == (pitch, drum)
@@ -50,11 +59,25 @@ def test_round_trip_pitched_and_drums():
 def test_chords_share_a_time_position():
     piece = Piece([Note(0, 1, 60, 80), Note(0, 1, 64, 80), Note(0, 1, 67, 80)])
     tokens = encode(piece)
-    assert tokens.count(BAR) == 1 and len(tokens) == 1 + 3 * 3
+    assert tokens.count(BAR) == 1 and len(tokens) == 1 + 1 + 3 * 3   # BAR, PART, 3 notes
+    assert KIND[tokens[1]] == K_PART
+
+
+def test_parts_are_said_when_they_change_and_decoded_back():
+    notes = [Note(0, 1, 72, 80, part=MELODY), Note(0, 1, 60, 80, part=HARMONY),
+             Note(0, 1, 36, 80, part=BASS), Note(1, 1, 62, 80, part=HARMONY),
+             Note(2, 1, 74, 80, part=MELODY), Note(2, .5, 42, 80, drum=True)]
+    tokens = encode(Piece(notes))
+    parts = [PARTS[t - PART_BASE] for t in tokens if KIND[t] == K_PART]
+    assert parts == ["melody", "harmony", "bass", "harmony", "melody", "drums"]
+    back = decode(tokens)
+    assert sorted((n.start, n.pitch, n.part) for n in back) == \
+        sorted((n.start, n.pitch, DRUMS if n.drum else n.part) for n in notes)
 
 
 def test_live_encoder_matches_the_offline_encoding():
     piece = _piece(3)
+    piece.notes[:] = [replace(n, part=MELODY) for n in piece.notes]   # what a session plays
     offline = encode(piece)
     live = LiveEncoder(piece.meter)
     events = []
@@ -77,8 +100,8 @@ def test_live_encoder_matches_the_offline_encoding():
 
 def test_live_encoder_sends_a_note_s_head_at_once_and_keeps_start_order():
     enc = LiveEncoder(Meter())
-    head = enc.note_on(0, 60, 100)                 # time, pitch and velocity at once
-    assert [KIND[t] for t in head] == [K_BAR, K_PITCH, K_VEL]
+    head = enc.note_on(0, 60, 100)                 # time, part, pitch and velocity at once
+    assert [KIND[t] for t in head] == [K_BAR, K_PART, K_PITCH, K_VEL]
     assert enc.note_on(12, 64, 100) == []          # behind the held note: waits
     assert enc.note_off(30, 64) == []              # 64 is done, 60 still holds everything
     out = enc.note_off(40, 60)                     # 60's duration, then all of 64

@@ -129,3 +129,31 @@ def test_a_card_names_the_config_a_model_was_trained_with_and_where_it_started(t
     assert f"Reproduce with `continuo train generator --config {path}`" in text
     assert "starting from the checkpoint then in `models/default`" in text
 
+
+
+def test_a_checkpoint_of_the_vocabulary_before_parts_grows_its_token_rows(tiny_config,
+                                                                          tmp_path):
+    """A version-1 checkpoint (no PART tokens) is refused for playing, but a fine-tune
+    starts from it: its token rows come first, the new tokens start as their mean."""
+    import json
+
+    import pytest
+
+    from bridge.model.generator import Generator, GeneratorConfig
+    from bridge.vocab import VOCAB_SIZE
+
+    old = Generator(GeneratorConfig(vocab_size=checkpoint.VOCAB_SIZES[1], n_embd=16,
+                                    n_hidden=16, styles=("", "pop")))
+    folder = checkpoint.save(tmp_path / "v1", old)
+    meta = json.loads((folder / checkpoint.META).read_text())
+    (folder / checkpoint.META).write_text(json.dumps({**meta, "vocab_version": 1}))
+    with pytest.raises(checkpoint.CheckpointError, match="version 1"):
+        checkpoint.load(folder, "generator")
+    config = load_config(tiny_config("generator"), {"init": str(folder)})
+    model = make_task(config, torch.device("cpu")).model
+    assert model.config.vocab_size == VOCAB_SIZE
+    n = checkpoint.VOCAB_SIZES[1]
+    for name in ("tok_emb.weight", "head.weight", "head.bias"):
+        before, after = old.state_dict()[name], model.state_dict()[name]
+        assert torch.equal(after[:n], before)
+        assert torch.allclose(after[n:], before.mean(0).expand_as(after[n:]))

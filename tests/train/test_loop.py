@@ -41,7 +41,8 @@ def test_generator_styles_come_from_the_data(tiny_config):
 
 def test_early_stopping(tiny_config):
     # with a zero learning rate validation never improves after the first epoch
-    config = load_config(tiny_config("generator", epochs=10, patience=1, lr=0.0))
+    config = load_config(tiny_config("generator", epochs=10, patience=1, lr=0.0),
+                         {"optim.min_lr": 0.0})
     best = train(config, device="cpu", progress=False)
     history = json.loads((best.parent / "history.json").read_text())
     assert len(history) == 2

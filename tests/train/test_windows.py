@@ -11,7 +11,7 @@ from bridge.train.windows import (
     eval_windows,
     load_split,
 )
-from bridge.vocab import BAR, BOS, PITCH_BASE, STYLES, VEL_BASE, Meter
+from bridge.vocab import BAR, BOS, PITCH_BASE, STYLES, VEL_BASE, VOCAB_SIZE, Meter
 
 
 def test_generator_batches_start_on_bars_and_shift_targets(fixture_cache):
@@ -32,7 +32,7 @@ def test_augment_keeps_every_note_in_range_and_drums_untouched(fixture_cache):
     for seq in seqs:
         for _ in range(5):
             out = augment(seq.tokens, seq, rng, transpose=12, velocity_shift=2)
-            assert out.min() >= 0 and out.max() < 402
+            assert out.min() >= 0 and out.max() < VOCAB_SIZE
             pitched = (out >= PITCH_BASE) & (out < PITCH_BASE + 128)
             assert (pitched == ((seq.tokens >= PITCH_BASE) & (seq.tokens < PITCH_BASE + 128))).all()
             if seq.drums:

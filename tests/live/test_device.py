@@ -8,8 +8,8 @@ import logging
 import pytest
 import torch
 
-from bridge import server
-from bridge.server import MANY, StartupError, pick_device
+from bridge.live import device
+from bridge.live.device import MANY, DeviceError, pick_device
 
 
 def _times(table: dict[tuple[str, int], float]):
@@ -25,7 +25,7 @@ def test_without_cuda_auto_is_the_cpu_and_cuda_is_refused(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     step_time, asked = _times({})
     assert pick_device("auto", step_time) == "cpu" and not asked
-    with pytest.raises(StartupError, match="no CUDA device"):
+    with pytest.raises(DeviceError, match="no CUDA device"):
         pick_device("cuda", step_time)
 
 
@@ -47,7 +47,7 @@ def test_auto_keeps_the_cpu_and_says_when_cuda_wins_many_sessions(monkeypatch, c
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     step_time, _ = _times({("cuda", 1): 2e-4, ("cpu", 1): 1e-4,
                            ("cuda", MANY): 2e-4, ("cpu", MANY): 8e-4})
-    with caplog.at_level(logging.INFO, logger="bridge.server"):
+    with caplog.at_level(logging.INFO, logger="bridge.live.device"):
         assert pick_device("auto", step_time) == "cpu"
     assert "--device cuda for many concurrent sessions" in caplog.text
 
@@ -55,4 +55,4 @@ def test_auto_keeps_the_cpu_and_says_when_cuda_wins_many_sessions(monkeypatch, c
 def test_a_step_is_timed_for_a_batch(models):
     generator = models[0]
     for batch in (1, 3):
-        assert 0 < server._step_time(generator, "cpu", batch, steps=5) < 1.0
+        assert 0 < device.step_time(generator, "cpu", batch, steps=5) < 1.0
