@@ -32,6 +32,8 @@ from __future__ import annotations
 import logging
 import re
 import warnings
+import zipfile
+from functools import cache
 from itertools import zip_longest
 from pathlib import Path, PurePosixPath
 
@@ -82,19 +84,36 @@ def corpus_root() -> Path:
 def restriction(path: str, root: Path | None = None) -> str | None:
     """Why a corpus file may not be used (its own or its folder's licence), else None."""
     root = root or corpus_root()
-    folder_licence = root / PurePosixPath(path).parts[0] / "license.txt"
-    if folder_licence.is_file() and NONCOMMERCIAL.search(folder_licence.read_text("utf-8",
-                                                                                "replace")):
-        return f"non-commercial licence ({folder_licence.relative_to(root)})"
+    folder = PurePosixPath(path).parts[0]
+    if _noncommercial_folder(root, folder):
+        return f"non-commercial licence ({folder}/license.txt)"
     file = root / path
-    if file.suffix == ".mxl" or not file.is_file():
-        return None                      # compressed MusicXML: its rights are read at parse
-    text = file.read_text("utf-8", "replace")
+    if not file.is_file():
+        return None
+    text = _score_text(file)
     if NONCOMMERCIAL.search(text):
         return "non-commercial licence (in the file)"
     if RESERVED.search(text):
         return "rights reserved under a licensing agreement the corpus does not carry"
     return None
+
+
+@cache
+def _noncommercial_folder(root: Path, folder: str) -> bool:
+    """Does a collection's own ``license.txt`` make it non-commercial (read once)?"""
+    licence = root / folder / "license.txt"
+    return licence.is_file() and bool(NONCOMMERCIAL.search(licence.read_text("utf-8",
+                                                                              "replace")))
+
+
+def _score_text(file: Path) -> str:
+    """A score file's text; a compressed MusicXML file's (``.mxl``) scores inside it."""
+    if file.suffix != ".mxl":
+        return file.read_text("utf-8", "replace")
+    with zipfile.ZipFile(file) as z:
+        return " ".join(z.read(name).decode("utf-8", "replace") for name in z.namelist()
+                        if name.endswith((".xml", ".musicxml")) and
+                        not name.startswith("META-INF"))
 
 
 def excluded() -> dict[str, str]:

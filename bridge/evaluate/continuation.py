@@ -46,7 +46,7 @@ from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import decode
 from bridge.offline import ContinueOptions, continue_piece, prompt_of, tag_piece
 from bridge.progress import Progress
-from bridge.vocab import MELODY, PERCUSSION_GENRES, Meter, genre_of
+from bridge.vocab import MELODY, PARTS, PERCUSSION_GENRES, Meter, genre_of
 
 PROMPT_BARS = 8
 TRUTH_BARS = 4
@@ -54,7 +54,7 @@ SEEDS = (0, 1, 2)
 TEMPERATURE = 1.0
 TOP_P = 0.95
 STYLE_PROMPTS = 10
-MELODY_PART = "melody"    # style control asks melody prompts for a melody
+MELODY_PART = PARTS[MELODY]   # style control asks melody prompts for a melody
 MIN_MELODY_NOTES = 16
 CANDIDATES = ("model", "echo", "shuffle")
 

@@ -31,8 +31,6 @@ from bridge.music.piece import Note
 from bridge.music.tokenize import Decoder, to_tick
 from bridge.vocab import (
     BAR,
-    DRUM_BASE,
-    DRUMS,
     EXPECT_NOTE,
     EXPECT_TIME_OR_NOTE,
     K_BEAT,
@@ -40,11 +38,10 @@ from bridge.vocab import (
     KIND,
     PART_BASE,
     PARTS,
-    PITCH_BASE,
-    VEL_BASE,
     VOCAB_SIZE,
     Cursor,
     note_token,
+    part_notes,
 )
 
 if TYPE_CHECKING:                    # the worker's state: the engine alone touches it
@@ -55,7 +52,7 @@ def _part_notes() -> np.ndarray:
     """Per part, the note tokens it may play: drums its drum keys, the others pitches."""
     out = np.zeros((len(PARTS), VOCAB_SIZE), dtype=bool)
     for q in range(len(PARTS)):
-        lo, hi = (DRUM_BASE, VEL_BASE) if q == DRUMS else (PITCH_BASE, DRUM_BASE)
+        lo, hi = part_notes(q)
         out[q, lo:hi] = True
     out.setflags(write=False)
     return out

@@ -227,7 +227,7 @@ class Session:
         plays = self.params["plays"]
         if drum:
             return DRUMS
-        return MELODY if plays in ("auto", "drums") else part_index(plays)
+        return MELODY if plays == "auto" else part_index(plays)
 
     def output_part(self) -> int | None:
         """The part Continuo plays (``part``), None for any pitched part: auto is drums

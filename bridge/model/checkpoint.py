@@ -29,11 +29,11 @@ from bridge.model.meta import (  # noqa: F401  (the checkpoint API, read from on
     shipped_styles,
 )
 from bridge.model.tagger import Tagger, TaggerConfig
-from bridge.vocab import VOCAB_SIZE, VOCAB_VERSION
+from bridge.vocab import PART_BASE, VOCAB_SIZE, VOCAB_VERSION
 
 WEIGHTS = "model.safetensors"
 # every vocabulary version's size: each one's tokens are the first ones of the next
-VOCAB_SIZES = {1: 402, VOCAB_VERSION: VOCAB_SIZE}
+VOCAB_SIZES = {1: PART_BASE, VOCAB_VERSION: VOCAB_SIZE}   # 1: everything before the PARTs
 KINDS = {"generator": (Generator, GeneratorConfig), "tagger": (Tagger, TaggerConfig)}
 
 

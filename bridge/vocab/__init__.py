@@ -90,6 +90,7 @@ from bridge.vocab.tokens import (  # noqa: F401
     duration_step,
     note_token,
     part_index,
+    part_notes,
     part_token,
     sub_token,
     token_name,

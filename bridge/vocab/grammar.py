@@ -12,7 +12,6 @@ from bridge.vocab.tokens import (
     BAR,
     BEAT_BASE,
     BOS,
-    DRUM_BASE,
     DRUMS,
     DUR_BASE,
     EOS,
@@ -29,12 +28,12 @@ from bridge.vocab.tokens import (
     NO_PART,
     PART_BASE,
     PARTS,
-    PITCH_BASE,
     SUB_BASE,
     TICKS_PER_BEAT,
     VEL_BASE,
     VOCAB_SIZE,
     beat_token,
+    part_notes,
     part_token,
     sub_token,
     token_name,
@@ -257,7 +256,7 @@ def allowed_mask(expect: int, in_bar: bool, beat: int, sub: int, bar_ticks: int,
             mask[EOS] = True
         if in_bar:
             if part != NO_PART:
-                lo, hi = (DRUM_BASE, VEL_BASE) if part == DRUMS else (PITCH_BASE, DRUM_BASE)
+                lo, hi = part_notes(part)
                 mask[max(lo, last_token + 1 if last_part == part else lo):hi] = True
                 if last_part > part:
                     mask[lo:hi] = False          # this part has had its turn at this instant

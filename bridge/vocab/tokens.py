@@ -79,6 +79,12 @@ def part_token(part: int) -> int:
     return PART_BASE + part
 
 
+def part_notes(part: int) -> tuple[int, int]:
+    """The note tokens a part may play, ``[lo, hi)``: drums its drum keys, the others
+    pitches."""
+    return (DRUM_BASE, VEL_BASE) if part == DRUMS else (PITCH_BASE, DRUM_BASE)
+
+
 def part_index(name: str) -> int:
     """``"bass"`` -> its index in ``PARTS``; ``ValueError`` naming the parts otherwise."""
     try:

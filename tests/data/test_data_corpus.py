@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections import Counter
 
 import pytest
@@ -24,6 +25,10 @@ def test_restriction_reads_the_file_and_its_folder(tmp_path):
     assert "rights reserved" in restriction("humdrum/b.krn", tmp_path)
     assert restriction("humdrum/c.krn", tmp_path) is None
     assert "non-commercial" in restriction("humdrum/d.xml", tmp_path)
+    with zipfile.ZipFile(tmp_path / "humdrum" / "e.mxl", "w") as z:     # compressed MusicXML
+        z.writestr("META-INF/container.xml", "<container/>")
+        z.writestr("e.xml", "<rights>CC BY-NC-SA</rights>")
+    assert "non-commercial" in restriction("humdrum/e.mxl", tmp_path)
 
 
 music21 = pytest.importorskip("music21")
