@@ -18,7 +18,7 @@ from bridge.model.sampling import Constraints
 from bridge.model.tagger import Tagger
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import encode, to_tick
-from bridge.vocab import BAR, DRUMS, Cursor, Meter, part_index
+from bridge.vocab import BAR, DRUMS, Cursor, Meter, parts_named
 
 CONTEXT_TOKENS = 1024     # the continuation hears at most this much of the input
 
@@ -69,7 +69,8 @@ class ContinueOptions:
     pitch_low: int = 0
     pitch_high: int = 127
     drums: bool | None = None
-    part: str | None = None           # play only this part (bridge.vocab.PARTS); None: any
+    part: str | None = None           # play only this part or set of parts
+    #                                   (bridge.vocab.parts_named); None: any
 
 
 def prompt_of(piece: Piece, prompt_bars: int | None = None) -> tuple[Piece, int]:
@@ -120,14 +121,14 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
     for t in tokens:
         cursor.advance(t)
     end_tick = bars_after(prompt.meter, start_tick, options.bars)
-    part = part_index(options.part) if options.part else None
+    parts = parts_named(options.part) if options.part else None
     drums = options.drums if options.drums is not None else \
         bool(np.mean([n.drum for n in prompt.notes]) > 0.5)
-    if part is not None:
-        drums = part == DRUMS
+    if parts is not None:
+        drums = parts == {DRUMS}
     gen = Generation("offline", cursor.time_tokens(start_tick), cursor, end_tick,
                      constraints=Constraints(options.pitch_low, options.pitch_high, drums=drums),
-                     part=part,
+                     parts=parts,
                      temperature=options.temperature, top_p=options.top_p,
                      guidance=options.guidance, seed=options.seed, note_now=True)
     style = generator.style_index(options.style) if options.style else 0

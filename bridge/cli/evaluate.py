@@ -9,10 +9,12 @@ import click
 
 
 @click.command("eval")
-@click.option("--task", type=click.Choice(["models", "continuation"]), default="models",
-              show_default=True,
+@click.option("--task", type=click.Choice(["models", "continuation", "accompaniment"]),
+              default="models", show_default=True,
               help="models: bits per event and tagger accuracy beside baselines; "
-                   "continuation: the musicality benchmark (model vs echo and shuffle).")
+                   "continuation: the musicality benchmark (model vs echo and shuffle); "
+                   "accompaniment: the model accompanies a melody played live (vs hold "
+                   "and echo).")
 @click.option("--model", help="Model folder (default: the shipped model).")
 @click.option("--data", default="../shared/data", show_default=True,
               type=click.Path(exists=True, file_okay=False),
@@ -34,9 +36,11 @@ import click
 @click.option("--out", type=click.Path(file_okay=False),
               help="Write the report and confusion matrices (PNG, JSON) here.")
 @click.option("--seeds", default="0,1,2", show_default=True,
-              help="continuation: the model's seeds per piece (comma-separated).")
-@click.option("--limit", type=click.IntRange(1), help="continuation: the first N pieces of "
-                                                     "each dataset only (a quick run).")
+              help="continuation, accompaniment: the model's seeds per piece "
+                   "(comma-separated).")
+@click.option("--limit", type=click.IntRange(1),
+              help="continuation, accompaniment: the first N pieces of each dataset only "
+                   "(a quick run).")
 @click.option("--style-prompts", default=10, show_default=True, type=click.IntRange(0),
               help="continuation: prompts per genre for the style-control part.")
 @click.option("--music21", "use_music21", is_flag=True,
@@ -67,6 +71,10 @@ def evaluate(task, model, data, split, datasets, variants, train_cache, train_da
     if task == "continuation":
         _continuation(model, data, split, datasets, out, seeds, limit, style_prompts, as_json,
                       write_cards, use_music21)
+        return
+    if task == "accompaniment":
+        _accompaniment(model, data, split, datasets, out, seeds, limit, as_json, write_cards,
+                       use_music21)
         return
     try:
         folder = checkpoint.resolve_model_dir(model)
@@ -121,6 +129,59 @@ def _table(report: dict) -> None:
                        f"{t['genre_accuracy_all_windows']:.3f} counting them as errors")
 
 
+def _seeds(seeds: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(s) for s in seeds.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{seeds!r}: comma-separated integers",
+                                 param_hint="--seeds") from None
+
+
+def _accompaniment(model, data, split, datasets, out, seeds, limit, as_json, write_cards,
+                   use_music21=False) -> None:
+    import torch
+
+    from bridge.evaluate import accompaniment as acc
+    from bridge.evaluate import run as ev
+    from bridge.model import checkpoint
+
+    seed_list = _seeds(seeds)
+    torch.set_num_threads(1)          # batch-1 steps: one thread is fastest (docs/latency.md)
+    try:
+        folder = checkpoint.resolve_model_dir(model)
+        generator = checkpoint.load(folder / "generator", "generator")[0]
+        names = tuple(datasets.split(",")) if datasets else None
+        records = ev.read_records(data, None if split == "all" else split, names,
+                                  music21=use_music21)
+        result, rows = acc.evaluate_accompaniment(generator, records, seed_list, limit)
+    except (ev.EvalError, checkpoint.CheckpointError) as exc:
+        raise click.ClickException(str(exc)) from None
+    report = {"data": str(data), "split": split, "model": str(folder), "accompaniment": result}
+    if out:
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "accompaniment.json").write_text(json.dumps(report, indent=2) + "\n")
+        (out / "accompaniment_pieces.json").write_text(json.dumps(rows, indent=1) + "\n")
+    if write_cards:
+        from bridge.model import card
+
+        card.write(folder / "generator", accompaniment={"data": str(data), "split": split,
+                                                         **result})
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"{report['data']} (split {report['split']}): accompaniment of a melody "
+               f"played live, {result['truth_bars']} bars after {result['prompt_bars']}, "
+               f"seeds {','.join(map(str, result['seeds']))}")
+    for ds, entry in result["datasets"].items():
+        click.echo(f"\n{ds}: {entry['pieces']} pieces")
+        click.echo(f"  {'':<20}{'model':>9}{'hold':>9}{'echo':>9}{'truth':>9}")
+        for name in acc.NAMES:
+            cells = [entry[c].get(name) for c in (*acc.CANDIDATES, "truth")]
+            click.echo(f"  {name:<20}" + "".join(
+                f"{'':>9}" if v is None else f"{v:>9.3f}" for v in cells))
+
+
 def _continuation(model, data, split, datasets, out, seeds, limit, style_prompts,
                   as_json, write_cards, use_music21=False) -> None:
     import torch
@@ -129,11 +190,7 @@ def _continuation(model, data, split, datasets, out, seeds, limit, style_prompts
     from bridge.evaluate import run as ev
     from bridge.model import checkpoint
 
-    try:
-        seed_list = tuple(int(s) for s in seeds.split(","))
-    except ValueError:
-        raise click.BadParameter(f"{seeds!r}: comma-separated integers",
-                                 param_hint="--seeds") from None
+    seed_list = _seeds(seeds)
     torch.set_num_threads(1)          # batch-1 steps: one thread is fastest (docs/latency.md)
     try:
         folder = checkpoint.resolve_model_dir(model)

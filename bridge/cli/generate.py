@@ -15,7 +15,7 @@ import click
 
 from bridge.live.params import GUIDANCE, unknown_style
 from bridge.progress import Progress
-from bridge.vocab import PARTS
+from bridge.vocab import PART_SETS, PARTS
 
 
 def _models(model: str | None, kind: str):
@@ -147,9 +147,9 @@ def output_name(rel: Path, seed: int | None, many_seeds: bool) -> Path:
 @click.option("--style", default="", help="Target style tag, e.g. jazz or folk/jig.")
 @click.option("--guidance", default=GUIDANCE, show_default=True, type=click.FloatRange(0, 8),
               help="How strongly --style acts (0: the style only conditions the model).")
-@click.option("--part", type=click.Choice(PARTS),
-              help="Play only this part (harmony under a melody, say); default: any part, "
-                   "as the model chooses.")
+@click.option("--part", type=click.Choice((*PARTS, *PART_SETS)),
+              help="Play only this part (harmony under a melody, say; accompaniment: "
+                   "harmony and bass); default: any part, as the model chooses.")
 @click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.1, 2))
 @click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.05, 1))
 @click.option("--seed", type=int, help="Random seed (reproducible output).")

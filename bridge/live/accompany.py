@@ -7,8 +7,10 @@ context as it stands: the performer's notes so far (held ones cut at now) and th
 accompaniment already committed. Notes come out of the worker in time order; those that
 start before the end of the *next* grid step are committed as they arrive (played and added
 to the context); the rest is thrown away and planned again one step later, with whatever
-the performer has played since. A note whose start has passed by the time it arrives (an
-overloaded machine) is dropped and counted in ``late``, never played late.
+the performer has played since. With a ``seed`` each plan draws from its own seed (the
+session's and the tick it plans from), so a run is repeatable. A note whose start has passed
+by the time it arrives (an overloaded machine) is dropped and counted in ``late``, never
+played late.
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIN_LEAD_S = 0.1     # committed notes leave at least this long before they play
+
+
+def step_seed(seed: int, tick: int) -> int:
+    """The seed of the plan from ``tick``: the session's seed makes the accompaniment
+    repeatable, but one seed for every plan would draw the same numbers at every step (a
+    plan that starts alike would end alike, every step)."""
+    return (seed * 1_000_003 + tick) % 2**63
 
 
 class Accompanist:
@@ -81,6 +90,8 @@ class Accompanist:
         self.planned = []
         self.plan = s.generation(self.committed_to, horizon, note_now=False,
                                  on_note=self._note, on_done=self._done)
+        if self.plan.seed is not None:     # reproducible, yet each step its own draw
+            self.plan.seed = step_seed(self.plan.seed, s.tick(self.committed_to))
         s.engine.generate(self.plan)
         self.replans += 1
 

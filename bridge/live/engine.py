@@ -143,6 +143,22 @@ class Engine:
         self._states.pop(gen.session, None)
         return gen
 
+    @torch.inference_mode()
+    def drain(self) -> None:
+        """Do in the calling thread everything asked so far, and run every generation to
+        its end (an engine whose worker is off, on a simulated clock:
+        :mod:`bridge.timing.simloop`): requests between steps, as the worker takes them."""
+        assert not self._thread.is_alive(), "drain is for an engine whose worker is off"
+        while True:
+            try:
+                request = self._queue.get_nowait()
+            except queue.Empty:
+                if not self._active:
+                    return
+                self._step()
+                continue
+            self._handle(request)
+
     def latency_ms(self) -> dict[str, float]:
         """The recent latencies' percentiles in milliseconds, for status and bench."""
         return {k: v for name, values in self.latency.items()

@@ -9,9 +9,10 @@ A generation never strikes a note it still sounds: its mask leaves out, at each 
 pitches (and drum keys) of its own notes that have not yet ended. The grammar
 (:class:`bridge.vocab.Cursor`) already keeps one instant free of repeated notes.
 
-A generation asked for one ``part`` writes the whole texture as the model hears it but
-plays that part only: its other notes are heard (they stay in its context, so its bass
-knows the harmony it sits under) and never played. Forcing every note into the part made
+A generation asked for some ``parts`` (the bass; the accompaniment: harmony and bass)
+writes the whole texture as the model hears it but plays those parts only: its other notes
+are heard (they stay in its context, so its bass knows the harmony it sits under) and never
+played. Forcing every note into the part made
 the model write its melody into the bass (a "bass" at the melody's pitch); favouring the
 part's PART token did too, less so.
 """
@@ -80,7 +81,7 @@ class Generation:
     temperature: float = 1.0
     top_p: float = 0.95
     guidance: float = 0.0             # how strongly its style acts (see sampling.guide)
-    part: int | None = None           # the part it plays (its others are heard only); None: all
+    parts: frozenset[int] | None = None   # the parts it plays (others heard only); None: all
     seed: int | None = None
     note_now: bool = False            # a response: its first token is a note, at the cursor
     max_tokens: int = 4096
@@ -113,7 +114,7 @@ class Generation:
         c = self.cursor
         return (self.session, tuple(self.prefix), c.origin, c.bar_start, c.beat, c.sub,
                 c.expect, c.chord, c.part, tuple(c.meter.changes), self.end_tick, self.constraints,
-                self.part,
+                self.parts,
                 self.temperature, self.top_p, self.guidance, self.seed, self.note_now,
                 self.max_tokens, tuple(sorted(self.sounding.items())))
 
@@ -155,8 +156,8 @@ class Generation:
         return mask
 
     def plays(self, note: Note) -> bool:
-        """Is this note of the part it plays (else heard only)?"""
-        return self.part is None or note.part == self.part
+        """Is this note of a part it plays (else heard only)?"""
+        return self.parts is None or note.part in self.parts
 
     def take(self, token: int) -> Note | None:
         """Follow a sampled token; the note it completes, if any."""

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bridge.vocab import PART_SETS
 from bridge.vocab import PARTS as NOTE_PARTS
 
 MODES = ("off", "call", "accompany", "manual")
-PARTS = ("auto", "pitched", *NOTE_PARTS)      # what Continuo plays
+PARTS = ("auto", *PART_SETS, *NOTE_PARTS)     # what Continuo plays
 PLAYS = ("auto", *NOTE_PARTS)                 # what the performer plays
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 GUIDANCE = 3.0        # how strongly a requested style acts, by default (sampling.guide)
@@ -114,7 +115,8 @@ PARAMS: tuple[Param, ...] = (
     Param("seed", int, -1, "random seed for reproducible responses (-1 = random)",
           -1, 2**31 - 1),
     Param("part", str, "auto", "the part Continuo plays: melody, harmony, bass, drums, "
-          "pitched (any but drums), or auto (drums after drums, else pitched)",
+          "accompaniment (harmony and bass), pitched (any but drums), or auto (drums after "
+          "drums, else pitched)",
           choices=PARTS),
     Param("plays", str, "auto", "the part the performer plays: melody, harmony, bass, drums, "
           "or auto (channel 10 is drums, other channels melody)", choices=PLAYS),

@@ -40,7 +40,17 @@ from bridge.music.piece import Note
 from bridge.music.tokenize import MAX_SILENT_BARS, LiveEncoder
 from bridge.osc.routes import OUT, route
 from bridge.timing.clock import START, STOP, BeatClock
-from bridge.vocab import BAR, DRUMS, MELODY, TICKS_PER_BEAT, Cursor, Meter, note_token, part_index
+from bridge.vocab import (
+    BAR,
+    DRUMS,
+    MELODY,
+    TICKS_PER_BEAT,
+    Cursor,
+    Meter,
+    note_token,
+    part_index,
+    parts_named,
+)
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +224,15 @@ class Session:
         if self.phrase.silent:
             self.responder.prepare()
 
+    def hear(self, notes: list[Note]) -> None:
+        """Notes another player plays, known whole (song beats; each in its own part): the
+        session hears them in its context, as played, and never answers them (what a
+        listening track plays; a prompt)."""
+        for n in notes:
+            self.encoder.add_note(self.tick(n.start), round(n.duration * TICKS_PER_BEAT),
+                                  n.pitch, n.velocity, n.drum, n.part, generated=False)
+        self._commit(self.encoder.release(self.tick(self.now_beat())))
+
     def _input_beat(self, beat: float | None) -> float:
         """The song beat of an input event: as stamped by the caller, else now."""
         return self.now_beat() if beat is None else beat
@@ -229,13 +248,13 @@ class Session:
             return DRUMS
         return MELODY if plays == "auto" else part_index(plays)
 
-    def output_part(self) -> int | None:
-        """The part Continuo plays (``part``), None for any pitched part: auto is drums
+    def output_parts(self) -> frozenset[int] | None:
+        """The parts Continuo plays (``part``), None for any pitched part: auto is drums
         after drums, else any pitched part, as the model writes it."""
         part = self.params["part"]
         if part == "auto":
-            return DRUMS if self.last_drum else None
-        return None if part == "pitched" else part_index(part)
+            return frozenset((DRUMS,)) if self.last_drum else None
+        return None if part == "pitched" else parts_named(part)
 
     def _commit(self, tokens: list[int]) -> None:
         if tokens:
@@ -270,7 +289,7 @@ class Session:
             cursor = Cursor(self.meter, origin=self.meter.bar_start(start_tick))
         prefix += cursor.time_tokens(max(start_tick, cursor.tick), MAX_SILENT_BARS)
         p = self.params
-        part = self.output_part()
+        parts = self.output_parts()
 
         def done(gen: Generation, reason: str) -> None:
             if reason == "error" and not self.closed:
@@ -280,8 +299,8 @@ class Session:
 
         gen = Generation(
             self.sid, prefix, cursor, end_tick=self.tick(end),
-            constraints=Constraints(p["pitch_low"], p["pitch_high"], drums=part == DRUMS),
-            part=part,
+            constraints=Constraints(p["pitch_low"], p["pitch_high"], drums=parts == {DRUMS}),
+            parts=parts,
             temperature=p["temperature"], top_p=p["top_p"], guidance=p["guidance"],
             seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
             on_note=on_note, on_done=done)

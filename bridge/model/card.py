@@ -14,8 +14,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from bridge.model.card_bench import render_accompaniment, render_continuation
+
 EVAL_NAME = "eval.json"                  # the last `continuo eval` report on this model
 CONTINUATION_NAME = "continuation.json"  # the last `continuo eval --task continuation`
+ACCOMPANIMENT_NAME = "accompaniment.json"  # the last `continuo eval --task accompaniment`
 ABLATION_NAME = "ablation.json"          # architecture studies: one, or a list
 CARD_NAME = "MODEL_CARD.md"
 
@@ -52,9 +55,10 @@ def _fmt(x: Any) -> str:
 
 
 def write(folder: str | Path, *, report: dict | None = None,
-          continuation: dict | None = None) -> Path:
-    """Keep ``report`` (``continuo eval``'s) and ``continuation`` beside the checkpoint in
-    ``folder`` when given, then (re)write its card from everything kept there."""
+          continuation: dict | None = None, accompaniment: dict | None = None) -> Path:
+    """Keep ``report`` (``continuo eval``'s), ``continuation`` and ``accompaniment`` beside
+    the checkpoint in ``folder`` when given, then (re)write its card from everything kept
+    there."""
     from bridge.model.checkpoint import read_meta
 
     folder = Path(folder)
@@ -63,11 +67,13 @@ def write(folder: str | Path, *, report: dict | None = None,
     if report is not None:
         kept = {k: report[k] for k in ("data", "split", kind) if k in report}
         (folder / EVAL_NAME).write_text(json.dumps(kept, indent=1) + "\n")
-    if continuation is not None:
-        (folder / CONTINUATION_NAME).write_text(json.dumps(continuation, indent=1) + "\n")
+    for name, kept in ((CONTINUATION_NAME, continuation), (ACCOMPANIMENT_NAME, accompaniment)):
+        if kept is not None:
+            (folder / name).write_text(json.dumps(kept, indent=1) + "\n")
     card = folder / CARD_NAME
     card.write_text(render(kind, meta, _kept(folder / EVAL_NAME), _kept(folder / ABLATION_NAME),
-                           _kept(folder / CONTINUATION_NAME)))
+                           _kept(folder / CONTINUATION_NAME),
+                           _kept(folder / ACCOMPANIMENT_NAME)))
     return card
 
 
@@ -76,7 +82,7 @@ def _kept(path: Path) -> Any:
 
 
 def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | None = None,
-           continuation: dict | None = None) -> str:
+           continuation: dict | None = None, accompaniment: dict | None = None) -> str:
     data = meta.get("data", {})
     cfg = meta.get("config", {})
     training = meta.get("training", {})
@@ -171,6 +177,8 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
         lines.append(f"Validation during training: `{json.dumps(meta.get('metrics', {}))}`")
     if continuation:
         lines += ["", *render_continuation(continuation)]
+    if accompaniment:
+        lines += ["", *render_accompaniment(accompaniment)]
     for study in ([ablation] if isinstance(ablation, dict) else ablation or []):
         lines += ["", *render_ablation(study)]
     lines += ["", "## Known limits", "", *limits(kind, data.get("datasets", [])), ""]
@@ -206,39 +214,6 @@ def render_ablation(ablation: dict) -> list[str]:
         if run.get("note"):
             lines += [f"{run['variant']}: {run['note']}.", ""]
     return [*lines, ablation["choice"]]
-
-
-def render_continuation(report: dict) -> list[str]:
-    """The musicality benchmark's figures (``continuo eval --task continuation``)."""
-    lines = ["## Musicality", "",
-             f"`continuo eval --task continuation --data {report.get('data')} --split "
-             f"{report.get('split')}` (docs/musicality.md): each piece's first "
-             f"{report.get('prompt_bars')} bars continued for {report.get('truth_bars')} (seeds "
-             f"{', '.join(map(str, report.get('seeds', [])))}), against what it really played, "
-             "beside an echo of the prompt's last bars and a shuffle of them.", "",
-             "| dataset | pieces | score: model | echo | shuffle | model beats echo | "
-             "copied bars: model / truth | in key: model / truth | notes per bar: model / "
-             "truth | duplicates | same-pitch overlaps: model / truth |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for ds, d in report.get("datasets", {}).items():
-        m, t = d["model"], d["truth"]
-        lines.append(
-            f"| {ds} | {d['pieces']} | {_fmt(m['score'])} | {_fmt(d['echo']['score'])} | "
-            f"{_fmt(d['shuffle']['score'])} | {100 * d['model_beats_echo']:.0f} % | "
-            f"{_fmt(m['copied_bars'])} / {_fmt(t['copied_bars'])} | {_fmt(m['in_key'])} / "
-            f"{_fmt(t['in_key'])} | {_fmt(m['notes_per_bar'])} / {_fmt(t['notes_per_bar'])} | "
-            f"{_fmt(m['duplicates'])} | {_fmt(m['same_pitch_overlaps'])} / "
-            f"{_fmt(t['same_pitch_overlaps'])} |")
-    style = report.get("style_control")
-    if style and style.get("requests"):
-        keys = style.get("in_key") or {}
-        lines += ["", f"Style control: {style['requests']} requests for another genre, "
-                  f"{style.get('part', 'any')} prompts asked for the same part "
-                  f"({', '.join(style.get('by_request', {}))}), land there "
-                  f"{_fmt(style['hit_rate'])} of the time (unstyled: "
-                  f"{_fmt(style['unstyled_hit_rate'])}); in-key share "
-                  f"{_fmt(keys.get('styled'))} (unstyled {_fmt(keys.get('unstyled'))})."]
-    return lines
 
 
 # sources -> the genres they would bring, how they may be used, and how to train with them

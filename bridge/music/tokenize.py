@@ -124,6 +124,7 @@ class _Held:
     part: int = MELODY
     end: int | None = None   # release tick once known
     generated: bool = False  # played by the daemon (known in advance), not the performer
+    known: bool = False      # known whole in advance (the daemon's, or a heard part's)
     head: bool = False       # its time, pitch and velocity tokens are out; its duration not
 
 
@@ -131,7 +132,8 @@ class _Held:
 class LiveEncoder:
     """Turns a live stream of note-ons and note-offs (and known future notes) into tokens.
 
-    Notes leave in start order, and none before the time of its start has come. The first
+    Notes leave in start order (at one instant, in part order), and none before the time of
+    its start has come; a note known in advance not before that time has passed. The first
     note in line leaves its time, pitch and velocity tokens as soon as it starts (its
     *head*), so the model has heard it by the time it is released; its duration token
     follows at its release, and only then can the next note in line leave. A note held
@@ -146,7 +148,8 @@ class LiveEncoder:
     meter: Meter = field(default_factory=Meter)
     max_hold: int = 4 * TICKS_PER_BEAT
     cursor: Cursor | None = None
-    _pending: list[tuple[int, int, _Held]] = field(default_factory=list)  # (tick, seq, note)
+    _pending: list[tuple[int, int, int, _Held]] = field(default_factory=list)
+    #                                          (tick, order at the instant, seq, note)
     _sounding: dict[tuple[int, bool], _Held] = field(default_factory=dict)
     _seq: int = 0
 
@@ -172,17 +175,18 @@ class LiveEncoder:
         return self.release(tick)
 
     def add_note(self, tick: int, duration: int, pitch: int, velocity: int,
-                 drum: bool = False, part: int = MELODY) -> None:
-        """A note whose release is known in advance (one the daemon itself plays)."""
+                 drum: bool = False, part: int = MELODY, generated: bool = True) -> None:
+        """A note whose release is known in advance: one the daemon itself plays, or
+        (``generated`` False) one another player's part is known to play."""
         self._insert(_Held(tick, pitch, velocity, drum, _part(part, drum),
-                           end=tick + max(duration, 1), generated=True))
+                           end=tick + max(duration, 1), generated=generated, known=True))
 
     def cut(self, tick: int) -> None:
         """The daemon's own notes stop at ``tick`` (barge-in): later ones are forgotten,
         sounding ones end there."""
         kept = []
         for p in self._pending:
-            held = p[2]
+            held = p[-1]
             if held.generated and held.tick > tick:
                 continue
             if held.generated and held.end is not None and held.end > tick:
@@ -195,9 +199,10 @@ class LiveEncoder:
         first one still held."""
         out: list[int] = []
         while self._pending:
-            tick, _, held = self._pending[0]
-            if tick > now:
-                break
+            tick, _, _, held = self._pending[0]
+            if tick > now or (held.known and tick == now):
+                break         # a known note waits for its instant to pass: what the
+                #               performer plays there may still come, and go first
             if held.end is None and now - tick >= self.max_hold:
                 held.end = now
                 self._sounding.pop((held.pitch, held.drum), None)
@@ -217,7 +222,7 @@ class LiveEncoder:
         until = now if until is None else until
         cursor = self.cursor.copy() if self.cursor else None
         out: list[int] = []
-        for tick, _, held in self._pending:
+        for tick, _, _, held in self._pending:
             if tick > until:
                 break
             if cursor is None:
@@ -233,8 +238,15 @@ class LiveEncoder:
         return len(self._sounding)
 
     def _insert(self, held: _Held) -> None:
+        """Into line by start, and at one instant by part and note, as an encoded piece
+        orders them; never ahead of the note whose head is out (its duration is due)."""
         self._seq += 1
-        bisect.insort(self._pending, (held.tick, self._seq, held), key=lambda p: p[:2])
+        entry = (held.tick, order_key(held.part, note_token(held.pitch, held.drum)),
+                 self._seq, held)
+        at = bisect.bisect(self._pending, entry[:3], key=lambda p: p[:3])
+        if at == 0 and self._pending and self._pending[0][-1].head:
+            at = 1
+        self._pending.insert(at, entry)
 
     def _ensure_cursor(self, tick: int) -> Cursor:
         if self.cursor is None:

@@ -42,6 +42,8 @@ class DataConfig:
     velocity_shift: int = 1           # ± velocity bins
     style_dropout: float = 0.15       # generator: share of windows trained with no style
     genre_only: float = 0.25          # generator: share trained with the genre alone
+    arrange: float = 0.0              # generator: share of windows (of pieces with several
+    #                                   parts) whose first bars keep one part alone
     val_windows: int = 3000           # most validation windows per epoch
 
 

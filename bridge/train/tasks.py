@@ -142,7 +142,7 @@ class GeneratorTask(_Task):
         return iter(GeneratorBatches(
             self.train, self.model.config.styles, window=d.window, batch=self.config.optim.batch,
             weights=d.datasets or None, transpose=d.transpose, velocity_shift=d.velocity_shift,
-            style_dropout=d.style_dropout, genre_only=d.genre_only,
+            style_dropout=d.style_dropout, genre_only=d.genre_only, arrange=d.arrange,
             seed=_seed(self.config.seed, epoch, self.rank)))
 
     def loss(self, model: torch.nn.Module, batch: list[torch.Tensor]) -> torch.Tensor:

@@ -1,9 +1,13 @@
 """Training and evaluation windows cut from the token cache.
 
-Every window starts on a BAR, as a live context does, and is prefixed with BOS. Training
+Every window starts on a BAR, as a live context does, and is prefixed with BOS; the part of
+its first notes is said before them (a PART token, not itself a target), as a live context
+that has heard every PART token says it. Training
 windows are random (seeded per rank) with augmentation: pitched sequences are transposed
-within their pitch range and velocities shifted by whole bins. Evaluation windows are fixed:
-consecutive, non-overlapping, in cache order.
+within their pitch range and velocities shifted by whole bins; a share of the windows of
+pieces with several parts are *arranged*: their first bars keep one part alone (a melody, a
+bass line), so the model learns to add the other parts to what one player plays, as a band
+member joins. Evaluation windows are fixed: consecutive, non-overlapping, in cache order.
 """
 
 from __future__ import annotations
@@ -19,8 +23,18 @@ from bridge.vocab import (
     BAR,
     BOS,
     DUR_BASE,
+    K_BAR,
+    K_BEAT,
+    K_DRUM,
+    K_PART,
+    K_PITCH,
+    K_SUB,
+    KIND,
+    MELODY,
     N_VELOCITY_BINS,
+    NO_PART,
     NO_STYLE,
+    PART_BASE,
     PITCH_BASE,
     VEL_BASE,
     genre_of,
@@ -84,17 +98,80 @@ def augment(tokens: np.ndarray, seq: Sequence, rng: np.random.Generator,
     return out
 
 
+def part_before(seq: Sequence, start: int) -> int:
+    """The part of the notes at token ``start`` (the last PART before it; ``NO_PART``)."""
+    idx = np.flatnonzero(KIND[seq.tokens[:start]] == K_PART)
+    return int(seq.tokens[idx[-1]]) - PART_BASE if len(idx) else NO_PART
+
+
+def with_part(tokens: np.ndarray, part: int) -> tuple[np.ndarray, int]:
+    """``tokens`` with ``part``'s PART token before their first note, if no PART comes
+    first; and where it went (-1: nowhere)."""
+    kinds = KIND[tokens]
+    notes = np.flatnonzero((kinds == K_PITCH) | (kinds == K_DRUM))
+    parts = np.flatnonzero(kinds == K_PART)
+    if part == NO_PART or not len(notes) or (len(parts) and parts[0] < notes[0]):
+        return tokens, -1
+    at = int(notes[0])
+    return np.insert(tokens, at, PART_BASE + part), at
+
+
+def parts_of(tokens: np.ndarray) -> set[int]:
+    return {int(t) - PART_BASE for t in np.unique(tokens[KIND[tokens] == K_PART])}
+
+
+def keep_part(tokens: np.ndarray, part: int, until_bar: int, first_part: int) -> np.ndarray:
+    """``tokens`` (starting on a BAR, its notes in ``first_part`` until a PART says
+    otherwise) with only ``part``'s notes in its first ``until_bar`` bars; the notes after
+    are all kept. Time and PART tokens are written again for what is left (a PART before
+    the first note too), so the result follows the grammar as an encoded piece does."""
+    out: list[int] = []
+    pending: list[int] = []          # time tokens since the last note kept, inside its bar
+    src, dst = first_part, NO_PART
+    bar, skip = -1, 0
+    for t in tokens.tolist():
+        if skip:
+            skip -= 1
+            if bar >= until_bar or src == part:
+                out.append(t)
+            continue
+        kind = KIND[t]
+        if kind == K_BAR:
+            bar += 1
+            pending = []
+            out.append(t)
+        elif kind == K_BEAT:
+            pending = [t]
+        elif kind == K_SUB:
+            pending = [p for p in pending if KIND[p] == K_BEAT] + [t]
+        elif kind == K_PART:
+            src = t - PART_BASE
+        elif kind in (K_PITCH, K_DRUM):
+            skip = 2                                 # its velocity and duration follow
+            if bar >= until_bar or src == part:
+                out += pending
+                pending = []
+                if dst != src:
+                    out.append(PART_BASE + src)
+                    dst = src
+                out.append(t)
+        else:
+            out.append(t)
+    return np.asarray(out, dtype=tokens.dtype)
+
+
 class GeneratorBatches:
     """Random ``[B, T]`` input/target windows with style ids, weighted by dataset."""
 
     def __init__(self, seqs: list[Sequence], styles: tuple[str, ...], *, window: int,
                  batch: int, weights: dict[str, float] | None = None, transpose: int = 0,
                  velocity_shift: int = 0, style_dropout: float = 0.0,
-                 genre_only: float = 0.0, seed: int = 0) -> None:
+                 genre_only: float = 0.0, arrange: float = 0.0, seed: int = 0) -> None:
         self.seqs = [s for s in seqs if len(s.bars)]
         self.styles, self.window, self.batch = styles, window, batch
         self.transpose, self.velocity_shift = transpose, velocity_shift
-        self.style_dropout, self.genre_only = style_dropout, genre_only
+        self.style_dropout, self.genre_only, self.arrange = style_dropout, genre_only, arrange
+        self.parts = [sorted(parts_of(s.tokens)) if arrange else [] for s in self.seqs]
         self.rng = np.random.default_rng(seed)
         by_ds = np.array([s.dataset for s in self.seqs])
         w = np.array([len(s.tokens) for s in self.seqs], dtype=np.float64)
@@ -112,6 +189,17 @@ class GeneratorBatches:
             tag = genre_of(tag)
         return self.styles.index(tag) if tag in self.styles else 0
 
+    def arranged(self, seq: Sequence, parts: list[int], start: int) -> np.ndarray:
+        """A window from ``start`` whose first bars keep one part alone: the melody half
+        the time, else another part the piece has."""
+        part = MELODY if MELODY in parts and self.rng.random() < 0.5 else \
+            parts[self.rng.integers(len(parts))]
+        n_bars = int(np.searchsorted(seq.bars, start + self.window)) - \
+            int(np.searchsorted(seq.bars, start))
+        until = int(self.rng.integers(1, max(2, n_bars)))
+        tokens = seq.tokens[start:start + 2 * self.window]
+        return keep_part(tokens, part, until, part_before(seq, start))[:self.window]
+
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         T = self.window
         while True:
@@ -121,17 +209,24 @@ class GeneratorBatches:
             for b, i in enumerate(self.rng.choice(len(self.seqs), self.batch, p=self.p)):
                 seq = self.seqs[i]
                 start = int(seq.bars[self.rng.integers(len(seq.bars))])
-                chunk = augment(seq.tokens[start:start + T], seq, self.rng, self.transpose,
-                                self.velocity_shift)
+                if len(self.parts[i]) > 1 and self.rng.random() < self.arrange:
+                    chunk, said = self.arranged(seq, self.parts[i], start), -1
+                else:
+                    chunk, said = with_part(seq.tokens[start:start + T], part_before(seq, start))
+                    chunk = chunk[:T]
+                chunk = augment(chunk, seq, self.rng, self.transpose, self.velocity_shift)
                 n = len(chunk)
                 x[b, 0], x[b, 1:n] = BOS, chunk[:n - 1]
                 y[b, :n] = chunk
+                if 0 <= said < n:
+                    y[b, said] = 0               # told, not guessed
                 st[b] = self.style_id(seq.style)
             yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(st)
 
 
 def eval_windows(seqs: list[Sequence], window: int) -> Iterator[tuple[np.ndarray, str]]:
-    """Consecutive windows of at most ``window`` tokens, each starting on a BAR."""
+    """Consecutive windows of at most ``window`` tokens, each starting on a BAR (as cut,
+    so that bits per event compare across versions)."""
     for seq in seqs:
         bars = seq.bars
         i = 0

@@ -93,6 +93,24 @@ def part_index(name: str) -> int:
         raise ValueError(f"unknown part {name!r}: one of {', '.join(PARTS)}") from None
 
 
+# several parts played together, by one name
+PART_SETS: dict[str, frozenset[int]] = {
+    "accompaniment": frozenset((HARMONY, BASS)),       # under a melody
+    "pitched": frozenset((MELODY, HARMONY, BASS)),
+}
+
+
+def parts_named(name: str) -> frozenset[int]:
+    """``"bass"`` or ``"accompaniment"`` -> the part indices it names."""
+    if name in PART_SETS:
+        return PART_SETS[name]
+    try:
+        return frozenset((part_index(name),))
+    except ValueError:
+        raise ValueError(f"unknown part {name!r}: one of "
+                         f"{', '.join((*PARTS, *PART_SETS))}") from None
+
+
 def velocity_bin(velocity: int) -> int:
     """MIDI velocity 1..127 -> bin 0..15 (8 velocities per bin)."""
     return min(max(velocity, 1), 127) // 8

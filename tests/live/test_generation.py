@@ -11,6 +11,7 @@ from bridge.live.generation import Generation
 from bridge.music.tokenize import Decoder
 from bridge.vocab import (
     BAR,
+    BASS,
     DUR_BASE,
     HARMONY,
     MELODY,
@@ -76,8 +77,11 @@ def test_a_generation_asked_for_a_part_plays_it_and_hears_the_others():
     from bridge.music.piece import Note
 
     gen = _generation()
-    gen.part = HARMONY
+    gen.parts = frozenset((HARMONY,))
     assert gen.plays(Note(0, 1, 60, 80, part=HARMONY))
+    assert not gen.plays(Note(0, 1, 72, 80, part=MELODY))
+    gen.parts = frozenset((HARMONY, BASS))                              # the accompaniment
+    assert gen.plays(Note(0, 1, 40, 80, part=BASS))
     assert not gen.plays(Note(0, 1, 72, 80, part=MELODY))
     assert _generation().plays(Note(0, 1, 72, 80, part=MELODY))      # no part: plays all
 

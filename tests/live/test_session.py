@@ -316,16 +316,18 @@ def test_the_performer_s_part_and_the_part_asked_for(run_live):
         assert PART_BASE + HARMONY in s.history and PART_BASE + MELODY not in s.history
         now = s.now_beat()
         assert s.generation(now + 1, now + 5, note_now=True, on_done=lambda g, r: None) \
-            .part == BASS
+            .parts == {BASS}
         await asyncio.sleep(6 * BEAT)
         assert all(n.part == BASS for n, _ in out.played)
         s.set_param("part", "auto")                     # every pitched part it writes
-        assert s.output_part() is None
+        assert s.output_parts() is None
         s.set_param("plays", "drums")
         s.note_on(36, 90)
-        assert s.output_part() == DRUMS and PART_BASE + DRUMS in s.history
+        assert s.output_parts() == {DRUMS} and PART_BASE + DRUMS in s.history
         s.note_off(36)
         s.set_param("part", "pitched")
-        assert s.output_part() is None
+        assert s.output_parts() is None
+        s.set_param("part", "accompaniment")            # under a melody: harmony and bass
+        assert s.output_parts() == {HARMONY, BASS}
         s.close()
     run_live(body)

@@ -111,6 +111,24 @@ def test_live_encoder_sends_a_note_s_head_at_once_and_keeps_start_order():
                                                                 (64, 0.5, 18 / 24)]
 
 
+def test_live_encoder_orders_one_instant_as_a_piece_is_encoded():
+    """Known notes and a performer's note at one instant leave in part order, as the
+    model learnt them (an accompaniment heard ahead does not go before the melody)."""
+    enc = LiveEncoder(Meter())
+    enc.add_note(0, 96, 36, 80, part=BASS, generated=False)
+    enc.add_note(0, 96, 48, 80, part=HARMONY, generated=False)
+    out = enc.note_on(0, 72, 100, part=MELODY) + enc.note_off(24, 72)
+    notes = decode(out, Meter(), 0)
+    assert [(n.part, n.pitch) for n in notes] == [(MELODY, 72), (HARMONY, 48), (BASS, 36)]
+    # never ahead of a note whose head is out: the grammar waits for its duration
+    enc = LiveEncoder(Meter())
+    head = enc.note_on(0, 72, 100, part=HARMONY)
+    enc.add_note(0, 24, 60, 80, part=MELODY)
+    out = head + enc.note_off(12, 72) + enc.release(48)
+    assert [(n.part, n.pitch) for n in decode(out, Meter(), 0)] == [(HARMONY, 72),
+                                                                   (MELODY, 60)]
+
+
 def test_live_encoder_lets_a_long_hold_go_and_ignores_its_late_release():
     enc = LiveEncoder(Meter(), max_hold=48)
     out = enc.note_on(0, 48, 90)

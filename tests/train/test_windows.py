@@ -2,16 +2,32 @@ import numpy as np
 import torch
 
 from bridge.data.cache import TokenCache
-from bridge.music.tokenize import decode
+from bridge.music.piece import Note, Piece
+from bridge.music.tokenize import decode, encode
 from bridge.train.windows import (
     GeneratorBatches,
     TaggerBatches,
     augment,
     bar_windows,
     eval_windows,
+    keep_part,
     load_split,
+    part_before,
 )
-from bridge.vocab import BAR, BOS, PITCH_BASE, STYLES, VEL_BASE, VOCAB_SIZE, Meter
+from bridge.vocab import (
+    BAR,
+    BASS,
+    BOS,
+    HARMONY,
+    MELODY,
+    PART_BASE,
+    PITCH_BASE,
+    STYLES,
+    VEL_BASE,
+    VOCAB_SIZE,
+    Cursor,
+    Meter,
+)
 
 
 def test_generator_batches_start_on_bars_and_shift_targets(fixture_cache):
@@ -21,8 +37,11 @@ def test_generator_batches_start_on_bars_and_shift_targets(fixture_cache):
     x, y, st = next(batches)
     assert x.shape == y.shape == (6, 32) and st.shape == (6,)
     assert (x[:, 0] == BOS).all() and (y[:, 0] == BAR).all()
-    real = x[:, 1:] != 0                       # input t+1 is target t wherever it exists
-    assert torch.equal(x[:, 1:][real], y[:, :-1][real])
+    real = x[:, 1:] != 0                       # input t+1 is target t wherever it exists,
+    told = real & (y[:, :-1] == 0)             # but for the part of the first notes, told
+    assert ((x[:, 1:][told] >= PART_BASE) & (x[:, 1:][told] < VOCAB_SIZE)).all()
+    assert told.any() and (told.sum(1) <= 1).all()
+    assert torch.equal(x[:, 1:][real & ~told], y[:, :-1][real & ~told])
     assert (st == 0).any()                     # some windows trained without a style
 
 
@@ -67,3 +86,49 @@ def test_hold_out_takes_whole_groups_from_train_for_validation(fixture_cache):
     everything = load_split(cache, "train")
     assert val and train and len(train) + len(val) == len(everything)
     assert not {s.group for s in train} & {s.group for s in val}     # whole groups
+
+
+def _band(bars: int) -> list[Note]:
+    """Melody on every beat, a chord on beats 1 and 3, bass on beat 1, for ``bars`` bars."""
+    notes = []
+    for bar in range(bars):
+        t = 4.0 * bar
+        notes += [Note(t + b + 0.5 * (bar % 2), 0.5, 72 + b, 80, part=MELODY) for b in range(4)]
+        notes += [Note(t + b, 2.0, p, 60, part=HARMONY) for b in (0, 2) for p in (60, 64, 67)]
+        notes.append(Note(t, 4.0, 36 + bar, 70, part=BASS))
+    return notes
+
+
+def test_keep_part_leaves_one_part_alone_for_the_first_bars_then_all(fixture_cache):
+    notes = _band(6)
+    tokens = np.asarray(encode(Piece(list(notes))), dtype=np.uint16)
+    for part in (MELODY, HARMONY, BASS):
+        out = keep_part(tokens, part, 3, first_part=-1)
+        cursor = Cursor(Meter())
+        for t in out:                        # raises on anything the grammar forbids
+            cursor.advance(int(t))
+        got = sorted((n.start, n.pitch, n.part) for n in decode(out))
+        want = sorted((n.start, n.pitch, n.part) for n in notes
+                      if n.start >= 12 or n.part == part)
+        assert got == want
+    # a window cut from the middle: its first notes are in the part that was set before it
+    bars = np.flatnonzero(tokens == BAR)
+    seq = load_split(TokenCache(fixture_cache), "train")[0]
+    seq.tokens = tokens
+    first = part_before(seq, int(bars[2]))
+    assert first == MELODY                   # bar 1 ends with a melody note
+    out = keep_part(tokens[bars[2]:], HARMONY, 1, first)
+    assert out[0] == BAR and out[1] == PART_BASE + HARMONY   # the melody's first notes left
+    pitched = (out >= PITCH_BASE) & (out < PITCH_BASE + 128)
+    assert pitched.sum() == len(decode(tokens)) - 2 * 11 - 5   # bars 0-1; 2: melody, bass
+
+
+def test_arranged_windows_start_with_one_part(fixture_cache):
+    seqs = load_split(TokenCache(fixture_cache), "train")
+    tokens = np.asarray(encode(Piece(_band(12))), dtype=np.uint16)
+    seqs[0].tokens, seqs[0].bars = tokens, np.flatnonzero(tokens == BAR)
+    batches = GeneratorBatches(seqs[:1], STYLES, window=400, batch=1, arrange=1.0, seed=3)
+    window = batches.arranged(seqs[0], [MELODY, HARMONY, BASS], 0)
+    first_bar = window[:int(np.flatnonzero(window == BAR)[1])]
+    assert len(decode(first_bar)) in (4, 6, 1)          # the melody, the chords or the bass
+    assert len(decode(window)) > len(decode(first_bar)) * 2
