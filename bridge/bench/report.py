@@ -118,6 +118,17 @@ def table(result: dict) -> str:
             lines.append(f"  {r['sessions']:>2d} sessions: {r['notes']:5d} notes, late "
                          f"{r['late_client']} at the clients, {r['late_daemon']} dropped by "
                          f"the daemon; earliest margin {_v(margin.get('min'), '{:.1f}')} ms")
+    band = d.get("band")
+    if band:
+        call, margin = band["call"] or {}, band["margin_ms"] or {}
+        lines.append(f"band        {band['members']} members (1 performs; plays "
+                     f"{', '.join(band['played'])}): phrase end -> first note p50 "
+                     f"{_v(call.get('p50'))} ms, p99 {_v(call.get('p99'))} ms "
+                     f"({band['missed']} of {band['trials']} missed)")
+        lines.append(f"            accompany {band['seconds']:g} s: "
+                     f"{', '.join(f'{k} {n}' for k, n in band['notes'].items())} notes, late "
+                     f"{band['late_client']} at the members, {band['late_daemon']} dropped; "
+                     f"earliest margin {_v(margin.get('min'), '{:.1f}')} ms")
     st = d.get("startup")
     if st:
         lines.append(f"startup     ready {st['ready_s']} s after launch (daemon's own startup "

@@ -4,8 +4,9 @@
     2. throughput in this process: the realtime factor of a 4-bar continuation
     3. osc        ``continuo run --no-midi`` (manual mode, grid 0.25): time to ready and
                   memory, the phrase -> first note trials, the daemon's feed latency, then
-                  1, 2, 4 ... 32 concurrent accompany sessions, memory after the load; the
-                  trials again with ``--no-prepare`` (every answer sampled on request)
+                  1, 2, 4 ... 32 concurrent accompany sessions, then a band of 4 (one
+                  performs, three play: :mod:`bridge.bench.band`), memory after the load;
+                  the trials again with ``--no-prepare`` (every answer sampled on request)
     4. midi       a private JACK server and ``continuo run --midi-api jack``: the trials
                   through Continuo In/Out
 
@@ -34,7 +35,7 @@ from bridge.bench import daemon as daemons
 from bridge.bench import stats
 from bridge.midi.jack import JackError, jack_server, using
 
-PARTS = ("model", "throughput", "osc", "accompany", "midi")
+PARTS = ("model", "throughput", "osc", "accompany", "band", "midi")
 SESSIONS = (1, 2, 4, 8, 16, 32)
 DAEMON_FLAGS = ["--set", "mode=manual", "--set", "grid=0.25", "--set", "length_bars=1"]
 
@@ -76,7 +77,8 @@ def run(options: Options, say: Callable[[str], None] = lambda _: None) -> dict:
     result: dict = {
         "machine": stats.machine(), "device": None, "feed_ms": None, "sample_ms": None,
         "e2e_osc_ms": None, "e2e_midi_ms": None, "realtime_factor": None,
-        "sessions_on_time": None, "ready_s": None, "rss_mb": None,
+        "sessions_on_time": None, "band_call_ms": None, "band_on_time": None,
+        "ready_s": None, "rss_mb": None,
         "note_to_fed_ms": None,
         "model": {"dir": str(folder), "name": meta.get("name", folder.name),
                   "params": generator.num_params(), "trained": "metrics" in meta,
@@ -109,7 +111,7 @@ def run(options: Options, say: Callable[[str], None] = lambda _: None) -> dict:
         with part("throughput"):
             details["throughput"] = _throughput(generator, options, result["device"])
         result["realtime_factor"] = details["throughput"]["realtime_factor"]
-    if not {"osc", "accompany"} <= options.skip:
+    if not {"osc", "accompany", "band"} <= options.skip:
         with part("osc"):
             _osc(folder, options, result, say)
     if "midi" not in options.skip:
@@ -187,6 +189,17 @@ def _osc(folder: Path, options: Options, result: dict, say: Callable[[str], None
             ok = [r["sessions"] for r in runs if r["on_time"]]
             details["accompany"] = {"runs": runs, "seconds": options.accompany_s}
             result["sessions_on_time"] = _largest_prefix(options.sessions, ok)
+        if "band" not in options.skip:
+            from bridge.bench.band import band
+
+            say(f"band: 4 members, {options.trials} call trials, accompany for "
+                f"{options.accompany_s:g} s ...")
+            before = d.count("came too late")
+            r = asyncio.run(band(d.port, options.trials, options.accompany_s))
+            r["late_logged"] = d.count("came too late") - before
+            details["band"] = r
+            result["band_call_ms"] = r["call"]
+            result["band_on_time"] = r["on_time"]
         startup["rss_after_mb"] = d.rss_mb()
         startup["rss_peak_mb"] = d.rss_mb("VmHWM")
         result["rss_mb"] = startup["rss_peak_mb"] or startup["rss_ready_mb"]
@@ -253,6 +266,9 @@ def targets(result: dict) -> dict:
         "4-bar continuation >= 100x real time": (result["realtime_factor"],
                                                  lambda v: v >= 100),
         "8 accompany sessions, no late event": (result["sessions_on_time"], lambda v: v >= 8),
+        "band of 4: phrase end -> first note p99 <= 5 ms": (get("band_call_ms.p99"),
+                                                            lambda v: v <= 5.0),
+        "band of 4: no late note": (result.get("band_on_time"), lambda v: v),
         "ready <= 5 s": (result["ready_s"], lambda v: v <= 5.0),
         "resident memory <= 700 MB": (result["rss_mb"], lambda v: v <= 700),
     }

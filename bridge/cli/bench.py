@@ -6,7 +6,7 @@ import shutil
 
 import click
 
-PARTS = ("model", "throughput", "osc", "accompany", "midi")
+from bridge.bench.run import PARTS
 
 
 def _parts(_ctx: click.Context, _param: click.Parameter, value: str) -> frozenset[str]:

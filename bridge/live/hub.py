@@ -23,6 +23,7 @@ from typing import Any
 
 from bridge import __version__
 from bridge.config import Config
+from bridge.live.band import Band, BandOutput
 from bridge.live.engine import Engine
 from bridge.live.outputs import OscNotes, Output
 from bridge.live.params import ParamError, check_together, defaults, param
@@ -48,6 +49,7 @@ class Hub:
         self.config, self.engine, self.styles = config, engine, styles
         self.model_name, self.loop, self.send = model_name, loop, send
         self.sessions: dict[str, Session] = {}
+        self.bands: dict[str, Band] = {}
         self.addresses: dict[str, Address] = {}
         self._seen: dict[str, float] = {}
         self._used: set[str] = set()          # sessions that sent more than hello and ping
@@ -104,9 +106,38 @@ class Hub:
             notify: Callable[[str, list[Any]], Any] | None = None) -> Session:
         session = Session(sid, engine=self.engine, clock=clock, output=output,
                           styles=self.styles, loop=self.loop, notify=notify,
-                          params=self.defaults, prepare=self.config.prepare)
+                          params={**self.defaults, "band": ""}, prepare=self.config.prepare,
+                          on_band=self.join_band)
         self.sessions[sid] = session
+        if self.defaults.get("band"):
+            session.set_param("band", self.defaults["band"])
         return session
+
+    # -- bands -------------------------------------------------------------------------------
+
+    def join_band(self, session: Session, name: str) -> None:
+        """``session`` joins band ``name`` (its first member makes it: the band's stream on
+        that member's clock), leaving the one it was in; '' leaves (and an empty band
+        ends)."""
+        band = session.band
+        if band is not None:
+            band.leave(session)
+            if not band.members:
+                band.close()
+                del self.bands[band.name]
+        if not name:
+            session.resume()
+            return
+        band = self.bands.get(name)
+        if band is None:
+            band = self.bands[name] = Band(name)
+            band.stream = Session(f"band:{name}", engine=self.engine, clock=session.clock,
+                                  output=BandOutput(band), styles=self.styles,
+                                  loop=self.loop, notify=band.notify,
+                                  params={**self.defaults, "band": "", "mode": "off"},
+                                  prepare=self.config.prepare)
+            log.info("band %s formed", name)
+        band.join(session)
 
     def get(self, sid: str) -> Session:
         """An open session, marked as in use (it sent more than hello or ping)."""
@@ -160,6 +191,8 @@ class Hub:
     def bye(self, sid: str) -> None:
         session = self.sessions.pop(sid, None)
         if session is not None:
+            if session.band is not None:
+                self.join_band(session, "")
             session.close()
             log.info("session %s closed", sid)
         handle = self._expiry.pop(sid, None)
@@ -189,7 +222,8 @@ class Hub:
         if sid is not None:
             s = self.get(sid)
             clock = s.clock.snapshot(self.loop.time())
-            pairs += [("state", s.state), ("late", s.accompanist.late),
+            plays = s.band.stream if s.band is not None else s    # a member: its band's
+            pairs += [("state", plays.state), ("late", plays.accompanist.late),
                       *((f"answers_{k}", n) for k, n in s.responder.counts.items()),
                       *s.output.status().items(),
                       *((k, v) for k, v in s.params.items()),

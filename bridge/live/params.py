@@ -19,6 +19,9 @@ from bridge.vocab import PARTS as NOTE_PARTS
 MODES = ("off", "call", "accompany", "manual")
 PARTS = ("auto", *PART_SETS, *NOTE_PARTS)     # what Continuo plays
 PLAYS = ("auto", *NOTE_PARTS)                 # what the performer plays
+ROLES = ("perform", "listen", "play")         # what a band member does (bridge.live.band)
+MAX_BAND_NAME = 64
+DRUM_INPUT_CHANNEL = 10   # a performer's notes on this MIDI channel are drums (auto)
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 GUIDANCE = 3.0        # how strongly a requested style acts, by default (sampling.guide)
 STYLES = "styles"     # not a parameter: /continuo/param/get SESSION styles lists them
@@ -52,6 +55,9 @@ class Param:
             if styles and value not in styles:
                 raise ParamError(unknown_style(value, styles))
             return value
+        if self.name == "band" and (len(value) > MAX_BAND_NAME or not value.isprintable()):
+            raise ParamError(f"band must be a name of at most {MAX_BAND_NAME} printable "
+                             f"characters; got {raw!r}")
         if self.choices and value not in self.choices:
             raise ParamError(f"{self.name} must be one of "
                              f"{', '.join(str(c) for c in self.choices)}; got {raw!r}")
@@ -125,7 +131,17 @@ PARAMS: tuple[Param, ...] = (
     Param("grid", float, 1.0, "responses start on the next multiple of this many beats",
           choices=GRIDS),
     Param("lookahead_beats", float, 2.0, "how far ahead accompany mode plans", 0.5, 8.0),
+    Param("band", str, "", "the band this session plays in: sessions of one band share one "
+          "model stream and one clock ('' = alone)"),
+    Param("role", str, "perform", "in a band: perform (a person plays this session's "
+          "`part`), listen (context only: a chord track or a clip, in its `part`) or play "
+          "(Continuo plays `part` out of this session)", choices=ROLES),
 )
+
+# set on any member of a band, these are set on the band's stream (the others are the
+# member's own: its channel, range, part and role)
+BAND_WIDE: tuple[str, ...] = ("mode", "temperature", "top_p", "length_bars", "style",
+                              "guidance", "seed", "phrase_beats", "grid", "lookahead_beats")
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 

@@ -15,6 +15,9 @@ The transport stopping (OSC ``playing 0``, MIDI Stop) ends what plays as a panic
 its starting again (or MIDI Continue) re-enters the session's mode. A continuation never
 strikes a note the session still sounds: each generation starts knowing those notes.
 A generation that fails is reported to the session's client on ``/continuo/error``.
+
+In a band (:mod:`bridge.live.band`) a session is a member: what it hears goes to the band's
+stream, itself a session, and it generates nothing of its own.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from bridge.live.accompany import Accompanist
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.outputs import Output
-from bridge.live.params import ParamError, check_together, defaults, param
+from bridge.live.params import DRUM_INPUT_CHANNEL, ParamError, check_together, defaults, param
 from bridge.live.phrase import Phrase, ceil_to_grid
 from bridge.live.respond import PREP_S, Responder
 from bridge.live.states import ACCOMPANYING, IDLE, LISTENING, RESPONDING
@@ -55,7 +58,6 @@ from bridge.vocab import (
 log = logging.getLogger(__name__)
 
 CONTEXT_TOKENS = 768      # recent context kept to recompute the state on a style change
-DRUM_INPUT_CHANNEL = 10
 ERROR = route("/continuo/error", OUT).address
 
 
@@ -71,7 +73,8 @@ class Session:
     def __init__(self, sid: str, *, engine: Engine, clock: BeatClock, output: Output,
                  styles: tuple[str, ...], loop: asyncio.AbstractEventLoop,
                  notify: Callable[[str, list[Any]], Any] | None = None,
-                 params: dict[str, Any] | None = None, prepare: bool = True) -> None:
+                 params: dict[str, Any] | None = None, prepare: bool = True,
+                 on_band: Callable[[Session, str], None] | None = None) -> None:
         self.sid, self.engine, self.clock, self.output = sid, engine, clock, output
         self.styles, self.loop = styles, loop
         self.notify = notify or (lambda address, args: None)
@@ -90,6 +93,9 @@ class Session:
         self.state = IDLE
         self.last_drum = False
         self.closed = False
+        self.on_band = on_band               # joins (or leaves, '') a band by name: the hub
+        self.band: Any = None                # the band it is a member of (bridge.live.band)
+        self.band_parts: frozenset[int] | None = None   # a band's stream: the parts it plays
         self._timers: dict[str, _Timer] = {}
         self._remember_map()
         engine.open(sid, self.style_index, self.guided)
@@ -190,14 +196,24 @@ class Session:
     # -- performer input -----------------------------------------------------------------
 
     def note_on(self, pitch: int, velocity: int, beat: float | None = None,
-                channel: int | None = None) -> None:
+                channel: int | None = None, *, part: int | None = None,
+                listen: bool = False) -> None:
+        """A note starts (``part``: given by a band, else ``plays``); one ``listen``ed to is
+        context only: it neither interrupts nor makes a phrase."""
         if velocity <= 0:
-            self.note_off(pitch, beat, channel)
+            self.note_off(pitch, beat, channel, part=part, listen=listen)
+            return
+        if self.band is not None:
+            self.band.note_on(self, pitch, velocity, beat, channel)
             return
         beat = self._input_beat(beat)
-        drum = self._is_drum(channel)
+        drum = self._is_drum(channel) if part is None else part == DRUMS
+        part = self._input_part(drum) if part is None else part
+        tick = self.tick(beat)
+        if listen:
+            self._commit(self.encoder.note_on(tick, pitch, velocity, drum, part))
+            return
         self.last_drum = drum
-        part = self._input_part(drum)
         if self.responder.active:
             log.info("session %s: barge-in at beat %.2f", self.sid, beat)
             self._stop_playing(beat)
@@ -205,16 +221,21 @@ class Session:
         self.disarm("phrase")
         self.responder.discard()
         self.phrase.note_on((pitch, drum), beat, self.params["phrase_beats"])
-        tick = self.tick(beat)
         self._commit(self.encoder.note_on(tick, pitch, velocity, drum, part))
         self.style_watch.heard(self.performer.note_on(tick, pitch, velocity, drum, part))
 
     def note_off(self, pitch: int, beat: float | None = None,
-                 channel: int | None = None) -> None:
+                 channel: int | None = None, *, part: int | None = None,
+                 listen: bool = False) -> None:
+        if self.band is not None:
+            self.band.note_off(self, pitch, beat, channel)
+            return
         beat = self._input_beat(beat)
-        drum = self._is_drum(channel)
+        drum = self._is_drum(channel) if part is None else part == DRUMS
         tick = self.tick(beat)
         self._commit(self.encoder.note_off(tick, pitch, drum))
+        if listen:
+            return
         self.style_watch.heard(self.performer.note_off(tick, pitch, drum))
         self.phrase.note_off((pitch, drum), beat)
         if self.params["mode"] == "call" and self.phrase.silent and not self.responder.active:
@@ -249,8 +270,10 @@ class Session:
         return MELODY if plays == "auto" else part_index(plays)
 
     def output_parts(self) -> frozenset[int] | None:
-        """The parts Continuo plays (``part``), None for any pitched part: auto is drums
-        after drums, else any pitched part, as the model writes it."""
+        """The parts Continuo plays (``part``; a band's stream: its members'), None for any
+        pitched part: auto is drums after drums, else any pitched part."""
+        if self.band_parts is not None:
+            return self.band_parts
         part = self.params["part"]
         if part == "auto":
             return frozenset((DRUMS,)) if self.last_drum else None
@@ -267,6 +290,9 @@ class Session:
     def respond(self, start: float | None = None, bars: int | None = None) -> None:
         """Play a continuation now: an answer from ``start`` (default: the next grid
         position), or in accompany mode (re)start the accompaniment."""
+        if self.band is not None:
+            self.band.stream.respond(start, bars)
+            return
         mode = self.params["mode"]
         if mode == "off":
             raise ParamError("mode is off: set mode to call, accompany or manual first")
@@ -299,7 +325,7 @@ class Session:
 
         gen = Generation(
             self.sid, prefix, cursor, end_tick=self.tick(end),
-            constraints=Constraints(p["pitch_low"], p["pitch_high"], drums=parts == {DRUMS}),
+            constraints=Constraints(p["pitch_low"], p["pitch_high"], drums=_drums(parts)),
             parts=parts,
             temperature=p["temperature"], top_p=p["top_p"], guidance=p["guidance"],
             seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
@@ -321,6 +347,8 @@ class Session:
 
     def stop(self) -> None:
         """Stop the running continuation; its sounding notes are released."""
+        if self.band is not None:
+            self.band.stream.stop()
         self._stop_playing()
         self.set_state(LISTENING if self.params["mode"] != "off" else IDLE)
 
@@ -333,6 +361,8 @@ class Session:
         self.sounding.clear()            # the output released what sounded
 
     def panic(self) -> None:
+        if self.band is not None:
+            self.band.stream.panic()
         self._stop_playing()
         self.output.panic()
         if self.state == RESPONDING:
@@ -345,6 +375,13 @@ class Session:
         check_together({**self.params, name: value})
         old, guided = self.params[name], self.guided
         self.params[name] = value
+        if name == "band":
+            if value != old and self.on_band is not None:
+                self.on_band(self, value)
+            return value
+        if self.band is not None:
+            self.band.set_param(name, value)
+            return value
         if name == "mode" and value != old:
             self._stop_playing()
             self.output.panic()
@@ -367,7 +404,14 @@ class Session:
         """Does the worker keep an unstyled twin of the state to guide toward the style?"""
         return self.style_index != 0 and self.params["guidance"] > 0
 
+    def leave_own_mode(self) -> None:
+        """Joining a band: stop what it plays of its own; the band plays now."""
+        self._stop_playing()
+        self.responder.discard()
+
     def _enter(self, mode: str, quiet: bool = False) -> None:
+        if self.band is not None:
+            return                             # a member: the band's stream plays
         if mode == "accompany":
             self.accompanist.start()
         state = {"accompany": ACCOMPANYING, "off": IDLE}.get(mode, LISTENING)
@@ -399,3 +443,10 @@ class Session:
         self.clock.remove_listener(self._on_clock)
         self.engine.close(self.sid)
         self.closed = True
+
+
+def _drums(parts: frozenset[int] | None) -> bool | None:
+    """Constraints' drums: drums only, pitched only, or both (a band of drums and bass)."""
+    if parts is None or DRUMS not in parts:
+        return False
+    return True if parts == {DRUMS} else None

@@ -32,7 +32,11 @@ STYLE_CHOICES = tuple("auto" if s == NO_STYLE else s for s in STYLE_VALUES)
 # Parameter long names: Live stores automation and mappings under them. Never change one.
 LONGNAMES = {"mode": "Mode", "temperature": "Temperature", "length_bars": "Length",
              "style": "Style", "thru": "Thru", "generate": "Generate", "panic": "Panic",
-             "port": "Daemon Port"}
+             "port": "Daemon Port", "band": "Band", "part": "Part", "role": "Role"}
+
+# The Band menu: alone, or one of a few bands by name (the daemon takes any name over OSC).
+BAND_VALUES = ("", "A", "B", "C", "D")
+BAND_CHOICES = ("alone", *BAND_VALUES[1:])
 
 
 @dataclass
@@ -45,6 +49,9 @@ class Face:
     generate: Box
     panic: Box
     port: Box
+    band: Box
+    part: Box
+    role: Box
     status: Box
     state: Box
     tags: Box
@@ -55,6 +62,7 @@ class Face:
 
 def build_face(p: Patch) -> Face:
     mode, temp, length = param("mode"), param("temperature"), param("length_bars")
+    part, role = param("part"), param("role")
     label = {"maxclass": "live.comment"}
     p.comment("CONTINUO", None, (6, 4, 90, 18), **label, fontsize=12.0)
     status = p.comment(STATUS_OFFLINE, None, (100, 6, 140, 16), **THEMED)
@@ -90,10 +98,19 @@ def build_face(p: Patch) -> Face:
             LONGNAMES["port"], "Port", "float", Config.osc_port, 1024, 65535, unitstyle=0,
             visibility="stored", annotation="UDP port of the Continuo daemon "
             "(continuo run --osc-port)."), None, (40, 140, 50, 15)),
+        band=p.parameter("live.menu", ParamSpec(
+            LONGNAMES["band"], "Band", "enum", 0, enum=BAND_CHOICES, unitstyle=9,
+            annotation=param("band").doc), None, (274, 148, 36, 15)),
+        part=p.parameter("live.menu", ParamSpec(
+            LONGNAMES["part"], "Part", "enum", part.choices.index(part.default),
+            enum=part.choices, unitstyle=9, annotation=part.doc), None, (340, 148, 64, 15)),
+        role=p.parameter("live.menu", ParamSpec(
+            LONGNAMES["role"], "Role", "enum", role.choices.index(role.default),
+            enum=role.choices, unitstyle=9, annotation=role.doc), None, (434, 148, 44, 15)),
         status=status,
         state=p.comment("state: -", None, (246, 26, 228, 16), **THEMED),
         tags=p.comment("tags: -", None, (246, 46, 228, 44), **THEMED),
-        error=p.comment("", None, (246, 96, 228, 66), **THEMED),
+        error=p.comment("", None, (246, 96, 228, 46), **THEMED),
     )
     p.row()
     p.comment("Style", None, (130, 52, 60, 16), **label)
@@ -101,6 +118,9 @@ def build_face(p: Patch) -> Face:
     p.comment("Generate", None, (84, 109, 60, 16), **label)
     p.comment("Panic", None, (164, 109, 50, 16), **label)
     p.comment("Port", None, (6, 139, 32, 16), **label)
+    p.comment("Band", None, (246, 147, 28, 16), **label)
+    p.comment("Part", None, (314, 147, 26, 16), **label)
+    p.comment("Role", None, (408, 147, 26, 16), **label)
     return face
 
 
@@ -109,8 +129,10 @@ def build_face(p: Patch) -> Face:
 def parameters(p: Patch, out: OscOut, face: Face) -> None:
     setter = out.open_sender("/continuo/param/set")
     p.row()
-    for box, name in ((face.mode, "mode"), (face.style, "style")):
-        choices = param(name).choices if name == "mode" else STYLE_VALUES
+    menus = ((face.mode, "mode", param("mode").choices), (face.style, "style", STYLE_VALUES),
+             (face.band, "band", BAND_VALUES), (face.part, "part", param("part").choices),
+             (face.role, "role", param("role").choices))
+    for box, name, choices in menus:
         pick = p.box("sel " + " ".join(str(i) for i in range(len(choices))))
         p.connect(box, 0, pick, 0)
         for i, value in enumerate(choices):
@@ -125,9 +147,11 @@ def parameters(p: Patch, out: OscOut, face: Face) -> None:
         p.connect(box, 0, typed, 0)
         out.feed(setter, p.chain(typed, p.box(f"prepend {param(name).name}")), 0, ("s", kind))
     p.row()
-    resend = p.box("t b b b b")
+    again = (face.mode, face.style, face.temperature, face.length, face.part, face.role,
+             face.band)                           # the band last: joined as what it is
+    resend = p.box("t" + " b" * len(again))
     p.connect(p.box("r ---resend"), 0, resend, 0)
-    for outlet, box in enumerate((face.mode, face.style, face.temperature, face.length)):
+    for outlet, box in enumerate(reversed(again)):    # t fires right to left
         p.connect(resend, outlet, box, 0)
     p.row()
     generate = out.sender("/continuo/generate/start")

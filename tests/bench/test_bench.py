@@ -46,6 +46,8 @@ def test_quick_bench_writes_well_formed_json(tiny_model_dir, tmp_path):
     assert data["device"] in ("cpu", "cuda")
     assert data["realtime_factor"] > 0 and data["ready_s"] > 0 and data["rss_mb"] > 0
     assert data["sessions_on_time"] in (0, 1, 2)
+    assert is_p(data["band_call_ms"]) and data["band_on_time"] in (True, False)
+    assert "band " in result.output and data["details"]["band"]["members"] == 4
     assert data["model"]["trained"] is False and data["quick"] is True
     assert set(data["targets"]) and all("met" in t for t in data["targets"].values())
     assert "raw_ms" not in out.read_text()
@@ -61,7 +63,7 @@ def test_model_only_run_leaves_the_daemon_figures_null(tiny_model_dir):
     from bridge.bench.run import run
 
     options = Options(model_dir=str(tiny_model_dir), skip=frozenset(
-        {"throughput", "osc", "accompany", "midi"})).quickly()
+        {"throughput", "osc", "accompany", "band", "midi"})).quickly()
     data = report.to_json(run(options))
     assert is_p(data["feed_ms"]) and is_p(data["sample_ms"])
     assert data["e2e_osc_ms"] is None and data["e2e_midi_ms"] is None
@@ -78,7 +80,7 @@ def test_the_report_shows_a_gpu_machines_rows(tiny_model_dir, tmp_path):
     from bridge.bench.run import run
 
     options = Options(model_dir=str(tiny_model_dir), skip=frozenset(
-        {"osc", "accompany", "midi"})).quickly()
+        {"osc", "accompany", "band", "midi"})).quickly()
     data = report.to_json(run(options))
     model, tp = data["details"]["model"], data["details"]["throughput"]
     for key in ("cuda", "cuda_eager"):

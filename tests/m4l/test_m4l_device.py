@@ -112,8 +112,13 @@ def test_heartbeat_repeats_hello(sim: Sim) -> None:
 def test_ready_connects_and_sends_the_parameters(live: Sim) -> None:
     sid = session_of(live)
     assert live.text_of(_status(live)) == "connected 0.1.0 tiny"
+    order = [args[1] for args in sent(live, "/continuo/param/set")]
     params = {args[1]: args for args in sent(live, "/continuo/param/set")}
-    assert set(params) == {"mode", "style", "temperature", "length_bars"}
+    assert set(params) == {"mode", "style", "temperature", "length_bars", "part", "role",
+                           "band"}
+    assert order[-1] == "band"                    # joined once its part and role are set
+    assert params["band"] == [sid, "band", ""] and params["role"] == [sid, "role", "perform"]
+    assert params["part"] == [sid, "part", "auto"]
     assert params["mode"] == [sid, "mode", param("mode").default]
     assert params["style"] == [sid, "style", ""]
     assert params["temperature"] == [sid, "temperature", param("temperature").default]
@@ -150,7 +155,7 @@ def test_silence_means_not_connected_and_a_new_port(live: Sim) -> None:
     assert {a for _, a, _, _ in live.sent} == {"/continuo/session/hello"}
     # the same session comes back: a reconnect, so the parameters go again
     live.deliver("/continuo/session/ready", session_of(live), "0.1.0", "tiny")
-    assert len(sent(live, "/continuo/param/set")) == 4
+    assert len(sent(live, "/continuo/param/set")) == 7
 
 
 def test_ready_again_does_not_resend(live: Sim) -> None:
@@ -168,7 +173,7 @@ def test_parameters(patcher: dict[str, Any]) -> None:
     boxes = [b["box"] for b in patcher["patcher"]["boxes"] if b["box"].get("parameter_enable")]
     values = {b["varname"]: b["saved_attribute_attributes"]["valueof"] for b in boxes}
     assert set(values) == {"Mode", "Temperature", "Length", "Style", "Thru", "Generate",
-                           "Panic", "Daemon Port"}      # long names never change
+                           "Panic", "Daemon Port", "Band", "Part", "Role"}   # never change
     assert set(values) == set(LONGNAMES.values())
     assert values["Mode"]["parameter_enum"] == list(MODES)
     temp = param("temperature")
@@ -178,6 +183,9 @@ def test_parameters(patcher: dict[str, Any]) -> None:
     assert values["Style"]["parameter_enum"][0] == "auto" == STYLE_CHOICES[0]
     assert shipped_styles() == STYLE_VALUES and STYLE_VALUES[0] == ""   # the model's table
     assert values["Daemon Port"]["parameter_invisible"] == 1
+    assert values["Part"]["parameter_enum"] == list(param("part").choices)
+    assert values["Role"]["parameter_enum"] == list(param("role").choices)
+    assert values["Band"]["parameter_enum"][0] == "alone"
 
 
 def test_parameter_changes_go_to_the_daemon(live: Sim) -> None:
@@ -192,6 +200,12 @@ def test_parameter_changes_go_to_the_daemon(live: Sim) -> None:
         [sid, "style", "folk/jig"]]
     live.set_param("Generate", 1)
     assert sent(live, "/continuo/generate/start") == [[sid]]
+    live.sent.clear()
+    live.set_param("Part", param("part").choices.index("bass"))
+    live.set_param("Role", param("role").choices.index("play"))
+    live.set_param("Band", 1)
+    assert sent(live, "/continuo/param/set") == [
+        [sid, "part", "bass"], [sid, "role", "play"], [sid, "band", "A"]]
 
 
 def test_daemon_port_parameter(sim: Sim) -> None:

@@ -1,0 +1,164 @@
+"""A band: sessions (device instances, the MIDI port session) that play one song together,
+on one model stream and one clock.
+
+A session joins a band by name (its ``band`` parameter) and has a ``part`` and a ``role``
+in it:
+
+- ``perform``: a person plays this member's part; fed as played, and what it plays is what
+  the band answers (call mode) or accompanies;
+- ``listen``: context only (the song's chord track, a clip playing back): heard in its
+  part, never answered;
+- ``play``: Continuo plays this member's part out of its device or port.
+
+A played member's part may be several (accompaniment: harmony and bass; auto and pitched:
+every pitched part). What a person plays or a track is heard as is one part: auto is drums
+on MIDI channel 10, else melody (as ``plays`` says alone); accompaniment is heard as
+harmony, pitched as melody.
+
+The band's stream is a :class:`bridge.live.session.Session` of its own (``band:NAME``) on
+its first member's clock: one context (every member's notes in their parts), one engine
+state, one accompanist or responder. It plays every part its ``play`` members have, and
+each note leaves through the ``play`` members of its part, on their own channels. The
+band-wide parameters (``BAND_WIDE``: mode, style, sampling...) set on any member are set
+on the stream; the others (channel, range, part, role) stay the member's. A member's own
+session generates nothing while it is in a band; alone again, it is as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from bridge.live.params import BAND_WIDE, DRUM_INPUT_CHANNEL
+from bridge.music.piece import Note
+from bridge.vocab import DRUMS, HARMONY, MELODY, PART_SETS, part_index, parts_named
+
+if TYPE_CHECKING:
+    from bridge.live.session import Session
+
+log = logging.getLogger(__name__)
+
+PERFORM, LISTEN, PLAY = "perform", "listen", "play"
+
+
+HEARD_AS = {"accompaniment": HARMONY, "pitched": MELODY}
+
+
+def member_parts(session: Session) -> frozenset[int]:
+    """The parts a member stands for (see the module's docstring)."""
+    part = session.params["part"]
+    if session.params["role"] == PLAY:
+        return PART_SETS["pitched"] if part == "auto" else parts_named(part)
+    return frozenset((heard_part(session, session.last_drum),))
+
+
+def heard_part(session: Session, drum: bool) -> int:
+    """The part a performing or listening member's notes are heard in."""
+    part = session.params["part"]
+    if part == "auto":
+        return DRUMS if drum else MELODY
+    return HEARD_AS[part] if part in HEARD_AS else part_index(part)
+
+
+class BandOutput:
+    """The stream's output: each note to the ``play`` members of its part."""
+
+    def __init__(self, band: Band) -> None:
+        self.band = band
+        self.sent = 0
+
+    def play(self, note: Note, channel: int) -> None:
+        for member in self.band.players():
+            if note.part in member_parts(member):
+                member.output.play(note, member.params["channel"])
+                self.sent += 1
+
+    def cancel_from(self, beat: float) -> None:
+        for member in self.band.players():
+            member.output.cancel_from(beat)
+
+    def panic(self) -> None:
+        for member in self.band.players():
+            member.output.panic()
+
+    def close(self) -> None:
+        pass                          # the members' outputs are theirs to close
+
+    def status(self) -> dict[str, Any]:
+        return {"band_notes_out": self.sent}
+
+
+class Band:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.stream: Session = None        # type: ignore[assignment]  # set by the hub
+        self.members: dict[str, Session] = {}
+
+    # -- members -----------------------------------------------------------------------------
+
+    def join(self, member: Session) -> None:
+        member.leave_own_mode()
+        self.members[member.sid] = member
+        member.band = self
+        for name in BAND_WIDE:            # the first member brings its settings
+            if len(self.members) == 1:
+                self.stream.set_param(name, member.params[name])
+        self.update()
+        log.info("band %s: %s joins (%s)", self.name, member.sid, member.params["role"])
+
+    def leave(self, member: Session) -> None:
+        if self.members.pop(member.sid, None) is None:
+            return
+        member.band = None
+        self.update()
+        log.info("band %s: %s leaves", self.name, member.sid)
+
+    def players(self) -> list[Session]:
+        return [m for m in self.members.values() if m.params["role"] == PLAY]
+
+    def update(self) -> None:
+        """The stream plays every part a ``play`` member has (a role or part changed)."""
+        parts = frozenset().union(*(member_parts(m) for m in self.players()))
+        if parts != self.stream.band_parts:
+            self.stream.band_parts = parts
+            self.stream.resume()
+
+    # -- what members send -------------------------------------------------------------------
+
+    def note_on(self, member: Session, pitch: int, velocity: int, beat: float | None,
+                channel: int | None) -> None:
+        role = member.params["role"]
+        if role == PLAY:
+            return                        # a played member's input is not the band's
+        part = self._input_part(member, channel)
+        self.stream.note_on(pitch, velocity, beat, part=part, listen=role == LISTEN)
+
+    def note_off(self, member: Session, pitch: int, beat: float | None,
+                 channel: int | None) -> None:
+        if member.params["role"] == PLAY:
+            return
+        part = self._input_part(member, channel)
+        self.stream.note_off(pitch, beat, part=part, listen=member.params["role"] == LISTEN)
+
+    @staticmethod
+    def _input_part(member: Session, channel: int | None) -> int:
+        drum = channel == DRUM_INPUT_CHANNEL if member.params["part"] == "auto" else \
+            member.params["part"] == "drums"
+        member.last_drum = drum
+        return heard_part(member, drum)
+
+    def set_param(self, name: str, value: Any) -> None:
+        if name in BAND_WIDE:
+            self.stream.set_param(name, value)
+        self.update()
+
+    def notify(self, address: str, args: list[Any]) -> None:
+        """What the stream tells (its state, errors) goes to every member, as its own."""
+        for member in list(self.members.values()):
+            out = [member.sid if a == self.stream.sid else a for a in args]
+            member.notify(address, out)
+
+    def close(self) -> None:
+        for member in list(self.members.values()):
+            self.leave(member)
+        self.stream.close()

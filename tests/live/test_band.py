@@ -1,0 +1,113 @@
+"""A band: members on one stream, on a simulated clock (no sleeps, no worker thread)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.config import Config
+from bridge.live.engine import Engine
+from bridge.live.hub import Hub
+from bridge.live.params import ParamError
+from bridge.live.states import LISTENING
+from bridge.timing.clock import BeatClock
+from bridge.timing.simloop import SimLoop
+from bridge.vocab import BASS, HARMONY, MELODY, PART_BASE
+from tests.live.conftest import Recorder
+
+TEMPO = 120.0
+
+
+class Rig:
+    """A hub on a simulated clock; members with recording outputs."""
+
+    def __init__(self, generator) -> None:
+        self.engine = Engine(generator, None)
+        self.loop = SimLoop(settle=self.engine.drain)
+        self.sent: list = []
+        self.hub = Hub(Config(), self.engine, generator.config.styles, "tiny", self.loop,
+                       send=lambda address, args, to: self.sent.append((address, args, to)))
+        self.outputs: dict[str, Recorder] = {}
+
+    def member(self, sid: str, **params):
+        clock = BeatClock(self.loop.time(), TEMPO)
+        clock.set_transport(self.loop.time(), TEMPO, 0.0, True)
+        out = self.outputs[sid] = Recorder(clock, self.loop)
+        session = self.hub.add(sid, clock, out, notify=lambda a, args: self.sent.append((a, args)))
+        for name, value in params.items():
+            session.set_param(name, value)
+        return session
+
+    def at(self, beat: float, fn, *args) -> None:
+        self.loop.call_at(beat * 60.0 / TEMPO, fn, *args)
+
+    def run_to(self, beat: float) -> None:
+        self.loop.run_until(beat * 60.0 / TEMPO)
+
+
+def melody(rig: Rig, member, start: float, bars: int) -> None:
+    for i in range(bars * 4):
+        b = start + i
+        rig.at(b, member.note_on, 72 + (i % 5), 90, b)
+        rig.at(b + 0.9, member.note_off, 72 + (i % 5), b + 0.9)
+
+
+def test_a_trio_the_performer_plays_the_melody_continuo_harmony_and_bass(models):
+    generator, _ = models
+    rig = Rig(generator)
+    singer = rig.member("singer", band="trio", role="perform", part="melody", seed=5)
+    keys = rig.member("keys", band="trio", role="play", part="harmony", channel=2)
+    bass = rig.member("bass", band="trio", role="play", part="bass", channel=3)
+    band = rig.hub.bands["trio"]
+    assert set(band.members) == {"singer", "keys", "bass"}
+    assert band.stream.output_parts() == {HARMONY, BASS}
+    melody(rig, singer, 0.0, 6)
+    singer.set_param("mode", "accompany")           # band-wide: the stream accompanies
+    assert band.stream.params["mode"] == "accompany" and band.stream.accompanist.running
+    rig.run_to(24.0)
+    played = {sid: out.played for sid, out in rig.outputs.items()}
+    assert not played["singer"]                     # a performer's track plays nothing back
+    assert played["keys"] and played["bass"]
+    assert all(n.part == HARMONY and ch == 2 for n, ch in played["keys"])
+    assert all(n.part == BASS and ch == 3 for n, ch in played["bass"])
+    assert PART_BASE + MELODY in band.stream.history       # the stream heard the melody
+    assert not keys.accompanist.running and not bass.accompanist.running
+    # the stream's state reaches every member as its own
+    assert ("/continuo/session/state", ["keys", "accompanying"]) in rig.sent
+    rig.hub.close_all()
+    assert not rig.hub.bands
+
+
+def test_a_listening_track_is_heard_never_answered(models):
+    generator, _ = models
+    rig = Rig(generator)
+    chords = rig.member("chords", band="duo", role="listen", part="harmony")
+    rig.member("lead", band="duo", role="play", part="melody")
+    stream = rig.hub.bands["duo"].stream
+    assert stream.params["mode"] == "call" and stream.state == LISTENING
+    for b in range(8):                               # a chord a bar: context only
+        for p in (60, 64, 67):
+            rig.at(4 * b, chords.note_on, p, 70, 4.0 * b)
+            rig.at(4 * b + 3.5, chords.note_off, p, 4.0 * b + 3.5)
+    rig.run_to(34.0)
+    assert PART_BASE + HARMONY in stream.history
+    assert not rig.outputs["lead"].played           # call mode answers performers only
+    rig.hub.close_all()
+
+
+def test_members_leave_and_the_band_ends_with_its_last(models):
+    generator, _ = models
+    rig = Rig(generator)
+    a = rig.member("a", band="b1", mode="accompany")
+    b = rig.member("b", band="b1", role="play", part="bass")
+    stream = rig.hub.bands["b1"].stream
+    assert stream.params["mode"] == "accompany"     # the first member brought its settings
+    b.set_param("band", "")                          # alone again: its own session plays
+    assert b.band is None and "b" not in rig.hub.bands["b1"].members
+    assert stream.output_parts() == frozenset()     # nobody left to play
+    b.set_param("mode", "accompany")
+    assert b.accompanist.running and not stream.closed
+    rig.hub.bye("a")                                 # the last member leaves: it ends
+    assert not rig.hub.bands and stream.closed and a.closed
+    with pytest.raises(ParamError, match="band must be"):
+        b.set_param("band", "x" * 65)
+    rig.hub.close_all()
