@@ -58,7 +58,7 @@ class Accompanist:
 
     def start(self) -> None:
         s = self.session
-        now = s.now_beat()
+        now = s.time.now_beat()
         self.committed_to = ceil_to_grid(now + MIN_LEAD_S / s.clock.seconds_per_beat, self.step)
         self.replan()
 
@@ -66,7 +66,7 @@ class Accompanist:
         if self.plan is not None:
             self.plan.cancel()
             self.plan = None
-        self.session.disarm("accompany")
+        self.session.time.disarm("accompany")
         self.committed_to = None
         self.planned = []
 
@@ -78,8 +78,8 @@ class Accompanist:
         s = self.session
         if not self.running:
             return
-        now = s.now_beat()
-        s.arm("accompany", ceil_to_grid(now + 1e-3, self.step), self._tick)
+        now = s.time.now_beat()
+        s.time.arm("accompany", ceil_to_grid(now + 1e-3, self.step), self._tick)
         if self.plan is not None:          # still sampling: the next step picks it up
             return
         lead = MIN_LEAD_S / s.clock.seconds_per_beat
@@ -91,7 +91,7 @@ class Accompanist:
         self.plan = s.generation(self.committed_to, horizon, note_now=False,
                                  on_note=self._note, on_done=self._done)
         if self.plan.seed is not None:     # reproducible, yet each step its own draw
-            self.plan.seed = step_seed(self.plan.seed, s.tick(self.committed_to))
+            self.plan.seed = step_seed(self.plan.seed, s.time.tick(self.committed_to))
         s.engine.generate(self.plan)
         self.replans += 1
 
@@ -99,9 +99,9 @@ class Accompanist:
         if gen is not self.plan or not self.running:
             return
         s = self.session
-        if round(note.start * TICKS_PER_BEAT) >= s.tick(self.commit_limit):
+        if round(note.start * TICKS_PER_BEAT) >= s.time.tick(self.commit_limit):
             self.planned.append(note)
-        elif s.song_beat(round(note.start * TICKS_PER_BEAT)) < s.now_beat():
+        elif s.time.song_beat(round(note.start * TICKS_PER_BEAT)) < s.time.now_beat():
             self.late += 1
             log.warning("session %s: accompaniment note came too late; dropped (%d so far)",
                         s.sid, self.late)

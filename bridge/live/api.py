@@ -75,7 +75,7 @@ def bind_api(router: Router, hub: Hub) -> None:
             raise OscRequestError(f"playing must be 0 or 1, got {r['playing']}")
         session.clock.set_transport(hub.loop.time(), r["tempo"], r["beat"], bool(r["playing"]),
                                     r["numerator"], r["denominator"])
-        session.sync_meter()
+        session.time.sync_meter()
 
     def param_set(r: Request) -> list[Reply]:
         session = hub.get(r["session"])
@@ -94,28 +94,18 @@ def bind_api(router: Router, hub: Hub) -> None:
         return [Reply("/continuo/param/value", [session.sid, n, session.params[n]])
                 for n in names]
 
-    def generate_start(r: Request) -> None:
-        hub.get(r["session"]).respond()
-
-    def generate_stop(r: Request) -> None:
-        hub.get(r["session"]).stop()
-
-    def phrase_end(r: Request) -> None:
-        session = hub.get(r["session"])
-        if session.params["mode"] != "call":
-            raise OscRequestError("phrase/end is for call mode; use /continuo/generate/start")
-        session.respond()
-
-    def panic(r: Request) -> None:
-        hub.get(r["session"]).panic()
+    def action(name: str) -> Callable[[Request], None]:
+        def handler(r: Request) -> None:
+            hub.get(r["session"]).act(name)
+        return handler
 
     for address, fn in {
         "/continuo/session/hello": hello, "/continuo/session/bye": bye,
-        "/continuo/session/panic": panic, "/continuo/ping": ping,
+        "/continuo/session/panic": action("panic"), "/continuo/ping": ping,
         "/continuo/status/get": status, "/continuo/note/in": note_in,
         "/continuo/transport/set": transport, "/continuo/param/set": param_set,
-        "/continuo/param/get": param_get, "/continuo/generate/start": generate_start,
-        "/continuo/generate/stop": generate_stop, "/continuo/phrase/end": phrase_end,
+        "/continuo/param/get": param_get, "/continuo/generate/start": action("generate"),
+        "/continuo/generate/stop": action("stop"), "/continuo/phrase/end": action("phrase_end"),
     }.items():
         router.bind(address, _guard(fn))
     router.check_bound()

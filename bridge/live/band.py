@@ -100,9 +100,11 @@ class Band:
         member.leave_own_mode()
         self.members[member.sid] = member
         member.band = self
-        for name in BAND_WIDE:            # the first member brings its settings
-            if len(self.members) == 1:
+        for name in BAND_WIDE:            # the first member brings its settings, the
+            if len(self.members) == 1:     # others take the band's
                 self.stream.set_param(name, member.params[name])
+            else:
+                member.params[name] = self.stream.params[name]
         self.update()
         log.info("band %s: %s joins (%s)", self.name, member.sid, member.params["role"])
 

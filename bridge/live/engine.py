@@ -329,6 +329,9 @@ class Engine:
             return self._done(gen, "cancelled")
         if len(gen.tokens) >= gen.max_tokens:
             return self._done(gen, "max_tokens")
+        bias = gen.bias()
+        if bias is not None:
+            logits = logits + bias
         token = sample(logits, gen.mask(), gen.temperature, gen.top_p, gen.rng)
         if gen.passes_end(token):
             return self._done(gen, "end")

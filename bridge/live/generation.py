@@ -69,6 +69,15 @@ def _part_room(constraints: Constraints) -> tuple[int, ...]:
                  for q in range(len(PARTS)))
 
 
+@lru_cache(maxsize=64)
+def _part_bias(parts: frozenset[int], bias: float) -> np.ndarray:
+    out = np.zeros(VOCAB_SIZE, dtype=np.float32)
+    for q in parts:
+        out[PART_BASE + q] = bias
+    out.setflags(write=False)
+    return out
+
+
 @dataclass
 class Generation:
     """One continuation being sampled. The loop creates it; the worker runs it."""
@@ -82,6 +91,7 @@ class Generation:
     top_p: float = 0.95
     guidance: float = 0.0             # how strongly its style acts (see sampling.guide)
     parts: frozenset[int] | None = None   # the parts it plays (others heard only); None: all
+    part_bias: float = 0.0            # logits added to the PART tokens of ``parts``
     seed: int | None = None
     note_now: bool = False            # a response: its first token is a note, at the cursor
     max_tokens: int = 4096
@@ -114,7 +124,7 @@ class Generation:
         c = self.cursor
         return (self.session, tuple(self.prefix), c.origin, c.bar_start, c.beat, c.sub,
                 c.expect, c.chord, c.part, tuple(c.meter.changes), self.end_tick, self.constraints,
-                self.parts,
+                self.parts, self.part_bias,
                 self.temperature, self.top_p, self.guidance, self.seed, self.note_now,
                 self.max_tokens, tuple(sorted(self.sounding.items())))
 
@@ -154,6 +164,13 @@ class Generation:
                 mask = mask.copy()
                 mask[PART_BASE + q] = False
         return mask
+
+    def bias(self) -> np.ndarray | None:
+        """Logits to add before sampling: the PART tokens of the parts it plays favoured by
+        ``part_bias`` (None: nothing to add)."""
+        if not self.part_bias or self.parts is None:
+            return None
+        return _part_bias(self.parts, self.part_bias)
 
     def plays(self, note: Note) -> bool:
         """Is this note of a part it plays (else heard only)?"""

@@ -157,8 +157,7 @@ class MidiSession:
             return
         if name in ACTIONS:
             if value >= 64:
-                {"generate": self.session.respond, "stop": self.session.stop,
-                 "panic": self.session.panic, "phrase_end": self.session.respond}[name]()
+                self.session.act(name)
             return
         value = self.session.set_param(name, param(name).from_cc(value, self.hub.styles))
         log.info("midi session: %s = %s (CC %d)", name, value, control)

@@ -63,7 +63,7 @@ class Responder:
         s = self.session
         if start is None:
             start = self._next_start()
-            soon = s.now_beat() + READY_LEAD_S / s.clock.seconds_per_beat
+            soon = s.time.now_beat() + READY_LEAD_S / s.clock.seconds_per_beat
             if self.ready is not None and soon <= self.ready_at < start:
                 start = self.ready_at        # sampled already: it needs no time to prepare
         bars = self._bars() if bars is None else bars
@@ -77,7 +77,7 @@ class Responder:
 
     def _next_start(self) -> float:
         s = self.session
-        return ceil_to_grid(s.now_beat() + PREP_S / s.clock.seconds_per_beat, s.params["grid"])
+        return ceil_to_grid(s.time.now_beat() + PREP_S / s.clock.seconds_per_beat, s.params["grid"])
 
     def _bars(self) -> int:
         s = self.session
@@ -105,7 +105,7 @@ class Responder:
                 or not s.phrase.silent:
             return
         last = s.phrase.last_release
-        if last is None or s.now_beat() - last > READY_BARS * s.clock.bar_beats:
+        if last is None or s.time.now_beat() - last > READY_BARS * s.clock.bar_beats:
             return
         soonest = self._next_start()
         if s.params["mode"] == "call":           # the answer the phrase-end timer will want
@@ -114,7 +114,7 @@ class Responder:
                 return
         else:                                    # a request's, again when the grid moves on
             start = soonest if after is None or soonest > after else after + s.params["grid"]
-            s.arm("ready", start, self.prepare, lead=READY_LEAD_S)
+            s.time.arm("ready", start, self.prepare, lead=READY_LEAD_S)
         gen = self._generation(start, self._bars())
         gen.hold = True
         self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.fed), start
@@ -125,7 +125,7 @@ class Responder:
         if self.ready is not None:
             self.ready.cancel()
         self.ready = self.ready_note = None
-        self.session.disarm("ready")
+        self.session.time.disarm("ready")
 
     def _take_ready(self, gen: Generation) -> Generation | None:
         """The prepared answer if it is exactly ``gen`` (its first note played now), else
@@ -158,7 +158,7 @@ class Responder:
         if self.session.closed:
             return
         if gen is self.response:
-            self.session.arm("response", self.end, self._over)
+            self.session.time.arm("response", self.end, self._over)
         elif gen is self.ready:                   # it ended before a note: nothing to offer
             self.ready = None
 
@@ -172,4 +172,4 @@ class Responder:
         if self.response is not None:
             self.response.cancel()
             self.response = None
-        self.session.disarm("response")
+        self.session.time.disarm("response")

@@ -8,8 +8,8 @@ play (phrase ends, requests, the accompaniment's grid) and hands the worker a
 context. Every timer is a ``loop.call_at`` on the session's beat clock, re-armed when the
 clock's map moves.
 
-Stream time is the song's beats in ticks plus ``offset``: when the host jumps back (a
-loop), the offset grows by whole bars, so the model's context always moves forward.
+Its time (song beats, stream ticks, timers on the beat clock) is a
+:class:`bridge.live.songtime.SongTime`.
 
 The transport stopping (OSC ``playing 0``, MIDI Stop) ends what plays as a panic does, and
 its starting again (or MIDI Continue) re-enters the session's mode. A continuation never
@@ -26,7 +26,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from bridge.live.accompany import Accompanist
@@ -34,22 +34,22 @@ from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.outputs import Output
 from bridge.live.params import DRUM_INPUT_CHANNEL, ParamError, check_together, defaults, param
-from bridge.live.phrase import Phrase, ceil_to_grid
+from bridge.live.phrase import Phrase
 from bridge.live.respond import PREP_S, Responder
+from bridge.live.songtime import SongTime
 from bridge.live.states import ACCOMPANYING, IDLE, LISTENING, RESPONDING
 from bridge.live.tagging import StyleWatch
 from bridge.model.sampling import Constraints
 from bridge.music.piece import Note
 from bridge.music.tokenize import MAX_SILENT_BARS, LiveEncoder
 from bridge.osc.routes import OUT, route
-from bridge.timing.clock import START, STOP, BeatClock
+from bridge.timing.clock import BeatClock
 from bridge.vocab import (
     BAR,
     DRUMS,
     MELODY,
     TICKS_PER_BEAT,
     Cursor,
-    Meter,
     note_token,
     part_index,
     parts_named,
@@ -59,14 +59,6 @@ log = logging.getLogger(__name__)
 
 CONTEXT_TOKENS = 768      # recent context kept to recompute the state on a style change
 ERROR = route("/continuo/error", OUT).address
-
-
-@dataclass
-class _Timer:
-    handle: asyncio.TimerHandle
-    fn: Callable[[float], None]
-    beat: float
-    lead: float
 
 
 class Session:
@@ -79,16 +71,16 @@ class Session:
         self.styles, self.loop = styles, loop
         self.notify = notify or (lambda address, args: None)
         self.params = {**defaults(), **(params or {})}
-        self.meter = Meter([(0, Meter.bar_ticks_of(clock.numerator, clock.denominator))])
-        self.encoder = LiveEncoder(self.meter)       # what the model hears: both players
-        self.performer = LiveEncoder(self.meter)     # the performer alone, for the tagger
+        self.time = SongTime(clock, loop, on_stop=self._transport_stopped,
+                             on_start=self.resume, on_jump=self._jumped)
+        self.encoder = LiveEncoder(self.time.meter)  # what the model hears: both players
+        self.performer = LiveEncoder(self.time.meter)  # the performer alone, for the tagger
         self.history: deque[int] = deque(maxlen=CONTEXT_TOKENS)
         self.sounding: dict[int, int] = {}   # note token -> stream tick its note ends
         self.phrase = Phrase()
         self.responder = Responder(self, prepare)  # call and manual
         self.accompanist = Accompanist(self)      # accompany
         self.style_watch = StyleWatch(self)       # tags
-        self.offset = 0                  # stream ticks - song ticks
         self.fed = 0                     # requests that changed the worker's state for it
         self.state = IDLE
         self.last_drum = False
@@ -96,74 +88,23 @@ class Session:
         self.on_band = on_band               # joins (or leaves, '') a band by name: the hub
         self.band: Any = None                # the band it is a member of (bridge.live.band)
         self.band_parts: frozenset[int] | None = None   # a band's stream: the parts it plays
-        self._timers: dict[str, _Timer] = {}
-        self._remember_map()
         engine.open(sid, self.style_index, self.guided)
-        clock.add_listener(self._on_clock)
         self.style_watch.start()
         self._enter(self.params["mode"], quiet=True)
 
     # -- time ----------------------------------------------------------------------------
 
-    def now_beat(self) -> float:
-        return self.clock.beat_at(self.loop.time())
-
-    def tick(self, beat: float) -> int:
-        """Song beat -> stream tick."""
-        return round(beat * TICKS_PER_BEAT) + self.offset
-
-    def song_beat(self, tick: int) -> float:
-        return (tick - self.offset) / TICKS_PER_BEAT
-
-    def bar_after(self, beat: float) -> float:
-        return ceil_to_grid(beat + 1e-3, self.clock.bar_beats)
-
-    def arm(self, name: str, beat: float, fn: Callable[[float], None],
-             lead: float = 0.0) -> None:
-        """Call ``fn(beat)`` when the clock reaches ``beat`` (``lead`` seconds early)."""
-        self.disarm(name)
-        when = max(self.loop.time(), self.clock.time_at(beat) - lead)
-        handle = self.loop.call_at(when, self._fire, name)
-        self._timers[name] = _Timer(handle, fn, beat, lead)
-
-    def _fire(self, name: str) -> None:
-        timer = self._timers.pop(name)
-        timer.fn(timer.beat)
-
-    def disarm(self, name: str) -> None:
-        timer = self._timers.pop(name, None)
-        if timer is not None:
-            timer.handle.cancel()
-
-    def _remember_map(self) -> None:
-        self._map = (self.loop.time(), self.now_beat(), self.clock.tempo)
-
-    def _on_clock(self, reason: str) -> None:
-        if reason == STOP:
-            self._transport_stopped()
-        elif reason == START:
-            self.resume()
-        t = self.loop.time()
-        then_t, then_beat, then_tempo = self._map
-        expected = then_beat + (t - then_t) * then_tempo / 60.0   # where the old map said
-        now = self.now_beat()
-        if now < expected - 0.25:                 # the host jumped back: keep stream time
-            bar = self.meter.bar_length(self.meter.bar_start(self.tick(now)))
-            jump = round((expected - now) * TICKS_PER_BEAT)
-            self.offset += -(-jump // bar) * bar
-            log.info("session %s: host jumped back %.2f beats", self.sid, expected - now)
-            self._stop_playing()
-            self.phrase.reset()
-            self._enter(self.params["mode"])      # listening again, or accompanying anew
-        self._remember_map()
-        self.sync_meter()
-        for name, timer in list(self._timers.items()):   # re-arm from their beats
-            self.arm(name, timer.beat, timer.fn, lead=timer.lead)
+    def _jumped(self, beats: float) -> None:
+        """The host jumped back (a loop): what plays stops, the mode begins again."""
+        log.info("session %s: host jumped back %.2f beats", self.sid, beats)
+        self._stop_playing()
+        self.phrase.reset()
+        self._enter(self.params["mode"])      # listening again, or accompanying anew
 
     def _transport_stopped(self) -> None:
         """Everything stops as on panic; the performer's phrase is forgotten."""
         log.info("session %s: transport stopped", self.sid)
-        self.disarm("phrase")
+        self.time.disarm("phrase")
         self.phrase.reset()
         self.panic()
         self.responder.discard()
@@ -182,17 +123,6 @@ class Session:
             self._stop_playing()
         self._enter(self.params["mode"])
 
-    def sync_meter(self) -> None:
-        """Follow the clock's time signature from the current (or next) bar."""
-        length = Meter.bar_ticks_of(self.clock.numerator, self.clock.denominator)
-        if self.meter.changes[-1][1] == length:
-            return
-        now = self.tick(self.now_beat())
-        start = self.meter.bar_start(now)
-        if now - start > TICKS_PER_BEAT:     # well into a bar: change from the next one
-            start += self.meter.bar_length(start)
-        self.meter.set(start, length)
-
     # -- performer input -----------------------------------------------------------------
 
     def note_on(self, pitch: int, velocity: int, beat: float | None = None,
@@ -209,7 +139,7 @@ class Session:
         beat = self._input_beat(beat)
         drum = self._is_drum(channel) if part is None else part == DRUMS
         part = self._input_part(drum) if part is None else part
-        tick = self.tick(beat)
+        tick = self.time.tick(beat)
         if listen:
             self._commit(self.encoder.note_on(tick, pitch, velocity, drum, part))
             return
@@ -218,7 +148,7 @@ class Session:
             log.info("session %s: barge-in at beat %.2f", self.sid, beat)
             self._stop_playing(beat)
             self.set_state(LISTENING)
-        self.disarm("phrase")
+        self.time.disarm("phrase")
         self.responder.discard()
         self.phrase.note_on((pitch, drum), beat, self.params["phrase_beats"])
         self._commit(self.encoder.note_on(tick, pitch, velocity, drum, part))
@@ -232,7 +162,7 @@ class Session:
             return
         beat = self._input_beat(beat)
         drum = self._is_drum(channel) if part is None else part == DRUMS
-        tick = self.tick(beat)
+        tick = self.time.tick(beat)
         self._commit(self.encoder.note_off(tick, pitch, drum))
         if listen:
             return
@@ -241,7 +171,7 @@ class Session:
         if self.params["mode"] == "call" and self.phrase.silent and not self.responder.active:
             start = self.phrase.response_start(self.params["phrase_beats"], self.params["grid"])
             if start is not None:
-                self.arm("phrase", start, self.responder.phrase_due, lead=PREP_S)
+                self.time.arm("phrase", start, self.responder.phrase_due, lead=PREP_S)
         if self.phrase.silent:
             self.responder.prepare()
 
@@ -250,13 +180,13 @@ class Session:
         session hears them in its context, as played, and never answers them (what a
         listening track plays; a prompt)."""
         for n in notes:
-            self.encoder.add_note(self.tick(n.start), round(n.duration * TICKS_PER_BEAT),
+            self.encoder.add_note(self.time.tick(n.start), round(n.duration * TICKS_PER_BEAT),
                                   n.pitch, n.velocity, n.drum, n.part, generated=False)
-        self._commit(self.encoder.release(self.tick(self.now_beat())))
+        self._commit(self.encoder.release(self.time.tick(self.time.now_beat())))
 
     def _input_beat(self, beat: float | None) -> float:
         """The song beat of an input event: as stamped by the caller, else now."""
-        return self.now_beat() if beat is None else beat
+        return self.time.now_beat() if beat is None else beat
 
     def _is_drum(self, channel: int | None) -> bool:
         plays = self.params["plays"]
@@ -309,10 +239,10 @@ class Session:
                    on_note: Callable | None = None) -> Generation:
         """A continuation of the context from song beat ``start`` to ``end``; what the
         performer holds is cut at now, notes the daemon committed before ``start`` stay."""
-        now_tick, start_tick = self.tick(self.now_beat()), self.tick(start)
+        now_tick, start_tick = self.time.tick(self.time.now_beat()), self.time.tick(start)
         prefix, cursor = self.encoder.snapshot(now_tick, until=start_tick - 1)
         if cursor is None:
-            cursor = Cursor(self.meter, origin=self.meter.bar_start(start_tick))
+            cursor = Cursor(self.time.meter, origin=self.time.meter.bar_start(start_tick))
         prefix += cursor.time_tokens(max(start_tick, cursor.tick), MAX_SILENT_BARS)
         p = self.params
         parts = self.output_parts()
@@ -324,7 +254,7 @@ class Session:
             on_done(gen, reason)
 
         gen = Generation(
-            self.sid, prefix, cursor, end_tick=self.tick(end),
+            self.sid, prefix, cursor, end_tick=self.time.tick(end),
             constraints=Constraints(p["pitch_low"], p["pitch_high"], drums=_drums(parts)),
             parts=parts,
             temperature=p["temperature"], top_p=p["top_p"], guidance=p["guidance"],
@@ -336,7 +266,7 @@ class Session:
     def play(self, note: Note) -> Note:
         """Send a generated note (stream beats) out and into the context; song-time note."""
         tick = round(note.start * TICKS_PER_BEAT)
-        song = replace(note, start=self.song_beat(tick))
+        song = replace(note, start=self.time.song_beat(tick))
         self.output.play(song, self.params["channel"])
         duration = round(note.duration * TICKS_PER_BEAT)
         self.encoder.add_note(tick, duration, note.pitch, note.velocity, note.drum, note.part)
@@ -344,6 +274,14 @@ class Session:
         key = note_token(note.pitch, note.drum)
         self.sounding[key] = max(self.sounding.get(key, 0), tick + duration)
         return song
+
+    def act(self, action: str) -> None:
+        """One of the actions (``ACTIONS``), as an OSC route or a MIDI CC asks it: generate
+        (a continuation now), stop, panic, phrase_end (call mode: the phrase is over)."""
+        if action == "phrase_end" and self.params["mode"] != "call":
+            raise ParamError("phrase_end is for call mode; use generate")
+        {"generate": self.respond, "stop": self.stop, "panic": self.panic,
+         "phrase_end": self.respond}[action]()
 
     def stop(self) -> None:
         """Stop the running continuation; its sounding notes are released."""
@@ -353,11 +291,11 @@ class Session:
         self.set_state(LISTENING if self.params["mode"] != "off" else IDLE)
 
     def _stop_playing(self, beat: float | None = None) -> None:
-        beat = self.now_beat() if beat is None else beat
+        beat = self.time.now_beat() if beat is None else beat
         self.responder.cancel()
         self.accompanist.stop()
         self.output.cancel_from(beat)
-        self.encoder.cut(self.tick(beat))
+        self.encoder.cut(self.time.tick(beat))
         self.sounding.clear()            # the output released what sounded
 
     def panic(self) -> None:
@@ -437,10 +375,8 @@ class Session:
             return
         self._stop_playing()
         self.responder.discard()
-        for name in list(self._timers):
-            self.disarm(name)
+        self.time.close()
         self.output.close()
-        self.clock.remove_listener(self._on_clock)
         self.engine.close(self.sid)
         self.closed = True
 

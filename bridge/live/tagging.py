@@ -33,11 +33,11 @@ class StyleWatch:
             self._fresh = True
 
     def start(self) -> None:
-        self._arm(self.session.now_beat())
+        self._arm(self.session.time.now_beat())
 
     def _arm(self, beat: float) -> None:
         s = self.session
-        s.arm("tags", s.bar_after(beat) + OFFSET, self._bar)
+        s.time.arm("tags", s.time.bar_after(beat) + OFFSET, self._bar)
 
     def _bar(self, beat: float) -> None:
         self._arm(beat)

@@ -37,7 +37,7 @@ def test_call_mode_answers_on_the_grid_after_a_beat_of_silence(run_live):
     async def body(engine, loop):
         s, out, sent = make(engine, loop)
         await play_phrase(s)
-        end = s.now_beat()
+        end = s.time.now_beat()
         assert await until(lambda: s.state == RESPONDING and out.played, 5.0)
         first = min(n.start for n, _ in out.played)
         assert first == pytest.approx(-(-(end + 1.0) // 1.0), abs=1e-6)   # next whole beat
@@ -55,7 +55,7 @@ def test_barge_in_cancels_the_response(run_live):
         assert await until(lambda: s.state == RESPONDING, 5.0)
         s.note_on(70, 100)
         assert s.state == LISTENING and not s.responder.active
-        assert out.cancels and out.cancels[-1] == pytest.approx(s.now_beat(), abs=0.1)
+        assert out.cancels and out.cancels[-1] == pytest.approx(s.time.now_beat(), abs=0.1)
         s.note_off(70)
         s.close()
         assert out.closed
@@ -141,11 +141,11 @@ def test_a_loop_back_keeps_stream_time_moving_forward(run_live):
         assert await until(lambda: s.state == RESPONDING, 5.0)
         before = s.encoder.cursor.tick
         s.clock.set_transport(loop.time(), TEMPO, 2.0, True, 4, 4)      # the loop restarts
-        assert s.offset > 0 and s.offset % 96 == 0
+        assert s.time.offset > 0 and s.time.offset % 96 == 0
         assert s.state == LISTENING and out.cancels                     # answer stopped
         s.note_on(72, 100, 2.0)
         s.note_off(72, 2.25)
-        s.encoder.release(s.tick(3.0))
+        s.encoder.release(s.time.tick(3.0))
         assert s.encoder.cursor.tick > before                           # still forward
         s.close()
     run_live(body)
@@ -172,8 +172,8 @@ def _ready_for_now(s) -> bool:
     next grid line a little more than the preparation time ahead)."""
     note = s.responder.ready_note
     ahead = (PREP_S + 0.01) / s.clock.seconds_per_beat
-    return note is not None and ceil_to_grid(s.now_beat() + ahead, s.params["grid"]) \
-        == pytest.approx(s.song_beat(round(note.start * TICKS_PER_BEAT)))
+    return note is not None and ceil_to_grid(s.time.now_beat() + ahead, s.params["grid"]) \
+        == pytest.approx(s.time.song_beat(round(note.start * TICKS_PER_BEAT)))
 
 
 def test_a_request_after_a_phrase_plays_the_answer_kept_ready_at_once(run_live):
@@ -240,7 +240,7 @@ def test_transport_stop_ends_a_response_and_start_resumes_the_mode(run_live):
         s.clock.set_transport(loop.time(), TEMPO, 0.0, True, 4, 4)
         await play_phrase(s)
         assert await until(lambda: s.state == RESPONDING and out.played, 5.0)
-        s.clock.set_transport(loop.time(), TEMPO, s.now_beat(), False, 4, 4)   # stop
+        s.clock.set_transport(loop.time(), TEMPO, s.time.now_beat(), False, 4, 4)   # stop
         assert s.state == LISTENING and not s.responder.active and out.panics == 1
         count = len(out.played)
         await asyncio.sleep(2 * BEAT)
@@ -248,7 +248,7 @@ def test_transport_stop_ends_a_response_and_start_resumes_the_mode(run_live):
         s.set_param("mode", "accompany")
         s.clock.set_transport(loop.time(), TEMPO, 0.0, True, 4, 4)   # start: accompany
         assert s.state == ACCOMPANYING and s.accompanist.running
-        s.clock.set_transport(loop.time(), TEMPO, s.now_beat(), False, 4, 4)
+        s.clock.set_transport(loop.time(), TEMPO, s.time.now_beat(), False, 4, 4)
         assert s.state == LISTENING and not s.accompanist.running
         s.close()
         assert ("/continuo/session/state", ["s", LISTENING]) in sent
@@ -293,10 +293,10 @@ def test_a_generation_knows_what_the_session_still_sounds(run_live):
         from bridge.vocab import note_token
 
         s, _, _ = make(engine, loop, mode="manual")
-        now = s.now_beat()
+        now = s.time.now_beat()
         s.play(Note(now + 1.0, 8.0, 67, 90))           # stream beats = song beats here
         gen = s.generation(now + 2.0, now + 6.0, note_now=True, on_done=lambda g, r: None)
-        assert gen.sounding == {note_token(67, False): s.tick(now + 9.0)}
+        assert gen.sounding == {note_token(67, False): s.time.tick(now + 9.0)}
         later = s.generation(now + 10.0, now + 12.0, note_now=True, on_done=lambda g, r: None)
         assert later.sounding == {}
         s.stop()                                        # released: nothing sounds
@@ -314,7 +314,7 @@ def test_the_performer_s_part_and_the_part_asked_for(run_live):
         s, out, _ = make(engine, loop, plays="harmony", part="bass", length_bars=2)
         await play_phrase(s, (60, 64, 67))
         assert PART_BASE + HARMONY in s.history and PART_BASE + MELODY not in s.history
-        now = s.now_beat()
+        now = s.time.now_beat()
         assert s.generation(now + 1, now + 5, note_now=True, on_done=lambda g, r: None) \
             .parts == {BASS}
         await asyncio.sleep(6 * BEAT)
@@ -329,5 +329,24 @@ def test_the_performer_s_part_and_the_part_asked_for(run_live):
         assert s.output_parts() is None
         s.set_param("part", "accompaniment")            # under a melody: harmony and bass
         assert s.output_parts() == {HARMONY, BASS}
+        s.close()
+    run_live(body)
+
+
+def test_one_table_of_actions_for_osc_and_midi(run_live):
+    """phrase_end is call mode's: refused in another mode, whichever way it is asked."""
+    async def body(engine, loop):
+        s, out, _ = make(engine, loop, mode="manual")
+        await play_phrase(s)
+        with pytest.raises(ParamError, match="call mode"):
+            s.act("phrase_end")
+        s.act("generate")
+        assert await until(lambda: out.played, 5.0)
+        s.act("stop")
+        assert s.state == LISTENING
+        s.set_param("mode", "call")
+        s.act("phrase_end")
+        assert s.state == RESPONDING
+        s.act("panic")
         s.close()
     run_live(body)

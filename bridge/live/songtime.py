@@ -1,0 +1,118 @@
+"""A session's time: song beats on its beat clock, stream ticks for the model, the meter the
+stream follows, and timers on the beat clock.
+
+Stream time is the song's beats in ticks plus ``offset``: when the host jumps back (a
+loop), the offset grows by whole bars, so the model's context always moves forward. Every
+timer is a ``loop.call_at`` on the clock's map, armed at a beat and re-armed when the map
+moves (a tempo change, a transport message). What the clock's changes mean for the music
+(the transport stopping or starting, a jump back) is the session's: it is told through the
+``on_stop``, ``on_start`` and ``on_jump`` callbacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bridge.live.phrase import ceil_to_grid
+from bridge.timing.clock import START, STOP, BeatClock
+from bridge.vocab import TICKS_PER_BEAT, Meter
+
+log = logging.getLogger(__name__)
+
+JUMP_BEATS = 0.25        # the clock moving back further than this is the host jumping back
+
+
+@dataclass
+class _Timer:
+    handle: asyncio.TimerHandle
+    fn: Callable[[float], None]
+    beat: float
+    lead: float
+
+
+class SongTime:
+    def __init__(self, clock: BeatClock, loop: asyncio.AbstractEventLoop, *,
+                 on_stop: Callable[[], None], on_start: Callable[[], None],
+                 on_jump: Callable[[float], None]) -> None:
+        self.clock, self.loop = clock, loop
+        self.on_stop, self.on_start, self.on_jump = on_stop, on_start, on_jump
+        self.meter = Meter([(0, Meter.bar_ticks_of(clock.numerator, clock.denominator))])
+        self.offset = 0                  # stream ticks - song ticks
+        self._timers: dict[str, _Timer] = {}
+        self._remember_map()
+        clock.add_listener(self._on_clock)
+
+    def now_beat(self) -> float:
+        return self.clock.beat_at(self.loop.time())
+
+    def tick(self, beat: float) -> int:
+        """Song beat -> stream tick."""
+        return round(beat * TICKS_PER_BEAT) + self.offset
+
+    def song_beat(self, tick: int) -> float:
+        return (tick - self.offset) / TICKS_PER_BEAT
+
+    def bar_after(self, beat: float) -> float:
+        return ceil_to_grid(beat + 1e-3, self.clock.bar_beats)
+
+    # -- timers ------------------------------------------------------------------------------
+
+    def arm(self, name: str, beat: float, fn: Callable[[float], None],
+            lead: float = 0.0) -> None:
+        """Call ``fn(beat)`` when the clock reaches ``beat`` (``lead`` seconds early)."""
+        self.disarm(name)
+        when = max(self.loop.time(), self.clock.time_at(beat) - lead)
+        handle = self.loop.call_at(when, self._fire, name)
+        self._timers[name] = _Timer(handle, fn, beat, lead)
+
+    def _fire(self, name: str) -> None:
+        timer = self._timers.pop(name)
+        timer.fn(timer.beat)
+
+    def disarm(self, name: str) -> None:
+        timer = self._timers.pop(name, None)
+        if timer is not None:
+            timer.handle.cancel()
+
+    # -- following the clock ------------------------------------------------------------------
+
+    def _remember_map(self) -> None:
+        self._map = (self.loop.time(), self.now_beat(), self.clock.tempo)
+
+    def _on_clock(self, reason: str) -> None:
+        if reason == STOP:
+            self.on_stop()
+        elif reason == START:
+            self.on_start()
+        t = self.loop.time()
+        then_t, then_beat, then_tempo = self._map
+        expected = then_beat + (t - then_t) * then_tempo / 60.0   # where the old map said
+        now = self.now_beat()
+        if now < expected - JUMP_BEATS:           # the host jumped back: keep stream time
+            bar = self.meter.bar_length(self.meter.bar_start(self.tick(now)))
+            jump = round((expected - now) * TICKS_PER_BEAT)
+            self.offset += -(-jump // bar) * bar
+            self.on_jump(expected - now)
+        self._remember_map()
+        self.sync_meter()
+        for name, timer in list(self._timers.items()):   # re-arm from their beats
+            self.arm(name, timer.beat, timer.fn, lead=timer.lead)
+
+    def sync_meter(self) -> None:
+        """Follow the clock's time signature from the current (or next) bar."""
+        length = Meter.bar_ticks_of(self.clock.numerator, self.clock.denominator)
+        if self.meter.changes[-1][1] == length:
+            return
+        now = self.tick(self.now_beat())
+        start = self.meter.bar_start(now)
+        if now - start > TICKS_PER_BEAT:     # well into a bar: change from the next one
+            start += self.meter.bar_length(start)
+        self.meter.set(start, length)
+
+    def close(self) -> None:
+        for name in list(self._timers):
+            self.disarm(name)
+        self.clock.remove_listener(self._on_clock)
