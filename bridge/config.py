@@ -61,6 +61,9 @@ class Config:
         "Beat clock of the MIDI port session: follow MIDI clock on the input, or run internally.",
         choices=("auto", "midi", "internal")))
     tempo: float = field(default=120.0, metadata=_opt("Tempo of the internal clock (bpm)."))
+    band: str = field(default="", metadata=_opt(
+        "The MIDI port session plays in this band, with the devices that join it "
+        "(docs/ableton.md, 'A band')."))
     cc: tuple[str, ...] = field(default=(), metadata=_opt(
         "MIDI CC mapping NAME=CC (repeatable), overriding the defaults, e.g. temperature=21."))
     # sessions
@@ -93,6 +96,13 @@ class Config:
             raise ConfigError(f"tempo: {self.tempo} bpm is outside 20-400")
         if self.threads < 1:
             raise ConfigError(f"threads: {self.threads} must be at least 1")
+        if self.band:
+            from bridge.live.params import ParamError, param
+
+            try:
+                param("band").validate(self.band)
+            except ParamError as exc:
+                raise ConfigError(str(exc)) from None
         for name in ("cc", "set"):
             for item in getattr(self, name):
                 if "=" not in item:

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from bridge.live.engine import Engine
-from bridge.live.generation import Generation
+from bridge.live.generation import Generation, entering
 from bridge.live.params import GUIDANCE
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
@@ -131,5 +131,6 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
                      parts=parts,
                      temperature=options.temperature, top_p=options.top_p,
                      guidance=options.guidance, seed=options.seed, note_now=True)
+    gen.entering = entering(parts, tokens)
     style = generator.style_index(options.style) if options.style else 0
     return gen, context, style

@@ -70,7 +70,7 @@ class BandOutput:
     def play(self, note: Note, channel: int) -> None:
         for member in self.band.players():
             if note.part in member_parts(member):
-                member.output.play(note, member.params["channel"])
+                member.output.play(note, member.out_channel(note))
                 self.sent += 1
 
     def cancel_from(self, beat: float) -> None:

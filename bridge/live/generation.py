@@ -12,9 +12,11 @@ pitches (and drum keys) of its own notes that have not yet ended. The grammar
 A generation asked for some ``parts`` (the bass; the accompaniment: harmony and bass)
 writes the whole texture as the model hears it but plays those parts only: its other notes
 are heard (they stay in its context, so its bass knows the harmony it sits under) and never
-played. Forcing every note into the part made
-the model write its melody into the bass (a "bass" at the melody's pitch); favouring the
-part's PART token did too, less so.
+played. A part asked for that the context lacks (a bass under a melody played alone) is
+brought in: its PART token is favoured (``entering``) until it has entered; the model,
+trained on windows where parts enter after one plays alone (``data.arrange``), writes the
+part's notes. (Forcing every note into the part made the model write its melody into the
+bass: a "bass" at the melody's pitch.)
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from bridge.vocab import (
     Cursor,
     note_token,
     part_notes,
+    parts_played,
 )
 
 if TYPE_CHECKING:                    # the worker's state: the engine alone touches it
@@ -60,6 +63,9 @@ def _part_notes() -> np.ndarray:
 
 
 PART_NOTES = _part_notes()
+ENTRY_BIAS = 6.0      # logits on the PART token of a part asked for that has not entered
+ENTRY_BARS = 2        # ... in this many bars of context
+ENTRY_TOKENS = 512    # (looked for in this many tokens at most)
 
 
 @lru_cache(maxsize=256)
@@ -70,12 +76,21 @@ def _part_room(constraints: Constraints) -> tuple[int, ...]:
 
 
 @lru_cache(maxsize=64)
-def _part_bias(parts: frozenset[int], bias: float) -> np.ndarray:
+def _part_bias(parts: frozenset[int]) -> np.ndarray:
     out = np.zeros(VOCAB_SIZE, dtype=np.float32)
     for q in parts:
-        out[PART_BASE + q] = bias
+        out[PART_BASE + q] = ENTRY_BIAS
     out.setflags(write=False)
     return out
+
+
+def entering(parts: frozenset[int] | None, context: list[int]) -> frozenset[int]:
+    """The parts asked for that the last ``ENTRY_BARS`` bars of ``context`` lack. The model
+    keeps a texture as it is (after a melody alone it writes melody), so a generation
+    favours these parts' PART tokens until they have entered."""
+    if parts is None:
+        return frozenset()
+    return frozenset(parts - parts_played(context[-ENTRY_TOKENS:], ENTRY_BARS))
 
 
 @dataclass
@@ -91,7 +106,7 @@ class Generation:
     top_p: float = 0.95
     guidance: float = 0.0             # how strongly its style acts (see sampling.guide)
     parts: frozenset[int] | None = None   # the parts it plays (others heard only); None: all
-    part_bias: float = 0.0            # logits added to the PART tokens of ``parts``
+    entering: frozenset[int] = frozenset()   # parts it plays that its context lacks
     seed: int | None = None
     note_now: bool = False            # a response: its first token is a note, at the cursor
     max_tokens: int = 4096
@@ -124,7 +139,7 @@ class Generation:
         c = self.cursor
         return (self.session, tuple(self.prefix), c.origin, c.bar_start, c.beat, c.sub,
                 c.expect, c.chord, c.part, tuple(c.meter.changes), self.end_tick, self.constraints,
-                self.parts, self.part_bias,
+                self.parts, self.entering,
                 self.temperature, self.top_p, self.guidance, self.seed, self.note_now,
                 self.max_tokens, tuple(sorted(self.sounding.items())))
 
@@ -166,11 +181,9 @@ class Generation:
         return mask
 
     def bias(self) -> np.ndarray | None:
-        """Logits to add before sampling: the PART tokens of the parts it plays favoured by
-        ``part_bias`` (None: nothing to add)."""
-        if not self.part_bias or self.parts is None:
-            return None
-        return _part_bias(self.parts, self.part_bias)
+        """Logits to add before sampling (None: nothing): ``ENTRY_BIAS`` on the PART tokens
+        of the parts ``entering``."""
+        return _part_bias(self.entering) if self.entering else None
 
     def plays(self, note: Note) -> bool:
         """Is this note of a part it plays (else heard only)?"""

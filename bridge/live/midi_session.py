@@ -83,6 +83,8 @@ class MidiSession:
         self.target = _Tracked(self.output, self.echo, loop)
         self.notes = MidiNotes(NoteScheduler(self.clock, self.target, loop=loop))
         self.session: Session = hub.add(SID, self.clock, self.notes, notify=self._notify)
+        if config.band:
+            self.session.set_param("band", config.band)
         self._lost: list[MidiInput | MidiOutput] = []     # ports of a server that went away
         self.watch = None
         if self.output.api == "jack":

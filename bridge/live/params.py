@@ -22,6 +22,8 @@ PLAYS = ("auto", *NOTE_PARTS)                 # what the performer plays
 ROLES = ("perform", "listen", "play")         # what a band member does (bridge.live.band)
 MAX_BAND_NAME = 64
 DRUM_INPUT_CHANNEL = 10   # a performer's notes on this MIDI channel are drums (auto)
+CHANNELS = ("one", "parts")
+PART_CHANNELS = {"melody": 1, "harmony": 2, "bass": 3, "drums": DRUM_INPUT_CHANNEL}
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 GUIDANCE = 3.0        # how strongly a requested style acts, by default (sampling.guide)
 STYLES = "styles"     # not a parameter: /continuo/param/get SESSION styles lists them
@@ -118,6 +120,9 @@ PARAMS: tuple[Param, ...] = (
           "pitch_low", 0, 127, cc=108),
     Param("channel", int, 1, "MIDI channel of generated pitched notes (drums use 10)",
           1, 16, cc=109),
+    Param("channels", str, "one", "MIDI channels: one (every generated pitched note on "
+          "`channel`) or parts (melody 1, harmony 2, bass 3, drums 10: what Continuo plays, "
+          "and with plays auto what the performer plays)", choices=CHANNELS),
     Param("seed", int, -1, "random seed for reproducible responses (-1 = random)",
           -1, 2**31 - 1),
     Param("part", str, "auto", "the part Continuo plays: melody, harmony, bass, drums, "

@@ -23,6 +23,7 @@ stream, itself a session, and it generates nothing of its own.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -31,9 +32,16 @@ from typing import Any
 
 from bridge.live.accompany import Accompanist
 from bridge.live.engine import Engine
-from bridge.live.generation import Generation
+from bridge.live.generation import ENTRY_TOKENS, Generation, entering
 from bridge.live.outputs import Output
-from bridge.live.params import DRUM_INPUT_CHANNEL, ParamError, check_together, defaults, param
+from bridge.live.params import (
+    DRUM_INPUT_CHANNEL,
+    PART_CHANNELS,
+    ParamError,
+    check_together,
+    defaults,
+    param,
+)
 from bridge.live.phrase import Phrase
 from bridge.live.respond import PREP_S, Responder
 from bridge.live.songtime import SongTime
@@ -48,6 +56,7 @@ from bridge.vocab import (
     BAR,
     DRUMS,
     MELODY,
+    PARTS,
     TICKS_PER_BEAT,
     Cursor,
     note_token,
@@ -138,7 +147,7 @@ class Session:
             return
         beat = self._input_beat(beat)
         drum = self._is_drum(channel) if part is None else part == DRUMS
-        part = self._input_part(drum) if part is None else part
+        part = self._input_part(drum, channel) if part is None else part
         tick = self.time.tick(beat)
         if listen:
             self._commit(self.encoder.note_on(tick, pitch, velocity, drum, part))
@@ -192,12 +201,23 @@ class Session:
         plays = self.params["plays"]
         return plays == "drums" or (plays == "auto" and channel == DRUM_INPUT_CHANNEL)
 
-    def _input_part(self, drum: bool) -> int:
-        """The part of the performer's notes (``plays``; auto: drums or melody)."""
+    def out_channel(self, note: Note) -> int:
+        """The MIDI channel a generated note leaves on (``channel``, or its part's)."""
+        if self.params["channels"] == "parts":
+            return PART_CHANNELS[PARTS[note.part]]
+        return self.params["channel"]
+
+    def _input_part(self, drum: bool, channel: int | None = None) -> int:
+        """The part of the performer's notes (``plays``; auto: drums or melody, or with
+        ``channels`` parts the part of their MIDI channel)."""
         plays = self.params["plays"]
         if drum:
             return DRUMS
-        return MELODY if plays == "auto" else part_index(plays)
+        if plays != "auto":
+            return part_index(plays)
+        if self.params["channels"] == "parts" and channel in BY_CHANNEL:
+            return BY_CHANNEL[channel]
+        return MELODY
 
     def output_parts(self) -> frozenset[int] | None:
         """The parts Continuo plays (``part``; a band's stream: its members'), None for any
@@ -261,13 +281,15 @@ class Session:
             seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
             on_note=on_note, on_done=done)
         gen.sounding = {t: e for t, e in self.sounding.items() if e > start_tick}
+        recent = list(itertools.islice(reversed(self.history), ENTRY_TOKENS))[::-1]
+        gen.entering = entering(parts, recent + prefix)
         return gen
 
     def play(self, note: Note) -> Note:
         """Send a generated note (stream beats) out and into the context; song-time note."""
         tick = round(note.start * TICKS_PER_BEAT)
         song = replace(note, start=self.time.song_beat(tick))
-        self.output.play(song, self.params["channel"])
+        self.output.play(song, self.out_channel(note))
         duration = round(note.duration * TICKS_PER_BEAT)
         self.encoder.add_note(tick, duration, note.pitch, note.velocity, note.drum, note.part)
         self.sounding = {t: e for t, e in self.sounding.items() if e > tick}
@@ -386,3 +408,6 @@ def _drums(parts: frozenset[int] | None) -> bool | None:
     if parts is None or DRUMS not in parts:
         return False
     return True if parts == {DRUMS} else None
+
+
+BY_CHANNEL = {channel: part_index(name) for name, channel in PART_CHANNELS.items()}

@@ -38,6 +38,7 @@ from bridge.vocab.grammar import (  # noqa: F401
     Meter,
     allowed_mask,
     order_key,
+    parts_played,
 )
 from bridge.vocab.styles import (  # noqa: F401
     GENRES,

@@ -274,3 +274,22 @@ def allowed_mask(expect: int, in_bar: bool, beat: int, sub: int, bar_ticks: int,
     mask.setflags(write=False)
     _MASKS[key] = mask
     return mask
+
+
+def parts_played(tokens: list[int], bars: int, before: int = NO_PART) -> set[int]:
+    """The parts whose notes sound in the last ``bars`` bars of ``tokens`` (from their
+    ``bars``-th last BAR; ``before``: the part in effect where ``tokens`` begin)."""
+    starts = [i for i, t in enumerate(tokens) if t == BAR]
+    first = starts[-bars] if len(starts) >= bars else 0
+    part = before
+    for t in tokens[:first]:
+        if KIND[t] == K_PART:
+            part = t - PART_BASE
+    out: set[int] = set()
+    for t in tokens[first:]:
+        kind = KIND[t]
+        if kind == K_PART:
+            part = t - PART_BASE
+        elif kind in (K_PITCH, K_DRUM) and part != NO_PART:
+            out.add(part)
+    return out

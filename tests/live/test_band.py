@@ -111,3 +111,32 @@ def test_members_leave_and_the_band_ends_with_its_last(models):
     with pytest.raises(ParamError, match="band must be"):
         b.set_param("band", "x" * 65)
     rig.hub.close_all()
+
+
+def test_one_midi_port_with_a_channel_per_part(models):
+    """channels=parts: the performer's channel says its part, each played part leaves on
+    its own channel (melody 1, harmony 2, bass 3)."""
+    generator, _ = models
+    rig = Rig(generator)
+    midi = rig.member("midi", channels="parts", part="accompaniment", seed=2)
+    for i in range(24):                                   # a chord a bar on channel 2,
+        chord = [(60, 2), (64, 2)] if i % 4 == 0 else []  # a melody on channel 1
+        for pitch, channel in [(72 + i % 5, 1), *chord]:
+            rig.at(i, midi.note_on, pitch, 90, float(i), channel)
+            rig.at(i + 0.9, midi.note_off, pitch, i + 0.9, channel)
+    rig.run_to(8.0)
+    assert PART_BASE + HARMONY in midi.history and PART_BASE + MELODY in midi.history
+    midi.set_param("mode", "accompany")
+    rig.run_to(24.0)
+    played = rig.outputs["midi"].played
+    assert played and {n.part for n, _ in played} <= {HARMONY, BASS}
+    assert all(ch == {HARMONY: 2, BASS: 3}[n.part] for n, ch in played)
+    rig.hub.close_all()
+
+
+def test_the_midi_session_joins_a_band_by_config():
+    from bridge.config import Config, ConfigError
+
+    assert Config(band="live").band == "live"
+    with pytest.raises(ConfigError, match="band must be"):
+        Config(band="x" * 65)

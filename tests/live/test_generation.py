@@ -3,6 +3,8 @@ instant, however hard the model pushes for it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import torch
 
 from bridge.evaluate.musicality import duplicates, same_pitch_overlaps
@@ -99,3 +101,24 @@ def test_no_part_is_offered_that_could_play_nothing():
     assert not mask[PART_BASE:PART_BASE + 3].any() and mask[beat_token(1)]
     gen.take(beat_token(2))                      # it has ended: the other parts may play it
     assert gen.mask()[PART_BASE + HARMONY]
+
+
+def test_a_part_asked_for_that_the_context_lacks_is_favoured_until_it_enters():
+    from bridge.live.generation import ENTRY_BIAS, entering
+    from bridge.music.piece import Note, Piece
+    from bridge.music.tokenize import encode
+
+    melody = [Note(b, 1.0, 72, 90, part=MELODY) for b in range(16)]
+    bass = [Note(4 * b, 4.0, 36, 80, part=BASS) for b in range(2, 4)]
+    alone = encode(Piece(list(melody)))
+    assert entering(frozenset((HARMONY, BASS)), alone) == {HARMONY, BASS}
+    assert entering(None, alone) == frozenset()
+    joined = encode(Piece([*melody, *bass]))            # the bass in the last two bars
+    assert entering(frozenset((HARMONY, BASS)), joined) == {HARMONY}
+    early = encode(Piece([*melody, *(replace(n, start=n.start - 8) for n in bass)]))
+    assert entering(frozenset((BASS,)), early) == {BASS}  # two bars ago is gone
+    gen = _generation()
+    assert gen.bias() is None
+    gen.entering = frozenset((BASS,))
+    bias = gen.bias()
+    assert bias[PART_BASE + BASS] == ENTRY_BIAS and bias.sum() == ENTRY_BIAS
