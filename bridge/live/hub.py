@@ -126,6 +126,7 @@ class Hub:
                 band.close()
                 del self.bands[band.name]
         if not name:
+            session.restyle()            # it may have taken the band's style meanwhile
             session.resume()
             return
         band = self.bands.get(name)

@@ -347,12 +347,17 @@ class Session:
             self.output.panic()
             self._enter(value)
         elif (name == "style" and value != old) or self.guided != guided:
-            context = list(self.history)         # the context again, from a bar line
-            first_bar = next((i for i, t in enumerate(context) if t == BAR), len(context))
-            self.engine.restyle(self.sid, self.style_index, context[first_bar:], self.guided)
-            self.fed += 1
+            self.restyle()
         self.responder.prepare()               # what a request would get has changed
         return value
+
+    def restyle(self) -> None:
+        """The worker's state again for the session's style (and guidance), from its
+        recent context starting at a bar line."""
+        context = list(self.history)
+        first_bar = next((i for i, t in enumerate(context) if t == BAR), len(context))
+        self.engine.restyle(self.sid, self.style_index, context[first_bar:], self.guided)
+        self.fed += 1
 
     @property
     def style_index(self) -> int:
