@@ -5,6 +5,8 @@
   the offline tools and the CLI, only the engine imports torch or the models
   (an import under ``if TYPE_CHECKING`` is a type, not a use).
 - ``continuo run`` loads no training, data-building, evaluation or benchmark code.
+- Session logic speaks typed events: the session and its collaborators import no protocol
+  (OSC, MIDI); the adapters (the hub, the outputs, the MIDI port session) do.
 """
 
 from __future__ import annotations
@@ -56,6 +58,19 @@ def test_only_the_engine_touches_tensors():
                 for rel, mods in _sources()
                 if not rel.startswith(MAY_TOUCH_TENSORS)}
     assert {rel: m for rel, m in breaches.items() if m} == {}
+
+
+SESSION_LOGIC = ("live/session.py", "live/band.py", "live/accompany.py", "live/respond.py",
+                 "live/tagging.py", "live/songtime.py", "live/generation.py",
+                 "live/phrase.py", "live/events.py", "live/params.py", "live/states.py")
+
+
+def test_session_logic_speaks_no_protocol():
+    breaches = {rel: sorted(m for m in mods if m.startswith(("bridge.osc", "bridge.midi",
+                                                              "mido", "rtmidi")))
+                for rel, mods in _sources() if rel in SESSION_LOGIC}
+    assert {rel: m for rel, m in breaches.items() if m} == {}
+    assert len([rel for rel, _ in _sources() if rel in SESSION_LOGIC]) == len(SESSION_LOGIC)
 
 
 def test_the_rule_sees_a_breach(tmp_path):

@@ -27,8 +27,10 @@ session generates nothing while it is in a band; alone again, it is as it was.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from bridge.live.events import Event
 from bridge.live.params import BAND_WIDE, DRUM_INPUT_CHANNEL
 from bridge.music.piece import Note
 from bridge.vocab import DRUMS, HARMONY, MELODY, PART_SETS, part_index, parts_named
@@ -154,11 +156,11 @@ class Band:
             self.stream.set_param(name, value)
         self.update()
 
-    def notify(self, address: str, args: list[Any]) -> None:
-        """What the stream tells (its state, errors) goes to every member, as its own."""
+    def notify(self, event: Event) -> None:
+        """What the stream tells (its state, tags, errors) goes to every member, as its
+        own."""
         for member in list(self.members.values()):
-            out = [member.sid if a == self.stream.sid else a for a in args]
-            member.notify(address, out)
+            member.notify(replace(event, session=member.sid))
 
     def close(self) -> None:
         for member in list(self.members.values()):

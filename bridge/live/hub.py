@@ -25,11 +25,13 @@ from bridge import __version__
 from bridge.config import Config
 from bridge.live.band import Band, BandOutput
 from bridge.live.engine import Engine
+from bridge.live.events import Event, Failed
 from bridge.live.outputs import OscNotes, Output
 from bridge.live.params import ParamError, check_together, defaults, param
 from bridge.live.session import Session
 from bridge.live.status import TOP_TAGS
-from bridge.osc.router import ERROR, OscRequestError
+from bridge.osc.events import message_of
+from bridge.osc.router import OscRequestError
 from bridge.osc.routes import IN, route
 from bridge.timing.clock import BeatClock
 
@@ -67,8 +69,9 @@ class Hub:
             return self.addresses[session]
         return sender
 
-    def notifier(self, sid: str) -> Callable[[str, list[Any]], Any]:
-        def notify(address: str, args: list[Any]) -> None:
+    def sender(self, sid: str) -> Callable[[str, list[Any]], None]:
+        """``send(address, args)`` to a session's client, while it has one."""
+        def send(address: str, args: list[Any]) -> None:
             destination = self.addresses.get(sid)
             if destination is None:
                 return
@@ -76,7 +79,12 @@ class Hub:
                 self.send(address, args, destination)
             except Exception:   # a message we built wrong must not break the session
                 log.exception("session %s: could not send %s %r", sid, address, args)
-        return notify
+        return send
+
+    def notifier(self, sid: str) -> Callable[[Event], None]:
+        """The OSC adapter of a session's events: each as its message, to its client."""
+        send = self.sender(sid)
+        return lambda event: send(*message_of(event))
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -95,7 +103,7 @@ class Hub:
         self.addresses[instance] = named
         if session is None:
             clock = BeatClock(self.loop.time(), self.config.tempo)
-            output = OscNotes(instance, clock, self.notifier(instance), self.loop)
+            output = OscNotes(instance, clock, self.sender(instance), self.loop)
             session = self.add(instance, clock, output, notify=self.notifier(instance))
             log.info("session %s opened (replies to %s:%d)", instance,
                      *self.addresses[instance])
@@ -162,9 +170,10 @@ class Hub:
         sid = min(victims, key=lambda s: self._seen.get(s, 0.0))
         log.warning("session %s closed to make room for a new one (%d open, the most)",
                     sid, len(self.sessions))
-        self.notifier(sid)(ERROR, [HELLO, (
+        self.notifier(sid)(Failed(sid, (
             f"session {sid} was closed to make room for another (the daemon serves "
-            f"{self.config.max_sessions}); send /continuo/session/hello to open it again")])
+            f"{self.config.max_sessions}); send /continuo/session/hello to open it again"),
+            about=HELLO))
         self.bye(sid)
         return True
 

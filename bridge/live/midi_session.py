@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 import mido
 
 from bridge.config import Config
+from bridge.live.events import Event, Failed, TagsChanged
 from bridge.live.hub import Hub
 from bridge.live.outputs import MidiNotes
 from bridge.live.params import ACTIONS, PARAMS, ParamError, param
@@ -123,9 +123,14 @@ class MidiSession:
         return f"{self.input.name} <- {self.input.connected or 'virtual'}, " \
                f"{self.output.name} -> {self.output.connected or 'virtual'} ({self.input.api})"
 
-    def _notify(self, address: str, args: list[Any]) -> None:
-        if address.endswith("/tags/update"):
-            log.info("midi session tags: %s", " ".join(str(a) for a in args[1:]))
+    def _notify(self, event: Event) -> None:
+        """The MIDI adapter of the session's events: a port has no way to show them, so
+        they are logged."""
+        if isinstance(event, TagsChanged):
+            log.info("midi session tags: %s",
+                     " ".join(f"{tag} {p:.2f}" for tag, p in event.tags))
+        elif isinstance(event, Failed):
+            log.warning("midi session: %s", event.message)
 
     def _from_rtmidi(self, message: mido.Message, when: float) -> None:
         self.loop.call_soon_threadsafe(self._handle, message, when)

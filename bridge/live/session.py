@@ -14,7 +14,8 @@ Its time (song beats, stream ticks, timers on the beat clock) is a
 The transport stopping (OSC ``playing 0``, MIDI Stop) ends what plays as a panic does, and
 its starting again (or MIDI Continue) re-enters the session's mode. A continuation never
 strikes a note the session still sounds: each generation starts knowing those notes.
-A generation that fails is reported to the session's client on ``/continuo/error``.
+A generation that fails is reported to the session's client (``Failed``). What the session
+tells its client are typed events (:mod:`bridge.live.events`), never protocol messages.
 
 In a band (:mod:`bridge.live.band`) a session is a member: what it hears goes to the band's
 stream, itself a session, and it generates nothing of its own.
@@ -32,6 +33,7 @@ from typing import Any
 
 from bridge.live.accompany import Accompanist
 from bridge.live.engine import Engine
+from bridge.live.events import Event, Failed, StateChanged
 from bridge.live.generation import ENTRY_TOKENS, Generation, entering
 from bridge.live.outputs import Output
 from bridge.live.params import (
@@ -50,7 +52,6 @@ from bridge.live.tagging import StyleWatch
 from bridge.model.sampling import Constraints
 from bridge.music.piece import Note
 from bridge.music.tokenize import MAX_SILENT_BARS, LiveEncoder
-from bridge.osc.routes import OUT, route
 from bridge.timing.clock import BeatClock
 from bridge.vocab import (
     BAR,
@@ -67,18 +68,17 @@ from bridge.vocab import (
 log = logging.getLogger(__name__)
 
 CONTEXT_TOKENS = 768      # recent context kept to recompute the state on a style change
-ERROR = route("/continuo/error", OUT).address
 
 
 class Session:
     def __init__(self, sid: str, *, engine: Engine, clock: BeatClock, output: Output,
                  styles: tuple[str, ...], loop: asyncio.AbstractEventLoop,
-                 notify: Callable[[str, list[Any]], Any] | None = None,
+                 notify: Callable[[Event], Any] | None = None,
                  params: dict[str, Any] | None = None, prepare: bool = True,
                  on_band: Callable[[Session, str], None] | None = None) -> None:
         self.sid, self.engine, self.clock, self.output = sid, engine, clock, output
         self.styles, self.loop = styles, loop
-        self.notify = notify or (lambda address, args: None)
+        self.notify = notify or (lambda event: None)
         self.params = {**defaults(), **(params or {})}
         self.time = SongTime(clock, loop, on_stop=self._transport_stopped,
                              on_start=self.resume, on_jump=self._jumped)
@@ -269,8 +269,8 @@ class Session:
 
         def done(gen: Generation, reason: str) -> None:
             if reason == "error" and not self.closed:
-                self.notify(ERROR, ["", f"session {self.sid}: a continuation failed "
-                                        f"({gen.error}); the session goes on"])
+                self.notify(Failed(self.sid, f"session {self.sid}: a continuation failed "
+                                             f"({gen.error}); the session goes on"))
             on_done(gen, reason)
 
         gen = Generation(
@@ -388,7 +388,7 @@ class Session:
     def set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
-            self.notify("/continuo/session/state", [self.sid, state])
+            self.notify(StateChanged(self.sid, state))
 
     @property
     def tags(self) -> list[tuple[str, float]]:

@@ -8,8 +8,9 @@ positions, and the worker tags only when idle). A bar with no new input is not t
 from __future__ import annotations
 
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from bridge.live.events import TagsChanged
 from bridge.vocab import BAR
 
 if TYPE_CHECKING:
@@ -57,7 +58,4 @@ class StyleWatch:
             abs(p - q) > CHANGE for (_, p), (_, q) in zip(tags, self.tags, strict=False))
         self.tags = tags
         if changed:
-            args: list[Any] = [s.sid]
-            for tag, p in tags:
-                args += [tag, round(p, 4)]
-            s.notify("/continuo/tags/update", args)
+            s.notify(TagsChanged(s.sid, tuple(tags)))

@@ -9,6 +9,7 @@ from bridge.live.engine import Engine
 from bridge.live.hub import Hub
 from bridge.live.params import ParamError
 from bridge.live.states import LISTENING
+from bridge.osc.events import message_of
 from bridge.timing.clock import BeatClock
 from bridge.timing.simloop import SimLoop
 from bridge.vocab import BASS, HARMONY, MELODY, PART_BASE
@@ -32,7 +33,7 @@ class Rig:
         clock = BeatClock(self.loop.time(), TEMPO)
         clock.set_transport(self.loop.time(), TEMPO, 0.0, True)
         out = self.outputs[sid] = Recorder(clock, self.loop)
-        session = self.hub.add(sid, clock, out, notify=lambda a, args: self.sent.append((a, args)))
+        session = self.hub.add(sid, clock, out, notify=lambda e: self.sent.append(message_of(e)))
         for name, value in params.items():
             session.set_param(name, value)
         return session

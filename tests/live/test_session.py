@@ -7,6 +7,7 @@ from bridge.live.phrase import ceil_to_grid
 from bridge.live.respond import PREP_S
 from bridge.live.session import Session
 from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
+from bridge.osc.events import message_of
 from bridge.timing.clock import BeatClock
 from bridge.vocab import TICKS_PER_BEAT
 
@@ -21,7 +22,7 @@ def make(engine, loop, **params):
     clock = BeatClock(loop.time(), TEMPO)
     out = Recorder(clock, loop)
     s = Session("s", engine=engine, clock=clock, output=out, styles=engine.generator.config.styles,
-                loop=loop, notify=lambda a, args: sent.append((a, args)),
+                loop=loop, notify=lambda e: sent.append(message_of(e)),
                 params={"length_bars": 1, "seed": 3, **params})
     return s, out, sent
 
