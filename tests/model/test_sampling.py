@@ -57,14 +57,30 @@ def test_a_mask_that_allows_nothing_is_a_clear_error():
 
 def test_guidance_favours_what_the_style_makes_likelier_than_the_music_alone():
     from bridge.model.sampling import guide
+    from bridge.vocab import DUR_BASE, PITCH_BASE, VOCAB_SIZE
 
-    styled = np.log(np.array([0.5, 0.3, 0.2], dtype=np.float32))
-    unstyled = np.log(np.array([0.6, 0.1, 0.3], dtype=np.float32))
-    assert np.allclose(guide(styled, unstyled, 0.0), styled)       # 0: as the style says
-    p = [np.exp(g) / np.exp(g).sum() for g in (guide(styled, unstyled, w) for w in (1, 3))]
+    def row(values, at):
+        out = np.full(VOCAB_SIZE, -np.inf, dtype=np.float32)
+        out[at:at + 3] = np.log(np.array(values, dtype=np.float32))
+        return out
+
+    def probs(logits, at):
+        x = np.exp(logits[at:at + 3] - logits[at:at + 3].max())
+        return x / x.sum()
+
+    at = DUR_BASE                                      # a duration: guided
+    styled, unstyled = row([0.5, 0.3, 0.2], at), row([0.6, 0.1, 0.3], at)
+    assert np.allclose(guide(styled, unstyled, 0.0)[at:at + 3], styled[at:at + 3])
+    p = [probs(guide(styled, unstyled, w), at) for w in (1, 3)]
     assert p[0][1] > 0.3 and p[1][1] > p[0][1]                        # the style's token gains
     assert p[1][2] < 0.2                                               # what it disfavours loses
+    # pitches are not pushed: the styled prediction as it is, so the key stays the music's
+    at = PITCH_BASE + 60
+    styled, unstyled = row([0.5, 0.3, 0.2], at), row([0.6, 0.1, 0.3], at)
+    assert np.allclose(guide(styled, unstyled, 3.0)[at:at + 3], styled[at:at + 3])
     # a token either side rules out stays out (never +inf or NaN)
-    out = guide(np.array([0.0, -np.inf, 1.0], np.float32),
-                np.array([-np.inf, 0.0, 1.0], np.float32), 3)
-    assert out[0] == out[1] == -np.inf and out[2] == 1.0
+    a, b = np.zeros(VOCAB_SIZE, np.float32), np.zeros(VOCAB_SIZE, np.float32)
+    a[DUR_BASE], b[DUR_BASE + 1] = -np.inf, -np.inf
+    out = guide(a, b, 3)
+    assert out[DUR_BASE] == out[DUR_BASE + 1] == -np.inf and np.isfinite(out).sum() == \
+        VOCAB_SIZE - 2
