@@ -17,16 +17,13 @@ import random
 from typing import Any
 
 from bridge.bench.osc import (
-    GAP_S,
     HOST,
-    NOTE_S,
-    PHRASE_NOTES,
-    SCALE,
     STOP,
     TEMPO,
     _low_summary,
     _perform,
     open_device,
+    play_phrase,
     session_status,
 )
 from bridge.bench.stats import summary
@@ -73,12 +70,7 @@ async def band(port: int, trials: int, seconds: float, seed: int = 0) -> dict[st
         times, missed = [], 0
         performer.set_param("mode", "manual")
         for _ in range(trials):
-            for _ in range(PHRASE_NOTES):
-                pitch = rng.choice(SCALE)
-                performer.note_on(pitch, rng.randint(60, 110))
-                await asyncio.sleep(NOTE_S)
-                performer.note_off(pitch)
-                await asyncio.sleep(GAP_S)
+            await play_phrase(performer, rng)
             waiting["beat"], waiting["future"] = performer.beat(), loop.create_future()
             t0 = loop.time()
             performer.generate()

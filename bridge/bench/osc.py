@@ -85,6 +85,16 @@ async def open_device(port: int, **params: Any) -> DeviceStandIn:
     return device
 
 
+async def play_phrase(device: DeviceStandIn, rng: random.Random) -> None:
+    """A phrase of ``PHRASE_NOTES`` short notes from the scale."""
+    for _ in range(PHRASE_NOTES):
+        pitch = rng.choice(SCALE)
+        device.note_on(pitch, rng.randint(60, 110))
+        await asyncio.sleep(NOTE_S)
+        device.note_off(pitch)
+        await asyncio.sleep(GAP_S)
+
+
 async def e2e(port: int, reply_port: int, trials: int, pings: int, seed: int = 0) -> dict:
     """The phrase -> first note trials, the ping baseline, the daemon's own latencies.
     ``reply_port``: the daemon's ``--reply-port`` (where replies naming no session go)."""
@@ -106,12 +116,7 @@ async def e2e(port: int, reply_port: int, trials: int, pings: int, seed: int = 0
         rtt = await ping_rtt(client, pings)
         times, lead, missed = [], [], 0
         for _ in range(trials):
-            for _ in range(PHRASE_NOTES):
-                pitch = rng.choice(SCALE)
-                device.note_on(pitch, rng.randint(60, 110))
-                await asyncio.sleep(NOTE_S)
-                device.note_off(pitch)
-                await asyncio.sleep(GAP_S)
+            await play_phrase(device, rng)
             waiting["beat"], waiting["future"] = device.beat(), loop.create_future()
             t0 = loop.time()
             device.generate()

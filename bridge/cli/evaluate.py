@@ -129,6 +129,21 @@ def _table(report: dict) -> None:
                        f"{t['genre_accuracy_all_windows']:.3f} counting them as errors")
 
 
+def _records(data, split: str, datasets: str | None, use_music21: bool) -> list:
+    from bridge.evaluate import run as ev
+
+    names = tuple(datasets.split(",")) if datasets else None
+    return ev.read_records(data, None if split == "all" else split, names,
+                           music21=use_music21)
+
+
+def _write(out: Path, task: str, report: dict, rows: list[dict]) -> None:
+    """The task's report (``TASK.json``) and its per-piece rows (``TASK_pieces.json``)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{task}.json").write_text(json.dumps(report, indent=2) + "\n")
+    (out / f"{task}_pieces.json").write_text(json.dumps(rows, indent=1) + "\n")
+
+
 def _seeds(seeds: str) -> tuple[int, ...]:
     try:
         return tuple(int(s) for s in seeds.split(","))
@@ -150,18 +165,13 @@ def _accompaniment(model, data, split, datasets, out, seeds, limit, as_json, wri
     try:
         folder = checkpoint.resolve_model_dir(model)
         generator = checkpoint.load(folder / "generator", "generator")[0]
-        names = tuple(datasets.split(",")) if datasets else None
-        records = ev.read_records(data, None if split == "all" else split, names,
-                                  music21=use_music21)
+        records = _records(data, split, datasets, use_music21)
         result, rows = acc.evaluate_accompaniment(generator, records, seed_list, limit)
     except (ev.EvalError, checkpoint.CheckpointError) as exc:
         raise click.ClickException(str(exc)) from None
     report = {"data": str(data), "split": split, "model": str(folder), "accompaniment": result}
     if out:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "accompaniment.json").write_text(json.dumps(report, indent=2) + "\n")
-        (out / "accompaniment_pieces.json").write_text(json.dumps(rows, indent=1) + "\n")
+        _write(Path(out), "accompaniment", report, rows)
     if write_cards:
         from bridge.model import card
 
@@ -197,20 +207,15 @@ def _continuation(model, data, split, datasets, out, seeds, limit, style_prompts
         generator = checkpoint.load(folder / "generator", "generator")[0]
         tagger = checkpoint.load(folder / "tagger", "tagger")[0] \
             if (folder / "tagger").is_dir() and style_prompts else None
-        names = tuple(datasets.split(",")) if datasets else None
-        records = ev.read_records(data, None if split == "all" else split, names,
-                                  music21=use_music21)
+        records = _records(data, split, datasets, use_music21)
         result, rows = cont.evaluate_continuation(generator, tagger, records, seed_list,
                                                   style_prompts, limit)
     except (ev.EvalError, checkpoint.CheckpointError) as exc:
         raise click.ClickException(str(exc)) from None
     report = {"data": str(data), "split": split, "model": str(folder), "continuation": result}
     if out:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "continuation.json").write_text(json.dumps(report, indent=2) + "\n")
-        (out / "continuation_pieces.json").write_text(json.dumps(rows, indent=1) + "\n")
-        cont.chart(result, out / "continuation.png")
+        _write(Path(out), "continuation", report, rows)
+        cont.chart(result, Path(out) / "continuation.png")
     if write_cards:
         from bridge.model import card
 

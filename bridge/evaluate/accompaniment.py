@@ -27,14 +27,22 @@ from dataclasses import replace
 
 import numpy as np
 
-from bridge.evaluate.continuation import PROMPT_BARS, SEEDS, TRUTH_BARS, Case, cases
-from bridge.evaluate.musicality import EPS, OWN, compare, mean_metrics, own
+from bridge.evaluate.continuation import (
+    PROMPT_BARS,
+    SEEDS,
+    TRUTH_BARS,
+    Case,
+    by_dataset,
+    cases,
+)
+from bridge.evaluate.musicality import EPS, METRICS, OWN, compare, mean_metrics, own
 from bridge.music.piece import Note
 from bridge.progress import Progress
 from bridge.vocab import BASS, HARMONY, MELODY
 
 ACCOMPANIMENT = frozenset((HARMONY, BASS))
 CANDIDATES = ("model", "hold", "echo")
+NAMES = ("chord_tone_fit", *METRICS)
 MIN_MELODY_NOTES = 8          # in the prompt, and at least one in the truth
 TEMPO_RANGE = (60.0, 180.0)   # a piece's tempo, clamped: the daemon's lead is in seconds
 
@@ -201,19 +209,12 @@ def score_cases(generator, all_cases: list[Case], seeds: Sequence[int] = SEEDS,
     return rows
 
 
-NAMES = ("chord_tone_fit", "score", "pitch_class", "pitch", "ioi", "duration", "position",
-         "density_log_ratio", "in_key", "copied_bars", "duplicates", "same_pitch_overlaps",
-         "notes_per_bar")
-
-
 def summarise(rows: list[dict]) -> dict:
+    """Per dataset: means of every candidate, the truth's own values, and how often the
+    model is above each baseline."""
     out = {}
-    for ds in sorted({r["dataset"] for r in rows}):
-        mine = [r for r in rows if r["dataset"] == ds]
-        entry: dict = {"pieces": len(mine)}
-        for name in CANDIDATES:
-            entry[name] = mean_metrics([r[name] for r in mine], NAMES)
-        entry["truth"] = mean_metrics([r["truth"] for r in mine], ("chord_tone_fit", *OWN))
+    for ds, (entry, mine) in by_dataset(rows, CANDIDATES, NAMES,
+                                        ("chord_tone_fit", *OWN)).items():
         entry["model_beats"] = {
             base: {m: round(sum(_beats(r, base, m) for r in mine) / len(mine), 4)
                    for m in ("chord_tone_fit", "score")} for base in ("hold", "echo")}

@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from bridge.evaluate.musicality import (
+    METRICS,
     OWN,
     Bars,
     Key,
@@ -179,15 +180,25 @@ def score_cases(generator, all_cases: list[Case], seeds: Sequence[int] = SEEDS,
     return rows
 
 
-def summarise(rows: list[dict]) -> dict:
-    """Per dataset: means of every candidate, the truth's own values, model vs echo."""
+def by_dataset(rows: list[dict], candidates: Sequence[str], names: Sequence[str],
+               truth: Sequence[str]) -> dict[str, tuple[dict, list[dict]]]:
+    """Per dataset (sorted): its pieces' count and means of every candidate's ``names``
+    and the truth's ``truth``, and its rows."""
     out = {}
     for ds in sorted({r["dataset"] for r in rows}):
         mine = [r for r in rows if r["dataset"] == ds]
         entry: dict = {"pieces": len(mine)}
-        for name in CANDIDATES:
-            entry[name] = mean_metrics([r[name] for r in mine])
-        entry["truth"] = mean_metrics([r["truth"] for r in mine], OWN)
+        for name in candidates:
+            entry[name] = mean_metrics([r[name] for r in mine], names)
+        entry["truth"] = mean_metrics([r["truth"] for r in mine], truth)
+        out[ds] = entry, mine
+    return out
+
+
+def summarise(rows: list[dict]) -> dict:
+    """Per dataset: means of every candidate, the truth's own values, model vs echo."""
+    out = {}
+    for ds, (entry, mine) in by_dataset(rows, CANDIDATES, METRICS, OWN).items():
         entry["model_beats_echo"] = round(
             sum(r["model"]["score"] > r["echo"]["score"] for r in mine) / len(mine), 4)
         out[ds] = entry

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bridge.model.card_bench import render_accompaniment, render_continuation
+from bridge.model.card_bench import _fmt, render_accompaniment, render_continuation
 
 EVAL_NAME = "eval.json"                  # the last `continuo eval` report on this model
 CONTINUATION_NAME = "continuation.json"  # the last `continuo eval --task continuation`
@@ -46,12 +46,6 @@ CREDITS: dict[str, tuple[str, str]] = {
                 "*music21: A Toolkit for Computer-Aided Musicology*, ISMIR 2010), with the "
                 "encoders and editors it credits for each collection used (listed below)."),
 }
-
-
-def _fmt(x: Any) -> str:
-    if isinstance(x, float):
-        return f"{x:.4g}"
-    return f"{x:,}" if isinstance(x, int) else ("?" if x is None else str(x))
 
 
 def write(folder: str | Path, *, report: dict | None = None,
