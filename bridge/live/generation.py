@@ -63,7 +63,7 @@ def _part_notes() -> np.ndarray:
 
 
 PART_NOTES = _part_notes()
-ENTRY_BIAS = 6.0      # logits on the PART token of a part asked for that has not entered
+ENTRY_BIAS = 8.0      # logits on the PART token of a part asked for that has not entered
 ENTRY_BARS = 2        # ... in this many bars of context
 ENTRY_TOKENS = 512    # (looked for in this many tokens at most)
 
@@ -182,7 +182,8 @@ class Generation:
 
     def bias(self) -> np.ndarray | None:
         """Logits to add before sampling (None: nothing): ``ENTRY_BIAS`` on the PART tokens
-        of the parts ``entering``."""
+        of the parts ``entering``, all along (favoured only until their first note, a bass
+        that entered went on at the melody's pitch: mean 66 against 50)."""
         return _part_bias(self.entering) if self.entering else None
 
     def plays(self, note: Note) -> bool:
