@@ -99,7 +99,7 @@ class Band:
     # -- members -----------------------------------------------------------------------------
 
     def join(self, member: Session) -> None:
-        member.leave_own_mode()
+        member.silence()
         self.members[member.sid] = member
         member.band = self
         for name in BAND_WIDE:            # the first member brings its settings, the
@@ -114,6 +114,7 @@ class Band:
         if self.members.pop(member.sid, None) is None:
             return
         member.band = None
+        member.silence()
         self.update()
         log.info("band %s: %s leaves", self.name, member.sid)
 

@@ -369,8 +369,9 @@ class Session:
         """Does the worker keep an unstyled twin of the state to guide toward the style?"""
         return self.style_index != 0 and self.params["guidance"] > 0
 
-    def leave_own_mode(self) -> None:
-        """Joining a band: stop what it plays of its own; the band plays now."""
+    def silence(self) -> None:
+        """Joining or leaving a band: what plays through it stops (its own continuation, or
+        the band's notes)."""
         self._stop_playing()
         self.responder.discard()
 

@@ -102,8 +102,10 @@ def test_members_leave_and_the_band_ends_with_its_last(models):
     b = rig.member("b", band="b1", role="play", part="bass")
     stream = rig.hub.bands["b1"].stream
     assert stream.params["mode"] == "accompany"     # the first member brought its settings
+    cancels = len(rig.outputs["b"].cancels)
     b.set_param("band", "")                          # alone again: its own session plays
     assert b.band is None and "b" not in rig.hub.bands["b1"].members
+    assert len(rig.outputs["b"].cancels) > cancels  # the band's notes through it stop
     assert stream.output_parts() == frozenset()     # nobody left to play
     b.set_param("mode", "accompany")
     assert b.accompanist.running and not stream.closed
