@@ -2,9 +2,10 @@
 
 ``patch`` (the DSL), ``objects`` (inlet/outlet counts), ``protocol`` (the OSC plumbing),
 ``device``, ``face`` and ``playback`` (the device), ``amxd`` (the container), ``lint`` and
-``contract`` (the checks), ``maxsim`` (a simulator of Max's message passing, the device's
-test bench), ``standin`` (a Python stand-in speaking the device's protocol), ``diagram``
-(the signal-flow SVG). ``render()`` builds, checks and packs the device.
+``contract`` (the checks), ``standin`` (a Python stand-in speaking the device's protocol,
+for the bench), ``diagram`` (the signal-flow SVG). The simulator of Max's message passing
+that runs the device in tests lives with them (``tests/m4l/maxsim.py``). ``render()``
+builds, checks and packs the device.
 """
 
 from __future__ import annotations

@@ -25,9 +25,9 @@ from bridge.m4l.device import (
     WATCHDOG_MS,
     build,
 )
-from bridge.m4l.maxsim import Sim
 from bridge.model.checkpoint import shipped_styles
 from bridge.osc.routes import IN, route
+from tests.m4l.maxsim import Sim
 
 LIVE_ID = 5
 PORT = PORT_BASE + LIVE_ID % PORT_SPAN

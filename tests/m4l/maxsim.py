@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.m4l import objects
-from bridge.m4l.maxsim_objects import (
+from tests.m4l.maxsim_objects import (
     BANG,
     MESSAGE_OBJECTS,
     Msg,
@@ -32,7 +32,7 @@ from bridge.m4l.maxsim_objects import (
     param_value,
     ui,
 )
-from bridge.m4l.maxsim_timing import TIMED_OBJECTS, metro_arm
+from tests.m4l.maxsim_timing import TIMED_OBJECTS, metro_arm
 
 
 def num(msg: Msg) -> float:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bridge.m4l.maxsim_objects import BANG, Handler, Msg, coerce, num
+from tests.m4l.maxsim_objects import BANG, Handler, Msg, coerce, num
 
 if TYPE_CHECKING:
     from bridge.m4l.maxsim import Obj
