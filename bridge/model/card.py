@@ -189,6 +189,10 @@ def _origin(kind: str, training: dict) -> str:
     init = training.get("init")
     start = (f", starting from the checkpoint then in `{init}` (see its own card in the "
              f"project's history)") if init else ""
+    keep = training.get("optim", {}).get("keep_init") if init else None
+    if keep:
+        start += (f"; the best checkpoint was then averaged with that starting one "
+                  f"({keep:g} of its weights, `optim.keep_init`)")
     return f"{start}. Reproduce with `continuo train {kind} --config {source}`."
 
 
@@ -247,10 +251,11 @@ LIMITS = {
         "melody alone it would keep writing melody: a part asked for that the last two bars "
         "lack is favoured (its PART token, +8 logits) until the context has it, and the "
         "arranged training windows (one part alone, then the others entering) taught it what "
-        "such a part plays; its first bars can still sit high for a bass.",
+        "such a part plays (on 12 melody prompts a bass entered at a mean pitch of 47, "
+        "harmony at 58; Nottingham's own chords sit at 45).",
         "- Below an echo of the last bars on both benchmarks: it seldom repeats a bar of its "
         "prompt where the music does (Nottingham's accompaniments repeat 74 % of their bars, "
-        "its own 13 %).",
+        "its own 14 %).",
         "- Timing is quantised to 1/24 beat; micro-timing finer than that is lost.",
         "- Small by design (fast on one CPU core): long-range form (verse, chorus) is beyond "
         "it.",

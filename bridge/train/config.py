@@ -64,6 +64,10 @@ class OptimConfig:
     #                                   and training ends when the budget is spent
     recall_aux: float = 0.0           # generator with recall: weight of its heads' own
     #                                   loss beside the model's (see heads_nll)
+    keep_init: float = 0.0            # with ``init``: share of the starting weights in the
+    #                                   best checkpoint (0 = none): the trained weights are
+    #                                   averaged with those it started from, so a fine-tune
+    #                                   keeps what the start knew (weight-space ensembling)
     train_only: str = ""              # train only the parameters under this name (e.g.
     #                                   "recall": grow recall on a trained model, the rest
     #                                   frozen); empty = all

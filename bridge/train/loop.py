@@ -25,6 +25,7 @@ from tqdm import tqdm
 
 from bridge.model import checkpoint
 from bridge.train.config import TrainConfig, TrainConfigError
+from bridge.train.finetune import keep_init
 from bridge.train.plots import plot_history
 from bridge.train.tasks import make_task
 
@@ -209,5 +210,9 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
     if out_of_time and ddp.main:
         log.info("time budget of %g minutes spent after %d steps", config.optim.max_minutes,
                  state["step"])
+    if config.init and config.optim.keep_init and ddp.main:
+        keep_init(out / "best", config.init, config.kind, config.optim.keep_init)
+        log.info("best checkpoint averaged with %s (%g of its weights)", config.init,
+                 config.optim.keep_init)
     ddp.close()
     return out / "best"

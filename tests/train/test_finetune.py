@@ -157,3 +157,19 @@ def test_a_checkpoint_of_the_vocabulary_before_parts_grows_its_token_rows(tiny_c
         before, after = old.state_dict()[name], model.state_dict()[name]
         assert torch.equal(after[:n], before)
         assert torch.allclose(after[n:], before.mean(0).expand_as(after[n:]))
+
+
+def test_keep_init_averages_the_trained_weights_with_the_start(tiny_config):
+    base_dir = train(load_config(tiny_config("generator", epochs=1)), device="cpu",
+                     progress=False)
+    base, _ = checkpoint.load(base_dir, "generator")
+    config = load_config(tiny_config("generator", epochs=1),
+                         {"init": str(base_dir), "out": str(base_dir.parent / "tuned"),
+                          "optim.keep_init": 0.25, "optim.lr": 0.05})
+    best = train(config, device="cpu", progress=False)
+    blended, meta = checkpoint.load(best, "generator")
+    trained, _ = checkpoint.load(best.parent / "last", "generator")   # one epoch: the same
+    assert meta["kept_init"]["share"] == 0.25 and "val_bits" in meta["metrics_trained"]
+    for name, value in blended.state_dict().items():
+        want = 0.75 * trained.state_dict()[name] + 0.25 * base.state_dict()[name]
+        assert torch.allclose(value, want, atol=1e-6), name
