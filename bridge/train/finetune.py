@@ -87,21 +87,15 @@ def transfer(base: torch.nn.Module, model: torch.nn.Module, kind: str) -> None:
             target[name][n:].copy_(value[0])   # a new style begins as no style
 
 
-def keep_init(folder: str | Path, init: str | Path, kind: str, share: float) -> None:
-    """Average the checkpoint in ``folder`` with the one it was fine-tuned from (``init``):
-    ``share`` of the starting weights (its tables grown as in :func:`transfer`), the rest
-    the trained ones. Its validation figures were the trained weights' alone: they are kept
-    as ``metrics_trained``."""
-    model, meta = checkpoint.load(folder, kind)
+def keep_init(model: torch.nn.Module, init: str | Path, kind: str, share: float) -> None:
+    """Average ``model``'s weights, in place, with those of the checkpoint it was
+    fine-tuned from (``init``): ``share`` of the starting weights (its tables grown as in
+    :func:`transfer`), the rest the trained ones."""
     base, _ = checkpoint.load(checkpoint_folder(init, kind), kind,
                               versions=tuple(checkpoint.VOCAB_SIZES))
     start = type(model)(model.config)
     transfer(base, start, kind)
     begin, trained = start.state_dict(), model.state_dict()
-    model.load_state_dict({name: (1.0 - share) * value + share * begin[name]
+    model.load_state_dict({name: (1.0 - share) * value + share * begin[name].to(value.device)
                            if value.is_floating_point() else value
                            for name, value in trained.items()})
-    info = {k: v for k, v in meta.items() if k not in ("kind", "vocab_version", "config",
-                                                       "params", "saved", "metrics")}
-    checkpoint.save(folder, model, **info, metrics_trained=meta.get("metrics", {}),
-                    kept_init={"checkpoint": str(init), "share": share})

@@ -103,6 +103,27 @@ def _load_state(out: Path, opt: torch.optim.Optimizer, params: list) -> dict:
     return json.loads((out / "train_state.json").read_text())
 
 
+def _keep_init(config: TrainConfig, task, ddp, best: Path) -> None:
+    """The best checkpoint averaged with the one training started from
+    (``optim.keep_init``), validated again: its metrics are the averaged weights'; the
+    trained weights' stay beside them (``metrics_trained``)."""
+    ddp.sum(0.0)                             # every rank: the best checkpoint is on disk
+    model, meta = checkpoint.load(best, config.kind)
+    keep_init(model, config.init, config.kind, config.optim.keep_init)
+    model.to(task.device)
+    metrics = task.validate(model, ddp)
+    if ddp.main:
+        info = {k: v for k, v in meta.items()
+                if k not in ("kind", "vocab_version", "config", "params", "saved")}
+        checkpoint.save(best, model, **{**info, "metrics": metrics,
+                                        "metrics_trained": meta.get("metrics", {}),
+                                        "kept_init": {"checkpoint": str(config.init),
+                                                      "share": config.optim.keep_init}})
+        log.info("best checkpoint averaged with %s (%g of its weights): %s", config.init,
+                 config.optim.keep_init, ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()
+                                                   if isinstance(v, float)))
+
+
 def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
           progress: bool = True) -> Path:
     """Train per ``config``; returns the folder of the best checkpoint."""
@@ -210,9 +231,7 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
     if out_of_time and ddp.main:
         log.info("time budget of %g minutes spent after %d steps", config.optim.max_minutes,
                  state["step"])
-    if config.init and config.optim.keep_init and ddp.main:
-        keep_init(out / "best", config.init, config.kind, config.optim.keep_init)
-        log.info("best checkpoint averaged with %s (%g of its weights)", config.init,
-                 config.optim.keep_init)
+    if config.init and config.optim.keep_init:
+        _keep_init(config, task, ddp, out / "best")
     ddp.close()
     return out / "best"

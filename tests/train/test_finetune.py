@@ -170,6 +170,7 @@ def test_keep_init_averages_the_trained_weights_with_the_start(tiny_config):
     blended, meta = checkpoint.load(best, "generator")
     trained, _ = checkpoint.load(best.parent / "last", "generator")   # one epoch: the same
     assert meta["kept_init"]["share"] == 0.25 and "val_bits" in meta["metrics_trained"]
+    assert "val_bits" in meta["metrics"]                 # the averaged weights, validated
     for name, value in blended.state_dict().items():
         want = 0.75 * trained.state_dict()[name] + 0.25 * base.state_dict()[name]
         assert torch.allclose(value, want, atol=1e-6), name
