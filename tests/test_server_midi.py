@@ -123,3 +123,38 @@ def test_controllers_set_parameters_and_trigger_actions(daemon):
     finally:
         rig.close()
     assert proc.stop() == 0
+
+
+def test_a_midi_performer_and_a_device_in_one_band(daemon):
+    """`continuo run --band live`: the port session performs, a device on the same band
+    plays the bass; the phrase played into Continuo In is answered out of the device."""
+    import asyncio
+
+    from bridge.bench.osc import open_device
+    from bridge.m4l.standin import NOTE_OUT
+
+    proc, port = daemon("--midi-api", "jack", "--band", "live", "--set", "length_bars=1",
+                        "--set", "seed=4")
+    rig = Rig(bpm=120.0, name="test")
+
+    async def main() -> list:
+        device = await open_device(port, part="bass", role="play", band="live")
+        try:
+            await asyncio.sleep(0.3)
+            rig.start_clock()
+            await asyncio.to_thread(rig.play, [60, 64, 67, 72], 1.0)
+            for _ in range(160):
+                if any(m.address == NOTE_OUT for _, m in device.received):
+                    break
+                await asyncio.sleep(0.05)
+            return [m for _, m in device.received if m.address == NOTE_OUT]
+        finally:
+            device.close()
+
+    try:
+        notes = asyncio.run(main())
+        assert notes, proc.log()                   # the band's bass, out of the device
+        assert not rig.notes_on()                  # nothing back out of the performer's port
+    finally:
+        rig.close()
+    assert proc.stop() == 0
