@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 
 import pytest
 
@@ -13,6 +12,7 @@ from bridge.bench.daemon import Daemon
 from bridge.midi import jack
 from bridge.midi.ports import list_ports
 from bridge.osc.transport import OscClient
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.slow]
 
@@ -30,13 +30,6 @@ def _midi_status(port: int) -> dict:
                     return dict(zip(message.args[::2], message.args[1::2], strict=True))
         return {}
     return asyncio.run(ask())
-
-
-def _until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return bool(condition())
 
 
 def _our_ports(name: str) -> list[str]:
@@ -58,17 +51,17 @@ def test_a_lost_jack_server_is_told_and_the_ports_come_back(tiny_model_dir):
         assert len(_our_ports(name)) == 2
         os.kill(server.pid, signal.SIGKILL)                 # the server dies at once
         server.wait()
-        assert _until(lambda: "went away" in proc.log(), 15), proc.log()
+        wait_until(lambda: "went away" in proc.log(), 15, what=proc.log)
         status = _midi_status(proc.port)
         assert status["midi_ports"] == "lost" and status["state"] == "idle"
         assert proc.log().count("went away") == 1           # told once
         server = jack.start_server(name)                    # and it comes back
-        assert _until(lambda: "ports made again" in proc.log(), 40), proc.log()
+        wait_until(lambda: "ports made again" in proc.log(), 40, what=proc.log)
         assert _midi_status(proc.port)["midi_ports"] == "ok"
         assert len(_our_ports(name)) == 2
         os.kill(server.pid, signal.SIGKILL)                 # away again, then SIGTERM
         server.wait()
-        assert _until(lambda: proc.log().count("went away") == 2, 15), proc.log()
+        wait_until(lambda: proc.log().count("went away") == 2, 15, what=proc.log)
         assert proc.stop() == 0
         assert "stopped in" in proc.log()
     finally:

@@ -14,16 +14,9 @@ from bridge.live import status
 from bridge.m4l.standin import DeviceStandIn
 from bridge.osc.codec import encode_raw
 from bridge.osc.transport import OscClient
+from tests.waiting import until
 
 pytestmark = pytest.mark.slow
-
-
-async def until(condition, timeout: float) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition() and loop.time() < deadline:
-        await asyncio.sleep(0.02)
-    return condition()
 
 
 def note_outs(device: DeviceStandIn) -> list[tuple[float, tuple]]:
@@ -47,7 +40,7 @@ def test_call_mode_answers_beat_stamped_on_the_grid_and_tags_arrive(daemon):
         device.transport(tempo=120.0, beat=0.0, playing=True)
         await play(device, [60, 62, 64, 65, 67, 65, 64, 62])
         last_release = device.beat()
-        assert await until(lambda: note_outs(device), 5), proc.log()
+        await until(lambda: note_outs(device), 5), proc.log()
         await until(lambda: device.tags, 5)
         await asyncio.sleep(2.5)
         device.close()
@@ -78,7 +71,7 @@ def test_every_status_key_is_documented(daemon):
         await device.wait_ready(5)
         device.transport(tempo=120.0, beat=0.0, playing=True)
         await play(device, [60, 64, 67, 72])
-        assert await until(lambda: note_outs(device) and device.tags, 5), proc.log()
+        await until(lambda: note_outs(device) and device.tags, 5), proc.log()
         async with await OscClient.open("127.0.0.1", port, reply_port=reply) as client:
             daemon_only = await bench_osc.status(client)
             (with_session,) = await bench_osc.session_status(client, [device], wait_s=2.0)
@@ -129,7 +122,7 @@ def test_sigterm_mid_response_releases_every_note(daemon):
         await device.wait_ready(5)
         device.transport(tempo=120.0, beat=0.0, playing=True)
         await play(device, [60, 64, 67, 72])
-        assert await until(lambda: device.sounding(), 8), proc.log()
+        await until(lambda: device.sounding(), 8), proc.log()
         code = await asyncio.get_running_loop().run_in_executor(
             None, proc.stop, signal.SIGTERM)
         await until(lambda: not device.sounding(), 2)

@@ -54,12 +54,3 @@ def run_live(models):
                 assert engine.stop(2.0)
         return asyncio.run(main())
     return runner
-
-
-async def until(condition, timeout: float) -> bool:
-    """Wait for ``condition()`` (checked every few ms) at most ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition() and loop.time() < deadline:
-        await asyncio.sleep(0.005)
-    return bool(condition())

@@ -16,6 +16,7 @@ from bridge.live.generation import Generation
 from bridge.model.stream import Streamer
 from bridge.model.stream_graph import Graphs
 from bridge.vocab import BAR, Cursor, Meter
+from tests.waiting import wait_until
 
 
 def test_tags_run_on_the_worker_when_it_is_idle(models):
@@ -105,13 +106,6 @@ def test_a_request_is_served_between_the_pieces_of_a_tagging_pass(models, monkey
     assert events == ["request", "tags"]
 
 
-def _until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition() and time.monotonic() < deadline:
-        time.sleep(0.005)
-    return bool(condition())
-
-
 def _started(generator, *, hold: bool, seed: int):
     """A fresh engine running a seeded generation; its notes and end reasons as they come."""
     engine = Engine(generator, None, "cpu")
@@ -130,11 +124,11 @@ def _run(generator, *, hold: bool):
     """A seeded generation to its end; held ones are resumed once parked."""
     engine, gen, notes, done = _started(generator, hold=hold, seed=5)
     if hold:
-        assert _until(lambda: notes, 10)
+        wait_until(lambda: notes, 10)
         time.sleep(0.2)
         assert len(notes) == 1 and not done          # parked at its first note
         engine.resume(gen)
-    assert _until(lambda: done, 10)
+    wait_until(lambda: done, 10)
     assert engine.stop(2.0)
     return gen, notes, done
 
@@ -150,10 +144,10 @@ def test_a_prepared_generation_waits_at_its_first_note_then_goes_on_as_if_never_
 def test_resuming_a_cancelled_prepared_generation_ends_it(models):
     generator, _ = models
     engine, gen, notes, done = _started(generator, hold=True, seed=2)
-    assert _until(lambda: notes, 10)
+    wait_until(lambda: notes, 10)
     gen.cancel()
     engine.resume(gen)
-    assert _until(lambda: done, 10)
+    wait_until(lambda: done, 10)
     assert done == ["cancelled"] and len(notes) == 1
     assert engine.stop(2.0)
 
@@ -176,7 +170,7 @@ def test_results_reach_the_loop_in_order_and_a_stalled_loop_does_not_stall_the_w
                      on_done=lambda g, reason: events.append(("done", reason)))
     engine.open("s", 0)
     engine.generate(gen)
-    assert _until(lambda: gen.reason, 10)         # the worker finished on its own
+    wait_until(lambda: gen.reason, 10)         # the worker finished on its own
     assert not events
     loop.run_until_complete(asyncio.sleep(0.05))  # now the loop runs what it was handed
     assert events[-1] == ("done", "end")
@@ -229,7 +223,7 @@ def _together(engine: Engine, seeds: list[int]) -> list[list[int]]:
                 f"s{i}", cursor.time_tokens(0), cursor, end_tick=(i + 1) * 96,
                 seed=seed + round_, on_done=lambda g, reason: done.append(reason))))
         want = (round_ + 1) * len(seeds)
-        assert _until(lambda: len(done) == want, 20)  # noqa: B023 (called in this round)
+        wait_until(lambda: len(done) == want, 20)  # noqa: B023 (called in this round)
         tokens += [gen.tokens for gen in gens]
     assert engine.stop(2.0)
     return tokens
@@ -274,13 +268,13 @@ def test_a_failing_generation_ends_in_error_and_the_worker_goes_on(models):
     engine.open("s", 0)
     for g in (good, broken, other):
         engine.generate(g)
-    assert _until(lambda: len(ended) == 3, 10)
+    wait_until(lambda: len(ended) == 3, 10)
     assert broken.reason == "error" and "broken mask" in broken.error
     assert good.reason == other.reason == "end" and good.notes and other.notes
     assert engine.health() == {"worker": "ok", "worker_errors": 1}
     again = gen()
     engine.generate(again)                          # still serving
-    assert _until(lambda: again.reason, 10) and again.reason == "end"
+    wait_until(lambda: again.reason, 10) and again.reason == "end"
     assert engine.stop(2.0)
     assert engine.health()["worker"] == "stopped"
 

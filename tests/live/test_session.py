@@ -10,8 +10,9 @@ from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
 from bridge.osc.events import message_of
 from bridge.timing.clock import BeatClock
 from bridge.vocab import TICKS_PER_BEAT
+from tests.waiting import until
 
-from .conftest import Recorder, until
+from .conftest import Recorder
 
 TEMPO = 400.0            # the fastest tempo: keeps the tests short
 BEAT = 60.0 / TEMPO
@@ -39,7 +40,7 @@ def test_call_mode_answers_on_the_grid_after_a_beat_of_silence(run_live):
         s, out, sent = make(engine, loop)
         await play_phrase(s)
         end = s.time.now_beat()
-        assert await until(lambda: s.state == RESPONDING and out.played, 5.0)
+        await until(lambda: s.state == RESPONDING and out.played, 5.0)
         first = min(n.start for n, _ in out.played)
         assert first == pytest.approx(-(-(end + 1.0) // 1.0), abs=1e-6)   # next whole beat
         assert all(first <= n.start < first + 4.0 for n, _ in out.played)
@@ -53,7 +54,7 @@ def test_barge_in_cancels_the_response(run_live):
     async def body(engine, loop):
         s, out, _ = make(engine, loop, length_bars=4)
         await play_phrase(s)
-        assert await until(lambda: s.state == RESPONDING, 5.0)
+        await until(lambda: s.state == RESPONDING, 5.0)
         s.note_on(70, 100)
         assert s.state == LISTENING and not s.responder.active
         assert out.cancels and out.cancels[-1] == pytest.approx(s.time.now_beat(), abs=0.1)
@@ -70,7 +71,7 @@ def test_manual_mode_only_on_request_and_off_refuses(run_live):
         await asyncio.sleep(3 * BEAT)
         assert not out.played
         s.respond()
-        assert await until(lambda: out.played, 5.0)
+        await until(lambda: out.played, 5.0)
         s.set_param("mode", "off")
         with pytest.raises(ParamError):
             s.respond()
@@ -83,7 +84,7 @@ def test_accompany_keeps_committing_ahead(run_live):
         s, out, _ = make(engine, loop, mode="accompany", grid=0.5, lookahead_beats=2.0)
         assert s.state == ACCOMPANYING
         await play_phrase(s, (60, 64, 67, 72, 67, 64))
-        assert await until(lambda: s.accompanist.replans >= 8 and out.played, 10.0)
+        await until(lambda: s.accompanist.replans >= 8 and out.played, 10.0)
         # committed ahead: every note reaches the output before its start beat
         for (note, _), at in zip(out.played, out.played_at, strict=True):
             assert note.start >= at, (note, at)
@@ -109,15 +110,15 @@ def test_a_style_with_guidance_keeps_an_unstyled_twin_of_the_state_and_only_then
         s, _, _ = make(engine, loop)
         rows = lambda: engine._states["s"].batch          # noqa: E731 (read on the worker)
         await play_phrase(s)
-        assert await until(lambda: rows() == 1, 2.0)       # no style: nothing to guide to
+        await until(lambda: rows() == 1, 2.0)       # no style: nothing to guide to
         s.set_param("style", "folk")                       # guidance on by default
-        assert await until(lambda: rows() == 2, 2.0)
+        await until(lambda: rows() == 2, 2.0)
         s.set_param("guidance", 0.0)
-        assert await until(lambda: rows() == 1, 2.0)
+        await until(lambda: rows() == 1, 2.0)
         s.set_param("guidance", 2.5)
-        assert await until(lambda: rows() == 2, 2.0)
+        await until(lambda: rows() == 2, 2.0)
         s.set_param("style", "")
-        assert await until(lambda: rows() == 1, 2.0)
+        await until(lambda: rows() == 1, 2.0)
         s.close()
     run_live(body)
 
@@ -126,7 +127,7 @@ def test_tags_arrive_after_a_bar_of_input(run_live):
     async def body(engine, loop):
         s, _, sent = make(engine, loop)
         await play_phrase(s, (60, 62, 64, 65, 67, 69, 71, 72))
-        assert await until(lambda: any(a == "/continuo/tags/update" for a, _ in sent), 5.0)
+        await until(lambda: any(a == "/continuo/tags/update" for a, _ in sent), 5.0)
         tags = [args for a, args in sent if a == "/continuo/tags/update"]
         assert tags[0][0] == "s" and len(tags[0]) >= 3
         assert all(isinstance(p, float) and 0 <= p <= 1 for p in tags[0][2::2])
@@ -139,7 +140,7 @@ def test_a_loop_back_keeps_stream_time_moving_forward(run_live):
         s, out, _ = make(engine, loop, length_bars=4)
         s.clock.set_transport(loop.time(), TEMPO, 30.0, True, 4, 4)
         await play_phrase(s)
-        assert await until(lambda: s.state == RESPONDING, 5.0)
+        await until(lambda: s.state == RESPONDING, 5.0)
         before = s.encoder.cursor.tick
         s.clock.set_transport(loop.time(), TEMPO, 2.0, True, 4, 4)      # the loop restarts
         assert s.time.offset > 0 and s.time.offset % 96 == 0
@@ -163,7 +164,7 @@ def test_accompany_stops_and_starts_again_on_request(run_live):
         assert len(out.played) == count                 # silent while stopped
         s.respond()
         assert s.state == ACCOMPANYING and s.accompanist.running
-        assert await until(lambda: len(out.played) > count, 5.0)
+        await until(lambda: len(out.played) > count, 5.0)
         s.close()
     run_live(body)
 
@@ -181,12 +182,12 @@ def test_a_request_after_a_phrase_plays_the_answer_kept_ready_at_once(run_live):
     async def body(engine, loop):
         s, out, _ = make(engine, loop, mode="manual", grid=1.0)
         await play_phrase(s)
-        assert await until(lambda: _ready_for_now(s), 5.0)
+        await until(lambda: _ready_for_now(s), 5.0)
         ready = s.responder.ready_note
         s.respond()
         assert [n.start for n, _ in out.played] == [ready.start]   # before respond returned
         assert s.responder.counts == {"ready": 1, "waited": 0, "cold": 0}
-        assert await until(lambda: s.state == LISTENING, 10.0)       # it went on and ended
+        await until(lambda: s.state == LISTENING, 10.0)       # it went on and ended
         assert len(out.played) > 1
         s.close()
     run_live(body)
@@ -196,7 +197,7 @@ def test_playing_again_drops_the_answer_kept_ready(run_live):
     async def body(engine, loop):
         s, _, _ = make(engine, loop, mode="manual")
         await play_phrase(s)
-        assert await until(lambda: s.responder.ready_note is not None, 5.0)
+        await until(lambda: s.responder.ready_note is not None, 5.0)
         kept = s.responder.ready
         s.note_on(67, 90)
         assert kept.cancelled and s.responder.ready is None
@@ -213,7 +214,7 @@ def test_call_mode_answers_with_the_answer_prepared_at_the_phrase_end(run_live):
     async def body(engine, loop):
         s, out, _ = make(engine, loop)
         await play_phrase(s)
-        assert await until(lambda: out.played, 5.0)
+        await until(lambda: out.played, 5.0)
         counts = s.responder.counts
         assert counts["cold"] == 0 and counts["ready"] + counts["waited"] == 1
         s.close()
@@ -229,7 +230,7 @@ def test_without_prepare_every_answer_starts_from_scratch(run_live):
         await play_phrase(s)
         assert s.responder.ready is None
         s.respond()
-        assert await until(lambda: out.played, 5.0)
+        await until(lambda: out.played, 5.0)
         assert s.responder.counts == {"ready": 0, "waited": 0, "cold": 1}
         s.close()
     run_live(body)
@@ -240,7 +241,7 @@ def test_transport_stop_ends_a_response_and_start_resumes_the_mode(run_live):
         s, out, sent = make(engine, loop, length_bars=4)
         s.clock.set_transport(loop.time(), TEMPO, 0.0, True, 4, 4)
         await play_phrase(s)
-        assert await until(lambda: s.state == RESPONDING and out.played, 5.0)
+        await until(lambda: s.state == RESPONDING and out.played, 5.0)
         s.clock.set_transport(loop.time(), TEMPO, s.time.now_beat(), False, 4, 4)   # stop
         assert s.state == LISTENING and not s.responder.active and out.panics == 1
         count = len(out.played)
@@ -282,7 +283,7 @@ def test_a_far_song_position_costs_a_few_bars_of_context(run_live):
         s.note_off(62, 900_000.5)
         assert len(s.history) - before < 20              # not 225,000 bars of silence
         s.respond()
-        assert await until(lambda: out.played, 5.0)
+        await until(lambda: out.played, 5.0)
         assert out.played[0][0].start >= 900_000.5
         s.close()
     run_live(body)
@@ -342,7 +343,7 @@ def test_one_table_of_actions_for_osc_and_midi(run_live):
         with pytest.raises(ParamError, match="call mode"):
             s.act("phrase_end")
         s.act("generate")
-        assert await until(lambda: out.played, 5.0)
+        await until(lambda: out.played, 5.0)
         s.act("stop")
         assert s.state == LISTENING
         s.set_param("mode", "call")

@@ -9,21 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable
 
 import pytest
 
 from bridge.m4l.standin import DeviceStandIn
+from tests.waiting import until
 
 pytestmark = pytest.mark.slow
-
-
-async def until(condition: Callable[[], bool], timeout: float) -> bool:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition() and loop.time() < deadline:
-        await asyncio.sleep(0.02)
-    return condition()
 
 
 def free_port() -> int:
@@ -48,8 +40,8 @@ def test_call_and_response_through_the_device_protocol(daemon) -> None:
             await asyncio.sleep(0.2)
             device.note_off(pitch)
             await asyncio.sleep(0.05)
-        assert await until(lambda: bool(device.notes), 10.0), proc.log()
-        assert await until(lambda: not device.sounding() and device.state != "responding",
+        await until(lambda: bool(device.notes), 10.0), proc.log()
+        await until(lambda: not device.sounding() and device.state != "responding",
                            15.0), proc.log()
         device.close()
         await asyncio.sleep(0.1)

@@ -14,6 +14,7 @@ from bridge.m4l.device import build
 from bridge.m4l.standin import DeviceStandIn
 from bridge.osc.codec import Message, decode, encode
 from bridge.osc.routes import OUT
+from tests.waiting import until
 
 HOST = "127.0.0.1"
 
@@ -70,14 +71,6 @@ def run(scenario: Scenario) -> None:
             device.close()
             transport.close()
     asyncio.run(go())
-
-
-async def until(condition: Callable[[], bool], timeout: float = 2.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        assert loop.time() < deadline, "timed out"
-        await asyncio.sleep(0.005)
 
 
 def test_handshake_and_its_own_ports() -> None:

@@ -13,6 +13,7 @@ import pytest
 
 from bridge.timing.clock import BeatClock
 from bridge.timing.scheduler import ALL_NOTES_OFF, NoteScheduler, SchedulerError
+from tests.waiting import until
 
 TEMPO = 400.0            # 0.15 s per beat: fast tests
 SPB = 60.0 / TEMPO
@@ -40,14 +41,6 @@ async def setup(**kwargs) -> tuple[BeatClock, Recorder, NoteScheduler]:
     clock = BeatClock(loop.time(), TEMPO)
     out = Recorder(loop)
     return clock, out, NoteScheduler(clock, out, **kwargs)
-
-
-async def until(predicate, timeout: float = 3.0) -> None:
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < end, "timed out"
-        await asyncio.sleep(0.005)
 
 
 def assert_balanced(messages: list[mido.Message]) -> None:
