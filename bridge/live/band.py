@@ -31,7 +31,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from bridge.live.events import Event
-from bridge.live.params import BAND_WIDE, DRUM_INPUT_CHANNEL
+from bridge.live.params import BAND_WIDE, is_drum
 from bridge.music.piece import Note
 from bridge.vocab import DRUMS, HARMONY, MELODY, PART_SETS, part_index, parts_named
 
@@ -147,8 +147,7 @@ class Band:
 
     @staticmethod
     def _input_part(member: Session, channel: int | None) -> int:
-        drum = channel == DRUM_INPUT_CHANNEL if member.params["part"] == "auto" else \
-            member.params["part"] == "drums"
+        drum = is_drum(member.params["part"], channel)
         member.last_drum = drum
         return heard_part(member, drum)
 

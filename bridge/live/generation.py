@@ -124,7 +124,7 @@ class Generation:
     decoder: Decoder | None = None
     tokens: list[int] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)   # every note decoded so far
-    played: int = 0                   # how many of them it played (see ``part``)
+    played: int = 0                   # how many of them it played (see ``parts``)
     sounding: dict[int, int] = field(default_factory=dict)  # note token -> its end tick
     requested: float = 0.0            # perf_counter() when the loop asked for it
     started: float = 0.0

@@ -127,12 +127,7 @@ class Hub:
         """``session`` joins band ``name`` (its first member makes it: the band's stream on
         that member's clock), leaving the one it was in; '' leaves (and an empty band
         ends)."""
-        band = session.band
-        if band is not None:
-            band.leave(session)
-            if not band.members:
-                band.close()
-                del self.bands[band.name]
+        self._leave_band(session)
         if not name:
             session.restyle()            # it may have taken the band's style meanwhile
             session.resume()
@@ -147,6 +142,15 @@ class Hub:
                                   prepare=self.config.prepare)
             log.info("band %s formed", name)
         band.join(session)
+
+    def _leave_band(self, session: Session) -> None:
+        """``session`` leaves its band, if any; a band without members ends."""
+        band = session.band
+        if band is not None:
+            band.leave(session)
+            if not band.members:
+                band.close()
+                del self.bands[band.name]
 
     def get(self, sid: str) -> Session:
         """An open session, marked as in use (it sent more than hello or ping)."""
@@ -201,8 +205,7 @@ class Hub:
     def bye(self, sid: str) -> None:
         session = self.sessions.pop(sid, None)
         if session is not None:
-            if session.band is not None:
-                self.join_band(session, "")
+            self._leave_band(session)         # (not to play alone: it closes)
             session.close()
             log.info("session %s closed", sid)
         handle = self._expiry.pop(sid, None)

@@ -24,6 +24,12 @@ MAX_BAND_NAME = 64
 DRUM_INPUT_CHANNEL = 10   # a performer's notes on this MIDI channel are drums (auto)
 CHANNELS = ("one", "parts")
 PART_CHANNELS = {"melody": 1, "harmony": 2, "bass": 3, "drums": DRUM_INPUT_CHANNEL}
+
+
+def is_drum(part: str, channel: int | None) -> bool:
+    """Is a performer's note a drum note: its part (``plays``; a band member's ``part``) is
+    drums, or auto and it came on MIDI channel 10?"""
+    return part == "drums" or (part == "auto" and channel == DRUM_INPUT_CHANNEL)
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 GUIDANCE = 3.0        # how strongly a requested style acts, by default (sampling.guide)
 STYLES = "styles"     # not a parameter: /continuo/param/get SESSION styles lists them

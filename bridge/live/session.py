@@ -24,7 +24,6 @@ stream, itself a session, and it generates nothing of its own.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -34,14 +33,14 @@ from typing import Any
 from bridge.live.accompany import Accompanist
 from bridge.live.engine import Engine
 from bridge.live.events import Event, Failed, StateChanged
-from bridge.live.generation import ENTRY_TOKENS, Generation, entering
+from bridge.live.generation import Generation, entering
 from bridge.live.outputs import Output
 from bridge.live.params import (
-    DRUM_INPUT_CHANNEL,
     PART_CHANNELS,
     ParamError,
     check_together,
     defaults,
+    is_drum,
     param,
 )
 from bridge.live.phrase import Phrase
@@ -198,8 +197,7 @@ class Session:
         return self.time.now_beat() if beat is None else beat
 
     def _is_drum(self, channel: int | None) -> bool:
-        plays = self.params["plays"]
-        return plays == "drums" or (plays == "auto" and channel == DRUM_INPUT_CHANNEL)
+        return is_drum(self.params["plays"], channel)
 
     def out_channel(self, note: Note) -> int:
         """The MIDI channel a generated note leaves on (``channel``, or its part's)."""
@@ -281,8 +279,8 @@ class Session:
             seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
             on_note=on_note, on_done=done)
         gen.sounding = {t: e for t, e in self.sounding.items() if e > start_tick}
-        recent = list(itertools.islice(reversed(self.history), ENTRY_TOKENS))[::-1]
-        gen.entering = entering(parts, recent + prefix)
+        if parts is not None:
+            gen.entering = entering(parts, [*self.history, *prefix])
         return gen
 
     def play(self, note: Note) -> Note:
@@ -370,8 +368,8 @@ class Session:
         return self.style_index != 0 and self.params["guidance"] > 0
 
     def silence(self) -> None:
-        """Joining or leaving a band: what plays through it stops (its own continuation, or
-        the band's notes)."""
+        """What plays through it stops (its own continuation, or a band's notes), and no
+        answer is kept ready: on joining or leaving a band, on closing."""
         self._stop_playing()
         self.responder.discard()
 
@@ -401,8 +399,7 @@ class Session:
         """Release everything and forget the session."""
         if self.closed:
             return
-        self._stop_playing()
-        self.responder.discard()
+        self.silence()
         self.time.close()
         self.output.close()
         self.engine.close(self.sid)
