@@ -8,6 +8,7 @@ defaults, the TOML file, the environment, the command line. Nothing else declare
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 ENV_PREFIX = "CONTINUO_"
 DEFAULT_CONFIG_FILE = Path.home() / ".config" / "continuo" / "config.toml"
+MIDI_LATENCY_MAX_MS = 200.0
 
 
 class ConfigError(ValueError):
@@ -60,6 +62,10 @@ class Config:
     midi_clock: str = field(default="auto", metadata=_opt(
         "Beat clock of the MIDI port session: follow MIDI clock on the input, or run internally.",
         choices=("auto", "midi", "internal")))
+    midi_latency: str = field(default="auto", metadata=_opt(
+        "Milliseconds the MIDI system takes (clock in plus notes out): notes are sent this much "
+        "early so they land on the grid; auto measures a round trip through the MIDI API at "
+        "startup, 0 sends on time."))
     tempo: float = field(default=120.0, metadata=_opt("Tempo of the internal clock (bpm)."))
     band: str = field(default="", metadata=_opt(
         "The MIDI port session plays in this band, with the devices that join it "
@@ -94,6 +100,7 @@ class Config:
                 raise ConfigError(f"{name}: {port} is not a UDP port (1-65535)")
         if not 20.0 <= self.tempo <= 400.0:
             raise ConfigError(f"tempo: {self.tempo} bpm is outside 20-400")
+        _ = self.midi_latency_ms                # auto or a number of milliseconds
         if self.threads < 1:
             raise ConfigError(f"threads: {self.threads} must be at least 1")
         if self.band:
@@ -107,6 +114,20 @@ class Config:
             for item in getattr(self, name):
                 if "=" not in item:
                     raise ConfigError(f"{name}: {item!r} is not NAME=VALUE")
+
+    @property
+    def midi_latency_ms(self) -> float | None:
+        """``midi_latency`` in milliseconds, None for auto (measure it)."""
+        if self.midi_latency == "auto":
+            return None
+        try:
+            ms = float(self.midi_latency)
+        except ValueError:
+            ms = math.nan
+        if not 0.0 <= ms <= MIDI_LATENCY_MAX_MS:
+            raise ConfigError(f"midi_latency: {self.midi_latency!r} is not auto or a number "
+                              f"of milliseconds (0-{MIDI_LATENCY_MAX_MS:g})")
+        return ms
 
     def pairs(self, name: str) -> dict[str, str]:
         """A NAME=VALUE tuple field (``cc``, ``set``) as a dict."""

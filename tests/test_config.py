@@ -36,6 +36,16 @@ def test_env_values_are_parsed_and_checked():
         Config.load(env={"CONTINUO_DEVICE": "tpu"})
 
 
+def test_midi_latency_is_auto_or_milliseconds(tmp_path):
+    assert Config().midi_latency_ms is None                          # auto: measured
+    assert Config.load(env={"CONTINUO_MIDI_LATENCY": "0"}).midi_latency_ms == 0.0
+    (tmp_path / "c.toml").write_text("midi_latency = 4.5\n")
+    assert Config.load(file=tmp_path / "c.toml", env={}).midi_latency_ms == 4.5
+    for bad in ("soon", "-1", "500", "nan"):
+        with pytest.raises(ConfigError, match=r"midi_latency: .* milliseconds"):
+            Config(midi_latency=bad)
+
+
 def test_toml_errors_name_the_file_and_key(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("osc_prot = 1\n")

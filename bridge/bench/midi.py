@@ -16,12 +16,15 @@ ticks was due, so it knows when every beat is):
     trigger_to_note   first note-on's arrival - the moment the rig sent the CC: mostly the
                       wait for the grid line (10-155 ms by design), reported for completeness
 
-Both include about one JACK period per hop (input and output), so the period is reported
-with them. A third figure comes from the daemon's status after the trials:
+Each JACK hop (input and output) takes up to a period, so the period is reported with
+them. The daemon sends its notes early by the round trip it measured through JACK at startup
+(``lead_ms``), which the two hops add up to. From the daemon's status after the trials:
 
     sent_late         how late the daemon's note-ons (all of them, not only the first)
-                      left after their beat by its own clock: its scheduler's share of
-                      ``lateness``; the rest is the two JACK hops and the clock follower
+                      left after their due time (the beat's time less ``lead_ms``) by its
+                      own clock: its scheduler's share of ``lateness``
+    lead_ms           how early notes leave for the two hops (``--midi-latency``)
+    timer_lead_ms     how early the scheduler arms its timers for their own lateness
 """
 
 from __future__ import annotations
@@ -159,15 +162,19 @@ class Rig:
         close_all(self.inp, self.out)
 
 
-def sent_late(port: int, reply_port: int) -> dict | None:
-    """The daemon's ``midi_late`` figures, from its MIDI session's status over OSC."""
+def daemon_timing(port: int, reply_port: int) -> dict:
+    """The daemon's own figures from its MIDI session's status over OSC: ``sent_late``,
+    ``lead_ms`` and ``timer_lead_ms``."""
     from bridge.bench.osc import HOST, from_status, status
     from bridge.live.midi_session import SID
     from bridge.osc.transport import OscClient
 
-    async def ask() -> dict | None:
+    async def ask() -> dict:
         async with await OscClient.open(HOST, port, reply_port=reply_port) as client:
-            return from_status(await status(client, SID), "midi_late")
+            pairs = await status(client, SID)
+        return {"sent_late": from_status(pairs, "midi_late"),
+                "lead_ms": pairs.get("midi_lead_ms"),
+                "timer_lead_ms": pairs.get("midi_timer_lead_ms")}
 
     return asyncio.run(ask())
 

@@ -92,8 +92,12 @@ def table(result: dict) -> str:
         lines.append(f"  MIDI through JACK, period {midi['period_frames']} frames at "
                      f"{midi['rate']} Hz = {midi['period_ms']} ms:")
         row("MIDI first note-on - its grid time", midi["lateness"])
+        if midi.get("lead_ms") is not None:
+            lines.append(f"    the daemon sends {midi['lead_ms']:g} ms early for the JACK hops, "
+                         f"its timers {midi.get('timer_lead_ms') or 0:g} ms early for their "
+                         "own lateness")
         if midi.get("sent_late"):
-            row("  daemon's note-ons, after their beat", midi["sent_late"])
+            row("  daemon's note-ons, after their due time", midi["sent_late"])
         row("MIDI trigger CC -> first note-on (grid wait)", midi["trigger_to_note"])
         if midi.get("missed"):
             lines.append(f"    ({midi['missed']} of {midi['trials']} trials got no note in 2 s)")

@@ -242,7 +242,7 @@ def _midi(folder: Path, options: Options, result: dict, say: Callable[[str], Non
                 say(f"midi: {options.trials} trials through Continuo In/Out ...")
                 with using(jack.name):
                     r = midi.trials(options.trials)
-                r["sent_late"] = midi.sent_late(d.port, d.reply_port)
+                r.update(midi.daemon_timing(d.port, d.reply_port))
                 r.update(api="jack", period_frames=jack.period, rate=jack.rate,
                          period_ms=jack.period_ms, ready_s=d.ready_s)
         details["midi"] = r
@@ -269,6 +269,8 @@ def targets(result: dict) -> dict:
         "band of 4: phrase end -> first note p99 <= 5 ms": (get("band_call_ms.p99"),
                                                             lambda v: v <= 5.0),
         "band of 4: no late note": (result.get("band_on_time"), lambda v: v),
+        "MIDI: first note-on median within 1 ms of its grid line": (
+            get("e2e_midi_ms.p50"), lambda v: abs(v) <= 1.0),
         "ready <= 5 s": (result["ready_s"], lambda v: v <= 5.0),
         "resident memory <= 700 MB": (result["rss_mb"], lambda v: v <= 700),
     }

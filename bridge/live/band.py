@@ -32,8 +32,9 @@ from typing import TYPE_CHECKING, Any
 
 from bridge.live.events import Event
 from bridge.live.params import BAND_WIDE, is_drum
+from bridge.live.parts import member_part
 from bridge.music.piece import Note
-from bridge.vocab import DRUMS, HARMONY, MELODY, PART_SETS, part_index, parts_named
+from bridge.vocab import PART_SETS, parts_named
 
 if TYPE_CHECKING:
     from bridge.live.session import Session
@@ -43,23 +44,12 @@ log = logging.getLogger(__name__)
 PERFORM, LISTEN, PLAY = "perform", "listen", "play"
 
 
-HEARD_AS = {"accompaniment": HARMONY, "pitched": MELODY}
-
-
 def member_parts(session: Session) -> frozenset[int]:
     """The parts a member stands for (see the module's docstring)."""
     part = session.params["part"]
     if session.params["role"] == PLAY:
         return PART_SETS["pitched"] if part == "auto" else parts_named(part)
-    return frozenset((heard_part(session, session.last_drum),))
-
-
-def heard_part(session: Session, drum: bool) -> int:
-    """The part a performing or listening member's notes are heard in."""
-    part = session.params["part"]
-    if part == "auto":
-        return DRUMS if drum else MELODY
-    return HEARD_AS[part] if part in HEARD_AS else part_index(part)
+    return frozenset((member_part(session.params, session.last_drum),))
 
 
 class BandOutput:
@@ -149,7 +139,7 @@ class Band:
     def _input_part(member: Session, channel: int | None) -> int:
         drum = is_drum(member.params["part"], channel)
         member.last_drum = drum
-        return heard_part(member, drum)
+        return member_part(member.params, drum)
 
     def set_param(self, name: str, value: Any) -> None:
         if name in BAND_WIDE:

@@ -26,6 +26,7 @@ from bridge.live.hub import Hub
 from bridge.live.outputs import MidiNotes
 from bridge.live.params import ACTIONS, PARAMS, ParamError, param
 from bridge.live.session import Session
+from bridge.midi import roundtrip
 from bridge.midi.echo import EchoFilter
 from bridge.midi.ports import MidiInput, MidiOutput, close_all, open_input, open_output
 from bridge.midi.watch import ServerWatch, jack_server_name
@@ -81,7 +82,9 @@ class MidiSession:
         self.clock = BeatClock(loop.time(), config.tempo)
         self.output, self.input = self._open()
         self.target = _Tracked(self.output, self.echo, loop)
-        self.notes = MidiNotes(NoteScheduler(self.clock, self.target, loop=loop))
+        self.lead_ms = self._latency_ms()
+        self.notes = MidiNotes(NoteScheduler(self.clock, self.target, loop=loop,
+                                             lead_s=self.lead_ms / 1e3))
         self.session: Session = hub.add(SID, self.clock, self.notes, notify=self._notify)
         if config.band:
             self.session.set_param("band", config.band)
@@ -101,6 +104,17 @@ class MidiSession:
         except Exception:
             output.close()
             raise
+
+    def _latency_ms(self) -> float:
+        """How early notes leave: as configured, or the MIDI API's measured round trip."""
+        configured = self.config.midi_latency_ms
+        if configured is not None:
+            return configured
+        trip = roundtrip.measure(self.output.api)
+        ms = 0.0 if trip is None else round(trip * 1e3, 3)
+        log.info("MIDI: round trip through %s %.2f ms: notes leave that much early "
+                 "(--midi-latency to set it)", self.output.api, ms)
+        return ms
 
     def _server_lost(self) -> None:
         log.warning("MIDI: the JACK server %r went away: the MIDI ports are lost (notes to "

@@ -126,7 +126,9 @@ class MidiNotes:
         self.scheduler.close()
 
     def status(self) -> dict[str, Any]:
-        """Note-ons sent, and how late they left after their beat (``midi_late_ms_*``)."""
-        stats = self.scheduler.stats
-        return {"notes_out": stats.notes, "midi_ports": self.ports,
-                **summary_ms("midi_late", stats.recent)}
+        """Note-ons sent, how early they are sent and how late after that they left."""
+        scheduler = self.scheduler
+        return {"notes_out": scheduler.stats.notes, "midi_ports": self.ports,
+                "midi_lead_ms": round(scheduler.lead_s * 1e3, 3),
+                "midi_timer_lead_ms": round(scheduler.timer_lead_s * 1e3, 3),
+                **summary_ms("midi_late", scheduler.stats.recent)}

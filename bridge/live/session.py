@@ -30,19 +30,13 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
+from bridge.live import parts
 from bridge.live.accompany import Accompanist
 from bridge.live.engine import Engine
 from bridge.live.events import Event, Failed, StateChanged
 from bridge.live.generation import Generation, entering
 from bridge.live.outputs import Output
-from bridge.live.params import (
-    PART_CHANNELS,
-    ParamError,
-    check_together,
-    defaults,
-    is_drum,
-    param,
-)
+from bridge.live.params import ParamError, check_together, defaults, is_drum, param
 from bridge.live.phrase import Phrase
 from bridge.live.respond import PREP_S, Responder
 from bridge.live.songtime import SongTime
@@ -52,17 +46,7 @@ from bridge.model.sampling import Constraints
 from bridge.music.piece import Note
 from bridge.music.tokenize import MAX_SILENT_BARS, LiveEncoder
 from bridge.timing.clock import BeatClock
-from bridge.vocab import (
-    BAR,
-    DRUMS,
-    MELODY,
-    PARTS,
-    TICKS_PER_BEAT,
-    Cursor,
-    note_token,
-    part_index,
-    parts_named,
-)
+from bridge.vocab import BAR, DRUMS, TICKS_PER_BEAT, Cursor, note_token
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +130,7 @@ class Session:
             return
         beat = self._input_beat(beat)
         drum = self._is_drum(channel) if part is None else part == DRUMS
-        part = self._input_part(drum, channel) if part is None else part
+        part = parts.input_part(self.params, drum, channel) if part is None else part
         tick = self.time.tick(beat)
         if listen:
             self._commit(self.encoder.note_on(tick, pitch, velocity, drum, part))
@@ -200,32 +184,13 @@ class Session:
         return is_drum(self.params["plays"], channel)
 
     def out_channel(self, note: Note) -> int:
-        """The MIDI channel a generated note leaves on (``channel``, or its part's)."""
-        if self.params["channels"] == "parts":
-            return PART_CHANNELS[PARTS[note.part]]
-        return self.params["channel"]
-
-    def _input_part(self, drum: bool, channel: int | None = None) -> int:
-        """The part of the performer's notes (``plays``; auto: drums or melody, or with
-        ``channels`` parts the part of their MIDI channel)."""
-        plays = self.params["plays"]
-        if drum:
-            return DRUMS
-        if plays != "auto":
-            return part_index(plays)
-        if self.params["channels"] == "parts" and channel in BY_CHANNEL:
-            return BY_CHANNEL[channel]
-        return MELODY
+        return parts.out_channel(self.params, note)
 
     def output_parts(self) -> frozenset[int] | None:
-        """The parts Continuo plays (``part``; a band's stream: its members'), None for any
-        pitched part: auto is drums after drums, else any pitched part."""
+        """The parts Continuo plays (``part``; a band's stream: its members')."""
         if self.band_parts is not None:
             return self.band_parts
-        part = self.params["part"]
-        if part == "auto":
-            return frozenset((DRUMS,)) if self.last_drum else None
-        return None if part == "pitched" else parts_named(part)
+        return parts.output_parts(self.params, self.last_drum)
 
     def _commit(self, tokens: list[int]) -> None:
         if tokens:
@@ -263,7 +228,7 @@ class Session:
             cursor = Cursor(self.time.meter, origin=self.time.meter.bar_start(start_tick))
         prefix += cursor.time_tokens(max(start_tick, cursor.tick), MAX_SILENT_BARS)
         p = self.params
-        parts = self.output_parts()
+        playing = self.output_parts()
 
         def done(gen: Generation, reason: str) -> None:
             if reason == "error" and not self.closed:
@@ -273,14 +238,15 @@ class Session:
 
         gen = Generation(
             self.sid, prefix, cursor, end_tick=self.time.tick(end),
-            constraints=Constraints(p["pitch_low"], p["pitch_high"], drums=_drums(parts)),
-            parts=parts,
+            constraints=Constraints(p["pitch_low"], p["pitch_high"],
+                                    drums=parts.drums_constraint(playing)),
+            parts=playing,
             temperature=p["temperature"], top_p=p["top_p"], guidance=p["guidance"],
             seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
             on_note=on_note, on_done=done)
         gen.sounding = {t: e for t, e in self.sounding.items() if e > start_tick}
-        if parts is not None:
-            gen.entering = entering(parts, [*self.history, *prefix])
+        if playing is not None:
+            gen.entering = entering(playing, [*self.history, *prefix])
         return gen
 
     def play(self, note: Note) -> Note:
@@ -405,12 +371,3 @@ class Session:
         self.engine.close(self.sid)
         self.closed = True
 
-
-def _drums(parts: frozenset[int] | None) -> bool | None:
-    """Constraints' drums: drums only, pitched only, or both (a band of drums and bass)."""
-    if parts is None or DRUMS not in parts:
-        return False
-    return True if parts == {DRUMS} else None
-
-
-BY_CHANNEL = {channel: part_index(name) for name, channel in PART_CHANNELS.items()}

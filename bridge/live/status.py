@@ -81,8 +81,15 @@ KEYS: tuple[StatusKey, ...] = (
               "MIDI port session only: `ok`, or `lost` while its JACK server is away (the "
               "session is idle then; the ports are made again when the server is back)."),
     StatusKey("midi_late_ms_<stat>", SESSION,
-              "MIDI port session only: milliseconds after its beat that each note-on left "
-              "the daemon, by its own clock, over recent notes."),
+              "MIDI port session only: milliseconds after its due time (its beat's time less "
+              "`midi_lead_ms`) that each note-on left the daemon, by its own clock, over "
+              "recent notes."),
+    StatusKey("midi_lead_ms", SESSION,
+              "MIDI port session only: how early notes leave for the MIDI system's latency "
+              "(`--midi-latency`: measured at startup, or as set)."),
+    StatusKey("midi_timer_lead_ms", SESSION,
+              "MIDI port session only: how early the scheduler arms its timers for their own "
+              "lateness (the median of the recent ones, measured as it plays)."),
     StatusKey("<param>", SESSION, "Each session parameter's value (see Session parameters)."),
     StatusKey("tempo", SESSION, "The session clock's tempo in beats per minute."),
     StatusKey("beat", SESSION, "The session clock's beat now."),

@@ -14,6 +14,19 @@ Guarantees:
   already past) skips it, counted in ``stats.skipped``.
 - A relocation back before a sounding note's start releases that note at once.
 
+Sending early, so that notes land on the grid where they are heard:
+
+- ``lead_s``: the MIDI system's own latency (the clock's ticks reached us one hop late, and
+  what we send reaches the instrument one hop later: ``bridge.midi.roundtrip`` measures the
+  two together). Every message leaves this much before its beat's time.
+- the loop's own timer lateness: an asyncio timer fires about a millisecond late at the
+  median on Linux (its wait is rounded up to whole milliseconds). The scheduler measures how
+  late its timers fire and arms them that much early (the median of the recent ones, at
+  most ``TIMER_LEAD_MAX_S``), so a message leaves at its due time at the median.
+
+A note's lateness (``stats``) is how long after its due time (its beat's time less
+``lead_s``) its note-on left.
+
 Channels are 1-16 here, as in session parameters and OSC; messages carry mido's 0-15.
 """
 
@@ -27,6 +40,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from numbers import Integral
+from statistics import median
 from typing import Protocol
 
 import mido
@@ -38,6 +52,8 @@ log = logging.getLogger(__name__)
 
 ALL_NOTES_OFF = 123
 RELOCATE_TOLERANCE_S = 0.05  # a sounding note survives a jump back by less than this
+TIMER_LEAD_MAX_S = 0.002     # the most the timers are armed early for their own lateness
+TIMER_SAMPLES = 64           # timer firings the estimate of their lateness looks at
 
 
 class SchedulerError(ValueError):
@@ -83,13 +99,19 @@ class _Note:
 class NoteScheduler:
     def __init__(self, clock: BeatClock, output: MidiTarget, *,
                  loop: asyncio.AbstractEventLoop | None = None,
-                 on_sent: SentHook | None = None, late_s: float = 0.002) -> None:
+                 on_sent: SentHook | None = None, late_s: float = 0.002,
+                 lead_s: float = 0.0) -> None:
+        if not (math.isfinite(lead_s) and 0.0 <= lead_s <= 1.0):
+            raise SchedulerError(f"lead {lead_s!r} s: need 0-1 s")
         self.clock = clock
         self.output = output
         self.loop = loop or asyncio.get_running_loop()
         self.on_sent = on_sent
         self.late_s = late_s
+        self.lead_s = lead_s
         self.stats = TimingStats()
+        self._timer_late: deque[float] = deque(maxlen=TIMER_SAMPLES)
+        self.timer_lead_s = 0.0        # how early the timers are armed for their lateness
         self._ids = itertools.count(1)
         self._pending: dict[int, _Note] = {}
         self._sounding: dict[tuple[int, int], _Note] = {}
@@ -176,11 +198,28 @@ class NoteScheduler:
 
     # -- timers ----------------------------------------------------------------------------
 
+    def _due(self, beat: float) -> float:
+        """When a message for ``beat`` should leave (the loop's time)."""
+        return self.clock.time_at(beat) - self.lead_s
+
+    def _arm(self, note: _Note, beat: float, action: Callable[[_Note], None]) -> None:
+        fire = self._due(beat) - self.timer_lead_s
+        ahead = fire if fire > self.loop.time() else None     # None: due at once
+        note.handle = self.loop.call_at(fire, self._timer, note, action, ahead)
+
     def _arm_on(self, note: _Note) -> None:
-        note.handle = self.loop.call_at(self.clock.time_at(note.start), self._start, note)
+        self._arm(note, note.start, self._start)
 
     def _arm_off(self, note: _Note) -> None:
-        note.handle = self.loop.call_at(self.clock.time_at(note.end), self._release, note)
+        self._arm(note, note.end, self._release)
+
+    def _timer(self, note: _Note, action: Callable[[_Note], None], fire: float | None) -> None:
+        """A timer fired: how late it fired (the timers' own lead learns from it, unless it
+        was due at once), then its action."""
+        if fire is not None:
+            self._timer_late.append(self.loop.time() - fire)
+            self.timer_lead_s = min(max(median(self._timer_late), 0.0), TIMER_LEAD_MAX_S)
+        action(note)
 
     def _start(self, note: _Note) -> None:
         if self._pending.pop(note.id, None) is None:
@@ -189,8 +228,7 @@ class NoteScheduler:
         previous = self._sounding.get(key)
         if previous is not None:
             self._release(previous)            # re-trigger: its off goes first
-        lateness = self.loop.time() - self.clock.time_at(note.start)
-        self._count(lateness)
+        self._count(self.loop.time() - self._due(note.start))
         self._sounding[key] = note             # before sending: a hook may cancel it
         self._channels.add(note.channel)
         self._arm_off(note)
@@ -216,7 +254,7 @@ class NoteScheduler:
         relocated = reason in (POSITION, START)
         for note in list(self._pending.values()):
             _disarm(note)
-            if relocated and self.clock.time_at(note.end) <= now:
+            if relocated and self._due(note.end) <= now:
                 del self._pending[note.id]
                 self.stats.skipped += 1
                 log.debug("note %d (beats %.3f-%.3f) skipped: the clock moved past it",
@@ -224,7 +262,7 @@ class NoteScheduler:
             else:
                 self._arm_on(note)
         for note in list(self._sounding.values()):
-            if relocated and self.clock.time_at(note.start) > now + RELOCATE_TOLERANCE_S:
+            if relocated and self._due(note.start) > now + RELOCATE_TOLERANCE_S:
                 self._release(note)            # the clock jumped back before it began
             else:
                 _disarm(note)

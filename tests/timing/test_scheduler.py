@@ -12,7 +12,13 @@ import mido
 import pytest
 
 from bridge.timing.clock import BeatClock
-from bridge.timing.scheduler import ALL_NOTES_OFF, NoteScheduler, SchedulerError
+from bridge.timing.scheduler import (
+    ALL_NOTES_OFF,
+    TIMER_LEAD_MAX_S,
+    NoteScheduler,
+    SchedulerError,
+)
+from bridge.timing.simloop import SimLoop
 from tests.waiting import until
 
 TEMPO = 400.0            # 0.15 s per beat: fast tests
@@ -278,3 +284,70 @@ def test_a_failing_output_does_not_break_the_scheduler():
         await until(lambda: len(out.sent) == 4)
         assert_balanced(out.messages)        # a note-off is still tried for each
     asyncio.run(main())
+
+
+class LateLoop(SimLoop):
+    """Simulated time whose timers fire ``late`` seconds after they are due, as asyncio's do
+    on Linux (its wait is rounded up to whole milliseconds)."""
+
+    def __init__(self, late: float) -> None:
+        super().__init__(start=100.0)
+        self.late = late
+
+    def call_at(self, when, fn, *args):
+        return super().call_at(when + self.late, fn, *args)
+
+
+def simulated(late: float = 0.0, **kwargs) -> tuple[LateLoop, BeatClock, list, NoteScheduler]:
+    loop = LateLoop(late)
+    clock = BeatClock(loop.time(), 120.0)
+    sent: list[tuple[mido.Message, float]] = []
+
+    class Out:
+        def send(self, message):
+            sent.append((message, loop.time()))
+
+    return loop, clock, sent, NoteScheduler(clock, Out(), loop=loop, **kwargs)
+
+
+def test_notes_leave_early_by_the_lead_on_and_off():
+    loop, clock, sent, sched = simulated(lead_s=0.003)
+    sched.schedule(60, 100, 1.0, 0.5)
+    loop.run_until(clock.time_at(2.0))
+    (on, t_on), (off, t_off) = sent
+    assert on.type == "note_on" and t_on == pytest.approx(clock.time_at(1.0) - 0.003)
+    assert off.type == "note_off" and t_off == pytest.approx(clock.time_at(1.5) - 0.003)
+    assert sched.stats.recent[0] == pytest.approx(0.0, abs=1e-9)   # on time, by its due time
+    assert sched.late == 0
+
+
+def test_timers_that_fire_late_are_armed_early_by_their_lateness():
+    loop, clock, sent, sched = simulated(late=0.0012, lead_s=0.002)
+    for i in range(40):                  # each note asked for a beat ahead, as a session does
+        sched.schedule(60 + i % 12, 100, 1.0 + i * 0.5, 0.25)
+        loop.run_until(clock.time_at(0.5 + i * 0.5))
+    loop.run_until(clock.time_at(30.0))
+    ons = [t for m, t in sent if m.type == "note_on"]
+    due = [clock.time_at(1.0 + i * 0.5) - 0.002 for i in range(40)]
+    assert ons[0] - due[0] == pytest.approx(0.0012)           # nothing learnt yet: late
+    assert all(abs(t - d) < 1e-6 for t, d in zip(ons[5:], due[5:], strict=True))
+    assert sched.timer_lead_s == pytest.approx(0.0012)
+
+
+def test_the_timers_lead_is_bounded_and_learns_nothing_from_notes_due_at_once():
+    loop, clock, _sent, sched = simulated(late=0.010)
+    for i in range(10):
+        sched.schedule(60, 100, 1.0 + i, 0.5)
+    loop.run_until(clock.time_at(12.0))
+    assert sched.timer_lead_s == TIMER_LEAD_MAX_S             # a 10 ms lateness is not ours
+    loop, clock, _sent, sched = simulated()
+    for _ in range(5):
+        sched.schedule(60, 100, clock.beat_at(loop.time()) - 1.0, 0.1)   # already past
+        loop.run_until(loop.time() + 0.001)
+    assert sched.timer_lead_s == 0.0 and sched.late == 5
+
+
+@pytest.mark.parametrize("lead", [-0.001, math.inf, math.nan, 2.0])
+def test_a_bad_lead_is_refused(lead):
+    with pytest.raises(SchedulerError, match="lead"):
+        simulated(lead_s=lead)

@@ -1,0 +1,25 @@
+"""The MIDI system's round trip, measured through a private pair of real JACK ports."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.midi import roundtrip
+from bridge.midi.ports import MidiUnavailable, list_ports
+
+
+@pytest.mark.jack
+def test_a_round_trip_through_jack_is_measured_and_its_ports_are_gone_after():
+    trip = roundtrip.measure("jack", probes=7)
+    assert trip is not None and 0 < trip < 0.05                 # about a period (5.3 ms)
+    ports = list_ports(["jack"])["jack"]
+    assert "inputs" in ports, ports
+    assert not [n for n in ports["inputs"] + ports["outputs"] if roundtrip.NAME in n]
+
+
+def test_without_ports_there_is_nothing_to_measure(monkeypatch):
+    def refuse(*_args, **_kwargs):
+        raise MidiUnavailable("winmm: cannot create virtual ports")
+
+    monkeypatch.setattr(roundtrip, "open_input", refuse)
+    assert roundtrip.measure("winmm") is None
