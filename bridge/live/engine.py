@@ -145,17 +145,21 @@ class Engine:
 
     @torch.inference_mode()
     def drain(self) -> None:
-        """Do in the calling thread everything asked so far, and run every generation to
-        its end (an engine whose worker is off, on a simulated clock:
-        :mod:`bridge.timing.simloop`): requests between steps, as the worker takes them."""
+        """Do in the calling thread everything asked so far, run every generation to its
+        end and every tagging pass asked for (an engine whose worker is off, on a simulated
+        clock: :mod:`bridge.timing.simloop`): requests between steps, as the worker takes
+        them."""
         assert not self._thread.is_alive(), "drain is for an engine whose worker is off"
         while True:
             try:
                 request = self._queue.get_nowait()
             except queue.Empty:
-                if not self._active:
+                if self._active:
+                    self._step()
+                elif self._tags or self._tagging:
+                    self._tag_step()
+                else:
                     return
-                self._step()
                 continue
             self._handle(request)
 

@@ -44,6 +44,11 @@ class DataConfig:
     genre_only: float = 0.25          # generator: share trained with the genre alone
     arrange: float = 0.0              # generator: share of windows (of pieces with several
     #                                   parts) whose first bars keep one part alone
+    phrase_start: float = 0.0         # generator: share of windows that start on a phrase
+    #                                   line (a bar whose index in the piece is a multiple of
+    #                                   ``phrase_bars``: the piece's first bar, a section's),
+    #                                   so the model learns the form: where phrases return
+    phrase_bars: int = 8
     val_windows: int = 3000           # most validation windows per epoch
 
 

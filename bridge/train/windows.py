@@ -7,7 +7,11 @@ windows are random (seeded per rank) with augmentation: pitched sequences are tr
 within their pitch range and velocities shifted by whole bins; a share of the windows of
 pieces with several parts are *arranged*: their first bars keep one part alone (a melody, a
 bass line), so the model learns to add the other parts to what one player plays, as a band
-member joins. Evaluation windows are fixed: consecutive, non-overlapping, in cache order.
+member joins. A share of the windows start on a phrase line (``phrase_start``: bar 0, 8, 16,
+... of the piece), where tunes and songs begin their sections, so that the model hears a
+piece's form from its start, as a prompt of a song's first bars gives it, and learns when a
+phrase comes back (a folk tune's second eight bars repeat its first eight three times in
+four). Evaluation windows are fixed: consecutive, non-overlapping, in cache order.
 """
 
 from __future__ import annotations
@@ -166,11 +170,13 @@ class GeneratorBatches:
     def __init__(self, seqs: list[Sequence], styles: tuple[str, ...], *, window: int,
                  batch: int, weights: dict[str, float] | None = None, transpose: int = 0,
                  velocity_shift: int = 0, style_dropout: float = 0.0,
-                 genre_only: float = 0.0, arrange: float = 0.0, seed: int = 0) -> None:
+                 genre_only: float = 0.0, arrange: float = 0.0, phrase_start: float = 0.0,
+                 phrase_bars: int = 8, seed: int = 0) -> None:
         self.seqs = [s for s in seqs if len(s.bars)]
         self.styles, self.window, self.batch = styles, window, batch
         self.transpose, self.velocity_shift = transpose, velocity_shift
         self.style_dropout, self.genre_only, self.arrange = style_dropout, genre_only, arrange
+        self.phrase_start, self.phrase_bars = phrase_start, phrase_bars
         self.parts = [sorted(parts_of(s.tokens)) if arrange else [] for s in self.seqs]
         self.rng = np.random.default_rng(seed)
         by_ds = np.array([s.dataset for s in self.seqs])
@@ -188,6 +194,12 @@ class GeneratorBatches:
         elif u < self.style_dropout + self.genre_only:
             tag = genre_of(tag)
         return self.styles.index(tag) if tag in self.styles else 0
+
+    def start_bar(self, n_bars: int) -> int:
+        """The bar a window starts on: a phrase line (``phrase_start`` of the time) or any."""
+        if self.rng.random() < self.phrase_start:
+            return self.phrase_bars * int(self.rng.integers(-(-n_bars // self.phrase_bars)))
+        return int(self.rng.integers(n_bars))
 
     def arranged(self, seq: Sequence, parts: list[int], start: int) -> np.ndarray:
         """A window from ``start`` whose first bars keep one part alone: the melody half
@@ -208,7 +220,7 @@ class GeneratorBatches:
             st = np.zeros(self.batch, dtype=np.int64)
             for b, i in enumerate(self.rng.choice(len(self.seqs), self.batch, p=self.p)):
                 seq = self.seqs[i]
-                start = int(seq.bars[self.rng.integers(len(seq.bars))])
+                start = int(seq.bars[self.start_bar(len(seq.bars))])
                 if len(self.parts[i]) > 1 and self.rng.random() < self.arrange:
                     chunk, said = self.arranged(seq, self.parts[i], start), -1
                 else:

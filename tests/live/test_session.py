@@ -1,4 +1,5 @@
-import asyncio
+"""A session on simulated time (tests/live/conftest.py ``sim``): no sleeps, no worker
+thread; the engine's work takes no simulated time."""
 
 import pytest
 
@@ -10,163 +11,153 @@ from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
 from bridge.osc.events import message_of
 from bridge.timing.clock import BeatClock
 from bridge.vocab import TICKS_PER_BEAT
-from tests.waiting import until
 
 from .conftest import Recorder
 
-TEMPO = 400.0            # the fastest tempo: keeps the tests short
-BEAT = 60.0 / TEMPO
+TEMPO = 120.0
 
 
-def make(engine, loop, **params):
+def make(w, **params):
     sent = []
-    clock = BeatClock(loop.time(), TEMPO)
-    out = Recorder(clock, loop)
-    s = Session("s", engine=engine, clock=clock, output=out, styles=engine.generator.config.styles,
-                loop=loop, notify=lambda e: sent.append(message_of(e)),
+    clock = BeatClock(w.loop.time(), TEMPO)
+    out = Recorder(clock, w.loop)
+    s = Session("s", engine=w.engine, clock=clock, output=out,
+                styles=w.engine.generator.config.styles, loop=w.loop,
+                notify=lambda e: sent.append(message_of(e)),
                 params={"length_bars": 1, "seed": 3, **params})
     return s, out, sent
 
 
-async def play_phrase(s, pitches=(60, 62, 64, 65)):
+def play_phrase(w, s, pitches=(60, 62, 64, 65)):
     for p in pitches:
         s.note_on(p, 90)
-        await asyncio.sleep(0.5 * BEAT)
+        w.run(0.5)
         s.note_off(p)
 
 
-def test_call_mode_answers_on_the_grid_after_a_beat_of_silence(run_live):
-    async def body(engine, loop):
-        s, out, sent = make(engine, loop)
-        await play_phrase(s)
-        end = s.time.now_beat()
-        await until(lambda: s.state == RESPONDING and out.played, 5.0)
-        first = min(n.start for n, _ in out.played)
-        assert first == pytest.approx(-(-(end + 1.0) // 1.0), abs=1e-6)   # next whole beat
-        assert all(first <= n.start < first + 4.0 for n, _ in out.played)
-        assert all(n.start >= at for (n, _), at in zip(out.played, out.played_at, strict=True))
-        s.close()
-        assert ("/continuo/session/state", ["s", RESPONDING]) in sent
-    run_live(body)
+def test_call_mode_answers_on_the_grid_after_a_beat_of_silence(sim):
+    w = sim(TEMPO)
+    s, out, sent = make(w)
+    play_phrase(w, s)
+    end = s.time.now_beat()
+    w.until(lambda: s.state == RESPONDING and out.played)
+    first = min(n.start for n, _ in out.played)
+    assert first == pytest.approx(-(-(end + 1.0) // 1.0), abs=1e-6)   # next whole beat
+    assert all(first <= n.start < first + 4.0 for n, _ in out.played)
+    assert all(n.start >= at for (n, _), at in zip(out.played, out.played_at, strict=True))
+    s.close()
+    assert ("/continuo/session/state", ["s", RESPONDING]) in sent
 
 
-def test_barge_in_cancels_the_response(run_live):
-    async def body(engine, loop):
-        s, out, _ = make(engine, loop, length_bars=4)
-        await play_phrase(s)
-        await until(lambda: s.state == RESPONDING, 5.0)
-        s.note_on(70, 100)
-        assert s.state == LISTENING and not s.responder.active
-        assert out.cancels and out.cancels[-1] == pytest.approx(s.time.now_beat(), abs=0.1)
-        s.note_off(70)
-        s.close()
-        assert out.closed
-    run_live(body)
+def test_barge_in_cancels_the_response(sim):
+    w = sim(TEMPO)
+    s, out, _ = make(w, length_bars=4)
+    play_phrase(w, s)
+    w.until(lambda: s.state == RESPONDING)
+    s.note_on(70, 100)
+    assert s.state == LISTENING and not s.responder.active
+    assert out.cancels and out.cancels[-1] == pytest.approx(s.time.now_beat(), abs=0.1)
+    s.note_off(70)
+    s.close()
+    assert out.closed
 
 
-def test_manual_mode_only_on_request_and_off_refuses(run_live):
-    async def body(engine, loop):
-        s, out, _ = make(engine, loop, mode="manual")
-        await play_phrase(s)
-        await asyncio.sleep(3 * BEAT)
-        assert not out.played
+def test_manual_mode_only_on_request_and_off_refuses(sim):
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="manual")
+    play_phrase(w, s)
+    w.run(3)
+    assert not out.played
+    s.respond()
+    w.until(lambda: out.played)
+    s.set_param("mode", "off")
+    with pytest.raises(ParamError):
         s.respond()
-        await until(lambda: out.played, 5.0)
-        s.set_param("mode", "off")
-        with pytest.raises(ParamError):
-            s.respond()
-        s.close()
-    run_live(body)
+    s.close()
 
 
-def test_accompany_keeps_committing_ahead(run_live):
-    async def body(engine, loop):
-        s, out, _ = make(engine, loop, mode="accompany", grid=0.5, lookahead_beats=2.0)
-        assert s.state == ACCOMPANYING
-        await play_phrase(s, (60, 64, 67, 72, 67, 64))
-        await until(lambda: s.accompanist.replans >= 8 and out.played, 10.0)
-        # committed ahead: every note reaches the output before its start beat
-        for (note, _), at in zip(out.played, out.played_at, strict=True):
-            assert note.start >= at, (note, at)
-        s.close()
-    run_live(body)
+def test_accompany_keeps_committing_ahead(sim):
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="accompany", grid=0.5, lookahead_beats=2.0)
+    assert s.state == ACCOMPANYING
+    play_phrase(w, s, (60, 64, 67, 72, 67, 64))
+    w.until(lambda: s.accompanist.replans >= 8 and out.played)
+    # committed ahead: every note reaches the output before its start beat
+    for (note, _), at in zip(out.played, out.played_at, strict=True):
+        assert note.start >= at, (note, at)
+    s.close()
 
 
-def test_params_validate_and_style_restyles(run_live):
-    async def body(engine, loop):
-        s, _, _ = make(engine, loop)
-        with pytest.raises(ParamError):
-            s.set_param("temperature", 9.0)
-        with pytest.raises(ParamError, match=r"it knows: .*folk/jig.*jazz/bebop"):
-            s.set_param("style", "polka/unknown")       # every style it knows is listed
-        assert s.set_param("style", "jazz/bebop") == "jazz/bebop"
-        assert s.style_index == engine.generator.config.styles.index("jazz/bebop")
-        s.close()
-    run_live(body)
+def test_params_validate_and_style_restyles(sim):
+    w = sim(TEMPO)
+    s, _, _ = make(w)
+    with pytest.raises(ParamError):
+        s.set_param("temperature", 9.0)
+    with pytest.raises(ParamError, match=r"it knows: .*folk/jig.*jazz/bebop"):
+        s.set_param("style", "polka/unknown")       # every style it knows is listed
+    assert s.set_param("style", "jazz/bebop") == "jazz/bebop"
+    assert s.style_index == w.engine.generator.config.styles.index("jazz/bebop")
+    s.close()
 
 
-def test_a_style_with_guidance_keeps_an_unstyled_twin_of_the_state_and_only_then(run_live):
-    async def body(engine, loop):
-        s, _, _ = make(engine, loop)
-        rows = lambda: engine._states["s"].batch          # noqa: E731 (read on the worker)
-        await play_phrase(s)
-        await until(lambda: rows() == 1, 2.0)       # no style: nothing to guide to
-        s.set_param("style", "folk")                       # guidance on by default
-        await until(lambda: rows() == 2, 2.0)
-        s.set_param("guidance", 0.0)
-        await until(lambda: rows() == 1, 2.0)
-        s.set_param("guidance", 2.5)
-        await until(lambda: rows() == 2, 2.0)
-        s.set_param("style", "")
-        await until(lambda: rows() == 1, 2.0)
-        s.close()
-    run_live(body)
+def test_a_style_with_guidance_keeps_an_unstyled_twin_of_the_state_and_only_then(sim):
+    w = sim(TEMPO)
+    s, _, _ = make(w)
+    rows = lambda: w.engine._states["s"].batch          # noqa: E731 (read on the worker)
+    play_phrase(w, s)
+    w.until(lambda: rows() == 1)       # no style: nothing to guide to
+    s.set_param("style", "folk")                       # guidance on by default
+    w.until(lambda: rows() == 2)
+    s.set_param("guidance", 0.0)
+    w.until(lambda: rows() == 1)
+    s.set_param("guidance", 2.5)
+    w.until(lambda: rows() == 2)
+    s.set_param("style", "")
+    w.until(lambda: rows() == 1)
+    s.close()
 
 
-def test_tags_arrive_after_a_bar_of_input(run_live):
-    async def body(engine, loop):
-        s, _, sent = make(engine, loop)
-        await play_phrase(s, (60, 62, 64, 65, 67, 69, 71, 72))
-        await until(lambda: any(a == "/continuo/tags/update" for a, _ in sent), 5.0)
-        tags = [args for a, args in sent if a == "/continuo/tags/update"]
-        assert tags[0][0] == "s" and len(tags[0]) >= 3
-        assert all(isinstance(p, float) and 0 <= p <= 1 for p in tags[0][2::2])
-        s.close()
-    run_live(body)
+def test_tags_arrive_after_a_bar_of_input(sim):
+    w = sim(TEMPO)
+    s, _, sent = make(w)
+    play_phrase(w, s, (60, 62, 64, 65, 67, 69, 71, 72))
+    w.until(lambda: any(a == "/continuo/tags/update" for a, _ in sent))
+    tags = [args for a, args in sent if a == "/continuo/tags/update"]
+    assert tags[0][0] == "s" and len(tags[0]) >= 3
+    assert all(isinstance(p, float) and 0 <= p <= 1 for p in tags[0][2::2])
+    s.close()
 
 
-def test_a_loop_back_keeps_stream_time_moving_forward(run_live):
-    async def body(engine, loop):
-        s, out, _ = make(engine, loop, length_bars=4)
-        s.clock.set_transport(loop.time(), TEMPO, 30.0, True, 4, 4)
-        await play_phrase(s)
-        await until(lambda: s.state == RESPONDING, 5.0)
-        before = s.encoder.cursor.tick
-        s.clock.set_transport(loop.time(), TEMPO, 2.0, True, 4, 4)      # the loop restarts
-        assert s.time.offset > 0 and s.time.offset % 96 == 0
-        assert s.state == LISTENING and out.cancels                     # answer stopped
-        s.note_on(72, 100, 2.0)
-        s.note_off(72, 2.25)
-        s.encoder.release(s.time.tick(3.0))
-        assert s.encoder.cursor.tick > before                           # still forward
-        s.close()
-    run_live(body)
+def test_a_loop_back_keeps_stream_time_moving_forward(sim):
+    w = sim(TEMPO)
+    s, out, _ = make(w, length_bars=4)
+    s.clock.set_transport(w.loop.time(), TEMPO, 30.0, True, 4, 4)
+    play_phrase(w, s)
+    w.until(lambda: s.state == RESPONDING)
+    before = s.encoder.cursor.tick
+    s.clock.set_transport(w.loop.time(), TEMPO, 2.0, True, 4, 4)      # the loop restarts
+    assert s.time.offset > 0 and s.time.offset % 96 == 0
+    assert s.state == LISTENING and out.cancels                     # answer stopped
+    s.note_on(72, 100, 2.0)
+    s.note_off(72, 2.25)
+    s.encoder.release(s.time.tick(3.0))
+    assert s.encoder.cursor.tick > before                           # still forward
+    s.close()
 
 
-def test_accompany_stops_and_starts_again_on_request(run_live):
-    async def body(engine, loop):
-        s, out, _ = make(engine, loop, mode="accompany", grid=0.5)
-        await play_phrase(s)
-        s.stop()
-        assert s.state == LISTENING and not s.accompanist.running
-        count = len(out.played)
-        await asyncio.sleep(3 * BEAT)
-        assert len(out.played) == count                 # silent while stopped
-        s.respond()
-        assert s.state == ACCOMPANYING and s.accompanist.running
-        await until(lambda: len(out.played) > count, 5.0)
-        s.close()
-    run_live(body)
+def test_accompany_stops_and_starts_again_on_request(sim):
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="accompany", grid=0.5)
+    play_phrase(w, s)
+    s.stop()
+    assert s.state == LISTENING and not s.accompanist.running
+    count = len(out.played)
+    w.run(3)
+    assert len(out.played) == count                 # silent while stopped
+    s.respond()
+    assert s.state == ACCOMPANYING and s.accompanist.running
+    w.until(lambda: len(out.played) > count)
+    s.close()
 
 
 def _ready_for_now(s) -> bool:
@@ -178,177 +169,167 @@ def _ready_for_now(s) -> bool:
         == pytest.approx(s.time.song_beat(round(note.start * TICKS_PER_BEAT)))
 
 
-def test_a_request_after_a_phrase_plays_the_answer_kept_ready_at_once(run_live):
-    async def body(engine, loop):
-        s, out, _ = make(engine, loop, mode="manual", grid=1.0)
-        await play_phrase(s)
-        await until(lambda: _ready_for_now(s), 5.0)
-        ready = s.responder.ready_note
-        s.respond()
-        assert [n.start for n, _ in out.played] == [ready.start]   # before respond returned
-        assert s.responder.counts == {"ready": 1, "waited": 0, "cold": 0}
-        await until(lambda: s.state == LISTENING, 10.0)       # it went on and ended
-        assert len(out.played) > 1
-        s.close()
-    run_live(body)
+def test_a_request_after_a_phrase_plays_the_answer_kept_ready_at_once(sim):
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="manual", grid=1.0)
+    play_phrase(w, s)
+    w.until(lambda: _ready_for_now(s))
+    ready = s.responder.ready_note
+    s.respond()
+    assert [n.start for n, _ in out.played] == [ready.start]   # before respond returned
+    assert s.responder.counts == {"ready": 1, "waited": 0, "cold": 0}
+    w.until(lambda: s.state == LISTENING)       # it went on and ended
+    assert len(out.played) > 1
+    s.close()
 
 
-def test_playing_again_drops_the_answer_kept_ready(run_live):
-    async def body(engine, loop):
-        s, _, _ = make(engine, loop, mode="manual")
-        await play_phrase(s)
-        await until(lambda: s.responder.ready_note is not None, 5.0)
-        kept = s.responder.ready
-        s.note_on(67, 90)
-        assert kept.cancelled and s.responder.ready is None
-        s.note_off(67)
-        assert s.responder.ready is not None and s.responder.ready is not kept
-        s.set_param("temperature", 0.5)              # a new recipe: prepared again
-        assert s.responder.ready.temperature == 0.5
-        s.close()
-        assert s.responder.ready is None
-    run_live(body)
+def test_playing_again_drops_the_answer_kept_ready(sim):
+    w = sim(TEMPO)
+    s, _, _ = make(w, mode="manual")
+    play_phrase(w, s)
+    w.until(lambda: s.responder.ready_note is not None)
+    kept = s.responder.ready
+    s.note_on(67, 90)
+    assert kept.cancelled and s.responder.ready is None
+    s.note_off(67)
+    assert s.responder.ready is not None and s.responder.ready is not kept
+    s.set_param("temperature", 0.5)              # a new recipe: prepared again
+    assert s.responder.ready.temperature == 0.5
+    s.close()
+    assert s.responder.ready is None
 
 
-def test_call_mode_answers_with_the_answer_prepared_at_the_phrase_end(run_live):
-    async def body(engine, loop):
-        s, out, _ = make(engine, loop)
-        await play_phrase(s)
-        await until(lambda: out.played, 5.0)
-        counts = s.responder.counts
-        assert counts["cold"] == 0 and counts["ready"] + counts["waited"] == 1
-        s.close()
-    run_live(body)
+def test_call_mode_answers_with_the_answer_prepared_at_the_phrase_end(sim):
+    w = sim(TEMPO)
+    s, out, _ = make(w)
+    play_phrase(w, s)
+    w.until(lambda: out.played)
+    counts = s.responder.counts
+    assert counts["cold"] == 0 and counts["ready"] + counts["waited"] == 1
+    s.close()
 
 
-def test_without_prepare_every_answer_starts_from_scratch(run_live):
-    async def body(engine, loop):
-        clock = BeatClock(loop.time(), TEMPO)
-        out = Recorder(clock, loop)
-        s = Session("s", engine=engine, clock=clock, output=out, loop=loop, prepare=False,
-                    styles=engine.generator.config.styles, params={"mode": "manual"})
-        await play_phrase(s)
-        assert s.responder.ready is None
-        s.respond()
-        await until(lambda: out.played, 5.0)
-        assert s.responder.counts == {"ready": 0, "waited": 0, "cold": 1}
-        s.close()
-    run_live(body)
+def test_without_prepare_every_answer_starts_from_scratch(sim):
+    w = sim(TEMPO)
+    clock = BeatClock(w.loop.time(), TEMPO)
+    out = Recorder(clock, w.loop)
+    s = Session("s", engine=w.engine, clock=clock, output=out, loop=w.loop, prepare=False,
+                styles=w.engine.generator.config.styles, params={"mode": "manual"})
+    play_phrase(w, s)
+    assert s.responder.ready is None
+    s.respond()
+    w.until(lambda: out.played)
+    assert s.responder.counts == {"ready": 0, "waited": 0, "cold": 1}
+    s.close()
 
 
-def test_transport_stop_ends_a_response_and_start_resumes_the_mode(run_live):
-    async def body(engine, loop):
-        s, out, sent = make(engine, loop, length_bars=4)
-        s.clock.set_transport(loop.time(), TEMPO, 0.0, True, 4, 4)
-        await play_phrase(s)
-        await until(lambda: s.state == RESPONDING and out.played, 5.0)
-        s.clock.set_transport(loop.time(), TEMPO, s.time.now_beat(), False, 4, 4)   # stop
-        assert s.state == LISTENING and not s.responder.active and out.panics == 1
-        count = len(out.played)
-        await asyncio.sleep(2 * BEAT)
-        assert len(out.played) == count                  # nothing after the stop
-        s.set_param("mode", "accompany")
-        s.clock.set_transport(loop.time(), TEMPO, 0.0, True, 4, 4)   # start: accompany
-        assert s.state == ACCOMPANYING and s.accompanist.running
-        s.clock.set_transport(loop.time(), TEMPO, s.time.now_beat(), False, 4, 4)
-        assert s.state == LISTENING and not s.accompanist.running
-        s.close()
-        assert ("/continuo/session/state", ["s", LISTENING]) in sent
-    run_live(body)
+def test_transport_stop_ends_a_response_and_start_resumes_the_mode(sim):
+    w = sim(TEMPO)
+    s, out, sent = make(w, length_bars=4)
+    s.clock.set_transport(w.loop.time(), TEMPO, 0.0, True, 4, 4)
+    play_phrase(w, s)
+    w.until(lambda: s.state == RESPONDING and out.played)
+    s.clock.set_transport(w.loop.time(), TEMPO, s.time.now_beat(), False, 4, 4)   # stop
+    assert s.state == LISTENING and not s.responder.active and out.panics == 1
+    count = len(out.played)
+    w.run(2)
+    assert len(out.played) == count                  # nothing after the stop
+    s.set_param("mode", "accompany")
+    s.clock.set_transport(w.loop.time(), TEMPO, 0.0, True, 4, 4)   # start: accompany
+    assert s.state == ACCOMPANYING and s.accompanist.running
+    s.clock.set_transport(w.loop.time(), TEMPO, s.time.now_beat(), False, 4, 4)
+    assert s.state == LISTENING and not s.accompanist.running
+    s.close()
+    assert ("/continuo/session/state", ["s", LISTENING]) in sent
 
 
-def test_a_contradictory_pitch_range_is_refused(run_live):
-    async def body(engine, loop):
-        s, _, _ = make(engine, loop)
-        s.set_param("pitch_high", 70)
-        with pytest.raises(ParamError, match="pitch_low 80 is above pitch_high 70"):
-            s.set_param("pitch_low", 80)
-        s.set_param("pitch_low", 50)
-        with pytest.raises(ParamError, match="pitch_low 50 is above pitch_high 40"):
-            s.set_param("pitch_high", 40)
-        assert (s.params["pitch_low"], s.params["pitch_high"]) == (50, 70)
-        s.close()
-    run_live(body)
+def test_a_contradictory_pitch_range_is_refused(sim):
+    w = sim(TEMPO)
+    s, _, _ = make(w)
+    s.set_param("pitch_high", 70)
+    with pytest.raises(ParamError, match="pitch_low 80 is above pitch_high 70"):
+        s.set_param("pitch_low", 80)
+    s.set_param("pitch_low", 50)
+    with pytest.raises(ParamError, match="pitch_low 50 is above pitch_high 40"):
+        s.set_param("pitch_high", 40)
+    assert (s.params["pitch_low"], s.params["pitch_high"]) == (50, 70)
+    s.close()
 
 
-def test_a_far_song_position_costs_a_few_bars_of_context(run_live):
-    async def body(engine, loop):
-        s, out, _ = make(engine, loop, mode="manual")
-        s.clock.set_transport(loop.time(), TEMPO, 0.0, True, 4, 4)
-        s.note_on(60, 90, 0.0)
-        s.note_off(60, 0.5)
-        before = len(s.history)
-        s.clock.set_transport(loop.time(), TEMPO, 900_000.0, True, 4, 4)
-        s.note_on(62, 90, 900_000.0)
-        s.note_off(62, 900_000.5)
-        assert len(s.history) - before < 20              # not 225,000 bars of silence
-        s.respond()
-        await until(lambda: out.played, 5.0)
-        assert out.played[0][0].start >= 900_000.5
-        s.close()
-    run_live(body)
+def test_a_far_song_position_costs_a_few_bars_of_context(sim):
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="manual")
+    s.clock.set_transport(w.loop.time(), TEMPO, 0.0, True, 4, 4)
+    s.note_on(60, 90, 0.0)
+    s.note_off(60, 0.5)
+    before = len(s.history)
+    s.clock.set_transport(w.loop.time(), TEMPO, 900_000.0, True, 4, 4)
+    s.note_on(62, 90, 900_000.0)
+    s.note_off(62, 900_000.5)
+    assert len(s.history) - before < 20              # not 225,000 bars of silence
+    s.respond()
+    w.until(lambda: out.played)
+    assert out.played[0][0].start >= 900_000.5
+    s.close()
 
 
-def test_a_generation_knows_what_the_session_still_sounds(run_live):
-    async def body(engine, loop):
-        from bridge.music.piece import Note
-        from bridge.vocab import note_token
+def test_a_generation_knows_what_the_session_still_sounds(sim):
+    w = sim(TEMPO)
+    from bridge.music.piece import Note
+    from bridge.vocab import note_token
 
-        s, _, _ = make(engine, loop, mode="manual")
-        now = s.time.now_beat()
-        s.play(Note(now + 1.0, 8.0, 67, 90))           # stream beats = song beats here
-        gen = s.generation(now + 2.0, now + 6.0, note_now=True, on_done=lambda g, r: None)
-        assert gen.sounding == {note_token(67, False): s.time.tick(now + 9.0)}
-        later = s.generation(now + 10.0, now + 12.0, note_now=True, on_done=lambda g, r: None)
-        assert later.sounding == {}
-        s.stop()                                        # released: nothing sounds
-        assert s.sounding == {}
-        s.close()
-    run_live(body)
+    s, _, _ = make(w, mode="manual")
+    now = s.time.now_beat()
+    s.play(Note(now + 1.0, 8.0, 67, 90))           # stream beats = song beats here
+    gen = s.generation(now + 2.0, now + 6.0, note_now=True, on_done=lambda g, r: None)
+    assert gen.sounding == {note_token(67, False): s.time.tick(now + 9.0)}
+    later = s.generation(now + 10.0, now + 12.0, note_now=True, on_done=lambda g, r: None)
+    assert later.sounding == {}
+    s.stop()                                        # released: nothing sounds
+    assert s.sounding == {}
+    s.close()
 
 
-def test_the_performer_s_part_and_the_part_asked_for(run_live):
+def test_the_performer_s_part_and_the_part_asked_for(sim):
     """``plays`` labels what the performer plays; a generation plays the ``part`` asked
     for and only hears its other notes (auto: every pitched part, drums after drums)."""
     from bridge.vocab import BASS, DRUMS, HARMONY, MELODY, PART_BASE
 
-    async def body(engine, loop):
-        s, out, _ = make(engine, loop, plays="harmony", part="bass", length_bars=2)
-        await play_phrase(s, (60, 64, 67))
-        assert PART_BASE + HARMONY in s.history and PART_BASE + MELODY not in s.history
-        now = s.time.now_beat()
-        assert s.generation(now + 1, now + 5, note_now=True, on_done=lambda g, r: None) \
-            .parts == {BASS}
-        await asyncio.sleep(6 * BEAT)
-        assert all(n.part == BASS for n, _ in out.played)
-        s.set_param("part", "auto")                     # every pitched part it writes
-        assert s.output_parts() is None
-        s.set_param("plays", "drums")
-        s.note_on(36, 90)
-        assert s.output_parts() == {DRUMS} and PART_BASE + DRUMS in s.history
-        s.note_off(36)
-        s.set_param("part", "pitched")
-        assert s.output_parts() is None
-        s.set_param("part", "accompaniment")            # under a melody: harmony and bass
-        assert s.output_parts() == {HARMONY, BASS}
-        s.close()
-    run_live(body)
+    w = sim(TEMPO)
+    s, out, _ = make(w, plays="harmony", part="bass", length_bars=2)
+    play_phrase(w, s, (60, 64, 67))
+    assert PART_BASE + HARMONY in s.history and PART_BASE + MELODY not in s.history
+    now = s.time.now_beat()
+    assert s.generation(now + 1, now + 5, note_now=True, on_done=lambda g, r: None) \
+        .parts == {BASS}
+    w.run(6)
+    assert out.played and all(n.part == BASS for n, _ in out.played)
+    s.set_param("part", "auto")                     # every pitched part it writes
+    assert s.output_parts() is None
+    s.set_param("plays", "drums")
+    s.note_on(36, 90)
+    assert s.output_parts() == {DRUMS} and PART_BASE + DRUMS in s.history
+    s.note_off(36)
+    s.set_param("part", "pitched")
+    assert s.output_parts() is None
+    s.set_param("part", "accompaniment")            # under a melody: harmony and bass
+    assert s.output_parts() == {HARMONY, BASS}
+    s.close()
 
 
-def test_one_table_of_actions_for_osc_and_midi(run_live):
+def test_one_table_of_actions_for_osc_and_midi(sim):
     """phrase_end is call mode's: refused in another mode, whichever way it is asked."""
-    async def body(engine, loop):
-        s, out, _ = make(engine, loop, mode="manual")
-        await play_phrase(s)
-        with pytest.raises(ParamError, match="call mode"):
-            s.act("phrase_end")
-        s.act("generate")
-        await until(lambda: out.played, 5.0)
-        s.act("stop")
-        assert s.state == LISTENING
-        s.set_param("mode", "call")
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="manual")
+    play_phrase(w, s)
+    with pytest.raises(ParamError, match="call mode"):
         s.act("phrase_end")
-        assert s.state == RESPONDING
-        s.act("panic")
-        s.close()
-    run_live(body)
+    s.act("generate")
+    w.until(lambda: out.played)
+    s.act("stop")
+    assert s.state == LISTENING
+    s.set_param("mode", "call")
+    s.act("phrase_end")
+    assert s.state == RESPONDING
+    s.act("panic")
+    s.close()

@@ -132,3 +132,15 @@ def test_arranged_windows_start_with_one_part(fixture_cache):
     first_bar = window[:int(np.flatnonzero(window == BAR)[1])]
     assert len(decode(first_bar)) in (4, 6, 1)          # the melody, the chords or the bass
     assert len(decode(window)) > len(decode(first_bar)) * 2
+
+
+def test_phrase_windows_start_on_the_pieces_phrase_lines(fixture_cache):
+    seqs = load_split(TokenCache(fixture_cache), "train")
+    phrased = GeneratorBatches(seqs, STYLES, window=64, batch=2, phrase_start=1.0,
+                               phrase_bars=8, seed=1)
+    starts = {phrased.start_bar(20) for _ in range(300)}
+    assert starts == {0, 8, 16}                  # every phrase line of a 20-bar piece
+    anywhere = GeneratorBatches(seqs, STYLES, window=64, batch=2, seed=1)
+    assert {anywhere.start_bar(20) for _ in range(300)} == set(range(20))
+    x, _, _ = next(iter(phrased))
+    assert x.shape == (2, 64)
