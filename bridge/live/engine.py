@@ -3,8 +3,8 @@
 The asyncio loop never touches a tensor. It sends requests (``feed``, ``generate``,
 ``restyle``...) that the worker takes in order from a queue, so a generation always starts
 from a state holding every event fed before it. Running generations advance together, one
-token per step for all of them (batched), so a long response never delays another
-session's first note.
+token per step for all of them (batched, :mod:`bridge.live.stepper`), so a long response
+never delays another session's first note.
 
 A session guided toward a style has two rows of state, with and without the style, fed the
 same tokens; its generations carry both through the batch and sample from their mix
@@ -39,23 +39,20 @@ from __future__ import annotations
 
 import logging
 import queue
-import random
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import torch
 
 from bridge.live.generation import Generation
 from bridge.live.handover import Handover
+from bridge.live.stepper import Stepper
 from bridge.model.generator import Generator
-from bridge.model.sampling import guide, sample
 from bridge.model.stream import State, Streamer, stack
 from bridge.model.tagger import Tagger
-from bridge.music.tokenize import Decoder
 from bridge.timing.latency import summary_ms, window
 
 log = logging.getLogger(__name__)
@@ -70,19 +67,17 @@ class Engine:
         self.tagger = tagger.to("cpu").eval() if tagger is not None else None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._states: dict[str, State] = {}
-        self._active: list[Generation] = []
-        self._parked: dict[str, Generation] = {}   # prepared, at their first note; per session
-        self._batch: State | None = None
         self._thread = threading.Thread(target=self._run, name="continuo-inference",
                                         daemon=True)
         self._tags: dict[str, tuple[list[int], Callable]] = {}   # waiting, per session
         self._tagging: tuple[str, Any, Callable] | None = None   # the pass under way
         self._results = Handover(loop)       # notes, ends, tags: to the loop, in order
-        self._rng = random.Random()          # for generations without a seed
         self._stopped = False
         self.stats = {"feeds": 0, "steps": 0, "generations": 0, "prepared": 0, "errors": 0}
         # seconds, most recent last: request -> tokens fed; request -> first note decoded
         self.latency: dict[str, deque[float]] = {"feed": window(), "first_note": window()}
+        self.running = Stepper(self.streamer, self._results, self.stats,
+                               self.latency["first_note"], self._caught)
 
     # -- requests (any thread) --------------------------------------------------------
 
@@ -92,8 +87,7 @@ class Engine:
     def stop(self, timeout: float = 0.5) -> bool:
         """Cancel everything and stop the worker; False if it did not stop in time."""
         self._stopped = True
-        for gen in list(self._active):
-            gen.cancel()
+        self.running.cancel_all()
         self._queue.put(("stop",))
         self._thread.join(timeout)
         return not self._thread.is_alive()
@@ -137,9 +131,9 @@ class Engine:
         a fresh state for ``style`` fed ``context``, then ``gen`` to its end."""
         assert not self._thread.is_alive(), "run_now is for an engine whose worker is off"
         self._handle(("restyle", gen.session, style, context, gen.guidance > 0))
-        self._begin(gen)
-        while self._active:
-            self._step()
+        self.running.begin(gen, self._states.get(gen.session))
+        while self.running.active:
+            self.running.step()
         self._states.pop(gen.session, None)
         return gen
 
@@ -154,8 +148,8 @@ class Engine:
             try:
                 request = self._queue.get_nowait()
             except queue.Empty:
-                if self._active:
-                    self._step()
+                if self.running.active:
+                    self.running.step()
                 elif self._tags or self._tagging:
                     self._tag_step()
                 else:
@@ -198,7 +192,7 @@ class Engine:
                 if not self._handle(request):
                     return
                 self._results.hand_over()
-                while self._active:
+                while self.running.active:
                     while True:                               # take what arrived meanwhile
                         try:
                             request = self._queue.get_nowait()
@@ -207,13 +201,10 @@ class Engine:
                         if not self._handle(request):
                             return
                     try:
-                        self._step()
+                        self.running.step()
                     except Exception as exc:   # a fault in a batched step: end what ran
                         self._caught("a generation step failed")
-                        for gen in self._active:
-                            self._end_with_error(gen, exc)
-                        self._active, self._batch = [], None
-                        self._results.hand_over()
+                        self.running.fail_all(exc)
 
     def _handle(self, request: tuple) -> bool:
         kind = request[0]
@@ -224,7 +215,7 @@ class Engine:
                 self._states[request[1]] = self._start(request[2], request[3])
             elif kind == "close":
                 self._states.pop(request[1], None)
-                self._parked.pop(request[1], None)
+                self.running.forget(request[1])
             elif kind == "feed":
                 state = self._states.get(request[1])
                 if state is not None:
@@ -239,9 +230,9 @@ class Engine:
                     self.streamer.feed(state, [token] * state.batch)
                 self._states[session] = state
             elif kind == "generate":
-                self._begin(request[1])
+                self.running.begin(request[1], self._states.get(request[1].session))
             elif kind == "resume":
-                self._resume(request[1])
+                self.running.resume(request[1])
             elif kind == "tag":                  # later, when idle; the newest wins
                 self._tags.pop(request[1], None)
                 self._tags[request[1]] = (request[2], request[3])
@@ -251,8 +242,8 @@ class Engine:
                 request[1]()
         except Exception as exc:   # a bad request must not kill the worker
             self._caught("inference request %s failed", kind)
-            if kind in ("generate", "resume") and request[1] not in self._active:
-                self._end_with_error(request[1], exc)
+            if kind in ("generate", "resume") and request[1] not in self.running.active:
+                self.running.fail(request[1], exc)
         return True
 
     def _start(self, style: int, guided: bool) -> State:
@@ -267,138 +258,6 @@ class Engine:
         """A fault the worker survives: counted, logged with its traceback."""
         self.stats["errors"] += 1
         log.exception(message, *args)
-
-    def _end_with_error(self, gen: Generation, exc: Exception) -> None:
-        gen.error = gen.error or f"{type(exc).__name__}: {exc}"
-        self._finish(gen, "error")
-
-    def _begin(self, gen: Generation) -> None:
-        base = self._states.get(gen.session)
-        if base is None or gen.cancelled:
-            self._finish(gen, "cancelled" if gen.cancelled else "no session")
-            return
-        gen.started = time.perf_counter()
-        gen.state = base.clone()
-        gen.rows = base.batch
-        for token in gen.prefix:
-            self.streamer.feed(gen.state, [token] * gen.rows)
-        gen.rng = random.Random(gen.seed) if gen.seed is not None else self._rng
-        gen.decoder = Decoder(gen.cursor)
-        self.stats["prepared" if gen.hold else "generations"] += 1
-        if gen.hold:
-            self._parked.pop(gen.session, None)     # the session's older one is stale
-        self._unbatch()
-        self._active.append(gen)
-
-    def _resume(self, gen: Generation) -> None:
-        if self._parked.get(gen.session) is not gen:
-            return               # still on its way to its first note (it goes on), or over
-        del self._parked[gen.session]
-        if gen.cancelled:
-            self._finish(gen, "cancelled")
-            return
-        self.stats["generations"] += 1
-        self._unbatch()
-        self._active.append(gen)
-
-    def _park(self) -> None:
-        """Prepared generations that have their first note wait for ``resume``."""
-        held = [g.hold and g.played > 0 for g in self._active]   # read once: the loop
-        if any(held):                                            # may clear hold meanwhile
-            self._unbatch()
-            for gen, parks in zip(self._active, held, strict=True):
-                if parks:
-                    self._parked[gen.session] = gen
-            self._active = [g for g, parks in zip(self._active, held, strict=True) if not parks]
-
-    def _unbatch(self) -> None:
-        """Give each running generation its own row back; the batch is rebuilt next step."""
-        if self._batch is not None:
-            at = 0
-            for gen in self._active:
-                gen.state = self._batch.row(at, gen.rows)
-                at += gen.rows
-            self._batch = None
-
-    def _current(self) -> State:
-        if len(self._active) == 1:
-            return self._active[0].state
-        if self._batch is None:
-            self._batch = stack([g.state for g in self._active])
-        return self._batch
-
-    def _choose(self, gen: Generation, logits: np.ndarray) -> int | None:
-        """The generation's next token, or None when it is over (reason in ``gen.tokens``)."""
-        if gen.cancelled:
-            return self._done(gen, "cancelled")
-        if len(gen.tokens) >= gen.max_tokens:
-            return self._done(gen, "max_tokens")
-        bias = gen.bias()
-        if bias is not None:
-            logits = logits + bias
-        token = sample(logits, gen.mask(), gen.temperature, gen.top_p, gen.rng)
-        if gen.passes_end(token):
-            return self._done(gen, "end")
-        note = gen.take(token)
-        if note is not None and gen.plays(note):
-            first = not gen.played and not gen.hold
-            gen.played += 1
-            if first:
-                self.latency["first_note"].append(time.perf_counter() - gen.requested)
-            urgent = first and gen.note_now     # a response's: the performer waits for it
-            if gen.on_note is not None:
-                self._results.post(gen.on_note, gen, note, urgent=urgent)
-        return token
-
-    def _choose_safely(self, gen: Generation, logits: np.ndarray) -> int | None:
-        """:meth:`_choose`; a generation it fails for ends with the reason ``error``."""
-        try:
-            return self._choose(gen, logits)
-        except Exception as exc:
-            self._caught("session %s: a generation failed", gen.session)
-            gen.error = f"{type(exc).__name__}: {exc}"
-            return self._done(gen, "error")
-
-    @staticmethod
-    def _done(gen: Generation, reason: str) -> None:
-        gen.reason = reason
-        return None
-
-    def _step(self) -> None:
-        """One token for every running generation, fed as one batch."""
-        batch = self._current()
-        logits = self._logits(batch.logits.float().cpu().numpy())    # [B, V] -> each's [V]
-        chosen = [self._choose_safely(g, x) for g, x in zip(self._active, logits, strict=True)]
-        if None in chosen:
-            self._unbatch()
-            finished = [g for g, t in zip(self._active, chosen, strict=True) if t is None]
-            self._active = [g for g, t in zip(self._active, chosen, strict=True) if t is not None]
-            chosen = [t for t in chosen if t is not None]
-            for gen in finished:
-                self._finish(gen, gen.reason)
-            if not self._active:
-                self._results.hand_over()
-                return
-            batch = self._current()
-        self._results.hand_over()         # the notes go out before the tokens are fed
-        self.streamer.feed(batch, [t for g, t in zip(self._active, chosen, strict=True)
-                                   for _ in range(g.rows)])
-        self.stats["steps"] += 1
-        self._park()
-
-    def _logits(self, rows: np.ndarray) -> list[np.ndarray]:
-        """Each running generation's logits from the batch's rows (a guided one has two)."""
-        out, at = [], 0
-        for gen in self._active:
-            out.append(rows[at] if gen.rows == 1 else guide(rows[at], rows[at + 1],
-                                                             gen.guidance))
-            at += gen.rows
-        return out
-
-    def _finish(self, gen: Generation, reason: str) -> None:
-        gen.state = None
-        if gen.on_done is not None:
-            self._results.post(gen.on_done, gen, reason)
 
     def _tag_step(self) -> None:
         """One piece (~1 ms) of the pending tagging pass: whatever else arrives meanwhile
