@@ -2,7 +2,8 @@
 
 - The vocabulary imports nothing of ours.
 - Tensors stay in the engine: outside ``bridge/model``, training, evaluation, benchmarks,
-  the offline tools and the CLI, only the engine imports torch or the models
+  the offline tools and the CLI, only the engine (its worker and its stepper) imports torch
+  or the models
   (an import under ``if TYPE_CHECKING`` is a type, not a use).
 - ``continuo run`` loads no training, data-building, evaluation or benchmark code.
 - Session logic speaks typed events: the session and its collaborators import no protocol
@@ -21,7 +22,7 @@ MODELS = ("torch", "bridge.model.generator", "bridge.model.tagger", "bridge.mode
           "bridge.model.stream_graph", "bridge.model.stream_numpy", "bridge.model.recall",
           "bridge.model.kernels", "bridge.model.checkpoint")
 MAY_TOUCH_TENSORS = ("model/", "train/", "evaluate/", "bench/", "cli/", "offline.py",
-                     "live/engine.py", "live/device.py")
+                     "live/engine.py", "live/stepper.py", "live/device.py")   # the engine
 
 
 def _imports(path: Path) -> set[str]:
