@@ -96,6 +96,10 @@ class MidiInput(mido.ports.BaseInput):
         self.callback = callback
         self.received = 0
         self.dropped = 0
+        # rtmidi's seconds since the previous message on this port, taken where it arrived
+        # (before the interpreter was free to take it): that of the message being handed
+        # to ``callback`` now
+        self.last_delta = 0.0
         rt.ignore_types(sysex=True, timing=False, active_sense=True)   # let MIDI clock in
         self._gate = CallbackGate(rt, self._on_rtmidi)
 
@@ -114,7 +118,7 @@ class MidiInput(mido.ports.BaseInput):
 
     def _on_rtmidi(self, event: tuple[list[int], float], _data: object = None) -> None:
         when = time.monotonic()
-        data = event[0]
+        data, self.last_delta = event
         try:
             message = mido.Message.from_bytes(data)
         except Exception as exc:                 # malformed or partial: count, log, drop

@@ -9,9 +9,17 @@ it opens a virtual input and an output connected to it (``Continuo Probe``, its 
 connected to nothing else), sends ``probes`` messages at random moments (a JACK period
 quantises a hop, so the moment within it matters), and takes the median of the round trips.
 
-On JACK this is about one period (2-3 ms at 128 frames and 48 kHz); on CoreMIDI a fraction
-of a millisecond. Where no virtual port can be made (Windows) there is nothing to measure:
-``measure`` returns None and the caller sends on time (or as ``--midi-latency`` says).
+Python's own times are not the port's: the daemon's startup holds the interpreter in bursts
+(measured so: trips of 1.9-4.4 ms where a quiet process sees 1.5). A probe whose sending was
+held up is not timed, and arrivals come from rtmidi's time between messages, taken where
+they arrive (``MidiInput.last_delta``): the first probe's arrival plus the sum of the deltas
+since. The first arrival is at most each probe's Python time less its delta sum, and the
+least of these bounds is it, as soon as one probe was seen at once.
+
+On JACK this is about half a period (1.5 ms at 128 frames and 48 kHz, 2.5 ms at 256); on
+CoreMIDI a fraction of a millisecond. Where no virtual port can be made (Windows) there is
+nothing to measure: ``measure`` returns None and the caller sends on time (or as
+``--midi-latency`` says).
 """
 
 from __future__ import annotations
@@ -31,18 +39,22 @@ log = logging.getLogger(__name__)
 PROBES = 15                  # round trips measured
 SPACING_S = (0.001, 0.004)   # a random pause before each, so probes leave at any phase
 TIMEOUT_S = 0.25             # a probe not back by then counts as lost
+PROMPT_S = 0.0002            # a probe whose sending took longer is not timed
 NAME = "Continuo Probe"
 
 
 def measure(api: str, probes: int = PROBES, seed: int = 0) -> float | None:
     """The median round trip in seconds through two ports of ``api``, or None where no port
     pair could be made or no probe came back."""
-    arrived: dict[int, float] = {}
+    arrived: dict[int, tuple[float, float]] = {}    # probe -> (Python's time, delta sum)
     wake = threading.Event()
+    since_first = [0.0]
 
     def heard(message: mido.Message, when: float) -> None:
         if message.type == "control_change":
-            arrived[message.value] = when
+            if arrived:
+                since_first[0] += inp.last_delta
+            arrived[message.value] = (when, since_first[0])
             wake.set()
 
     try:
@@ -59,19 +71,31 @@ def measure(api: str, probes: int = PROBES, seed: int = 0) -> float | None:
         close_all(inp)
         return None
     rng = random.Random(seed)
-    trips: list[float] = []
+    sent: dict[int, float] = {}
     try:
         time.sleep(0.02)                         # the connection settles (a few periods)
-        for i in range(probes):
+        for i in range(min(probes, 128)):
+            probe = mido.Message("control_change", channel=15, control=0, value=i)
             time.sleep(rng.uniform(*SPACING_S))
             wake.clear()
-            sent = time.monotonic()
-            out.send(mido.Message("control_change", channel=15, control=0, value=i % 128))
-            if wake.wait(TIMEOUT_S) and i % 128 in arrived:
-                trips.append(arrived.pop(i % 128) - sent)
+            before = time.monotonic()
+            out.send(probe)
+            after = time.monotonic()
+            if after - before < PROMPT_S:        # else another thread took the interpreter
+                sent[i] = before
+            wake.wait(TIMEOUT_S)
     finally:
         close_all(inp, out)
-    if not trips:
-        log.warning("MIDI round trip not measured: none of %d probes came back", probes)
+    back = {i: arrived[i] for i in sent if i in arrived}
+    if not back:
+        log.warning("MIDI round trip not measured: none of %d probes came back", len(sent))
         return None
-    return median(trips)
+    return median(trips(sent, back))
+
+
+def trips(sent: dict[int, float], back: dict[int, tuple[float, float]]) -> list[float]:
+    """Each probe's round trip from when it was sent and ``(when Python saw it, the port's
+    time since the first probe arrived)``: the first arrival is the least of the bounds
+    ``when - since`` (Python sees a message at its arrival or later)."""
+    first = min(when - since for when, since in back.values())
+    return [first + since - sent[i] for i, (_, since) in back.items()]

@@ -23,3 +23,12 @@ def test_without_ports_there_is_nothing_to_measure(monkeypatch):
 
     monkeypatch.setattr(roundtrip, "open_input", refuse)
     assert roundtrip.measure("winmm") is None
+
+
+def test_trips_come_from_the_ports_times_however_late_python_saw_the_probes():
+    sent = {0: 10.000, 1: 10.010, 2: 10.020, 3: 10.030}
+    true_trip = [0.0012, 0.0020, 0.0005, 0.0015]
+    arrival = {i: sent[i] + true_trip[i] for i in sent}
+    seen_late = {0: 0.004, 1: 0.0, 2: 0.003, 3: 0.010}      # the interpreter was busy
+    back = {i: (arrival[i] + seen_late[i], arrival[i] - arrival[0]) for i in sent}
+    assert roundtrip.trips(sent, back) == pytest.approx(true_trip)
