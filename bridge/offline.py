@@ -131,6 +131,6 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
                      parts=parts,
                      temperature=options.temperature, top_p=options.top_p,
                      guidance=options.guidance, seed=options.seed, note_now=True)
-    gen.entering = entering(parts, tokens)
+    gen.entering = entering([parts] if parts is not None else [], tokens)
     style = generator.style_index(options.style) if options.style else 0
     return gen, context, style

@@ -113,7 +113,8 @@ class Band:
 
     def update(self) -> None:
         """The stream plays every part a ``play`` member has (a role or part changed)."""
-        parts = frozenset().union(*(member_parts(m) for m in self.players()))
+        self.stream.band_asks = tuple(member_parts(m) for m in self.players())
+        parts = frozenset().union(*self.stream.band_asks)
         if parts != self.stream.band_parts:
             self.stream.band_parts = parts
             self.stream.resume()

@@ -22,7 +22,7 @@ bass: a "bass" at the melody's pitch.)
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -84,13 +84,16 @@ def _part_bias(parts: frozenset[int]) -> np.ndarray:
     return out
 
 
-def entering(parts: frozenset[int] | None, context: list[int]) -> frozenset[int]:
-    """The parts asked for that the last ``ENTRY_BARS`` bars of ``context`` lack. The model
-    keeps a texture as it is (after a melody alone it writes melody), so a generation
-    favours these parts' PART tokens until they have entered."""
-    if parts is None:
-        return frozenset()
-    return frozenset(parts - parts_played(context[-ENTRY_TOKENS:], ENTRY_BARS))
+def entering(asks: Sequence[frozenset[int]], context: list[int]) -> frozenset[int]:
+    """The parts to bring in: each part set asked for (a player's ``part``: the bass; the
+    accompaniment, harmony or bass) none of whose parts the last ``ENTRY_BARS`` bars of
+    ``context`` have. The model keeps a texture as it is (after a melody alone it writes
+    melody), so a generation favours these parts' PART tokens until they have entered. A
+    set with a part that sounds is answered: an accompaniment of chords alone (a folk tune's)
+    is not made to grow a bass, which would take the model's every other note (measured: the
+    melody it imagines ahead of the player, played as a bass at pitch 77)."""
+    played = parts_played(context[-ENTRY_TOKENS:], ENTRY_BARS)
+    return frozenset().union(*(ask for ask in asks if not ask & played))
 
 
 @dataclass

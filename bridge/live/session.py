@@ -80,6 +80,7 @@ class Session:
         self.on_band = on_band               # joins (or leaves, '') a band by name: the hub
         self.band: Any = None                # the band it is a member of (bridge.live.band)
         self.band_parts: frozenset[int] | None = None   # a band's stream: the parts it plays
+        self.band_asks: tuple[frozenset[int], ...] = ()  # ... as its play members ask them
         engine.open(sid, self.style_index, self.guided)
         self.style_watch.start()
         self._enter(self.params["mode"], quiet=True)
@@ -245,8 +246,10 @@ class Session:
             seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
             on_note=on_note, on_done=done)
         gen.sounding = {t: e for t, e in self.sounding.items() if e > start_tick}
-        if playing is not None:
-            gen.entering = entering(playing, [*self.history, *prefix])
+        asks = self.band_asks if self.band_parts is not None else \
+            ([] if playing is None else [playing])
+        if asks:
+            gen.entering = entering(asks, [*self.history, *prefix])
         return gen
 
     def play(self, note: Note) -> Note:

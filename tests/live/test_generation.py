@@ -110,13 +110,16 @@ def test_a_part_asked_for_that_the_context_lacks_is_favoured_until_it_enters():
 
     melody = [Note(b, 1.0, 72, 90, part=MELODY) for b in range(16)]
     bass = [Note(4 * b, 4.0, 36, 80, part=BASS) for b in range(2, 4)]
+    accompaniment, harmony, lows = frozenset((HARMONY, BASS)), frozenset((HARMONY,)), \
+        frozenset((BASS,))
     alone = encode(Piece(list(melody)))
-    assert entering(frozenset((HARMONY, BASS)), alone) == {HARMONY, BASS}
-    assert entering(None, alone) == frozenset()
+    assert entering([accompaniment], alone) == {HARMONY, BASS}
+    assert entering([], alone) == frozenset()
     joined = encode(Piece([*melody, *bass]))            # the bass in the last two bars
-    assert entering(frozenset((HARMONY, BASS)), joined) == {HARMONY}
+    assert entering([accompaniment], joined) == frozenset()   # the accompaniment sounds
+    assert entering([harmony, lows], joined) == {HARMONY}     # a band: each player's part
     early = encode(Piece([*melody, *(replace(n, start=n.start - 8) for n in bass)]))
-    assert entering(frozenset((BASS,)), early) == {BASS}  # two bars ago is gone
+    assert entering([lows], early) == {BASS}             # two bars ago is gone
     gen = _generation()
     assert gen.bias() is None
     gen.entering = frozenset((BASS,))
