@@ -82,9 +82,8 @@ class MidiSession:
         self.clock = BeatClock(loop.time(), config.tempo)
         self.output, self.input = self._open()
         self.target = _Tracked(self.output, self.echo, loop)
-        self.lead_ms = self._latency_ms()
         self.notes = MidiNotes(NoteScheduler(self.clock, self.target, loop=loop,
-                                             lead_s=self.lead_ms / 1e3))
+                                             lead_s=self._latency_ms() / 1e3))
         self.session: Session = hub.add(SID, self.clock, self.notes, notify=self._notify)
         if config.band:
             self.session.set_param("band", config.band)
