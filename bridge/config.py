@@ -64,8 +64,8 @@ class Config:
         choices=("auto", "midi", "internal")))
     midi_latency: str = field(default="auto", metadata=_opt(
         "Milliseconds the MIDI system takes (clock in plus notes out): notes are sent this much "
-        "early so they land on the grid; auto measures a round trip through the MIDI API at "
-        "startup, 0 sends on time."))
+        "early so they land on the grid; auto: two hops through the MIDI API, measured at "
+        "startup; 0 sends on time."))
     tempo: float = field(default=120.0, metadata=_opt("Tempo of the internal clock (bpm)."))
     band: str = field(default="", metadata=_opt(
         "The MIDI port session plays in this band, with the devices that join it "

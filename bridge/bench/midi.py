@@ -17,8 +17,8 @@ ticks was due, so it knows when every beat is):
                       wait for the grid line (10-155 ms by design), reported for completeness
 
 Each JACK hop (input and output) takes up to a period, so the period is reported with
-them. The daemon sends its notes early by the round trip it measured through JACK at startup
-(``lead_ms``), which the two hops add up to. From the daemon's status after the trials:
+them. The daemon sends its notes early by two hops, which it measured through JACK at startup
+(``lead_ms``). From the daemon's status after the trials:
 
     sent_late         how late the daemon's note-ons (all of them, not only the first)
                       left after their due time (the beat's time less ``lead_ms``) by its

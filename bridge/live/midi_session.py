@@ -26,7 +26,7 @@ from bridge.live.hub import Hub
 from bridge.live.outputs import MidiNotes
 from bridge.live.params import ACTIONS, PARAMS, ParamError, param
 from bridge.live.session import Session
-from bridge.midi import roundtrip
+from bridge.midi import hop
 from bridge.midi.echo import EchoFilter
 from bridge.midi.ports import MidiInput, MidiOutput, close_all, open_input, open_output
 from bridge.midi.watch import ServerWatch, jack_server_name
@@ -105,14 +105,15 @@ class MidiSession:
             raise
 
     def _latency_ms(self) -> float:
-        """How early notes leave: as configured, or the MIDI API's measured round trip."""
+        """How early notes leave: as configured, or two of the MIDI API's measured hops
+        (the clock's tick in, the note out)."""
         configured = self.config.midi_latency_ms
         if configured is not None:
             return configured
-        trip = roundtrip.measure(self.output.api)
-        ms = 0.0 if trip is None else round(trip * 1e3, 3)
-        log.info("MIDI: round trip through %s %.2f ms: notes leave that much early "
-                 "(--midi-latency to set it)", self.output.api, ms)
+        one = hop.measure(self.output.api)
+        ms = 0.0 if one is None else round(2 * one * 1e3, 3)
+        log.info("MIDI: a hop through %s takes %.2f ms: notes leave two hops (%.2f ms) early "
+                 "(--midi-latency to set it)", self.output.api, ms / 2, ms)
         return ms
 
     def _server_lost(self) -> None:

@@ -17,8 +17,8 @@ Guarantees:
 Sending early, so that notes land on the grid where they are heard:
 
 - ``lead_s``: the MIDI system's own latency (the clock's ticks reached us one hop late, and
-  what we send reaches the instrument one hop later: ``bridge.midi.roundtrip`` measures the
-  two together). Every message leaves this much before its beat's time.
+  what we send reaches the instrument one hop later; ``bridge.midi.hop`` measures a hop).
+  Every message leaves this much before its beat's time.
 - the loop's own timer lateness: an asyncio timer fires about a millisecond late at the
   median on Linux (its wait is rounded up to whole milliseconds). The scheduler measures how
   late its timers fire and arms them that much early (the median of the recent ones, at

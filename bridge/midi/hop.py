@@ -1,25 +1,25 @@
-"""How long the MIDI system takes: a round trip through a private pair of ports.
+"""How long the MIDI system takes: one hop, timed through a private pair of ports.
 
 A MIDI-clock tick reaches the daemon one hop after the host sent it, so the daemon's time
 for every beat is one hop late; a note it sends reaches the instrument one hop after it
-leaves. Its notes would land the two hops together after the grid line, so the scheduler
-sends them that much early (``NoteScheduler(lead_s=...)``). The two hops are what a message
-takes from one program's port to another's and back, which the daemon can measure by itself:
-it opens a virtual input and an output connected to it (``Continuo Probe``, its own and
-connected to nothing else), sends ``probes`` messages at random moments (a JACK period
-quantises a hop, so the moment within it matters), and takes the median of the round trips.
+leaves. Its notes would land two hops after the grid line, so the scheduler sends them that
+much early (``NoteScheduler(lead_s=...)``). A hop is what a message takes from one
+program's output port to another's input, which the daemon can measure by itself: it opens
+a virtual input and an output connected to it (``Continuo Probe``, its own and connected to
+nothing else), sends ``probes`` messages at random moments (a JACK period quantises a hop,
+so the moment within it matters), and takes the median.
 
 Python's own times are not the port's: the daemon's startup holds the interpreter in bursts
-(measured so: trips of 1.9-4.4 ms where a quiet process sees 1.5). A probe whose sending was
+(measured so: hops of 1.9-4.4 ms where a quiet process sees 1.5). A probe whose sending was
 held up is not timed, and arrivals come from rtmidi's time between messages, taken where
 they arrive (``MidiInput.last_delta``): the first probe's arrival plus the sum of the deltas
 since. The first arrival is at most each probe's Python time less its delta sum, and the
 least of these bounds is it, as soon as one probe was seen at once.
 
-On JACK this is about half a period (1.5 ms at 128 frames and 48 kHz, 2.5 ms at 256); on
-CoreMIDI a fraction of a millisecond. Where no virtual port can be made (Windows) there is
-nothing to measure: ``measure`` returns None and the caller sends on time (or as
-``--midi-latency`` says).
+On JACK a hop is up to a period, about half of one at the median (0.7-1.7 ms at 128 frames
+and 48 kHz, 2.5-3.0 at 256); on CoreMIDI a fraction of a millisecond. Where no virtual port
+can be made (Windows) there is nothing to measure: ``measure`` returns None and the caller
+sends on time (or as ``--midi-latency`` says).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from bridge.midi.ports import MidiUnavailable, close_all, open_input, open_outpu
 
 log = logging.getLogger(__name__)
 
-PROBES = 15                  # round trips measured
+PROBES = 15                  # hops measured
 SPACING_S = (0.001, 0.004)   # a random pause before each, so probes leave at any phase
 TIMEOUT_S = 0.25             # a probe not back by then counts as lost
 PROMPT_S = 0.0002            # a probe whose sending took longer is not timed
@@ -44,8 +44,8 @@ NAME = "Continuo Probe"
 
 
 def measure(api: str, probes: int = PROBES, seed: int = 0) -> float | None:
-    """The median round trip in seconds through two ports of ``api``, or None where no port
-    pair could be made or no probe came back."""
+    """The median hop in seconds between two ports of ``api``, or None where no port pair
+    could be made or no probe came back."""
     arrived: dict[int, tuple[float, float]] = {}    # probe -> (Python's time, delta sum)
     wake = threading.Event()
     since_first = [0.0]
@@ -61,13 +61,13 @@ def measure(api: str, probes: int = PROBES, seed: int = 0) -> float | None:
         inp = open_input(api, virtual_name=NAME, client_name="continuo_probe_in",
                          callback=heard)
     except MidiUnavailable as exc:
-        log.info("MIDI round trip not measured: %s", exc)
+        log.info("MIDI hop not measured: %s", exc)
         return None
     try:
         out = open_output(api, virtual_name=f"{NAME} Out", client_name="continuo_probe_out",
                           connect_to=NAME)
     except MidiUnavailable as exc:
-        log.info("MIDI round trip not measured: %s", exc)
+        log.info("MIDI hop not measured: %s", exc)
         close_all(inp)
         return None
     rng = random.Random(seed)
@@ -88,14 +88,14 @@ def measure(api: str, probes: int = PROBES, seed: int = 0) -> float | None:
         close_all(inp, out)
     back = {i: arrived[i] for i in sent if i in arrived}
     if not back:
-        log.warning("MIDI round trip not measured: none of %d probes came back", len(sent))
+        log.warning("MIDI hop not measured: none of %d probes came back", len(sent))
         return None
-    return median(trips(sent, back))
+    return median(hops(sent, back))
 
 
-def trips(sent: dict[int, float], back: dict[int, tuple[float, float]]) -> list[float]:
-    """Each probe's round trip from when it was sent and ``(when Python saw it, the port's
-    time since the first probe arrived)``: the first arrival is the least of the bounds
+def hops(sent: dict[int, float], back: dict[int, tuple[float, float]]) -> list[float]:
+    """Each probe's hop from when it was sent and ``(when Python saw it, the port's time
+    since the first probe arrived)``: the first arrival is the least of the bounds
     ``when - since`` (Python sees a message at its arrival or later)."""
     first = min(when - since for when, since in back.values())
     return [first + since - sent[i] for i, (_, since) in back.items()]

@@ -1,28 +1,28 @@
-"""The MIDI system's round trip, measured through a private pair of real JACK ports."""
+"""The MIDI system's hop, measured through a private pair of real JACK ports."""
 
 from __future__ import annotations
 
 import pytest
 
-from bridge.midi import roundtrip
+from bridge.midi import hop
 from bridge.midi.ports import MidiUnavailable, list_ports
 
 
 @pytest.mark.jack
 def test_a_round_trip_through_jack_is_measured_and_its_ports_are_gone_after():
-    trip = roundtrip.measure("jack", probes=7)
-    assert trip is not None and 0 < trip < 0.05                 # about a period (5.3 ms)
+    one = hop.measure("jack", probes=7)
+    assert one is not None and 0 < one < 0.05                 # about a period (5.3 ms)
     ports = list_ports(["jack"])["jack"]
     assert "inputs" in ports, ports
-    assert not [n for n in ports["inputs"] + ports["outputs"] if roundtrip.NAME in n]
+    assert not [n for n in ports["inputs"] + ports["outputs"] if hop.NAME in n]
 
 
 def test_without_ports_there_is_nothing_to_measure(monkeypatch):
     def refuse(*_args, **_kwargs):
         raise MidiUnavailable("winmm: cannot create virtual ports")
 
-    monkeypatch.setattr(roundtrip, "open_input", refuse)
-    assert roundtrip.measure("winmm") is None
+    monkeypatch.setattr(hop, "open_input", refuse)
+    assert hop.measure("winmm") is None
 
 
 def test_trips_come_from_the_ports_times_however_late_python_saw_the_probes():
@@ -31,4 +31,4 @@ def test_trips_come_from_the_ports_times_however_late_python_saw_the_probes():
     arrival = {i: sent[i] + true_trip[i] for i in sent}
     seen_late = {0: 0.004, 1: 0.0, 2: 0.003, 3: 0.010}      # the interpreter was busy
     back = {i: (arrival[i] + seen_late[i], arrival[i] - arrival[0]) for i in sent}
-    assert roundtrip.trips(sent, back) == pytest.approx(true_trip)
+    assert hop.hops(sent, back) == pytest.approx(true_trip)
