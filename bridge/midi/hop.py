@@ -14,7 +14,9 @@ Python's own times are not the port's: the daemon's startup holds the interprete
 held up is not timed, and arrivals come from rtmidi's time between messages, taken where
 they arrive (``MidiInput.last_delta``): the first probe's arrival plus the sum of the deltas
 since. The first arrival is at most each probe's Python time less its delta sum, and the
-least of these bounds is it, as soon as one probe was seen at once.
+least of these bounds is it, as soon as one probe was seen at once. (The deltas add up only
+while nothing rtmidi is told to ignore arrives in between, SysEx or active sensing: their
+time is left out of the next delta. The probe's ports are private, so none does.)
 
 On JACK a hop is up to a period, about half of one at the median (0.7-1.7 ms at 128 frames
 and 48 kHz, 2.5-3.0 at 256); on CoreMIDI a fraction of a millisecond. Where no virtual port

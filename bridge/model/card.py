@@ -189,8 +189,13 @@ def _origin(kind: str, training: dict) -> str:
     init = training.get("init")
     start = (f", starting from the checkpoint then in `{init}` (see its own card in the "
              f"project's history)") if init else ""
-    keep = training.get("optim", {}).get("keep_init") if init else None
-    if keep:
+    optim = training.get("optim", {})
+    keep, keep_from = optim.get("keep_init"), optim.get("keep_from")
+    if keep and keep_from:
+        start += (f"; the best checkpoint was then averaged with the one then in "
+                  f"`{keep_from}` ({keep:g} of its weights, `optim.keep_init`, "
+                  f"`optim.keep_from`)")
+    elif keep and init:
         start += (f"; the best checkpoint was then averaged with that starting one "
                   f"({keep:g} of its weights, `optim.keep_init`)")
     return f"{start}. Reproduce with `continuo train {kind} --config {source}`."

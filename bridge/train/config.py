@@ -73,6 +73,9 @@ class OptimConfig:
     #                                   best checkpoint (0 = none): the trained weights are
     #                                   averaged with those it started from, so a fine-tune
     #                                   keeps what the start knew (weight-space ensembling)
+    keep_from: str = ""               # with ``keep_init``: average with this checkpoint or
+    #                                   model folder instead of ``init`` (a chain of runs
+    #                                   averaged with the model it began from)
     train_only: str = ""              # train only the parameters under this name (e.g.
     #                                   "recall": grow recall on a trained model, the rest
     #                                   frozen); empty = all

@@ -105,11 +105,12 @@ def _load_state(out: Path, opt: torch.optim.Optimizer, params: list) -> dict:
 
 def _keep_init(config: TrainConfig, task, ddp, best: Path) -> None:
     """The best checkpoint averaged with the one training started from
-    (``optim.keep_init``), validated again: its metrics are the averaged weights'; the
-    trained weights' stay beside them (``metrics_trained``)."""
+    (``optim.keep_init``; ``optim.keep_from`` names another), validated again: its metrics
+    are the averaged weights'; the trained weights' stay beside them (``metrics_trained``)."""
     ddp.sum(0.0)                             # every rank: the best checkpoint is on disk
     model, meta = checkpoint.load(best, config.kind)
-    keep_init(model, config.init, config.kind, config.optim.keep_init)
+    start = config.optim.keep_from or config.init
+    keep_init(model, start, config.kind, config.optim.keep_init)
     model.to(task.device)
     metrics = task.validate(model, ddp)
     if ddp.main:
@@ -117,9 +118,9 @@ def _keep_init(config: TrainConfig, task, ddp, best: Path) -> None:
                 if k not in ("kind", "vocab_version", "config", "params", "saved")}
         checkpoint.save(best, model, **{**info, "metrics": metrics,
                                         "metrics_trained": meta.get("metrics", {}),
-                                        "kept_init": {"checkpoint": str(config.init),
+                                        "kept_init": {"checkpoint": str(start),
                                                       "share": config.optim.keep_init}})
-        log.info("best checkpoint averaged with %s (%g of its weights): %s", config.init,
+        log.info("best checkpoint averaged with %s (%g of its weights): %s", start,
                  config.optim.keep_init, ", ".join(f"{k} {v:.4f}" for k, v in metrics.items()
                                                    if isinstance(v, float)))
 
@@ -231,7 +232,7 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
     if out_of_time and ddp.main:
         log.info("time budget of %g minutes spent after %d steps", config.optim.max_minutes,
                  state["step"])
-    if config.init and config.optim.keep_init:
+    if (config.init or config.optim.keep_from) and config.optim.keep_init:
         _keep_init(config, task, ddp, out / "best")
     ddp.close()
     return out / "best"

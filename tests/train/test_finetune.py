@@ -128,6 +128,10 @@ def test_a_card_names_the_config_a_model_was_trained_with_and_where_it_started(t
     text = card.render("generator", {"training": training, "config": {}}, None)
     assert f"Reproduce with `continuo train generator --config {path}`" in text
     assert "starting from the checkpoint then in `models/default`" in text
+    chained = load_config(path, {"init": "runs/long/best", "optim.keep_init": 0.5,
+                                 "optim.keep_from": "models/default"}).to_dict()
+    text = card.render("generator", {"training": chained, "config": {}}, None)
+    assert "averaged with the one then in `models/default` (0.5 of its weights" in text
 
 
 
@@ -173,4 +177,24 @@ def test_keep_init_averages_the_trained_weights_with_the_start(tiny_config):
     assert "val_bits" in meta["metrics"]                 # the averaged weights, validated
     for name, value in blended.state_dict().items():
         want = 0.75 * trained.state_dict()[name] + 0.25 * base.state_dict()[name]
+        assert torch.allclose(value, want, atol=1e-6), name
+
+
+def test_keep_from_averages_a_chain_of_runs_with_the_model_it_began_from(tiny_config):
+    first = train(load_config(tiny_config("generator", epochs=1)), device="cpu",
+                  progress=False)
+    second = train(load_config(tiny_config("generator", epochs=1),
+                               {"init": str(first), "out": str(first.parent / "second"),
+                                "optim.lr": 0.05}), device="cpu", progress=False)
+    config = load_config(tiny_config("generator", epochs=1),
+                         {"init": str(second), "out": str(first.parent / "third"),
+                          "optim.keep_init": 0.5, "optim.keep_from": str(first),
+                          "optim.lr": 0.05})
+    best = train(config, device="cpu", progress=False)
+    blended, meta = checkpoint.load(best, "generator")
+    trained, _ = checkpoint.load(best.parent / "last", "generator")
+    origin, _ = checkpoint.load(first, "generator")
+    assert meta["kept_init"] == {"checkpoint": str(first), "share": 0.5}
+    for name, value in blended.state_dict().items():
+        want = 0.5 * trained.state_dict()[name] + 0.5 * origin.state_dict()[name]
         assert torch.allclose(value, want, atol=1e-6), name
