@@ -15,6 +15,9 @@ ticks was due, so it knows when every beat is):
                       and its scheduler. This is ``e2e_midi_ms``.
     trigger_to_note   first note-on's arrival - the moment the rig sent the CC: mostly the
                       wait for the grid line (10-155 ms by design), reported for completeness
+    rig_tick_late     how late the rig's own clock ticks left after their due times (its
+                      thread's sleeps): the grid the daemon can follow is that much behind
+                      the rig's; the rig's error, not the daemon's
 
 Each JACK hop (input and output) takes up to a period, so the period is reported with
 them. The daemon sends its notes early by two hops, which it measured through JACK at startup
@@ -30,6 +33,7 @@ them. The daemon sends its notes early by two hops, which it measured through JA
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 import threading
@@ -65,6 +69,7 @@ class Rig:
         self._stop = threading.Event()
         self._clock = threading.Thread(target=self._run_clock, daemon=True)
         self.t0 = 0.0
+        self.tick_late: list[float] = []     # each clock tick's send after its due time
         time.sleep(0.1)                      # a few JACK periods after connecting
 
     def _on_message(self, message: Any, when: float) -> None:
@@ -93,7 +98,9 @@ class Rig:
         self._sleep_until(self.t0)
         self.send(self.mido.Message("start"))
         while not self._stop.is_set():
-            self._sleep_until(self.t0 + n * tick_s)
+            due = self.t0 + n * tick_s
+            self._sleep_until(due)
+            self.tick_late.append(time.monotonic() - due)
             self.send(self.mido.Message("clock"))
             n += 1
 
@@ -179,28 +186,79 @@ def daemon_timing(port: int, reply_port: int) -> dict:
     return asyncio.run(ask())
 
 
-def trials(n: int, seed: int = 0) -> dict:
-    """``n`` trials through the daemon's ports (JACK must be the current server)."""
+class LagProbe:
+    """How far the daemon's beat is behind the rig's, asked over OSC every ``every_s`` from
+    a thread of its own while the trials run: its MIDI session's ``beat`` from a status
+    request against the rig's beat halfway between asking and the reply (both processes
+    read the same monotonic clock). ``samples``: (asked, round trip, lag in ms)."""
+
+    def __init__(self, rig: Rig, port: int, reply_port: int, every_s: float = 0.05) -> None:
+        self.rig, self.port, self.reply_port, self.every_s = rig, port, reply_port, every_s
+        self.samples: list[tuple[float, float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+
+    def __enter__(self) -> LagProbe:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    async def _run(self) -> None:
+        from bridge.bench.osc import HOST, status
+        from bridge.live.midi_session import SID
+        from bridge.osc.transport import OscClient
+
+        async with await OscClient.open(HOST, self.port, reply_port=self.reply_port) as client:
+            while not self._stop.is_set():
+                before = time.monotonic()
+                beat = (await status(client, SID)).get("beat")
+                after = time.monotonic()
+                if beat is not None:
+                    lag = self.rig.beat((before + after) / 2) - float(beat)
+                    self.samples.append((before, after - before, lag * 60e3 / self.rig.bpm))
+                await asyncio.sleep(self.every_s)
+
+    def lag(self, spans: list[tuple[float, float]] | None = None) -> dict | None:
+        """The lag's summary over the probes with the quicker half of the round trips (the
+        reply's moment is known to half its round trip); with ``spans``, only the probes
+        asked inside one of them."""
+        found = sorted((rtt, lag) for asked, rtt, lag in self.samples
+                       if spans is None or any(a <= asked <= b for a, b in spans))
+        return summary([lag for _, lag in found[:max(1, len(found) // 2)]]) if found else None
+
+
+def trials(n: int, seed: int = 0, daemon: tuple[int, int] | None = None) -> dict:
+    """``n`` trials through the daemon's ports (JACK must be the current server); with
+    ``daemon`` (its OSC port and the reply port to use), its clock's lag behind the rig's
+    too (``clock_lag``: over all the trials, and only while the daemon was answering)."""
     rng = random.Random(seed)
     rig = Rig()
-    lateness, trigger, missed = [], [], 0
+    lateness, trigger, missed, answering = [], [], 0, []
+    probe = LagProbe(rig, *daemon) if daemon else contextlib.nullcontext()
     try:
         rig.start_clock()
         time.sleep(1.0)                      # the daemon's clock follower locks on
-        for _ in range(n):
-            rig.phrase(rng)
-            sent = rig.cc(ACTIONS["generate"])
-            arrived = rig.wait_note(sent, 2.0)
-            if arrived is None:
-                missed += 1
-            else:
-                grid = round(rig.beat(arrived) / GRID) * GRID
-                lateness.append((arrived - rig.time_of(grid)) * 1e3)
-                trigger.append((arrived - sent) * 1e3)
-            rig.cc(ACTIONS["stop"])
-            time.sleep(0.03)
+        with probe:
+            for _ in range(n):
+                rig.phrase(rng)
+                sent = rig.cc(ACTIONS["generate"])
+                arrived = rig.wait_note(sent, 2.0)
+                if arrived is None:
+                    missed += 1
+                else:
+                    grid = round(rig.beat(arrived) / GRID) * GRID
+                    lateness.append((arrived - rig.time_of(grid)) * 1e3)
+                    trigger.append((arrived - sent) * 1e3)
+                    answering.append((sent, arrived))
+                rig.cc(ACTIONS["stop"])
+                time.sleep(0.03)
     finally:
         rig.close()
+    lag = {"all": probe.lag(), "answering": probe.lag(answering)} if daemon else None
     return {"trials": n, "missed": missed, "lateness": summary(lateness),
             "trigger_to_note": summary(trigger), "raw_ms": lateness,
+            "rig_tick_late": summary([x * 1e3 for x in rig.tick_late]), "clock_lag": lag,
             "grid_beats": GRID, "bpm": BPM, "grid_ms": math.floor(GRID * 60e3 / BPM)}

@@ -98,6 +98,10 @@ def table(result: dict) -> str:
                          "own lateness")
         if midi.get("sent_late"):
             row("  daemon's note-ons, after their due time", midi["sent_late"])
+        if (midi.get("clock_lag") or {}).get("all"):
+            row("  daemon's beat behind the rig's (clock lag)", midi["clock_lag"]["all"])
+        if midi.get("rig_tick_late"):
+            row("  rig's clock ticks, after their due time", midi["rig_tick_late"])
         row("MIDI trigger CC -> first note-on (grid wait)", midi["trigger_to_note"])
         if midi.get("missed"):
             lines.append(f"    ({midi['missed']} of {midi['trials']} trials got no note in 2 s)")

@@ -241,7 +241,7 @@ def _midi(folder: Path, options: Options, result: dict, say: Callable[[str], Non
                                              + d.ready_line())
                 say(f"midi: {options.trials} trials through Continuo In/Out ...")
                 with using(jack.name):
-                    r = midi.trials(options.trials)
+                    r = midi.trials(options.trials, daemon=(d.port, d.reply_port))
                 r.update(midi.daemon_timing(d.port, d.reply_port))
                 r.update(api="jack", period_frames=jack.period, rate=jack.rate,
                          period_ms=jack.period_ms, ready_s=d.ready_s)

@@ -38,7 +38,7 @@ from bridge.midi.ports import MidiUnavailable, close_all, open_input, open_outpu
 
 log = logging.getLogger(__name__)
 
-PROBES = 15                  # hops measured
+PROBES = 63                  # hops measured
 SPACING_S = (0.001, 0.004)   # a random pause before each, so probes leave at any phase
 TIMEOUT_S = 0.25             # a probe not back by then counts as lost
 PROMPT_S = 0.0002            # a probe whose sending took longer is not timed

@@ -18,7 +18,9 @@ Three sources drive it:
   so a late or early tick spoils two spans of two dozen); it is adopted when it differs
   from the clock's by more than ``tempo_tolerance`` (relative). Each tick's time is
   smoothed the same way (the median of the recent half window projected forward at that
-  tempo) and then follows the same jitter/drift rule as the transport. Start: the next
+  tempo) and then follows the same jitter/drift rule as the transport, with a drift bound
+  of its own (``midi_drift_s``, 1 ms: smoothed ticks are steadier than transport messages,
+  and the first tick's own delay must not stay in the clock). Start: the next
   tick is beat 0; Continue: the next tick is where the host stopped or its Song Position
   Pointer; Stop: free-run. Ticks while stopped keep the tempo current. The estimator
   restarts after a pause of ``midi_gap_s`` or when the first tick after Start/Continue is
@@ -62,6 +64,11 @@ class ClockConfig:
     jitter_s: float = 0.015        # position errors up to this are jitter, beyond a jump
     drift_s: float = 0.004         # ... but a mean error beyond this is corrected
     drift_window: int = 8          # messages (sixteenths) or ticks averaged for the drift
+    midi_drift_s: float = 0.001    # ... and beyond this for MIDI clock, whose smoothed ticks
+    #                                are steadier than transport messages: the first tick
+    #                                after start anchors the beat with that tick's own delay
+    #                                (up to a JACK period, or however late Python took it),
+    #                                which the transport's 4 ms would leave standing all song
     tempo_tolerance: float = 0.002  # relative MIDI-clock tempo change that is adopted
     midi_window: int = 48          # ticks the MIDI-clock estimator looks at (2 beats)
     midi_min_ticks: int = 7        # ticks needed before the first estimate
@@ -184,8 +191,9 @@ class BeatClock:
         self._anchor(self.beat_at(now), now, tempo)
         return True
 
-    def _follow(self, beat: float, time: float) -> str | None:
-        """The host says ``beat`` falls at ``time``: jump, correct drift, or ignore."""
+    def _follow(self, beat: float, time: float, drift_s: float | None = None) -> str | None:
+        """The host says ``beat`` falls at ``time``: jump, correct drift (a mean error
+        beyond ``drift_s``, the transport's by default), or ignore."""
         error = time - self.time_at(beat)          # seconds; > 0: the host is behind us
         if abs(error) > self.config.jitter_s:
             self._anchor(beat, time)
@@ -194,7 +202,7 @@ class BeatClock:
         self._errors.append(error)
         if len(self._errors) == self._errors.maxlen:
             mean = sum(self._errors) / len(self._errors)
-            if abs(mean) > self.config.drift_s:
+            if abs(mean) > (self.config.drift_s if drift_s is None else drift_s):
                 self._anchor_time += mean
                 self._errors.clear()
                 return POSITION
@@ -274,7 +282,7 @@ class BeatClock:
                 self._errors.clear()
                 reason = POSITION
             else:
-                reason = self._follow(beat, when) or reason
+                reason = self._follow(beat, when, self.config.midi_drift_s) or reason
         if reason:
             self._notify(reason)
 

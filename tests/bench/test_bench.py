@@ -43,6 +43,11 @@ def test_quick_bench_writes_well_formed_json(tiny_model_dir, tmp_path):
     assert data["e2e_midi_ms"] is None or is_p(data["e2e_midi_ms"])
     if data["e2e_midi_ms"] is None:
         assert "skipped" in data["details"]["midi"]
+    else:
+        midi = data["details"]["midi"]
+        assert is_p(midi["rig_tick_late"])                      # the rig's own share
+        assert set(midi["clock_lag"]) == {"all", "answering"}   # the follower's share
+        assert is_p(midi["clock_lag"]["all"])
     assert data["device"] in ("cpu", "cuda")
     assert data["realtime_factor"] > 0 and data["ready_s"] > 0 and data["rss_mb"] > 0
     assert data["sessions_on_time"] in (0, 1, 2)

@@ -257,6 +257,23 @@ def test_midi_clock_jittered_ticks():
     assert len(reasons) - settled < 12          # 12 beats of jitter: few corrections
 
 
+def test_midi_clock_does_not_keep_the_first_ticks_own_delay():
+    """The first tick after start anchors beat 0; taken 2.5 ms late (a JACK period, a
+    busy interpreter), the clock must not stay that late: the transport's 4 ms drift bound
+    would keep it all song."""
+    clock = BeatClock(T0, 120.0)
+    clock.midi_start(T0)
+    times = tick_times(T0 + 0.001, 120.0, 8 * TICKS_PER_BEAT, jitter_s=0.0013)
+    ideal = tick_times(T0 + 0.001, 120.0, 8 * TICKS_PER_BEAT)
+    times[0] += 0.0025
+    errors = []
+    for n, t in enumerate(times):
+        clock.midi_tick(t)
+        if n >= 4 * TICKS_PER_BEAT:                # after four beats
+            errors.append(clock.time_at(n / TICKS_PER_BEAT) - ideal[n])
+    assert abs(sum(errors) / len(errors)) < 0.0005 and max(map(abs, errors)) < 0.0015
+
+
 def test_midi_clock_ignores_a_late_tick():
     clock = BeatClock(T0, 120.0)
     clock.midi_start(T0)
