@@ -18,6 +18,9 @@ ticks was due, so it knows when every beat is):
     rig_tick_late     how late the rig's own clock ticks left after their due times (its
                       thread's sleeps): the grid the daemon can follow is that much behind
                       the rig's; the rig's error, not the daemon's
+    clock_lag         how far the daemon's beat is behind the rig's (``LagProbe``: asked
+                      over OSC during the trials), over all of them and only while the
+                      daemon was answering: the clock follower's share of ``lateness``
 
 Each JACK hop (input and output) takes up to a period, so the period is reported with
 them. The daemon sends its notes early by two hops, which it measured through JACK at startup
