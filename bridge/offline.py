@@ -46,8 +46,7 @@ def tag_piece(tagger: Tagger, piece: Piece, bars: int = 4, top: int = 3) -> dict
     sub_p /= len(windows)
     order = genre_p.argsort(descending=True).tolist()
     tags = [(tagger.config.genres[i], float(genre_p[i])) for i in order[:top]]
-    best = tagger.config.genres[order[0]]
-    idx = [i for i, t in enumerate(tagger.config.substyles) if t.split("/")[0] == best]
+    idx = tagger.substyles_of(tagger.config.genres[order[0]])
     if idx:
         within = sub_p[idx] / sub_p[idx].sum() * genre_p[order[0]]
         for j in within.argsort(descending=True).tolist()[:top]:
@@ -98,24 +97,28 @@ def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions,
     """A continuation of ``piece`` (see :func:`prompt_of` for where it starts), sampled as
     the daemon samples; pass an ``engine`` to reuse one over many pieces."""
     prompt, start = prompt_of(piece, options.prompt_bars)
-    gen, context, style = plan_continuation(generator, prompt, options, start)
-    (engine or Engine(generator, None)).run_now(gen, context, style)
+    gen, context, style, bar = plan_continuation(generator, prompt, options, start)
+    (engine or Engine(generator, None)).run_now(gen, context, style, bar)
     notes: list[Note] = [n for n in gen.notes if gen.plays(n)]
     return Piece(notes, piece.meter, tempo=piece.tempo, name="continuation")
 
 
 def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOptions,
-                      start_tick: int | None = None) -> tuple[Generation, list[int], int]:
-    """What :func:`continue_piece` runs: the generation, its context tokens, the style;
-    it starts at ``start_tick`` (default: the first beat after the prompt's last release)."""
+                      start_tick: int | None = None
+                      ) -> tuple[Generation, list[int], int, int]:
+    """What :func:`continue_piece` runs: the generation, its context tokens, the style
+    and the index of the prompt's bar the context begins on; it starts at ``start_tick``
+    (default: the first beat after the prompt's last release)."""
     if not prompt.notes:
         raise ValueError("nothing to continue: the prompt has no notes")
     if start_tick is None:
         start_tick = prompt_of(prompt)[1]
     tokens = encode(prompt)
-    context = tokens[-CONTEXT_TOKENS:]
+    skipped = max(0, len(tokens) - CONTEXT_TOKENS)
+    context = tokens[skipped:]
     cut = next((i for i, t in enumerate(context) if t == BAR), 0)
     context = context[cut:]
+    bar = tokens[:skipped + cut].count(BAR)
     # the continuation's cursor follows the whole prompt's grid
     cursor = Cursor(prompt.meter, origin=prompt.meter.bar_start(to_tick(prompt.notes[0].start)))
     for t in tokens:
@@ -133,4 +136,4 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
                      guidance=options.guidance, seed=options.seed, note_now=True)
     gen.entering = entering([parts] if parts is not None else [], tokens)
     style = generator.style_index(options.style) if options.style else 0
-    return gen, context, style
+    return gen, context, style, bar

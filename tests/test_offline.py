@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bridge.music.piece import Note, Piece
-from bridge.offline import ContinueOptions, bars_after, continue_piece, prompt_of
-from bridge.vocab import TICKS_PER_BEAT, Meter
+from bridge.offline import (
+    CONTEXT_TOKENS,
+    ContinueOptions,
+    bars_after,
+    continue_piece,
+    plan_continuation,
+    prompt_of,
+)
+from bridge.vocab import BAR, TICKS_PER_BEAT, Meter
 
 HALF = TICKS_PER_BEAT // 2
 
@@ -50,3 +57,16 @@ def test_a_continuation_lies_on_the_grid_after_its_prompt(models, prompt_bars):
     assert first == start                          # a response's first token is a note
     assert max(n.start for n in out.notes) * TICKS_PER_BEAT < bars_after(piece.meter,
                                                                           start, 2)
+
+
+def test_the_context_says_which_bar_of_the_prompt_it_begins_on(models):
+    """Recall's phrase positions count bars from the piece's first: a prompt longer than the
+    context is heard from a later bar, and the state is told which."""
+    generator, _ = models
+    short = _shifted_piece(4)
+    _, context, _, bar = plan_continuation(generator, short, ContinueOptions(bars=1))
+    assert bar == 0 and context[0] == BAR
+    long = _shifted_piece(200)                     # far more than the context holds
+    _, context, _, bar = plan_continuation(generator, long, ContinueOptions(bars=1))
+    assert len(context) <= CONTEXT_TOKENS and context[0] == BAR
+    assert bar + context.count(BAR) == 200 and bar > 100

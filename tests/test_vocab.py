@@ -64,6 +64,16 @@ def test_a_phase_shift_with_the_same_bar_length_is_kept():
     assert m.bar_length(192) == 8        # the bar cut short by the shift
 
 
+def test_bars_are_counted_across_changes():
+    m = Meter([(0, 96)])
+    m.set(192, 72)                       # 3/4 from bar 2
+    m.set(200 + 192, 96)                 # 4/4 again, mid-bar: that 3/4 bar is cut short
+    assert [m.bar_index(t) for t in (0, 95, 96, 191, 192, 263, 264, 336)] == \
+        [0, 0, 1, 1, 2, 2, 3, 4]
+    assert m.bar_index(392) == 5 and m.bar_index(392 + 96) == 6
+    assert m.bar_index(-1) == -1         # before the first change: bars extend backwards
+
+
 def test_cursor_grammar_moves_forward_only():
     c = Cursor(Meter(), origin=0)
     with pytest.raises(ValueError):

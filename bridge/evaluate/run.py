@@ -172,14 +172,14 @@ def evaluate_generator(folder: Path, seqs: list[Sequence], train: list[Sequence]
     nats, n = window_nll(generator, windows, device, styled=False)
     styled, _ = window_nll(generator, windows, device, styled=True)
     ngram = NGram(order).fit([s.tokens for s in train])
-    base_bits, base_n = ngram.bits([w for w, _ in windows])
+    base_bits, base_n = ngram.bits([w for w, _, _ in windows])
     assert base_n == n
     bits, baseline = nats / n / math.log(2), base_bits / n
     per_dataset = {}
     for ds in sorted({s.dataset for s in seqs}):
         sub = list(eval_windows([s for s in seqs if s.dataset == ds], WINDOW_TOKENS))
         a, m = window_nll(generator, sub, device, styled=False)
-        b, _ = ngram.bits([w for w, _ in sub])
+        b, _ = ngram.bits([w for w, _, _ in sub])
         per_dataset[ds] = {"bits_per_event": round(a / m / math.log(2), 4),
                            "baseline_bits_per_event": round(b / m, 4), "events": m}
     return {"bits_per_event": round(bits, 4), "baseline_bits_per_event": round(baseline, 4),
@@ -214,7 +214,7 @@ def evaluate_tagger(folder: Path, seqs: list[Sequence], train: list[Sequence], b
     targets = np.array([tag_targets(st, cfg.genres, cfg.substyles) for _, st, _ in windows])
     g_true, s_true = targets[:, 0], targets[:, 1]
     g_log, s_log = tag_logits(tagger, [w for w, _, _ in windows], device)
-    g_pred, s_pred = g_log.argmax(1), s_log.argmax(1)
+    g_pred, s_pred = g_log.argmax(1), tagger.reported_substyles(g_log, s_log)
     has_sub = s_true >= 0
     # the baseline: trained on 4-bar windows of the training data, spread over it
     train_windows, _ = _windows(train, bars, cfg.genres)
@@ -265,8 +265,10 @@ def _textures(windows) -> dict[str, np.ndarray]:
 
 def write_confusions(out: Path, cfg, g_true, g_pred, s_true, s_pred) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    subs = [*cfg.substyles, "(none)"]            # the top genre has no sub-styles (-1)
+    s_pred = np.where(s_pred < 0, len(cfg.substyles), s_pred)
     mats = {"genre": (cfg.genres, confusion(g_true, g_pred, len(cfg.genres))),
-            "substyle": (cfg.substyles, confusion(s_true, s_pred, len(cfg.substyles)))}
+            "substyle": (subs, confusion(s_true, s_pred, len(subs)))}
     for name, (labels, m) in mats.items():
         (out / f"confusion_{name}.json").write_text(json.dumps(
             {"labels": list(labels), "rows_true_columns_predicted": m.tolist()}, indent=1))

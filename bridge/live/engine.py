@@ -100,14 +100,17 @@ class Engine:
     def close(self, session: str) -> None:
         self._queue.put(("close", session))
 
-    def feed(self, session: str, tokens: list[int]) -> None:
+    def feed(self, session: str, tokens: list[int], bar: int | None = None) -> None:
+        """The session hears ``tokens``; ``bar``: the index of the bar the first BAR among
+        them opens, when the session knows it (its stream's first)."""
         if tokens:
-            self._queue.put(("feed", session, list(tokens), time.perf_counter()))
+            self._queue.put(("feed", session, list(tokens), time.perf_counter(), bar))
 
     def restyle(self, session: str, style: int, context: list[int],
-                guided: bool = False) -> None:
-        """Recompute the session's state under another style from its recent context."""
-        self._queue.put(("restyle", session, style, list(context), guided))
+                guided: bool = False, bar: int = 0) -> None:
+        """Recompute the session's state under another style from its recent context
+        (``bar``: the index of the bar its first BAR opens)."""
+        self._queue.put(("restyle", session, style, list(context), guided, bar))
 
     def generate(self, gen: Generation) -> Generation:
         gen.requested = time.perf_counter()
@@ -126,11 +129,13 @@ class Engine:
             self._queue.put(("tag", session, list(tokens), on_result))
 
     @torch.inference_mode()
-    def run_now(self, gen: Generation, context: list[int], style: int = 0) -> Generation:
+    def run_now(self, gen: Generation, context: list[int], style: int = 0,
+                bar: int = 0) -> Generation:
         """Generate in the calling thread, without the worker (command-line tools, bench):
-        a fresh state for ``style`` fed ``context``, then ``gen`` to its end."""
+        a fresh state for ``style`` fed ``context`` (whose first BAR opens bar ``bar`` of
+        the piece), then ``gen`` to its end."""
         assert not self._thread.is_alive(), "run_now is for an engine whose worker is off"
-        self._handle(("restyle", gen.session, style, context, gen.guidance > 0))
+        self._handle(("restyle", gen.session, style, context, gen.guidance > 0, bar))
         self.running.begin(gen, self._states.get(gen.session))
         while self.running.active:
             self.running.step()
@@ -219,13 +224,15 @@ class Engine:
             elif kind == "feed":
                 state = self._states.get(request[1])
                 if state is not None:
+                    if request[4] is not None:
+                        self.streamer.set_bar(state, request[4])
                     for token in request[2]:
                         self.streamer.feed(state, [token] * state.batch)
                     self.stats["feeds"] += len(request[2])
                     self.latency["feed"].append(time.perf_counter() - request[3])
             elif kind == "restyle":
-                _, session, style, context, guided = request
-                state = self._start(style, guided)
+                _, session, style, context, guided, bar = request
+                state = self._start(style, guided, bar)
                 for token in context:
                     self.streamer.feed(state, [token] * state.batch)
                 self._states[session] = state
@@ -246,13 +253,13 @@ class Engine:
                 self.running.fail(request[1], exc)
         return True
 
-    def _start(self, style: int, guided: bool) -> State:
+    def _start(self, style: int, guided: bool, bar: int = 0) -> State:
         """A session's state: one row for its style and, when guided toward a style, a
         second row without it that is fed the same tokens; their two predictions are
         mixed at each step (:func:`bridge.model.sampling.guide`)."""
         if guided and style:
-            return stack([self.streamer.start(style), self.streamer.start(0)])
-        return self.streamer.start(style)
+            return stack([self.streamer.start(style, bar), self.streamer.start(0, bar)])
+        return self.streamer.start(style, bar)
 
     def _caught(self, message: str, *args: Any) -> None:
         """A fault the worker survives: counted, logged with its traceback."""

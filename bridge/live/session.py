@@ -68,6 +68,8 @@ class Session:
         self.encoder = LiveEncoder(self.time.meter)  # what the model hears: both players
         self.performer = LiveEncoder(self.time.meter)  # the performer alone, for the tagger
         self.history: deque[int] = deque(maxlen=CONTEXT_TOKENS)
+        self.first_bar: int | None = None    # the stream's first BAR: its bar in the meter
+        self.bars_fed = 0                    # BARs the stream has heard
         self.sounding: dict[int, int] = {}   # note token -> stream tick its note ends
         self.phrase = Phrase()
         self.responder = Responder(self, prepare)  # call and manual
@@ -195,8 +197,12 @@ class Session:
 
     def _commit(self, tokens: list[int]) -> None:
         if tokens:
-            self.engine.feed(self.sid, tokens)
+            bar = None
+            if self.first_bar is None and BAR in tokens:    # where its bars are counted from
+                bar = self.first_bar = self.time.meter.bar_index(self.encoder.cursor.origin)
+            self.engine.feed(self.sid, tokens, bar)
             self.fed += 1
+            self.bars_fed += tokens.count(BAR)
             self.history.extend(tokens)
 
     # -- playing ---------------------------------------------------------------------------
@@ -322,8 +328,10 @@ class Session:
         """The worker's state again for the session's style (and guidance), from its
         recent context starting at a bar line."""
         context = list(self.history)
-        first_bar = next((i for i, t in enumerate(context) if t == BAR), len(context))
-        self.engine.restyle(self.sid, self.style_index, context[first_bar:], self.guided)
+        first = next((i for i, t in enumerate(context) if t == BAR), len(context))
+        context = context[first:]
+        bar = (self.first_bar or 0) + self.bars_fed - context.count(BAR)   # its first BAR's
+        self.engine.restyle(self.sid, self.style_index, context, self.guided, bar)
         self.fed += 1
 
     @property

@@ -94,7 +94,11 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
                 f"{cfg['recall_window']} events"
                 + (" and an exact head (the event that followed the longest run of events "
                    "equal to the latest ones)" if cfg.get("recall_match") else "")
-                + ", mixed with the LSTM's prediction by a learned gate.", ""]
+                + ", mixed with the LSTM's prediction by a learned gate."
+                + (f" Recall also sees each event's bar in a phrase of {cfg['phrase_bars']} "
+                   "bars (counted from the bar the music begins on), so the first bar of a "
+                   "new phrase can find the first bar of the last one."
+                   if cfg.get("phrase_bars") else ""), ""]
     else:
         lines += [
             "A convolutional front end, a bidirectional LSTM and attention pooling over 2 to 8 "
@@ -104,7 +108,8 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
               f"| parameters | {_fmt(meta.get('params'))} |",
               f"| vocabulary version | {meta.get('vocab_version')} |"]
     for key in ("n_embd", "n_hidden", "n_layer", "n_conv", "conv_kernel", "conv_layers",
-                "attn_window", "recall_window", "recall_heads", "recall_dim", "dropout"):
+                "attn_window", "recall_window", "recall_heads", "recall_dim", "phrase_bars",
+                "dropout"):
         if key in cfg:
             lines.append(f"| {key} | {cfg[key]} |")
     styles = cfg.get("styles") or [*cfg.get("genres", []), *cfg.get("substyles", [])]

@@ -5,12 +5,16 @@
     style  [B]    ──────────-┘
     h ── (+ local attention over the last ``attn_window`` states) ── head ── logits [B, T, V]
     h, tokens ── (+ recall over the last ``recall_window`` events) ── log-probs [B, T, V]
+    bars  [B] ── (+ each event's bar in its phrase, for recall to match on) ──┘
 
 *Recall* (:mod:`bridge.model.recall`) is how motifs and phrases come back: attention over
 the last ``recall_window`` events proposes the events that followed moments like now, and
 a gate mixes the proposals with the head's own prediction. A bar the music played before
 can so return note for note, however far back it lies in the window, which the LSTM alone
-does not manage.
+does not manage. With ``phrase_bars``, recall also sees where each event stands in the
+piece's phrases (its bar's index modulo ``phrase_bars``, counted from the bar the tokens
+begin on), so the first bar of a new phrase can find the first bar of the last one: the
+form of a tune, where bars 9-12 are bars 1-4 again.
 
 This module is the training-time model (whole sequences through ``nn.LSTM``). Streaming,
 one event at a time for the live daemon, uses the same weights through
@@ -27,7 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from bridge.model.recall import FLOOR, Recall
-from bridge.vocab import STYLES, VOCAB_SIZE
+from bridge.vocab import BAR, STYLES, VOCAB_SIZE
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,7 @@ class GeneratorConfig:
     recall_heads: int = 4
     recall_dim: int = 32     # per head
     recall_match: bool = False   # and the exact head (common runs of events)
+    phrase_bars: int = 0     # recall sees each event's bar modulo this; 0 = off
     dropout: float = 0.1
 
     def to_dict(self) -> dict:
@@ -56,6 +61,14 @@ class GeneratorConfig:
         d = dict(d)
         d["styles"] = tuple(d.get("styles", STYLES))
         return cls(**d)
+
+
+def phrase_positions(tokens: torch.Tensor, bars: torch.Tensor | None,
+                     period: int) -> torch.Tensor:
+    """Each event's bar modulo ``period``, ``[B, T]``: ``bars`` [B] is the index (in the
+    piece or song) of the first BAR in ``tokens``; events before it are in the bar before."""
+    first = tokens.new_zeros(tokens.size(0)) if bars is None else bars.to(tokens)
+    return (first[:, None] - 1 + (tokens == BAR).long().cumsum(1)) % period
 
 
 class CausalConv(nn.Module):
@@ -105,11 +118,15 @@ class Generator(nn.Module):
         self.head = nn.Linear(c.n_hidden, c.vocab_size)
         self.recall = Recall(c.n_hidden, c.n_embd, c.recall_heads, c.recall_dim,
                              c.recall_window, c.recall_match) if c.recall_window > 0 else None
+        self.phrase = nn.Embedding(c.phrase_bars, c.n_embd) \
+            if c.phrase_bars > 0 and self.recall is not None else None
         self._init_weights()
 
     def _init_weights(self) -> None:
         nn.init.normal_(self.tok_emb.weight, std=0.05)
         nn.init.normal_(self.style_emb.weight, std=0.05)
+        if self.phrase is not None:                 # at first recall is as without it
+            nn.init.zeros_(self.phrase.weight)
         for name, p in self.lstm.named_parameters():
             if name.startswith("bias"):
                 n = p.numel() // 4
@@ -126,12 +143,15 @@ class Generator(nn.Module):
         state: tuple[torch.Tensor, torch.Tensor] | None = None,
         targets: torch.Tensor | None = None,                   # [B, T] int64
         heads: bool = False,
+        bars: torch.Tensor | None = None,                      # [B] int64
     ) -> tuple[torch.Tensor | tuple[torch.Tensor, torch.Tensor], tuple[torch.Tensor, ...]]:
         """Logits of the next event ``[B, T, V]`` (log-probabilities when the model
         recalls), and the LSTM state after. With ``targets``, the log-probability of each
         target instead, ``[B, T]``; with ``heads`` too (a model that recalls), paired with
         each recall head's own probability of it, ``[B, K, T]``, for training them.
-        Recall sees only these ``tokens``, not what came before a ``state`` passed in."""
+        Recall sees only these ``tokens``, not what came before a ``state`` passed in.
+        ``bars``: the index of the bar the first BAR in ``tokens`` opens (default 0), for a
+        model with ``phrase_bars``."""
         e = self.tok_emb(tokens)                               # [B, T, E]
         if self.conv is not None:
             e = self.conv(e)                                   # each event in its context
@@ -142,6 +162,8 @@ class Generator(nn.Module):
         logits = self.head(self.drop(h))                       # [B, T, V]
         if self.recall is not None:
             first = h.new_zeros(h[:, 0].shape) if state is None else state[0][-1]
+            if self.phrase is not None:                        # where in the phrase
+                e = e + self.phrase(phrase_positions(tokens, bars, self.config.phrase_bars))
             out = self.recall(h, e, first, tokens, logits, targets)
             return (out if heads or targets is None else out[0]), state_out
         if targets is not None:

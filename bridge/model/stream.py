@@ -35,7 +35,7 @@ from bridge.model.generator import Generator
 from bridge.model.recall import RecallStep
 from bridge.model.stream_graph import Graphs
 from bridge.model.stream_numpy import NumpyStep
-from bridge.vocab import BOS
+from bridge.vocab import BAR, BOS
 
 
 @dataclass
@@ -53,6 +53,7 @@ class State:
     recall_tokens: torch.Tensor | None = None   # [B, R] int64: the events they precede
     recall_count: torch.Tensor | None = None    # [B] int64: events fed (ring slot = count % R)
     recall_runs: torch.Tensor | None = None     # [B, R] int64: the exact head's runs
+    bar: torch.Tensor | None = None             # [B] int64: the bar the last BAR opened
     views: tuple | None = field(default=None, repr=False)   # numpy views (the fast path)
 
     @property
@@ -66,7 +67,7 @@ class State:
         return State(sl(self.h, 1), sl(self.c, 1), sl(self.logits), sl(self.style_bias),
                      sl(self.style), sl(self.conv), sl(self.keys), sl(self.values),
                      sl(self.valid), sl(self.recall_keys), sl(self.recall_tokens),
-                     sl(self.recall_count), sl(self.recall_runs))
+                     sl(self.recall_count), sl(self.recall_runs), sl(self.bar))
 
     def clone(self) -> State:
         return stack([self])
@@ -82,7 +83,7 @@ def stack(states: list[State]) -> State:
                  cat([s.keys for s in states]), cat([s.values for s in states]),
                  cat([s.valid for s in states]), cat([s.recall_keys for s in states]),
                  cat([s.recall_tokens for s in states]), cat([s.recall_count for s in states]),
-                 cat([s.recall_runs for s in states]))
+                 cat([s.recall_runs for s in states]), cat([s.bar for s in states]))
 
 
 Tokens = torch.Tensor | Sequence[int] | np.ndarray     # [B] token ids
@@ -134,6 +135,8 @@ class Streamer:
             self.head_b = model.head.bias.detach().to(**dev)
             self.recall = None if model.recall is None else RecallStep(model.recall,
                                                                        self.device)
+            self.phrase = None if model.phrase is None else \
+                model.phrase.weight.detach().to(**dev)                     # [P, E]
         self.H = H
         self.bos = torch.tensor([BOS], device=self.device)
         plain = self.device.type == "cpu" and model.attn is None
@@ -147,15 +150,17 @@ class Streamer:
     # -- state -------------------------------------------------------------------------
 
     @torch.inference_mode()
-    def start(self, style: int) -> State:
-        """A fresh batch-1 state for ``style`` with BOS fed: ready to feed the first event."""
-        state = self.blank(1, style)
+    def start(self, style: int, bar: int = 0) -> State:
+        """A fresh batch-1 state for ``style`` with BOS fed: ready to feed the first event;
+        ``bar``: the index (in the piece or song) of the bar the first BAR fed opens."""
+        state = self.blank(1, style, bar)
         self.feed(state, self.bos)
         return state
 
     @torch.inference_mode()
-    def blank(self, batch: int, style: int = 0) -> State:
-        """``batch`` sessions of ``style`` before anything, BOS included, was fed."""
+    def blank(self, batch: int, style: int = 0, bar: int = 0) -> State:
+        """``batch`` sessions of ``style`` before anything, BOS included, was fed (``bar``:
+        see :meth:`start`)."""
         cfg, dev = self.config, self.device
         L, H, E, B = cfg.n_layer, self.H, cfg.n_embd, batch
         W, D = cfg.attn_window, cfg.attn_dim
@@ -176,7 +181,16 @@ class Streamer:
             recall_tokens=torch.zeros(B, R, dtype=torch.long, device=dev) if recall else None,
             recall_count=torch.zeros(B, dtype=torch.long, device=dev) if recall else None,
             recall_runs=torch.zeros(B, R, dtype=torch.long, device=dev) if match else None,
+            bar=torch.full((B,), bar - 1, dtype=torch.long, device=dev)
+            if self.phrase is not None else None,
         )
+
+    @torch.inference_mode()
+    def set_bar(self, state: State, bar: int) -> None:
+        """The next BAR fed opens bar ``bar`` of the piece or song (a model with phrase
+        positions; nothing otherwise)."""
+        if state.bar is not None:
+            state.bar.fill_(bar - 1)
 
     @torch.inference_mode()
     def set_style(self, state: State, style: int) -> None:
@@ -217,6 +231,9 @@ class Streamer:
             x = self._cell(state, layer, gates, H)
         if state.keys is not None:
             x = self._attend(state, x)
+        if self.phrase is not None:                                            # see Generator
+            state.bar.add_((tokens == BAR).long())
+            e = e + self.phrase[state.bar % self.phrase.size(0)]
         if self.recall is None:
             torch.addmm(self.head_b, x, self.head_w_t, out=state.logits)      # [B, V]
         else:

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MOVED = ("h", "c", "logits", "style_bias", "conv",   # what a step reads and writes
-         "recall_keys", "recall_tokens", "recall_count", "recall_runs")
+         "recall_keys", "recall_tokens", "recall_count", "recall_runs", "bar")
 SLOTS = {1: 4}              # slots per batch size; OTHER_SLOTS for any other
 OTHER_SLOTS = 2
 MAX_BATCH = 64              # larger batches step eagerly

@@ -30,6 +30,7 @@ import torch
 
 from bridge.model import kernels
 from bridge.model.recall import FLOOR, MATCH_CAP
+from bridge.vocab import BAR
 
 if TYPE_CHECKING:
     from bridge.model.stream import State, Streamer
@@ -75,6 +76,7 @@ class NumpyStep:
                 self.sharp = r.sharp_t.numpy()                               # [P, P+1]
                 self.tok_emb = s.tok_emb.numpy()                             # [V, E]
                 self.proposed = np.zeros((len(self.sharp), s.config.vocab_size))  # scratch
+            self.phrase = None if s.phrase is None else s.phrase.numpy()    # [P, E]
 
     def views(self, state: State) -> tuple:
         """numpy views of ``state``'s tensors, and buffers for a step (made once per state)."""
@@ -87,11 +89,12 @@ class NumpyStep:
                 state.recall_count.numpy(), np.zeros((B, 0), np.int64)
                 if state.recall_runs is None else state.recall_runs.numpy())
             state.views = (state.h.numpy(), state.c.numpy(), state.logits.numpy(), owed,
-                           state.style.numpy(), x, np.zeros(B, np.int64), recall)
+                           state.style.numpy(), x, np.zeros(B, np.int64), recall,
+                           None if state.bar is None else state.bar.numpy())
         return state.views
 
     def feed(self, state: State, tokens: np.ndarray) -> None:
-        h, c, logits, owed, style, x, zeros, recall = self.views(state)
+        h, c, logits, owed, style, x, zeros, recall, bar = self.views(state)
         tokens = np.asarray(tokens, dtype=np.int64)
         fused = self.compiled and kernels.ready()
         if recall is not None:
@@ -111,6 +114,9 @@ class NumpyStep:
         logits += self.head_b
         if recall is not None:
             e = x if owed is not None else self.tok_emb[tokens]
+            if bar is not None:                        # where in the phrase (see Generator)
+                bar += tokens == BAR
+                e = e + self.phrase[bar % len(self.phrase)]
             self._recall(recall, h[-1], e, logits, fused)
 
     @staticmethod

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -158,13 +159,28 @@ class Tagger(nn.Module):
             self.__dict__["_one_way"] = tuple(pair)
         return self.__dict__["_one_way"]
 
+    def substyles_of(self, genre: str) -> list[int]:
+        """The indices of ``genre``'s sub-styles: a tag names a sub-style only within the
+        genre it gives first."""
+        return [i for i, tag in enumerate(self.config.substyles)
+                if tag.split("/", 1)[0] == genre]
+
+    def reported_substyles(self, g_logits: np.ndarray, s_logits: np.ndarray) -> np.ndarray:
+        """The sub-style a tag reports for each window, ``[N]`` from ``[N, G]`` and ``[N, S]``
+        logits: the likeliest of the top genre's sub-styles (-1 where it has none)."""
+        top = g_logits.argmax(1)
+        owner = np.full(len(self.config.substyles), -1)
+        for g, genre in enumerate(self.config.genres):
+            owner[self.substyles_of(genre)] = g
+        within = owner[None, :] == top[:, None]                              # [N, S]
+        best = np.where(within, s_logits, -np.inf).argmax(1)
+        return np.where(within.any(1), best, -1)
+
     def _top_tags(self, g: torch.Tensor, s: torch.Tensor, top: int) -> list[tuple[str, float]]:
         pg = g.softmax(0)
         order = pg.argsort(descending=True).tolist()
         out = [(self.config.genres[i], float(pg[i])) for i in order[:top]]
-        genre = self.config.genres[order[0]]
-        idx = [i for i, tag in enumerate(self.config.substyles)
-               if tag.split("/", 1)[0] == genre]
+        idx = self.substyles_of(self.config.genres[order[0]])
         if idx:
             ps = s[idx].softmax(0) * pg[order[0]]
             for j in ps.argsort(descending=True).tolist()[:top]:

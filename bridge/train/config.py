@@ -79,6 +79,10 @@ class OptimConfig:
     train_only: str = ""              # train only the parameters under this name (e.g.
     #                                   "recall": grow recall on a trained model, the rest
     #                                   frozen); empty = all
+    lr_scale: dict[str, float] = field(default_factory=dict)   # the learning rate times
+    #                                   this for the parameters under a name (e.g.
+    #                                   {phrase = 30}: a part grown on a trained model,
+    #                                   which starts at zero and must catch up with it)
 
 
 @dataclass(frozen=True)

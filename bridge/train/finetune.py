@@ -4,7 +4,8 @@
 further on the config's data (a user's own MIDI, say). The architecture comes from the
 checkpoint, except that a generator without recall grows it when the config's [model] asks
 for one (``recall_window`` > 0): its other weights carry over, the recall block starts
-fresh with its gate trusting the old prediction. The label tables (the generator's styles,
+fresh with its gate trusting the old prediction; likewise recall's phrase positions
+(``phrase_bars``), which start at zero (recall as before). The label tables (the generator's styles,
 the tagger's genres and sub-styles) become the checkpoint's, followed by the new data's new
 labels, so a folder of `ambient` files adds a style without renumbering the others. Rows of
 known labels keep their weights; a new style starts as "no style" (a copy of row 0), a new
@@ -37,8 +38,10 @@ LABEL_TABLES = {
 TOKEN_TABLES = {"generator": ("tok_emb.weight", "head.weight", "head.bias"),
                 "tagger": ("emb.weight",)}
 
-# per kind: config fields an --init checkpoint takes from the config when it lacks the part
-GROWABLE = {"generator": ("recall_window", "recall_heads", "recall_dim", "recall_match")}
+# per kind: parts an --init checkpoint grows when the config asks for one it lacks (each
+# the config fields it takes, the first of them saying whether the part is there)
+GROWABLE = {"generator": (("recall_window", "recall_heads", "recall_dim", "recall_match"),
+                          ("phrase_bars",))}
 
 
 def checkpoint_folder(path: str | Path, kind: str) -> Path:
@@ -55,10 +58,10 @@ def base_model(path: str | Path, kind: str, data_labels: dict[str, list[str]],
     base, _ = checkpoint.load(checkpoint_folder(path, kind), kind,
                               versions=tuple(checkpoint.VOCAB_SIZES))
     config = {**base.config.to_dict(), "vocab_size": VOCAB_SIZE}
-    grow = GROWABLE.get(kind, ())
-    if grow and not config.get(grow[0]) and (asked or {}).get(grow[0]):
-        config.update({k: asked[k] for k in grow if k in asked})
-        log.info("fine-tuning: adding %s", ", ".join(f"{k}={config[k]}" for k in grow))
+    for grow in GROWABLE.get(kind, ()):
+        if not config.get(grow[0]) and (asked or {}).get(grow[0]):
+            config.update({k: asked[k] for k in grow if k in asked})
+            log.info("fine-tuning: adding %s", ", ".join(f"{k}={config[k]}" for k in grow))
     for field, labels in data_labels.items():
         known = list(config[field])
         config[field] = known + [label for label in labels if label not in known]

@@ -93,6 +93,20 @@ def _save_state(out: Path, opt: torch.optim.Optimizer, params: list, progress: d
     (out / "train_state.json").write_text(json.dumps(progress, indent=2) + "\n")
 
 
+def _param_groups(model: torch.nn.Module, scales: dict[str, float]) -> list[dict]:
+    """The trainable parameters in groups by learning-rate scale (``optim.lr_scale``: by
+    the name of the part they are under), in the model's order within each."""
+    unknown = set(scales) - {name.split(".")[0] for name, _ in model.named_parameters()}
+    if unknown:
+        raise TrainConfigError(f"optim.lr_scale names no part of the model: "
+                               f"{', '.join(sorted(unknown))}")
+    groups: dict[float, list] = {}
+    for name, p in model.named_parameters():
+        if p.requires_grad:
+            groups.setdefault(float(scales.get(name.split(".")[0], 1.0)), []).append(p)
+    return [{"params": ps, "scale": scale} for scale, ps in groups.items()]
+
+
 def _load_state(out: Path, opt: torch.optim.Optimizer, params: list) -> dict:
     tensors = load_file(str(out / "train_state.safetensors"))
     state: dict[int, dict[str, torch.Tensor]] = {}
@@ -145,10 +159,11 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
     for name, p in model.named_parameters():
         if only and name.split(".")[0] != only:
             p.requires_grad_(False)          # frozen: autograd does not even track it
-    params = [p for p in model.parameters() if p.requires_grad]
+    groups = _param_groups(model, config.optim.lr_scale)
+    params = [p for group in groups for p in group["params"]]   # the optimizer's order
     if not params:
         raise TrainConfigError(f"optim.train_only = {only!r} names no parameters of the model")
-    opt = torch.optim.Adam(params, lr=config.optim.lr, weight_decay=config.optim.weight_decay)
+    opt = torch.optim.Adam(groups, lr=config.optim.lr, weight_decay=config.optim.weight_decay)
 
     state: dict[str, Any] = {"epoch": 0, "step": 0, "best": None, "bad_epochs": 0,
                              "seconds": 0.0, "history": []}
@@ -184,7 +199,7 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
                 out_of_time = True
                 break
             for group in opt.param_groups:
-                group["lr"] = lr_at(state["step"], config, seconds)
+                group["lr"] = lr_at(state["step"], config, seconds) * group["scale"]
             batch = [t.to(dev, non_blocking=True) for t in next(batches)]
             loss = task.loss(wrapped, batch)
             opt.zero_grad(set_to_none=True)

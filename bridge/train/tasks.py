@@ -44,19 +44,21 @@ def evenly(items: list, n: int) -> list:
 
 
 @torch.no_grad()
-def window_nll(model: Generator, windows: list[tuple[np.ndarray, str]], device: torch.device,
-               styled: bool) -> tuple[float, int]:
-    """Summed NLL (nats) and token count of ``(tokens, style)`` windows, each scored from
-    BOS: unconditioned (style 0) or conditioned on its style tag."""
+def window_nll(model: Generator, windows: list[tuple[np.ndarray, str, int]],
+               device: torch.device, styled: bool) -> tuple[float, int]:
+    """Summed NLL (nats) and token count of ``(tokens, style, bar)`` windows (as
+    :func:`eval_windows` cuts them), each scored from BOS: unconditioned (style 0) or
+    conditioned on its style tag."""
     total, count = 0.0, 0
     for i in range(0, len(windows), EVAL_BATCH):
         chunk = windows[i:i + EVAL_BATCH]
-        y = pad_batch([w for w, _ in chunk]).to(device)                  # [B, T]
+        y = pad_batch([w for w, _, _ in chunk]).to(device)               # [B, T]
         x = torch.cat([torch.full_like(y[:, :1], BOS), y[:, :-1]], dim=1)
         x = x.masked_fill(y == 0, 0)
-        st = torch.tensor([model.style_index(s) if styled else 0 for _, s in chunk],
+        st = torch.tensor([model.style_index(s) if styled else 0 for _, s, _ in chunk],
                           device=device)
-        logp, _ = model(x, st, targets=y)                                # [B, T]
+        bars = torch.tensor([b for _, _, b in chunk], device=device)
+        logp, _ = model(x, st, targets=y, bars=bars)                     # [B, T]
         nll, n = target_nll(logp, y)
         total += nll.item()
         count += int(n)
@@ -147,9 +149,9 @@ class GeneratorTask(_Task):
             seed=_seed(self.config.seed, epoch, self.rank)))
 
     def loss(self, model: torch.nn.Module, batch: list[torch.Tensor]) -> torch.Tensor:
-        x, y, styles = batch
+        x, y, styles, bars = batch
         aux = self.config.optim.recall_aux if self.model.recall is not None else 0.0
-        out, _ = model(x, styles, targets=y, heads=aux > 0)
+        out, _ = model(x, styles, targets=y, heads=aux > 0, bars=bars)
         logp, copy = out if aux > 0 else (out, None)                     # [B, T], [B, K, T]
         nll, n = target_nll(logp, y)
         loss = nll / n.clamp_min(1)

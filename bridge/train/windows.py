@@ -212,15 +212,19 @@ class GeneratorBatches:
         tokens = seq.tokens[start:start + 2 * self.window]
         return keep_part(tokens, part, until, part_before(seq, start))[:self.window]
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        """``(x, y, styles, bars)``: inputs and targets ``[B, T]``, style ids and the index
+        of the bar each window starts on ``[B]``."""
         T = self.window
         while True:
             x = np.zeros((self.batch, T), dtype=np.int64)
             y = np.zeros((self.batch, T), dtype=np.int64)
             st = np.zeros(self.batch, dtype=np.int64)
+            bars = np.zeros(self.batch, dtype=np.int64)
             for b, i in enumerate(self.rng.choice(len(self.seqs), self.batch, p=self.p)):
                 seq = self.seqs[i]
-                start = int(seq.bars[self.start_bar(len(seq.bars))])
+                bars[b] = self.start_bar(len(seq.bars))
+                start = int(seq.bars[bars[b]])
                 if len(self.parts[i]) > 1 and self.rng.random() < self.arrange:
                     chunk, said = self.arranged(seq, self.parts[i], start), -1
                 else:
@@ -233,12 +237,14 @@ class GeneratorBatches:
                 if 0 <= said < n:
                     y[b, said] = 0               # told, not guessed
                 st[b] = self.style_id(seq.style)
-            yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(st)
+            yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(st), \
+                torch.from_numpy(bars)
 
 
-def eval_windows(seqs: list[Sequence], window: int) -> Iterator[tuple[np.ndarray, str]]:
+def eval_windows(seqs: list[Sequence], window: int
+                 ) -> Iterator[tuple[np.ndarray, str, int]]:
     """Consecutive windows of at most ``window`` tokens, each starting on a BAR (as cut,
-    so that bits per event compare across versions)."""
+    so that bits per event compare across versions): tokens, style, the bar it starts on."""
     for seq in seqs:
         bars = seq.bars
         i = 0
@@ -246,7 +252,7 @@ def eval_windows(seqs: list[Sequence], window: int) -> Iterator[tuple[np.ndarray
             start = int(bars[i])
             end = start + window
             chunk = seq.tokens[start:end]
-            yield chunk.astype(np.int64), seq.style
+            yield chunk.astype(np.int64), seq.style, i
             i = int(np.searchsorted(bars, end))
 
 

@@ -89,6 +89,15 @@ class Meter:
         origin, length = self.changes[i]
         return origin + ((tick - origin) // length) * length
 
+    def bar_index(self, tick: int) -> int:
+        """Which bar ``tick`` is in, counted from the first change's downbeat (bar 0;
+        negative before it), a bar cut short by a change counting as one."""
+        i = self._change_at(tick)
+        index = sum(-(-(self.changes[j + 1][0] - origin) // length)
+                    for j, (origin, length) in enumerate(self.changes[:i]))
+        origin, length = self.changes[i]
+        return index + (tick - origin) // length
+
     def next_beat(self, tick: int) -> int:
         """The first beat line of the bar grid at or after ``tick``."""
         bar = self.bar_start(tick)

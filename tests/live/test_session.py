@@ -333,3 +333,32 @@ def test_one_table_of_actions_for_osc_and_midi(sim):
     assert s.state == RESPONDING
     s.act("panic")
     s.close()
+
+
+def test_a_model_with_phrase_positions_hears_the_song_bar_its_stream_is_in(models):
+    """Recall's phrase positions: the stream's first BAR is the song bar of the first note
+    (the transport stands in bar 8, index 7), and a style change's fresh state is told
+    where its context begins, so both count the bars the song is in."""
+    from bridge.model.generator import Generator, GeneratorConfig
+    from bridge.vocab import BAR
+
+    from .conftest import Sim
+
+    phrased = Generator(GeneratorConfig(n_embd=32, n_hidden=32, recall_window=64,
+                                        recall_heads=2, recall_dim=8, phrase_bars=8)).eval()
+    w = Sim(phrased, models[1], TEMPO)
+    s, _, _ = make(w)
+    s.clock.set_transport(w.loop.time(), TEMPO, 29.0, True, 4, 4)   # bar 8 (beats 28-32)
+    bar = lambda: int(w.engine._states["s"].bar[0])                  # noqa: E731
+    play_phrase(w, s)                      # beats 29-31: bar 8
+    w.engine.drain()
+    assert s.first_bar == 7 and bar() == 7
+    play_phrase(w, s, (67, 69, 71, 72, 74, 76))                      # on into bar 9
+    w.run(1.0)
+    w.engine.drain()
+    assert s.bars_fed == s.history.count(BAR) >= 2
+    assert bar() == 7 + s.bars_fed - 1 == s.time.meter.bar_index(s.encoder.cursor.tick)
+    s.set_param("style", "folk")           # a fresh state from the context
+    w.engine.drain()
+    assert w.engine._states["s"].bar.tolist() == [7 + s.bars_fed - 1] * 2   # and its twin
+    s.close()

@@ -20,7 +20,7 @@ def _guided_engine(generator) -> Engine:
     engine._handle(("open", "guided", 2, True))
     engine._handle(("open", "plain", 1, False))
     for sid in ("guided", "plain"):
-        engine._handle(("feed", sid, [BAR, BAR], time.perf_counter()))
+        engine._handle(("feed", sid, [BAR, BAR], time.perf_counter(), None))
     return engine
 
 

@@ -3,7 +3,7 @@ import torch
 
 from bridge.model.generator import Generator, GeneratorConfig
 from bridge.model.stream import Streamer, stack
-from bridge.vocab import BOS, VOCAB_SIZE
+from bridge.vocab import BAR, BOS, VOCAB_SIZE
 
 RECALL = {"recall_window": 8, "recall_heads": 2, "recall_dim": 8,   # a ring shorter than
           "recall_match": True}                                       # the sequence, or not
@@ -32,6 +32,32 @@ def test_streaming_matches_the_sequence_model(extra, device, fast):
         streamer.feed(state, t.view(1).to(device))
         outputs.append(state.logits.clone())
     assert torch.allclose(torch.cat(outputs).cpu(), reference[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("device, fast", PATHS)
+@pytest.mark.parametrize("conv", [0, 3])
+def test_phrase_positions_stream_as_the_sequence_model_counts_them(conv, device, fast):
+    """Recall told each event's bar in the phrase: a stream started on bar 5 of the piece
+    counts its BARs as the sequence model does from ``bars=5``, and the position matters."""
+    torch.manual_seed(3)
+    model = Generator(GeneratorConfig(n_embd=32, n_hidden=48, conv_kernel=conv, **RECALL,
+                                      phrase_bars=4)).eval()
+    torch.nn.init.normal_(model.phrase.weight)             # trained: not the zeros it starts as
+    tokens = torch.randint(3, VOCAB_SIZE, (1, 40))
+    tokens[0, 0] = BOS
+    tokens[0, 1::6] = BAR                                  # a bar every six events
+    with torch.no_grad():
+        reference, _ = model(tokens, torch.tensor([4]), bars=torch.tensor([5]))
+        elsewhere, _ = model(tokens, torch.tensor([4]), bars=torch.tensor([6]))
+    assert not torch.allclose(reference, elsewhere, atol=1e-3)
+    streamer = Streamer(model.to(device), device, fast=fast)
+    state = streamer.start(4, bar=5)
+    outputs = [state.logits.clone()]
+    for t in tokens[0, 1:]:
+        streamer.feed(state, t.view(1).to(device))
+        outputs.append(state.logits.clone())
+    assert torch.allclose(torch.cat(outputs).cpu(), reference[0], atol=1e-5)
+    assert int(state.bar) == 5 + int((tokens == BAR).sum()) - 1
 
 
 @pytest.mark.parametrize("extra, fast", [({"attn_window": 8}, False), (RECALL, False),

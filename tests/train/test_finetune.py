@@ -110,6 +110,25 @@ def test_a_generator_grows_recall_and_trains_only_it(tiny_config, tmp_path):
     assert not torch.equal(grown.recall.query.weight, start.query.weight)
 
 
+def test_a_generator_with_recall_grows_phrase_positions_that_start_as_nothing(tiny_config,
+                                                                             tmp_path):
+    base_dir = train(load_config(tiny_config("generator", epochs=1), {
+        "model.recall_window": 32, "model.recall_heads": 2, "model.recall_dim": 4}),
+        device="cpu", progress=False)
+    base, _ = checkpoint.load(base_dir, "generator")
+    assert base.phrase is None
+    config = load_config(tiny_config("generator", epochs=1), {
+        "init": str(base_dir), "out": str(tmp_path / "phrased"), "model.phrase_bars": 8})
+    start = make_task(config, torch.device("cpu")).model.eval()
+    assert start.config.phrase_bars == 8 and not start.phrase.weight.any()
+    tokens = torch.randint(3, start.config.vocab_size, (2, 40))
+    with torch.no_grad():                                  # recall as before
+        assert torch.allclose(start(tokens, torch.tensor([0, 1]), bars=torch.tensor([0, 3]))[0],
+                              base.eval()(tokens, torch.tensor([0, 1]))[0])
+    grown, _ = checkpoint.load(train(config, device="cpu", progress=False), "generator")
+    assert grown.config.phrase_bars == 8 and grown.phrase.weight.any()   # and it learnt
+
+
 def test_train_only_must_name_parameters(tiny_config):
     import pytest
 

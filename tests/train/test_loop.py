@@ -55,6 +55,28 @@ def test_lr_schedule_warms_up_then_decays(tiny_config):
     assert lrs[-1] < lrs[2] and lrs[-1] >= config.optim.min_lr
 
 
+def test_lr_scale_sets_a_parts_own_learning_rate_and_resumes(tiny_config):
+    """A part scaled to 0 stays as it began while the rest trains; a resumed run keeps
+    each parameter's optimizer state with its own part; a scale for no part is an error."""
+    import torch
+
+    from bridge.train.tasks import make_task
+
+    config = load_config(tiny_config("generator", epochs=1), {"optim.lr_scale": {"head": 0.0}})
+    torch.manual_seed(config.seed)
+    start = make_task(config, torch.device("cpu")).model
+    trained, _ = checkpoint.load(train(config, device="cpu", progress=False), "generator")
+    assert torch.equal(trained.head.weight, start.head.weight)
+    assert not torch.equal(trained.tok_emb.weight, start.tok_emb.weight)
+    more = load_config(tiny_config("generator", epochs=2), {"optim.lr_scale": {"head": 0.0}})
+    again, _ = checkpoint.load(train(more, resume=True, device="cpu", progress=False),
+                               "generator")
+    assert torch.equal(again.head.weight, start.head.weight)
+    with pytest.raises(TrainConfigError, match=r"lr_scale names no part.*nothing"):
+        train(load_config(tiny_config("generator"), {"optim.lr_scale": {"nothing": 2.0}}),
+              device="cpu", progress=False)
+
+
 def test_config_errors(tmp_path, tiny_config):
     bad = tmp_path / "bad.toml"
     bad.write_text('kind = "generator"\n[optim]\nlearning_rate = 1\n')

@@ -34,8 +34,8 @@ def test_generator_batches_start_on_bars_and_shift_targets(fixture_cache):
     seqs = load_split(TokenCache(fixture_cache), "train")
     batches = iter(GeneratorBatches(seqs, STYLES, window=32, batch=6, transpose=3,
                                     velocity_shift=1, style_dropout=0.5, seed=1))
-    x, y, st = next(batches)
-    assert x.shape == y.shape == (6, 32) and st.shape == (6,)
+    x, y, st, bars = next(batches)
+    assert x.shape == y.shape == (6, 32) and st.shape == bars.shape == (6,)
     assert (x[:, 0] == BOS).all() and (y[:, 0] == BAR).all()
     real = x[:, 1:] != 0                       # input t+1 is target t wherever it exists,
     told = real & (y[:, :-1] == 0)             # but for the part of the first notes, told
@@ -63,7 +63,11 @@ def test_augment_keeps_every_note_in_range_and_drums_untouched(fixture_cache):
 def test_eval_and_bar_windows(fixture_cache):
     seqs = load_split(TokenCache(fixture_cache), "val")
     windows = list(eval_windows(seqs, 64))
-    assert windows and all(w[0] == BAR and len(w) <= 64 for w, _ in windows)
+    assert windows and all(w[0] == BAR and len(w) <= 64 for w, _, _ in windows)
+    for seq in seqs:                         # each says the bar of the piece it starts on
+        mine = [(w, bar) for w, style, bar in eval_windows([seq], 64)]
+        assert [bar for _, bar in mine] == [0, *np.cumsum([np.count_nonzero(w == BAR)
+                                                           for w, _ in mine])[:-1]]
     four = [w for s in seqs for w in bar_windows(s, 4)]
     assert all(np.count_nonzero(w == BAR) <= 4 for w in four)
 
@@ -142,5 +146,5 @@ def test_phrase_windows_start_on_the_pieces_phrase_lines(fixture_cache):
     assert starts == {0, 8, 16}                  # every phrase line of a 20-bar piece
     anywhere = GeneratorBatches(seqs, STYLES, window=64, batch=2, seed=1)
     assert {anywhere.start_bar(20) for _ in range(300)} == set(range(20))
-    x, _, _ = next(iter(phrased))
-    assert x.shape == (2, 64)
+    x, _, _, bars = next(iter(phrased))
+    assert x.shape == (2, 64) and set(bars.tolist()) <= {0, 8, 16, 24}
