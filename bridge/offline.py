@@ -38,10 +38,11 @@ def tag_piece(tagger: Tagger, piece: Piece, bars: int = 4, top: int = 3) -> dict
         return {"tags": [], "windows": 0}
     genre_p = torch.zeros(len(tagger.config.genres))
     sub_p = torch.zeros(len(tagger.config.substyles))
+    prior = tagger.substyle_prior()
     for w in windows:
         g, s = tagger(torch.tensor(w)[None])
         genre_p += g[0].softmax(0)
-        sub_p += s[0].softmax(0)
+        sub_p += (s[0] + prior).softmax(0)
     genre_p /= len(windows)
     sub_p /= len(windows)
     order = genre_p.argsort(descending=True).tolist()

@@ -103,7 +103,11 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
         lines += [
             "A convolutional front end, a bidirectional LSTM and attention pooling over 2 to 8 "
             "bars of events, with a genre head and a sub-style head. It tags what a performer "
-            "plays once a bar in the live daemon.", ""]
+            "plays once a bar in the live daemon."
+            + (" A tag names sub-styles of its top genre, each weighed by the square root of "
+               "its share of the training windows (training draws the sub-styles equally "
+               "often, so the head alone would name a rare one as readily as a common one)."
+               if cfg.get("substyle_shares") else ""), ""]
     lines += ["## Model", "", "| | |", "|---|---|",
               f"| parameters | {_fmt(meta.get('params'))} |",
               f"| vocabulary version | {meta.get('vocab_version')} |"]

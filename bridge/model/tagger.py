@@ -20,6 +20,7 @@ from torch import nn
 from bridge.vocab import GENRES, SUBSTYLES, VOCAB_SIZE
 
 CHUNK = 64   # tokens of the recurrent layer per piece of a live tagging pass (~1 ms)
+PRIOR_WEIGHT = 0.5   # a tag weighs each sub-style by its training share to this power
 
 DEFAULT_SUBSTYLES: tuple[str, ...] = tuple(f"{g}/{s}" for g in GENRES for s in SUBSTYLES[g])
 
@@ -35,10 +36,16 @@ class TaggerConfig:
     conv_layers: int = 2
     n_hidden: int = 128
     dropout: float = 0.2
+    # each sub-style's share of the training windows (empty: unknown). Training balances
+    # the sub-styles, so the model's odds treat them as equally common; a tag weighs them
+    # back toward how often they occur (PRIOR_WEIGHT), so a style seen once in training
+    # is not named as often as one seen in hundreds of pieces
+    substyle_shares: tuple[float, ...] = ()
 
     def to_dict(self) -> dict:
         d = asdict(self)
-        d["genres"], d["substyles"] = list(self.genres), list(self.substyles)
+        for key in ("genres", "substyles", "substyle_shares"):
+            d[key] = list(d[key])
         return d
 
     @classmethod
@@ -46,6 +53,7 @@ class TaggerConfig:
         d = dict(d)
         d["genres"] = tuple(d.get("genres", GENRES))
         d["substyles"] = tuple(d.get("substyles", DEFAULT_SUBSTYLES))
+        d["substyle_shares"] = tuple(d.get("substyle_shares", ()))
         return cls(**d)
 
 
@@ -165,9 +173,19 @@ class Tagger(nn.Module):
         return [i for i, tag in enumerate(self.config.substyles)
                 if tag.split("/", 1)[0] == genre]
 
+    def substyle_prior(self) -> torch.Tensor:
+        """What a tag adds to the sub-style logits, ``[S]``: ``PRIOR_WEIGHT`` times the log
+        of each one's training share (zeros when the shares are unknown)."""
+        shares = self.config.substyle_shares
+        if len(shares) != len(self.config.substyles):
+            return torch.zeros(len(self.config.substyles))
+        return PRIOR_WEIGHT * torch.tensor(shares).clamp_min(1e-6).log()
+
     def reported_substyles(self, g_logits: np.ndarray, s_logits: np.ndarray) -> np.ndarray:
         """The sub-style a tag reports for each window, ``[N]`` from ``[N, G]`` and ``[N, S]``
-        logits: the likeliest of the top genre's sub-styles (-1 where it has none)."""
+        logits: the likeliest of the top genre's sub-styles, weighed by the prior (-1 where
+        the genre has none)."""
+        s_logits = s_logits + self.substyle_prior().numpy()[None, :]
         top = g_logits.argmax(1)
         owner = np.full(len(self.config.substyles), -1)
         for g, genre in enumerate(self.config.genres):
@@ -182,7 +200,7 @@ class Tagger(nn.Module):
         out = [(self.config.genres[i], float(pg[i])) for i in order[:top]]
         idx = self.substyles_of(self.config.genres[order[0]])
         if idx:
-            ps = s[idx].softmax(0) * pg[order[0]]
+            ps = (s + self.substyle_prior().to(s))[idx].softmax(0) * pg[order[0]]
             for j in ps.argsort(descending=True).tolist()[:top]:
                 out.append((self.config.substyles[idx[j]], float(ps[j])))
         return sorted(out, key=lambda t: -t[1])

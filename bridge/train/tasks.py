@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,17 @@ class _Task:
                                   for split, info in stats.get("splits", {}).items()}}
 
 
+def substyle_shares(seqs: list[Sequence], substyles, bars: int) -> list[float]:
+    """Each sub-style's share of the ``bars``-bar windows of ``seqs`` (a shorter piece
+    counts as one; every sub-style one more, so none is ruled out)."""
+    counts = Counter({tag: 1 for tag in substyles})
+    for s in seqs:
+        if s.style in counts:
+            counts[s.style] += max(1, len(s.bars) // bars)
+    total = sum(counts.values())
+    return [round(counts[tag] / total, 8) for tag in substyles]
+
+
 def data_styles(seqs: list[Sequence]) -> tuple[list[str], list[str]]:
     """(genres, genre/sub tags) present in ``seqs``, sorted: a model learns only these."""
     tags = {s.style for s in seqs if s.style}
@@ -173,6 +185,8 @@ class TaggerTask(_Task):
             base, model = base_model(config.init, "tagger", {"genres": genres, "substyles": subs})
         model.setdefault("genres", genres)       # predict only what the data teaches
         model.setdefault("substyles", subs)
+        model["substyle_shares"] = substyle_shares(self.train, model["substyles"],
+                                                   config.data.eval_bars)
         self.model = Tagger(type(config.model_config()).from_dict(model))
         if config.init:
             transfer(base, self.model, "tagger")
@@ -208,16 +222,17 @@ class TaggerTask(_Task):
             loss += F.cross_entropy(torch.from_numpy(s_log[has_sub]),
                                     torch.from_numpy(s_true[has_sub]), reduction="sum").item()
         # accuracy and F1 need every window: gather predictions through sums per class pair
-        g_pred, s_pred = g_log.argmax(1), s_log.argmax(1)
+        # (a tag's sub-style: -1, none, is the last column)
+        g_pred, s_pred = g_log.argmax(1), model.reported_substyles(g_log, s_log)
         n_g, n_s = len(cfg.genres), len(cfg.substyles)
         g_conf = np.zeros((n_g, n_g))
         np.add.at(g_conf, (g_true, g_pred), 1)
-        s_conf = np.zeros((n_s, n_s))
+        s_conf = np.zeros((n_s, n_s + 1))
         np.add.at(s_conf, (s_true[has_sub], s_pred[has_sub]), 1)
         totals = ddp.sum(loss, len(g_true), *g_conf.ravel(), *s_conf.ravel())
         loss, n = totals[0], totals[1]
         g_conf = np.array(totals[2:2 + n_g * n_g]).reshape(n_g, n_g)
-        s_conf = np.array(totals[2 + n_g * n_g:]).reshape(n_s, n_s)
+        s_conf = np.array(totals[2 + n_g * n_g:]).reshape(n_s, n_s + 1)
         g_t, g_p = _expand(g_conf)
         s_t, s_p = _expand(s_conf)
         return {"val_loss": loss / max(n, 1), "val_genre_acc": accuracy(g_t, g_p),

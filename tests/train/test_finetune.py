@@ -1,5 +1,6 @@
 """Fine-tuning from a checkpoint: its weights, its label tables first, new labels after."""
 
+import pytest
 import torch
 
 from bridge.model import checkpoint
@@ -45,6 +46,9 @@ def test_tagger_keeps_its_classes_first_and_trains_on(tiny_config, tmp_path):
     assert torch.equal(model.genre_head.weight[:1], base.genre_head.weight)
     assert torch.equal(model.sub_head.bias[:1], base.sub_head.bias)
     assert torch.equal(model.lstm.weight_hh_l0, base.lstm.weight_hh_l0)
+    shares = model.config.substyle_shares            # the new data's, for every sub-style
+    assert len(shares) == len(model.config.substyles) and sum(shares) == pytest.approx(1.0)
+    assert min(shares) > 0                           # none ruled out
     tuned = train(config, device="cpu", progress=False)
     _, meta = checkpoint.load(tuned, "tagger")
     assert meta["training"]["init"] == str(folder)
