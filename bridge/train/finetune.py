@@ -5,9 +5,10 @@ further on the config's data (a user's own MIDI, say). The architecture comes fr
 checkpoint, except that a generator without recall grows it when the config's [model] asks
 for one (``recall_window`` > 0): its other weights carry over, the recall block starts
 fresh with its gate trusting the old prediction; likewise recall's phrase positions
-(``phrase_bars``), which start at zero (recall as before). The label tables (the generator's styles,
-the tagger's genres and sub-styles) become the checkpoint's, followed by the new data's new
-labels, so a folder of `ambient` files adds a style without renumbering the others. Rows of
+(``phrase_bars``), which start at zero (recall as before). The label tables (the
+generator's styles, the tagger's genres and sub-styles) become the checkpoint's, followed
+by the new data's new labels, so a folder of `ambient` files adds a style without
+renumbering the others (a tagger's sub-style shares are the new data's). Rows of
 known labels keep their weights; a new style starts as "no style" (a copy of row 0), a new
 tagger class from a fresh row. A checkpoint of an older vocabulary (whose tokens are the
 first ones of this one's: version 1 lacked the PART tokens) grows its token rows: a new
