@@ -252,9 +252,9 @@ def realtime_factor(generator: Generator, device: str, seeds: int) -> dict:
     runs = []
     for piece in contexts():
         for seed in range(seeds):
-            gen, context, style, bar = plan_continuation(generator, piece,
-                                                         ContinueOptions(bars=BARS, seed=seed))
-            engine.run_now(gen, context, style, bar)
+            gen, context, style, first_bar = plan_continuation(
+                generator, piece, ContinueOptions(bars=BARS, seed=seed))
+            engine.run_now(gen, context, style, first_bar)
             wall = time.perf_counter() - gen.started
             bar = piece.meter.bar_length(piece.meter.bar_start(gen.end_tick - 1))
             music_s = BARS * bar / TICKS_PER_BEAT * 60.0 / BPM
