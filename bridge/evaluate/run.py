@@ -33,6 +33,7 @@ import torch
 from bridge.evaluate.baseline_tagger import LogisticRegression, features
 from bridge.evaluate.metrics import accuracy, confusion, macro_f1
 from bridge.evaluate.ngram import NGram
+from bridge.evaluate.performance import by_performance
 from bridge.model import checkpoint
 from bridge.progress import Progress
 from bridge.train.tasks import evenly, tag_logits, window_nll
@@ -249,6 +250,7 @@ def evaluate_tagger(folder: Path, seqs: list[Sequence], train: list[Sequence], b
         "baseline": "logistic regression on pitch-class and interval histograms, "
                     f"{len(train_windows)} training windows",
         "unknown_genre_sequences": dict(unknown),
+        "genre_accuracy_by_performance": by_performance(tagger, seqs, bars, device),
     }
     if out is not None:
         write_confusions(out, cfg, g_true, g_pred, s_true[has_sub], s_pred[has_sub])

@@ -169,6 +169,11 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
                              f"{_fmt(t['model'])} | {_fmt(t['baseline'])} |")
             for g, acc in part.get("genre_accuracy_per_genre", {}).items():
                 lines.append(f"| {g} accuracy | {_fmt(acc)} | |")
+            played = part.get("genre_accuracy_by_performance", {})
+            for way, acc in played.get("ways", {}).items():
+                lines.append(f"| genre accuracy, played {way} ({_fmt(played['windows'])}; "
+                             f"melodies {_fmt(played['melody_windows'])}) | {_fmt(acc['all'])}; "
+                             f"melodies {_fmt(acc['melody'])} | |")
             lines += ["", f"Baseline: {part.get('baseline')}. Windows: {_fmt(part.get('windows'))}"
                       f" of {part.get('bars')} bars."]
             if part.get("unknown_genre_windows"):
@@ -278,6 +283,12 @@ LIMITS = {
         "- Genres are still partly confounded with texture (jazz is solo lines only, drums "
         "percussion only): it may tag by texture rather than by style; melody-only windows "
         "carry less of a genre than whole textures (see the accuracy by texture).",
+        "- Each source is played its own way (POP909's melodies with a performer's dynamics, "
+        "jazz solos with a player's timing, folk tunes and scores with neither), and a tagger "
+        "can learn that instead of the music. Half of its training windows were played "
+        "another way (dynamics flat, varied or kept; timing on a grid, humanised or kept); "
+        "played another way, melodies alone are still tagged less well than as they are "
+        "(see the accuracy when played another way).",
         "- It knows the genres of its data only.",
         "- Sub-styles that are collections rather than dance types (folk/ashover, "
         "folk/playford, folk/christmas, folk/morris) cannot be told apart by ear.",

@@ -40,6 +40,8 @@ class DataConfig:
     max_tokens: int = 768             # tagger: longest training window in tokens
     transpose: int = 5                # ± semitones (pitched sequences)
     velocity_shift: int = 1           # ± velocity bins
+    perform: float = 0.0              # tagger: share of windows played another way (their
+    #                                   dynamics and timing drawn afresh: bridge.train.perform)
     style_dropout: float = 0.15       # generator: share of windows trained with no style
     genre_only: float = 0.25          # generator: share trained with the genre alone
     arrange: float = 0.0              # generator: share of windows (of pieces with several

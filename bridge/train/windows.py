@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from bridge.train.perform import reperform
 from bridge.vocab import (
     BAR,
     BOS,
@@ -274,16 +275,18 @@ def tag_targets(style: str, genres: tuple[str, ...],
 class TaggerBatches:
     """Random windows of 2..8 bars with genre and sub-style targets, balanced: a genre at
     random, then one of its sub-styles at random (macro-F1 weighs rare ones as much as
-    common ones), then a sequence of that style."""
+    common ones), then a sequence of that style; a share of them (``perform``) played
+    another way (:func:`bridge.train.perform.reperform`)."""
 
     def __init__(self, seqs: list[Sequence], genres: tuple[str, ...],
                  substyles: tuple[str, ...], *, batch: int, min_bars: int = 2,
                  max_bars: int = 8, max_tokens: int = 768, transpose: int = 0,
-                 velocity_shift: int = 0, seed: int = 0) -> None:
+                 velocity_shift: int = 0, perform: float = 0.0, seed: int = 0) -> None:
         self.seqs = [s for s in seqs if len(s.bars) and genre_of(s.style) in genres]
         self.genres, self.substyles, self.batch = genres, substyles, batch
         self.min_bars, self.max_bars, self.max_tokens = min_bars, max_bars, max_tokens
         self.transpose, self.velocity_shift = transpose, velocity_shift
+        self.perform = perform
         self.rng = np.random.default_rng(seed)
         self.by_genre: dict[str, dict[str, list[int]]] = {}    # genre -> style -> sequences
         for i, s in enumerate(self.seqs):
@@ -302,6 +305,9 @@ class TaggerBatches:
                 end = int(seq.bars[i + n]) if i + n < len(seq.bars) else len(seq.tokens)
                 start = int(seq.bars[i])
                 chunk = seq.tokens[start:min(end, start + self.max_tokens)]
+                if self.rng.random() < self.perform:       # played another way
+                    chunk, _ = with_part(chunk.astype(np.int64), part_before(seq, start))
+                    chunk = reperform(chunk, self.rng)[:self.max_tokens]
                 chunks.append(augment(chunk, seq, self.rng, self.transpose,
                                       self.velocity_shift))
                 gi, si = tag_targets(seq.style, self.genres, self.substyles)

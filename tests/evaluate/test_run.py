@@ -23,6 +23,10 @@ def test_eval_json_on_a_manifest_folder(tiny_model_dir, fixture_cache, fixture_d
     g = report["generator"]
     assert g["events"] > 0 and g["bits_per_event"] > 0 and g["baseline_bits_per_event"] > 0
     assert 0 <= report["tagger"]["genre_accuracy"] <= 1
+    played = report["tagger"]["genre_accuracy_by_performance"]
+    assert set(played["ways"]) == {"as they are", "flat, on a grid", "varied, humanised"}
+    assert 0 < played["windows"] <= report["tagger"]["windows"]
+    assert all(0 <= way["all"] <= 1 for way in played["ways"].values())
     for name in ("confusion_genre.png", "confusion_genre.json", "confusion_substyle.json",
                  "eval.json"):
         assert (tmp_path / "eval" / name).exists()
@@ -66,6 +70,8 @@ def test_eval_writes_model_cards(tiny_model_dir, fixture_cache, fixture_data, tm
         assert "baseline" in text
     card = (model / "generator" / "MODEL_CARD.md").read_text()
     assert "## Architecture" in card and "+ causal conv (kernel 3)" in card
+    assert "genre accuracy, played varied, humanised" in \
+        (model / "tagger" / "MODEL_CARD.md").read_text()
     assert "## Recall: how far back" in card          # a list of studies: each one
 
 

@@ -1,0 +1,55 @@
+"""The tagger's genre accuracy on the val windows played another way: the same notes with
+flat dynamics on a grid, or varied dynamics with a person's timing (``bridge.train.perform``).
+
+A style is in what is played, not in how a source happens to be played (POP909's melodies
+with a performer's dynamics, jazz solos with a player's timing, folk tunes and scores with
+neither): a tagger that reads the style from the music tags a window the same however it is
+played, and tags a folk tune played live, with dynamics and human timing, folk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from bridge.evaluate.metrics import accuracy
+from bridge.train.perform import reperform
+from bridge.train.tasks import tag_logits
+from bridge.train.windows import Sequence, bar_windows, part_before, tag_targets, with_part
+from bridge.vocab import genre_of
+
+WAYS = {"flat, on a grid": ("flat", "grid"), "varied, humanised": ("varied", "human")}
+MOST = 4000          # windows, spread evenly over the val data (re-encoding takes time)
+SEED = 0
+
+
+def performed(seqs: list[Sequence], bars: int, genres: tuple[str, ...]) -> list[tuple]:
+    """Every ``bars``-bar window of a known genre, with its PART said first: (tokens,
+    style, variant)."""
+    out = []
+    for s in seqs:
+        if genre_of(s.style) in genres:
+            for i, w in enumerate(bar_windows(s, bars)):
+                start = int(s.bars[i * bars]) if len(s.bars) else 0
+                out.append((with_part(w, part_before(s, start))[0], s.style, s.variant))
+    step = max(1, len(out) // MOST)
+    return out[::step][:MOST]
+
+
+def by_performance(tagger, seqs: list[Sequence], bars: int, device: torch.device) -> dict:
+    """Genre accuracy, in all and on melodies alone, for each way of playing (``WAYS``), and
+    as the windows are."""
+    cfg = tagger.config
+    windows = performed(seqs, bars, cfg.genres)
+    truth = np.array([tag_targets(st, cfg.genres, cfg.substyles)[0] for _, st, _ in windows])
+    melody = np.array([variant == "melody" for _, _, variant in windows])
+    rng = np.random.default_rng(SEED)
+    out = {}
+    for way, (dynamics, timing) in {"as they are": (None, None), **WAYS}.items():
+        tokens = [w if dynamics is None else reperform(w, rng, dynamics, timing)
+                  for w, _, _ in windows]
+        pred = tag_logits(tagger, tokens, device)[0].argmax(1)
+        out[way] = {"all": round(accuracy(truth, pred), 4),
+                    "melody": round(accuracy(truth[melody], pred[melody]), 4)
+                    if melody.any() else None}
+    return {"windows": len(windows), "melody_windows": int(melody.sum()), "ways": out}
