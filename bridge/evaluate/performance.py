@@ -15,7 +15,7 @@ import torch
 from bridge.evaluate.metrics import accuracy
 from bridge.train.perform import reperform
 from bridge.train.tasks import tag_logits
-from bridge.train.windows import Sequence, bar_windows, part_before, tag_targets, with_part
+from bridge.train.windows import Sequence, bar_windows, tag_targets
 from bridge.vocab import genre_of
 
 WAYS = {"flat, on a grid": ("flat", "grid"), "varied, humanised": ("varied", "human")}
@@ -26,12 +26,8 @@ SEED = 0
 def performed(seqs: list[Sequence], bars: int, genres: tuple[str, ...]) -> list[tuple]:
     """Every ``bars``-bar window of a known genre, with its PART said first: (tokens,
     style, variant)."""
-    out = []
-    for s in seqs:
-        if genre_of(s.style) in genres:
-            for i, w in enumerate(bar_windows(s, bars)):
-                start = int(s.bars[i * bars]) if len(s.bars) else 0
-                out.append((with_part(w, part_before(s, start))[0], s.style, s.variant))
+    out = [(w, s.style, s.variant) for s in seqs if genre_of(s.style) in genres
+           for w in bar_windows(s, bars, parted=True)]
     step = max(1, len(out) // MOST)
     return out[::step][:MOST]
 

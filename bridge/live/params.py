@@ -31,9 +31,8 @@ def is_drum(part: str, channel: int | None) -> bool:
     drums, or auto and it came on MIDI channel 10?"""
     return part == "drums" or (part == "auto" and channel == DRUM_INPUT_CHANNEL)
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
-GUIDANCE = 6.0        # how strongly a requested style acts, by default (sampling.guide):
-#                       of the style-control requests (docs/musicality.md) 0 lands 8 %,
-#                       3 31 %, 6 48 %, 8 55 % (with melodies thinner), the key kept at each
+GUIDANCE = 6.0        # how strongly a requested style acts, by default (sampling.guide;
+#                       chosen by the style-control benchmark: docs/musicality.md)
 STYLES = "styles"     # not a parameter: /continuo/param/get SESSION styles lists them
 
 

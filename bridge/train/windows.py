@@ -258,12 +258,15 @@ def eval_windows(seqs: list[Sequence], window: int
 
 
 def bar_windows(seq: Sequence, n_bars: int, *, stride: int | None = None,
-                max_tokens: int = 1024) -> Iterator[np.ndarray]:
-    """Windows of ``n_bars`` bars (stride ``n_bars`` unless given), capped in tokens."""
+                max_tokens: int = 1024, parted: bool = False) -> Iterator[np.ndarray]:
+    """Windows of ``n_bars`` bars (stride ``n_bars`` unless given), capped in tokens;
+    ``parted``: each with the PART of its first notes said before them."""
     bars, stride = seq.bars, stride or n_bars
     for i in range(0, max(1, len(bars) - n_bars + 1), stride):
+        start = int(bars[i])
         end = int(bars[i + n_bars]) if i + n_bars < len(bars) else len(seq.tokens)
-        yield seq.tokens[int(bars[i]):min(end, int(bars[i]) + max_tokens)].astype(np.int64)
+        window = seq.tokens[start:min(end, start + max_tokens)].astype(np.int64)
+        yield with_part(window, part_before(seq, start))[0] if parted else window
 
 
 def tag_targets(style: str, genres: tuple[str, ...],
