@@ -31,7 +31,7 @@ def is_drum(part: str, channel: int | None) -> bool:
     drums, or auto and it came on MIDI channel 10?"""
     return part == "drums" or (part == "auto" and channel == DRUM_INPUT_CHANNEL)
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
-GUIDANCE = 6.0        # how strongly a requested style acts, by default (sampling.guide;
+GUIDANCE = 1.0        # how strongly a requested style acts, by default (sampling.guide;
 #                       chosen by the style-control benchmark: docs/musicality.md)
 STYLES = "styles"     # not a parameter: /continuo/param/get SESSION styles lists them
 
@@ -119,8 +119,8 @@ PARAMS: tuple[Param, ...] = (
     Param("style", str, "", "target style tag, e.g. jazz or folk/jig ('' = follow the input)",
           cc=106),
     Param("guidance", float, GUIDANCE, "how strongly the style acts: 0 = it only conditions "
-          "the model (the music played decides); higher pulls further toward it (the model "
-          "then runs twice per step)", 0.0, 8.0, cc=114),
+          "the model; higher pulls further toward it (the model then runs twice per step)",
+          0.0, 8.0, cc=114),
     Param("pitch_low", int, 0, "lowest pitch (drums: GM drum key) generated; at most "
           "pitch_high", 0, 127, cc=107),
     Param("pitch_high", int, 127, "highest pitch (drums: GM drum key) generated; at least "

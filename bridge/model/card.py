@@ -256,6 +256,10 @@ LIMITS = {
     "generator": [
         "- It knows the styles of its data only; a style outside its table falls back to "
         "the genre, then to none.",
+        "- A request for another genre than the music heard lands there about three times "
+        "in four on melodies (judged by the shipped tagger), least often for pop; asked for "
+        "jazz or classical, a melody leaves the prompt's key more than unstyled "
+        "(docs/musicality.md, \"Style requests that act\").",
         "- Genres still differ in texture (pop: piano arrangements and their melodies, folk: "
         "tunes and block chords, classical: chorales, quartets and madrigals and their top "
         "lines, jazz: solo lines only, drums: GM percussion only): asking a drum part for "

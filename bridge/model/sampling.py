@@ -61,14 +61,18 @@ def _constraint_mask(c: Constraints) -> np.ndarray:
 
 
 def _guided() -> np.ndarray:
-    """Per token, how much of the guidance weight it takes: every token but the pitches. A
-    style request moves rhythm, articulation, dynamics, parts and drum sounds; the pitches
-    stay as the styled model predicts them, unpushed, so the music keeps its key (pushed,
-    the styled melodies of the style-control benchmark fell from 0.88 of their notes in the
-    prompt's key to 0.79; unpushed they stay at 0.87 and land in the genre asked for as
-    often or more)."""
+    """Per token, how much of the guidance weight it takes: every token but the pitches and
+    the parts. A style request moves rhythm, articulation, dynamics and drum sounds; the
+    pitches stay as the styled model predicts them, unpushed, so the music keeps its key
+    (pushed, the styled melodies of the style-control benchmark fell from 0.88 of their
+    notes in the prompt's key to 0.79; unpushed they stay at 0.87 and land in the genre
+    asked for as often or more); and which part plays is the session's choice, not the
+    style's (pushed toward a genre of full textures, a melody asked for went over to the
+    chords it may not play: at guidance 1-2, 3-6 % of the shipped model's styled melodies
+    in that benchmark came out silent; unpushed, none)."""
     out = np.ones(VOCAB_SIZE, dtype=np.float32)
     out[PITCH_BASE:DRUM_BASE] = 0.0
+    out[PART_BASE:PART_BASE + len(PARTS)] = 0.0
     out.setflags(write=False)
     return out
 
@@ -80,7 +84,7 @@ def guide(styled: np.ndarray, unstyled: np.ndarray, weight: float) -> np.ndarray
     """Classifier-free guidance: ``(1 + w) * styled - w * unstyled`` over one row of logits
     (or log-probabilities), so the tokens a style makes likelier than the music alone does
     gain, by ``w`` (0 = the styled prediction as it is); ``w`` is ``weight`` times the
-    token's share (``GUIDED``: none for pitches)."""
+    token's share (``GUIDED``: none for pitches and parts)."""
     w = weight * GUIDED
     with np.errstate(invalid="ignore"):             # inf - inf where a side rules out
         out = styled + w * (styled - unstyled)

@@ -132,9 +132,10 @@ def _styles_section() -> list[str]:
         f"`guidance` (default {GUIDANCE:g}) sets how strongly a style acts: the model then "
         "runs twice per step, with and without the style, and samples from the styled "
         "prediction pushed away from the other one (classifier-free guidance) for rhythm, "
-        "articulation, dynamics, parts and drum sounds; pitches are not pushed, so the music "
-        "keeps its key. At 0 the style only conditions the model, and what was played "
-        "usually decides.",
+        "articulation, dynamics and drum sounds; pitches and parts are not pushed, so the "
+        "music keeps its key and plays the part the session asks for. At 0 the style only "
+        "conditions the model, which learnt to follow a tag that differs from what it hears "
+        "(docs/musicality.md).",
     ]
 
 

@@ -51,6 +51,9 @@ class DataConfig:
     #                                   ``phrase_bars``: the piece's first bar, a section's),
     #                                   so the model learns the form: where phrases return
     phrase_bars: int = 8
+    switch: float = 0.0               # generator: share of windows led into by 1-8 bars of
+    #                                   another genre, unscored, their own in its key under
+    #                                   their tag: a style request's meaning (train.switch)
     val_windows: int = 3000           # most validation windows per epoch
 
 

@@ -157,7 +157,7 @@ class GeneratorTask(_Task):
             self.train, self.model.config.styles, window=d.window, batch=self.config.optim.batch,
             weights=d.datasets or None, transpose=d.transpose, velocity_shift=d.velocity_shift,
             style_dropout=d.style_dropout, genre_only=d.genre_only, arrange=d.arrange,
-            phrase_start=d.phrase_start, phrase_bars=d.phrase_bars,
+            phrase_start=d.phrase_start, phrase_bars=d.phrase_bars, switch=d.switch,
             seed=_seed(self.config.seed, epoch, self.rank)))
 
     def loss(self, model: torch.nn.Module, batch: list[torch.Tensor]) -> torch.Tensor:

@@ -23,23 +23,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from bridge.train.parts import keep_part, part_before, parts_of, with_part
 from bridge.train.perform import reperform
+from bridge.train.switch import LeadIns, key_shift, room, transpose
 from bridge.vocab import (
     BAR,
     BOS,
     DUR_BASE,
-    K_BAR,
-    K_BEAT,
-    K_DRUM,
-    K_PART,
-    K_PITCH,
-    K_SUB,
-    KIND,
     MELODY,
     N_VELOCITY_BINS,
-    NO_PART,
     NO_STYLE,
-    PART_BASE,
     PITCH_BASE,
     VEL_BASE,
     genre_of,
@@ -103,68 +96,6 @@ def augment(tokens: np.ndarray, seq: Sequence, rng: np.random.Generator,
     return out
 
 
-def part_before(seq: Sequence, start: int) -> int:
-    """The part of the notes at token ``start`` (the last PART before it; ``NO_PART``)."""
-    idx = np.flatnonzero(KIND[seq.tokens[:start]] == K_PART)
-    return int(seq.tokens[idx[-1]]) - PART_BASE if len(idx) else NO_PART
-
-
-def with_part(tokens: np.ndarray, part: int) -> tuple[np.ndarray, int]:
-    """``tokens`` with ``part``'s PART token before their first note, if no PART comes
-    first; and where it went (-1: nowhere)."""
-    kinds = KIND[tokens]
-    notes = np.flatnonzero((kinds == K_PITCH) | (kinds == K_DRUM))
-    parts = np.flatnonzero(kinds == K_PART)
-    if part == NO_PART or not len(notes) or (len(parts) and parts[0] < notes[0]):
-        return tokens, -1
-    at = int(notes[0])
-    return np.insert(tokens, at, PART_BASE + part), at
-
-
-def parts_of(tokens: np.ndarray) -> set[int]:
-    return {int(t) - PART_BASE for t in np.unique(tokens[KIND[tokens] == K_PART])}
-
-
-def keep_part(tokens: np.ndarray, part: int, until_bar: int, first_part: int) -> np.ndarray:
-    """``tokens`` (starting on a BAR, its notes in ``first_part`` until a PART says
-    otherwise) with only ``part``'s notes in its first ``until_bar`` bars; the notes after
-    are all kept. Time and PART tokens are written again for what is left (a PART before
-    the first note too), so the result follows the grammar as an encoded piece does."""
-    out: list[int] = []
-    pending: list[int] = []          # time tokens since the last note kept, inside its bar
-    src, dst = first_part, NO_PART
-    bar, skip = -1, 0
-    for t in tokens.tolist():
-        if skip:
-            skip -= 1
-            if bar >= until_bar or src == part:
-                out.append(t)
-            continue
-        kind = KIND[t]
-        if kind == K_BAR:
-            bar += 1
-            pending = []
-            out.append(t)
-        elif kind == K_BEAT:
-            pending = [t]
-        elif kind == K_SUB:
-            pending = [p for p in pending if KIND[p] == K_BEAT] + [t]
-        elif kind == K_PART:
-            src = t - PART_BASE
-        elif kind in (K_PITCH, K_DRUM):
-            skip = 2                                 # its velocity and duration follow
-            if bar >= until_bar or src == part:
-                out += pending
-                pending = []
-                if dst != src:
-                    out.append(PART_BASE + src)
-                    dst = src
-                out.append(t)
-        else:
-            out.append(t)
-    return np.asarray(out, dtype=tokens.dtype)
-
-
 class GeneratorBatches:
     """Random ``[B, T]`` input/target windows with style ids, weighted by dataset."""
 
@@ -172,7 +103,7 @@ class GeneratorBatches:
                  batch: int, weights: dict[str, float] | None = None, transpose: int = 0,
                  velocity_shift: int = 0, style_dropout: float = 0.0,
                  genre_only: float = 0.0, arrange: float = 0.0, phrase_start: float = 0.0,
-                 phrase_bars: int = 8, seed: int = 0) -> None:
+                 phrase_bars: int = 8, switch: float = 0.0, seed: int = 0) -> None:
         self.seqs = [s for s in seqs if len(s.bars)]
         self.styles, self.window, self.batch = styles, window, batch
         self.transpose, self.velocity_shift = transpose, velocity_shift
@@ -180,6 +111,8 @@ class GeneratorBatches:
         self.phrase_start, self.phrase_bars = phrase_start, phrase_bars
         self.parts = [sorted(parts_of(s.tokens)) if arrange else [] for s in self.seqs]
         self.rng = np.random.default_rng(seed)
+        self.switch = switch
+        self.lead_ins = LeadIns(self.seqs, self.rng) if switch else None
         by_ds = np.array([s.dataset for s in self.seqs])
         w = np.array([len(s.tokens) for s in self.seqs], dtype=np.float64)
         for ds in set(by_ds):   # each dataset gets its share; within it, longer pieces more
@@ -188,8 +121,12 @@ class GeneratorBatches:
             w[sel] = w[sel] / w[sel].sum() * share if w[sel].sum() else 0.0
         self.p = w / w.sum()
 
-    def style_id(self, tag: str) -> int:
+    def style_id(self, tag: str, switched: bool = False) -> int:
+        """A window's style: dropped, its genre alone, or whole; after a lead-in of another
+        genre never dropped (no style means "go on as you hear")."""
         u = self.rng.random()
+        if switched:
+            u = self.style_dropout + u * (1 - self.style_dropout)
         if u < self.style_dropout:
             tag = NO_STYLE
         elif u < self.style_dropout + self.genre_only:
@@ -213,6 +150,26 @@ class GeneratorBatches:
         tokens = seq.tokens[start:start + 2 * self.window]
         return keep_part(tokens, part, until, part_before(seq, start))[:self.window]
 
+    def lead_in(self, seq: Sequence, chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """``chunk`` of ``seq`` led into by bars of another genre (``data.switch``, see
+        :mod:`bridge.train.switch`): (lead-in, chunk in the lead-in's key, the bar the
+        lead-in starts on); an empty lead-in where there is none to take. The key is read
+        from the 16 bars about the lead-in; the two are then transposed together."""
+        other = self.lead_ins.other(seq)
+        where = self.lead_ins.bars(self.seqs[other], self.window) if other is not None else None
+        if where is None:
+            return chunk[:0], chunk, -1
+        src = self.seqs[other]
+        bar, start, end = where
+        lead, _ = with_part(src.tokens[start:end], part_before(src, start))
+        lead = augment(lead, src, self.rng, 0, self.velocity_shift)
+        around = src.bars[max(0, bar - 8):bar + 9]          # 16 bars about the lead-in
+        key = src.tokens[around[0]:around[-1] if bar + 8 < len(src.bars) else None]
+        chunk = transpose(chunk, key_shift(key, chunk, *room(chunk, 6)))
+        lo, hi = room(np.concatenate([lead, chunk]), self.transpose)
+        shift = int(self.rng.integers(lo, hi + 1)) if hi > lo else 0
+        return transpose(lead, shift), transpose(chunk, shift), bar
+
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         """``(x, y, styles, bars)``: inputs and targets ``[B, T]``, style ids and the index
         of the bar each window starts on ``[B]``."""
@@ -232,12 +189,20 @@ class GeneratorBatches:
                     chunk, said = with_part(seq.tokens[start:start + T], part_before(seq, start))
                     chunk = chunk[:T]
                 chunk = augment(chunk, seq, self.rng, self.transpose, self.velocity_shift)
+                lead = chunk[:0]
+                if self.switch and self.rng.random() < self.switch:
+                    lead, chunk, lead_bar = self.lead_in(seq, chunk)
+                    if len(lead):
+                        bars[b] = lead_bar
+                        chunk = np.concatenate([lead, chunk])[:T]
+                        said += len(lead) if said >= 0 else 0
                 n = len(chunk)
                 x[b, 0], x[b, 1:n] = BOS, chunk[:n - 1]
                 y[b, :n] = chunk
+                y[b, :len(lead)] = 0                     # heard, not scored
                 if 0 <= said < n:
                     y[b, said] = 0               # told, not guessed
-                st[b] = self.style_id(seq.style)
+                st[b] = self.style_id(seq.style, switched=len(lead) > 0)
             yield torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(st), \
                 torch.from_numpy(bars)
 

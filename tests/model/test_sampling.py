@@ -57,7 +57,7 @@ def test_a_mask_that_allows_nothing_is_a_clear_error():
 
 def test_guidance_favours_what_the_style_makes_likelier_than_the_music_alone():
     from bridge.model.sampling import guide
-    from bridge.vocab import DUR_BASE, PITCH_BASE, VOCAB_SIZE
+    from bridge.vocab import DUR_BASE, PART_BASE, PITCH_BASE, VOCAB_SIZE
 
     def row(values, at):
         out = np.full(VOCAB_SIZE, -np.inf, dtype=np.float32)
@@ -75,9 +75,10 @@ def test_guidance_favours_what_the_style_makes_likelier_than_the_music_alone():
     assert p[0][1] > 0.3 and p[1][1] > p[0][1]                        # the style's token gains
     assert p[1][2] < 0.2                                               # what it disfavours loses
     # pitches are not pushed: the styled prediction as it is, so the key stays the music's
-    at = PITCH_BASE + 60
-    styled, unstyled = row([0.5, 0.3, 0.2], at), row([0.6, 0.1, 0.3], at)
-    assert np.allclose(guide(styled, unstyled, 3.0)[at:at + 3], styled[at:at + 3])
+    # and nor are parts: which part plays is the session's, not the style's
+    for at in (PITCH_BASE + 60, PART_BASE):
+        styled, unstyled = row([0.5, 0.3, 0.2], at), row([0.6, 0.1, 0.3], at)
+        assert np.allclose(guide(styled, unstyled, 3.0)[at:at + 3], styled[at:at + 3])
     # a token either side rules out stays out (never +inf or NaN)
     a, b = np.zeros(VOCAB_SIZE, np.float32), np.zeros(VOCAB_SIZE, np.float32)
     a[DUR_BASE], b[DUR_BASE + 1] = -np.inf, -np.inf

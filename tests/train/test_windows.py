@@ -4,15 +4,14 @@ import torch
 from bridge.data.cache import TokenCache
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import decode, encode
+from bridge.train.parts import keep_part, part_before
 from bridge.train.windows import (
     GeneratorBatches,
     TaggerBatches,
     augment,
     bar_windows,
     eval_windows,
-    keep_part,
     load_split,
-    part_before,
 )
 from bridge.vocab import (
     BAR,

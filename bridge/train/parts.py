@@ -1,0 +1,79 @@
+"""A window's parts: which part its first notes are in, and one part alone for a while.
+
+Every note of an encoded piece is in the part its last PART token names (``NO_PART`` before
+any); a window cut from the middle of a piece must say the part of its first notes, as a
+live context that has heard every PART token knows it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from bridge.vocab import K_BAR, K_BEAT, K_DRUM, K_PART, K_PITCH, K_SUB, KIND, NO_PART, PART_BASE
+
+if TYPE_CHECKING:
+    from bridge.train.windows import Sequence
+
+
+def part_before(seq: Sequence, start: int) -> int:
+    """The part of the notes at token ``start`` (the last PART before it; ``NO_PART``)."""
+    idx = np.flatnonzero(KIND[seq.tokens[:start]] == K_PART)
+    return int(seq.tokens[idx[-1]]) - PART_BASE if len(idx) else NO_PART
+
+
+def with_part(tokens: np.ndarray, part: int) -> tuple[np.ndarray, int]:
+    """``tokens`` with ``part``'s PART token before their first note, if no PART comes
+    first; and where it went (-1: nowhere)."""
+    kinds = KIND[tokens]
+    notes = np.flatnonzero((kinds == K_PITCH) | (kinds == K_DRUM))
+    parts = np.flatnonzero(kinds == K_PART)
+    if part == NO_PART or not len(notes) or (len(parts) and parts[0] < notes[0]):
+        return tokens, -1
+    at = int(notes[0])
+    return np.insert(tokens, at, PART_BASE + part), at
+
+
+def parts_of(tokens: np.ndarray) -> set[int]:
+    return {int(t) - PART_BASE for t in np.unique(tokens[KIND[tokens] == K_PART])}
+
+
+def keep_part(tokens: np.ndarray, part: int, until_bar: int, first_part: int) -> np.ndarray:
+    """``tokens`` (starting on a BAR, its notes in ``first_part`` until a PART says
+    otherwise) with only ``part``'s notes in its first ``until_bar`` bars; the notes after
+    are all kept. Time and PART tokens are written again for what is left (a PART before
+    the first note too), so the result follows the grammar as an encoded piece does."""
+    out: list[int] = []
+    pending: list[int] = []          # time tokens since the last note kept, inside its bar
+    src, dst = first_part, NO_PART
+    bar, skip = -1, 0
+    for t in tokens.tolist():
+        if skip:
+            skip -= 1
+            if bar >= until_bar or src == part:
+                out.append(t)
+            continue
+        kind = KIND[t]
+        if kind == K_BAR:
+            bar += 1
+            pending = []
+            out.append(t)
+        elif kind == K_BEAT:
+            pending = [t]
+        elif kind == K_SUB:
+            pending = [p for p in pending if KIND[p] == K_BEAT] + [t]
+        elif kind == K_PART:
+            src = t - PART_BASE
+        elif kind in (K_PITCH, K_DRUM):
+            skip = 2                                 # its velocity and duration follow
+            if bar >= until_bar or src == part:
+                out += pending
+                pending = []
+                if dst != src:
+                    out.append(PART_BASE + src)
+                    dst = src
+                out.append(t)
+        else:
+            out.append(t)
+    return np.asarray(out, dtype=tokens.dtype)
