@@ -117,7 +117,7 @@ class Responder:
             s.time.arm("ready", start, self.prepare, lead=READY_LEAD_S)
         gen = self._generation(start, self._bars())
         gen.hold = True
-        self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.fed), start
+        self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.context.fed), start
         s.engine.generate(gen)
 
     def discard(self) -> None:
@@ -131,7 +131,8 @@ class Responder:
         """The prepared answer if it is exactly ``gen`` (its first note played now), else
         None (and it is dropped)."""
         ready, note = self.ready, self.ready_note
-        if ready is None or ready.cancelled or (gen.recipe(), self.session.fed) != self.ready_key:
+        fed = self.session.context.fed
+        if ready is None or ready.cancelled or (gen.recipe(), fed) != self.ready_key:
             self.discard()
             self.counts["cold"] += 1
             return None

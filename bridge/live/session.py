@@ -1,12 +1,11 @@
 """A session: one performer (a device instance, or the MIDI port pair) and its companion.
 
-Everything here runs on the asyncio loop. The session turns the performer's notes into
-tokens as they arrive (``LiveEncoder``) and has the worker feed them into its recurrent
-state at once, so a response starts without re-reading the context. It decides *when* to
-play (phrase ends, requests, the accompaniment's grid) and hands the worker a
-:class:`Generation`; the notes that come back go to the session's output and into its
-context. Every timer is a ``loop.call_at`` on the session's beat clock, re-armed when the
-clock's map moves.
+Everything here runs on the asyncio loop. What the model hears is the session's
+:class:`bridge.live.context.Context`: the performer's notes and Continuo's own, as tokens fed
+to the worker as they come. The session decides *when* to play (phrase ends, requests, the
+accompaniment's grid) and hands the worker a :class:`Generation`; the notes that come back
+go to the session's output and into its context. Every timer is a ``loop.call_at`` on the
+session's beat clock, re-armed when the clock's map moves.
 
 Its time (song beats, stream ticks, timers on the beat clock) is a
 :class:`bridge.live.songtime.SongTime`.
@@ -25,13 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from bridge.live import parts
 from bridge.live.accompany import Accompanist
+from bridge.live.context import Context
 from bridge.live.engine import Engine
 from bridge.live.events import Event, Failed, StateChanged
 from bridge.live.generation import Generation, entering
@@ -44,13 +43,11 @@ from bridge.live.states import ACCOMPANYING, IDLE, LISTENING, RESPONDING
 from bridge.live.tagging import StyleWatch
 from bridge.model.sampling import Constraints
 from bridge.music.piece import Note
-from bridge.music.tokenize import MAX_SILENT_BARS, LiveEncoder
+from bridge.music.tokenize import LiveEncoder
 from bridge.timing.clock import BeatClock
-from bridge.vocab import BAR, DRUMS, TICKS_PER_BEAT, Cursor, note_token
+from bridge.vocab import DRUMS, TICKS_PER_BEAT
 
 log = logging.getLogger(__name__)
-
-CONTEXT_TOKENS = 768      # recent context kept to recompute the state on a style change
 
 
 class Session:
@@ -65,17 +62,12 @@ class Session:
         self.params = {**defaults(), **(params or {})}
         self.time = SongTime(clock, loop, on_stop=self._transport_stopped,
                              on_start=self.resume, on_jump=self._jumped)
-        self.encoder = LiveEncoder(self.time.meter)  # what the model hears: both players
+        self.context = Context(sid, engine, self.time.meter)   # what the model hears
         self.performer = LiveEncoder(self.time.meter)  # the performer alone, for the tagger
-        self.history: deque[int] = deque(maxlen=CONTEXT_TOKENS)
-        self.first_bar: int | None = None    # the stream's first BAR: its bar in the meter
-        self.bars_fed = 0                    # BARs the stream has heard
-        self.sounding: dict[int, int] = {}   # note token -> stream tick its note ends
         self.phrase = Phrase()
         self.responder = Responder(self, prepare)  # call and manual
         self.accompanist = Accompanist(self)      # accompany
         self.style_watch = StyleWatch(self)       # tags
-        self.fed = 0                     # requests that changed the worker's state for it
         self.state = IDLE
         self.last_drum = False
         self.closed = False
@@ -136,7 +128,7 @@ class Session:
         part = parts.input_part(self.params, drum, channel) if part is None else part
         tick = self.time.tick(beat)
         if listen:
-            self._commit(self.encoder.note_on(tick, pitch, velocity, drum, part))
+            self.context.note_on(tick, pitch, velocity, drum, part)
             return
         self.last_drum = drum
         if self.responder.active:
@@ -146,7 +138,7 @@ class Session:
         self.time.disarm("phrase")
         self.responder.discard()
         self.phrase.note_on((pitch, drum), beat, self.params["phrase_beats"])
-        self._commit(self.encoder.note_on(tick, pitch, velocity, drum, part))
+        self.context.note_on(tick, pitch, velocity, drum, part)
         self.style_watch.heard(self.performer.note_on(tick, pitch, velocity, drum, part))
 
     def note_off(self, pitch: int, beat: float | None = None,
@@ -158,7 +150,7 @@ class Session:
         beat = self._input_beat(beat)
         drum = self._is_drum(channel) if part is None else part == DRUMS
         tick = self.time.tick(beat)
-        self._commit(self.encoder.note_off(tick, pitch, drum))
+        self.context.note_off(tick, pitch, drum)
         if listen:
             return
         self.style_watch.heard(self.performer.note_off(tick, pitch, drum))
@@ -174,10 +166,9 @@ class Session:
         """Notes another player plays, known whole (song beats; each in its own part): the
         session hears them in its context, as played, and never answers them (what a
         listening track plays; a prompt)."""
-        for n in notes:
-            self.encoder.add_note(self.time.tick(n.start), round(n.duration * TICKS_PER_BEAT),
-                                  n.pitch, n.velocity, n.drum, n.part, generated=False)
-        self._commit(self.encoder.release(self.time.tick(self.time.now_beat())))
+        self.context.hear([(self.time.tick(n.start), round(n.duration * TICKS_PER_BEAT),
+                            n.pitch, n.velocity, n.drum, n.part) for n in notes],
+                          self.time.tick(self.time.now_beat()))
 
     def _input_beat(self, beat: float | None) -> float:
         """The song beat of an input event: as stamped by the caller, else now."""
@@ -194,16 +185,6 @@ class Session:
         if self.band_parts is not None:
             return self.band_parts
         return parts.output_parts(self.params, self.last_drum)
-
-    def _commit(self, tokens: list[int]) -> None:
-        if tokens:
-            bar = None
-            if self.first_bar is None and BAR in tokens:    # where its bars are counted from
-                bar = self.first_bar = self.time.meter.bar_index(self.encoder.cursor.origin)
-            self.engine.feed(self.sid, tokens, bar)
-            self.fed += 1
-            self.bars_fed += tokens.count(BAR)
-            self.history.extend(tokens)
 
     # -- playing ---------------------------------------------------------------------------
 
@@ -230,10 +211,7 @@ class Session:
         """A continuation of the context from song beat ``start`` to ``end``; what the
         performer holds is cut at now, notes the daemon committed before ``start`` stay."""
         now_tick, start_tick = self.time.tick(self.time.now_beat()), self.time.tick(start)
-        prefix, cursor = self.encoder.snapshot(now_tick, until=start_tick - 1)
-        if cursor is None:
-            cursor = Cursor(self.time.meter, origin=self.time.meter.bar_start(start_tick))
-        prefix += cursor.time_tokens(max(start_tick, cursor.tick), MAX_SILENT_BARS)
+        prefix, cursor = self.context.prefix(now_tick, start_tick)
         p = self.params
         playing = self.output_parts()
 
@@ -251,11 +229,11 @@ class Session:
             temperature=p["temperature"], top_p=p["top_p"], guidance=p["guidance"],
             seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
             on_note=on_note, on_done=done)
-        gen.sounding = {t: e for t, e in self.sounding.items() if e > start_tick}
+        gen.sounding = self.context.sounding_after(start_tick)
         asks = self.band_asks if self.band_parts is not None else \
             ([] if playing is None else [playing])
         if asks:
-            gen.entering = entering(asks, [*self.history, *prefix])
+            gen.entering = entering(asks, [*self.context.history, *prefix])
         return gen
 
     def play(self, note: Note) -> Note:
@@ -263,11 +241,8 @@ class Session:
         tick = round(note.start * TICKS_PER_BEAT)
         song = replace(note, start=self.time.song_beat(tick))
         self.output.play(song, self.out_channel(note))
-        duration = round(note.duration * TICKS_PER_BEAT)
-        self.encoder.add_note(tick, duration, note.pitch, note.velocity, note.drum, note.part)
-        self.sounding = {t: e for t, e in self.sounding.items() if e > tick}
-        key = note_token(note.pitch, note.drum)
-        self.sounding[key] = max(self.sounding.get(key, 0), tick + duration)
+        self.context.played(tick, round(note.duration * TICKS_PER_BEAT), note.pitch,
+                            note.velocity, note.drum, note.part)
         return song
 
     def act(self, action: str) -> None:
@@ -290,8 +265,7 @@ class Session:
         self.responder.cancel()
         self.accompanist.stop()
         self.output.cancel_from(beat)
-        self.encoder.cut(self.time.tick(beat))
-        self.sounding.clear()            # the output released what sounded
+        self.context.cut(self.time.tick(beat))
 
     def panic(self) -> None:
         if self.band is not None:
@@ -325,14 +299,8 @@ class Session:
         return value
 
     def restyle(self) -> None:
-        """The worker's state again for the session's style (and guidance), from its
-        recent context starting at a bar line."""
-        context = list(self.history)
-        first = next((i for i, t in enumerate(context) if t == BAR), len(context))
-        context = context[first:]
-        bar = (self.first_bar or 0) + self.bars_fed - context.count(BAR)   # its first BAR's
-        self.engine.restyle(self.sid, self.style_index, context, self.guided, bar)
-        self.fed += 1
+        """The worker's state again for the session's style (and guidance)."""
+        self.context.restyle(self.style_index, self.guided)
 
     @property
     def style_index(self) -> int:

@@ -70,7 +70,7 @@ def test_a_trio_the_performer_plays_the_melody_continuo_harmony_and_bass(models)
     assert played["keys"] and played["bass"]
     assert all(n.part == HARMONY and ch == 2 for n, ch in played["keys"])
     assert all(n.part == BASS and ch == 3 for n, ch in played["bass"])
-    assert PART_BASE + MELODY in band.stream.history       # the stream heard the melody
+    assert PART_BASE + MELODY in band.stream.context.history       # the stream heard the melody
     assert not keys.accompanist.running and not bass.accompanist.running
     # the stream's state reaches every member as its own
     assert ("/continuo/session/state", ["keys", "accompanying"]) in rig.sent
@@ -90,7 +90,7 @@ def test_a_listening_track_is_heard_never_answered(models):
             rig.at(4 * b, chords.note_on, p, 70, 4.0 * b)
             rig.at(4 * b + 3.5, chords.note_off, p, 4.0 * b + 3.5)
     rig.run_to(34.0)
-    assert PART_BASE + HARMONY in stream.history
+    assert PART_BASE + HARMONY in stream.context.history
     assert not rig.outputs["lead"].played           # call mode answers performers only
     rig.hub.close_all()
 
@@ -128,7 +128,8 @@ def test_one_midi_port_with_a_channel_per_part(models):
             rig.at(i, midi.note_on, pitch, 90, float(i), channel)
             rig.at(i + 0.9, midi.note_off, pitch, i + 0.9, channel)
     rig.run_to(8.0)
-    assert PART_BASE + HARMONY in midi.history and PART_BASE + MELODY in midi.history
+    heard = midi.context.history
+    assert PART_BASE + HARMONY in heard and PART_BASE + MELODY in heard
     midi.set_param("mode", "accompany")
     rig.run_to(24.0)
     played = rig.outputs["midi"].played

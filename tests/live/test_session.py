@@ -134,14 +134,14 @@ def test_a_loop_back_keeps_stream_time_moving_forward(sim):
     s.clock.set_transport(w.loop.time(), TEMPO, 30.0, True, 4, 4)
     play_phrase(w, s)
     w.until(lambda: s.state == RESPONDING)
-    before = s.encoder.cursor.tick
+    before = s.context.encoder.cursor.tick
     s.clock.set_transport(w.loop.time(), TEMPO, 2.0, True, 4, 4)      # the loop restarts
     assert s.time.offset > 0 and s.time.offset % 96 == 0
     assert s.state == LISTENING and out.cancels                     # answer stopped
     s.note_on(72, 100, 2.0)
     s.note_off(72, 2.25)
-    s.encoder.release(s.time.tick(3.0))
-    assert s.encoder.cursor.tick > before                           # still forward
+    s.context.encoder.release(s.time.tick(3.0))
+    assert s.context.encoder.cursor.tick > before                           # still forward
     s.close()
 
 
@@ -262,11 +262,11 @@ def test_a_far_song_position_costs_a_few_bars_of_context(sim):
     s.clock.set_transport(w.loop.time(), TEMPO, 0.0, True, 4, 4)
     s.note_on(60, 90, 0.0)
     s.note_off(60, 0.5)
-    before = len(s.history)
+    before = len(s.context.history)
     s.clock.set_transport(w.loop.time(), TEMPO, 900_000.0, True, 4, 4)
     s.note_on(62, 90, 900_000.0)
     s.note_off(62, 900_000.5)
-    assert len(s.history) - before < 20              # not 225,000 bars of silence
+    assert len(s.context.history) - before < 20              # not 225,000 bars of silence
     s.respond()
     w.until(lambda: out.played)
     assert out.played[0][0].start >= 900_000.5
@@ -286,7 +286,7 @@ def test_a_generation_knows_what_the_session_still_sounds(sim):
     later = s.generation(now + 10.0, now + 12.0, note_now=True, on_done=lambda g, r: None)
     assert later.sounding == {}
     s.stop()                                        # released: nothing sounds
-    assert s.sounding == {}
+    assert s.context.sounding == {}
     s.close()
 
 
@@ -298,7 +298,7 @@ def test_the_performer_s_part_and_the_part_asked_for(sim):
     w = sim(TEMPO)
     s, out, _ = make(w, plays="harmony", part="bass", length_bars=2)
     play_phrase(w, s, (60, 64, 67))
-    assert PART_BASE + HARMONY in s.history and PART_BASE + MELODY not in s.history
+    assert PART_BASE + HARMONY in s.context.history and PART_BASE + MELODY not in s.context.history
     now = s.time.now_beat()
     assert s.generation(now + 1, now + 5, note_now=True, on_done=lambda g, r: None) \
         .parts == {BASS}
@@ -308,7 +308,7 @@ def test_the_performer_s_part_and_the_part_asked_for(sim):
     assert s.output_parts() is None
     s.set_param("plays", "drums")
     s.note_on(36, 90)
-    assert s.output_parts() == {DRUMS} and PART_BASE + DRUMS in s.history
+    assert s.output_parts() == {DRUMS} and PART_BASE + DRUMS in s.context.history
     s.note_off(36)
     s.set_param("part", "pitched")
     assert s.output_parts() is None
@@ -352,13 +352,14 @@ def test_a_model_with_phrase_positions_hears_the_song_bar_its_stream_is_in(model
     bar = lambda: int(w.engine._states["s"].bar[0])                  # noqa: E731
     play_phrase(w, s)                      # beats 29-31: bar 8
     w.engine.drain()
-    assert s.first_bar == 7 and bar() == 7
+    assert s.context.first_bar == 7 and bar() == 7
     play_phrase(w, s, (67, 69, 71, 72, 74, 76))                      # on into bar 9
     w.run(1.0)
     w.engine.drain()
-    assert s.bars_fed == s.history.count(BAR) >= 2
-    assert bar() == 7 + s.bars_fed - 1 == s.time.meter.bar_index(s.encoder.cursor.tick)
+    assert s.context.bars_fed == s.context.history.count(BAR) >= 2
+    now = s.context.encoder.cursor.tick
+    assert bar() == 7 + s.context.bars_fed - 1 == s.time.meter.bar_index(now)
     s.set_param("style", "folk")           # a fresh state from the context
     w.engine.drain()
-    assert w.engine._states["s"].bar.tolist() == [7 + s.bars_fed - 1] * 2   # and its twin
+    assert w.engine._states["s"].bar.tolist() == [7 + s.context.bars_fed - 1] * 2   # and its twin
     s.close()

@@ -1,0 +1,89 @@
+"""What the model hears of a session: one event stream of both players, fed as it is made.
+
+The performer's notes and the notes Continuo plays go into one ``LiveEncoder`` (stream ticks);
+its tokens go to the worker's recurrent state as they come, so a response starts without
+re-reading the context. The context keeps its latest tokens (to rebuild the state for another
+style), where its bars are counted from (the bar of the meter the stream's first BAR is), and
+the notes Continuo still sounds, so that no continuation strikes one of them again.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from bridge.live.engine import Engine
+from bridge.music.tokenize import MAX_SILENT_BARS, LiveEncoder
+from bridge.vocab import BAR, Cursor, Meter, note_token
+
+CONTEXT_TOKENS = 768      # recent context kept to recompute the state on a style change
+
+
+class Context:
+    def __init__(self, sid: str, engine: Engine, meter: Meter) -> None:
+        self.sid, self.engine, self.meter = sid, engine, meter
+        self.encoder = LiveEncoder(meter)
+        self.history: deque[int] = deque(maxlen=CONTEXT_TOKENS)
+        self.first_bar: int | None = None    # the stream's first BAR: its bar in the meter
+        self.bars_fed = 0                    # BARs the stream has heard
+        self.sounding: dict[int, int] = {}   # note token -> stream tick its note ends
+        self.fed = 0                         # feeds that changed the worker's state
+
+    def commit(self, tokens: list[int]) -> None:
+        """Feed new tokens of the stream to the worker."""
+        if not tokens:
+            return
+        bar = None
+        if self.first_bar is None and BAR in tokens:    # where its bars are counted from
+            bar = self.first_bar = self.meter.bar_index(self.encoder.cursor.origin)
+        self.engine.feed(self.sid, tokens, bar)
+        self.fed += 1
+        self.bars_fed += tokens.count(BAR)
+        self.history.extend(tokens)
+
+    def note_on(self, tick: int, pitch: int, velocity: int, drum: bool, part: int) -> None:
+        self.commit(self.encoder.note_on(tick, pitch, velocity, drum, part))
+
+    def note_off(self, tick: int, pitch: int, drum: bool) -> None:
+        self.commit(self.encoder.note_off(tick, pitch, drum))
+
+    def hear(self, notes: list[tuple[int, int, int, int, bool, int]], now: int) -> None:
+        """Notes known whole, ``(tick, duration ticks, pitch, velocity, drum, part)``, that
+        another player plays; what sounded before ``now`` is fed."""
+        for tick, duration, pitch, velocity, drum, part in notes:
+            self.encoder.add_note(tick, duration, pitch, velocity, drum, part, generated=False)
+        self.commit(self.encoder.release(now))
+
+    def played(self, tick: int, duration: int, pitch: int, velocity: int, drum: bool,
+               part: int) -> None:
+        """A note Continuo plays: into the stream, and sounding until it ends."""
+        self.encoder.add_note(tick, duration, pitch, velocity, drum, part)
+        self.sounding = {t: e for t, e in self.sounding.items() if e > tick}
+        key = note_token(pitch, drum)
+        self.sounding[key] = max(self.sounding.get(key, 0), tick + duration)
+
+    def cut(self, tick: int) -> None:
+        """What Continuo plays stops at ``tick`` (the output released what sounded)."""
+        self.encoder.cut(tick)
+        self.sounding.clear()
+
+    def prefix(self, now: int, start: int) -> tuple[list[int], Cursor]:
+        """The tokens a continuation from ``start`` begins with (what the performer holds
+        cut at ``now``; the time up to ``start``) and its cursor there."""
+        tokens, cursor = self.encoder.snapshot(now, until=start - 1)
+        if cursor is None:
+            cursor = Cursor(self.meter, origin=self.meter.bar_start(start))
+        return tokens + cursor.time_tokens(max(start, cursor.tick), MAX_SILENT_BARS), cursor
+
+    def sounding_after(self, tick: int) -> dict[int, int]:
+        """Continuo's notes that still sound at ``tick``: token -> tick they end."""
+        return {t: e for t, e in self.sounding.items() if e > tick}
+
+    def restyle(self, style: int, guided: bool) -> None:
+        """The worker's state again for ``style`` (and its unstyled twin when ``guided``),
+        from the recent context starting at a bar line."""
+        context = list(self.history)
+        first = next((i for i, t in enumerate(context) if t == BAR), len(context))
+        context = context[first:]
+        bar = (self.first_bar or 0) + self.bars_fed - context.count(BAR)   # its first BAR's
+        self.engine.restyle(self.sid, style, context, guided, bar)
+        self.fed += 1
