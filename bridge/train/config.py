@@ -42,6 +42,8 @@ class DataConfig:
     velocity_shift: int = 1           # ± velocity bins
     perform: float = 0.0              # tagger: share of windows played another way (their
     #                                   dynamics and timing drawn afresh: bridge.train.perform)
+    melodies: float = 0.0             # tagger: share of windows drawn from a melody alone,
+    #                                   where the style has one (0: as the readings fall)
     style_dropout: float = 0.15       # generator: share of windows trained with no style
     genre_only: float = 0.25          # generator: share trained with the genre alone
     arrange: float = 0.0              # generator: share of windows (of pieces with several

@@ -202,7 +202,7 @@ class TaggerTask(_Task):
             self.train, cfg.genres, cfg.substyles, batch=self.config.optim.batch,
             min_bars=d.min_bars, max_bars=d.max_bars, max_tokens=d.max_tokens,
             transpose=d.transpose,
-            velocity_shift=d.velocity_shift, perform=d.perform,
+            velocity_shift=d.velocity_shift, perform=d.perform, melodies=d.melodies,
             seed=_seed(self.config.seed, epoch, self.rank)))
 
     def loss(self, model: torch.nn.Module, batch: list[torch.Tensor]) -> torch.Tensor:

@@ -243,22 +243,35 @@ def tag_targets(style: str, genres: tuple[str, ...],
 class TaggerBatches:
     """Random windows of 2..8 bars with genre and sub-style targets, balanced: a genre at
     random, then one of its sub-styles at random (macro-F1 weighs rare ones as much as
-    common ones), then a sequence of that style; a share of them (``perform``) played
-    another way (:func:`bridge.train.perform.reperform`)."""
+    common ones), then a sequence of that style (``melodies`` of the time a melody alone,
+    where the style has one: each genre's melodies as often, whatever share of its
+    readings they are); a share of them (``perform``) played another way
+    (:func:`bridge.train.perform.reperform`)."""
 
     def __init__(self, seqs: list[Sequence], genres: tuple[str, ...],
                  substyles: tuple[str, ...], *, batch: int, min_bars: int = 2,
                  max_bars: int = 8, max_tokens: int = 768, transpose: int = 0,
-                 velocity_shift: int = 0, perform: float = 0.0, seed: int = 0) -> None:
+                 velocity_shift: int = 0, perform: float = 0.0, melodies: float = 0.0,
+                 seed: int = 0) -> None:
         self.seqs = [s for s in seqs if len(s.bars) and genre_of(s.style) in genres]
         self.genres, self.substyles, self.batch = genres, substyles, batch
         self.min_bars, self.max_bars, self.max_tokens = min_bars, max_bars, max_tokens
         self.transpose, self.velocity_shift = transpose, velocity_shift
-        self.perform = perform
+        self.perform, self.melodies = perform, melodies
         self.rng = np.random.default_rng(seed)
         self.by_genre: dict[str, dict[str, list[int]]] = {}    # genre -> style -> sequences
+        self.melody: dict[str, list[int]] = {}                  # style -> its melodies alone
         for i, s in enumerate(self.seqs):
             self.by_genre.setdefault(genre_of(s.style), {}).setdefault(s.style, []).append(i)
+            if s.variant == "melody":
+                self.melody.setdefault(s.style, []).append(i)
+
+    def pool(self, style: str, pool: list[int]) -> list[int]:
+        """The sequences to draw a window of ``style`` from: its melodies alone
+        ``melodies`` of the time, else all its readings."""
+        if self.melodies and style in self.melody and self.rng.random() < self.melodies:
+            return self.melody[style]
+        return pool
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         genres = sorted(self.by_genre)
@@ -266,7 +279,8 @@ class TaggerBatches:
             chunks, g, s = [], [], []
             for _ in range(self.batch):
                 styles = self.by_genre[genres[self.rng.integers(len(genres))]]
-                pool = styles[sorted(styles)[self.rng.integers(len(styles))]]
+                style = sorted(styles)[self.rng.integers(len(styles))]
+                pool = self.pool(style, styles[style])
                 seq = self.seqs[pool[self.rng.integers(len(pool))]]
                 n = int(self.rng.integers(self.min_bars, self.max_bars + 1))
                 i = int(self.rng.integers(max(1, len(seq.bars) - n + 1)))

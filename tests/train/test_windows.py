@@ -7,6 +7,7 @@ from bridge.music.tokenize import decode, encode
 from bridge.train.parts import keep_part, part_before
 from bridge.train.windows import (
     GeneratorBatches,
+    Sequence,
     TaggerBatches,
     augment,
     bar_windows,
@@ -78,6 +79,21 @@ def test_tagger_batches_balance_genres(fixture_cache):
     x, g, s = next(iter(TaggerBatches(seqs, genres, subs, batch=64, seed=0)))
     assert x.shape[0] == 64 and set(g.tolist()) == set(range(len(genres)))
     assert ((s == -1) == (g == genres.index("pop"))).all()
+
+
+def test_tagger_batches_draw_melodies_alone_as_often_as_asked():
+    def seq(pitch: int, variant: str) -> Sequence:
+        notes = [Note(0.5 * i, 0.5, pitch, 80, part=MELODY) for i in range(64)]
+        tokens = np.asarray(encode(Piece(notes)), dtype=np.uint16)
+        return Sequence(tokens, "pop", "pop909", False, pitch, pitch,
+                        np.flatnonzero(tokens == BAR), f"{variant}{pitch}", variant)
+
+    seqs = [seq(72, "melody")] + [seq(40 + i, "full") for i in range(9)]
+    for melodies, lo, hi in ((0.0, 0.03, 0.2), (0.5, 0.4, 0.6), (1.0, 1.0, 1.0)):
+        x, _, _ = next(iter(TaggerBatches(seqs, ("pop",), (), batch=256, melodies=melodies,
+                                          seed=1)))
+        share = (x == PITCH_BASE + 72).any(dim=1).float().mean().item()
+        assert lo <= share <= hi, (melodies, share)
 
 
 def test_hold_out_takes_whole_groups_from_train_for_validation(fixture_cache):
