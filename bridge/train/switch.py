@@ -48,7 +48,8 @@ def room(tokens: np.ndarray, limit: int) -> tuple[int, int]:
     return max(-limit, -int(pitches.min())), min(limit, 127 - int(pitches.max()))
 
 
-def transpose(tokens: np.ndarray, shift: int) -> np.ndarray:
+def shift_pitches(tokens: np.ndarray, shift: int) -> np.ndarray:
+    """``tokens`` (int64) with every pitch ``shift`` semitones higher (drums stay)."""
     out = tokens.astype(np.int64)
     pitched = (out >= PITCH_BASE) & (out < DRUM_BASE)
     out[pitched] += shift

@@ -25,7 +25,7 @@ import torch
 
 from bridge.train.parts import keep_part, part_before, parts_of, with_part
 from bridge.train.perform import reperform
-from bridge.train.switch import LeadIns, key_shift, room, transpose
+from bridge.train.switch import LeadIns, key_shift, room, shift_pitches
 from bridge.vocab import (
     BAR,
     BOS,
@@ -33,12 +33,9 @@ from bridge.vocab import (
     MELODY,
     N_VELOCITY_BINS,
     NO_STYLE,
-    PITCH_BASE,
     VEL_BASE,
     genre_of,
 )
-
-PITCH_END = PITCH_BASE + 128
 
 
 @dataclass
@@ -86,9 +83,7 @@ def augment(tokens: np.ndarray, seq: Sequence, rng: np.random.Generator,
         lo = max(-transpose, -seq.pitch_min)
         hi = min(transpose, 127 - seq.pitch_max)
         if hi >= lo:
-            shift = int(rng.integers(lo, hi + 1))
-            pitched = (out >= PITCH_BASE) & (out < PITCH_END)
-            out[pitched] += shift
+            out = shift_pitches(out, int(rng.integers(lo, hi + 1)))
     if velocity_shift:
         shift = int(rng.integers(-velocity_shift, velocity_shift + 1))
         vel = (out >= VEL_BASE) & (out < DUR_BASE)
@@ -165,10 +160,10 @@ class GeneratorBatches:
         lead = augment(lead, src, self.rng, 0, self.velocity_shift)
         around = src.bars[max(0, bar - 8):bar + 9]          # 16 bars about the lead-in
         key = src.tokens[around[0]:around[-1] if bar + 8 < len(src.bars) else None]
-        chunk = transpose(chunk, key_shift(key, chunk, *room(chunk, 6)))
+        chunk = shift_pitches(chunk, key_shift(key, chunk, *room(chunk, 6)))
         lo, hi = room(np.concatenate([lead, chunk]), self.transpose)
         shift = int(self.rng.integers(lo, hi + 1)) if hi > lo else 0
-        return transpose(lead, shift), transpose(chunk, shift), bar
+        return shift_pitches(lead, shift), shift_pitches(chunk, shift), bar
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         """``(x, y, styles, bars)``: inputs and targets ``[B, T]``, style ids and the index
