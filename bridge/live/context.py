@@ -57,7 +57,7 @@ class Context:
                part: int) -> None:
         """A note Continuo plays: into the stream, and sounding until it ends."""
         self.encoder.add_note(tick, duration, pitch, velocity, drum, part)
-        self.sounding = {t: e for t, e in self.sounding.items() if e > tick}
+        self.sounding = self.sounding_after(tick)
         key = note_token(pitch, drum)
         self.sounding[key] = max(self.sounding.get(key, 0), tick + duration)
 

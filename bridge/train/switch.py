@@ -22,9 +22,14 @@ MAX_BARS = 8            # the longest lead-in, in bars
 MAX_SHARE = 0.5         # of the window's tokens, at most
 
 
+def _pitched(tokens: np.ndarray) -> np.ndarray:
+    """Which of ``tokens`` are pitches (not drums)."""
+    return (tokens >= PITCH_BASE) & (tokens < DRUM_BASE)
+
+
 def pitch_classes(tokens: np.ndarray) -> np.ndarray:
     """How many notes of each pitch class ``tokens`` hold: ``[12]``."""
-    pitches = tokens[(tokens >= PITCH_BASE) & (tokens < DRUM_BASE)] - PITCH_BASE
+    pitches = tokens[_pitched(tokens)] - PITCH_BASE
     return np.bincount(pitches % 12, minlength=12).astype(np.float64)
 
 
@@ -42,7 +47,7 @@ def key_shift(lead_in: np.ndarray, tokens: np.ndarray, lo: int, hi: int) -> int:
 def room(tokens: np.ndarray, limit: int) -> tuple[int, int]:
     """The transpositions (lowest, highest) within ``limit`` semitones that keep every
     pitch of ``tokens`` in MIDI's range."""
-    pitches = tokens[(tokens >= PITCH_BASE) & (tokens < DRUM_BASE)].astype(np.int64) - PITCH_BASE
+    pitches = tokens[_pitched(tokens)].astype(np.int64) - PITCH_BASE
     if not len(pitches):
         return -limit, limit
     return max(-limit, -int(pitches.min())), min(limit, 127 - int(pitches.max()))
@@ -51,8 +56,7 @@ def room(tokens: np.ndarray, limit: int) -> tuple[int, int]:
 def shift_pitches(tokens: np.ndarray, shift: int) -> np.ndarray:
     """``tokens`` (int64) with every pitch ``shift`` semitones higher (drums stay)."""
     out = tokens.astype(np.int64)
-    pitched = (out >= PITCH_BASE) & (out < DRUM_BASE)
-    out[pitched] += shift
+    out[_pitched(out)] += shift
     return out
 
 
@@ -62,12 +66,12 @@ class LeadIns:
 
     def __init__(self, seqs: list, rng: np.random.Generator) -> None:
         self.rng = rng
-        self.pool: dict[str, dict[str, list[int]]] = {}
-        for i, s in enumerate(seqs):
+        self.pool: dict[str, dict[str, list]] = {}      # variant -> genre -> sequences
+        for s in seqs:
             if not s.drums and s.style and len(s.bars) > 1:
-                self.pool.setdefault(s.variant, {}).setdefault(genre_of(s.style), []).append(i)
+                self.pool.setdefault(s.variant, {}).setdefault(genre_of(s.style), []).append(s)
 
-    def other(self, seq) -> int | None:
+    def other(self, seq):
         """A sequence of another genre, same variant, for ``seq`` (``None``: there is none)."""
         if seq.drums or not seq.style:
             return None

@@ -150,11 +150,10 @@ class GeneratorBatches:
         :mod:`bridge.train.switch`): (lead-in, chunk in the lead-in's key, the bar the
         lead-in starts on); an empty lead-in where there is none to take. The key is read
         from the 16 bars about the lead-in; the two are then transposed together."""
-        other = self.lead_ins.other(seq)
-        where = self.lead_ins.bars(self.seqs[other], self.window) if other is not None else None
+        src = self.lead_ins.other(seq)
+        where = self.lead_ins.bars(src, self.window) if src is not None else None
         if where is None:
             return chunk[:0], chunk, -1
-        src = self.seqs[other]
         bar, start, end = where
         lead, _ = with_part(src.tokens[start:end], part_before(src, start))
         lead = augment(lead, src, self.rng, 0, self.velocity_shift)
