@@ -24,7 +24,7 @@ from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
 
 if TYPE_CHECKING:
-    from bridge.live.session import Session
+    from bridge.live.host import Host
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +39,8 @@ def step_seed(seed: int, tick: int) -> int:
 
 
 class Accompanist:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, host: Host) -> None:
+        self.host = host
         self.committed_to: float | None = None     # song beat: notes before it are fixed
         self.plan: Generation | None = None
         self.planned: list[Note] = []              # the tentative rest, for status
@@ -50,23 +50,23 @@ class Accompanist:
 
     @property
     def step(self) -> float:
-        return min(self.session.params["grid"], 1.0)
+        return min(self.host.params["grid"], 1.0)
 
     @property
     def running(self) -> bool:
         return self.committed_to is not None
 
     def start(self) -> None:
-        s = self.session
+        s = self.host
         now = s.time.now_beat()
-        self.committed_to = ceil_to_grid(now + MIN_LEAD_S / s.clock.seconds_per_beat, self.step)
+        self.committed_to = ceil_to_grid(now + s.time.beats_in(MIN_LEAD_S), self.step)
         self.replan()
 
     def stop(self) -> None:
         if self.plan is not None:
             self.plan.cancel()
             self.plan = None
-        self.session.time.disarm("accompany")
+        self.host.time.disarm("accompany")
         self.committed_to = None
         self.planned = []
 
@@ -75,14 +75,14 @@ class Accompanist:
 
     def replan(self) -> None:
         """Plan from the committed edge to the lookahead horizon (one plan at a time)."""
-        s = self.session
+        s = self.host
         if not self.running:
             return
         now = s.time.now_beat()
         s.time.arm("accompany", ceil_to_grid(now + 1e-3, self.step), self._tick)
         if self.plan is not None:          # still sampling: the next step picks it up
             return
-        lead = MIN_LEAD_S / s.clock.seconds_per_beat
+        lead = s.time.beats_in(MIN_LEAD_S)
         self.committed_to = max(self.committed_to, ceil_to_grid(now + lead, self.step))
         self.commit_limit = max(self.committed_to,
                                 ceil_to_grid(now + lead, self.step) + self.step)
@@ -92,13 +92,13 @@ class Accompanist:
                                  on_note=self._note, on_done=self._done)
         if self.plan.seed is not None:     # reproducible, yet each step its own draw
             self.plan.seed = step_seed(self.plan.seed, s.time.tick(self.committed_to))
-        s.engine.generate(self.plan)
+        s.submit(self.plan)
         self.replans += 1
 
     def _note(self, gen: Generation, note: Note) -> None:
         if gen is not self.plan or not self.running:
             return
-        s = self.session
+        s = self.host
         if round(note.start * TICKS_PER_BEAT) >= s.time.tick(self.commit_limit):
             self.planned.append(note)
         elif s.time.song_beat(round(note.start * TICKS_PER_BEAT)) < s.time.now_beat():

@@ -49,7 +49,7 @@ def member_parts(session: Session) -> frozenset[int]:
     part = session.params["part"]
     if session.params["role"] == PLAY:
         return PART_SETS["pitched"] if part == "auto" else parts_named(part)
-    return frozenset((member_part(session.params, session.last_drum),))
+    return frozenset((member_part(session.params, session.voice.last_drum),))
 
 
 class BandOutput:
@@ -62,7 +62,7 @@ class BandOutput:
     def play(self, note: Note, channel: int) -> None:
         for member in self.band.players():
             if note.part in member_parts(member):
-                member.output.play(note, member.out_channel(note))
+                member.output.play(note, member.voice.channel(note))
                 self.sent += 1
 
     def cancel_from(self, beat: float) -> None:
@@ -113,10 +113,7 @@ class Band:
 
     def update(self) -> None:
         """The stream plays every part a ``play`` member has (a role or part changed)."""
-        self.stream.band_asks = tuple(member_parts(m) for m in self.players())
-        parts = frozenset().union(*self.stream.band_asks)
-        if parts != self.stream.band_parts:
-            self.stream.band_parts = parts
+        if self.stream.voice.for_band(tuple(member_parts(m) for m in self.players())):
             self.stream.resume()
 
     # -- what members send -------------------------------------------------------------------
@@ -139,7 +136,7 @@ class Band:
     @staticmethod
     def _input_part(member: Session, channel: int | None) -> int:
         drum = is_drum(member.params["part"], channel)
-        member.last_drum = drum
+        member.voice.last_drum = drum
         return member_part(member.params, drum)
 
     def set_param(self, name: str, value: Any) -> None:

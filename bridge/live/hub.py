@@ -29,7 +29,6 @@ from bridge.live.events import Event, Failed
 from bridge.live.outputs import OscNotes, Output
 from bridge.live.params import ParamError, check_together, defaults, param
 from bridge.live.session import Session
-from bridge.live.status import TOP_TAGS
 from bridge.osc.events import message_of
 from bridge.osc.router import OscRequestError
 from bridge.osc.routes import IN, route
@@ -233,17 +232,7 @@ class Hub:
             ("uptime", round(time.monotonic() - self.started, 1)),
             *self.engine.health().items(), *self.engine.latency_ms().items()]
         if sid is not None:
-            s = self.get(sid)
-            clock = s.clock.snapshot(self.loop.time())
-            plays = s.band.stream if s.band is not None else s    # a member: its band's
-            pairs += [("state", plays.state), ("late", plays.accompanist.late),
-                      *((f"answers_{k}", n) for k, n in s.responder.counts.items()),
-                      *s.output.status().items(),
-                      *((k, v) for k, v in s.params.items()),
-                      ("tempo", clock["tempo"]), ("beat", clock["beat"]),
-                      ("playing", int(clock["playing"])), ("clock", clock["source"]),
-                      ("signature", clock["signature"])]
-            pairs += [(f"tag{i}", f"{t} {p:.2f}") for i, (t, p) in enumerate(s.tags[:TOP_TAGS])]
+            pairs += self.get(sid).status()
         return pairs
 
 

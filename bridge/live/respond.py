@@ -23,7 +23,7 @@ from bridge.live.states import LISTENING, RESPONDING
 from bridge.music.piece import Note
 
 if TYPE_CHECKING:
-    from bridge.live.session import Session
+    from bridge.live.host import Host
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +36,8 @@ ANSWER_KINDS = ("ready", "waited", "cold")   # how a request was answered (statu
 
 
 class Responder:
-    def __init__(self, session: Session, prepare: bool = True) -> None:
-        self.session = session
+    def __init__(self, host: Host, prepare: bool = True) -> None:
+        self.host = host
         self.prepares = prepare           # keep answers ready (see prepare)
         self.response: Generation | None = None
         self.end = 0.0                    # song beat when the response's last note ends
@@ -48,22 +48,26 @@ class Responder:
         self.ready_note: Note | None = None
         self.counts = dict.fromkeys(ANSWER_KINDS, 0)   # how requests were answered
 
+    def status(self) -> list[tuple[str, int]]:
+        """How requests were answered, for the session's status: ``answers_<kind>``."""
+        return [(f"answers_{k}", n) for k, n in self.counts.items()]
+
     @property
     def active(self) -> bool:
         return self.response is not None
 
     def phrase_due(self, start: float) -> None:
         """The phrase-end timer: answer, unless the performer went on playing."""
-        s = self.session
+        s = self.host
         if s.params["mode"] == "call" and s.phrase.silent and not self.active:
             self.start(start)
 
     def start(self, start: float | None = None, bars: int | None = None) -> None:
         """Answer from ``start`` (default: the next grid position) for ``bars`` bars."""
-        s = self.session
+        s = self.host
         if start is None:
             start = self._next_start()
-            soon = s.time.now_beat() + READY_LEAD_S / s.clock.seconds_per_beat
+            soon = s.time.now_beat() + s.time.beats_in(READY_LEAD_S)
             if self.ready is not None and soon <= self.ready_at < start:
                 start = self.ready_at        # sampled already: it needs no time to prepare
         bars = self._bars() if bars is None else bars
@@ -71,22 +75,22 @@ class Responder:
         self.end = start
         self.response = self._take_ready(gen)
         if self.response is None:
-            self.response = s.engine.generate(gen)
+            self.response = s.submit(gen)
         s.set_state(RESPONDING)
         log.info("session %s: responding at beat %.2f for %d bar(s)", s.sid, start, bars)
 
     def _next_start(self) -> float:
-        s = self.session
-        return ceil_to_grid(s.time.now_beat() + PREP_S / s.clock.seconds_per_beat, s.params["grid"])
+        s = self.host
+        return ceil_to_grid(s.time.now_beat() + s.time.beats_in(PREP_S), s.params["grid"])
 
     def _bars(self) -> int:
-        s = self.session
-        return s.params["length_bars"] or (s.phrase.call_bars(s.clock.bar_beats)
+        s = self.host
+        return s.params["length_bars"] or (s.phrase.call_bars(s.time.bar_beats)
                                            if s.phrase.start is not None else MANUAL_BARS)
 
     def _generation(self, start: float, bars: int) -> Generation:
-        s = self.session
-        return s.generation(start, start + bars * s.clock.bar_beats, note_now=True,
+        s = self.host
+        return s.generation(start, start + bars * s.time.bar_beats, note_now=True,
                             on_note=self._note, on_done=self._done)
 
     # -- the answer kept ready ------------------------------------------------------------
@@ -100,12 +104,12 @@ class Responder:
         made again for the next line (``after``: the start of the one it replaces); while
         the performer has just played (``READY_BARS``)."""
         self.discard()
-        s = self.session
+        s = self.host
         if not self.prepares or s.closed or self.active or s.params["mode"] not in READY_MODES \
                 or not s.phrase.silent:
             return
         last = s.phrase.last_release
-        if last is None or s.time.now_beat() - last > READY_BARS * s.clock.bar_beats:
+        if last is None or s.time.now_beat() - last > READY_BARS * s.time.bar_beats:
             return
         soonest = self._next_start()
         if s.params["mode"] == "call":           # the answer the phrase-end timer will want
@@ -117,21 +121,21 @@ class Responder:
             s.time.arm("ready", start, self.prepare, lead=READY_LEAD_S)
         gen = self._generation(start, self._bars())
         gen.hold = True
-        self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.context.fed), start
-        s.engine.generate(gen)
+        self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.fed), start
+        s.submit(gen)
 
     def discard(self) -> None:
         """Drop the answer kept ready (the context or the parameters moved on)."""
         if self.ready is not None:
             self.ready.cancel()
         self.ready = self.ready_note = None
-        self.session.time.disarm("ready")
+        self.host.time.disarm("ready")
 
     def _take_ready(self, gen: Generation) -> Generation | None:
         """The prepared answer if it is exactly ``gen`` (its first note played now), else
         None (and it is dropped)."""
         ready, note = self.ready, self.ready_note
-        fed = self.session.context.fed
+        fed = self.host.fed
         if ready is None or ready.cancelled or (gen.recipe(), fed) != self.ready_key:
             self.discard()
             self.counts["cold"] += 1
@@ -142,30 +146,30 @@ class Responder:
         self.response = ready
         if note is not None:
             self._note(ready, note)
-        self.session.engine.resume(ready)
+        self.host.release(ready)
         return ready
 
     # -- from the worker --------------------------------------------------------------------
 
     def _note(self, gen: Generation, note: Note) -> None:
-        if self.session.closed:
+        if self.host.closed:
             return
         if gen is self.response:
-            self.end = max(self.end, self.session.play(note).end)
+            self.end = max(self.end, self.host.play(note).end)
         elif gen is self.ready and self.ready_note is None:
             self.ready_note = note
 
     def _done(self, gen: Generation, _reason: str) -> None:
-        if self.session.closed:
+        if self.host.closed:
             return
         if gen is self.response:
-            self.session.time.arm("response", self.end, self._over)
+            self.host.time.arm("response", self.end, self._over)
         elif gen is self.ready:                   # it ended before a note: nothing to offer
             self.ready = None
 
     def _over(self, _beat: float) -> None:
         self.response = None
-        self.session.set_state(LISTENING)
+        self.host.set_state(LISTENING)
         self.prepare()
 
     def cancel(self) -> None:
@@ -173,4 +177,4 @@ class Responder:
         if self.response is not None:
             self.response.cancel()
             self.response = None
-        self.session.time.disarm("response")
+        self.host.time.disarm("response")

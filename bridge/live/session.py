@@ -1,23 +1,20 @@
 """A session: one performer (a device instance, or the MIDI port pair) and its companion.
 
-Everything here runs on the asyncio loop. What the model hears is the session's
-:class:`bridge.live.context.Context`: the performer's notes and Continuo's own, as tokens fed
-to the worker as they come. The session decides *when* to play (phrase ends, requests, the
-accompaniment's grid) and hands the worker a :class:`Generation`; the notes that come back
-go to the session's output and into its context. Every timer is a ``loop.call_at`` on the
-session's beat clock, re-armed when the clock's map moves.
+Everything here runs on the asyncio loop. The session decides *when* to play (phrase ends,
+requests, the accompaniment's grid) and asks the worker for a :class:`Generation`; the notes
+that come back go to its output and into its :class:`bridge.live.context.Context` (what the
+model hears: both players' notes, fed as they come). Its time (song beats, stream ticks,
+timers re-armed when the beat clock's map moves) is a :class:`bridge.live.songtime.SongTime`;
+what it plays (parts, channels, style) and how a continuation is asked for, its
+:class:`bridge.live.voice.Voice`. Its collaborators (responder, accompanist, style watch) see
+it only as a :class:`bridge.live.host.Host`.
 
-Its time (song beats, stream ticks, timers on the beat clock) is a
-:class:`bridge.live.songtime.SongTime`.
-
-The transport stopping (OSC ``playing 0``, MIDI Stop) ends what plays as a panic does, and
-its starting again (or MIDI Continue) re-enters the session's mode. A continuation never
-strikes a note the session still sounds: each generation starts knowing those notes.
-A generation that fails is reported to the session's client (``Failed``). What the session
-tells its client are typed events (:mod:`bridge.live.events`), never protocol messages.
-
-In a band (:mod:`bridge.live.band`) a session is a member: what it hears goes to the band's
-stream, itself a session, and it generates nothing of its own.
+The transport stopping (OSC ``playing 0``, MIDI Stop) ends what plays as a panic does; its
+starting again (or MIDI Continue) re-enters the mode. A continuation never strikes a note
+the session still sounds. A generation that fails is reported (``Failed``). What the session
+tells its client are typed events (:mod:`bridge.live.events`), never protocol messages. In a
+band (:mod:`bridge.live.band`) it is a member: what it hears goes to the band's stream,
+itself a session, and it generates nothing of its own.
 """
 
 from __future__ import annotations
@@ -33,7 +30,8 @@ from bridge.live.accompany import Accompanist
 from bridge.live.context import Context
 from bridge.live.engine import Engine
 from bridge.live.events import Event, Failed, StateChanged
-from bridge.live.generation import Generation, entering
+from bridge.live.generation import Generation
+from bridge.live.host import Tags
 from bridge.live.outputs import Output
 from bridge.live.params import ParamError, check_together, defaults, is_drum, param
 from bridge.live.phrase import Phrase
@@ -41,7 +39,7 @@ from bridge.live.respond import PREP_S, Responder
 from bridge.live.songtime import SongTime
 from bridge.live.states import ACCOMPANYING, IDLE, LISTENING, RESPONDING
 from bridge.live.tagging import StyleWatch
-from bridge.model.sampling import Constraints
+from bridge.live.voice import Voice
 from bridge.music.piece import Note
 from bridge.music.tokenize import LiveEncoder
 from bridge.timing.clock import BeatClock
@@ -64,18 +62,16 @@ class Session:
                              on_start=self.resume, on_jump=self._jumped)
         self.context = Context(sid, engine, self.time.meter)   # what the model hears
         self.performer = LiveEncoder(self.time.meter)  # the performer alone, for the tagger
+        self.voice = Voice(sid, self.params, styles, self.time, self.context)  # what it plays
         self.phrase = Phrase()
         self.responder = Responder(self, prepare)  # call and manual
         self.accompanist = Accompanist(self)      # accompany
         self.style_watch = StyleWatch(self)       # tags
         self.state = IDLE
-        self.last_drum = False
         self.closed = False
         self.on_band = on_band               # joins (or leaves, '') a band by name: the hub
         self.band: Any = None                # the band it is a member of (bridge.live.band)
-        self.band_parts: frozenset[int] | None = None   # a band's stream: the parts it plays
-        self.band_asks: tuple[frozenset[int], ...] = ()  # ... as its play members ask them
-        engine.open(sid, self.style_index, self.guided)
+        engine.open(sid, self.voice.style_index, self.voice.guided)
         self.style_watch.start()
         self._enter(self.params["mode"], quiet=True)
 
@@ -123,14 +119,14 @@ class Session:
         if self.band is not None:
             self.band.note_on(self, pitch, velocity, beat, channel)
             return
-        beat = self._input_beat(beat)
-        drum = self._is_drum(channel) if part is None else part == DRUMS
+        beat = self.time.now_beat() if beat is None else beat    # as stamped, else now
+        drum = is_drum(self.params["plays"], channel) if part is None else part == DRUMS
         part = parts.input_part(self.params, drum, channel) if part is None else part
         tick = self.time.tick(beat)
         if listen:
             self.context.note_on(tick, pitch, velocity, drum, part)
             return
-        self.last_drum = drum
+        self.voice.last_drum = drum
         if self.responder.active:
             log.info("session %s: barge-in at beat %.2f", self.sid, beat)
             self._stop_playing(beat)
@@ -147,8 +143,8 @@ class Session:
         if self.band is not None:
             self.band.note_off(self, pitch, beat, channel)
             return
-        beat = self._input_beat(beat)
-        drum = self._is_drum(channel) if part is None else part == DRUMS
+        beat = self.time.now_beat() if beat is None else beat
+        drum = is_drum(self.params["plays"], channel) if part is None else part == DRUMS
         tick = self.time.tick(beat)
         self.context.note_off(tick, pitch, drum)
         if listen:
@@ -169,22 +165,6 @@ class Session:
         self.context.hear([(self.time.tick(n.start), round(n.duration * TICKS_PER_BEAT),
                             n.pitch, n.velocity, n.drum, n.part) for n in notes],
                           self.time.tick(self.time.now_beat()))
-
-    def _input_beat(self, beat: float | None) -> float:
-        """The song beat of an input event: as stamped by the caller, else now."""
-        return self.time.now_beat() if beat is None else beat
-
-    def _is_drum(self, channel: int | None) -> bool:
-        return is_drum(self.params["plays"], channel)
-
-    def out_channel(self, note: Note) -> int:
-        return parts.out_channel(self.params, note)
-
-    def output_parts(self) -> frozenset[int] | None:
-        """The parts Continuo plays (``part``; a band's stream: its members')."""
-        if self.band_parts is not None:
-            return self.band_parts
-        return parts.output_parts(self.params, self.last_drum)
 
     # -- playing ---------------------------------------------------------------------------
 
@@ -208,39 +188,33 @@ class Session:
 
     def generation(self, start: float, end: float, *, note_now: bool, on_done: Callable,
                    on_note: Callable | None = None) -> Generation:
-        """A continuation of the context from song beat ``start`` to ``end``; what the
-        performer holds is cut at now, notes the daemon committed before ``start`` stay."""
-        now_tick, start_tick = self.time.tick(self.time.now_beat()), self.time.tick(start)
-        prefix, cursor = self.context.prefix(now_tick, start_tick)
-        p = self.params
-        playing = self.output_parts()
-
+        """What the voice asks for (:meth:`Voice.generation`); a failure is reported."""
         def done(gen: Generation, reason: str) -> None:
             if reason == "error" and not self.closed:
                 self.notify(Failed(self.sid, f"session {self.sid}: a continuation failed "
                                              f"({gen.error}); the session goes on"))
             on_done(gen, reason)
+        return self.voice.generation(start, end, note_now=note_now, on_note=on_note,
+                                     on_done=done)
 
-        gen = Generation(
-            self.sid, prefix, cursor, end_tick=self.time.tick(end),
-            constraints=Constraints(p["pitch_low"], p["pitch_high"],
-                                    drums=parts.drums_constraint(playing)),
-            parts=playing,
-            temperature=p["temperature"], top_p=p["top_p"], guidance=p["guidance"],
-            seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
-            on_note=on_note, on_done=done)
-        gen.sounding = self.context.sounding_after(start_tick)
-        asks = self.band_asks if self.band_parts is not None else \
-            ([] if playing is None else [playing])
-        if asks:
-            gen.entering = entering(asks, [*self.context.history, *prefix])
-        return gen
+    def submit(self, gen: Generation) -> Generation:
+        return self.engine.generate(gen)
+
+    def release(self, gen: Generation) -> None:
+        self.engine.resume(gen)
+
+    def tag(self, tokens: list[int], on_result: Callable[[str, Tags], None]) -> None:
+        self.engine.tag(self.sid, tokens, on_result)
+
+    @property
+    def fed(self) -> int:
+        return self.context.fed
 
     def play(self, note: Note) -> Note:
         """Send a generated note (stream beats) out and into the context; song-time note."""
         tick = round(note.start * TICKS_PER_BEAT)
         song = replace(note, start=self.time.song_beat(tick))
-        self.output.play(song, self.out_channel(note))
+        self.output.play(song, self.voice.channel(note))
         self.context.played(tick, round(note.duration * TICKS_PER_BEAT), note.pitch,
                             note.velocity, note.drum, note.part)
         return song
@@ -280,7 +254,7 @@ class Session:
     def set_param(self, name: str, raw: Any) -> Any:
         value = param(name).validate(raw, self.styles)
         check_together({**self.params, name: value})
-        old, guided = self.params[name], self.guided
+        old, guided = self.params[name], self.voice.guided
         self.params[name] = value
         if name == "band":
             if value != old and self.on_band is not None:
@@ -293,24 +267,14 @@ class Session:
             self._stop_playing()
             self.output.panic()
             self._enter(value)
-        elif (name == "style" and value != old) or self.guided != guided:
+        elif (name == "style" and value != old) or self.voice.guided != guided:
             self.restyle()
         self.responder.prepare()               # what a request would get has changed
         return value
 
     def restyle(self) -> None:
         """The worker's state again for the session's style (and guidance)."""
-        self.context.restyle(self.style_index, self.guided)
-
-    @property
-    def style_index(self) -> int:
-        style = self.params["style"]
-        return self.styles.index(style) if style in self.styles else 0
-
-    @property
-    def guided(self) -> bool:
-        """Does the worker keep an unstyled twin of the state to guide toward the style?"""
-        return self.style_index != 0 and self.params["guidance"] > 0
+        self.context.restyle(self.voice.style_index, self.voice.guided)
 
     def silence(self) -> None:
         """What plays through it stops (its own continuation, or a band's notes), and no
@@ -334,9 +298,13 @@ class Session:
             self.state = state
             self.notify(StateChanged(self.sid, state))
 
-    @property
-    def tags(self) -> list[tuple[str, float]]:
-        return self.style_watch.tags
+    def status(self) -> list[tuple[str, Any]]:
+        """Its keys of the status reply (:mod:`bridge.live.status`); a member's state and
+        late notes are its band's."""
+        plays = self.band.stream if self.band is not None else self
+        return [("state", plays.state), ("late", plays.accompanist.late),
+                *self.responder.status(), *self.output.status().items(),
+                *self.params.items(), *self.time.status(), *self.style_watch.status()]
 
     # -- end -------------------------------------------------------------------------------
 

@@ -58,6 +58,21 @@ class SongTime:
     def bar_after(self, beat: float) -> float:
         return ceil_to_grid(beat + 1e-3, self.clock.bar_beats)
 
+    def status(self) -> list[tuple[str, object]]:
+        """The clock as the session's status reports it."""
+        clock = self.clock.snapshot(self.loop.time())
+        return [("tempo", clock["tempo"]), ("beat", clock["beat"]),
+                ("playing", int(clock["playing"])), ("clock", clock["source"]),
+                ("signature", clock["signature"])]
+
+    @property
+    def bar_beats(self) -> float:
+        return self.clock.bar_beats
+
+    def beats_in(self, seconds: float) -> float:
+        """How many beats ``seconds`` last at the clock's tempo now."""
+        return seconds / self.clock.seconds_per_beat
+
     # -- timers ------------------------------------------------------------------------------
 
     def arm(self, name: str, beat: float, fn: Callable[[float], None],

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from bridge.live.params import PARAMS
 from bridge.live.respond import ANSWER_KINDS
 from bridge.live.states import ACCOMPANYING, IDLE, LISTENING, RESPONDING
+from bridge.live.tagging import TOP_TAGS
 from bridge.osc.router import BAD_KINDS
 from bridge.timing.latency import STATS
 
 DAEMON, SESSION = "daemon", "session"
-TOP_TAGS = 3      # style tags in a session's status
 
 PLACEHOLDERS: dict[str, tuple[str, ...]] = {
     "stat": STATS,

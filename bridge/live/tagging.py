@@ -14,19 +14,24 @@ from bridge.live.events import TagsChanged
 from bridge.vocab import BAR
 
 if TYPE_CHECKING:
-    from bridge.live.session import Session
+    from bridge.live.host import Host
 
 TAG_BARS = 4
+TOP_TAGS = 3              # the best tags a session's status reports
 CHANGE = 0.05             # a probability moving by more than this is a change worth sending
 OFFSET = 0.25             # beats after the bar line: away from responses starting on it
 
 
 class StyleWatch:
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    def __init__(self, host: Host) -> None:
+        self.host = host
         self.tokens: deque[int] = deque(maxlen=4096)
         self.tags: list[tuple[str, float]] = []
         self._fresh = False
+
+    def status(self) -> list[tuple[str, str]]:
+        """The best tags, for the session's status: ``tag<i>``, "TAG PROBABILITY"."""
+        return [(f"tag{i}", f"{t} {p:.2f}") for i, (t, p) in enumerate(self.tags[:TOP_TAGS])]
 
     def heard(self, tokens: list[int]) -> None:
         if tokens:
@@ -34,10 +39,10 @@ class StyleWatch:
             self._fresh = True
 
     def start(self) -> None:
-        self._arm(self.session.time.now_beat())
+        self._arm(self.host.time.now_beat())
 
     def _arm(self, beat: float) -> None:
-        s = self.session
+        s = self.host
         s.time.arm("tags", s.time.bar_after(beat) + OFFSET, self._bar)
 
     def _bar(self, beat: float) -> None:
@@ -48,10 +53,10 @@ class StyleWatch:
         tokens = list(self.tokens)
         bars = [i for i, t in enumerate(tokens) if t == BAR]
         window = tokens[bars[-TAG_BARS]:] if len(bars) >= TAG_BARS else tokens
-        self.session.engine.tag(self.session.sid, window, self._result)
+        self.host.tag(window, self._result)
 
     def _result(self, _sid: str, tags: list[tuple[str, float]]) -> None:
-        s = self.session
+        s = self.host
         if s.closed:
             return
         changed = [t for t, _ in tags] != [t for t, _ in self.tags] or any(

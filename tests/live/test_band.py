@@ -60,7 +60,7 @@ def test_a_trio_the_performer_plays_the_melody_continuo_harmony_and_bass(models)
     bass = rig.member("bass", band="trio", role="play", part="bass", channel=3)
     band = rig.hub.bands["trio"]
     assert set(band.members) == {"singer", "keys", "bass"}
-    assert band.stream.output_parts() == {HARMONY, BASS}
+    assert band.stream.voice.parts() == {HARMONY, BASS}
     melody(rig, singer, 0.0, 6)
     singer.set_param("mode", "accompany")           # band-wide: the stream accompanies
     assert band.stream.params["mode"] == "accompany" and band.stream.accompanist.running
@@ -106,7 +106,7 @@ def test_members_leave_and_the_band_ends_with_its_last(models):
     b.set_param("band", "")                          # alone again: its own session plays
     assert b.band is None and "b" not in rig.hub.bands["b1"].members
     assert len(rig.outputs["b"].cancels) > cancels  # the band's notes through it stop
-    assert stream.output_parts() == frozenset()     # nobody left to play
+    assert stream.voice.parts() == frozenset()     # nobody left to play
     b.set_param("mode", "accompany")
     assert b.accompanist.running and not stream.closed
     rig.hub.bye("a")                                 # the last member leaves: it ends

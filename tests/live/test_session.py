@@ -96,7 +96,7 @@ def test_params_validate_and_style_restyles(sim):
     with pytest.raises(ParamError, match=r"it knows: .*folk/jig.*jazz/bebop"):
         s.set_param("style", "polka/unknown")       # every style it knows is listed
     assert s.set_param("style", "jazz/bebop") == "jazz/bebop"
-    assert s.style_index == w.engine.generator.config.styles.index("jazz/bebop")
+    assert s.voice.style_index == w.engine.generator.config.styles.index("jazz/bebop")
     s.close()
 
 
@@ -305,15 +305,15 @@ def test_the_performer_s_part_and_the_part_asked_for(sim):
     w.run(6)
     assert out.played and all(n.part == BASS for n, _ in out.played)
     s.set_param("part", "auto")                     # every pitched part it writes
-    assert s.output_parts() is None
+    assert s.voice.parts() is None
     s.set_param("plays", "drums")
     s.note_on(36, 90)
-    assert s.output_parts() == {DRUMS} and PART_BASE + DRUMS in s.context.history
+    assert s.voice.parts() == {DRUMS} and PART_BASE + DRUMS in s.context.history
     s.note_off(36)
     s.set_param("part", "pitched")
-    assert s.output_parts() is None
+    assert s.voice.parts() is None
     s.set_param("part", "accompaniment")            # under a melody: harmony and bass
-    assert s.output_parts() == {HARMONY, BASS}
+    assert s.voice.parts() == {HARMONY, BASS}
     s.close()
 
 

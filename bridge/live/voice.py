@@ -1,0 +1,83 @@
+"""What Continuo plays in a session: which parts, on which MIDI channels, in which style, and
+the :class:`Generation` that asks the worker for them.
+
+A soloist's voice follows its parameters (``part``, and on auto what the performer played
+last: drums after drums); a band's stream plays its play members' parts, each member's as
+it asks (:meth:`Voice.for_band`). A generation starts from the session's context as it
+stands (what the performer holds cut at now, Continuo's committed notes kept), knows the
+notes Continuo still sounds at its start, and enters the parts asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from bridge.live import parts
+from bridge.live.context import Context
+from bridge.live.generation import Generation, entering
+from bridge.live.songtime import SongTime
+from bridge.model.sampling import Constraints
+from bridge.music.piece import Note
+
+
+class Voice:
+    def __init__(self, sid: str, params: Mapping[str, Any], styles: tuple[str, ...],
+                 time: SongTime, context: Context) -> None:
+        self.sid, self.params, self.styles = sid, params, styles
+        self.time, self.context = time, context
+        self.last_drum = False               # the performer's last note was drums
+        self.band_parts: frozenset[int] | None = None   # a band's stream: the parts it plays
+        self.band_asks: tuple[frozenset[int], ...] = ()  # ... as its play members ask them
+
+    def parts(self) -> frozenset[int] | None:
+        """The parts Continuo plays (None: any pitched part)."""
+        if self.band_parts is not None:
+            return self.band_parts
+        return parts.output_parts(self.params, self.last_drum)
+
+    def channel(self, note: Note) -> int:
+        """The MIDI channel a generated note leaves on."""
+        return parts.out_channel(self.params, note)
+
+    @property
+    def style_index(self) -> int:
+        """The session's style in the model's table (0: none)."""
+        style = self.params["style"]
+        return self.styles.index(style) if style in self.styles else 0
+
+    @property
+    def guided(self) -> bool:
+        """Does the worker keep an unstyled twin of the state to guide toward the style?"""
+        return self.style_index != 0 and self.params["guidance"] > 0
+
+    def for_band(self, asks: tuple[frozenset[int], ...]) -> bool:
+        """A band's stream plays these parts, one set per play member; True if the parts
+        it plays changed."""
+        self.band_asks = asks
+        playing = frozenset().union(*asks)
+        changed = playing != self.band_parts
+        self.band_parts = playing
+        return changed
+
+    def generation(self, start: float, end: float, *, note_now: bool,
+                   on_done: Callable[[Generation, str], None],
+                   on_note: Callable[[Generation, Note], None] | None = None) -> Generation:
+        """A continuation of the context from song beat ``start`` to ``end``."""
+        now_tick, start_tick = self.time.tick(self.time.now_beat()), self.time.tick(start)
+        prefix, cursor = self.context.prefix(now_tick, start_tick)
+        p, playing = self.params, self.parts()
+        gen = Generation(
+            self.sid, prefix, cursor, end_tick=self.time.tick(end),
+            constraints=Constraints(p["pitch_low"], p["pitch_high"],
+                                    drums=parts.drums_constraint(playing)),
+            parts=playing,
+            temperature=p["temperature"], top_p=p["top_p"], guidance=p["guidance"],
+            seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
+            on_note=on_note, on_done=on_done)
+        gen.sounding = self.context.sounding_after(start_tick)
+        asks = self.band_asks if self.band_parts is not None else \
+            ([] if playing is None else [playing])
+        if asks:
+            gen.entering = entering(asks, [*self.context.history, *prefix])
+        return gen
