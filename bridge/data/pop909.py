@@ -29,7 +29,7 @@ import numpy as np
 
 from bridge.data.align import Alignment, align
 from bridge.data.grid import meter_from_downbeats, shifted
-from bridge.music.midifile import MidiFileError, read_midi
+from bridge.music.midifile import open_midi, read_midi
 from bridge.music.piece import Piece
 from bridge.vocab import TICKS_PER_BEAT, Meter
 
@@ -62,10 +62,7 @@ def read_downbeats(beat_file: str | Path) -> list[float]:
 
 def seconds_to_beats(path: str | Path, seconds: list[float]) -> list[float]:
     """Times in seconds -> MIDI beats through the file's tempo map."""
-    try:
-        mid = mido.MidiFile(str(path), clip=True)
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
-        raise MidiFileError(f"{path}: unreadable MIDI file ({exc})") from None
+    mid = open_midi(path)
     tpb = mid.ticks_per_beat
     changes = sorted((tick, msg.tempo) for track in mid.tracks
                      for tick, msg in _absolute(track) if msg.type == "set_tempo")

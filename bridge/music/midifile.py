@@ -13,10 +13,21 @@ from bridge.music.piece import Note, Piece
 from bridge.vocab import NO_PART, PARTS, TICKS_PER_BEAT, Meter
 
 DRUM_CHANNEL = 9
+SHORTEST = 1 / TICKS_PER_BEAT    # beats: a note released the instant it starts (a drum hit
+                                 # written as on and off at one tick) still sounds this long
 
 
 class MidiFileError(ValueError):
     """A MIDI file that cannot be read as music."""
+
+
+def open_midi(path: str | Path) -> mido.MidiFile:
+    """The file as mido reads it, or a :class:`MidiFileError` that says why not."""
+    try:
+        return mido.MidiFile(str(path), clip=True)
+    except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
+        why = "it ends too soon" if isinstance(exc, EOFError) else str(exc) or type(exc).__name__
+        raise MidiFileError(f"{path}: unreadable MIDI file ({why})") from None
 
 
 def read_midi(
@@ -30,10 +41,7 @@ def read_midi(
     ``downbeat`` (in beats) overrides the bar phase when the file's time signature lies.
     Every note gets its part (:mod:`bridge.music.parts`): ``part`` when the whole file is
     known to be one, else from its track's name and what it plays."""
-    try:
-        mid = mido.MidiFile(str(path), clip=True)
-    except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
-        raise MidiFileError(f"{path}: unreadable MIDI file ({exc})") from None
+    mid = open_midi(path)
     if mid.type == 2:
         raise MidiFileError(f"{path}: type 2 MIDI files are not supported")
     tpb = mid.ticks_per_beat
@@ -49,17 +57,21 @@ def read_midi(
     tempo: float | None = None
     now = 0
 
-    def close(key: tuple[int, int], end: int) -> None:
+    def close(key: tuple[int, int], end: int, released: bool = True) -> None:
+        """The note sounding on ``key`` ends at ``end``: ``released`` by a note-off (one
+        at its very start is a hit, given ``SHORTEST``), or struck again (at its very start:
+        one note, not two)."""
         start, velocity, track = sounding.pop(key)
-        if end > start:
+        if end > start or released:
+            duration = (end - start) / tpb if end > start else SHORTEST
             streams.setdefault((track, key[0]), []).append(Note(
-                start / tpb, (end - start) / tpb, key[1], velocity, drum=key[0] == DRUM_CHANNEL))
+                start / tpb, duration, key[1], velocity, drum=key[0] == DRUM_CHANNEL))
 
     for now, track, msg in _merged(tracks):
         if msg.type == "note_on" and msg.velocity > 0:
             key = (msg.channel, msg.note)
             if key in sounding:
-                close(key, now)
+                close(key, now, released=False)
             sounding[key] = (now, msg.velocity, track)
         elif msg.type in ("note_off", "note_on"):
             if (msg.channel, msg.note) in sounding:

@@ -3,7 +3,7 @@ from pathlib import Path
 import mido
 import pytest
 
-from bridge.music.midifile import MidiFileError, read_midi, write_midi
+from bridge.music.midifile import SHORTEST, MidiFileError, read_midi, write_midi
 from bridge.music.piece import Note, Piece
 from bridge.vocab import Meter
 
@@ -58,3 +58,29 @@ def test_parts_travel_through_a_midi_file(tmp_path):
     back = read_midi(tmp_path / "parts.mid")
     assert sorted((n.start, n.duration, n.pitch, n.part) for n in back.notes) == \
         sorted((n.start, n.duration, n.pitch, n.part) for n in notes)
+
+
+def test_a_note_released_the_instant_it_starts_is_a_hit(tmp_path: Path):
+    """Drum parts are often written as note-on and note-off at one tick: each is a hit."""
+    mid = mido.MidiFile(ticks_per_beat=480)
+    tr = mido.MidiTrack()
+    for i in range(4):
+        tr += [mido.Message("note_on", channel=9, note=36, velocity=100, time=0 if i == 0 else 240),
+               mido.Message("note_off", channel=9, note=36, time=0)]
+    tr += [mido.Message("note_on", note=60, velocity=90, time=0),   # struck twice at once:
+           mido.Message("note_on", note=60, velocity=80, time=0),   # one note
+           mido.Message("note_off", note=60, time=480)]
+    mid.tracks.append(tr)
+    mid.save(tmp_path / "hits.mid")
+    notes = read_midi(tmp_path / "hits.mid").notes
+    hits = [n for n in notes if n.drum]
+    assert [n.start for n in hits] == [0, 0.5, 1.0, 1.5]
+    assert all(n.duration == SHORTEST for n in hits)
+    assert [(n.start, n.duration, n.velocity) for n in notes if not n.drum] == [(1.5, 1, 80)]
+
+
+def test_a_truncated_file_says_so(tmp_path: Path):
+    bad = tmp_path / "cut.mid"
+    bad.write_bytes(b"MThd\x00\x00\x00\x06garbage")
+    with pytest.raises(MidiFileError, match=r"cut\.mid: unreadable MIDI file \(.+\)"):
+        read_midi(bad)
