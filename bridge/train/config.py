@@ -56,6 +56,9 @@ class DataConfig:
     switch: float = 0.0               # generator: share of windows led into by 1-8 bars of
     #                                   another genre, unscored, their own in its key under
     #                                   their tag: a style request's meaning (train.switch)
+    mix: float = 0.0                  # generator: share of pitched windows with a groove laid
+    #                                   under them, bar on bar (train.mix): drums and pitched
+    #                                   parts heard together, which no source has
     val_windows: int = 3000           # most validation windows per epoch
 
 

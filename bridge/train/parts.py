@@ -35,6 +35,14 @@ def with_part(tokens: np.ndarray, part: int) -> tuple[np.ndarray, int]:
     return np.insert(tokens, at, PART_BASE + part), at
 
 
+def first_part(tokens: np.ndarray) -> int:
+    """Where the PART of ``tokens``' first notes is said (-1: nowhere before them)."""
+    kinds = KIND[tokens]
+    parts = np.flatnonzero(kinds == K_PART)
+    notes = np.flatnonzero((kinds == K_PITCH) | (kinds == K_DRUM))
+    return int(parts[0]) if len(parts) and (not len(notes) or parts[0] < notes[0]) else -1
+
+
 def parts_of(tokens: np.ndarray) -> set[int]:
     return {int(t) - PART_BASE for t in np.unique(tokens[KIND[tokens] == K_PART])}
 

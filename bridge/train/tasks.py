@@ -158,7 +158,7 @@ class GeneratorTask(_Task):
             weights=d.datasets or None, transpose=d.transpose, velocity_shift=d.velocity_shift,
             style_dropout=d.style_dropout, genre_only=d.genre_only, arrange=d.arrange,
             phrase_start=d.phrase_start, phrase_bars=d.phrase_bars, switch=d.switch,
-            seed=_seed(self.config.seed, epoch, self.rank)))
+            mix=d.mix, seed=_seed(self.config.seed, epoch, self.rank)))
 
     def loss(self, model: torch.nn.Module, batch: list[torch.Tensor]) -> torch.Tensor:
         x, y, styles, bars = batch

@@ -11,7 +11,10 @@ member joins. A share of the windows start on a phrase line (``phrase_start``: b
 ... of the piece), where tunes and songs begin their sections, so that the model hears a
 piece's form from its start, as a prompt of a song's first bars gives it, and learns when a
 phrase comes back (a folk tune's second eight bars repeat its first eight three times in
-four). Evaluation windows are fixed: consecutive, non-overlapping, in cache order.
+four). A share of the windows begin with bars of another genre under their tag
+(``switch``, :mod:`bridge.train.switch`), and a share of the pitched ones have a drum groove
+laid under them (``mix``, :mod:`bridge.train.mix`). Evaluation windows are fixed:
+consecutive, non-overlapping, in cache order.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from bridge.train.parts import keep_part, part_before, parts_of, with_part
+from bridge.train.mix import Grooves
+from bridge.train.parts import first_part, keep_part, part_before, parts_of, with_part
 from bridge.train.perform import reperform
 from bridge.train.switch import LeadIns, key_shift, room, shift_pitches
 from bridge.vocab import (
@@ -49,6 +53,8 @@ class Sequence:
     bars: np.ndarray        # indices of BAR tokens
     group: str = ""         # the piece (song, tune, session) it belongs to
     variant: str = "full"   # its reading: the whole texture, or one part alone ("melody")
+    meter: tuple[tuple[int, int], ...] = ((0, 96),)   # its bar grid (Meter.changes) ...
+    origin: int = 0                                    # ... and the tick of its first BAR
 
     @classmethod
     def of(cls, tokens: np.ndarray, meta) -> Sequence:
@@ -56,7 +62,8 @@ class Sequence:
         lo, hi = meta.pitch_min, meta.pitch_max        # None: no pitched notes
         return cls(tokens, meta.style, meta.dataset, bool(meta.drums),
                    0 if lo is None else int(lo), 127 if hi is None else int(hi),
-                   np.flatnonzero(tokens == BAR), meta.group, meta.variant)
+                   np.flatnonzero(tokens == BAR), meta.group, meta.variant,
+                   tuple(meta.meter), meta.origin)
 
 
 def load_split(cache, split: str, datasets: set[str] | None = None) -> list[Sequence]:
@@ -98,7 +105,8 @@ class GeneratorBatches:
                  batch: int, weights: dict[str, float] | None = None, transpose: int = 0,
                  velocity_shift: int = 0, style_dropout: float = 0.0,
                  genre_only: float = 0.0, arrange: float = 0.0, phrase_start: float = 0.0,
-                 phrase_bars: int = 8, switch: float = 0.0, seed: int = 0) -> None:
+                 phrase_bars: int = 8, switch: float = 0.0, mix: float = 0.0,
+                 seed: int = 0) -> None:
         self.seqs = [s for s in seqs if len(s.bars)]
         self.styles, self.window, self.batch = styles, window, batch
         self.transpose, self.velocity_shift = transpose, velocity_shift
@@ -106,8 +114,9 @@ class GeneratorBatches:
         self.phrase_start, self.phrase_bars = phrase_start, phrase_bars
         self.parts = [sorted(parts_of(s.tokens)) if arrange else [] for s in self.seqs]
         self.rng = np.random.default_rng(seed)
-        self.switch = switch
+        self.switch, self.mix = switch, mix
         self.lead_ins = LeadIns(self.seqs, self.rng) if switch else None
+        self.grooves = Grooves(self.seqs, self.rng) if mix else None
         by_ds = np.array([s.dataset for s in self.seqs])
         w = np.array([len(s.tokens) for s in self.seqs], dtype=np.float64)
         for ds in set(by_ds):   # each dataset gets its share; within it, longer pieces more
@@ -184,7 +193,11 @@ class GeneratorBatches:
                     chunk = chunk[:T]
                 chunk = augment(chunk, seq, self.rng, self.transpose, self.velocity_shift)
                 lead = chunk[:0]
-                if self.switch and self.rng.random() < self.switch:
+                mixed = self.grooves.under(seq, int(bars[b]), chunk, T) \
+                    if self.mix and self.rng.random() < self.mix else None
+                if mixed is not None:                  # a groove under it (data.mix)
+                    chunk, said = mixed, first_part(mixed)
+                elif self.switch and self.rng.random() < self.switch:
                     lead, chunk, lead_bar = self.lead_in(seq, chunk)
                     if len(lead):
                         bars[b] = lead_bar
