@@ -82,7 +82,7 @@ class Grooves:
         return np.asarray(tokens, dtype=np.int64)[:window] if tokens else None
 
     def mixture(self, seq: Sequence, bar: int, chunk: np.ndarray, window: int) -> list[Note]:
-        """The notes of :meth:`under` (ticks of ``seq``'s own grid), none if none."""
+        """The notes of :meth:`under` (in beats on ``seq``'s own grid); none if none."""
         n_bars = int(np.count_nonzero(chunk == BAR))
         lines = bar_lines(seq, bar, n_bars)
         groove = self.for_music(seq, lines[1] - lines[0])
