@@ -5,7 +5,7 @@ from bridge.music.tokenize import decode, encode
 from bridge.train.mix import Grooves, bar_lines
 from bridge.train.parts import part_before, with_part
 from bridge.train.windows import GeneratorBatches, Sequence
-from bridge.vocab import BAR, BOS, DRUMS, MELODY, STYLES, TICKS_PER_BEAT, Meter
+from bridge.vocab import BAR, BASS, BOS, DRUMS, MELODY, STYLES, TICKS_PER_BEAT, Meter
 
 FOUR, THREE = 4 * TICKS_PER_BEAT, 3 * TICKS_PER_BEAT
 
@@ -81,3 +81,16 @@ def test_mixture_windows_in_training_batches():
         notes = decode([t for t in row[1:] if t])
         assert any(n.drum for n in notes) and any(not n.drum for n in notes)
         assert STYLES[style] in ("pop", "")             # the music's tag (or dropped)
+
+
+def test_one_part_of_the_music_alone_over_the_groove_at_times():
+    band = [Note(b * 4 + i, 1.0, 72 + i, 90, part=MELODY) for b in range(8) for i in range(4)]
+    band += [Note(b * 4, 4.0, 40, 90, part=BASS) for b in range(8)]
+    music = _seq(band, "pop", [(0, FOUR)])
+    grooves = Grooves([music, _seq(_groove(16), "drums/rock", [(0, FOUR)], drums=True)],
+                      np.random.default_rng(0))
+    chunk = music.tokens.astype(np.int64)
+    kinds = [frozenset(n.part for n in grooves.mixture(music, 0, chunk, 2000) if not n.drum)
+             for _ in range(40)]
+    assert frozenset({MELODY, BASS}) in kinds and frozenset({BASS}) in kinds
+    assert frozenset({MELODY}) in kinds
