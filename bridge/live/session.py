@@ -119,10 +119,8 @@ class Session:
         if self.band is not None:
             self.band.note_on(self, pitch, velocity, beat, channel)
             return
-        beat = self.time.now_beat() if beat is None else beat    # as stamped, else now
-        drum = is_drum(self.params["plays"], channel) if part is None else part == DRUMS
+        beat, drum, tick = self._heard_at(beat, channel, part)
         part = parts.input_part(self.params, drum, channel) if part is None else part
-        tick = self.time.tick(beat)
         if listen:
             self.context.note_on(tick, pitch, velocity, drum, part)
             return
@@ -143,9 +141,7 @@ class Session:
         if self.band is not None:
             self.band.note_off(self, pitch, beat, channel)
             return
-        beat = self.time.now_beat() if beat is None else beat
-        drum = is_drum(self.params["plays"], channel) if part is None else part == DRUMS
-        tick = self.time.tick(beat)
+        beat, drum, tick = self._heard_at(beat, channel, part)
         self.context.note_off(tick, pitch, drum)
         if listen:
             return
@@ -157,6 +153,14 @@ class Session:
                 self.time.arm("phrase", start, self.responder.phrase_due, lead=PREP_S)
         if self.phrase.silent:
             self.responder.prepare()
+
+    def _heard_at(self, beat: float | None, channel: int | None,
+                  part: int | None) -> tuple[float, bool, int]:
+        """An input note's song beat (as stamped, else now), whether it is drums (its part
+        says, else ``plays`` and its channel) and its stream tick."""
+        beat = self.time.now_beat() if beat is None else beat
+        drum = is_drum(self.params["plays"], channel) if part is None else part == DRUMS
+        return beat, drum, self.time.tick(beat)
 
     def hear(self, notes: list[Note]) -> None:
         """Notes another player plays, known whole (song beats; each in its own part): the

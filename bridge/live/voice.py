@@ -27,13 +27,13 @@ class Voice:
         self.sid, self.params, self.styles = sid, params, styles
         self.time, self.context = time, context
         self.last_drum = False               # the performer's last note was drums
-        self.band_parts: frozenset[int] | None = None   # a band's stream: the parts it plays
-        self.band_asks: tuple[frozenset[int], ...] = ()  # ... as its play members ask them
+        self.band_asks: tuple[frozenset[int], ...] | None = None   # a band's stream: the
+        #                                   parts each of its play members asks for
 
     def parts(self) -> frozenset[int] | None:
         """The parts Continuo plays (None: any pitched part)."""
-        if self.band_parts is not None:
-            return self.band_parts
+        if self.band_asks is not None:
+            return frozenset().union(*self.band_asks)
         return parts.output_parts(self.params, self.last_drum)
 
     def channel(self, note: Note) -> int:
@@ -54,11 +54,9 @@ class Voice:
     def for_band(self, asks: tuple[frozenset[int], ...]) -> bool:
         """A band's stream plays these parts, one set per play member; True if the parts
         it plays changed."""
+        before = self.parts() if self.band_asks is not None else None
         self.band_asks = asks
-        playing = frozenset().union(*asks)
-        changed = playing != self.band_parts
-        self.band_parts = playing
-        return changed
+        return self.parts() != before
 
     def generation(self, start: float, end: float, *, note_now: bool,
                    on_done: Callable[[Generation, str], None],
@@ -76,7 +74,7 @@ class Voice:
             seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
             on_note=on_note, on_done=on_done)
         gen.sounding = self.context.sounding_after(start_tick)
-        asks = self.band_asks if self.band_parts is not None else \
+        asks = self.band_asks if self.band_asks is not None else \
             ([] if playing is None else [playing])
         if asks:
             gen.entering = entering(asks, [*self.context.history, *prefix])

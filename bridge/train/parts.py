@@ -23,24 +23,27 @@ def part_before(seq: Sequence, start: int) -> int:
     return int(seq.tokens[idx[-1]]) - PART_BASE if len(idx) else NO_PART
 
 
-def with_part(tokens: np.ndarray, part: int) -> tuple[np.ndarray, int]:
-    """``tokens`` with ``part``'s PART token before their first note, if no PART comes
-    first; and where it went (-1: nowhere)."""
+def _firsts(tokens: np.ndarray) -> tuple[int, int]:
+    """Where ``tokens``' first note and first PART are (-1: none)."""
     kinds = KIND[tokens]
     notes = np.flatnonzero((kinds == K_PITCH) | (kinds == K_DRUM))
     parts = np.flatnonzero(kinds == K_PART)
-    if part == NO_PART or not len(notes) or (len(parts) and parts[0] < notes[0]):
-        return tokens, -1
-    at = int(notes[0])
-    return np.insert(tokens, at, PART_BASE + part), at
+    return (int(notes[0]) if len(notes) else -1), (int(parts[0]) if len(parts) else -1)
 
 
 def first_part(tokens: np.ndarray) -> int:
     """Where the PART of ``tokens``' first notes is said (-1: nowhere before them)."""
-    kinds = KIND[tokens]
-    parts = np.flatnonzero(kinds == K_PART)
-    notes = np.flatnonzero((kinds == K_PITCH) | (kinds == K_DRUM))
-    return int(parts[0]) if len(parts) and (not len(notes) or parts[0] < notes[0]) else -1
+    note, part = _firsts(tokens)
+    return part if part >= 0 and (note < 0 or part < note) else -1
+
+
+def with_part(tokens: np.ndarray, part: int) -> tuple[np.ndarray, int]:
+    """``tokens`` with ``part``'s PART token before their first note, if no PART comes
+    first; and where it went (-1: nowhere)."""
+    note, said = _firsts(tokens)
+    if part == NO_PART or note < 0 or 0 <= said < note:
+        return tokens, -1
+    return np.insert(tokens, note, PART_BASE + part), note
 
 
 def parts_of(tokens: np.ndarray) -> set[int]:
