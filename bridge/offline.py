@@ -108,8 +108,8 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
                       start_tick: int | None = None
                       ) -> tuple[Generation, list[int], int, int]:
     """What :func:`continue_piece` runs: the generation, its context tokens, the style
-    and the index of the prompt's bar the context begins on; it starts at ``start_tick``
-    (default: the first beat after the prompt's last release)."""
+    and the index of the prompt's bar the context begins on; its notes start at or after
+    ``start_tick`` (default: the first beat after the prompt's last release)."""
     if not prompt.notes:
         raise ValueError("nothing to continue: the prompt has no notes")
     if start_tick is None:
@@ -130,11 +130,14 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
         bool(np.mean([n.drum for n in prompt.notes]) > 0.5)
     if parts is not None:
         drums = parts == {DRUMS}
-    gen = Generation("offline", cursor.time_tokens(start_tick), cursor, end_tick,
+    # from the bar line: the model itself says whether its first note comes at the start
+    # (told a BEAT up to it, the model hears an event due there and plays one)
+    prefix = cursor.time_tokens(max(prompt.meter.bar_start(start_tick), cursor.tick))
+    gen = Generation("offline", prefix, cursor, end_tick,
                      constraints=Constraints(options.pitch_low, options.pitch_high, drums=drums),
                      parts=parts,
                      temperature=options.temperature, top_p=options.top_p,
-                     guidance=options.guidance, seed=options.seed, note_now=True)
+                     guidance=options.guidance, seed=options.seed, not_before=start_tick)
     gen.entering = entering([parts] if parts is not None else [], tokens)
     style = generator.style_index(options.style) if options.style else 0
     return gen, context, style, bar

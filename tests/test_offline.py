@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from bridge.music.piece import Note, Piece
 from bridge.offline import (
@@ -13,7 +14,16 @@ from bridge.offline import (
     plan_continuation,
     prompt_of,
 )
-from bridge.vocab import BAR, TICKS_PER_BEAT, Meter
+from bridge.vocab import (
+    BAR,
+    BEAT_BASE,
+    MELODY,
+    PITCH_BASE,
+    SUB_BASE,
+    TICKS_PER_BEAT,
+    Meter,
+    part_token,
+)
 
 HALF = TICKS_PER_BEAT // 2
 
@@ -50,13 +60,23 @@ def test_a_continuation_lies_on_the_grid_after_its_prompt(models, prompt_bars):
     generator, _ = models
     piece = _shifted_piece()
     _, start = prompt_of(piece, prompt_bars)
+    end = bars_after(piece.meter, start, 2)
+    for seed in range(3):                          # the model places its first note
+        out = continue_piece(generator, piece, ContinueOptions(bars=2, prompt_bars=prompt_bars,
+                                                               seed=seed))
+        ticks = [round(n.start * TICKS_PER_BEAT) for n in out.notes]
+        assert all(start <= t < end for t in ticks)
+    with torch.no_grad():             # one that wants a note at once, on the earliest beat
+        generator.head.weight.zero_()
+        generator.head.bias.zero_()
+        generator.head.bias[SUB_BASE:SUB_BASE + TICKS_PER_BEAT - 1] = -30.0
+        generator.head.bias[BEAT_BASE:SUB_BASE] = -torch.arange(1.0, SUB_BASE - BEAT_BASE + 1)
+        generator.head.bias[part_token(MELODY)] = 20.0
+        generator.head.bias[PITCH_BASE + 60] = 20.0
     out = continue_piece(generator, piece, ContinueOptions(bars=2, prompt_bars=prompt_bars,
                                                            seed=1))
-    assert out.notes
     first = min(n.start for n in out.notes) * TICKS_PER_BEAT
-    assert first == start                          # a response's first token is a note
-    assert max(n.start for n in out.notes) * TICKS_PER_BEAT < bars_after(piece.meter,
-                                                                          start, 2)
+    assert first == start                          # on the piece's grid, not a whole beat
 
 
 def test_the_context_says_which_bar_of_the_prompt_it_begins_on(models):

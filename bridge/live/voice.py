@@ -63,7 +63,7 @@ class Voice:
                    on_note: Callable[[Generation, Note], None] | None = None) -> Generation:
         """A continuation of the context from song beat ``start`` to ``end``."""
         now_tick, start_tick = self.time.tick(self.time.now_beat()), self.time.tick(start)
-        prefix, cursor = self.context.prefix(now_tick, start_tick)
+        prefix, cursor = self.context.prefix(now_tick, start_tick, resume=not note_now)
         p, playing = self.params, self.parts()
         gen = Generation(
             self.sid, prefix, cursor, end_tick=self.time.tick(end),
@@ -72,6 +72,7 @@ class Voice:
             parts=playing,
             temperature=p["temperature"], top_p=p["top_p"], guidance=p["guidance"],
             seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
+            not_before=0 if note_now else start_tick, heard_until=None if note_now else now_tick,
             on_note=on_note, on_done=on_done)
         gen.sounding = self.context.sounding_after(start_tick)
         asks = self.band_asks if self.band_asks is not None else \

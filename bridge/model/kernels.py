@@ -118,16 +118,20 @@ def conv_loops(owed, tap0, taps, emb, tokens, x):
 def pick_numpy(logits: np.ndarray, mask: np.ndarray, temperature: float, top_p: float,
                u: float) -> int:
     """The token at uniform draw ``u`` in ``softmax(logits / temperature)`` over ``mask``,
-    cut to the smallest set with probability mass >= ``top_p``."""
+    cut to the smallest set with probability mass >= ``top_p``. The draw walks the set in
+    token order: two tokens nearly as likely (logits a rounding apart, as two machines or
+    two kernels compute them) would swap places in an order by probability, and a seed
+    would then draw another token."""
     allowed = np.flatnonzero(mask)
     z = logits[allowed].astype(np.float64) / max(temperature, 1e-3)
     p = np.exp(z - z.max())
     order = np.argsort(-p, kind="mergesort")               # stable: ties keep token order
     cum = np.cumsum(p[order])
-    cum /= cum[-1]
-    keep = int(np.searchsorted(cum, top_p)) + 1
-    draw = u * cum[keep - 1]
-    return int(allowed[order[min(int(np.searchsorted(cum, draw, side="right")), keep - 1)]])
+    keep = int(np.searchsorted(cum / cum[-1], top_p)) + 1
+    kept = np.sort(order[:keep])
+    cum = np.cumsum(p[kept])
+    return int(allowed[kept[min(int(np.searchsorted(cum, u * cum[-1], side="right")),
+                                keep - 1)]])
 
 
 def remember_loops(ring_tokens, count, runs, tokens):

@@ -39,7 +39,8 @@ def test_a_folder_with_prompt_bars_and_seeds(tiny_model_dir, folder, tmp_path):
         ("a-seed0.mid", 0), ("a-seed1.mid", 1), ("jigs/b-seed0.mid", 0), ("jigs/b-seed1.mid", 1)]
     for r in lines:
         written = read_midi(r["output"])
-        assert r["first_beat"] == 32.0                      # the bar line after 8 bars
+        assert 32.0 <= r["first_beat"] < 40.0      # from the bar line after 8 bars, where
+        #                                            the model puts its first note
         prompt = [n for n in written.notes if n.start < 32]
         assert prompt and max(n.end for n in prompt) <= 32 + 1e-6   # the prompt, cut there
         assert len(written.notes) - len(prompt) == r["notes"] > 0

@@ -47,5 +47,7 @@ def test_what_continuo_plays_sounds_until_it_ends_or_is_cut():
     assert c.sounding[key] == 4 * BEAT
     tokens, cursor = c.prefix(now=BEAT, start=3 * BEAT)     # what a continuation begins with
     assert tokens and cursor.tick == 3 * BEAT
+    tokens, cursor = c.prefix(now=BAR_TICKS + BEAT, start=BAR_TICKS + 3 * BEAT, resume=True)
+    assert tokens[-1] == BAR and cursor.tick == BAR_TICKS   # resumed: to the bar line of now
     c.cut(2 * BEAT)
     assert c.sounding == {}

@@ -29,10 +29,11 @@ from bridge.vocab import (
 )
 
 
-def _generation(end_tick: int = 4 * 96) -> Generation:
+def _generation(end_tick: int = 4 * 96, part: int | None = MELODY) -> Generation:
     cursor = Cursor(Meter(), origin=0)
     cursor.advance(BAR)
-    cursor.advance(part_token(MELODY))
+    if part is not None:
+        cursor.advance(part_token(part))
     gen = Generation("s", [], cursor, end_tick)
     gen.decoder = Decoder(cursor)
     return gen
@@ -125,3 +126,46 @@ def test_a_part_asked_for_that_the_context_lacks_is_favoured_until_it_enters():
     gen.entering = frozenset((BASS,))
     bias = gen.bias()
     assert bias[PART_BASE + BASS] == ENTRY_BIAS and bias.sum() == ENTRY_BIAS
+
+
+def test_a_plan_resumed_later_places_nothing_before_it_and_is_not_told_a_note_is_due(models):
+    """Accompaniment re-plans from the edge of what it committed: the generation starts at the
+    cursor of its context and draws what comes first at or after the edge; a BEAT fed up to
+    the edge would tell the model an event is due there."""
+    from bridge.vocab import K_PART, K_PITCH, KIND, SUB_BASE, sub_token
+
+    edge = 2 * 24 + 12                                   # beat 2, half way through
+    gen = _generation(part=None)
+    gen.not_before = edge
+    mask = gen.mask()
+    assert not mask[(KIND == K_PITCH) | (KIND == K_PART)].any()     # nothing here, now
+    assert not mask[beat_token(1)] and mask[beat_token(2)] and mask[beat_token(3)]
+    assert mask[BAR]
+    gen.take(beat_token(2))
+    mask = gen.mask()
+    assert not mask[part_token(MELODY)] and not mask[sub_token(11)] and mask[sub_token(12)]
+    gen.take(sub_token(12))
+    assert gen.mask()[part_token(MELODY)]                # at the edge: free
+    later = _generation(part=None)
+    later.not_before = 5 * 96                            # in a later bar: only BAR on the way
+    assert not later.mask()[SUB_BASE:SUB_BASE + 23].any() and later.mask()[BAR]
+    accompany = _generation(part=None)                   # heard up to beat 1: until the edge
+    accompany.parts = frozenset((HARMONY, BASS))         # it imagines the melody it hears
+    accompany.heard_until, accompany.not_before = 24, edge
+    assert not accompany.mask()[part_token(MELODY)] and accompany.mask()[beat_token(1)]
+    accompany.take(beat_token(1))
+    mask = accompany.mask()
+    assert mask[part_token(MELODY)] and not mask[part_token(HARMONY)]
+    accompany.take(part_token(MELODY))
+    assert accompany.mask()[note_token(72, False)]
+
+    generator, _ = models
+    with torch.no_grad():                                # a model that wants notes at once
+        generator.head.weight.zero_()
+        generator.head.bias.zero_()
+        generator.head.bias[PITCH_BASE + 60] = 30.0
+    for seed in range(4):
+        gen = _generation(end_tick=4 * 96, part=None)
+        gen.not_before, gen.seed = edge, seed
+        Engine(generator, None).run_now(gen, [BAR])
+        assert gen.notes and min(n.start for n in gen.notes) * 24 >= edge

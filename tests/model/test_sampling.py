@@ -24,6 +24,24 @@ def test_sample_respects_mask_and_seed():
         sample(logits, mask, 1.0, 1.0, random.Random(7))
 
 
+def test_a_seed_draws_the_same_token_when_two_are_a_rounding_apart_either_way():
+    """Two kernels (or machines) compute logits a rounding apart: a near tie must not swap
+    which token a seed's draw lands on, and the draws keep the distribution."""
+    mask = np.zeros(VOCAB_SIZE, dtype=bool)
+    mask[[PITCH_BASE + 60, PITCH_BASE + 62, PITCH_BASE + 64]] = True
+    logits = np.zeros(VOCAB_SIZE, dtype=np.float32)
+    logits[PITCH_BASE + 64] = -1.0
+    for nudge in (1e-6, -1e-6):
+        other = logits.copy()
+        other[PITCH_BASE + 62] += nudge
+        for seed in range(50):
+            assert sample(logits, mask, 1.0, 1.0, random.Random(seed)) == \
+                sample(other, mask, 1.0, 1.0, random.Random(seed))
+    draws = [sample(logits, mask, 1.0, 1.0, random.Random(s)) for s in range(3000)]
+    share = draws.count(PITCH_BASE + 64) / len(draws)      # e^-1 / (2 + e^-1) = 0.155
+    assert abs(share - 0.155) < 0.03
+
+
 def test_low_temperature_and_top_p_pick_the_mode():
     logits = np.zeros(VOCAB_SIZE, dtype=np.float32)
     logits[PITCH_BASE + 60] = 8.0     # ~92 % of the mass over the 256 note tokens
