@@ -10,7 +10,8 @@ to the context); the rest is thrown away and planned again one step later, with 
 the performer has played since. With a ``seed`` each plan draws from its own seed (the
 session's and the tick it plans from), so a run is repeatable. A note whose start has passed
 by the time it arrives (an overloaded machine) is dropped and counted in ``late``, never
-played late.
+played late. Plans sample at ``ACCOMPANY_TEMPERATURE`` of the session's temperature: an
+accompanist plays steadier than a soloist (docs/musicality.md).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from bridge.live.generation import Generation
+from bridge.live.params import ACCOMPANY_TEMPERATURE
 from bridge.live.phrase import ceil_to_grid
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
@@ -92,6 +94,7 @@ class Accompanist:
                                  on_note=self._note, on_done=self._done)
         if self.plan.seed is not None:     # reproducible, yet each step its own draw
             self.plan.seed = step_seed(self.plan.seed, s.time.tick(self.committed_to))
+        self.plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
         s.submit(self.plan)
         self.replans += 1
 

@@ -33,6 +33,8 @@ def is_drum(part: str, channel: int | None) -> bool:
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 GUIDANCE = 1.0        # how strongly a requested style acts, by default (sampling.guide;
 #                       chosen by the style-control benchmark: docs/musicality.md)
+ACCOMPANY_TEMPERATURE = 0.7   # accompany mode samples at this share of `temperature`
+#                       (accompaniment benchmark: docs/musicality.md)
 STYLES = "styles"     # not a parameter: /continuo/param/get SESSION styles lists them
 
 
@@ -110,8 +112,9 @@ def _fmt(x: float | None) -> str:
 PARAMS: tuple[Param, ...] = (
     Param("mode", str, "call", "off, call (call-and-response), accompany (continuous) or "
           "manual (only on request)", choices=MODES, cc=102),
-    Param("temperature", float, 1.0, "sampling temperature: lower is safer, higher is wilder",
-          0.1, 2.0, cc=103),
+    Param("temperature", float, 1.0, "sampling temperature: lower is safer, higher is wilder "
+          f"(accompany mode plays at {ACCOMPANY_TEMPERATURE:g} of it: an accompanist keeps "
+          "steadier than a soloist)", 0.1, 2.0, cc=103),
     Param("top_p", float, 0.95, "nucleus sampling: keep the most likely tokens up to this mass",
           0.05, 1.0, cc=104),
     Param("length_bars", int, 0, "response length in bars (0 = as long as the call)",

@@ -3,7 +3,7 @@ thread; the engine's work takes no simulated time."""
 
 import pytest
 
-from bridge.live.params import ParamError
+from bridge.live.params import ACCOMPANY_TEMPERATURE, ParamError
 from bridge.live.phrase import ceil_to_grid
 from bridge.live.respond import PREP_S
 from bridge.live.session import Session
@@ -78,10 +78,16 @@ def test_manual_mode_only_on_request_and_off_refuses(sim):
 
 def test_accompany_keeps_committing_ahead(sim):
     w = sim(TEMPO)
-    s, out, _ = make(w, mode="accompany", grid=0.5, lookahead_beats=2.0)
+    s, out, _ = make(w, mode="accompany", grid=0.5, lookahead_beats=2.0, temperature=0.8)
     assert s.state == ACCOMPANYING
+    plans = []
+    submit = s.submit
+    s.submit = lambda gen: (plans.append(gen), submit(gen))
     play_phrase(w, s, (60, 64, 67, 72, 67, 64))
     w.until(lambda: s.accompanist.replans >= 8 and out.played)
+    # steadier than a soloist: its plans sample colder than the session's temperature
+    assert plans and all(g.temperature == pytest.approx(0.8 * ACCOMPANY_TEMPERATURE)
+                         for g in plans)
     # committed ahead: every note reaches the output before its start beat
     for (note, _), at in zip(out.played, out.played_at, strict=True):
         assert note.start >= at, (note, at)
