@@ -246,6 +246,7 @@ def _continuation_table(report: dict) -> None:
     sc = result.get("style_control")
     if sc and sc["requests"]:
         keys = sc.get("in_key") or {}
-        click.echo(f"\nstyle control ({sc.get('part', 'any')} part): {sc['requests']} requests,"
+        click.echo(f"\nstyle control ({sc.get('part', 'any')} part): {sc['requests']} requests"
+                   f" x {len(sc.get('seeds') or [0])} seeds,"
                    f" hit rate {sc['hit_rate']:.2f} (unstyled {sc['unstyled_hit_rate']:.2f}); "
                    f"in key {keys.get('styled')} (unstyled {keys.get('unstyled')})")

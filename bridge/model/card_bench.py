@@ -37,7 +37,9 @@ def render_continuation(report: dict) -> list[str]:
     style = report.get("style_control")
     if style and style.get("requests"):
         keys = style.get("in_key") or {}
-        lines += ["", f"Style control: {style['requests']} requests for another genre, "
+        seeds = style.get("seeds")
+        drawn = f" (each drawn at seeds {', '.join(map(str, seeds))})" if seeds else ""
+        lines += ["", f"Style control: {style['requests']} requests for another genre{drawn}, "
                   f"{style.get('part', 'any')} prompts asked for the same part "
                   f"({', '.join(style.get('by_request', {}))}), land there "
                   f"{_fmt(style['hit_rate'])} of the time (unstyled: "

@@ -74,6 +74,8 @@ def test_the_report_holds_every_metric_per_dataset(tiny_model_dir, folder, tmp_p
     pitched = [g for g in style["genres"] if cont.kind(g) == "pitched"]
     assert style["requests"] == len(pitched) - 1     # the pop prompt, to each other genre
     assert set(style["by_request"]) == {f"pop->{g}" for g in pitched if g != "pop"}
+    assert style["seeds"] == [0, 1]                  # each request drawn at every seed
+    assert all(v["requests"] == 2 for v in style["by_request"].values())
     rows = json.loads((out / "continuation_pieces.json").read_text())
     song = next(r for r in rows if r["piece"].endswith("song.mid"))
     assert song["echo"]["score"] == pytest.approx(1.0)
