@@ -304,7 +304,7 @@ LIMITS = {
         "- Sub-styles that are collections rather than dance types (folk/ashover, "
         "folk/playford, folk/christmas, folk/morris) cannot be told apart by ear.",
         "- The sub-style head learnt its training pieces (drummers, soloists, tunes) more "
-        "than their styles (the tagger shipped on 5 December: sub-style macro-F1 0.67 on "
+        "than their styles (measured 5 December on the tagger then shipped: macro-F1 0.67 on "
         "4-bar windows of its training data, 0.39 on val; jazz and drum sub-styles the "
         "weakest): more players and tunes per sub-style, not a larger model, is the lever.",
         "- Short windows (2 bars) of sparse input are tagged with low confidence.",
