@@ -51,6 +51,7 @@ def test_meter_bars_and_changes():
     m.set(192, 72)                       # 3/4 from bar 3
     assert m.bar_start(192 + 72 + 1) == 264
     assert m.bar_length(96) == 96 and m.bar_length(192) == 72
+    assert m.lines(96, 3) == [96, 192, 264, 336]     # across the change
     assert m.bar_start(-1) == -96        # bars extend backwards
     assert Meter.bar_ticks_of(6, 8) == 72 and Meter.bar_ticks_of(12, 4) == 144
 

@@ -42,11 +42,7 @@ class Piece:
         """The first ``count + 1`` bar lines (beats), from the bar of the first note."""
         tick = self.meter.bar_start(round(self.notes[0].start * TICKS_PER_BEAT)) \
             if self.notes else 0
-        lines = [tick]
-        for _ in range(count):
-            tick += self.meter.bar_length(tick)
-            lines.append(tick)
-        return [t / TICKS_PER_BEAT for t in lines]
+        return [t / TICKS_PER_BEAT for t in self.meter.lines(tick, count)]
 
     def between(self, start: float, end: float) -> list[Note]:
         """The notes that start in ``[start, end)``, each ending by ``end`` at the latest."""

@@ -43,14 +43,7 @@ SOLO = 0.5             # of the music's several parts, one alone over the groove
 
 def bar_lines(seq: Sequence, bar: int, count: int) -> list[int]:
     """Ticks of ``seq``'s bar lines from its bar ``bar`` on, ``count`` + 1 of them."""
-    meter = Meter(list(seq.meter))
-    tick = seq.origin
-    for _ in range(bar):
-        tick += meter.bar_length(tick)
-    lines = [tick]
-    for _ in range(count):
-        lines.append(lines[-1] + meter.bar_length(lines[-1]))
-    return lines
+    return Meter(list(seq.meter)).lines(seq.origin, bar + count)[bar:]
 
 
 class Grooves:

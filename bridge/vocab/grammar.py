@@ -104,6 +104,13 @@ class Meter:
         beat = bar + -(-(tick - bar) // TICKS_PER_BEAT) * TICKS_PER_BEAT
         return beat if beat < bar + self.bar_length(bar) else bar + self.bar_length(bar)
 
+    def lines(self, bar_start: int, count: int) -> list[int]:
+        """``count + 1`` bar lines (ticks) from the one at ``bar_start`` on."""
+        out = [bar_start]
+        for _ in range(count):
+            out.append(out[-1] + self.bar_length(out[-1]))
+        return out
+
     def bar_length(self, bar_start: int) -> int:
         """Length of the bar starting at ``bar_start`` (cut short by a change inside it)."""
         i = self._change_at(bar_start)
