@@ -131,9 +131,7 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
     if parts is not None:
         drums = parts == {DRUMS}
     # from the bar line: the model itself says whether its first note comes at the start
-    # (told a BEAT up to it, the model hears an event due there and plays one)
-    prefix = cursor.time_tokens(max(prompt.meter.bar_start(start_tick), cursor.tick))
-    gen = Generation("offline", prefix, cursor, end_tick,
+    gen = Generation("offline", cursor.bar_tokens(start_tick), cursor, end_tick,
                      constraints=Constraints(options.pitch_low, options.pitch_high, drums=drums),
                      parts=parts,
                      temperature=options.temperature, top_p=options.top_p,

@@ -75,6 +75,14 @@ def test_bars_are_counted_across_changes():
     assert m.bar_index(-1) == -1         # before the first change: bars extend backwards
 
 
+def test_a_resumed_cursor_is_told_bar_lines_only():
+    c = Cursor(Meter(), origin=0)
+    c.advance(BAR)
+    c.advance(beat_token(2))
+    assert c.bar_tokens(80) == [] and c.tick == 48        # its own bar: nothing to tell
+    assert c.bar_tokens(2 * 96 + 30) == [BAR, BAR] and c.tick == 2 * 96   # not a BEAT
+
+
 def test_cursor_grammar_moves_forward_only():
     c = Cursor(Meter(), origin=0)
     with pytest.raises(ValueError):

@@ -69,14 +69,14 @@ class Context:
     def prefix(self, now: int, start: int, resume: bool = False) -> tuple[list[int], Cursor]:
         """The tokens a continuation from ``start`` begins with (what the performer holds
         cut at ``now``; the time up to ``start``) and its cursor there. ``resume``: the time
-        only up to the bar line at or before ``now`` (a BAR says nothing of what follows it,
-        a BEAT or SUB says an event follows): the generation's ``heard_until`` and
-        ``not_before`` keep its events from starting too soon."""
+        only up to the bar line of ``now`` (:meth:`Cursor.bar_tokens`): the generation's
+        ``heard_until`` and ``not_before`` keep its events from starting too soon."""
         tokens, cursor = self.encoder.snapshot(now, until=start - 1)
         if cursor is None:
             cursor = Cursor(self.meter, origin=self.meter.bar_start(start))
-        to = self.meter.bar_start(min(now, start)) if resume else start
-        return tokens + cursor.time_tokens(max(to, cursor.tick), MAX_SILENT_BARS), cursor
+        time = cursor.bar_tokens(min(now, start), MAX_SILENT_BARS) if resume else \
+            cursor.time_tokens(max(start, cursor.tick), MAX_SILENT_BARS)
+        return tokens + time, cursor
 
     def sounding_after(self, tick: int) -> dict[int, int]:
         """Continuo's notes that still sound at ``tick``: token -> tick they end."""

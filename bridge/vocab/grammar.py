@@ -239,6 +239,13 @@ class Cursor:
             self.advance(out[-1])
         return out
 
+    def bar_tokens(self, tick: int, max_bars: int | None = None) -> list[int]:
+        """The BARs that move the cursor to the bar line at or before ``tick`` (none once it
+        is there or past it), followed; ``max_bars`` as in :meth:`time_tokens`. What a
+        generation that resumes at ``tick`` is fed: a BAR is written in every bar, empty or
+        not, so it says nothing of what follows, where a BEAT or SUB says an event does."""
+        return self.time_tokens(max(self.meter.bar_start(tick), self.tick), max_bars)
+
     def allowed(self) -> np.ndarray:
         """Boolean mask over the vocabulary of the tokens that may come next."""
         return allowed_mask(self.expect, self.bar_start is not None, self.beat, self.sub,
