@@ -127,14 +127,13 @@ def _resume_mask(ahead: int, beat: int, in_bar: bool) -> np.ndarray:
 
 
 @lru_cache(maxsize=64)
-def _heard_only(parts: frozenset[int] | None, part: int) -> np.ndarray:
+def _heard_only(parts: frozenset[int], part: int) -> np.ndarray:
     """The tokens that keep a resumed plan to the notes of the parts it does not play
     (``part``: the cursor's) between what it has heard and where its own notes may start."""
     mask = np.ones(VOCAB_SIZE, dtype=bool)
-    for q in range(len(PARTS)):
-        if parts is None or q in parts:
-            mask[PART_BASE + q] = False
-    if parts is None or part in parts:
+    for q in parts:
+        mask[PART_BASE + q] = False
+    if part in parts:
         mask[(KIND == K_PITCH) | (KIND == K_DRUM)] = False
     mask.setflags(write=False)
     return mask
