@@ -76,8 +76,9 @@ class Config:
     set: tuple[str, ...] = field(default=(), metadata=_opt(
         "Default session parameter NAME=VALUE (repeatable), e.g. mode=accompany."))
     prepare: bool = field(default=True, metadata=_opt(
-        "Keep the answer to a request sampled up to its first note while the performer "
-        "pauses, so that it starts at once (--no-prepare: sample on request, less idle work).",
+        "Keep the answer to a request sampled while the performer pauses (up to its first "
+        "note; with the candidates parameter above 1, whole, and the candidates' choice), so "
+        "that it starts at once (--no-prepare: one draw sampled on request, less idle work).",
         flag="--prepare/--no-prepare"))
     max_sessions: int = field(default=32, metadata=_opt("Most sessions served at once."))
     session_timeout: float = field(default=30.0, metadata=_opt(

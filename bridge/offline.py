@@ -12,10 +12,11 @@ import torch
 
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation, entering
-from bridge.live.params import GUIDANCE
+from bridge.live.params import CANDIDATES, GUIDANCE
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
 from bridge.model.tagger import Tagger
+from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import encode, to_tick
 from bridge.vocab import BAR, DRUMS, Cursor, Meter, parts_named
@@ -71,6 +72,7 @@ class ContinueOptions:
     drums: bool | None = None
     part: str | None = None           # play only this part or set of parts
     #                                   (bridge.vocab.parts_named); None: any
+    candidates: int = CANDIDATES      # draws to choose among (the one most like the others)
 
 
 def prompt_of(piece: Piece, prompt_bars: int | None = None) -> tuple[Piece, int]:
@@ -96,12 +98,28 @@ def bars_after(meter: Meter, tick: int, bars: int) -> int:
 def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions,
                    engine: Engine | None = None) -> Piece:
     """A continuation of ``piece`` (see :func:`prompt_of` for where it starts), sampled as
-    the daemon samples; pass an ``engine`` to reuse one over many pieces."""
+    the daemon samples (see :func:`draw_candidates`); pass an ``engine`` to reuse one over
+    many pieces."""
+    spans, chosen = draw_candidates(generator, piece, options, engine)
+    return Piece(spans[chosen], piece.meter, tempo=piece.tempo, name="continuation")
+
+
+def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions,
+                    engine: Engine | None = None) -> tuple[list[list[Note]], int]:
+    """``options.candidates`` continuations of ``piece`` drawn from the same state, and
+    which of them is the one most like the others
+    (:func:`bridge.music.likeness.consensus`): candidate ``i`` of seed ``s`` is drawn with
+    seed ``s * candidates + i`` (one candidate: seed ``s``)."""
+    if options.candidates < 1:
+        raise ValueError(f"candidates must be at least 1, not {options.candidates}")
     prompt, start = prompt_of(piece, options.prompt_bars)
     gen, context, style, bar = plan_continuation(generator, prompt, options, start)
-    (engine or Engine(generator, None)).run_now(gen, context, style, bar)
-    notes: list[Note] = [n for n in gen.notes if gen.plays(n)]
-    return Piece(notes, piece.meter, tempo=piece.tempo, name="continuation")
+    k = options.candidates
+    gens = [gen] if k == 1 else [gen.sibling(None if options.seed is None
+                                             else options.seed * k + i) for i in range(k)]
+    (engine or Engine(generator, None)).run_now(gens, context, style, bar)
+    spans = [[n for n in g.notes if g.plays(n)] for g in gens]
+    return spans, consensus(spans, Bars.spanning(prompt.meter, start, gen.end_tick))
 
 
 def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOptions,

@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 import torch
 
+from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
 from bridge.offline import (
     CONTEXT_TOKENS,
     ContinueOptions,
     bars_after,
     continue_piece,
+    draw_candidates,
     plan_continuation,
     prompt_of,
 )
@@ -90,3 +92,21 @@ def test_the_context_says_which_bar_of_the_prompt_it_begins_on(models):
     _, context, _, bar = plan_continuation(generator, long, ContinueOptions(bars=1))
     assert len(context) <= CONTEXT_TOKENS and context[0] == BAR
     assert bar + context.count(BAR) == 200 and bar > 100
+
+
+def test_a_continuation_is_the_draw_most_like_the_others(models):
+    generator, _ = models
+    piece = _shifted_piece()
+    options = ContinueOptions(bars=2, prompt_bars=3, seed=1, candidates=4)
+    spans, chosen = draw_candidates(generator, piece, options)
+    assert len(spans) == 4 and len({tuple(s) for s in spans}) > 1      # four draws
+    _, start = prompt_of(piece, 3)
+    bars = Bars.spanning(piece.meter, start, bars_after(piece.meter, start, 2))
+    assert len(bars) == 2 and chosen == consensus(spans, bars)
+    assert continue_piece(generator, piece, options).notes == spans[chosen]   # repeatable
+    one = continue_piece(generator, piece, ContinueOptions(bars=2, prompt_bars=3, seed=1,
+                                                           candidates=1))
+    assert one.notes == continue_piece(generator, piece, ContinueOptions(
+        bars=2, prompt_bars=3, seed=1, candidates=1)).notes
+    with pytest.raises(ValueError, match="candidates"):
+        draw_candidates(generator, piece, ContinueOptions(candidates=0))

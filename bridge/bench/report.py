@@ -78,8 +78,9 @@ def table(result: dict) -> str:
             lines.append(f"    ({osc['missed']} of {osc['trials']} trials got no note in 2 s)")
         answers = osc.get("answers") or {}
         if any(answers.values()):
-            lines.append("    answers: {ready} with their first note ready, {waited} ready "
-                         "being prepared, {cold} from scratch".format(**answers))
+            lines.append("    answers: {chosen} chosen among candidates, {ready} with their "
+                         "first note ready, {waited} ready being prepared, {cold} from "
+                         "scratch".format(**{"chosen": 0, **answers}))
         row("  request -> first note, when not ready", osc.get("first_note"))
         row("  in the daemon: played note -> fed", osc.get("fed"))
         row("  first note sent ahead of its beat by", osc.get("first_note_lead"))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from bridge.live.params import GUIDANCE, unknown_style
+from bridge.live.params import CANDIDATES, GUIDANCE, MAX_CANDIDATES, unknown_style
 from bridge.progress import Progress
 from bridge.vocab import PART_SETS, PARTS
 
@@ -152,6 +152,10 @@ def output_name(rel: Path, seed: int | None, many_seeds: bool) -> Path:
                    "harmony and bass); default: any part, as the model chooses.")
 @click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.1, 2))
 @click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.05, 1))
+@click.option("--candidates", default=CANDIDATES, show_default=True,
+              type=click.IntRange(1, MAX_CANDIDATES),
+              help="Draw this many continuations and write the one most like the others "
+                   "(1: a single draw, as it comes).")
 @click.option("--seed", type=int, help="Random seed (reproducible output).")
 @click.option("--seeds", help="Several seeds, comma-separated (e.g. 0,1,2): one output each.")
 @click.option("--only", is_flag=True, help="Write the continuation alone.")
@@ -161,7 +165,7 @@ def output_name(rel: Path, seed: int | None, many_seeds: bool) -> Path:
 @click.option("--model", help="Model folder (default: the shipped model).")
 def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, bars: int,
               prompt_bars: int | None, style: str, guidance: float, part: str | None,
-              temperature: float, top_p: float,
+              temperature: float, top_p: float, candidates: int,
               seed: int | None, seeds: str | None, only: bool, png: str | None, as_json: bool,
               model: str | None) -> None:
     """Write continuations of MIDI files (files or folders)."""
@@ -197,7 +201,8 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
         for s in seed_list:
             result = continue_piece(generator, piece, ContinueOptions(
                 bars=bars, prompt_bars=prompt_bars, style=style, guidance=guidance,
-                temperature=temperature, top_p=top_p, seed=s, part=part), engine)
+                temperature=temperature, top_p=top_p, seed=s, part=part,
+                candidates=candidates), engine)
             target = Path(output) if output else \
                 Path(out_dir) / output_name(rel, s, len(seed_list) > 1)
             target.parent.mkdir(parents=True, exist_ok=True)

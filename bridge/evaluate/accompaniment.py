@@ -35,7 +35,8 @@ from bridge.evaluate.continuation import (
     by_dataset,
     cases,
 )
-from bridge.evaluate.musicality import EPS, METRICS, OWN, compare, mean_metrics, own
+from bridge.evaluate.musicality import METRICS, OWN, compare, mean_metrics, own
+from bridge.music.likeness import EPS
 from bridge.music.piece import Note
 from bridge.progress import Progress
 from bridge.vocab import BASS, HARMONY, MELODY

@@ -6,7 +6,9 @@ music really did than an echo of the performer's last bars?
   (dataset, path) order. The prompt is its first 8 bars on its own bar grid (notes cut at
   the bar line), the truth the 4 bars after.
 - Candidates: the model (seeds 0, 1, 2; temperature 1, top-p 0.95, no style), sampled as
-  ``continuo continue --prompt-bars 8 --bars 4`` samples; **echo**, the prompt's last 4 bars
+  ``continuo continue --prompt-bars 8 --bars 4`` samples (the draw most like the others of
+  its ``candidates``, :func:`bridge.offline.draw_candidates`); **draw**, the first of those
+  candidates alone (what one draw without a choice plays); **echo**, the prompt's last 4 bars
   again; **shuffle**, echo's onsets and durations with pitches drawn from the prompt's pitch
   histogram (seeded per piece).
 - Metrics (:mod:`bridge.evaluate.musicality`) of each candidate against the truth, averaged
@@ -37,7 +39,6 @@ import numpy as np
 from bridge.evaluate.musicality import (
     METRICS,
     OWN,
-    Bars,
     Key,
     compare,
     find_key,
@@ -45,9 +46,10 @@ from bridge.evaluate.musicality import (
     mean_metrics,
     own,
 )
+from bridge.music.likeness import Bars
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import decode
-from bridge.offline import ContinueOptions, continue_piece, prompt_of, tag_piece
+from bridge.offline import ContinueOptions, draw_candidates, prompt_of, tag_piece
 from bridge.progress import Progress
 from bridge.vocab import MELODY, PARTS, PERCUSSION_GENRES, Meter, genre_of
 
@@ -59,7 +61,7 @@ TOP_P = 0.95
 STYLE_PROMPTS = 10
 MELODY_PART = PARTS[MELODY]   # style control asks melody prompts for a melody
 MIN_MELODY_NOTES = 16
-CANDIDATES = ("model", "echo", "shuffle")
+CANDIDATES = ("model", "draw", "echo", "shuffle")
 
 
 @dataclass
@@ -150,9 +152,17 @@ def shuffle(case: Case, seed: int) -> list[Note]:
 
 def continuation(generator, case: Case, seed: int, engine, style: str = "",
                  part: str | None = None) -> list[Note]:
+    return draws(generator, case, seed, engine, style, part)[0]
+
+
+def draws(generator, case: Case, seed: int, engine, style: str = "",
+          part: str | None = None) -> tuple[list[Note], list[Note]]:
+    """The continuation the model plays (chosen among its candidates) and its first
+    candidate alone (one draw, as sampling without a choice plays)."""
     options = ContinueOptions(bars=TRUTH_BARS, prompt_bars=PROMPT_BARS, style=style,
                               temperature=TEMPERATURE, top_p=TOP_P, seed=seed, part=part)
-    return continue_piece(generator, case.piece, options, engine).notes
+    spans, chosen = draw_candidates(generator, case.piece, options, engine)
+    return spans[chosen], spans[0]
 
 
 def score_cases(generator, all_cases: list[Case], seeds: Sequence[int] = SEEDS,
@@ -167,12 +177,13 @@ def score_cases(generator, all_cases: list[Case], seeds: Sequence[int] = SEEDS,
             def metrics(notes: list[Note], case: Case = case) -> dict:
                 return compare(notes, case.truth, case.bars, case.prompt.notes,
                                case.prompt_bars, case.key)
-            runs = [continuation(generator, case, s, engine) for s in seeds]
+            runs, first = zip(*(draws(generator, case, s, engine) for s in seeds), strict=True)
             rows.append({
                 "piece": case.name, "dataset": case.dataset, "style": case.style,
                 "key": str(case.key) if case.key else None,
                 "model": mean_metrics([metrics(notes) for notes in runs]),
                 "model_seeds": [metrics(notes) for notes in runs],
+                "draw": mean_metrics([metrics(notes) for notes in first]),
                 "echo": metrics(echo(case)), "shuffle": metrics(shuffle(case, i)),
                 "truth": own(case.truth, case.bars, case.prompt.notes, case.prompt_bars,
                              case.key),
@@ -286,6 +297,7 @@ def evaluate_continuation(generator, tagger, records: Sequence, seeds: Sequence[
                                        seeds) if tagger is not None else None,
         "prompt_bars": PROMPT_BARS, "truth_bars": TRUTH_BARS, "seeds": list(seeds),
         "temperature": TEMPERATURE, "top_p": TOP_P,
+        "candidates": ContinueOptions().candidates,
     }
     return report, rows
 
@@ -296,17 +308,18 @@ def chart(report: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from bridge.evaluate.musicality import OVERLAPS
+    from bridge.music.likeness import OVERLAPS
 
     datasets = report["datasets"]
     names = ("score", *OVERLAPS)
     fig, axes = plt.subplots(len(datasets), 1, figsize=(9, 2.6 * len(datasets)),
                              squeeze=False)
-    colors = {"model": "tab:orange", "echo": "tab:blue", "shuffle": "0.6"}
+    colors = {"model": "tab:orange", "draw": "navajowhite", "echo": "tab:blue",
+              "shuffle": "0.6"}
     for ax, (ds, entry) in zip(axes[:, 0], datasets.items(), strict=True):
         x = np.arange(len(names))
         for j, cand in enumerate(CANDIDATES):
-            ax.bar(x + (j - 1) * 0.27, [entry[cand][m] or 0 for m in names], 0.27,
+            ax.bar(x + (j - 1.5) * 0.2, [entry[cand][m] or 0 for m in names], 0.2,
                    label=cand, color=colors[cand])
         ax.set_xticks(x, names)
         ax.set_ylim(0, 1)

@@ -4,17 +4,9 @@ metrics (``continuo eval --task continuation``), on notes in beat time.
 Every metric compares a *candidate* (the model's continuation, or a baseline's) with the
 *truth* (the bars the piece really played next) over the same bars:
 
-- Histogram overlap, ``sum(min(p, q))`` of the two normalised histograms (1 = the same
-  distribution, 0 = disjoint; 1 when both are empty, 0 when one is), of
-
-  - ``pitch_class``: 12 pitch classes; a drum note counts as its GM key (its own bin),
-  - ``pitch``: the 128 pitches, and drum keys in bins of their own,
-  - ``ioi``: inter-onset intervals between successive distinct onsets,
-  - ``duration``: note durations,
-  - ``position``: onset position in its bar;
-
-  the last three in bins of 1/12 beat (``bin = floor(beats * 12)``), intervals and durations
-  of 4 beats or more in one last bin. ``score`` is the mean of the five.
+- Histogram overlap (:mod:`bridge.music.likeness`: the five histograms, pitch class, pitch,
+  inter-onset interval, duration and position in the bar, and how they overlap) of each of
+  the five; ``score`` is the mean of the five.
 - ``density_log_ratio``: ``|log(n_candidate / n_truth)|``, each count at least 1.
 - ``in_key``: the share of pitched notes in the scale (major, or natural minor) of the
   prompt's key, found by Krumhansl-Schmuckler: the duration-weighted pitch-class profile
@@ -28,20 +20,15 @@ Every metric compares a *candidate* (the model's continuation, or a baseline's) 
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from bridge.music.likeness import EPS, OVERLAPS, Bars, histograms, overlaps
 from bridge.music.piece import Note
 
-BINS_PER_BEAT = 12
-MAX_BEATS = 4                                   # longer intervals and durations: one bin
-N_TIME_BINS = MAX_BEATS * BINS_PER_BEAT + 1
-N_POSITION_BINS = 8 * BINS_PER_BEAT             # bars are at most 8 beats (vocab)
-OVERLAPS = ("pitch_class", "pitch", "ioi", "duration", "position")
 METRICS = ("score", *OVERLAPS, "density_log_ratio", "in_key", "copied_bars", "duplicates",
            "same_pitch_overlaps", "notes_per_bar")
 OWN = ("in_key", "copied_bars", "duplicates", "same_pitch_overlaps", "notes_per_bar")
@@ -52,27 +39,6 @@ MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 
                           3.17])
 MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
-EPS = 1e-6
-
-
-@dataclass(frozen=True)
-class Bars:
-    """The bar lines a span of music lies on, in beats: ``lines[i]`` to ``lines[i + 1]`` is
-    bar ``i``."""
-
-    lines: tuple[float, ...]
-
-    def __len__(self) -> int:
-        return len(self.lines) - 1
-
-    def index(self, beat: float) -> int | None:
-        """The bar that holds ``beat`` (None outside the span)."""
-        i = int(np.searchsorted(self.lines, beat + EPS, side="right")) - 1
-        return i if 0 <= i < len(self) else None
-
-    def position(self, beat: float) -> float:
-        i = self.index(beat)
-        return beat - self.lines[0 if i is None else i]
 
 
 @dataclass(frozen=True)
@@ -112,39 +78,6 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a - a.mean(), b - b.mean()
     denominator = math.sqrt(float((a * a).sum() * (b * b).sum()))
     return float((a * b).sum()) / denominator if denominator else 0.0
-
-
-# -- histograms ----------------------------------------------------------------------------
-
-
-def time_bin(beats: float) -> int:
-    """The 1/12-beat bin of a time in beats (a thousandth of a bin of float slack)."""
-    return min(math.floor(beats * BINS_PER_BEAT + 1e-3), N_TIME_BINS - 1)
-
-
-def histograms(notes: Sequence[Note], bars: Bars) -> dict[str, np.ndarray]:
-    """The five histograms of a span of notes (counts, not yet normalised)."""
-    h = {"pitch_class": np.zeros(12 + 128), "pitch": np.zeros(256),
-         "ioi": np.zeros(N_TIME_BINS), "duration": np.zeros(N_TIME_BINS),
-         "position": np.zeros(N_POSITION_BINS)}
-    for n in notes:
-        h["pitch_class"][12 + n.pitch if n.drum else n.pitch % 12] += 1
-        h["pitch"][128 * n.drum + n.pitch] += 1
-        h["duration"][time_bin(n.duration)] += 1
-        h["position"][min(time_bin(bars.position(n.start)), N_POSITION_BINS - 1)] += 1
-    onsets = sorted({round(n.start, 6) for n in notes})
-    for a, b in itertools.pairwise(onsets):
-        h["ioi"][time_bin(b - a)] += 1
-    return h
-
-
-def overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """``sum(min(p, q))`` of the normalised histograms: 1 when both are empty, 0 when one
-    is."""
-    sa, sb = a.sum(), b.sum()
-    if not sa or not sb:
-        return float(sa == sb)
-    return float(np.minimum(a / sa, b / sb).sum())
 
 
 # -- a span's own properties ----------------------------------------------------------------
@@ -207,7 +140,7 @@ def compare(candidate: Sequence[Note], truth: Sequence[Note], bars: Bars,
     """Every metric of ``candidate`` against ``truth``, both over ``bars``; the prompt (on
     ``prompt_bars``) gives the key and the bars a copy would come from."""
     hc, ht = histograms(candidate, bars), histograms(truth, bars)
-    out: dict[str, float | None] = {name: overlap(hc[name], ht[name]) for name in OVERLAPS}
+    out: dict[str, float | None] = dict(overlaps(hc, ht))
     out["score"] = sum(out[name] for name in OVERLAPS) / len(OVERLAPS)
     out["density_log_ratio"] = abs(math.log(max(len(candidate), 1) / max(len(truth), 1)))
     out.update(own(candidate, bars, prompt, prompt_bars, key))

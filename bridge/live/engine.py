@@ -42,7 +42,7 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -112,9 +112,15 @@ class Engine:
         (``bar``: the index of the bar its first BAR opens)."""
         self._queue.put(("restyle", session, style, list(context), guided, bar))
 
-    def generate(self, gen: Generation) -> Generation:
-        gen.requested = time.perf_counter()
-        self._queue.put(("generate", gen))
+    def generate(self, gen: Generation | Sequence[Generation]
+                 ) -> Generation | Sequence[Generation]:
+        """Sample ``gen``: one generation, or siblings from one place (their prefix fed
+        once: a choice's candidates)."""
+        gens = [gen] if isinstance(gen, Generation) else list(gen)
+        now = time.perf_counter()
+        for g in gens:
+            g.requested = now
+        self._queue.put(("generate", gens))
         return gen
 
     def resume(self, gen: Generation) -> None:
@@ -129,18 +135,20 @@ class Engine:
             self._queue.put(("tag", session, list(tokens), on_result))
 
     @torch.inference_mode()
-    def run_now(self, gen: Generation, context: list[int], style: int = 0,
-                bar: int = 0) -> Generation:
+    def run_now(self, gens: Generation | Sequence[Generation], context: list[int],
+                style: int = 0, bar: int = 0) -> None:
         """Generate in the calling thread, without the worker (command-line tools, bench):
         a fresh state for ``style`` fed ``context`` (whose first BAR opens bar ``bar`` of
-        the piece), then ``gen`` to its end."""
+        the piece), then each of ``gens`` (one, or several from that same state, stepped
+        together) to its end."""
         assert not self._thread.is_alive(), "run_now is for an engine whose worker is off"
-        self._handle(("restyle", gen.session, style, context, gen.guidance > 0, bar))
-        self.running.begin(gen, self._states.get(gen.session))
+        gens = [gens] if isinstance(gens, Generation) else list(gens)
+        session = gens[0].session
+        self._handle(("restyle", session, style, context, gens[0].guidance > 0, bar))
+        self.running.begin(gens, self._states.get(session))
         while self.running.active:
             self.running.step()
-        self._states.pop(gen.session, None)
-        return gen
+        self._states.pop(session, None)
 
     @torch.inference_mode()
     def drain(self) -> None:
@@ -237,7 +245,7 @@ class Engine:
                     self.streamer.feed(state, [token] * state.batch)
                 self._states[session] = state
             elif kind == "generate":
-                self.running.begin(request[1], self._states.get(request[1].session))
+                self.running.begin(request[1], self._states.get(request[1][0].session))
             elif kind == "resume":
                 self.running.resume(request[1])
             elif kind == "tag":                  # later, when idle; the newest wins
@@ -249,8 +257,10 @@ class Engine:
                 request[1]()
         except Exception as exc:   # a bad request must not kill the worker
             self._caught("inference request %s failed", kind)
-            if kind in ("generate", "resume") and request[1] not in self.running.active:
-                self.running.fail(request[1], exc)
+            if kind in ("generate", "resume"):
+                for gen in request[1] if kind == "generate" else [request[1]]:
+                    if gen not in self.running.active:
+                        self.running.fail(gen, exc)
         return True
 
     def _start(self, style: int, guided: bool, bar: int = 0) -> State:

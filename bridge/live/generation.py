@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -160,6 +160,8 @@ class Generation:
     #                                   its context holds is all that sounded; None: not_before)
     max_tokens: int = 4096
     hold: bool = False                # prepared: the worker parks it after its first note
+    candidate: bool = False           # one draw of a choice (bridge.live.choice): prepared,
+    #                                   heard only if chosen
     on_note: Callable[[Generation, Note], None] | None = None
     on_done: Callable[[Generation, str], None] | None = None
     cancelled: bool = False
@@ -181,6 +183,15 @@ class Generation:
     def cancel(self) -> None:
         """Stop as soon as the worker sees it (thread-safe: a plain attribute write)."""
         self.cancelled = True
+
+    def sibling(self, seed: int | None) -> Generation:
+        """Another draw of the same recipe from the same place (a candidate: see
+        :func:`bridge.music.likeness.consensus`), with ``seed``; nothing sampled yet and no
+        callbacks (the caller's to set)."""
+        return replace(self, prefix=list(self.prefix), cursor=self.cursor.copy(), seed=seed,
+                       on_note=None, on_done=None, cancelled=False, reason="", error="",
+                       state=None, rows=1, rng=None, decoder=None, tokens=[], notes=[],
+                       played=0, sounding=dict(self.sounding), requested=0.0, started=0.0)
 
     def recipe(self) -> tuple:
         """Everything that decides what it samples, taken before the worker moves its

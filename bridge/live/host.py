@@ -10,7 +10,7 @@ tests/live/test_host.py keeps it so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from bridge.live.events import Event
@@ -40,8 +40,9 @@ class Host(Protocol):
         """A continuation of what the session has heard, from song beat ``start`` to
         ``end``, in the parts it plays; a failure is reported to the client."""
 
-    def submit(self, gen: Generation) -> Generation:
-        """The worker samples ``gen``."""
+    def submit(self, gen: Generation | Sequence[Generation]
+               ) -> Generation | Sequence[Generation]:
+        """The worker samples ``gen`` (or siblings from one place: a choice's candidates)."""
 
     def release(self, gen: Generation) -> None:
         """The worker goes on sampling ``gen``, held after its first note."""

@@ -35,6 +35,10 @@ GUIDANCE = 1.0        # how strongly a requested style acts, by default (samplin
 #                       chosen by the style-control benchmark: docs/musicality.md)
 ACCOMPANY_TEMPERATURE = 0.7   # accompany mode samples at this share of `temperature`
 #                       (accompaniment benchmark: docs/musicality.md)
+CANDIDATES = 16      # a response is chosen among this many draws, by default (the one most
+#                       like the others: bridge.music.likeness; continuation benchmark:
+#                       docs/musicality.md)
+MAX_CANDIDATES = 32
 STYLES = "styles"     # not a parameter: /continuo/param/get SESSION styles lists them
 
 
@@ -135,6 +139,10 @@ PARAMS: tuple[Param, ...] = (
           "and with plays auto what the performer plays)", choices=CHANNELS),
     Param("seed", int, -1, "random seed for reproducible responses (-1 = random)",
           -1, 2**31 - 1),
+    Param("candidates", int, CANDIDATES, "call mode's answer is chosen among this many "
+          "draws, made while the performer is silent: the one most like the others (1 = one "
+          "draw; more costs CPU after each phrase; an answer due before the choice is made "
+          "plays one draw)", 1, MAX_CANDIDATES),
     Param("part", str, "auto", "the part Continuo plays: melody, harmony, bass, drums, "
           "accompaniment (harmony and bass), pitched (any but drums), or auto (drums after "
           "drums, else pitched)",
@@ -156,7 +164,8 @@ PARAMS: tuple[Param, ...] = (
 # set on any member of a band, these are set on the band's stream (the others are the
 # member's own: its channel, range, part and role)
 BAND_WIDE: tuple[str, ...] = ("mode", "temperature", "top_p", "length_bars", "style",
-                              "guidance", "seed", "phrase_beats", "grid", "lookahead_beats")
+                              "guidance", "seed", "candidates", "phrase_beats", "grid",
+                              "lookahead_beats")
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 

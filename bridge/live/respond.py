@@ -10,6 +10,13 @@ answer, in manual mode a request's), made again when the context, the parameters
 grid position move on. A request for exactly that answer plays its first note at once and
 the worker goes on from there; any other starts from scratch. ``counts`` says how often
 each happened.
+
+In call mode, with ``candidates`` above 1, once the answer kept ready has its first note,
+that many more are drawn whole (:mod:`bridge.live.choice`), and the phrase-end timer, if
+every one has ended by then, plays the one most like the others, all its notes at once
+(``chosen``); before that it takes the single answer kept ready, so a choice never delays
+an answer. (Manual mode's answer kept ready moves on with every grid line, and a choice
+made for one line would mostly be thrown away: it answers with one draw.)
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from bridge.live.choice import Choice
 from bridge.live.generation import Generation
 from bridge.live.phrase import ceil_to_grid
 from bridge.live.states import LISTENING, RESPONDING
@@ -32,20 +40,22 @@ MANUAL_BARS = 2           # length on request when there was no call to match
 READY_BARS = 2            # keep an answer ready this long after the performer's last note
 READY_LEAD_S = 0.01       # a ready answer may start this soon: its first note is sampled
 READY_MODES = ("call", "manual")
-ANSWER_KINDS = ("ready", "waited", "cold")   # how a request was answered (status counts)
+ANSWER_KINDS = ("chosen", "ready", "waited", "cold")   # how a request was answered
+#                                                        (status counts)
 
 
 class Responder:
     def __init__(self, host: Host, prepare: bool = True) -> None:
         self.host = host
         self.prepares = prepare           # keep answers ready (see prepare)
-        self.response: Generation | None = None
+        self.response: Generation | Choice | None = None
         self.end = 0.0                    # song beat when the response's last note ends
         # the answer a request would get now, sampled up to its first note (see prepare)
         self.ready: Generation | None = None
         self.ready_key: tuple = ()        # its recipe and the session's feed count then
         self.ready_at = 0.0               # its start (song beat)
         self.ready_note: Note | None = None
+        self.choice: Choice | None = None  # the candidates for it (``candidates`` > 1)
         self.counts = dict.fromkeys(ANSWER_KINDS, 0)   # how requests were answered
 
     def status(self) -> list[tuple[str, int]]:
@@ -120,30 +130,42 @@ class Responder:
             start = soonest if after is None or soonest > after else after + s.params["grid"]
             s.time.arm("ready", start, self.prepare, lead=READY_LEAD_S)
         gen = self._generation(start, self._bars())
+        if s.params["candidates"] > 1 and s.params["mode"] == "call":
+            self.choice = Choice(gen, s.params["candidates"])   # drawn once the single
+            #                                   answer has its first note
         gen.hold = True
         self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.fed), start
         s.submit(gen)
 
     def discard(self) -> None:
         """Drop the answer kept ready (the context or the parameters moved on)."""
-        if self.ready is not None:
-            self.ready.cancel()
-        self.ready = self.ready_note = None
+        for kept in (self.ready, self.choice):
+            if kept is not None:
+                kept.cancel()
+        self.ready = self.ready_note = self.choice = None
         self.host.time.disarm("ready")
 
-    def _take_ready(self, gen: Generation) -> Generation | None:
-        """The prepared answer if it is exactly ``gen`` (its first note played now), else
-        None (and it is dropped)."""
-        ready, note = self.ready, self.ready_note
+    def _take_ready(self, gen: Generation) -> Generation | Choice | None:
+        """The prepared answer if it is exactly ``gen`` (the choice among candidates if it
+        is made: all its notes played now; else the single answer, its first note played
+        now), else None (and it is dropped)."""
+        ready, note, choice = self.ready, self.ready_note, self.choice
         fed = self.host.fed
         if ready is None or ready.cancelled or (gen.recipe(), fed) != self.ready_key:
             self.discard()
             self.counts["cold"] += 1
             return None
+        if choice is not None and choice.chosen is not None:
+            self.choice = None
+            self.discard()               # the single answer and the re-arm timer
+            self.counts["chosen"] += 1
+            self.response = choice
+            choice.release()
+            return choice
         self.ready = None
-        self.discard()                   # its note and re-arm timer; the answer lives on
-        self.counts["ready" if note is not None else "waited"] += 1
+        self.discard()                   # its note, the choice and re-arm timer; it lives on
         self.response = ready
+        self.counts["ready" if note is not None else "waited"] += 1
         if note is not None:
             self._note(ready, note)
         self.host.release(ready)
@@ -151,21 +173,25 @@ class Responder:
 
     # -- from the worker --------------------------------------------------------------------
 
-    def _note(self, gen: Generation, note: Note) -> None:
+    def _note(self, gen: Generation | Choice, note: Note) -> None:
         if self.host.closed:
             return
         if gen is self.response:
             self.end = max(self.end, self.host.play(note).end)
         elif gen is self.ready and self.ready_note is None:
             self.ready_note = note
+            if self.choice is not None:          # now its candidates: the choice
+                self.host.submit(self.choice.gens)
 
-    def _done(self, gen: Generation, _reason: str) -> None:
+    def _done(self, gen: Generation | Choice, _reason: str) -> None:
         if self.host.closed:
             return
         if gen is self.response:
             self.host.time.arm("response", self.end, self._over)
         elif gen is self.ready:                   # it ended before a note: nothing to offer
             self.ready = None
+            if self.ready_note is None and self.choice is not None:
+                self.choice = None               # (never drawn)
 
     def _over(self, _beat: float) -> None:
         self.response = None

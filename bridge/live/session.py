@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -201,7 +201,8 @@ class Session:
         return self.voice.generation(start, end, note_now=note_now, on_note=on_note,
                                      on_done=done)
 
-    def submit(self, gen: Generation) -> Generation:
+    def submit(self, gen: Generation | Sequence[Generation]
+               ) -> Generation | Sequence[Generation]:
         return self.engine.generate(gen)
 
     def release(self, gen: Generation) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -39,23 +39,32 @@ class Stepper:
         self._batch: State | None = None
         self._rng = random.Random()           # for generations without a seed
 
-    def begin(self, gen: Generation, base: State | None) -> None:
-        """Start ``gen`` from its session's state ``base`` (None: the session is gone)."""
-        if base is None or gen.cancelled:
-            self.finish(gen, "cancelled" if gen.cancelled else "no session")
+    def begin(self, gens: Generation | Sequence[Generation], base: State | None) -> None:
+        """Start ``gens`` from their session's state ``base`` (None: the session is gone):
+        one generation, or siblings from one place (a choice's candidates), whose common
+        prefix is fed once."""
+        gens = [gens] if isinstance(gens, Generation) else list(gens)
+        assert all(g.prefix == gens[0].prefix for g in gens), "siblings share a prefix"
+        for gen in gens:
+            if base is None or gen.cancelled:
+                self.finish(gen, "cancelled" if gen.cancelled else "no session")
+        gens = [g for g in gens if base is not None and not g.cancelled]
+        if not gens:
             return
-        gen.started = time.perf_counter()
-        gen.state = base.clone()
-        gen.rows = base.batch
-        for token in gen.prefix:
-            self.streamer.feed(gen.state, [token] * gen.rows)
-        gen.rng = random.Random(gen.seed) if gen.seed is not None else self._rng
-        gen.decoder = Decoder(gen.cursor)
-        self.stats["prepared" if gen.hold else "generations"] += 1
-        if gen.hold:
-            self.parked.pop(gen.session, None)     # the session's older one is stale
+        start = base.clone()
+        for token in gens[0].prefix:
+            self.streamer.feed(start, [token] * base.batch)
+        for i, gen in enumerate(gens):
+            gen.started = time.perf_counter()
+            gen.state = start if i == len(gens) - 1 else start.clone()
+            gen.rows = base.batch
+            gen.rng = random.Random(gen.seed) if gen.seed is not None else self._rng
+            gen.decoder = Decoder(gen.cursor)
+            self.stats["prepared" if gen.hold or gen.candidate else "generations"] += 1
+            if gen.hold:
+                self.parked.pop(gen.session, None)     # the session's older one is stale
         self._unbatch()
-        self.active.append(gen)
+        self.active.extend(gens)
 
     def resume(self, gen: Generation) -> None:
         if self.parked.get(gen.session) is not gen:
@@ -147,7 +156,7 @@ class Stepper:
             return _done(gen, "end")
         note = gen.take(token)
         if note is not None and gen.plays(note):
-            first = not gen.played and not gen.hold
+            first = not gen.played and not gen.hold and not gen.candidate
             gen.played += 1
             if first:
                 self.first_note.append(time.perf_counter() - gen.requested)

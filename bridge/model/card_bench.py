@@ -19,16 +19,19 @@ def render_continuation(report: dict) -> list[str]:
              f"`continuo eval --task continuation --data {report.get('data')} --split "
              f"{report.get('split')}` (docs/musicality.md): each piece's first "
              f"{report.get('prompt_bars')} bars continued for {report.get('truth_bars')} (seeds "
-             f"{', '.join(map(str, report.get('seeds', [])))}), against what it really played, "
-             "beside an echo of the prompt's last bars and a shuffle of them.", "",
-             "| dataset | pieces | score: model | echo | shuffle | model beats echo | "
+             f"{', '.join(map(str, report.get('seeds', [])))}; the model's continuation is the "
+             f"one most like the others of {report.get('candidates', 1)} draws, one draw "
+             "beside it), against what it really played, beside an echo of the prompt's last "
+             "bars and a shuffle of them.", "",
+             "| dataset | pieces | score: model | one draw | echo | shuffle | model beats echo | "
              "copied bars: model / truth | in key: model / truth | notes per bar: model / "
              "truth | duplicates | same-pitch overlaps: model / truth |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for ds, d in report.get("datasets", {}).items():
         m, t = d["model"], d["truth"]
         lines.append(
-            f"| {ds} | {d['pieces']} | {_fmt(m['score'])} | {_fmt(d['echo']['score'])} | "
+            f"| {ds} | {d['pieces']} | {_fmt(m['score'])} | "
+            f"{_fmt(d.get('draw', {}).get('score'))} | {_fmt(d['echo']['score'])} | "
             f"{_fmt(d['shuffle']['score'])} | {100 * d['model_beats_echo']:.0f} % | "
             f"{_fmt(m['copied_bars'])} / {_fmt(t['copied_bars'])} | {_fmt(m['in_key'])} / "
             f"{_fmt(t['in_key'])} | {_fmt(m['notes_per_bar'])} / {_fmt(t['notes_per_bar'])} | "

@@ -13,6 +13,7 @@ from bridge.evaluate import continuation as cont
 from bridge.evaluate.musicality import METRICS, OWN
 from bridge.music.midifile import write_midi
 from bridge.music.piece import Note, Piece
+from bridge.offline import ContinueOptions
 
 MOTIFS = [(60, 64, 67, 64), (62, 65, 69, 65), (59, 62, 67, 62), (60, 64, 67, 72)]
 
@@ -64,7 +65,8 @@ def test_the_report_holds_every_metric_per_dataset(tiny_model_dir, folder, tmp_p
     assert list(report["datasets"]) == ["user"]          # a plain folder: one dataset
     entry = report["datasets"]["user"]
     assert entry["pieces"] == 2
-    for candidate in ("model", "echo", "shuffle"):
+    assert report["candidates"] == ContinueOptions().candidates
+    for candidate in ("model", "draw", "echo", "shuffle"):
         assert set(entry[candidate]) == set(METRICS)
         assert 0 <= entry[candidate]["score"] <= 1
     assert set(entry["truth"]) == set(OWN)
@@ -106,6 +108,6 @@ def test_the_card_keeps_the_musicality_figures(tiny_model_dir, folder, tmp_path)
         "all", "--seeds", "0", "--style-prompts", "0", "--write-cards"])
     assert result.exit_code == 0, result.output
     card = (model / "generator" / "MODEL_CARD.md").read_text()
-    assert "## Musicality" in card and "| user | 2 |" in card
+    assert "## Musicality" in card and "| user | 2 |" in card and "one draw" in card
     assert "## Recall" in card and "| w64 | 0.7 |" in card
     assert json.loads((model / "generator" / "continuation.json").read_text())["datasets"]

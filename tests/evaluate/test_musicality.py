@@ -3,24 +3,15 @@ import math
 import pytest
 
 from bridge.evaluate import musicality as mu
+from bridge.music.likeness import Bars
 from bridge.music.piece import Note
 
-BARS = mu.Bars((0.0, 4.0, 8.0))           # two 4/4 bars
-PROMPT_BARS = mu.Bars((-8.0, -4.0, 0.0))
+BARS = Bars((0.0, 4.0, 8.0))           # two 4/4 bars
+PROMPT_BARS = Bars((-8.0, -4.0, 0.0))
 
 
 def n(start, pitch=60, duration=1.0, drum=False):
     return Note(start, duration, pitch, 80, drum)
-
-
-def test_overlap_of_histograms():
-    import numpy as np
-
-    assert mu.overlap(np.array([1, 1]), np.array([2, 2])) == pytest.approx(1.0)
-    assert mu.overlap(np.array([1, 0]), np.array([0, 3])) == 0.0
-    assert mu.overlap(np.array([3, 1]), np.array([1, 3])) == pytest.approx(0.5)
-    assert mu.overlap(np.zeros(3), np.zeros(3)) == 1.0
-    assert mu.overlap(np.zeros(3), np.ones(3)) == 0.0
 
 
 def test_a_candidate_equal_to_the_truth_scores_one():
@@ -28,26 +19,6 @@ def test_a_candidate_equal_to_the_truth_scores_one():
     m = mu.compare(truth, truth, BARS, [], PROMPT_BARS)
     assert m["score"] == pytest.approx(1.0)
     assert m["density_log_ratio"] == 0.0
-
-
-def test_bins_of_time_features():
-    notes = [n(0, duration=1 / 24), n(1 / 12, duration=5.0), n(4 + 1 / 6)]
-    h = mu.histograms(notes, BARS)
-    assert h["duration"][0] == 1 and h["duration"][12] == 1
-    assert h["duration"][mu.N_TIME_BINS - 1] == 1
-    assert h["ioi"][1] == 1 and h["ioi"][mu.N_TIME_BINS - 1] == 1   # 4 beats or more: last
-    assert h["position"][0] == 1 and h["position"][1] == 1 and h["position"][2] == 1
-
-
-def test_drums_bin_by_key_and_pitches_by_class():
-    h = mu.histograms([n(0, 36, drum=True), n(0, 60), n(1, 72)], BARS)
-    assert h["pitch_class"][0] == 2 and h["pitch_class"][12 + 36] == 1
-    assert h["pitch"][60] == 1 and h["pitch"][72] == 1 and h["pitch"][128 + 36] == 1
-
-
-def test_ioi_counts_distinct_onsets_once():
-    h = mu.histograms([n(0, 60), n(0, 64), n(0.5, 67)], BARS)
-    assert h["ioi"].sum() == 1 and h["ioi"][6] == 1
 
 
 def test_density_log_ratio():

@@ -277,3 +277,33 @@ def test_a_failing_generation_ends_in_error_and_the_worker_goes_on(models):
     wait_until(lambda: again.reason, 10) and again.reason == "end"
     assert engine.stop(2.0)
     assert engine.health()["worker"] == "stopped"
+
+
+def test_siblings_start_together_from_one_prefix_as_each_would_alone(models):
+    generator, _ = models
+    engine = Engine(generator, None, "cpu")
+    cursor = Cursor(Meter(), origin=0)
+    prefix = [BAR, *cursor.time_tokens(24)]
+    for t in prefix:
+        cursor.advance(t)
+
+    def gen(seed: int) -> Generation:
+        return Generation("s", list(prefix), cursor.copy(), end_tick=4 * 96, max_tokens=60,
+                          seed=seed, candidate=True)
+
+    engine.open("s", 0)
+    engine.feed("s", [BAR, BAR])
+    engine.drain()
+    siblings = [gen(s) for s in (1, 2, 1)]
+    engine.generate(siblings)
+    rows, feed = [], engine.streamer.feed
+    engine.streamer.feed = lambda state, tokens: (rows.append(len(tokens)), feed(state, tokens))
+    engine.drain()
+    engine.streamer.feed = feed
+    assert rows[:len(prefix) + 1] == [*[1] * len(prefix), 3]      # the prefix fed once
+    alone = engine.generate(gen(2))
+    engine.drain()
+    assert siblings[0].tokens == siblings[2].tokens != siblings[1].tokens
+    assert siblings[1].tokens == alone.tokens
+    assert engine.stats["prepared"] == 4 and engine.stats["generations"] == 0
+    assert not engine.latency["first_note"]            # candidates are prepared work

@@ -8,6 +8,7 @@ from bridge.live.phrase import ceil_to_grid
 from bridge.live.respond import PREP_S
 from bridge.live.session import Session
 from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
+from bridge.music.likeness import consensus
 from bridge.osc.events import message_of
 from bridge.timing.clock import BeatClock
 from bridge.vocab import TICKS_PER_BEAT
@@ -180,10 +181,11 @@ def test_a_request_after_a_phrase_plays_the_answer_kept_ready_at_once(sim):
     s, out, _ = make(w, mode="manual", grid=1.0)
     play_phrase(w, s)
     w.until(lambda: _ready_for_now(s))
+    assert s.responder.choice is None     # manual mode's moves on every grid line: one draw
     ready = s.responder.ready_note
     s.respond()
     assert [n.start for n, _ in out.played] == [ready.start]   # before respond returned
-    assert s.responder.counts == {"ready": 1, "waited": 0, "cold": 0}
+    assert s.responder.counts == {"chosen": 0, "ready": 1, "waited": 0, "cold": 0}
     w.until(lambda: s.state == LISTENING)       # it went on and ended
     assert len(out.played) > 1
     s.close()
@@ -205,13 +207,58 @@ def test_playing_again_drops_the_answer_kept_ready(sim):
     assert s.responder.ready is None
 
 
+def _chosen_for_now(s) -> bool:
+    """A choice is made, every candidate ended, and a request made now would want it."""
+    choice = s.responder.choice
+    ahead = (PREP_S + 0.01) / s.clock.seconds_per_beat
+    return choice is not None and choice.chosen is not None and \
+        ceil_to_grid(s.time.now_beat() + ahead, s.params["grid"]) == \
+        pytest.approx(s.responder.ready_at)
+
+
+def test_a_request_plays_the_prepared_candidate_most_like_the_others_at_once(sim):
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="call", grid=1.0, candidates=4, phrase_beats=4.0)
+    play_phrase(w, s)
+    w.until(lambda: _chosen_for_now(s))
+    choice, single = s.responder.choice, s.responder.ready
+    assert len(choice.gens) == 4 and [g.seed for g in choice.gens] == [12, 13, 14, 15]
+    drawn = [[(n.start, n.pitch) for n in notes] for notes in choice.heard]
+    assert len(set(map(tuple, drawn))) > 1                  # the draws differ
+    chosen = choice.heard[choice.chosen]
+    assert choice.chosen == consensus(choice.heard, choice.bars)
+    at = s.responder.ready_at
+    s.respond()
+    assert [n.pitch for n, _ in out.played] == [n.pitch for n in chosen]   # all at once
+    assert all(at <= n.start < at + 4 for n, _ in out.played)          # its one bar
+    assert s.responder.counts == {"chosen": 1, "ready": 0, "waited": 0, "cold": 0}
+    assert single.cancelled and not choice.cancelled
+    w.until(lambda: s.state == LISTENING)
+    assert len(out.played) == len(chosen)
+    s.close()
+
+
+def test_a_request_before_the_choice_is_made_plays_the_single_answer_kept_ready(sim):
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="call", grid=1.0, candidates=4, phrase_beats=4.0)
+    play_phrase(w, s)
+    w.until(lambda: _ready_for_now(s) and s.responder.choice is not None)
+    choice, note = s.responder.choice, s.responder.ready_note
+    choice.chosen = None                      # as if a candidate were still being drawn
+    s.respond()
+    assert [n.start for n, _ in out.played] == [note.start]       # its first note, at once
+    assert s.responder.counts == {"chosen": 0, "ready": 1, "waited": 0, "cold": 0}
+    assert choice.cancelled and s.responder.choice is None
+    s.close()
+
+
 def test_call_mode_answers_with_the_answer_prepared_at_the_phrase_end(sim):
     w = sim(TEMPO)
     s, out, _ = make(w)
     play_phrase(w, s)
     w.until(lambda: out.played)
     counts = s.responder.counts
-    assert counts["cold"] == 0 and counts["ready"] + counts["waited"] == 1
+    assert counts["cold"] == 0 and counts["chosen"] == 1     # the sim's worker takes no time
     s.close()
 
 
@@ -225,7 +272,7 @@ def test_without_prepare_every_answer_starts_from_scratch(sim):
     assert s.responder.ready is None
     s.respond()
     w.until(lambda: out.played)
-    assert s.responder.counts == {"ready": 0, "waited": 0, "cold": 1}
+    assert s.responder.counts == {"chosen": 0, "ready": 0, "waited": 0, "cold": 1}
     s.close()
 
 

@@ -1,0 +1,91 @@
+"""A response chosen among candidates: several draws of one generation, and the one most
+like the others played (:func:`bridge.music.likeness.consensus`).
+
+One draw of a continuation may stray where the model's ideas mostly agree; of several
+drawn from the same place, the one most like the others is closer to what the music does
+next (the continuation benchmark: docs/musicality.md, "Choosing among candidates"). The
+worker steps the candidates together, as one batch (their common prefix fed once); nothing
+is heard until every candidate has ended and the loop has released the choice: then
+the chosen one's notes go out at once (they lie ahead of now: a choice is prepared while
+the performer is silent, beside a single answer kept ready for a request that comes before
+it is made, :mod:`bridge.live.respond`), then its end.
+
+A :class:`Choice` stands for a :class:`Generation` where the responder uses one: it calls
+the generation's ``on_note(choice, note)`` and ``on_done(choice, reason)``, and ``cancel()``
+stops every candidate. Everything here runs on the loop; the candidates' callbacks reach it
+through the worker's hand-over, in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bridge.live.generation import Generation
+from bridge.music.likeness import Bars, consensus
+from bridge.music.piece import Note
+
+
+class Choice:
+    def __init__(self, gen: Generation, candidates: int) -> None:
+        """``candidates`` siblings of ``gen`` (its seed ``s`` draws candidate ``i`` with
+        ``s * candidates + i``, as ``continuo continue`` does; no seed: the worker's); its
+        callbacks are the choice's."""
+        if candidates < 2:
+            raise ValueError(f"a choice needs at least 2 candidates, not {candidates}")
+        k = candidates
+        self.gens = [gen.sibling(None if gen.seed is None else gen.seed * k + i)
+                     for i in range(k)]
+        for g in self.gens:
+            g.on_note, g.on_done, g.candidate = self._note, self._done, True
+        self.on_note: Callable[[Choice, Note], None] = gen.on_note or (lambda *_: None)
+        self.on_done: Callable[[Choice, str], None] = gen.on_done or (lambda *_: None)
+        self.bars = Bars.spanning(gen.cursor.meter, max(gen.not_before, gen.cursor.tick),
+                                  gen.end_tick)
+        self.heard: list[list[Note]] = [[] for _ in self.gens]   # each one's played notes
+        self.reasons: dict[int, str] = {}                         # candidate -> why it ended
+        self.chosen: int | None = None       # set once every candidate has ended
+        self.released = False
+        self.cancelled = False
+
+    @property
+    def error(self) -> str:
+        """What went wrong, when it ended with the reason ``error``."""
+        return next((g.error for g in self.gens if g.error), "")
+
+    @property
+    def ended(self) -> bool:
+        return len(self.reasons) == len(self.gens)
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        for g in self.gens:
+            g.cancel()
+
+    def release(self) -> None:
+        """Let the chosen candidate be heard: now, or as soon as every one has ended."""
+        if not self.released:
+            self.released = True
+            if self.chosen is not None:
+                self._emit_chosen()
+
+    # -- from the worker, on the loop -------------------------------------------------------
+
+    def _note(self, gen: Generation, note: Note) -> None:
+        self.heard[self.gens.index(gen)].append(note)
+
+    def _done(self, gen: Generation, reason: str) -> None:
+        self.reasons[self.gens.index(gen)] = reason
+        if not self.ended:
+            return
+        ok = [j for j in range(len(self.gens)) if self.reasons[j] != "error"]
+        if self.cancelled or not ok:
+            self.on_done(self, "cancelled" if self.cancelled else "error")
+            return
+        self.chosen = ok[consensus([self.heard[j] for j in ok], self.bars)]
+        if self.released:
+            self._emit_chosen()
+
+    def _emit_chosen(self) -> None:
+        for note in self.heard[self.chosen]:
+            self.on_note(self, note)
+        self.on_done(self, self.reasons[self.chosen])
