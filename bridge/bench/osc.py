@@ -7,6 +7,10 @@
                the first ``/continuo/note/out`` arriving at the stand-in's socket (client
                clock, so an upper bound on the daemon's share). A controller then sends
                ``/continuo/generate/stop``. ``phrase/end`` in call mode runs the same code.
+    call       per trial the stand-in plays a phrase in call mode and waits for the
+               phrase-end timer's answer (one beat of silence, the next grid line): how
+               many answers were chosen among candidates in time (``answers``), and how far
+               ahead of its beat the first note was sent
     fed        from ``/continuo/status/get``: the daemon's own request -> fed latency of the
                performer's notes (``Engine.latency["feed"]``) and request -> first note
                decoded (``first_note``)
@@ -138,6 +142,42 @@ async def e2e(port: int, reply_port: int, trials: int, pings: int, seed: int = 0
             "first_note_lead": summary(lead), "ping_rtt": summary(rtt),
             "fed": from_status(daemon, "feed"), "first_note": from_status(daemon, "first_note"),
             "answers": {k: session.get(f"answers_{k}") for k in ANSWER_KINDS}}
+
+
+async def call_timer(port: int, reply_port: int, trials: int, seed: int = 0) -> dict:
+    """Call mode as a performer meets it: a phrase, silence, the answer on the grid."""
+    loop = asyncio.get_running_loop()
+    rng = random.Random(seed)
+    client = await OscClient.open(HOST, port, reply_port)
+    device = await open_device(port, mode="call")
+    device.transport(tempo=TEMPO, beat=0.0, playing=True)
+    waiting: dict[str, Any] = {}
+
+    def on_message(m: Message) -> None:
+        future = waiting.get("future")
+        if m.address == NOTE_OUT and future is not None and not future.done():
+            future.set_result(float(m.args[6]))
+
+    device.on_message = on_message
+    lead, missed = [], 0
+    try:
+        for _ in range(trials):
+            waiting["future"] = loop.create_future()
+            await play_phrase(device, rng)
+            try:
+                lead.append(await asyncio.wait_for(waiting["future"], 3.0))
+            except asyncio.TimeoutError:
+                missed += 1
+            waiting.pop("future")
+            client.send(STOP, [device.session])
+            await asyncio.sleep(0.05)
+        (session,) = await session_status(client, [device])
+    finally:
+        device.close()
+        client.close()
+    return {"trials": trials, "missed": missed, "first_note_lead": summary(lead),
+            "answers": {k: session.get(f"answers_{k}") for k in ANSWER_KINDS},
+            "candidates": param("candidates").default}
 
 
 def from_status(pairs_: dict[str, Any], name: str) -> dict | None:

@@ -84,6 +84,14 @@ def table(result: dict) -> str:
         row("  request -> first note, when not ready", osc.get("first_note"))
         row("  in the daemon: played note -> fed", osc.get("fed"))
         row("  first note sent ahead of its beat by", osc.get("first_note_lead"))
+    call = d.get("osc_call", {})
+    if call:
+        a = {"chosen": 0, **(call.get("answers") or {})}
+        lines.append(f"  call mode, phrase-end timer: {a['chosen'] or 0} of {call['trials']} "
+                     f"answers chosen among {call.get('candidates')} candidates in time, "
+                     f"{(a.get('ready') or 0) + (a.get('waited') or 0)} one draw"
+                     + (f", {call['missed']} missed" if call.get("missed") else ""))
+        row("  first note sent ahead of its beat by", call.get("first_note_lead"))
     cold = d.get("osc_cold", {})
     if cold:
         row("OSC phrase end -> first note, --no-prepare", cold.get("e2e"))

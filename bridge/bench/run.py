@@ -38,6 +38,7 @@ from bridge.midi.jack import JackError, jack_server, using
 PARTS = ("model", "throughput", "osc", "accompany", "band", "midi")
 SESSIONS = (1, 2, 4, 8, 16, 32)
 DAEMON_FLAGS = ["--set", "mode=manual", "--set", "grid=0.25", "--set", "length_bars=1"]
+CALL_TRIALS = 20       # call-mode answers on the phrase-end timer (each waits for it)
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,9 @@ def _osc(folder: Path, options: Options, result: dict, say: Callable[[str], None
             details["osc"] = e2e
             result["e2e_osc_ms"] = e2e["e2e"]
             result["note_to_fed_ms"] = e2e["fed"]
+            calls = min(options.trials, CALL_TRIALS)
+            say(f"osc: {calls} call-mode answers on the phrase-end timer ...")
+            details["osc_call"] = asyncio.run(osc.call_timer(d.port, d.reply_port, calls))
         if "accompany" not in options.skip:
             runs = []
             for n in options.sessions:
