@@ -35,9 +35,9 @@ GUIDANCE = 1.0        # how strongly a requested style acts, by default (samplin
 #                       chosen by the style-control benchmark: docs/musicality.md)
 ACCOMPANY_TEMPERATURE = 0.7   # accompany mode samples at this share of `temperature`
 #                       (accompaniment benchmark: docs/musicality.md)
-CANDIDATES = 16      # a response is chosen among this many draws, by default (the one most
-#                       like the others: bridge.music.likeness; continuation benchmark:
-#                       docs/musicality.md)
+CANDIDATES = 16      # a continuation (`continuo continue`, call mode's answer) is chosen
+#                       among this many draws by default, the one most like the others
+#                       (bridge.music.likeness; continuation benchmark: docs/musicality.md)
 MAX_CANDIDATES = 32
 STYLES = "styles"     # not a parameter: /continuo/param/get SESSION styles lists them
 
