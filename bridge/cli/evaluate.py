@@ -12,8 +12,8 @@ import click
 @click.option("--task", type=click.Choice(["models", "continuation", "accompaniment"]),
               default="models", show_default=True,
               help="models: bits per event and tagger accuracy beside baselines; "
-                   "continuation: the musicality benchmark (model vs echo and shuffle); "
-                   "accompaniment: the model accompanies a melody played live (vs hold "
+                   "continuation: the musicality benchmark (model vs one draw, echo and "
+                   "shuffle); accompaniment: the model accompanies a melody played live (vs hold "
                    "and echo).")
 @click.option("--model", help="Model folder (default: the shipped model).")
 @click.option("--data", default="../shared/data", show_default=True,
@@ -228,18 +228,20 @@ def _continuation(model, data, split, datasets, out, seeds, limit, style_prompts
 
 
 def _continuation_table(report: dict) -> None:
+    from bridge.evaluate.continuation import CANDIDATES
     from bridge.evaluate.musicality import METRICS
 
     result = report["continuation"]
     click.echo(f"{report['data']} (split {report['split']}): continuation of "
                f"{result['prompt_bars']} bars by {result['truth_bars']}, seeds "
-               f"{','.join(map(str, result['seeds']))}")
+               f"{','.join(map(str, result['seeds']))}; model: the one of "
+               f"{result.get('candidates', 1)} draws most like the others, draw: one draw")
     for ds, entry in result["datasets"].items():
         click.echo(f"\n{ds}: {entry['pieces']} pieces, model beats echo on "
                    f"{100 * entry['model_beats_echo']:.0f} %")
-        click.echo(f"  {'':<20}{'model':>9}{'echo':>9}{'shuffle':>9}{'truth':>9}")
+        click.echo(f"  {'':<20}" + "".join(f"{c:>9}" for c in (*CANDIDATES, "truth")))
         for name in METRICS:
-            cells = [entry[c].get(name) for c in ("model", "echo", "shuffle")]
+            cells = [entry[c].get(name) for c in CANDIDATES]
             cells.append(entry["truth"].get(name))
             click.echo(f"  {name:<20}" + "".join(
                 f"{'':>9}" if v is None else f"{v:>9.3f}" for v in cells))
