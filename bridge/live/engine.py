@@ -67,6 +67,7 @@ class Engine:
         self.tagger = tagger.to("cpu").eval() if tagger is not None else None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._states: dict[str, State] = {}
+        self._heard: tuple[tuple, State] | None = None   # run_now's last context, fed
         self._thread = threading.Thread(target=self._run, name="continuo-inference",
                                         daemon=True)
         self._tags: dict[str, tuple[list[int], Callable]] = {}   # waiting, per session
@@ -140,15 +141,19 @@ class Engine:
         """Generate in the calling thread, without the worker (command-line tools, bench):
         a fresh state for ``style`` fed ``context`` (whose first BAR opens bar ``bar`` of
         the piece), then each of ``gens`` (one, or several from that same state, stepped
-        together) to its end."""
+        together) to its end. The state fed last is kept: the same context again (another
+        seed of one piece) starts from it without feeding it again."""
         assert not self._thread.is_alive(), "run_now is for an engine whose worker is off"
         gens = [gens] if isinstance(gens, Generation) else list(gens)
-        session = gens[0].session
-        self._handle(("restyle", session, style, context, gens[0].guidance > 0, bar))
-        self.running.begin(gens, self._states.get(session))
+        guided = gens[0].guidance > 0
+        key = (style, guided, bar, tuple(context))
+        if self._heard is None or self._heard[0] != key:   # else: the same context again
+            self._heard = (key, self._start(style, guided, bar))
+            for token in context:
+                self.streamer.feed(self._heard[1], [token] * self._heard[1].batch)
+        self.running.begin(gens, self._heard[1])        # (begin copies it)
         while self.running.active:
             self.running.step()
-        self._states.pop(session, None)
 
     @torch.inference_mode()
     def drain(self) -> None:

@@ -307,3 +307,34 @@ def test_siblings_start_together_from_one_prefix_as_each_would_alone(models):
     assert siblings[1].tokens == alone.tokens
     assert engine.stats["prepared"] == 4 and engine.stats["generations"] == 0
     assert not engine.latency["first_note"]            # candidates are prepared work
+
+
+def test_run_now_feeds_a_context_heard_before_only_once(models):
+    generator, _ = models
+    cursor = Cursor(Meter(), origin=0)
+    prefix = [BAR, *cursor.time_tokens(24)]
+    for t in prefix:
+        cursor.advance(t)
+    context = [BAR, BAR, BAR]
+
+    def gen(seed: int) -> Generation:
+        return Generation("offline", list(prefix), cursor.copy(), end_tick=4 * 96,
+                          max_tokens=40, seed=seed)
+
+    fresh = Engine(generator, None, "cpu")
+    alone = [gen(s) for s in (1, 2)]
+    for g in alone:
+        Engine(generator, None, "cpu").run_now(g, context)
+    rows, feed = [], fresh.streamer.feed
+    fresh.streamer.feed = lambda state, tokens: (rows.append(len(tokens)), feed(state, tokens))
+    again = [gen(s) for s in (1, 2)]
+    fresh.run_now(again[0], context)
+    first = len(rows)
+    fresh.run_now(again[1], context)
+    start = first - len(context) - len(prefix) - len(again[0].tokens)   # a fresh state's
+    assert start in (0, 1)
+    assert len(rows) - first == len(prefix) + len(again[1].tokens)   # no context fed
+    assert [g.tokens for g in again] == [g.tokens for g in alone]
+    before, other = len(rows), gen(1)
+    fresh.run_now(other, [BAR, BAR])                     # another context: fed anew
+    assert len(rows) - before == start + 2 + len(prefix) + len(other.tokens)
