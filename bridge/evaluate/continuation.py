@@ -249,9 +249,9 @@ def style_control(generator, tagger, all_cases: list[Case], prompts: int = STYLE
     keys: dict[str, list[float]] = {"styled": [], "unstyled": []}
     per_pair: dict[str, list[int]] = {}
     plain: dict[tuple[str, int], list[Note]] = {}
-    draws = [(case, target, seed) for seed in seeds for case, target in requests]
-    with Progress("style control", len(draws), "requests") as progress:
-        for case, target, seed in draws:
+    asked = [(case, target, seed) for seed in seeds for case, target in requests]
+    with Progress("style control", len(asked), "requests") as progress:
+        for case, target, seed in asked:
             notes = continuation(generator, case, seed, engine, target, MELODY_PART)
             if (case.name, seed) not in plain:
                 plain[case.name, seed] = continuation(generator, case, seed, engine,
@@ -268,7 +268,7 @@ def style_control(generator, tagger, all_cases: list[Case], prompts: int = STYLE
             pair[0] += hit
             pair[1] += 1
             progress.update()
-    n = len(draws)
+    n = len(asked)
     return {"hit_rate": round(hits / n, 4) if n else None,
             "unstyled_hit_rate": round(unstyled_hits / n, 4) if n else None,
             "requests": len(requests), "seeds": list(seeds),

@@ -148,9 +148,7 @@ class Engine:
         guided = gens[0].guidance > 0
         key = (style, guided, bar, tuple(context))
         if self._heard is None or self._heard[0] != key:   # else: the same context again
-            self._heard = (key, self._start(style, guided, bar))
-            for token in context:
-                self.streamer.feed(self._heard[1], [token] * self._heard[1].batch)
+            self._heard = (key, self._heard_state(style, guided, bar, context))
         self.running.begin(gens, self._heard[1])        # (begin copies it)
         while self.running.active:
             self.running.step()
@@ -245,10 +243,7 @@ class Engine:
                     self.latency["feed"].append(time.perf_counter() - request[3])
             elif kind == "restyle":
                 _, session, style, context, guided, bar = request
-                state = self._start(style, guided, bar)
-                for token in context:
-                    self.streamer.feed(state, [token] * state.batch)
-                self._states[session] = state
+                self._states[session] = self._heard_state(style, guided, bar, context)
             elif kind == "generate":
                 self.running.begin(request[1], self._states.get(request[1][0].session))
             elif kind == "resume":
@@ -275,6 +270,13 @@ class Engine:
         if guided and style:
             return stack([self.streamer.start(style, bar), self.streamer.start(0, bar)])
         return self.streamer.start(style, bar)
+
+    def _heard_state(self, style: int, guided: bool, bar: int, context: list[int]) -> State:
+        """A fresh state (:meth:`_start`) fed ``context``."""
+        state = self._start(style, guided, bar)
+        for token in context:
+            self.streamer.feed(state, [token] * state.batch)
+        return state
 
     def _caught(self, message: str, *args: Any) -> None:
         """A fault the worker survives: counted, logged with its traceback."""

@@ -189,9 +189,7 @@ class Responder:
         if gen is self.response:
             self.host.time.arm("response", self.end, self._over)
         elif gen is self.ready:                   # it ended before a note: nothing to offer
-            self.ready = None
-            if self.ready_note is None and self.choice is not None:
-                self.choice = None               # (never drawn)
+            self.ready = self.choice = None       # (its candidates were never drawn)
 
     def _over(self, _beat: float) -> None:
         self.response = None
