@@ -5,7 +5,7 @@ They use the same tokens, sampling and engine as the daemon, run in the calling 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -19,7 +19,7 @@ from bridge.model.tagger import Tagger
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import encode, to_tick
-from bridge.vocab import BAR, DRUMS, Cursor, Meter, parts_named
+from bridge.vocab import BAR, DRUMS, TICKS_PER_BEAT, Cursor, Meter, parts_named
 
 CONTEXT_TOKENS = 1024     # the continuation hears at most this much of the input
 
@@ -80,9 +80,13 @@ def prompt_of(piece: Piece, prompt_bars: int | None = None) -> tuple[Piece, int]
     the first ``prompt_bars`` bars (notes cut at the bar line) and that bar line, or the
     whole piece and the first beat of its grid at or after its last release."""
     if prompt_bars is None:
-        return piece, piece.meter.next_beat(to_tick(piece.beats))
+        # after the last release, and never at the last onset (a note shorter than a tick)
+        last = max(to_tick(piece.beats), to_tick(piece.notes[-1].start) + 1) \
+            if piece.notes else 0
+        return piece, piece.meter.next_beat(last)
     lines = piece.bar_lines(prompt_bars)
-    prompt = Piece(piece.between(lines[0], lines[-1]), piece.meter, piece.tempo, piece.name)
+    prompt = replace(piece, notes=piece.between(lines[0], lines[-1]),
+                     tempo_changes=tuple(c for c in piece.tempo_changes if c[0] < lines[-1]))
     return prompt, to_tick(lines[-1])
 
 
@@ -101,7 +105,8 @@ def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions,
     the daemon samples (see :func:`draw_candidates`); pass an ``engine`` to reuse one over
     many pieces."""
     spans, chosen = draw_candidates(generator, piece, options, engine)
-    return Piece(spans[chosen], piece.meter, tempo=piece.tempo, name="continuation")
+    start = prompt_of(piece, options.prompt_bars)[1] / TICKS_PER_BEAT
+    return Piece(spans[chosen], piece.meter, tempo=piece.tempo_at(start), name="continuation")
 
 
 def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions,

@@ -50,6 +50,11 @@ def test_without_prompt_bars_it_starts_on_the_next_beat_of_the_pieces_grid():
     assert start == round(24.5 * TICKS_PER_BEAT)   # not beat 25: the grid is shifted
 
 
+def test_a_note_shorter_than_a_tick_is_not_played_over():
+    _, start = prompt_of(Piece([Note(0.0, 1 / 480, 60, 80)]))
+    assert start == TICKS_PER_BEAT                 # the next beat, not the note's own
+
+
 def test_bars_after_keeps_the_place_in_the_bar():
     meter = Meter([(0, 96), (192, 72)])            # two 4/4 bars, then 3/4
     assert bars_after(meter, 0, 2) == 192

@@ -73,6 +73,8 @@ def build(data_dir: Path | None, no_data: bool, out: Path, users: tuple[Path, ..
     except (BuildError, ManifestError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(summary(stats))
+    if stats["skipped"]["files"]:
+        click.echo(f"(which files, and why: continuo data stats --cache {out} --skipped)")
     click.echo(f"wrote {out} in {time.monotonic() - started:.1f} s")
 
 

@@ -118,16 +118,55 @@ def _seeds(seed: int | None, seeds: str | None) -> list[int | None]:
     if seed is not None:
         raise click.UsageError("--seed and --seeds exclude each other")
     try:
-        return [int(s) for s in seeds.split(",") if s.strip()]
+        out = [int(s) for s in seeds.split(",") if s.strip()]
     except ValueError:
+        out = []
+    if not out:
         raise click.BadParameter(f"{seeds!r}: comma-separated integers",
-                                 param_hint="--seeds") from None
+                                 param_hint="--seeds")
+    return out
 
 
 def output_name(rel: Path, seed: int | None, many_seeds: bool) -> Path:
     """Where a continuation of ``rel`` goes under ``--out-dir``."""
     suffix = f"-seed{seed}" if many_seeds or seed is not None else "-continued"
     return rel.with_name(rel.stem + suffix + ".mid")
+
+
+PICTURES = (".png", ".svg", ".pdf")
+
+
+def plan_outputs(inputs: list[tuple[Path, Path]], seeds: list[int | None],
+                 output: str | None, out_dir: str | None) -> list[list[Path]]:
+    """Per input, its output for each seed, checked before anything is sampled: no output
+    is an input or a folder, and no two outputs are one file (inputs of one name from
+    different places are numbered: ``x-2-seed0.mid``)."""
+    if output is not None:
+        plan = [[Path(output)]]
+    else:
+        plan, taken = [], set()
+        for _, rel in inputs:
+            stem, n = rel, 1
+            while any(output_name(stem, s, len(seeds) > 1) in taken for s in seeds):
+                n += 1
+                stem = rel.with_name(f"{rel.stem}-{n}{rel.suffix}")
+            names = [output_name(stem, s, len(seeds) > 1) for s in seeds]
+            taken.update(names)
+            plan.append([Path(out_dir) / name for name in names])
+    sources = {path.resolve() for path, _ in inputs}
+    for target in (t for targets in plan for t in targets):
+        if target.resolve() in sources:
+            raise click.UsageError(f"{target} is an input: the continuation would overwrite it")
+        if target.is_dir():
+            raise click.UsageError(f"{target} is a folder: cannot write a MIDI file there")
+    return plan
+
+
+def _make_parent(target: Path) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {target}: {exc.strerror or exc}") from None
 
 
 @click.command("continue")
@@ -182,13 +221,21 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
         raise click.UsageError("several inputs or seeds: use --out-dir")
     if png and not single:
         raise click.UsageError("--png draws one continuation: one input, one seed")
+    if png and Path(png).suffix.lower() not in PICTURES:
+        raise click.BadParameter(f"{png}: a picture ends in {', '.join(PICTURES)}",
+                                 param_hint="--png")
+    plan = plan_outputs(inputs, seed_list, output, out_dir)
+    for target in {t.parent: t for targets in plan for t in targets}.values():
+        _make_parent(target)
+    if png:
+        _make_parent(Path(png))
     generator = _models(model, "generator")
     if style and style not in generator.config.styles:
         raise click.BadParameter(unknown_style(style, generator.config.styles),
                                  param_hint="--style")
     engine = Engine(generator, None)
     batch = Batch(inputs, "continue")
-    for path, rel in batch:
+    for (path, _), targets in zip(batch, plan, strict=True):
         try:
             piece = _read(path)
             if prompt_bars is not None and piece.bars() < prompt_bars:
@@ -198,18 +245,19 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
             batch.fail(exc)
             continue
         prompt, _ = prompt_of(piece, prompt_bars)
-        for s in seed_list:
+        for s, target in zip(seed_list, targets, strict=True):
             result = continue_piece(generator, piece, ContinueOptions(
                 bars=bars, prompt_bars=prompt_bars, style=style, guidance=guidance,
                 temperature=temperature, top_p=top_p, seed=s, part=part,
                 candidates=candidates), engine)
-            target = Path(output) if output else \
-                Path(out_dir) / output_name(rel, s, len(seed_list) > 1)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if only:
-                write_midi(result, target)
-            else:
-                write_midi(prompt, target, extra=((result, 1),))
+            try:
+                if only:
+                    write_midi(result, target)
+                else:
+                    write_midi(prompt, target, extra=((result, 1),))
+            except OSError as exc:
+                batch.fail(InputError(f"cannot write {target}: {exc.strerror or exc}"))
+                continue
             start = min((n.start for n in result.notes), default=None)
             if as_json:
                 click.echo(json.dumps({"file": str(path), "seed": s, "output": str(target),

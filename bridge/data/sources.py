@@ -194,9 +194,10 @@ def _load_music21(row: Row) -> list[Example | Skip]:
 
 
 def user_rows(folder: str | Path) -> list[Row]:
-    """Rows of a user's folder: its MANIFEST.tsv if it has one, else every MIDI file in it,
-    labelled by its folder names (``jazz/bebop/x.mid`` -> jazz, bebop), one group per file,
-    split by group hash."""
+    """Rows of a user's folder: its MANIFEST.tsv if it has one, else every MIDI file in it
+    (hidden files and folders left out), labelled by its folder names in lower case, spaces
+    as dashes (``Jazz/Hard Bop/x.mid`` -> jazz, hard-bop), one group per file, split by
+    group hash."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder}: not a folder")
@@ -204,12 +205,12 @@ def user_rows(folder: str | Path) -> list[Row]:
         return assign_splits(read_manifest(folder))
     rows = []
     for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
-            if not name.lower().endswith(MIDI_SUFFIXES):
+            if name.startswith(".") or not name.lower().endswith(MIDI_SUFFIXES):
                 continue
             rel = (Path(dirpath) / name).relative_to(folder).as_posix()
-            labels = tuple(PurePosixPath(rel).parent.parts)
+            labels = tuple("-".join(p.lower().split()) for p in PurePosixPath(rel).parent.parts)
             group = f"{USER_DATASET}:{rel}"
             rows.append(Row(rel, USER_DATASET, group, split_of(group), labels))
     return sorted(rows, key=lambda r: r.path)

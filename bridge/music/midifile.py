@@ -55,6 +55,8 @@ def read_midi(
     sounding: dict[tuple[int, int], tuple[int, int, int]] = {}   # -> (start, velocity, track)
     meter_changes: list[tuple[int, int]] = []
     tempo: float | None = None
+    tempo_changes: list[tuple[float, float]] = []
+    signatures: list[tuple[int, int, int]] = []
     now = 0
 
     def close(key: tuple[int, int], end: int, released: bool = True) -> None:
@@ -76,11 +78,17 @@ def read_midi(
         elif msg.type in ("note_off", "note_on"):
             if (msg.channel, msg.note) in sounding:
                 close((msg.channel, msg.note), now)
-        elif msg.type == "set_tempo" and tempo is None:
-            tempo = mido.tempo2bpm(msg.tempo)
+        elif msg.type == "set_tempo":
+            if msg.tempo <= 0:
+                raise MidiFileError(f"{path}: a tempo of {msg.tempo} microseconds per beat")
+            if tempo is None:
+                tempo = mido.tempo2bpm(msg.tempo)
+            elif now > 0:
+                tempo_changes.append((now / tpb, mido.tempo2bpm(msg.tempo)))
         elif msg.type == "time_signature":
             tick = round(now * TICKS_PER_BEAT / tpb)
             meter_changes.append((tick, Meter.bar_ticks_of(msg.numerator, msg.denominator)))
+            signatures.append((tick, msg.numerator, msg.denominator))
     for key in list(sounding):
         close(key, now)
 
@@ -90,21 +98,28 @@ def read_midi(
     else:
         meter = Meter(meter_changes or None)
     notes = label_streams([(tracks[t].name, part, ns) for (t, _), ns in sorted(streams.items())])
-    return Piece(notes, meter, tempo=tempo or 120.0, name=Path(path).stem)
+    return Piece(notes, meter, tempo=tempo or 120.0, name=Path(path).stem,
+                 tempo_changes=tuple(tempo_changes),
+                 signatures=() if downbeat is not None else tuple(signatures))
 
 
 def piece_to_midi(piece: Piece, *, channel: int = 0, tpb: int = 480,
                   extra: tuple[tuple[Piece, int], ...] = ()) -> mido.MidiFile:
-    """A type-1 file: a conductor track (tempo, meter from ``piece``), the piece's notes (a
+    """A type-1 file: a conductor track (tempos and meter from ``piece``: its time
+    signatures as its file wrote them where they agree with the meter), the piece's notes (a
     track per part, named after it, on ``channel`` + the part's index, so the same pitch in
     two parts never cuts itself short), and one track per ``(piece, channel)`` in
     ``extra``."""
     mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
     conductor = mido.MidiTrack()
     events: list[tuple[int, int, mido.MetaMessage]] = [
-        (0, 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(piece.tempo)))]
+        (round(beat * tpb), 0, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm)))
+        for beat, bpm in ((0.0, piece.tempo), *piece.tempo_changes)]
+    written = {tick: (n, d) for tick, n, d in piece.signatures}
     for tick, length in piece.meter.changes:
-        numerator, denominator = _time_signature(length)
+        sig = written.get(tick)
+        numerator, denominator = sig if sig and Meter.bar_ticks_of(*sig) == length \
+            else _time_signature(length)
         events.append((max(0, tick) * tpb // TICKS_PER_BEAT, 1, mido.MetaMessage(
             "time_signature", numerator=numerator, denominator=denominator)))
     conductor.extend(_delta(events))

@@ -29,6 +29,10 @@ class Piece:
     meter: Meter = field(default_factory=Meter)
     tempo: float = 120.0   # bpm, only used to write audio-time formats
     name: str = ""
+    # as a file gave them, so that writing it back keeps them: later tempos (beat, bpm),
+    # and time signatures (tick, numerator, denominator; the meter knows bar lengths only)
+    tempo_changes: tuple[tuple[float, float], ...] = ()
+    signatures: tuple[tuple[int, int, int], ...] = ()
 
     def __post_init__(self) -> None:
         self.notes.sort(key=lambda n: (n.start, n.drum, n.pitch))
@@ -43,6 +47,10 @@ class Piece:
         tick = self.meter.bar_start(round(self.notes[0].start * TICKS_PER_BEAT)) \
             if self.notes else 0
         return [t / TICKS_PER_BEAT for t in self.meter.lines(tick, count)]
+
+    def tempo_at(self, beat: float) -> float:
+        """The tempo (bpm) in force at ``beat``."""
+        return next((bpm for at, bpm in reversed(self.tempo_changes) if at <= beat), self.tempo)
 
     def between(self, start: float, end: float) -> list[Note]:
         """The notes that start in ``[start, end)``, each ending by ``end`` at the latest."""

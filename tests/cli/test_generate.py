@@ -132,3 +132,39 @@ def test_part_plays_one_part_and_writes_it_on_its_track(tiny_model_dir, folder, 
     assert played                                 # the tiny model writes some bass
     bad = CliRunner().invoke(continue_, [str(folder / "a.mid"), "-o", "x.mid", "--part", "oboe"])
     assert bad.exit_code == 2 and "melody" in bad.output
+
+
+def test_outputs_never_overwrite_an_input_or_each_other(tiny_model_dir, folder, tmp_path):
+    runner = CliRunner()
+    model = ["--model", str(tiny_model_dir), "--candidates", "1", "--bars", "1"]
+    a = folder / "a.mid"
+    before = a.read_bytes()
+    itself = runner.invoke(continue_, [str(a), "-o", str(a), *model])
+    assert itself.exit_code == 2 and "is an input" in itself.output
+    assert a.read_bytes() == before
+    twice = runner.invoke(continue_, [str(a), str(folder / "jigs" / "b.mid"), str(a),
+                                      "--out-dir", str(tmp_path / "out"), *model])
+    assert twice.exit_code == 0, twice.output
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
+        ["a-2-continued.mid", "a-continued.mid", "b-continued.mid"]
+
+
+def test_a_target_that_cannot_be_written_is_refused_before_any_sampling(
+        tiny_model_dir, folder, tmp_path):
+    runner = CliRunner()
+    model = ["--model", str(tiny_model_dir), "--candidates", "1"]
+    (tmp_path / "afile").write_text("")
+    under_a_file = runner.invoke(continue_, [str(folder / "a.mid"), "-o",
+                                             str(tmp_path / "afile" / "x.mid"), *model])
+    assert under_a_file.exit_code == 1 and "cannot write" in under_a_file.output
+    (tmp_path / "out" / "a-seed0.mid").mkdir(parents=True)
+    a_folder = runner.invoke(continue_, [str(folder), "--out-dir", str(tmp_path / "out"),
+                                         "--seed", "0", *model])
+    assert a_folder.exit_code == 2 and "is a folder" in a_folder.output
+    assert not list((tmp_path / "out").rglob("*-seed0.mid*/*"))
+    picture = runner.invoke(continue_, [str(folder / "a.mid"), "-o", str(tmp_path / "x.mid"),
+                                        "--png", str(tmp_path / "x.xyz"), *model])
+    assert picture.exit_code == 2 and ".png" in picture.output
+    no_seed = runner.invoke(continue_, [str(folder), "--out-dir", str(tmp_path / "o2"),
+                                        "--seeds", ",,", *model])
+    assert no_seed.exit_code == 2 and "comma-separated" in no_seed.output

@@ -220,6 +220,14 @@ def test_user_folder_labels_groups_splits(tmp_path):
     assert got["c.midi"].style == "" and len(got["c.midi"].piece.notes) == 12
 
 
+def test_user_folder_labels_are_lower_case_and_hidden_files_left_out(tmp_path):
+    for rel in ("Jazz/Hard Bop/a.mid", ".trash/b.mid", "jazz/.c.mid"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_midi(small_piece(), tmp_path / rel)
+    assert [(r.path, r.labels) for r in user_rows(tmp_path)] == [
+        ("Jazz/Hard Bop/a.mid", ("jazz", "hard-bop"))]
+
+
 def test_user_folder_with_a_manifest(tmp_path):
     make_user_folder(tmp_path)
     write_manifest([Row("c.midi", "live", "take1", "", ("folk", "reel")),

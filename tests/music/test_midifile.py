@@ -84,3 +84,45 @@ def test_a_truncated_file_says_so(tmp_path: Path):
     bad.write_bytes(b"MThd\x00\x00\x00\x06garbage")
     with pytest.raises(MidiFileError, match=r"cut\.mid: unreadable MIDI file \(.+\)"):
         read_midi(bad)
+
+
+def _conducted(path: Path, signatures, tempos) -> None:
+    """A file of one note a beat for 24 beats, with these time signatures
+    ((beat, numerator, denominator)) and tempos ((beat, microseconds a beat))."""
+    events = [(round(b * 480), mido.MetaMessage("time_signature", numerator=n, denominator=d))
+              for b, n, d in signatures]
+    events += [(round(b * 480), mido.MetaMessage("set_tempo", tempo=t)) for b, t in tempos]
+    for beat in range(24):
+        events += [(beat * 480, mido.Message("note_on", note=60, velocity=80)),
+                   (beat * 480 + 240, mido.Message("note_off", note=60))]
+    track, last = mido.MidiTrack(), 0
+    for tick, msg in sorted(events, key=lambda e: (e[0], not e[1].is_meta)):
+        track.append(msg.copy(time=tick - last))
+        last = tick
+    mid = mido.MidiFile(ticks_per_beat=480)
+    mid.tracks.append(track)
+    mid.save(path)
+
+
+def test_tempo_changes_and_compound_meters_are_written_back(tmp_path: Path):
+    _conducted(tmp_path / "in.mid", [(0, 4, 4), (8, 6, 8), (20, 12, 8)],
+               [(0, 666_667), (8, 428_571)])
+    piece = read_midi(tmp_path / "in.mid")
+    write_midi(piece, tmp_path / "out.mid")
+    mid = mido.MidiFile(tmp_path / "out.mid")
+    metas, now = [], 0
+    for msg in mid.tracks[0]:
+        now += msg.time
+        if msg.type == "set_tempo":
+            metas.append((now / 480, round(mido.tempo2bpm(msg.tempo))))
+        elif msg.type == "time_signature":
+            metas.append((now / 480, f"{msg.numerator}/{msg.denominator}"))
+    assert metas == [(0, 90), (0, "4/4"), (8, 140), (8, "6/8"), (20, "12/8")]
+    assert read_midi(tmp_path / "out.mid").notes == piece.notes
+    assert round(piece.tempo_at(7.9)) == 90 and round(piece.tempo_at(8)) == 140
+
+
+def test_a_tempo_of_zero_is_a_clear_error(tmp_path: Path):
+    _conducted(tmp_path / "zero.mid", [(0, 4, 4)], [(0, 0)])
+    with pytest.raises(MidiFileError, match=r"zero\.mid: a tempo of 0"):
+        read_midi(tmp_path / "zero.mid")
