@@ -81,9 +81,10 @@ def read_midi(
         elif msg.type == "set_tempo":
             if msg.tempo <= 0:
                 raise MidiFileError(f"{path}: a tempo of {msg.tempo} microseconds per beat")
-            if tempo is None:
+            if now == 0:                         # (at the start, the last one holds)
                 tempo = mido.tempo2bpm(msg.tempo)
-            elif now > 0:
+            else:                                # (before the first: MIDI's 120 bpm)
+                tempo = tempo or 120.0
                 tempo_changes.append((now / tpb, mido.tempo2bpm(msg.tempo)))
         elif msg.type == "time_signature":
             tick = round(now * TICKS_PER_BEAT / tpb)
