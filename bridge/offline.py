@@ -13,6 +13,7 @@ import torch
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation, entering
 from bridge.live.params import CANDIDATES, GUIDANCE
+from bridge.live.quote import allowed, draws, heard_bars, quotes
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
 from bridge.model.tagger import Tagger
@@ -111,20 +112,24 @@ def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions,
 
 def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions,
                     engine: Engine | None = None) -> tuple[list[list[Note]], int]:
-    """``options.candidates`` continuations of ``piece`` drawn from the same state, and
+    """``options.candidates`` continuations of ``piece`` drawn from the same state, half of
+    them quoting the prompt unless a style is asked for (:mod:`bridge.live.quote`), and
     which of them is the one most like the others
-    (:func:`bridge.music.likeness.consensus`): candidate ``i`` of seed ``s`` is drawn with
-    seed ``s * candidates + i`` (one candidate: seed ``s``)."""
+    (:func:`bridge.music.likeness.consensus`, among those
+    :func:`bridge.live.quote.allowed`): candidate ``i`` of seed ``s`` is drawn with seed
+    ``s * candidates + i`` (one candidate: seed ``s``, free)."""
     if options.candidates < 1:
         raise ValueError(f"candidates must be at least 1, not {options.candidates}")
     prompt, start = prompt_of(piece, options.prompt_bars)
     gen, context, style, bar = plan_continuation(generator, prompt, options, start)
     k = options.candidates
-    gens = [gen] if k == 1 else [gen.sibling(None if options.seed is None
-                                             else options.seed * k + i) for i in range(k)]
+    offered = [] if options.style else quotes(prompt.notes, prompt.meter, start)
+    gens = [gen] if k == 1 else draws(gen, k, offered)
     (engine or Engine(generator, None)).run_now(gens, context, style, bar)
     spans = [[n for n in g.notes if g.plays(n)] for g in gens]
-    return spans, consensus(spans, Bars.spanning(prompt.meter, start, gen.end_tick))
+    bars = Bars.spanning(prompt.meter, start, gen.end_tick)
+    heard = heard_bars(prompt.notes, prompt.meter, start)
+    return spans, consensus(spans, bars, allowed(spans, gens, bars, prompt.notes, heard))
 
 
 def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOptions,

@@ -108,10 +108,22 @@ def test_a_continuation_is_the_draw_most_like_the_others(models):
     _, start = prompt_of(piece, 3)
     bars = Bars.spanning(piece.meter, start, bars_after(piece.meter, start, 2))
     assert len(bars) == 2 and chosen == consensus(spans, bars)
-    assert continue_piece(generator, piece, options).notes == spans[chosen]   # repeatable
+    assert continue_piece(generator, piece, options).notes == Piece(spans[chosen]).notes
     one = continue_piece(generator, piece, ContinueOptions(bars=2, prompt_bars=3, seed=1,
                                                            candidates=1))
     assert one.notes == continue_piece(generator, piece, ContinueOptions(
         bars=2, prompt_bars=3, seed=1, candidates=1)).notes
     with pytest.raises(ValueError, match="candidates"):
         draw_candidates(generator, piece, ContinueOptions(candidates=0))
+
+
+def test_quotes_are_offered_unless_a_style_is_asked_for(models, monkeypatch):
+    import bridge.offline as offline
+
+    generator, _ = models
+    asked = []
+    monkeypatch.setattr(offline, "quotes", lambda *args: asked.append(args) or [])
+    for style in ("", generator.config.styles[-1]):
+        draw_candidates(generator, _shifted_piece(), ContinueOptions(
+            bars=1, prompt_bars=3, seed=1, candidates=2, style=style))
+    assert len(asked) == 1                       # the unstyled draw only

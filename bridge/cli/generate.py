@@ -193,8 +193,9 @@ def _make_parent(target: Path) -> None:
 @click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.05, 1))
 @click.option("--candidates", default=CANDIDATES, show_default=True,
               type=click.IntRange(1, MAX_CANDIDATES),
-              help="Draw this many continuations and write the one most like the others "
-                   "(1: a single draw, as it comes).")
+              help="Draw this many continuations, half of them quoting the input's bars "
+                   "5-8 bars back in the model's own way, and write the one most like the "
+                   "others (1: a single draw, as it comes).")
 @click.option("--seed", type=int, help="Random seed (reproducible output).")
 @click.option("--seeds", help="Several seeds, comma-separated (e.g. 0,1,2): one output each.")
 @click.option("--only", is_flag=True, help="Write the continuation alone.")

@@ -7,10 +7,10 @@ music really did than an echo of the performer's last bars?
   the bar line), the truth the 4 bars after.
 - Candidates: the model (seeds 0, 1, 2; temperature 1, top-p 0.95, no style), sampled as
   ``continuo continue --prompt-bars 8 --bars 4`` samples (the draw most like the others of
-  its ``candidates``, :func:`bridge.offline.draw_candidates`); **draw**, the first of those
-  candidates alone (what one draw without a choice plays); **echo**, the prompt's last 4 bars
-  again; **shuffle**, echo's onsets and durations with pitches drawn from the prompt's pitch
-  histogram (seeded per piece).
+  its ``candidates``, half of them quoting the prompt, :func:`bridge.offline.draw_candidates`);
+  **draw**, the first of those candidates alone (free: what one draw without a choice
+  plays); **echo**, the prompt's last 4 bars again; **shuffle**, echo's onsets and
+  durations with pitches drawn from the prompt's pitch histogram (seeded per piece).
 - Metrics (:mod:`bridge.evaluate.musicality`) of each candidate against the truth, averaged
   per dataset (a piece's model figures first averaged over its seeds), the truth's own values
   beside them, and the share of pieces where the model's score beats the echo's.

@@ -26,7 +26,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bridge.music.likeness import EPS, OVERLAPS, Bars, histograms, overlaps
+from bridge.music.likeness import (
+    EPS,
+    OVERLAPS,
+    Bars,
+    copied_bar_share,
+    histograms,
+    overlaps,
+)
 from bridge.music.piece import Note
 
 METRICS = ("score", *OVERLAPS, "density_log_ratio", "in_key", "copied_bars", "duplicates",
@@ -83,21 +90,6 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
 # -- a span's own properties ----------------------------------------------------------------
 
 
-def bar_contents(notes: Sequence[Note], bars: Bars) -> list[frozenset]:
-    """Each bar's notes as a set of (position in ticks of 1/24 beat, pitch, drum)."""
-    out: list[set] = [set() for _ in range(len(bars))]
-    for n in notes:
-        i = bars.index(n.start)
-        if i is not None:
-            out[i].add((round((n.start - bars.lines[i]) * 24), n.pitch, n.drum))
-    return [frozenset(s) for s in out]
-
-
-def copied_bar_share(notes: Sequence[Note], bars: Bars, prompt: Sequence[Note],
-                     prompt_bars: Bars) -> float:
-    source = {b for b in bar_contents(prompt, prompt_bars) if b}
-    mine = bar_contents(notes, bars)
-    return sum(1 for b in mine if b and b in source) / len(mine) if mine else 0.0
 
 
 def duplicates(notes: Sequence[Note]) -> int:

@@ -3,7 +3,9 @@ like the others played (:func:`bridge.music.likeness.consensus`).
 
 One draw of a continuation may stray where the model's ideas mostly agree; of several
 drawn from the same place, the one most like the others is closer to what the music does
-next (the continuation benchmark: docs/musicality.md, "Choosing among candidates"). The
+next (the continuation benchmark: docs/musicality.md, "Choosing among candidates"), the
+more so when half of them quote, in the model's own way, bars heard before
+(:mod:`bridge.live.quote`). The
 worker steps the candidates together, as one batch (their common prefix fed once); nothing
 is heard until every candidate has ended and the loop has released the choice: then
 the chosen one's notes go out at once (they lie ahead of now: a choice is prepared while
@@ -18,29 +20,32 @@ through the worker's hand-over, in order.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from bridge.live.generation import Generation
+from bridge.live.quote import allowed, draws, heard_bars, quotes
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note
+from bridge.vocab import TICKS_PER_BEAT
 
 
 class Choice:
-    def __init__(self, gen: Generation, candidates: int) -> None:
-        """``candidates`` siblings of ``gen`` (its seed ``s`` draws candidate ``i`` with
-        ``s * candidates + i``, as ``continuo continue`` does; no seed: the worker's); its
-        callbacks are the choice's."""
+    def __init__(self, gen: Generation, candidates: int, heard: Sequence[Note] = ()) -> None:
+        """``candidates`` siblings of ``gen``, half of them quoting ``heard`` (the notes heard
+        before, stream beats), as ``continuo continue`` draws them
+        (:func:`bridge.live.quote.draws`); its callbacks are the choice's."""
         if candidates < 2:
             raise ValueError(f"a choice needs at least 2 candidates, not {candidates}")
-        k = candidates
-        self.gens = [gen.sibling(None if gen.seed is None else gen.seed * k + i)
-                     for i in range(k)]
+        meter = gen.cursor.meter
+        start = max(gen.not_before, gen.cursor.tick)
+        self.heard_notes = [n for n in heard if n.start * TICKS_PER_BEAT < start]
+        self.gens = draws(gen, candidates, quotes(self.heard_notes, meter, start))
         for g in self.gens:
             g.on_note, g.on_done, g.candidate = self._note, self._done, True
         self.on_note: Callable[[Choice, Note], None] = gen.on_note or (lambda *_: None)
         self.on_done: Callable[[Choice, str], None] = gen.on_done or (lambda *_: None)
-        self.bars = Bars.spanning(gen.cursor.meter, max(gen.not_before, gen.cursor.tick),
-                                  gen.end_tick)
+        self.bars = Bars.spanning(meter, start, gen.end_tick)
+        self.heard_bars = heard_bars(self.heard_notes, meter, start)
         self.heard: list[list[Note]] = [[] for _ in self.gens]   # each one's played notes
         self.reasons: dict[int, str] = {}                         # candidate -> why it ended
         self.chosen: int | None = None       # set once every candidate has ended
@@ -81,7 +86,8 @@ class Choice:
         if self.cancelled or not ok:
             self.on_done(self, "cancelled" if self.cancelled else "error")
             return
-        self.chosen = ok[consensus([self.heard[j] for j in ok], self.bars)]
+        among = allowed(self.heard, self.gens, self.bars, self.heard_notes, self.heard_bars)
+        self.chosen = consensus(self.heard, self.bars, [j for j in among if j in ok] or ok)
         if self.released:
             self._emit_chosen()
 

@@ -3,8 +3,9 @@
 The performer's notes and the notes Continuo plays go into one ``LiveEncoder`` (stream ticks);
 its tokens go to the worker's recurrent state as they come, so a response starts without
 re-reading the context. The context keeps its latest tokens (to rebuild the state for another
-style), where its bars are counted from (the bar of the meter the stream's first BAR is), and
-the notes Continuo still sounds, so that no continuation strikes one of them again.
+style), where its bars are counted from (the bar of the meter the stream's first BAR is), the
+notes Continuo still sounds, so that no continuation strikes one of them again, and the
+latest notes of both players, which a choice may quote (:mod:`bridge.live.quote`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from __future__ import annotations
 from collections import deque
 
 from bridge.live.engine import Engine
+from bridge.music.piece import Note
 from bridge.music.tokenize import MAX_SILENT_BARS, LiveEncoder
-from bridge.vocab import BAR, Cursor, Meter, note_token
+from bridge.vocab import BAR, TICKS_PER_BEAT, Cursor, Meter, note_token
 
 CONTEXT_TOKENS = 768      # recent context kept to recompute the state on a style change
+HEARD_NOTES = 1024        # latest notes kept for quotes (8 bars of a dense piano texture)
 
 
 class Context:
@@ -27,6 +30,8 @@ class Context:
         self.bars_fed = 0                    # BARs the stream has heard
         self.sounding: dict[int, int] = {}   # note token -> stream tick its note ends
         self.fed = 0                         # feeds that changed the worker's state
+        self.notes: deque[Note] = deque(maxlen=HEARD_NOTES)   # both players', stream beats
+        self.held: dict[tuple[int, bool], tuple[int, int, int]] = {}  # -> tick, velocity, part
 
     def commit(self, tokens: list[int]) -> None:
         """Feed new tokens of the stream to the worker."""
@@ -42,21 +47,43 @@ class Context:
 
     def note_on(self, tick: int, pitch: int, velocity: int, drum: bool, part: int) -> None:
         self.commit(self.encoder.note_on(tick, pitch, velocity, drum, part))
+        self._heard_off(tick, pitch, drum)
+        self.held[pitch, drum] = (tick, velocity, part)
 
     def note_off(self, tick: int, pitch: int, drum: bool) -> None:
         self.commit(self.encoder.note_off(tick, pitch, drum))
+        self._heard_off(tick, pitch, drum)
+
+    def _heard_off(self, tick: int, pitch: int, drum: bool) -> None:
+        if (pitch, drum) in self.held:
+            start, velocity, part = self.held.pop((pitch, drum))
+            self._heard(start, tick - start, pitch, velocity, drum, part)
+
+    def _heard(self, tick: int, duration: int, pitch: int, velocity: int, drum: bool,
+               part: int) -> None:
+        self.notes.append(Note(tick / TICKS_PER_BEAT, max(duration, 1) / TICKS_PER_BEAT,
+                               pitch, velocity, drum, part))
+
+    def recent(self) -> list[Note]:
+        """The latest notes of both players (stream beats; a note still held counts as
+        struck), in order of their start."""
+        held = [Note(t / TICKS_PER_BEAT, 1 / TICKS_PER_BEAT, p, v, d, q)
+                for (p, d), (t, v, q) in self.held.items()]
+        return sorted([*self.notes, *held], key=lambda n: n.start)
 
     def hear(self, notes: list[tuple[int, int, int, int, bool, int]], now: int) -> None:
         """Notes known whole, ``(tick, duration ticks, pitch, velocity, drum, part)``, that
         another player plays; what sounded before ``now`` is fed."""
         for tick, duration, pitch, velocity, drum, part in notes:
             self.encoder.add_note(tick, duration, pitch, velocity, drum, part, generated=False)
+            self._heard(tick, duration, pitch, velocity, drum, part)
         self.commit(self.encoder.release(now))
 
     def played(self, tick: int, duration: int, pitch: int, velocity: int, drum: bool,
                part: int) -> None:
         """A note Continuo plays: into the stream, and sounding until it ends."""
         self.encoder.add_note(tick, duration, pitch, velocity, drum, part)
+        self._heard(tick, duration, pitch, velocity, drum, part)
         self.sounding = self.sounding_after(tick)
         key = note_token(pitch, drum)
         self.sounding[key] = max(self.sounding.get(key, 0), tick + duration)

@@ -56,6 +56,7 @@ from bridge.vocab import (
 )
 
 if TYPE_CHECKING:                    # the worker's state: the engine alone touches it
+    from bridge.live.quote import Quote
     from bridge.model.stream import State
 
 
@@ -162,6 +163,7 @@ class Generation:
     hold: bool = False                # prepared: the worker parks it after its first note
     candidate: bool = False           # one draw of a choice (bridge.live.choice): prepared,
     #                                   heard only if chosen
+    quote: Quote | None = None        # a hint it may follow (bridge.live.quote)
     on_note: Callable[[Generation, Note], None] | None = None
     on_done: Callable[[Generation, str], None] | None = None
     cancelled: bool = False
@@ -201,7 +203,7 @@ class Generation:
                 c.expect, c.chord, c.part, tuple(c.meter.changes), self.end_tick, self.constraints,
                 self.parts, self.entering,
                 self.temperature, self.top_p, self.guidance, self.seed, self.note_now,
-                self.not_before, self.heard_until, self.max_tokens,
+                self.not_before, self.heard_until, self.max_tokens, self.quote,
                 tuple(sorted(self.sounding.items())))
 
     def mask(self) -> np.ndarray:
@@ -252,8 +254,13 @@ class Generation:
     def bias(self) -> np.ndarray | None:
         """Logits to add before sampling (None: nothing): ``ENTRY_BIAS`` on the PART tokens
         of the parts ``entering``, all along (favoured only until their first note, a bass
-        that entered went on at the melody's pitch: mean 66 against 50)."""
-        return _part_bias(self.entering) if self.entering else None
+        that entered went on at the melody's pitch: mean 66 against 50), and its quote's
+        bonus."""
+        bias = _part_bias(self.entering) if self.entering else None
+        hint = self.quote.bias(self) if self.quote is not None else None
+        if hint is None:
+            return bias
+        return hint if bias is None else bias + hint
 
     def plays(self, note: Note) -> bool:
         """Is this note of a part it plays (else heard only)?"""

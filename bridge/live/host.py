@@ -44,6 +44,10 @@ class Host(Protocol):
                ) -> Generation | Sequence[Generation]:
         """The worker samples ``gen`` (or siblings from one place: a choice's candidates)."""
 
+    def heard(self) -> list[Note]:
+        """The notes the session heard lately, both players' (stream beats), that a choice
+        may quote."""
+
     def release(self, gen: Generation) -> None:
         """The worker goes on sampling ``gen``, held after its first note."""
 

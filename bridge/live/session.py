@@ -215,6 +215,9 @@ class Session:
     def fed(self) -> int:
         return self.context.fed
 
+    def heard(self) -> list[Note]:
+        return self.context.recent()
+
     def play(self, note: Note) -> Note:
         """Send a generated note (stream beats) out and into the context; song-time note."""
         tick = round(note.start * TICKS_PER_BEAT)

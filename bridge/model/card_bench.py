@@ -20,9 +20,10 @@ def render_continuation(report: dict) -> list[str]:
              f"{report.get('split')}` (docs/musicality.md): each piece's first "
              f"{report.get('prompt_bars')} bars continued for {report.get('truth_bars')} (seeds "
              f"{', '.join(map(str, report.get('seeds', [])))}; the model's continuation is the "
-             f"one most like the others of {report.get('candidates', 1)} draws, one draw "
-             "beside it), against what it really played, beside an echo of the prompt's last "
-             "bars and a shuffle of them.", "",
+             f"one most like the others of {report.get('candidates', 1)} draws, half of them "
+             "quoting the prompt in the model's own way; one draw beside it), against what "
+             "it really played, beside an echo of the prompt's last bars and a shuffle of "
+             "them.", "",
              "| dataset | pieces | score: model | one draw | echo | shuffle | model beats echo | "
              "copied bars: model / truth | in key: model / truth | notes per bar: model / "
              "truth | duplicates | same-pitch overlaps: model / truth |",

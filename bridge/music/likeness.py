@@ -109,13 +109,38 @@ def likeness(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
     return sum(overlaps(a, b).values()) / len(OVERLAPS)
 
 
-def consensus(spans: Sequence[Sequence[Note]], bars: Bars) -> int:
+def consensus(spans: Sequence[Sequence[Note]], bars: Bars,
+              among: Sequence[int] | None = None) -> int:
     """The index of the span most like the others (mean :func:`likeness`; the first of a
-    tie). One span, or none: 0."""
-    if len(spans) < 2:
-        return 0
-    hists = [histograms(s, bars) for s in spans]
-    alike = np.zeros((len(spans), len(spans)))
-    for i, j in itertools.combinations(range(len(spans)), 2):
+    tie); with ``among``, of those spans only, judged by them only. One span, or none: 0."""
+    among = list(range(len(spans)) if among is None else among)
+    if len(among) < 2:
+        return among[0] if among else 0
+    hists = [histograms(spans[i], bars) for i in among]
+    alike = np.zeros((len(among), len(among)))
+    for i, j in itertools.combinations(range(len(among)), 2):
         alike[i, j] = alike[j, i] = likeness(hists[i], hists[j])
-    return int(np.argmax(alike.sum(axis=1)))
+    return among[int(np.argmax(alike.sum(axis=1)))]
+
+
+def bar_contents(notes: Sequence[Note], bars: Bars) -> list[frozenset]:
+    """Each bar's notes as a set of (position in ticks of 1/24 beat, pitch, drum)."""
+    out: list[set] = [set() for _ in range(len(bars))]
+    for n in notes:
+        i = bars.index(n.start)
+        if i is not None:
+            out[i].add((round((n.start - bars.lines[i]) * 24), n.pitch, n.drum))
+    return [frozenset(s) for s in out]
+
+
+def copied_bars(notes: Sequence[Note], bars: Bars, source: set[frozenset]) -> int:
+    """How many of the span's bars hold exactly the notes of a bar in ``source`` (bars'
+    :func:`bar_contents`: the same pitches at the same places)."""
+    return sum(1 for b in bar_contents(notes, bars) if b and b in source)
+
+
+def copied_bar_share(notes: Sequence[Note], bars: Bars, prompt: Sequence[Note],
+                     prompt_bars: Bars) -> float:
+    """The share of the span's bars copied from a bar of the prompt."""
+    source = {b for b in bar_contents(prompt, prompt_bars) if b}
+    return copied_bars(notes, bars, source) / len(bars) if len(bars) else 0.0

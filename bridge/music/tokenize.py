@@ -82,6 +82,14 @@ class Decoder:
     cursor: Cursor
     _pending: tuple[int, int, bool, int] | None = None  # tick, pitch, drum, velocity
 
+    @property
+    def pending(self) -> tuple[int, int] | None:
+        """The note it is in the middle of: its tick and note token (None between notes)."""
+        if self._pending is None:
+            return None
+        tick, pitch, drum, _ = self._pending
+        return tick, note_token(pitch, drum)
+
     def feed(self, token: int) -> Note | None:
         kind = KIND[token]
         tick = self.cursor.tick

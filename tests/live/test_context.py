@@ -51,3 +51,15 @@ def test_what_continuo_plays_sounds_until_it_ends_or_is_cut():
     assert tokens[-1] == BAR and cursor.tick == BAR_TICKS   # resumed: to the bar line of now
     c.cut(2 * BEAT)
     assert c.sounding == {}
+
+
+def test_the_notes_of_both_players_are_kept_for_quotes():
+    c = Context("s", Worker(), Meter([(0, BAR_TICKS)]))
+    c.note_on(0, 60, 90, False, MELODY)
+    c.note_off(BEAT, 60, False)
+    c.hear([(BEAT, 2 * BEAT, 48, 70, False, 2)], BEAT)          # a listening track's note
+    c.played(2 * BEAT, BEAT, 64, 80, False, MELODY)              # Continuo's
+    c.note_on(3 * BEAT, 67, 100, False, MELODY)                  # still held
+    assert [(n.start, n.duration, n.pitch, n.part) for n in c.recent()] == [
+        (0.0, 1.0, 60, MELODY), (1.0, 2.0, 48, 2), (2.0, 1.0, 64, MELODY),
+        (3.0, 1 / TICKS_PER_BEAT, 67, MELODY)]
