@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from bridge.live.generation import Generation
 from bridge.live.params import ACCOMPANY_TEMPERATURE
 from bridge.live.phrase import ceil_to_grid
+from bridge.live.quote import PLAN_LAG, Quote
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
 
@@ -95,6 +96,10 @@ class Accompanist:
         if self.plan.seed is not None:     # reproducible, yet each step its own draw
             self.plan.seed = step_seed(self.plan.seed, s.time.tick(self.committed_to))
         self.plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
+        if not s.params["style"]:          # the changes it heard (a style asked: leave them)
+            plan = self.plan
+            plan.quote = Quote.of(s.heard(), plan.cursor.meter,
+                                  max(plan.not_before, plan.cursor.tick), PLAN_LAG)
         s.submit(self.plan)
         self.replans += 1
 

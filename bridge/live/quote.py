@@ -16,6 +16,10 @@ draw that copies more bars note for note than the most copying free draw, so the
 varied rather than repeated (a performer's bars are never copied exactly by the music
 itself). Measured on the continuation benchmark: docs/musicality.md, "Candidates that quote
 the prompt".
+
+Accompany mode's plans (one draw each) quote the bars ``PLAN_LAG`` back: an accompanist
+that knows the changes it just heard, and leaves them where the melody asks for others
+(the accompaniment benchmark: docs/musicality.md, "Plans that quote the changes").
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ if TYPE_CHECKING:
 QUOTE_BONUS = 2.0           # logits on the token that goes on with the quote
 QUOTE_BARS = 4              # a quote's length
 QUOTE_LAGS = (8, 7, 6, 5)   # the bars back a choice's quoting draws quote, in turn
+PLAN_LAG = 4                # the bars back an accompany plan quotes (the changes just heard)
 
 Event = tuple[int, int, int, int, int]   # tick, part (-1: none), note, velocity, duration
 
