@@ -95,6 +95,24 @@ def test_accompany_keeps_committing_ahead(sim):
     s.close()
 
 
+def test_accompany_plans_quote_the_changes_heard_unless_a_style_is_asked_for(sim):
+    w = sim(TEMPO)
+    styles = [st for st in w.engine.generator.config.styles if st]
+    for style, quoting in (("", True), (styles[0], False)):
+        s, _, _ = make(w, mode="accompany", grid=1.0, lookahead_beats=2.0, style=style)
+        plans = []
+        submit = s.submit
+        s.submit = lambda gen, plans=plans, submit=submit: (plans.append(gen), submit(gen))
+        play_phrase(w, s, (60, 64, 67, 72) * 5)              # five bars of it
+        w.until(lambda s=s: s.accompanist.replans >= 12)
+        quoted = [g for g in plans if g.quote is not None]
+        assert bool(quoted) == quoting, style
+        if quoting:                      # once 4 bars were heard: those notes, moved on
+            assert plans[-1] in quoted
+            assert quoted[-1].quote.events[0][0] >= quoted[-1].not_before
+        s.close()
+
+
 def test_params_validate_and_style_restyles(sim):
     w = sim(TEMPO)
     s, _, _ = make(w)
