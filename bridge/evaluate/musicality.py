@@ -90,8 +90,6 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
 # -- a span's own properties ----------------------------------------------------------------
 
 
-
-
 def duplicates(notes: Sequence[Note]) -> int:
     """Notes that repeat an earlier note's pitch and onset."""
     seen = {(round(n.start, 6), n.pitch, n.drum) for n in notes}

@@ -96,10 +96,8 @@ class Accompanist:
         if self.plan.seed is not None:     # reproducible, yet each step its own draw
             self.plan.seed = step_seed(self.plan.seed, s.time.tick(self.committed_to))
         self.plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
-        if not s.params["style"]:          # the changes it heard (a style asked: leave them)
-            plan = self.plan
-            plan.quote = Quote.of(s.heard(), plan.cursor.meter,
-                                  max(plan.not_before, plan.cursor.tick), PLAN_LAG)
+        self.plan.quote = Quote.of(s.quotable(), self.plan.cursor.meter,   # the changes heard
+                                   self.plan.first_tick, PLAN_LAG)
         s.submit(self.plan)
         self.replans += 1
 

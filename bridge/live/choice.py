@@ -37,7 +37,7 @@ class Choice:
         if candidates < 2:
             raise ValueError(f"a choice needs at least 2 candidates, not {candidates}")
         meter = gen.cursor.meter
-        start = max(gen.not_before, gen.cursor.tick)
+        start = gen.first_tick
         self.heard_notes = [n for n in heard if n.start * TICKS_PER_BEAT < start]
         self.gens = draws(gen, candidates, quotes(self.heard_notes, meter, start))
         for g in self.gens:

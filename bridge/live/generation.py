@@ -195,6 +195,12 @@ class Generation:
                        state=None, rows=1, rng=None, decoder=None, tokens=[], notes=[],
                        played=0, sounding=dict(self.sounding), requested=0.0, started=0.0)
 
+    @property
+    def first_tick(self) -> int:
+        """The earliest tick its notes may start at, before the worker moves its cursor:
+        the cursor's, or where a resumed plan's own notes begin."""
+        return max(self.not_before, self.cursor.tick)
+
     def recipe(self) -> tuple:
         """Everything that decides what it samples, taken before the worker moves its
         cursor: two generations with the same recipe from the same state are the same."""

@@ -44,9 +44,10 @@ class Host(Protocol):
                ) -> Generation | Sequence[Generation]:
         """The worker samples ``gen`` (or siblings from one place: a choice's candidates)."""
 
-    def heard(self) -> list[Note]:
-        """The notes the session heard lately, both players' (stream beats), that a choice
-        may quote."""
+    def quotable(self) -> list[Note]:
+        """The notes the session heard lately, both players' (stream beats), that a choice or
+        a plan may quote (:mod:`bridge.live.quote`): none while a style is asked for (the
+        request is to leave what it heard behind)."""
 
     def release(self, gen: Generation) -> None:
         """The worker goes on sampling ``gen``, held after its first note."""

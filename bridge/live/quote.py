@@ -156,8 +156,10 @@ def allowed(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: B
             heard: Sequence[Note], heard_bars: Bars) -> list[int]:
     """The candidates a choice chooses among: the free ones, and those quoting that copy no
     more bars of ``heard`` (on ``heard_bars``) note for note than the most copying free one."""
+    free = [i for i, g in enumerate(gens) if g.quote is None]
+    if len(free) == len(gens):
+        return free
     source = {b for b in bar_contents(heard, heard_bars) if b}
     copies = [copied_bars(s, bars, source) for s in spans]
-    free = [i for i, g in enumerate(gens) if g.quote is None]
     most = max((copies[i] for i in free), default=0)
     return [i for i, g in enumerate(gens) if g.quote is None or copies[i] <= most]

@@ -131,10 +131,8 @@ class Responder:
             s.time.arm("ready", start, self.prepare, lead=READY_LEAD_S)
         gen = self._generation(start, self._bars())
         if s.params["candidates"] > 1 and s.params["mode"] == "call":
-            quoted = () if s.params["style"] else s.heard()   # (asked for another style:
-            #                                   what it heard is what to leave behind)
-            self.choice = Choice(gen, s.params["candidates"], quoted)   # drawn once the single
-            #                                   answer has its first note
+            self.choice = Choice(gen, s.params["candidates"],   # drawn once the single
+                                 s.quotable())                  # answer has its first note
         gen.hold = True
         self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.fed), start
         s.submit(gen)

@@ -215,8 +215,8 @@ class Session:
     def fed(self) -> int:
         return self.context.fed
 
-    def heard(self) -> list[Note]:
-        return self.context.recent()
+    def quotable(self) -> list[Note]:
+        return [] if self.params["style"] else self.context.recent()
 
     def play(self, note: Note) -> Note:
         """Send a generated note (stream beats) out and into the context; song-time note."""
