@@ -123,7 +123,7 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
     prompt, start = prompt_of(piece, options.prompt_bars)
     gen, context, style, bar = plan_continuation(generator, prompt, options, start)
     k = options.candidates
-    offered = [] if options.style else quotes(prompt.notes, prompt.meter, start)
+    offered = [] if options.style else quotes(prompt.notes, prompt.meter, start, gen.parts)
     gens = [gen] if k == 1 else draws(gen, k, offered)
     (engine or Engine(generator, None)).run_now(gens, context, style, bar)
     spans = [[n for n in g.notes if g.plays(n)] for g in gens]

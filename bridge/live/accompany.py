@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from bridge.live.generation import Generation
 from bridge.live.params import ACCOMPANY_TEMPERATURE
 from bridge.live.phrase import ceil_to_grid
-from bridge.live.quote import PLAN_LAG, Quote
+from bridge.live.quote import plan_quote
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
 
@@ -96,8 +96,9 @@ class Accompanist:
         if self.plan.seed is not None:     # reproducible, yet each step its own draw
             self.plan.seed = step_seed(self.plan.seed, s.time.tick(self.committed_to))
         self.plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
-        self.plan.quote = Quote.of(s.quotable(), self.plan.cursor.meter,   # the changes heard
-                                   self.plan.first_tick, PLAN_LAG)
+        self.plan.quote = plan_quote(s.quotable(), self.plan.parts,       # the changes heard
+                                     self.plan.cursor.meter, s.time.tick(now),
+                                     self.plan.first_tick)
         s.submit(self.plan)
         self.replans += 1
 

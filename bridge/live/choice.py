@@ -39,7 +39,7 @@ class Choice:
         meter = gen.cursor.meter
         start = gen.first_tick
         self.heard_notes = [n for n in heard if n.start * TICKS_PER_BEAT < start]
-        self.gens = draws(gen, candidates, quotes(self.heard_notes, meter, start))
+        self.gens = draws(gen, candidates, quotes(self.heard_notes, meter, start, gen.parts))
         for g in self.gens:
             g.on_note, g.on_done, g.candidate = self._note, self._done, True
         self.on_note: Callable[[Choice, Note], None] = gen.on_note or (lambda *_: None)

@@ -2,11 +2,12 @@
 
 Music returns to what it played: a tune's first strain comes again, a groove goes round, a
 song's verse repeats with another turn. A draw that quotes is given, while it samples the
-quote's span, a bonus (``QUOTE_BONUS``, in logits) on the token that would go on with the
-quoted notes at the place the draw has reached: the time token to the quote's next onset,
-the PART and pitch of a quoted note at this instant, then that note's velocity and
-duration. So the model follows the quote where its own ideas agree and leaves it where they
-do not; once it has left, the bonus points at the quote's next note from wherever it is.
+quote's span, a bonus (in logits: a choice's ``QUOTE_BONUS``, a plan's ``PLAN_BONUS``) on
+the token that would go on with the quoted notes at the place the draw has reached: the time
+token to the quote's next onset, the PART and pitch of a quoted note at this instant, then
+that note's velocity and duration. So the model follows the quote where its own ideas agree
+and leaves it where they do not; once it has left, the bonus points at the quote's next note
+from wherever it is.
 
 Of a choice's draws (:func:`draws`) half are free and half quote (none when a style is
 asked for: the request is to leave what was heard behind, and quotes drew the continuation
@@ -17,9 +18,12 @@ varied rather than repeated (a performer's bars are never copied exactly by the 
 itself). Measured on the continuation benchmark: docs/musicality.md, "Candidates that quote
 the prompt".
 
-Accompany mode's plans (one draw each) quote the bars ``PLAN_LAG`` back: an accompanist
-that knows the changes it just heard, and leaves them where the melody asks for others
-(the accompaniment benchmark: docs/musicality.md, "Plans that quote the changes").
+Accompany mode's plans (one draw each) quote the bars 4 or 8 back (``PLAN_LAGS``),
+whichever the lead's latest bars repeat, the more strongly the more nearly they repeat them
+(:func:`plan_quote`): an accompanist that knows the changes it heard, hears from the
+melody which part of the tune has come round, and leaves the changes where the melody asks
+for others (the accompaniment benchmark: docs/musicality.md, "Plans that quote the
+changes").
 """
 
 from __future__ import annotations
@@ -48,10 +52,13 @@ from bridge.vocab import (
 if TYPE_CHECKING:
     from bridge.live.generation import Generation
 
-QUOTE_BONUS = 2.0           # logits on the token that goes on with the quote
+QUOTE_BONUS = 2.0           # logits on the token that goes on with a choice's quote
+PLAN_BONUS = (3.0, 4.0)     # ... with a plan's: the lead repeating nothing, all, of its bars
 QUOTE_BARS = 4              # a quote's length
 QUOTE_LAGS = (8, 7, 6, 5)   # the bars back a choice's quoting draws quote, in turn
-PLAN_LAG = 4                # the bars back an accompany plan quotes (the changes just heard)
+PLAN_LAGS = (4, 8)          # the bars back an accompany plan may quote, the first by default
+MATCH_BARS = 4              # how much of the lead's latest playing tells the lags apart
+ONSET_SLACK = TICKS_PER_BEAT // 6    # ticks apart two onsets may be and still match
 
 Event = tuple[int, int, int, int, int]   # tick, part (-1: none), note, velocity, duration
 
@@ -68,29 +75,41 @@ def bars_back(meter: Meter, tick: int, bars: int) -> int:
 @dataclass(frozen=True)
 class Quote:
     events: tuple[Event, ...]    # the quoted notes where the draw would play them, by tick
-    end: int                     # the tick the bonus ends at
+    begin: int | None            # the tick the bonus begins at (None: wherever the draw is)
+    end: int                     # ... and ends at
+    bonus: float                 # logits on the token that goes on with it
+    steers: frozenset[int] | None = None   # the parts whose onsets lead its time (None: all)
 
     @classmethod
     def of(cls, notes: Sequence[Note], meter: Meter, start: int, lag: int,
-           bars: int = QUOTE_BARS) -> Quote | None:
+           bars: int = QUOTE_BARS, bonus: float = QUOTE_BONUS,
+           steers: frozenset[int] | None = None) -> Quote | None:
         """The notes of ``notes`` from ``lag`` bars before ``start`` for ``bars`` bars (at
-        most up to ``start``), moved ``lag`` bars on; None if there are none."""
+        most up to ``start``), moved ``lag`` bars on; None if there are none. ``steers``:
+        the parts whose onsets the time token is led to (None: every part's). What lay
+        before the bar of the first note heard is not quoted: nothing was played there yet,
+        and quoting that silence would hold the draw back until the quote's first note."""
+        if not notes:
+            return None
+        heard = meter.bar_start(min(to_tick(n.start) for n in notes))
         source = bars_back(meter, start, lag)
         source_end = min(bars_back(meter, start, max(lag - bars, 0)), start)
         shift = start - source
+        begin = heard + shift if heard > source else None
+        source = max(source, heard)
         events = sorted(
             (to_tick(n.start) + shift, n.part,
              *note_tokens(n.pitch, n.velocity, n.duration * TICKS_PER_BEAT, n.drum))
             for n in notes if source <= to_tick(n.start) < source_end)
         if not events:
             return None
-        return cls(tuple(events), source_end + shift)
+        return cls(tuple(events), begin, source_end + shift, bonus, steers)
 
     def bias(self, gen: Generation) -> np.ndarray | None:
         """The bonus for ``gen``'s next token (None: the quote has nothing to say there)."""
         c = gen.cursor
         now = c.tick
-        if now >= self.end:
+        if now >= self.end or (self.begin is not None and now < self.begin):
             return None
         played = set()                       # the notes it has struck at this instant
         for n in reversed(gen.notes):
@@ -105,30 +124,97 @@ class Quote:
         if c.expect == EXPECT_TIME_OR_NOTE:
             for _, part, note, _, _ in here:
                 if part == c.part or part < 0:
-                    out[note] = QUOTE_BONUS
+                    out[note] = self.bonus
                 else:
-                    out[PART_BASE + part] = QUOTE_BONUS
-            if not here:
-                step = c.copy().time_tokens(ahead[0][0])
+                    out[PART_BASE + part] = self.bonus
+            lead = None if here else next(
+                (e[0] for e in ahead if self.steers is None or e[1] in self.steers), None)
+            if lead is not None:             # on to the next onset of a part it steers by
+                step = c.copy().time_tokens(lead)
                 if step:
-                    out[step[0]] = QUOTE_BONUS
+                    out[step[0]] = self.bonus
         elif c.expect == EXPECT_NOTE:
             for _, part, note, _, _ in here:
                 if part == c.part or part < 0:
-                    out[note] = QUOTE_BONUS
+                    out[note] = self.bonus
         elif c.expect in (EXPECT_VEL, EXPECT_DUR) and gen.decoder.pending is not None:
             tick, note = gen.decoder.pending
             for e in self.events:
                 if e[0] == tick and e[2] == note:
-                    out[e[3] if c.expect == EXPECT_VEL else e[4]] = QUOTE_BONUS
+                    out[e[3] if c.expect == EXPECT_VEL else e[4]] = self.bonus
         return out if out.any() else None
 
 
-def quotes(notes: Sequence[Note], meter: Meter, start: int,
+def plan_quote(notes: Sequence[Note], plays: frozenset[int] | None, meter: Meter, now: int,
+               start: int) -> Quote | None:
+    """An accompany plan's quote of ``notes`` from ``start``: the bars :func:`plan_lag`
+    chooses, followed the more strongly the more nearly the lead repeats them
+    (``PLAN_BONUS``: from its first, when the lead repeats nothing, to its second, when it
+    repeats them exactly). Its time is led by the onsets of the parts the plan plays
+    (``plays``): led to the lead's, which it only hears, a plan skipped the instants its own
+    parts play on (bars of the changes heard before any was played came out near silent)."""
+    lag, likeness = plan_lag(notes, plays, meter, now)
+    low, high = PLAN_BONUS
+    return Quote.of(notes, meter, start, lag, bonus=low + (high - low) * likeness,
+                    steers=plays)
+
+
+def plan_lag(notes: Sequence[Note], plays: frozenset[int] | None, meter: Meter, now: int,
+             lags: Sequence[int] = PLAN_LAGS) -> tuple[int, float]:
+    """The bars back an accompany plan quotes, and how nearly the lead repeats them (0-1):
+    of ``lags``, the one at which the lead (the notes of the parts the plan does not play;
+    all notes when it may play any) played most nearly what it played in its latest bars
+    (up to ``MATCH_BARS``, before ``now``); the first when none repeats more, or nothing
+    was heard that tells them apart.
+
+    A tune's second strain starts again 8 bars on, a song's phrase 4: the melody as it
+    goes says which has come, as it tells a band."""
+    lead = [(to_tick(n.start), note_token(n.pitch, n.drum)) for n in notes
+            if (plays is None or n.part not in plays) and to_tick(n.start) < now]
+    if not lead:
+        return lags[0], 0.0
+    since = meter.bar_start(lead[0][0])      # the window's sources lie after it for every lag
+    for _ in range(max(lags)):
+        since += meter.bar_length(since)
+    window = max(bars_back(meter, now, MATCH_BARS), since)
+    if window >= now:
+        return lags[0], 0.0
+    played = [e for e in lead if e[0] >= window]
+    best, lag = 0.0, lags[0]
+    for k in lags:
+        shift = now - bars_back(meter, now, k)
+        source = [(t + shift, n) for t, n in lead if window <= t + shift < now]
+        likeness = _onset_likeness(played, source)
+        if likeness > best:
+            best, lag = likeness, k
+    return lag, best
+
+
+def _onset_likeness(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) -> float:
+    """How many notes of ``a`` and ``b`` (tick, note token) pair off, the same note within
+    ``ONSET_SLACK`` ticks, over their mean count (Dice's: 1 when they are the same)."""
+    if not a or not b:
+        return 0.0
+    free: dict[int, list[int]] = {}          # note -> its unpaired ticks in b
+    for tick, note in sorted(b):
+        free.setdefault(note, []).append(tick)
+    pairs = 0
+    for tick, note in a:
+        ticks = free.get(note, [])
+        i = next((i for i, t in enumerate(ticks) if abs(t - tick) <= ONSET_SLACK), None)
+        if i is not None:
+            del ticks[i]
+            pairs += 1
+    return 2 * pairs / (len(a) + len(b))
+
+
+def quotes(notes: Sequence[Note], meter: Meter, start: int, plays: frozenset[int] | None,
            lags: Sequence[int] = QUOTE_LAGS) -> list[Quote]:
-    """The quotes of ``notes`` a choice starting at ``start`` draws from: one per lag that
-    finds notes (before ``start``)."""
-    return [q for q in (Quote.of(notes, meter, start, lag) for lag in lags) if q is not None]
+    """The quotes of ``notes`` a choice starting at ``start`` in the parts ``plays`` (None:
+    any) draws from: one per lag that finds notes (before ``start``), their time led by
+    the onsets of those parts."""
+    return [q for q in (Quote.of(notes, meter, start, lag, steers=plays) for lag in lags)
+            if q is not None]
 
 
 def heard_bars(heard: Sequence[Note], meter: Meter, start: int) -> Bars:

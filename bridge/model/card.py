@@ -283,9 +283,11 @@ LIMITS = {
         "Groove plays 5.0). Mixture windows (`data.mix`, a groove laid under pitched music) "
         "are what its next training adds (a short CPU run moved drums under a melody to 2.7 "
         "a beat, the bass not yet).",
-        "- Below an echo of the last bars on both benchmarks: it seldom repeats a bar of its "
-        "prompt where the music does (Nottingham's accompaniments repeat 74 % of their bars, "
-        "its own 14 %).",
+        "- On the continuation benchmark still below an echo of the last bars on the drum "
+        "grooves, music21's scores and POP909's songs, whose next bars are mostly their last "
+        "ones played again with small changes. Accompanying, it plays the changes it heard "
+        "more exactly than the music does (bars copied note for note: music21 0.46 and POP909 "
+        "0.29, where their accompaniments copy 0.05 and 0.04).",
         "- Timing is quantised to 1/24 beat; micro-timing finer than that is lost.",
         "- Small by design (fast on one CPU core): long-range form (verse, chorus) is beyond "
         "it.",

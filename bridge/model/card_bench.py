@@ -57,7 +57,8 @@ def render_accompaniment(report: dict) -> list[str]:
     lines = ["## Accompaniment", "",
              f"`continuo eval --task accompaniment --data {report.get('data')} --split "
              f"{report.get('split')}` (docs/musicality.md): the daemon's session accompanies "
-             f"(part {report.get('part')}) a melody played live on a simulated clock, "
+             f"(part {report.get('part')}; its plans quote the changes heard 4 or 8 bars "
+             "back, as the melody says) a melody played live on a simulated clock, "
              f"{report.get('truth_bars')} bars after a prompt of {report.get('prompt_bars')} "
              f"(seeds {', '.join(map(str, report.get('seeds', [])))}), beside the prompt's "
              "last chord held and its last bars of accompaniment repeated (echo).", "",

@@ -3,6 +3,7 @@ it follows, and which draws a choice keeps."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from bridge.live import quote as q
@@ -33,27 +34,31 @@ def test_a_quote_is_the_bars_heard_that_many_bars_back_moved_on():
     assert short.end == start + BAR_TICKS and len(short.events) == 4
     late = [n for n in _heard() if n.start >= 24]                  # bars 6 and 7 only
     assert q.Quote.of(late, Meter(), start, lag=8) is None         # nothing there
-    assert len(q.quotes(_heard(), Meter(), start)) == len(q.QUOTE_LAGS)
+    assert len(q.quotes(_heard(), Meter(), start, None)) == len(q.QUOTE_LAGS)
+    early = q.Quote.of(_heard(), Meter(), start, lag=10)        # reaches back before bar 0
+    assert (early.begin, early.end) == (start + 2 * BAR_TICKS, start + 4 * BAR_TICKS)
+    assert early.events[0][0] == early.begin                    # no silence quoted before it
+    assert quote.begin is None                                  # all heard: from wherever
     assert q.bars_back(Meter(), start + 5, 3) == start - 3 * BAR_TICKS + 5
 
 
-def _draw(models, quote_lag: int | None, seed: int, monkeypatch, bonus: float) -> list[Note]:
+def _draw(models, quote_lag: int | None, seed: int, bonus: float) -> list[Note]:
     generator, _ = models
-    monkeypatch.setattr(q, "QUOTE_BONUS", bonus)
     prompt = Piece(_heard())
     start = 8 * BAR_TICKS
     gen, context, style, bar = plan_continuation(generator, prompt,
                                                  ContinueOptions(bars=2, seed=seed), start)
     if quote_lag is not None:
-        gen.quote = q.Quote.of(prompt.notes, prompt.meter, start, quote_lag, bars=2)
+        gen.quote = q.Quote.of(prompt.notes, prompt.meter, start, quote_lag, bars=2,
+                               bonus=bonus)
     Engine(generator, None).run_now([gen], context, style, bar)
     return [(n.start, n.pitch) for n in gen.notes if n.start < 40]
 
 
-def test_a_draw_follows_its_quote_as_strongly_as_the_bonus(models, monkeypatch):
+def test_a_draw_follows_its_quote_as_strongly_as_the_bonus(models):
     quoted = [(32 + 4 * b + i, 60 + b) for b in range(2) for i in range(4)]
-    assert _draw(models, 8, 3, monkeypatch, bonus=60.0)[:8] == quoted  # told: it plays it
-    free = [_draw(models, None, s, monkeypatch, bonus=60.0) for s in range(3)]
+    assert _draw(models, 8, 3, bonus=60.0)[:8] == quoted  # told: it plays it
+    free = [_draw(models, None, s, bonus=60.0) for s in range(3)]
     assert all(d != quoted for d in free)                 # (the tiny model would not)
 
 
@@ -67,7 +72,7 @@ def _gen(seed: int | None = 2, bar: int = 0) -> Generation:
 
 
 def test_half_the_draws_quote_each_quote_in_turn():
-    offered = q.quotes(_heard(), Meter(), 8 * BAR_TICKS)
+    offered = q.quotes(_heard(), Meter(), 8 * BAR_TICKS, None)
     gens = q.draws(_gen(), 6, offered[:2])
     assert [g.seed for g in gens] == [12, 13, 14, 15, 16, 17]
     assert [g.quote for g in gens] == [None, None, None, offered[0], offered[1], offered[0]]
@@ -80,7 +85,7 @@ def test_a_quoting_draw_may_copy_no_more_bars_than_the_free_ones_do():
     bars = Bars((8.0, 12.0, 16.0))
     copy = [Note(8 + i, 0.5, 60, 80) for i in range(4)]          # bar 0 again
     other = [Note(12 + i, 0.5, 70, 80) for i in range(4)]
-    gens = q.draws(_gen(), 4, q.quotes(heard, Meter(), 8 * TICKS_PER_BEAT, lags=(2,)))
+    gens = q.draws(_gen(), 4, q.quotes(heard, Meter(), 8 * TICKS_PER_BEAT, None, lags=(2,)))
     spans = [other, other, copy, other]
     assert q.allowed(spans, gens, bars, heard, heard_bars) == [0, 1, 3]
     spans = [copy, other, copy, other]                            # a free draw copies too
@@ -100,3 +105,75 @@ def test_a_choice_quotes_what_was_heard_before_it():
 @pytest.mark.parametrize("k", [2, 3])
 def test_a_choice_without_quotes_is_as_before(k):
     assert [g.seed for g in Choice(_gen(5), k).gens] == [5 * k + i for i in range(k)]
+
+
+def _tune(strain: list[int], bars: int, part: int = 0) -> list[Note]:
+    """A lead playing ``strain`` (a pitch a bar, on its beats) over and over, with chords
+    of another part under it."""
+    return [Note(4 * b + i, 0.5, pitch, 80, part=p)
+            for b in range(bars) for i in range(4)
+            for pitch, p in ((strain[b % len(strain)], part), (40 + b % 7, 1))]
+
+
+@pytest.mark.parametrize(("strain", "lag"), [
+    ([60, 62, 64, 65, 67, 69, 71, 72], 8),      # an 8-bar strain comes round again
+    ([60, 62, 64, 65], 4),                      # a 4-bar phrase
+    ([60, 62], 4),                              # 2 bars: 4 back repeats as well, and is first
+    ([60, 62, 64, 65, 67, 69, 71, 72, 74], 4),  # nothing repeats: the first lag
+])
+def test_a_plan_quotes_the_bars_back_the_lead_repeats(strain, lag):
+    meter = Meter()
+    heard = _tune(strain, 10)
+    now = 10 * BAR_TICKS - TICKS_PER_BEAT // 2
+    assert q.plan_lag(heard, frozenset((1,)), meter, now)[0] == lag
+    assert q.plan_lag(heard, frozenset((0, 1)), meter, now) == (4, 0.0)   # no lead: the first
+    assert q.plan_lag(heard[:40], frozenset((1,)), meter, 5 * BAR_TICKS) == (4, 0.0)  # too little
+    assert q.plan_lag([], None, meter, now) == (4, 0.0)
+
+
+def test_a_plan_hears_a_strain_return_from_its_first_notes():
+    strain = [60, 62, 64, 65, 67, 69, 71, 72]
+    heard = [n for n in _tune(strain, 9) if n.start < 33]      # bar 8's first beat
+    assert q.plan_lag(heard, frozenset((1,)), Meter(), 33 * TICKS_PER_BEAT) == (8, 1.0)
+    loose = [Note(n.start + 0.1, n.duration, n.pitch, n.velocity, part=n.part) if n.start >= 32
+             else n for n in heard]                            # played a little late
+    assert q.plan_lag(loose, frozenset((1,)), Meter(), 33 * TICKS_PER_BEAT) == (8, 1.0)
+
+
+def test_a_plan_follows_the_changes_as_hard_as_the_lead_repeats_them():
+    low, high = q.PLAN_BONUS
+    now = 10 * BAR_TICKS - TICKS_PER_BEAT // 2
+    start = 10 * BAR_TICKS
+
+    def bonus(strain: list[int]) -> float:
+        return q.plan_quote(_tune(strain, 10), frozenset((1,)), Meter(), now, start).bonus
+
+    assert bonus([60, 62, 64, 65]) == high                          # the lead comes round
+    assert bonus(list(range(60, 69))) == low                        # nothing repeats
+    half = [60, 61, 62, 63, 64, 65, 66, 67]                         # bar 8 on: half of it again
+    tune = [n for n in _tune(half, 10)
+            if not (n.part == 0 and n.start >= 32 and n.start % 2)] + \
+        [Note(4 * b + i, 0.5, 90, 80, part=0) for b in (8, 9) for i in (1, 3)]
+    quote = q.plan_quote(tune, frozenset((1,)), Meter(), now, start)
+    assert low < quote.bonus < high
+    assert quote == q.Quote.of(tune, Meter(), start, 8, bonus=quote.bonus,
+                               steers=frozenset((1,)))   # led by the changes' onsets
+
+
+def test_a_quote_says_nothing_before_what_it_quotes_was_heard():
+    early = q.Quote.of(_heard(), Meter(), 8 * BAR_TICKS, lag=10)   # bars 0-1, at bars 10-11
+    assert early.bias(_gen(bar=8)) is None                          # bars 8-9: not heard then
+    assert early.bias(_gen(bar=10)) is not None
+
+
+def test_a_quote_leads_time_to_the_onsets_of_the_parts_it_steers_by():
+    lead = [Note(4 * b + i, 0.5, 72, 80, part=0) for b in range(8) for i in (1, 3)]
+    chords = [Note(4 * b + 2, 1.0, 48, 80, part=1) for b in range(8)]     # on beat 3
+    heard = sorted([*lead, *chords], key=lambda n: n.start)
+    gen = _gen(bar=8)                                    # at bar 8's line, before any note
+    every = q.Quote.of(heard, Meter(), 8 * BAR_TICKS, 4)
+    steered = q.Quote.of(heard, Meter(), 8 * BAR_TICKS, 4, steers=frozenset((1,)))
+    to = {name: int(np.flatnonzero(quote.bias(gen))[0])
+          for name, quote in (("every", every), ("steered", steered))}
+    assert to["every"] == gen.cursor.copy().time_tokens(8 * BAR_TICKS + TICKS_PER_BEAT)[0]
+    assert to["steered"] == gen.cursor.copy().time_tokens(8 * BAR_TICKS + 2 * TICKS_PER_BEAT)[0]

@@ -5,6 +5,7 @@ import pytest
 
 from bridge.live.params import ACCOMPANY_TEMPERATURE, ParamError
 from bridge.live.phrase import ceil_to_grid
+from bridge.live.quote import PLAN_BONUS
 from bridge.live.respond import PREP_S
 from bridge.live.session import Session
 from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
@@ -110,6 +111,8 @@ def test_accompany_plans_quote_the_changes_heard_unless_a_style_is_asked_for(sim
         if quoting:                      # once 4 bars were heard: those notes, moved on
             assert plans[-1] in quoted
             assert quoted[-1].quote.events[0][0] >= quoted[-1].not_before
+            low, high = PLAN_BONUS                           # as hard as the lead repeats
+            assert low <= quoted[-1].quote.bonus <= high
         s.close()
 
 
