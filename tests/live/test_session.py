@@ -3,16 +3,16 @@ thread; the engine's work takes no simulated time."""
 
 import pytest
 
+from bridge.live import quote as q
 from bridge.live.params import ACCOMPANY_TEMPERATURE, ParamError
 from bridge.live.phrase import ceil_to_grid
-from bridge.live.quote import PLAN_BONUS
 from bridge.live.respond import PREP_S
 from bridge.live.session import Session
 from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
 from bridge.music.likeness import consensus
 from bridge.osc.events import message_of
 from bridge.timing.clock import BeatClock
-from bridge.vocab import TICKS_PER_BEAT
+from bridge.vocab import MELODY, TICKS_PER_BEAT
 
 from .conftest import Recorder
 
@@ -111,9 +111,33 @@ def test_accompany_plans_quote_the_changes_heard_unless_a_style_is_asked_for(sim
         if quoting:                      # once 4 bars were heard: those notes, moved on
             assert plans[-1] in quoted
             assert quoted[-1].quote.events[0][0] >= quoted[-1].not_before
-            low, high = PLAN_BONUS                           # as hard as the lead repeats
+            low, high = q.PLAN_BONUS                           # as hard as the lead repeats
             assert low <= quoted[-1].quote.bonus <= high
         s.close()
+
+
+
+def test_accompany_plans_quote_the_strain_the_melody_has_come_back_to(sim):
+    w = sim(TEMPO)
+    s, _, _ = make(w, mode="accompany", grid=1.0, lookahead_beats=2.0, part="accompaniment",
+                   plays="melody")
+    plans = []
+    submit = s.submit
+    s.submit = lambda gen: (plans.append(gen), submit(gen))
+    strain = [60 + 2 * b for b in range(8)]               # 8 bars, a pitch of their own each
+    play_phrase(w, s, [p for p in [*strain, *strain[:2]] for _ in range(8)])   # 8 a bar
+    played = {(round(n.start * TICKS_PER_BEAT), q.note_token(n.pitch, False))
+              for n in s.quotable() if n.part == MELODY}
+    bar = 4 * TICKS_PER_BEAT
+    late = [g.quote for g in plans[-4:] if g.quote is not None]
+    assert late
+    for quote in late:                                   # its melody: as 8 bars back, not 4
+        melody = [(t, note) for t, part, note, _, _ in quote.events if part == MELODY]
+        assert melody
+        assert all((t - 8 * bar, note) in played for t, note in melody)
+        assert not any((t - 4 * bar, note) in played for t, note in melody)
+        assert quote.bonus == q.PLAN_BONUS[1]              # the melody repeats it exactly
+    s.close()
 
 
 def test_params_validate_and_style_restyles(sim):
