@@ -45,7 +45,8 @@ class Accompanist:
     def __init__(self, host: Host) -> None:
         self.host = host
         self.committed_to: float | None = None     # song beat: notes before it are fixed
-        self.plan: Generation | None = None
+        self.plans: list[Generation] = []          # sampling (drums apart: two)
+        self.ended_well = True                      # ... every one so far to its end
         self.planned: list[Note] = []              # the tentative rest, for status
         self.commit_limit = 0.0
         self.replans = 0
@@ -66,9 +67,9 @@ class Accompanist:
         self.replan()
 
     def stop(self) -> None:
-        if self.plan is not None:
-            self.plan.cancel()
-            self.plan = None
+        for plan in self.plans:
+            plan.cancel()
+        self.plans = []
         self.host.time.disarm("accompany")
         self.committed_to = None
         self.planned = []
@@ -77,13 +78,14 @@ class Accompanist:
         self.replan()
 
     def replan(self) -> None:
-        """Plan from the committed edge to the lookahead horizon (one plan at a time)."""
+        """Plan from the committed edge to the lookahead horizon (one plan at a time; its
+        drums drawn apart, :meth:`Generation.drums_apart`)."""
         s = self.host
         if not self.running:
             return
         now = s.time.now_beat()
         s.time.arm("accompany", ceil_to_grid(now + 1e-3, self.step), self._tick)
-        if self.plan is not None:          # still sampling: the next step picks it up
+        if self.plans:                     # still sampling: the next step picks it up
             return
         lead = s.time.beats_in(MIN_LEAD_S)
         self.committed_to = max(self.committed_to, ceil_to_grid(now + lead, self.step))
@@ -91,19 +93,23 @@ class Accompanist:
                                 ceil_to_grid(now + lead, self.step) + self.step)
         horizon = max(now + s.params["lookahead_beats"], self.commit_limit)
         self.planned = []
-        self.plan = s.generation(self.committed_to, horizon, note_now=False,
-                                 on_note=self._note, on_done=self._done)
-        if self.plan.seed is not None:     # reproducible, yet each step its own draw
-            self.plan.seed = step_seed(self.plan.seed, s.time.tick(self.committed_to))
-        self.plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
-        self.plan.quote = plan_quote(s.quotable(), self.plan.parts,       # the changes heard
-                                     self.plan.cursor.meter, s.time.tick(now),
-                                     self.plan.first_tick)
-        s.submit(self.plan)
+        plan = s.generation(self.committed_to, horizon, note_now=False,
+                            on_note=self._note, on_done=self._done)
+        if plan.seed is not None:          # reproducible, yet each step its own draw
+            plan.seed = step_seed(plan.seed, s.time.tick(self.committed_to))
+        plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
+        self.plans, self.ended_well = plan.drums_apart(), True
+        heard = s.quotable()
+        for g in self.plans:                          # the changes heard
+            g.quote = plan_quote(heard, g.parts, g.cursor.meter, s.time.tick(now), g.first_tick)
+        s.submit(self.plans if len(self.plans) > 1 else plan)
         self.replans += 1
 
+    def _sampling(self, gen: Generation) -> bool:
+        return any(g is gen for g in self.plans)
+
     def _note(self, gen: Generation, note: Note) -> None:
-        if gen is not self.plan or not self.running:
+        if not self._sampling(gen) or not self.running:
             return
         s = self.host
         if round(note.start * TICKS_PER_BEAT) >= s.time.tick(self.commit_limit):
@@ -116,8 +122,9 @@ class Accompanist:
             s.play(note)
 
     def _done(self, gen: Generation, reason: str) -> None:
-        if gen is not self.plan:
+        if not self._sampling(gen):
             return
-        self.plan = None
-        if self.running and reason == "end":
+        self.plans = [g for g in self.plans if g is not gen]
+        self.ended_well &= reason == "end"
+        if not self.plans and self.running and self.ended_well:
             self.committed_to = self.commit_limit

@@ -12,7 +12,7 @@ from bridge.live.states import LISTENING
 from bridge.osc.events import message_of
 from bridge.timing.clock import BeatClock
 from bridge.timing.simloop import SimLoop
-from bridge.vocab import BASS, HARMONY, MELODY, PART_BASE
+from bridge.vocab import BASS, DRUMS, HARMONY, MELODY, PART_BASE
 from tests.live.conftest import Recorder
 
 TEMPO = 120.0
@@ -77,6 +77,26 @@ def test_a_trio_the_performer_plays_the_melody_continuo_harmony_and_bass(models)
     rig.hub.close_all()
     assert not rig.hub.bands
 
+
+
+def test_a_drummer_beside_the_bass_plays_its_drums(models):
+    generator, _ = models
+    rig = Rig(generator)
+    singer = rig.member("singer", band="four", role="perform", part="melody", seed=5)
+    rig.member("bass", band="four", role="play", part="bass", channel=3)
+    rig.member("kit", band="four", role="play", part="drums", channel=10)
+    stream = rig.hub.bands["four"].stream
+    plans = []
+    submit = stream.submit
+    stream.submit = lambda gen: (plans.append(gen), submit(gen))[1]
+    melody(rig, singer, 0.0, 4)
+    singer.set_param("mode", "accompany")
+    rig.run_to(16.0)
+    assert plans and all(len(p) == 2 for p in plans)      # drums drawn apart, beside
+    assert all([g.parts for g in p] == [{BASS}, {DRUMS}] for p in plans)
+    played = rig.outputs["kit"].played
+    assert played and all(n.drum and n.part == DRUMS and ch == 10 for n, ch in played)
+    rig.hub.close_all()
 
 def test_a_listening_track_is_heard_never_answered(models):
     generator, _ = models
