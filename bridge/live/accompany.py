@@ -98,10 +98,9 @@ class Accompanist:
         if plan.seed is not None:          # reproducible, yet each step its own draw
             plan.seed = step_seed(plan.seed, s.time.tick(self.committed_to))
         plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
+        plan.quote = plan_quote(s.quotable(), plan.parts,   # the changes heard
+                                plan.cursor.meter, s.time.tick(now), plan.first_tick)
         self.plans, self.ended_well = plan.drums_apart(), True
-        heard = s.quotable()
-        for g in self.plans:                          # the changes heard
-            g.quote = plan_quote(heard, g.parts, g.cursor.meter, s.time.tick(now), g.first_tick)
         s.submit(self.plans if len(self.plans) > 1 else plan)
         self.replans += 1
 

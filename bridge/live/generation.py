@@ -198,8 +198,9 @@ class Generation:
 
     def drums_apart(self) -> list[Generation]:
         """This generation; or, where it plays drums beside pitched parts, two from its
-        place: its pitched parts, and its drums drawn alone (seed + 1). The model has never
-        heard drums and pitched parts together: asked for both, it leaves the drums out."""
+        place: its pitched parts, and its drums drawn alone (seed + 1), each following its
+        quote in time by its own parts' onsets. The model has never heard drums and pitched
+        parts together: asked for both, it leaves the drums out."""
         parts = self.parts
         if parts is None or DRUMS not in parts or len(parts) == 1:
             return [self]
@@ -210,6 +211,8 @@ class Generation:
             g.parts, g.entering = own, self.entering & own
             g.constraints = replace(self.constraints, drums=drums)
             g.on_note, g.on_done = self.on_note, self.on_done
+            if self.quote is not None:
+                g.quote = replace(self.quote, steers=own)
         return twins
 
     @property

@@ -28,6 +28,7 @@ changes").
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -115,12 +116,12 @@ class Quote:
         for n in reversed(gen.notes):
             if to_tick(n.start) < now:
                 break
-            played.add((to_tick(n.start), note_token(n.pitch, n.drum)))
-        ahead = [e for e in self.events if e[0] >= now and (e[0], e[2]) not in played]
-        if not ahead:
+            played.add(note_token(n.pitch, n.drum))
+        here = [e for e in self._at(now) if e[2] not in played]
+        later = self.events[bisect_left(self.events, (now + 1,)):]
+        if not here and not later:
             return None
         out = np.zeros(VOCAB_SIZE, dtype=np.float32)
-        here = [e for e in ahead if e[0] == now]
         if c.expect == EXPECT_TIME_OR_NOTE:
             for _, part, note, _, _ in here:
                 if part == c.part or part < 0:
@@ -128,7 +129,7 @@ class Quote:
                 else:
                     out[PART_BASE + part] = self.bonus
             lead = None if here else next(
-                (e[0] for e in ahead if self.steers is None or e[1] in self.steers), None)
+                (e[0] for e in later if self.steers is None or e[1] in self.steers), None)
             if lead is not None:             # on to the next onset of a part it steers by
                 step = c.copy().time_tokens(lead)
                 if step:
@@ -139,10 +140,14 @@ class Quote:
                     out[note] = self.bonus
         elif c.expect in (EXPECT_VEL, EXPECT_DUR) and gen.decoder.pending is not None:
             tick, note = gen.decoder.pending
-            for e in self.events:
-                if e[0] == tick and e[2] == note:
+            for e in self._at(tick):
+                if e[2] == note:
                     out[e[3] if c.expect == EXPECT_VEL else e[4]] = self.bonus
         return out if out.any() else None
+
+    def _at(self, tick: int) -> tuple[Event, ...]:
+        """The quoted notes at ``tick`` (the events are in order of their tick)."""
+        return self.events[bisect_left(self.events, (tick,)):bisect_left(self.events, (tick + 1,))]
 
 
 def plan_quote(notes: Sequence[Note], plays: frozenset[int] | None, meter: Meter, now: int,
@@ -173,9 +178,8 @@ def plan_lag(notes: Sequence[Note], plays: frozenset[int] | None, meter: Meter, 
             if (plays is None or n.part not in plays) and to_tick(n.start) < now]
     if not lead:
         return lags[0], 0.0
-    since = meter.bar_start(lead[0][0])      # the window's sources lie after it for every lag
-    for _ in range(max(lags)):
-        since += meter.bar_length(since)
+    # the window starts where every lag's source lies after the first bar heard
+    since = meter.lines(meter.bar_start(lead[0][0]), max(lags))[-1]
     window = max(bars_back(meter, now, MATCH_BARS), since)
     if window >= now:
         return lags[0], 0.0

@@ -10,6 +10,7 @@ import torch
 from bridge.evaluate.musicality import duplicates, same_pitch_overlaps
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
+from bridge.live.quote import Quote
 from bridge.model.sampling import Constraints
 from bridge.music.tokenize import Decoder
 from bridge.vocab import (
@@ -185,6 +186,8 @@ def test_drums_beside_pitched_parts_are_drawn_apart():
     assert (drums.parts, drums.entering, drums.seed) == ({DRUMS}, {DRUMS}, 8)
     assert (pitched.constraints.drums, drums.constraints.drums) == (False, True)
     assert drums.constraints.pitch_low == 30 and pitched.on_done is drums.on_done is done
+    quoted = replace(gen, quote=Quote((), None, 96, 3.0, gen.parts)).drums_apart()
+    assert [g.quote.steers for g in quoted] == [{HARMONY, BASS}, {DRUMS}]   # each by its own
     for parts in (None, frozenset((DRUMS,)), frozenset((HARMONY, BASS))):   # as they are
         alone = replace(gen, parts=parts)
         assert len(alone.drums_apart()) == 1 and alone.drums_apart()[0] is alone
