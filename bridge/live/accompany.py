@@ -17,6 +17,7 @@ accompanist plays steadier than a soloist (docs/musicality.md).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bridge.live.generation import Generation
@@ -78,8 +79,8 @@ class Accompanist:
         self.replan()
 
     def replan(self) -> None:
-        """Plan from the committed edge to the lookahead horizon (one plan at a time; its
-        drums drawn apart, :meth:`Generation.drums_apart`)."""
+        """Plan from the committed edge to the lookahead horizon (one plan at a time; drums
+        beside pitched parts drawn apart, as two generations)."""
         s = self.host
         if not self.running:
             return
@@ -93,15 +94,20 @@ class Accompanist:
                                 ceil_to_grid(now + lead, self.step) + self.step)
         horizon = max(now + s.params["lookahead_beats"], self.commit_limit)
         self.planned = []
-        plan = s.generation(self.committed_to, horizon, note_now=False,
-                            on_note=self._note, on_done=self._done)
-        if plan.seed is not None:          # reproducible, yet each step its own draw
-            plan.seed = step_seed(plan.seed, s.time.tick(self.committed_to))
-        plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
-        plan.quote = plan_quote(s.quotable(), plan.parts,   # the changes heard
-                                plan.cursor.meter, s.time.tick(now), plan.first_tick)
-        self.plans, self.ended_well = plan.drums_apart(), True
-        s.submit(self.plans if len(self.plans) > 1 else plan)
+        plans = s.generations(self.committed_to, horizon, note_now=False,
+                              on_note=self._note, on_done=self._done)
+        first = plans[0]
+        plays = first.parts if len(plans) == 1 else frozenset().union(*(p.parts for p in plans))
+        quote = plan_quote(s.quotable(), plays,          # the changes heard, led in time
+                           first.cursor.meter, s.time.tick(now), first.first_tick)
+        self.plans, self.ended_well = plans, True
+        for plan in plans:
+            if plan.seed is not None:      # reproducible, yet each step its own draw
+                plan.seed = step_seed(plan.seed, s.time.tick(self.committed_to))
+            plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
+            plan.quote = quote if len(plans) == 1 or quote is None else \
+                replace(quote, steers=plan.parts)        # by each one's own parts
+            s.submit(plan)
         self.replans += 1
 
     def _sampling(self, gen: Generation) -> bool:

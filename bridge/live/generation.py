@@ -34,7 +34,6 @@ from bridge.music.piece import Note
 from bridge.music.tokenize import Decoder, to_tick
 from bridge.vocab import (
     BAR,
-    DRUMS,
     EXPECT_NOTE,
     EXPECT_TIME_OR_NOTE,
     K_BEAT,
@@ -195,25 +194,6 @@ class Generation:
                        on_note=None, on_done=None, cancelled=False, reason="", error="",
                        state=None, rows=1, rng=None, decoder=None, tokens=[], notes=[],
                        played=0, sounding=dict(self.sounding), requested=0.0, started=0.0)
-
-    def drums_apart(self) -> list[Generation]:
-        """This generation; or, where it plays drums beside pitched parts, two from its
-        place: its pitched parts, and its drums drawn alone (seed + 1), each following its
-        quote in time by its own parts' onsets. The model has never heard drums and pitched
-        parts together: asked for both, it leaves the drums out."""
-        parts = self.parts
-        if parts is None or DRUMS not in parts or len(parts) == 1:
-            return [self]
-        twins = [self.sibling(self.seed), self.sibling(None if self.seed is None else
-                                                         self.seed + 1)]
-        for g, own, drums in zip(twins, (parts - {DRUMS}, frozenset((DRUMS,))), (False, True),
-                                 strict=True):
-            g.parts, g.entering = own, self.entering & own
-            g.constraints = replace(self.constraints, drums=drums)
-            g.on_note, g.on_done = self.on_note, self.on_done
-            if self.quote is not None:
-                g.quote = replace(self.quote, steers=own)
-        return twins
 
     @property
     def first_tick(self) -> int:

@@ -34,11 +34,14 @@ class Host(Protocol):
         """How often the context has moved the worker's state on (a ready answer made
         before then is stale)."""
 
-    def generation(self, start: float, end: float, *, note_now: bool,
-                   on_done: Callable[[Generation, str], None],
-                   on_note: Callable[[Generation, Note], None] | None = None) -> Generation:
+    def generations(self, start: float, end: float, *, note_now: bool,
+                    on_done: Callable[[Generation, str], None],
+                    on_note: Callable[[Generation, Note], None] | None = None
+                    ) -> list[Generation]:
         """A continuation of what the session has heard, from song beat ``start`` to
-        ``end``, in the parts it plays; a failure is reported to the client."""
+        ``end``, in the parts it plays (drums beside pitched parts: two, the drums drawn
+        apart, :meth:`bridge.live.voice.Voice.generations`); a failure is reported to the
+        client."""
 
     def submit(self, gen: Generation | Sequence[Generation]
                ) -> Generation | Sequence[Generation]:

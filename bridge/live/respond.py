@@ -17,6 +17,12 @@ every one has ended by then, plays the one most like the others, all its notes a
 (``chosen``); before that it takes the single answer kept ready, so a choice never delays
 an answer. (Manual mode's answer kept ready moves on with every grid line, and a choice
 made for one line would mostly be thrown away: it answers with one draw.)
+
+A band that answers with drums beside pitched parts draws its drums apart
+(:meth:`bridge.live.voice.Voice.generations`): the answer (kept ready, chosen, or drawn now)
+plays its pitched parts, and a second draw, its drums (``beside``), plays with it; the
+answer is over when both have ended. Beside an answer kept ready the drums are drawn whole
+ahead too, their notes kept (:class:`Held`) until the answer is taken.
 """
 
 from __future__ import annotations
@@ -44,6 +50,40 @@ ANSWER_KINDS = ("chosen", "ready", "waited", "cold")   # how a request was answe
 #                                                        (status counts)
 
 
+class Held:
+    """A generation drawn ahead of its answer: its notes (and its end) wait until
+    ``release``, then go to its callbacks as they come."""
+
+    def __init__(self, gen: Generation) -> None:
+        self.gen = gen
+        self.on_note, self.on_done = gen.on_note, gen.on_done
+        gen.on_note, gen.on_done = self._note, self._done
+        self.notes: list[Note] = []
+        self.reason: str | None = None
+        self.released = False
+
+    def cancel(self) -> None:
+        self.gen.cancel()
+
+    def release(self) -> None:
+        self.released = True
+        for note in self.notes:
+            self.on_note(self, note)
+        if self.reason is not None:
+            self.on_done(self, self.reason)
+
+    def _note(self, _gen: Generation, note: Note) -> None:
+        if self.released:
+            self.on_note(self, note)
+        else:
+            self.notes.append(note)
+
+    def _done(self, _gen: Generation, reason: str) -> None:
+        self.reason = reason
+        if self.released:
+            self.on_done(self, reason)
+
+
 class Responder:
     def __init__(self, host: Host, prepare: bool = True) -> None:
         self.host = host
@@ -56,6 +96,8 @@ class Responder:
         self.ready_at = 0.0               # its start (song beat)
         self.ready_note: Note | None = None
         self.choice: Choice | None = None  # the candidates for it (``candidates`` > 1)
+        self.ready_beside: Held | None = None   # its drums, drawn apart (see the module)
+        self.sampling: list[Generation | Choice | Held] = []   # the answer's draws not over
         self.counts = dict.fromkeys(ANSWER_KINDS, 0)   # how requests were answered
 
     def status(self) -> list[tuple[str, int]]:
@@ -81,11 +123,12 @@ class Responder:
             if self.ready is not None and soon <= self.ready_at < start:
                 start = self.ready_at        # sampled already: it needs no time to prepare
         bars = self._bars() if bars is None else bars
-        gen = self._generation(start, bars)
+        gen, beside = self._generation(start, bars)
         self.end = start
-        self.response = self._take_ready(gen)
-        if self.response is None:
-            self.response = s.submit(gen)
+        if not self._take_ready(gen):
+            self.response, self.sampling = gen, [gen] + ([beside] if beside else [])
+            for g in self.sampling:
+                s.submit(g)
         s.set_state(RESPONDING)
         log.info("session %s: responding at beat %.2f for %d bar(s)", s.sid, start, bars)
 
@@ -98,10 +141,12 @@ class Responder:
         return s.params["length_bars"] or (s.phrase.call_bars(s.time.bar_beats)
                                            if s.phrase.start is not None else MANUAL_BARS)
 
-    def _generation(self, start: float, bars: int) -> Generation:
+    def _generation(self, start: float, bars: int) -> tuple[Generation, Generation | None]:
+        """The answer from ``start``, and its drums drawn apart (None: played by it)."""
         s = self.host
-        return s.generation(start, start + bars * s.time.bar_beats, note_now=True,
-                            on_note=self._note, on_done=self._done)
+        gen, *beside = s.generations(start, start + bars * s.time.bar_beats, note_now=True,
+                                     on_note=self._note, on_done=self._done)
+        return gen, (beside[0] if beside else None)
 
     # -- the answer kept ready ------------------------------------------------------------
 
@@ -129,65 +174,79 @@ class Responder:
         else:                                    # a request's, again when the grid moves on
             start = soonest if after is None or soonest > after else after + s.params["grid"]
             s.time.arm("ready", start, self.prepare, lead=READY_LEAD_S)
-        gen = self._generation(start, self._bars())
+        gen, beside = self._generation(start, self._bars())
         if s.params["candidates"] > 1 and s.params["mode"] == "call":
             self.choice = Choice(gen, s.params["candidates"],   # drawn once the single
                                  s.quotable())                  # answer has its first note
         gen.hold = True
         self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.fed), start
         s.submit(gen)
+        if beside is not None:
+            self.ready_beside = Held(beside)
+            s.submit(beside)
 
     def discard(self) -> None:
         """Drop the answer kept ready (the context or the parameters moved on)."""
-        for kept in (self.ready, self.choice):
+        for kept in (self.ready, self.choice, self.ready_beside):
             if kept is not None:
                 kept.cancel()
-        self.ready = self.ready_note = self.choice = None
+        self.ready = self.ready_note = self.choice = self.ready_beside = None
         self.host.time.disarm("ready")
 
-    def _take_ready(self, gen: Generation) -> Generation | Choice | None:
-        """The prepared answer if it is exactly ``gen`` (the choice among candidates if it
-        is made: all its notes played now; else the single answer, its first note played
-        now), else None (and it is dropped)."""
-        ready, note, choice = self.ready, self.ready_note, self.choice
+    def _take_ready(self, gen: Generation) -> bool:
+        """Answer with the prepared answer if it is exactly ``gen`` (the choice among
+        candidates if it is made: all its notes played now; else the single answer, its
+        first note played now), its drums drawn apart beside it; else drop it."""
+        ready, note, choice, beside = self.ready, self.ready_note, self.choice, \
+            self.ready_beside
         fed = self.host.fed
         if ready is None or ready.cancelled or (gen.recipe(), fed) != self.ready_key:
             self.discard()
             self.counts["cold"] += 1
-            return None
-        if choice is not None and choice.chosen is not None:
+            return False
+        chosen = choice is not None and choice.chosen is not None
+        if chosen:
             self.choice = None
-            self.discard()               # the single answer and the re-arm timer
+        else:
+            self.ready = None
+        self.ready_beside = None
+        self.discard()          # the rest, and the re-arm timer; what answers lives on
+        self.response = choice if chosen else ready
+        self.sampling = [self.response] + ([beside] if beside is not None else [])
+        if beside is not None:
+            beside.release()
+        if chosen:
             self.counts["chosen"] += 1
-            self.response = choice
             choice.release()
-            return choice
-        self.ready = None
-        self.discard()                   # its note, the choice and re-arm timer; it lives on
-        self.response = ready
+            return True
         self.counts["ready" if note is not None else "waited"] += 1
         if note is not None:
             self._note(ready, note)
         self.host.release(ready)
-        return ready
+        return True
 
     # -- from the worker --------------------------------------------------------------------
 
-    def _note(self, gen: Generation | Choice, note: Note) -> None:
+    def _playing(self, gen: Generation | Choice | Held) -> bool:
+        return any(g is gen for g in self.sampling)
+
+    def _note(self, gen: Generation | Choice | Held, note: Note) -> None:
         if self.host.closed:
             return
-        if gen is self.response:
+        if self._playing(gen):
             self.end = max(self.end, self.host.play(note).end)
         elif gen is self.ready and self.ready_note is None:
             self.ready_note = note
             if self.choice is not None:          # now its candidates: the choice
                 self.host.submit(self.choice.gens)
 
-    def _done(self, gen: Generation | Choice, _reason: str) -> None:
+    def _done(self, gen: Generation | Choice | Held, _reason: str) -> None:
         if self.host.closed:
             return
-        if gen is self.response:
-            self.host.time.arm("response", self.end, self._over)
+        if self._playing(gen):
+            self.sampling = [g for g in self.sampling if g is not gen]
+            if not self.sampling:                 # the answer and its drums
+                self.host.time.arm("response", self.end, self._over)
         elif gen is self.ready:                   # it ended before a note: nothing to offer
             self.ready = self.choice = None       # (its candidates were never drawn)
 
@@ -198,7 +257,7 @@ class Responder:
 
     def cancel(self) -> None:
         """Stop sampling and forget the response (the session releases its notes)."""
-        if self.response is not None:
-            self.response.cancel()
-            self.response = None
+        for gen in self.sampling:
+            gen.cancel()
+        self.response, self.sampling = None, []
         self.host.time.disarm("response")

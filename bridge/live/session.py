@@ -71,7 +71,7 @@ class Session:
         self.closed = False
         self.on_band = on_band               # joins (or leaves, '') a band by name: the hub
         self.band: Any = None                # the band it is a member of (bridge.live.band)
-        engine.open(sid, self.voice.style_index, self.voice.guided)
+        engine.open(sid, self.voice.style_index, self.voice.guided)   # (closed by context)
         self.style_watch.start()
         self._enter(self.params["mode"], quiet=True)
 
@@ -190,16 +190,16 @@ class Session:
         self._stop_playing()
         self.responder.start(start, bars)
 
-    def generation(self, start: float, end: float, *, note_now: bool, on_done: Callable,
-                   on_note: Callable | None = None) -> Generation:
-        """What the voice asks for (:meth:`Voice.generation`); a failure is reported."""
+    def generations(self, start: float, end: float, *, note_now: bool, on_done: Callable,
+                    on_note: Callable | None = None) -> list[Generation]:
+        """What the voice asks for (:meth:`Voice.generations`); a failure is reported."""
         def done(gen: Generation, reason: str) -> None:
             if reason == "error" and not self.closed:
                 self.notify(Failed(self.sid, f"session {self.sid}: a continuation failed "
                                              f"({gen.error}); the session goes on"))
             on_done(gen, reason)
-        return self.voice.generation(start, end, note_now=note_now, on_note=on_note,
-                                     on_done=done)
+        return self.voice.generations(start, end, note_now=note_now, on_note=on_note,
+                                      on_done=done)
 
     def submit(self, gen: Generation | Sequence[Generation]
                ) -> Generation | Sequence[Generation]:
@@ -323,6 +323,6 @@ class Session:
         self.silence()
         self.time.close()
         self.output.close()
-        self.engine.close(self.sid)
+        self.context.close()
         self.closed = True
 

@@ -19,6 +19,7 @@ from bridge.live.generation import Generation, entering
 from bridge.live.songtime import SongTime
 from bridge.model.sampling import Constraints
 from bridge.music.piece import Note
+from bridge.vocab import DRUMS
 
 
 class Voice:
@@ -58,25 +59,47 @@ class Voice:
         self.band_asks = asks
         return self.parts() != before
 
-    def generation(self, start: float, end: float, *, note_now: bool,
-                   on_done: Callable[[Generation, str], None],
-                   on_note: Callable[[Generation, Note], None] | None = None) -> Generation:
-        """A continuation of the context from song beat ``start`` to ``end``."""
+    def generations(self, start: float, end: float, *, note_now: bool,
+                    on_done: Callable[[Generation, str], None],
+                    on_note: Callable[[Generation, Note], None] | None = None
+                    ) -> list[Generation]:
+        """What it plays from song beat ``start`` to ``end``: a continuation of the context;
+        where it plays drums beside pitched parts, two: the pitched parts, and the drums
+        drawn from the context of the drums alone (:mod:`bridge.live.context`) with the
+        seed + 1."""
+        playing = self.parts()
+        apart = playing is not None and DRUMS in playing and len(playing) > 1
+        asks = self.band_asks if self.band_asks is not None else \
+            ([] if playing is None else [playing])
+        drums = self.context.keep_drums(self.style_index if apart else None, self.guided)
+        if drums is None:
+            return [self._generation(self.context, playing, asks, 0, start, end, note_now,
+                                     on_done, on_note)]
+        pitched = [ask - {DRUMS} for ask in asks if ask - {DRUMS}]
+        return [self._generation(self.context, playing - {DRUMS}, pitched, 0, start, end,
+                                 note_now, on_done, on_note),
+                self._generation(drums, frozenset((DRUMS,)), [frozenset((DRUMS,))], 1,
+                                 start, end, note_now, on_done, on_note)]
+
+    def _generation(self, context: Context, playing: frozenset[int] | None,
+                    asks: list[frozenset[int]], seed_offset: int, start: float, end: float,
+                    note_now: bool, on_done: Callable[[Generation, str], None],
+                    on_note: Callable[[Generation, Note], None] | None) -> Generation:
+        """A continuation of ``context`` playing ``playing`` (None: any pitched part),
+        bringing in the part sets ``asks`` its context lacks."""
         now_tick, start_tick = self.time.tick(self.time.now_beat()), self.time.tick(start)
-        prefix, cursor = self.context.prefix(now_tick, start_tick, resume=not note_now)
-        p, playing = self.params, self.parts()
+        prefix, cursor = context.prefix(now_tick, start_tick, resume=not note_now)
+        p = self.params
         gen = Generation(
-            self.sid, prefix, cursor, end_tick=self.time.tick(end),
+            context.sid, prefix, cursor, end_tick=self.time.tick(end),
             constraints=Constraints(p["pitch_low"], p["pitch_high"],
                                     drums=parts.drums_constraint(playing)),
             parts=playing,
             temperature=p["temperature"], top_p=p["top_p"], guidance=p["guidance"],
-            seed=None if p["seed"] < 0 else p["seed"], note_now=note_now,
+            seed=None if p["seed"] < 0 else p["seed"] + seed_offset, note_now=note_now,
             not_before=0 if note_now else start_tick, heard_until=None if note_now else now_tick,
             on_note=on_note, on_done=on_done)
-        gen.sounding = self.context.sounding_after(start_tick)
-        asks = self.band_asks if self.band_asks is not None else \
-            ([] if playing is None else [playing])
+        gen.sounding = context.sounding_after(start_tick)
         if asks:
-            gen.entering = entering(asks, [*self.context.history, *prefix])
+            gen.entering = entering(asks, [*context.history, *prefix])
         return gen

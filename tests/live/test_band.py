@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.config import Config
+from bridge.live.context import DRUMS_APART
 from bridge.live.engine import Engine
 from bridge.live.hub import Hub
 from bridge.live.params import ParamError
@@ -92,11 +93,42 @@ def test_a_drummer_beside_the_bass_plays_its_drums(models):
     melody(rig, singer, 0.0, 4)
     singer.set_param("mode", "accompany")
     rig.run_to(16.0)
-    assert plans and all(len(p) == 2 for p in plans)      # drums drawn apart, beside
-    assert all([g.parts for g in p] == [{BASS}, {DRUMS}] for p in plans)
+    drawn = {(g.session, tuple(g.parts)) for g in plans}   # drums drawn apart, from the
+    assert drawn == {(stream.sid, (BASS,)), (stream.sid + DRUMS_APART, (DRUMS,))}  # drums
+    assert sum(g.parts == {DRUMS} for g in plans) == len(plans) // 2           # alone
     played = rig.outputs["kit"].played
     assert played and all(n.drum and n.part == DRUMS and ch == 10 for n, ch in played)
     rig.hub.close_all()
+
+
+@pytest.mark.parametrize("mode", ["call", "manual"])
+def test_a_band_answers_a_phrase_with_its_drums_beside_the_bass(models, mode):
+    generator, _ = models
+    rig = Rig(generator)
+    singer = rig.member("singer", band="four", role="perform", part="melody", seed=5,
+                        mode=mode, phrase_beats=2.0)
+    rig.member("bass", band="four", role="play", part="bass", channel=3)
+    rig.member("kit", band="four", role="play", part="drums", channel=10)
+    stream = rig.hub.bands["four"].stream
+    drawn = []
+    submit = stream.submit
+    stream.submit = lambda gen: (drawn.append(gen), submit(gen))[1]
+    melody(rig, singer, 0.0, 2)                  # a 2-bar phrase: a 2-bar answer from 10
+    if mode == "manual":                  # a request: the answer kept ready
+        rig.at(9.5, stream.respond)
+    rig.run_to(48.0)                             # (the tiny model's notes may be long)
+    responder = stream.responder
+    assert stream.state == LISTENING and not responder.sampling
+    assert sum(responder.counts.values()) == 1
+    drawn = [g for g in drawn if not isinstance(g, list)]          # not a choice's
+    assert {(g.session, tuple(g.parts)) for g in drawn} == \
+        {(stream.sid, (BASS,)), (stream.sid + DRUMS_APART, (DRUMS,))}   # drums drawn apart
+    kit, bass = rig.outputs["kit"].played, rig.outputs["bass"].played
+    assert kit and all(n.drum and n.part == DRUMS and ch == 10 for n, ch in kit)
+    assert bass and all(n.part == BASS and ch == 3 for n, ch in bass)
+    assert all(10.0 <= n.start < 18.0 for n, _ in kit + bass)
+    rig.hub.close_all()
+
 
 def test_a_listening_track_is_heard_never_answered(models):
     generator, _ = models

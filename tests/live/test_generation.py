@@ -10,13 +10,11 @@ import torch
 from bridge.evaluate.musicality import duplicates, same_pitch_overlaps
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
-from bridge.live.quote import Quote
 from bridge.model.sampling import Constraints
 from bridge.music.tokenize import Decoder
 from bridge.vocab import (
     BAR,
     BASS,
-    DRUMS,
     DUR_BASE,
     HARMONY,
     MELODY,
@@ -95,7 +93,6 @@ def test_a_generation_asked_for_a_part_plays_it_and_hears_the_others():
 def test_no_part_is_offered_that_could_play_nothing():
     """A PART must be followed by a note: with one pitch allowed and it sounding, no part
     is offered, only time."""
-    from bridge.model.sampling import Constraints
 
     gen = _generation()
     gen.constraints = Constraints(pitch_low=60, pitch_high=60)
@@ -172,22 +169,3 @@ def test_a_plan_resumed_later_places_nothing_before_it_and_is_not_told_a_note_is
         gen.not_before, gen.seed = edge, seed
         Engine(generator, None).run_now(gen, [BAR])
         assert gen.notes and min(n.start for n in gen.notes) * 24 >= edge
-
-
-def test_drums_beside_pitched_parts_are_drawn_apart():
-    def done(gen, reason):
-        pass
-
-    gen = replace(_generation(part=None), parts=frozenset((HARMONY, BASS, DRUMS)), seed=7,
-                  entering=frozenset((BASS, DRUMS)), on_done=done,
-                  constraints=Constraints(30, 90))
-    pitched, drums = gen.drums_apart()
-    assert (pitched.parts, pitched.entering, pitched.seed) == ({HARMONY, BASS}, {BASS}, 7)
-    assert (drums.parts, drums.entering, drums.seed) == ({DRUMS}, {DRUMS}, 8)
-    assert (pitched.constraints.drums, drums.constraints.drums) == (False, True)
-    assert drums.constraints.pitch_low == 30 and pitched.on_done is drums.on_done is done
-    quoted = replace(gen, quote=Quote((), None, 96, 3.0, gen.parts)).drums_apart()
-    assert [g.quote.steers for g in quoted] == [{HARMONY, BASS}, {DRUMS}]   # each by its own
-    for parts in (None, frozenset((DRUMS,)), frozenset((HARMONY, BASS))):   # as they are
-        alone = replace(gen, parts=parts)
-        assert len(alone.drums_apart()) == 1 and alone.drums_apart()[0] is alone

@@ -379,9 +379,9 @@ def test_a_generation_knows_what_the_session_still_sounds(sim):
     s, _, _ = make(w, mode="manual")
     now = s.time.now_beat()
     s.play(Note(now + 1.0, 8.0, 67, 90))           # stream beats = song beats here
-    gen = s.generation(now + 2.0, now + 6.0, note_now=True, on_done=lambda g, r: None)
+    [gen] = s.generations(now + 2.0, now + 6.0, note_now=True, on_done=lambda g, r: None)
     assert gen.sounding == {note_token(67, False): s.time.tick(now + 9.0)}
-    later = s.generation(now + 10.0, now + 12.0, note_now=True, on_done=lambda g, r: None)
+    [later] = s.generations(now + 10.0, now + 12.0, note_now=True, on_done=lambda g, r: None)
     assert later.sounding == {}
     s.stop()                                        # released: nothing sounds
     assert s.context.sounding == {}
@@ -398,8 +398,8 @@ def test_the_performer_s_part_and_the_part_asked_for(sim):
     play_phrase(w, s, (60, 64, 67))
     assert PART_BASE + HARMONY in s.context.history and PART_BASE + MELODY not in s.context.history
     now = s.time.now_beat()
-    assert s.generation(now + 1, now + 5, note_now=True, on_done=lambda g, r: None) \
-        .parts == {BASS}
+    assert [g.parts for g in s.generations(now + 1, now + 5, note_now=True,
+                                           on_done=lambda g, r: None)] == [{BASS}]
     w.run(6)
     assert out.played and all(n.part == BASS for n, _ in out.played)
     s.set_param("part", "auto")                     # every pitched part it writes

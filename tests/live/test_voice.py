@@ -1,8 +1,9 @@
 """What Continuo plays in a session: parts, channels, style (bridge/live/voice.py)."""
 
+from bridge.live.context import DRUMS_APART
 from bridge.live.params import PART_CHANNELS
 from bridge.music.piece import Note
-from bridge.vocab import BASS, DRUMS, HARMONY, MELODY
+from bridge.vocab import BASS, DRUMS, HARMONY, MELODY, PART_BASE
 
 from .test_session import make
 
@@ -15,9 +16,34 @@ def test_a_band_stream_plays_its_members_parts_and_says_when_they_change(sim):
     assert v.parts() == {HARMONY, BASS}
     assert not v.for_band((frozenset({BASS}), frozenset({HARMONY})))   # the same parts
     assert v.for_band((frozenset({DRUMS}),))
-    gen = v.generation(s.time.now_beat() + 1, s.time.now_beat() + 5, note_now=True,
-                       on_done=lambda g, r: None)
+    [gen] = v.generations(s.time.now_beat() + 1, s.time.now_beat() + 5, note_now=True,
+                          on_done=lambda g, r: None)
     assert gen.parts == {DRUMS} and gen.constraints.drums is True
+    s.close()
+
+
+def test_drums_beside_pitched_parts_are_drawn_apart_from_the_drums_alone(sim):
+    s, _, _ = make(sim(120.0), seed=7, pitch_low=30)
+    s.voice.for_band((frozenset({HARMONY, BASS}), frozenset({DRUMS})))
+    s.context.note_on(s.time.tick(0.0), 72, 90, False, MELODY)    # a melody is heard
+    now = s.time.now_beat()
+    pitched, drums = s.generations(now + 1, now + 5, note_now=True, on_done=lambda g, r: None)
+    assert (pitched.session, drums.session) == (s.sid, s.sid + DRUMS_APART)
+    assert (pitched.parts, pitched.entering, pitched.seed) == ({HARMONY, BASS}, {HARMONY, BASS},
+                                                               7)
+    assert (drums.parts, drums.entering, drums.seed) == ({DRUMS}, {DRUMS}, 8)
+    assert (pitched.constraints.drums, drums.constraints.drums) == (False, True)
+    assert drums.constraints.pitch_low == 30
+    heard = [*s.context.history, *pitched.prefix], [*s.context.drums.history, *drums.prefix]
+    assert PART_BASE + MELODY in heard[0] and PART_BASE + MELODY not in heard[1]
+    # the drums context hears the drums only: Continuo's, a performer's
+    s.play(Note(now + 1, 0.5, 36, 100, drum=True, part=DRUMS))
+    s.play(Note(now + 1, 0.5, 48, 100, part=BASS))
+    s.context.note_on(s.time.tick(now + 1.5), 42, 80, True, DRUMS)
+    assert {(n.pitch, n.drum) for n in s.context.drums.recent()} == {(36, True), (42, True)}
+    s.voice.for_band((frozenset({HARMONY, BASS}),))             # the drummer left
+    [alone] = s.generations(now + 1, now + 5, note_now=True, on_done=lambda g, r: None)
+    assert alone.parts == {HARMONY, BASS} and s.context.drums is None
     s.close()
 
 
