@@ -20,7 +20,7 @@ from bridge.model.tagger import Tagger
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import encode, to_tick
-from bridge.vocab import BAR, DRUMS, TICKS_PER_BEAT, Cursor, Meter, parts_named
+from bridge.vocab import BAR, DRUMS, TICKS_PER_BEAT, Cursor, parts_named
 
 CONTEXT_TOKENS = 1024     # the continuation hears at most this much of the input
 
@@ -91,15 +91,6 @@ def prompt_of(piece: Piece, prompt_bars: int | None = None) -> tuple[Piece, int]
     return prompt, to_tick(lines[-1])
 
 
-def bars_after(meter: Meter, tick: int, bars: int) -> int:
-    """The tick ``bars`` bars after ``tick``, at the same place in its bar."""
-    bar = meter.bar_start(tick)
-    offset = tick - bar
-    for _ in range(bars):
-        bar += meter.bar_length(bar)
-    return bar + min(offset, meter.bar_length(bar))
-
-
 def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions,
                    engine: Engine | None = None) -> Piece:
     """A continuation of ``piece`` (see :func:`prompt_of` for where it starts), sampled as
@@ -152,7 +143,7 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
     cursor = Cursor(prompt.meter, origin=prompt.meter.bar_start(to_tick(prompt.notes[0].start)))
     for t in tokens:
         cursor.advance(t)
-    end_tick = bars_after(prompt.meter, start_tick, options.bars)
+    end_tick = prompt.meter.shift(start_tick, options.bars)
     parts = parts_named(options.part) if options.part else None
     drums = options.drums if options.drums is not None else \
         bool(np.mean([n.drum for n in prompt.notes]) > 0.5)

@@ -10,7 +10,6 @@ from bridge.music.piece import Note, Piece
 from bridge.offline import (
     CONTEXT_TOKENS,
     ContinueOptions,
-    bars_after,
     continue_piece,
     draw_candidates,
     plan_continuation,
@@ -55,19 +54,12 @@ def test_a_note_shorter_than_a_tick_is_not_played_over():
     assert start == TICKS_PER_BEAT                 # the next beat, not the note's own
 
 
-def test_bars_after_keeps_the_place_in_the_bar():
-    meter = Meter([(0, 96), (192, 72)])            # two 4/4 bars, then 3/4
-    assert bars_after(meter, 0, 2) == 192
-    assert bars_after(meter, 48, 2) == 192 + 48
-    assert bars_after(meter, 192, 2) == 192 + 144
-
-
 @pytest.mark.parametrize("prompt_bars", [None, 3])
 def test_a_continuation_lies_on_the_grid_after_its_prompt(models, prompt_bars):
     generator, _ = models
     piece = _shifted_piece()
     _, start = prompt_of(piece, prompt_bars)
-    end = bars_after(piece.meter, start, 2)
+    end = piece.meter.shift(start, 2)
     for seed in range(3):                          # the model places its first note
         out = continue_piece(generator, piece, ContinueOptions(bars=2, prompt_bars=prompt_bars,
                                                                seed=seed))
@@ -106,7 +98,7 @@ def test_a_continuation_is_the_draw_most_like_the_others(models):
     spans, chosen = draw_candidates(generator, piece, options)
     assert len(spans) == 4 and len({tuple(s) for s in spans}) > 1      # four draws
     _, start = prompt_of(piece, 3)
-    bars = Bars.spanning(piece.meter, start, bars_after(piece.meter, start, 2))
+    bars = Bars.spanning(piece.meter, start, piece.meter.shift(start, 2))
     assert len(bars) == 2 and chosen == consensus(spans, bars)
     assert continue_piece(generator, piece, options).notes == Piece(spans[chosen]).notes
     one = continue_piece(generator, piece, ContinueOptions(bars=2, prompt_bars=3, seed=1,

@@ -65,6 +65,16 @@ def test_a_phase_shift_with_the_same_bar_length_is_kept():
     assert m.bar_length(192) == 8        # the bar cut short by the shift
 
 
+def test_a_shift_by_bars_keeps_the_place_in_the_bar():
+    meter = Meter([(0, 96), (192, 72)])            # two 4/4 bars, then 3/4
+    assert meter.shift(0, 2) == 192
+    assert meter.shift(48, 2) == 192 + 48
+    assert meter.shift(192, 2) == 192 + 144
+    assert meter.shift(192 + 60, -1) == 96 + 60    # back: the place kept
+    assert meter.shift(96 + 80, 1) == 192 + 72     # ... at most the shorter bar's end
+    assert meter.shift(5, -3) == -3 * 96 + 5       # before the first change
+
+
 def test_bars_are_counted_across_changes():
     m = Meter([(0, 96)])
     m.set(192, 72)                       # 3/4 from bar 2

@@ -64,15 +64,6 @@ ONSET_SLACK = TICKS_PER_BEAT // 6    # ticks apart two onsets may be and still m
 Event = tuple[int, int, int, int, int]   # tick, part (-1: none), note, velocity, duration
 
 
-def bars_back(meter: Meter, tick: int, bars: int) -> int:
-    """The tick ``bars`` bars before ``tick``, at the same place in its bar."""
-    bar = meter.bar_start(tick)
-    offset = tick - bar
-    for _ in range(bars):
-        bar = meter.bar_start(bar - 1)
-    return bar + min(offset, meter.bar_length(bar))
-
-
 @dataclass(frozen=True)
 class Quote:
     events: tuple[Event, ...]    # the quoted notes where the draw would play them, by tick
@@ -93,8 +84,8 @@ class Quote:
         if not notes:
             return None
         heard = meter.bar_start(min(to_tick(n.start) for n in notes))
-        source = bars_back(meter, start, lag)
-        source_end = min(bars_back(meter, start, max(lag - bars, 0)), start)
+        source = meter.shift(start, -lag)
+        source_end = min(meter.shift(start, -max(lag - bars, 0)), start)
         shift = start - source
         begin = heard + shift if heard > source else None
         source = max(source, heard)
@@ -180,13 +171,13 @@ def plan_lag(notes: Sequence[Note], plays: frozenset[int] | None, meter: Meter, 
         return lags[0], 0.0
     # the window starts where every lag's source lies after the first bar heard
     since = meter.lines(meter.bar_start(lead[0][0]), max(lags))[-1]
-    window = max(bars_back(meter, now, MATCH_BARS), since)
+    window = max(meter.shift(now, -MATCH_BARS), since)
     if window >= now:
         return lags[0], 0.0
     played = [e for e in lead if e[0] >= window]
     best, lag = 0.0, lags[0]
     for k in lags:
-        shift = now - bars_back(meter, now, k)
+        shift = now - meter.shift(now, -k)
         source = [(t + shift, n) for t, n in lead if window <= t + shift < now]
         likeness = _onset_likeness(played, source)
         if likeness > best:

@@ -111,6 +111,15 @@ class Meter:
             out.append(out[-1] + self.bar_length(out[-1]))
         return out
 
+    def shift(self, tick: int, bars: int) -> int:
+        """The tick ``bars`` bars after ``tick`` (before it when negative), at the same
+        place in its bar (at most its end, where that bar is shorter)."""
+        bar = self.bar_start(tick)
+        offset = tick - bar
+        for _ in range(abs(bars)):
+            bar = bar + self.bar_length(bar) if bars > 0 else self.bar_start(bar - 1)
+        return bar + min(offset, self.bar_length(bar))
+
     def bar_length(self, bar_start: int) -> int:
         """Length of the bar starting at ``bar_start`` (cut short by a change inside it)."""
         i = self._change_at(bar_start)

@@ -39,7 +39,6 @@ def test_a_quote_is_the_bars_heard_that_many_bars_back_moved_on():
     assert (early.begin, early.end) == (start + 2 * BAR_TICKS, start + 4 * BAR_TICKS)
     assert early.events[0][0] == early.begin                    # no silence quoted before it
     assert quote.begin is None                                  # all heard: from wherever
-    assert q.bars_back(Meter(), start + 5, 3) == start - 3 * BAR_TICKS + 5
 
 
 def _draw(models, quote_lag: int | None, seed: int, bonus: float) -> list[Note]:
