@@ -83,6 +83,16 @@ class Context:
         self.commit(self.encoder.note_off(tick, pitch, drum))
         self._heard_off(tick, pitch, drum)
 
+    def catch_up(self, now: int) -> None:
+        """Feed what has sounded by ``now``: Continuo's notes wait in the encoder until a
+        performer's note lets them out (one may still come stamped before them, and go
+        first); while the performer rests they would wait on, and every draw's prefix
+        would feed them again, longer by every note played (a rest of 28 bars under a
+        bass: 72 tokens a draw, growing)."""
+        if self.drums is not None:
+            self.drums.catch_up(now)
+        self.commit(self.encoder.release(now))
+
     def _heard_off(self, tick: int, pitch: int, drum: bool) -> None:
         if (pitch, drum) in self.held:
             start, velocity, part = self.held.pop((pitch, drum))

@@ -21,8 +21,8 @@ made for one line would mostly be thrown away: it answers with one draw.)
 A band that answers with drums beside pitched parts draws its drums apart
 (:meth:`bridge.live.voice.Voice.generations`): the answer (kept ready, chosen, or drawn now)
 plays its pitched parts, and a second draw, its drums (``beside``), plays with it; the
-answer is over when both have ended. Beside an answer kept ready the drums are drawn whole
-ahead too, their notes kept (:class:`Held`) until the answer is taken.
+answer is over when both have ended. Beside an answer kept ready its drums are prepared
+too, up to their first note, which is kept (:class:`Held`) until the answer is taken.
 """
 
 from __future__ import annotations
@@ -51,11 +51,13 @@ ANSWER_KINDS = ("chosen", "ready", "waited", "cold")   # how a request was answe
 
 
 class Held:
-    """A generation drawn ahead of its answer: its notes (and its end) wait until
-    ``release``, then go to its callbacks as they come."""
+    """A generation prepared beside an answer kept ready (``hold``: sampled up to its first
+    note): what it sends (that note, or its end) waits until ``release``, then goes to its
+    callbacks as it comes."""
 
     def __init__(self, gen: Generation) -> None:
         self.gen = gen
+        gen.hold = True
         self.on_note, self.on_done = gen.on_note, gen.on_done
         gen.on_note, gen.on_done = self._note, self._done
         self.notes: list[Note] = []
@@ -215,6 +217,7 @@ class Responder:
         self.sampling = [self.response] + ([beside] if beside is not None else [])
         if beside is not None:
             beside.release()
+            self.host.release(beside.gen)
         if chosen:
             self.counts["chosen"] += 1
             choice.release()

@@ -67,6 +67,7 @@ class Voice:
         where it plays drums beside pitched parts, two: the pitched parts, and the drums
         drawn from the context of the drums alone (:mod:`bridge.live.context`) with the
         seed + 1."""
+        self.context.catch_up(self.time.tick(self.time.now_beat()))
         playing = self.parts()
         apart = playing is not None and DRUMS in playing and len(playing) > 1
         asks = self.band_asks if self.band_asks is not None else \

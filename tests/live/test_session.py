@@ -96,6 +96,24 @@ def test_accompany_keeps_committing_ahead(sim):
     s.close()
 
 
+def test_while_the_performer_rests_what_continuo_played_is_fed_not_carried(sim):
+    """A plan's prefix stays short through a long rest: Continuo's notes are fed once
+    their time has passed, not carried in every plan's prefix until the performer plays."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="accompany", grid=1.0)
+    plans = []
+    submit = s.submit
+    s.submit = lambda gen: (plans.append(gen), submit(gen))
+    play_phrase(w, s, (60, 64, 67, 72))
+    rest = len(plans)
+    w.run(96)                                       # 24 bars of rest
+    assert len(out.played) > 48
+    mean = [sum(len(g.prefix) for g in some) / len(some)
+            for some in (plans[rest:rest + 16], plans[-16:])]
+    assert mean[1] < mean[0] + 16, mean             # (carried on: 78 -> 602 tokens)
+    s.close()
+
+
 def test_accompany_plans_quote_the_changes_heard_unless_a_style_is_asked_for(sim):
     w = sim(TEMPO)
     styles = [st for st in w.engine.generator.config.styles if st]
