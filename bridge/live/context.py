@@ -83,16 +83,6 @@ class Context:
         self.commit(self.encoder.note_off(tick, pitch, drum))
         self._heard_off(tick, pitch, drum)
 
-    def catch_up(self, now: int) -> None:
-        """Feed what has sounded by ``now``: Continuo's notes wait in the encoder until a
-        performer's note lets them out (one may still come stamped before them, and go
-        first); while the performer rests they would wait on, and every draw's prefix
-        would feed them again, longer by every note played (in a test, a plan's prefix
-        grew from 78 to 602 tokens over 24 bars of rest)."""
-        if self.drums is not None:
-            self.drums.catch_up(now)
-        self.commit(self.encoder.release(now))
-
     def _heard_off(self, tick: int, pitch: int, drum: bool) -> None:
         if (pitch, drum) in self.held:
             start, velocity, part = self.held.pop((pitch, drum))
@@ -142,7 +132,15 @@ class Context:
         """The tokens a continuation from ``start`` begins with (what the performer holds
         cut at ``now``; the time up to ``start``) and its cursor there. ``resume``: the time
         only up to the bar line of ``now`` (:meth:`Cursor.bar_tokens`): the generation's
-        ``heard_until`` and ``not_before`` keep its events from starting too soon."""
+        ``heard_until`` and ``not_before`` keep its events from starting too soon.
+
+        What has sounded by ``now`` is fed first. Continuo's notes wait in the encoder
+        until a performer's note lets them out (one may still come stamped before them, and
+        go first); while the performer rests (and in the drums context, which hears no
+        melody) they would wait on, and every prefix would carry them again, longer by
+        every note played (in a test, a plan's prefix grew from 78 to 602 tokens over 24
+        bars of rest)."""
+        self.commit(self.encoder.release(now))
         tokens, cursor = self.encoder.snapshot(now, until=start - 1)
         if cursor is None:
             cursor = Cursor(self.meter, origin=self.meter.bar_start(start))

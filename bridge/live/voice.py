@@ -66,8 +66,7 @@ class Voice:
         """What it plays from song beat ``start`` to ``end``: a continuation of the context;
         where it plays drums beside pitched parts, two: the pitched parts, and the drums
         drawn from the context of the drums alone (:mod:`bridge.live.context`) with the
-        seed + 1. What has sounded by now is fed first (:meth:`Context.catch_up`)."""
-        self.context.catch_up(self.time.tick(self.time.now_beat()))
+        seed + 1."""
         playing = self.parts()
         apart = playing is not None and DRUMS in playing and len(playing) > 1
         asks = self.band_asks if self.band_asks is not None else \
