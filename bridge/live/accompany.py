@@ -105,8 +105,7 @@ class Accompanist:
             if plan.seed is not None:      # reproducible, yet each step its own draw
                 plan.seed = step_seed(plan.seed, s.time.tick(self.committed_to))
             plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
-            plan.quote = quote if len(plans) == 1 or quote is None else \
-                replace(quote, steers=plan.parts)        # by each one's own parts
+            plan.quote = quote and replace(quote, steers=plan.parts)   # led by its own
             s.submit(plan)
         self.replans += 1
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -108,9 +109,9 @@ class Quote:
             if to_tick(n.start) < now:
                 break
             played.add(note_token(n.pitch, n.drum))
-        here = [e for e in self._at(now) if e[2] not in played]
-        later = self.events[bisect_left(self.events, (now + 1,)):]
-        if not here and not later:
+        at, later = self._span(now)          # the quoted notes at now, then the first after
+        here = [e for e in self.events[at:later] if e[2] not in played]
+        if not here and later == len(self.events):
             return None
         out = np.zeros(VOCAB_SIZE, dtype=np.float32)
         if c.expect == EXPECT_TIME_OR_NOTE:
@@ -120,7 +121,8 @@ class Quote:
                 else:
                     out[PART_BASE + part] = self.bonus
             lead = None if here else next(
-                (e[0] for e in later if self.steers is None or e[1] in self.steers), None)
+                (e[0] for e in islice(self.events, later, None)
+                 if self.steers is None or e[1] in self.steers), None)
             if lead is not None:             # on to the next onset of a part it steers by
                 step = c.copy().time_tokens(lead)
                 if step:
@@ -131,14 +133,16 @@ class Quote:
                     out[note] = self.bonus
         elif c.expect in (EXPECT_VEL, EXPECT_DUR) and gen.decoder.pending is not None:
             tick, note = gen.decoder.pending
-            for e in self._at(tick):
+            at, after = self._span(tick)
+            for e in self.events[at:after]:
                 if e[2] == note:
                     out[e[3] if c.expect == EXPECT_VEL else e[4]] = self.bonus
         return out if out.any() else None
 
-    def _at(self, tick: int) -> tuple[Event, ...]:
-        """The quoted notes at ``tick`` (the events are in order of their tick)."""
-        return self.events[bisect_left(self.events, (tick,)):bisect_left(self.events, (tick + 1,))]
+    def _span(self, tick: int) -> tuple[int, int]:
+        """Where the quoted notes at ``tick`` begin and end among the events (in order of
+        their tick)."""
+        return bisect_left(self.events, (tick,)), bisect_left(self.events, (tick + 1,))
 
 
 def plan_quote(notes: Sequence[Note], plays: frozenset[int] | None, meter: Meter, now: int,
