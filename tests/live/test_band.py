@@ -80,22 +80,34 @@ def test_a_trio_the_performer_plays_the_melody_continuo_harmony_and_bass(models)
 
 
 
-def test_a_drummer_beside_the_bass_plays_its_drums(models):
-    generator, _ = models
-    rig = Rig(generator)
-    singer = rig.member("singer", band="four", role="perform", part="melody", seed=5)
+def _singer_bass_and_drums(rig: Rig, **singer):
+    """A band of a performed melody, a bass and a drummer; the singer, the band's stream
+    and what it hands the worker (recorded as it goes)."""
+    voice = rig.member("singer", band="four", role="perform", part="melody", seed=5, **singer)
     rig.member("bass", band="four", role="play", part="bass", channel=3)
     rig.member("kit", band="four", role="play", part="drums", channel=10)
     stream = rig.hub.bands["four"].stream
-    plans = []
+    drawn = []
     submit = stream.submit
-    stream.submit = lambda gen: (plans.append(gen), submit(gen))[1]
+    stream.submit = lambda gen: (drawn.append(gen), submit(gen))[1]
+    return voice, stream, drawn
+
+
+def _drums_drawn_apart(stream, drawn) -> bool:
+    """The bass from the band's stream, the drums from its drums context alone."""
+    return {(g.session, tuple(g.parts)) for g in drawn} == \
+        {(stream.sid, (BASS,)), (stream.sid + DRUMS_APART, (DRUMS,))}
+
+
+def test_a_drummer_beside_the_bass_plays_its_drums(models):
+    generator, _ = models
+    rig = Rig(generator)
+    singer, stream, plans = _singer_bass_and_drums(rig)
     melody(rig, singer, 0.0, 4)
     singer.set_param("mode", "accompany")
     rig.run_to(16.0)
-    drawn = {(g.session, tuple(g.parts)) for g in plans}   # drums drawn apart, from the
-    assert drawn == {(stream.sid, (BASS,)), (stream.sid + DRUMS_APART, (DRUMS,))}  # drums
-    assert sum(g.parts == {DRUMS} for g in plans) == len(plans) // 2           # alone
+    assert _drums_drawn_apart(stream, plans)
+    assert sum(g.parts == {DRUMS} for g in plans) == len(plans) // 2    # one each a step
     played = rig.outputs["kit"].played
     assert played and all(n.drum and n.part == DRUMS and ch == 10 for n, ch in played)
     rig.hub.close_all()
@@ -105,14 +117,7 @@ def test_a_drummer_beside_the_bass_plays_its_drums(models):
 def test_a_band_answers_a_phrase_with_its_drums_beside_the_bass(models, mode):
     generator, _ = models
     rig = Rig(generator)
-    singer = rig.member("singer", band="four", role="perform", part="melody", seed=5,
-                        mode=mode, phrase_beats=2.0)
-    rig.member("bass", band="four", role="play", part="bass", channel=3)
-    rig.member("kit", band="four", role="play", part="drums", channel=10)
-    stream = rig.hub.bands["four"].stream
-    drawn = []
-    submit = stream.submit
-    stream.submit = lambda gen: (drawn.append(gen), submit(gen))[1]
+    singer, stream, drawn = _singer_bass_and_drums(rig, mode=mode, phrase_beats=2.0)
     melody(rig, singer, 0.0, 2)                  # a 2-bar phrase: a 2-bar answer from 10
     if mode == "manual":                  # a request: the answer kept ready
         rig.at(9.5, stream.respond)
@@ -120,9 +125,8 @@ def test_a_band_answers_a_phrase_with_its_drums_beside_the_bass(models, mode):
     responder = stream.responder
     assert stream.state == LISTENING and not responder.sampling
     assert sum(responder.counts.values()) == 1
-    drawn = [g for g in drawn if not isinstance(g, list)]          # not a choice's
-    assert {(g.session, tuple(g.parts)) for g in drawn} == \
-        {(stream.sid, (BASS,)), (stream.sid + DRUMS_APART, (DRUMS,))}   # drums drawn apart
+    answers = [g for g in drawn if not isinstance(g, list)]        # not a choice's
+    assert _drums_drawn_apart(stream, answers)
     kit, bass = rig.outputs["kit"].played, rig.outputs["bass"].played
     assert kit and all(n.drum and n.part == DRUMS and ch == 10 for n, ch in kit)
     assert bass and all(n.part == BASS and ch == 3 for n, ch in bass)
