@@ -149,12 +149,13 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
         bool(np.mean([n.drum for n in prompt.notes]) > 0.5)
     if parts is not None:
         drums = parts == {DRUMS}
+    style = generator.style_index(options.style) if options.style else 0
     # from the bar line: the model itself says whether its first note comes at the start
     gen = Generation("offline", cursor.bar_tokens(start_tick), cursor, end_tick,
                      constraints=Constraints(options.pitch_low, options.pitch_high, drums=drums),
                      parts=parts,
                      temperature=options.temperature, top_p=options.top_p,
-                     guidance=options.guidance, seed=options.seed, not_before=start_tick)
+                     guidance=generator.guidance(style, options.guidance), seed=options.seed,
+                     not_before=start_tick)
     gen.entering = entering([parts] if parts is not None else [], tokens)
-    style = generator.style_index(options.style) if options.style else 0
     return gen, context, style, bar

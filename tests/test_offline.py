@@ -119,3 +119,14 @@ def test_quotes_are_offered_unless_a_style_is_asked_for(models, monkeypatch):
         draw_candidates(generator, _shifted_piece(), ContinueOptions(
             bars=1, prompt_bars=3, seed=1, candidates=2, style=style))
     assert len(asked) == 1                       # the unstyled draw only
+
+
+def test_a_style_request_is_guided_as_hard_as_its_genres_strength(models):
+    from dataclasses import replace
+
+    generator, _ = models
+    generator.config = replace(generator.config, style_strength=(("folk", 2.5),))
+    options = ContinueOptions(bars=1, guidance=1.2)
+    folk = plan_continuation(generator, _shifted_piece(), replace(options, style="folk"))[0]
+    pop = plan_continuation(generator, _shifted_piece(), replace(options, style="pop"))[0]
+    assert (folk.guidance, pop.guidance) == (pytest.approx(3.0), pytest.approx(1.2))

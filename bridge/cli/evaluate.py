@@ -9,12 +9,14 @@ import click
 
 
 @click.command("eval")
-@click.option("--task", type=click.Choice(["models", "continuation", "accompaniment"]),
+@click.option("--task",
+              type=click.Choice(["models", "continuation", "accompaniment", "styles"]),
               default="models", show_default=True,
               help="models: bits per event and tagger accuracy beside baselines; "
                    "continuation: the musicality benchmark (model vs one draw, echo and "
                    "shuffle); accompaniment: the model accompanies a melody played live (vs hold "
-                   "and echo).")
+                   "and echo); styles: how often style requests land at each --guidance, and "
+                   "the strength that lands each genre best (run it on the training split).")
 @click.option("--model", help="Model folder (default: the shipped model).")
 @click.option("--data", default="../shared/data", show_default=True,
               type=click.Path(exists=True, file_okay=False),
@@ -42,7 +44,12 @@ import click
               help="continuation, accompaniment: the first N pieces of each dataset only "
                    "(a quick run).")
 @click.option("--style-prompts", default=10, show_default=True, type=click.IntRange(0),
-              help="continuation: prompts per genre for the style-control part.")
+              help="continuation, styles: melody prompts per genre for the style requests.")
+@click.option("--guidance", "weights", default="0.5,1,1.5,2,2.5,3", show_default=True,
+              help="styles: the guidance weights to try (comma-separated).")
+@click.option("--write-model", is_flag=True,
+              help="styles: keep each genre's best strength in the model's generator "
+                   "(config style_strength), which continue and the daemon then use.")
 @click.option("--music21", "use_music21", is_flag=True,
               help="Add music21's corpus pieces of the split (as `continuo data build "
                    "--music21` splits them).")
@@ -52,8 +59,8 @@ import click
               help="Keep this report beside each evaluated model and rewrite its "
                    "MODEL_CARD.md.")
 def evaluate(task, model, data, split, datasets, variants, train_cache, train_data, ngram_order,
-             bars, only, out, seeds, limit, style_prompts, use_music21, device, as_json,
-             write_cards) -> None:
+             bars, only, out, seeds, limit, style_prompts, weights, write_model, use_music21,
+             device, as_json, write_cards) -> None:
     """Generator bits per event beside an n-gram; tagger accuracy beside logistic regression;
     or (--task continuation) the musicality benchmark."""
     import logging
@@ -76,6 +83,10 @@ def evaluate(task, model, data, split, datasets, variants, train_cache, train_da
         _accompaniment(model, data, split, datasets, out, seeds, limit, as_json, write_cards,
                        use_music21)
         return
+    if task == "styles":
+        _styles(model, data, split, datasets, out, seeds, style_prompts, weights, write_model,
+                as_json, use_music21)
+        return
     try:
         folder = checkpoint.resolve_model_dir(model)
         names = tuple(datasets.split(",")) if datasets else None
@@ -88,8 +99,10 @@ def evaluate(task, model, data, split, datasets, variants, train_cache, train_da
         if only in (None, "generator"):
             report["generator"] = ev.evaluate_generator(folder, seqs, train, ngram_order, dev)
         if only in (None, "tagger"):
-            report["tagger"] = ev.evaluate_tagger(folder, seqs, train, bars, dev,
-                                                  Path(out) if out else None)
+            from bridge.evaluate.tagger import evaluate_tagger
+
+            report["tagger"] = evaluate_tagger(folder, seqs, train, bars, dev,
+                                               Path(out) if out else None)
     except (ev.EvalError, checkpoint.CheckpointError) as exc:
         raise click.ClickException(str(exc)) from None
     if out:
@@ -114,8 +127,8 @@ def _table(report: dict) -> None:
         click.echo(f"generator  {g['bits_per_event']:.3f} bits/event   n-gram baseline "
                    f"{g['baseline_bits_per_event']:.3f}   ({100 * g['improvement']:.1f} % fewer"
                    f" bits; {g['events']:,} events)")
-        for ds, d in g["per_dataset"].items():
-            click.echo(f"  {ds:<12} {d['bits_per_event']:.3f} vs "
+        for name, d in (*g["per_dataset"].items(), *g.get("per_part", {}).items()):
+            click.echo(f"  {name:<12} {d['bits_per_event']:.3f} vs "
                        f"{d['baseline_bits_per_event']:.3f}")
     t = report.get("tagger")
     if t:
@@ -150,6 +163,63 @@ def _seeds(seeds: str) -> tuple[int, ...]:
     except ValueError:
         raise click.BadParameter(f"{seeds!r}: comma-separated integers",
                                  param_hint="--seeds") from None
+
+
+def _weights(weights: str) -> tuple[float, ...]:
+    try:
+        out = tuple(float(w) for w in weights.split(","))
+    except ValueError:
+        out = ()
+    if not out or any(not 0 <= w <= 8 for w in out):
+        raise click.BadParameter(f"{weights!r}: comma-separated numbers from 0 to 8",
+                                 param_hint="--guidance")
+    return out
+
+
+def _styles(model, data, split, datasets, out, seeds, prompts, weights, write_model,
+            as_json, use_music21=False) -> None:
+    import torch
+
+    from bridge.evaluate import run as ev
+    from bridge.evaluate import styles
+    from bridge.evaluate.continuation import cases
+    from bridge.model import checkpoint
+
+    seed_list, weight_list = _seeds(seeds), _weights(weights)
+    torch.set_num_threads(1)          # batch-1 steps: one thread is fastest (docs/latency.md)
+    try:
+        folder = checkpoint.resolve_model_dir(model)
+        generator = checkpoint.load(folder / "generator", "generator")[0]
+        tagger = checkpoint.load(folder / "tagger", "tagger")[0]
+        records = _records(data, split, datasets, use_music21)
+        result = styles.calibrate(generator, tagger, cases(records), weight_list, prompts,
+                                  seed_list)
+        if not result["requests"]:
+            raise ev.EvalError(f"{data} (split {split}): no melody prompt of two genres the "
+                               "models know, so no style request to make")
+        if write_model:
+            checkpoint.update_config(folder / "generator", "generator",
+                                     style_strength=result["strength"])
+    except (ev.EvalError, checkpoint.CheckpointError) as exc:
+        raise click.ClickException(str(exc)) from None
+    report = {"data": str(data), "split": split, "model": str(folder), "styles": result}
+    if out:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        (Path(out) / "styles.json").write_text(json.dumps(report, indent=2) + "\n")
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"{report['data']} (split {split}): {result['requests']} style requests "
+               f"(melody prompts, the melody part), seeds {','.join(map(str, seed_list))}; "
+               "hits / requests (in-key share) by the genre asked for")
+    genres = result["genres"]
+    click.echo(f"  {'guidance':<10}" + "".join(f"{g:>18}" for g in genres))
+    for w, row in result["weights"].items():
+        click.echo(f"  {w:<10}" + "".join(
+            f"{row[g]['hits']:>7} / {row[g]['requests']:<4}({row[g]['in_key'] or 0:.2f})"
+            for g in genres))
+    click.echo("  strength  " + "".join(f"{result['strength'][g]:>18g}" for g in genres)
+               + ("   (kept in the model)" if write_model else ""))
 
 
 def _accompaniment(model, data, split, datasets, out, seeds, limit, as_json, write_cards,

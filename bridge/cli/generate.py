@@ -185,7 +185,8 @@ def _make_parent(target: Path) -> None:
                    "the first beat after its last note.")
 @click.option("--style", default="", help="Target style tag, e.g. jazz or folk/jig.")
 @click.option("--guidance", default=GUIDANCE, show_default=True, type=click.FloatRange(0, 8),
-              help="How strongly --style acts (0: the style only conditions the model).")
+              help="How strongly --style acts (0: the style only conditions the model), "
+                   "times its genre's strength in the model (docs/osc.md, \"Styles\").")
 @click.option("--part", type=click.Choice((*PARTS, *PART_SETS)),
               help="Play only this part (harmony under a melody, say; accompaniment: "
                    "harmony and bass); default: any part, as the model chooses.")

@@ -14,17 +14,7 @@ music really did than an echo of the performer's last bars?
 - Metrics (:mod:`bridge.evaluate.musicality`) of each candidate against the truth, averaged
   per dataset (a piece's model figures first averaged over its seeds), the truth's own values
   beside them, and the share of pieces where the model's score beats the echo's.
-- Style control, same-part requests: the first 10 melody-only prompts (a piece's melody
-  part alone, when its prompt holds at least ``MIN_MELODY_NOTES``) of each pitched genre
-  the model knows, each asked for every
-  other pitched genre the model (and the tagger) knows, with the melody part asked for too
-  (``--part melody``), so only the style can move the genre, not a change of texture; a
-  request hits when the tagger's top genre of its continuation is the one asked for. Every
-  request is drawn at each of the benchmark's seeds (one draw of 120 requests moved from 0.60
-  to 0.76 between seeds). The unstyled rate is how often the same prompts' unstyled
-  continuations (the same seeds) land in the requested genre anyway; the in-key shares of
-  styled and unstyled continuations (in the prompt's key) say whether the request kept the
-  key.
+- Style control: :mod:`bridge.evaluate.styles`.
 """
 
 from __future__ import annotations
@@ -42,23 +32,23 @@ from bridge.evaluate.musicality import (
     Key,
     compare,
     find_key,
-    in_key_share,
     mean_metrics,
     own,
 )
+from bridge.live.params import GUIDANCE
 from bridge.music.likeness import Bars
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import decode
-from bridge.offline import ContinueOptions, draw_candidates, prompt_of, tag_piece
+from bridge.offline import ContinueOptions, draw_candidates, prompt_of
 from bridge.progress import Progress
-from bridge.vocab import MELODY, PARTS, PERCUSSION_GENRES, Meter, genre_of
+from bridge.vocab import MELODY, PARTS, Meter
 
 PROMPT_BARS = 8
 TRUTH_BARS = 4
 SEEDS = (0, 1, 2)
+STYLE_PROMPTS = 10   # style control: melody prompts of each genre (bridge.evaluate.styles)
 TEMPERATURE = 1.0
 TOP_P = 0.95
-STYLE_PROMPTS = 10
 MELODY_PART = PARTS[MELODY]   # style control asks melody prompts for a melody
 MIN_MELODY_NOTES = 16
 CANDIDATES = ("model", "draw", "echo", "shuffle")
@@ -151,16 +141,18 @@ def shuffle(case: Case, seed: int) -> list[Note]:
 
 
 def continuation(generator, case: Case, seed: int, engine, style: str = "",
-                 part: str | None = None) -> list[Note]:
-    return draws(generator, case, seed, engine, style, part)[0]
+                 part: str | None = None, guidance: float = GUIDANCE) -> list[Note]:
+    return draws(generator, case, seed, engine, style, part, guidance)[0]
 
 
 def draws(generator, case: Case, seed: int, engine, style: str = "",
-          part: str | None = None) -> tuple[list[Note], list[Note]]:
+          part: str | None = None, guidance: float = GUIDANCE
+          ) -> tuple[list[Note], list[Note]]:
     """The continuation the model plays (chosen among its candidates) and its first
     candidate alone (one draw, as sampling without a choice plays)."""
     options = ContinueOptions(bars=TRUTH_BARS, prompt_bars=PROMPT_BARS, style=style,
-                              temperature=TEMPERATURE, top_p=TOP_P, seed=seed, part=part)
+                              guidance=guidance, temperature=TEMPERATURE, top_p=TOP_P,
+                              seed=seed, part=part)
     spans, chosen = draw_candidates(generator, case.piece, options, engine)
     return spans[chosen], spans[0]
 
@@ -218,71 +210,12 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
-def known_genres(generator, tagger) -> list[str]:
-    """The genres both models know (the model's style table, the tagger's genres)."""
-    styles = generator.config.styles
-    return [g for g in tagger.config.genres if g in styles]
-
-
-def kind(genre: str) -> str:
-    return "drums" if genre in PERCUSSION_GENRES else "pitched"
-
-
-def top_genre(tagger, notes: list[Note], meter: Meter) -> str | None:
-    tags = tag_piece(tagger, Piece(list(notes), meter))["tags"]
-    return next((t["tag"] for t in tags if "/" not in t["tag"]), None)
-
-
-def style_control(generator, tagger, all_cases: list[Case], prompts: int = STYLE_PROMPTS,
-                  engine=None, seeds: Sequence[int] = SEEDS) -> dict:
-    """How often a request for another genre lands there (see the module's docstring)."""
-    from bridge.live.engine import Engine
-
-    engine = engine or Engine(generator, None)
-    genres = [g for g in known_genres(generator, tagger) if kind(g) == "pitched"]
-    requests = []
-    for genre in genres:
-        mine = [c for c in all_cases if genre_of(c.style) == genre]
-        mine = [m for c in mine if (m := melody_of(c)) is not None][:prompts]
-        requests += [(c, t) for c in mine for t in genres if t != genre]
-    hits = unstyled_hits = 0
-    keys: dict[str, list[float]] = {"styled": [], "unstyled": []}
-    per_pair: dict[str, list[int]] = {}
-    plain: dict[tuple[str, int], list[Note]] = {}
-    asked = [(case, target, seed) for seed in seeds for case, target in requests]
-    with Progress("style control", len(asked), "requests") as progress:
-        for case, target, seed in asked:
-            notes = continuation(generator, case, seed, engine, target, MELODY_PART)
-            if (case.name, seed) not in plain:
-                plain[case.name, seed] = continuation(generator, case, seed, engine,
-                                                      part=MELODY_PART)
-            unstyled = plain[case.name, seed]
-            hit = top_genre(tagger, notes, case.piece.meter) == target
-            hits += hit
-            unstyled_hits += top_genre(tagger, unstyled, case.piece.meter) == target
-            for name, got in (("styled", notes), ("unstyled", unstyled)):
-                share = in_key_share(got, case.key)
-                if share is not None:
-                    keys[name].append(share)
-            pair = per_pair.setdefault(f"{genre_of(case.style)}->{target}", [0, 0])
-            pair[0] += hit
-            pair[1] += 1
-            progress.update()
-    n = len(asked)
-    return {"hit_rate": round(hits / n, 4) if n else None,
-            "unstyled_hit_rate": round(unstyled_hits / n, 4) if n else None,
-            "requests": len(requests), "seeds": list(seeds),
-            "guidance": ContinueOptions().guidance, "part": MELODY_PART,
-            "in_key": {k: round(float(np.mean(v)), 4) if v else None for k, v in keys.items()},
-            "by_request": {k: {"hits": v[0], "requests": v[1]} for k, v in per_pair.items()},
-            "genres": genres}
-
-
 def evaluate_continuation(generator, tagger, records: Sequence, seeds: Sequence[int] = SEEDS,
                           style_prompts: int = STYLE_PROMPTS,
                           limit: int | None = None) -> tuple[dict, list[dict]]:
     """The whole task: (report, per-piece rows). ``limit`` keeps the first pieces of each
     dataset (quick runs)."""
+    from bridge.evaluate.styles import style_control
     from bridge.live.engine import Engine
 
     all_cases = cases(records)

@@ -5,40 +5,39 @@ The evaluation data is any folder laid out like ``../shared/data`` (a ``MANIFEST
 cleaned and tokenised exactly as ``continuo data build`` does, keeping the files as they are
 (no derived track variants unless asked).
 
-- Generator: bits per event over consecutive windows of up to 256 tokens, each starting on a
-  bar and scored from BOS, unconditioned (the performer's style is not given to it), beside an
-  interpolated Kneser-Ney n-gram over the same tokens, trained on the same training data.
-- Tagger: genre accuracy and sub-style macro-F1 over consecutive 4-bar windows, beside
-  logistic regression on pitch-class and interval histograms trained on the same data.
+- Generator (here): bits per event over consecutive windows of up to 256 tokens, each
+  starting on a bar and scored from BOS, unconditioned (the performer's style is not given
+  to it), beside an interpolated Kneser-Ney n-gram over the same tokens, trained on the same
+  training data; per dataset, and per part (each part's notes' events, and the time events).
+- Tagger: :mod:`bridge.evaluate.tagger`.
 
 The baselines are trained on the training split of a token cache (``--train-cache``,
 default ``data/cache``) or, when there is none, on the train rows of ``--train-data``, limited
-to the datasets the model's checkpoint says it was trained on. Tagger windows of a genre the
-model does not know are left out of ``genre_accuracy`` and counted as errors in
-``genre_accuracy_all_windows``.
+to the datasets the model's checkpoint says it was trained on.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from bridge.evaluate.baseline_tagger import LogisticRegression, features
-from bridge.evaluate.metrics import accuracy, confusion, macro_f1
 from bridge.evaluate.ngram import NGram
-from bridge.evaluate.performance import by_performance
 from bridge.model import checkpoint
 from bridge.progress import Progress
-from bridge.train.tasks import evenly, tag_logits, window_nll
-from bridge.train.windows import Sequence, bar_windows, eval_windows, load_split, tag_targets
-from bridge.vocab import genre_of
+from bridge.train.parts import part_before, token_parts
+from bridge.train.tasks import token_nll, window_nll
+from bridge.train.windows import (
+    Sequence,
+    eval_windows,
+    load_split,
+    window_starts,
+)
+from bridge.vocab import NO_PART, PARTS
 
 log = logging.getLogger(__name__)
 
@@ -189,114 +188,27 @@ def evaluate_generator(folder: Path, seqs: list[Sequence], train: list[Sequence]
             "bits_per_event_styled": round(styled / n / math.log(2), 4),
             "baseline": f"interpolated Kneser-Ney {order}-gram (D=0.75) on "
                         f"{sum(len(s.tokens) for s in train):,} training tokens",
-            "model": meta.get("name", str(folder)), "per_dataset": per_dataset}
+            "model": meta.get("name", str(folder)), "per_dataset": per_dataset,
+            "per_part": per_part(generator, seqs, ngram, device)}
 
 
-def _windows(seqs: list[Sequence], bars: int, genres: tuple[str, ...]):
-    out, unknown = [], Counter()
-    for s in seqs:
-        if genre_of(s.style) not in genres:
-            unknown[s.style or "(no label)"] += 1
-            continue
-        out += [(w, s.style, s.variant) for w in bar_windows(s, bars)]
-    return out, unknown
-
-
-def evaluate_tagger(folder: Path, seqs: list[Sequence], train: list[Sequence], bars: int,
-                    device: torch.device, out: Path | None) -> dict:
-    tagger, meta = checkpoint.load(folder / "tagger", "tagger", device)
-    train = same_data(train, meta)
-    cfg = tagger.config
-    windows, unknown = _windows(seqs, bars, cfg.genres)
-    unknown_windows = sum(len(list(bar_windows(s, bars))) for s in seqs
-                          if genre_of(s.style) not in cfg.genres)
+def per_part(generator, seqs: list[Sequence], ngram: NGram, device: torch.device) -> dict:
+    """Bits per event of each part's events (its notes' tokens and its PART tokens) and of
+    the time tokens, model (unconditioned) and n-gram, over the windows bits per event is
+    scored on."""
+    windows, parts = [], []
+    for seq in seqs:
+        for start, bar in window_starts(seq, WINDOW_TOKENS):
+            tokens = seq.tokens[start:start + WINDOW_TOKENS].astype(np.int64)
+            windows.append((tokens, seq.style, bar))
+            parts.append(token_parts(tokens, part_before(seq, start)))
     if not windows:
-        raise EvalError("no window of the data has a genre the tagger knows")
-    targets = np.array([tag_targets(st, cfg.genres, cfg.substyles) for _, st, _ in windows])
-    g_true, s_true = targets[:, 0], targets[:, 1]
-    g_log, s_log = tag_logits(tagger, [w for w, _, _ in windows], device)
-    g_pred, s_pred = g_log.argmax(1), tagger.reported_substyles(g_log, s_log)
-    has_sub = s_true >= 0
-    # the baseline: trained on 4-bar windows of the training data, spread over it
-    train_windows, _ = _windows(train, bars, cfg.genres)
-    train_windows = evenly(train_windows, BASELINE_WINDOWS)
-    x_train = np.stack([features(w) for w, _, _ in train_windows])
-    t_train = np.array([tag_targets(st, cfg.genres, cfg.substyles)
-                        for _, st, _ in train_windows])
-    x = np.stack([features(w) for w, _, _ in windows])
-    base_g = LogisticRegression(len(cfg.genres)).fit(x_train, t_train[:, 0]).predict(x)
-    sub_train = t_train[:, 1] >= 0
-    base_s = LogisticRegression(len(cfg.substyles)).fit(
-        x_train[sub_train], t_train[sub_train, 1]).predict(x)
-    result = {
-        "genre_accuracy": round(accuracy(g_true, g_pred), 4),
-        # windows whose genre the model was not trained on, counted as errors
-        "genre_accuracy_all_windows": round(
-            float((g_true == g_pred).sum()) / (len(windows) + unknown_windows), 4),
-        "unknown_genre_windows": unknown_windows,
-        "substyle_macro_f1": round(macro_f1(s_true[has_sub], s_pred[has_sub]), 4),
-        "baseline_genre_accuracy": round(accuracy(g_true, base_g), 4),
-        "baseline_substyle_macro_f1": round(macro_f1(s_true[has_sub], base_s[has_sub]), 4),
-        "windows": len(windows), "substyle_windows": int(has_sub.sum()), "bars": bars,
-        # by texture (--variants all adds the single parts the build derives from wholes)
-        "genre_accuracy_by_texture": {
-            texture: {"model": round(accuracy(g_true[sel], g_pred[sel]), 4),
-                      "baseline": round(accuracy(g_true[sel], base_g[sel]), 4),
-                      "windows": int(sel.sum())}
-            for texture, sel in _textures(windows).items() if sel.any()},
-        "genre_accuracy_per_genre": {
-            cfg.genres[g]: round(accuracy(g_true[g_true == g], g_pred[g_true == g]), 4)
-            for g in sorted(set(g_true.tolist()))},
-        "baseline": "logistic regression on pitch-class and interval histograms, "
-                    f"{len(train_windows)} training windows",
-        "unknown_genre_sequences": dict(unknown),
-        "genre_accuracy_by_performance": by_performance(tagger, seqs, bars, device),
-    }
-    if out is not None:
-        write_confusions(out, cfg, g_true, g_pred, s_true[has_sub], s_pred[has_sub])
-    return result
-
-
-def _textures(windows) -> dict[str, np.ndarray]:
-    """Windows by texture: the whole (``full``), the melody alone, an accompaniment alone
-    (POP909's piano, Nottingham's chords)."""
-    variants = np.array([variant for _, _, variant in windows])
-    return {"whole": variants == "full", "melody": variants == "melody",
-            "accompaniment": np.isin(variants, ["piano", "chords"])}
-
-
-def write_confusions(out: Path, cfg, g_true, g_pred, s_true, s_pred) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    subs = [*cfg.substyles, "(none)"]            # the top genre has no sub-styles (-1)
-    s_pred = np.where(s_pred < 0, len(cfg.substyles), s_pred)
-    mats = {"genre": (cfg.genres, confusion(g_true, g_pred, len(cfg.genres))),
-            "substyle": (subs, confusion(s_true, s_pred, len(subs)))}
-    for name, (labels, m) in mats.items():
-        (out / f"confusion_{name}.json").write_text(json.dumps(
-            {"labels": list(labels), "rows_true_columns_predicted": m.tolist()}, indent=1))
-        _plot_confusion(out / f"confusion_{name}.png", labels, m, name)
-
-
-def _plot_confusion(path: Path, labels, m: np.ndarray, title: str) -> None:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    keep = np.flatnonzero(m.sum(0) + m.sum(1))           # classes that occur
-    m = m[np.ix_(keep, keep)]
-    names = [labels[i] for i in keep]
-    norm = m / np.maximum(m.sum(1, keepdims=True), 1)
-    size = 3 + 0.35 * len(names)
-    fig, ax = plt.subplots(figsize=(size, size))
-    ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(names)), names, rotation=90)
-    ax.set_yticks(range(len(names)), names)
-    ax.set(xlabel="predicted", ylabel="true", title=f"tagger: {title} (row-normalised)")
-    for i in range(len(names)):
-        for j in range(len(names)):
-            if m[i, j]:
-                ax.text(j, i, int(m[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if norm[i, j] > 0.5 else "black")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+        return {}
+    model = np.concatenate(token_nll(generator, windows, device, styled=False)) / math.log(2)
+    base = -ngram.log_probs([w for w, _, _ in windows]) / math.log(2)
+    part = np.concatenate(parts)
+    names = {**dict(enumerate(PARTS)), NO_PART: "time"}
+    return {names[q]: {"bits_per_event": round(float(model[part == q].mean()), 4),
+                       "baseline_bits_per_event": round(float(base[part == q].mean()), 4),
+                       "events": int((part == q).sum())}
+            for q in names if (part == q).any()}

@@ -95,7 +95,8 @@ class Voice:
             constraints=Constraints(p["pitch_low"], p["pitch_high"],
                                     drums=parts.drums_constraint(playing)),
             parts=playing,
-            temperature=p["temperature"], top_p=p["top_p"], guidance=p["guidance"],
+            temperature=p["temperature"], top_p=p["top_p"],
+            guidance=context.engine.guidance(self.style_index, p["guidance"]),
             seed=None if p["seed"] < 0 else p["seed"] + seed_offset, note_now=note_now,
             not_before=0 if note_now else start_tick, heard_until=None if note_now else now_tick,
             on_note=on_note, on_done=on_done)

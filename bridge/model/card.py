@@ -117,7 +117,12 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
         if key in cfg:
             lines.append(f"| {key} | {cfg[key]} |")
     styles = cfg.get("styles") or [*cfg.get("genres", []), *cfg.get("substyles", [])]
-    lines += [f"| styles | {', '.join(s or '(none)' for s in styles)} |", ""]
+    lines += [f"| styles | {', '.join(s or '(none)' for s in styles)} |"]
+    if cfg.get("style_strength"):
+        lines.append("| style strength (a request for the genre is guided at `guidance` "
+                     "times this; `continuo eval --task styles`) | " + ", ".join(
+                         f"{g} {v:g}" for g, v in sorted(cfg["style_strength"].items())) + " |")
+    lines.append("")
     lines += ["## Data", "",
               f"Trained on the `train` split of the token cache `{data.get('cache')}` "
               f"({_fmt(data.get('train_sequences'))} sequences; validated on "
@@ -156,9 +161,16 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
             for ds, d in part.get("per_dataset", {}).items():
                 lines.append(f"| {ds} bits per event | {_fmt(d['bits_per_event'])} | "
                              f"{_fmt(d['baseline_bits_per_event'])} |")
+            for name, d in part.get("per_part", {}).items():
+                lines.append(f"| {name} bits per event ({_fmt(d['events'])} events) | "
+                             f"{_fmt(d['bits_per_event'])} | "
+                             f"{_fmt(d['baseline_bits_per_event'])} |")
             lines += ["", f"Baseline: {part.get('baseline')}. Events: {_fmt(part.get('events'))}; "
                       "windows of up to 256 events from a bar line, scored from BOS, without "
-                      "the style."]
+                      "the style."
+                      + (" By part: the events of each part's notes (its PART token, pitch or "
+                         "drum key, velocity, duration); time: the events that move the "
+                         "cursor (and a piece's end)." if part.get("per_part") else "")]
         else:
             lines += [f"| genre accuracy | {_fmt(part.get('genre_accuracy'))} | "
                       f"{_fmt(part.get('baseline_genre_accuracy'))} |",

@@ -58,6 +58,20 @@ def save(folder: str | Path, model: Generator | Tagger, **info: Any) -> Path:
     return folder
 
 
+def update_config(folder: str | Path, kind: str, **changes: Any) -> dict:
+    """Change fields of a checkpoint's config in its JSON (the weights stay as they are),
+    after checking that they are fields of its kind's config; returns the new config."""
+    folder = Path(folder)
+    meta = read_meta(folder)
+    if meta.get("kind") != kind:
+        raise CheckpointError(f"{folder}: holds a {meta.get('kind')}, not a {kind}")
+    config = {**meta["config"], **changes}
+    KINDS[kind][1].from_dict(config)                     # refuse what the config lacks
+    meta["config"] = config
+    (folder / META).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    return config
+
+
 def load(folder: str | Path, kind: str, device: str | torch.device = "cpu",
          versions: tuple[int, ...] = (VOCAB_VERSION,)):
     """Load a generator or tagger; returns ``(model, meta)`` with the model in eval mode."""

@@ -50,16 +50,22 @@ class GeneratorConfig:
     recall_match: bool = False   # and the exact head (common runs of events)
     phrase_bars: int = 0     # recall sees each event's bar modulo this; 0 = off
     dropout: float = 0.1
+    # per genre, how hard a request for it is guided at the session's guidance 1 (a genre
+    # not named: 1): the tags of some genres move the music less than others', so each is
+    # pushed as hard as lands it best (``continuo eval --task styles``)
+    style_strength: tuple[tuple[str, float], ...] = ()
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["styles"] = list(self.styles)
+        d["style_strength"] = dict(self.style_strength)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> GeneratorConfig:
         d = dict(d)
         d["styles"] = tuple(d.get("styles", STYLES))
+        d["style_strength"] = tuple(sorted(dict(d.get("style_strength", {})).items()))
         return cls(**d)
 
 
@@ -181,6 +187,12 @@ class Generator(nn.Module):
             return styles.index(tag)
         genre = tag.split("/", 1)[0]
         return styles.index(genre) if genre in styles else 0
+
+    def guidance(self, style: int, weight: float) -> float:
+        """How hard a generation is guided toward ``style`` (its index in the table) at a
+        session's ``guidance`` of ``weight``: ``weight`` times its genre's strength."""
+        genre = self.config.styles[style].split("/", 1)[0] if style else ""
+        return weight * dict(self.config.style_strength).get(genre, 1.0)
 
 
 def target_nll(logp: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

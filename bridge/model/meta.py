@@ -49,10 +49,15 @@ def default_model_dir() -> Path:
         return source
 
 
+def shipped_config() -> dict[str, Any]:
+    """The shipped generator's config: its style table, its style strengths..."""
+    return read_meta(default_model_dir() / "generator")["config"]
+
+
 def shipped_styles() -> tuple[str, ...]:
     """The shipped generator's style table, in its order (index 0 = no style): the one
     source of the device's Style menu and of the style list in docs/osc.md."""
-    return tuple(read_meta(default_model_dir() / "generator")["config"]["styles"])
+    return tuple(shipped_config()["styles"])
 
 
 def resolve_model_dir(path: str | Path | None) -> Path:

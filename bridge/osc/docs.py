@@ -113,10 +113,13 @@ def render() -> str:
 
 def _styles_section() -> list[str]:
     """The shipped generator's style table: what `style` accepts with the default model."""
-    from bridge.model.meta import shipped_styles
+    from bridge.model.meta import shipped_config
 
-    styles = [s for s in shipped_styles() if s]
+    config = shipped_config()
+    styles = [s for s in config["styles"] if s]
     genres = [s for s in styles if "/" not in s]
+    strength = config.get("style_strength") or {}
+    pushed = ", ".join(f"`{g}` {strength[g]:g}" for g in genres if strength.get(g, 1) != 1)
     return [
         "## Styles",
         "",
@@ -135,7 +138,10 @@ def _styles_section() -> list[str]:
         "articulation, dynamics and drum sounds; pitches and parts are not pushed, so the "
         "music keeps its key and plays the part the session asks for. At 0 the style only "
         "conditions the model, which learnt to follow a tag that differs from what it hears "
-        "(docs/musicality.md).",
+        "(docs/musicality.md). The tags of some genres move the music less than others', so "
+        "a request is pushed by `guidance` times its genre's strength in the model"
+        + (f" (the shipped model: {pushed}; every other genre 1)" if pushed else "")
+        + "; `continuo eval --task styles` measures them for a model of your own.",
     ]
 
 

@@ -59,6 +59,9 @@ def base_model(path: str | Path, kind: str, data_labels: dict[str, list[str]],
     base, _ = checkpoint.load(checkpoint_folder(path, kind), kind,
                               versions=tuple(checkpoint.VOCAB_SIZES))
     config = {**base.config.to_dict(), "vocab_size": VOCAB_SIZE}
+    if config.pop("style_strength", None):    # measured on the weights before, not these
+        log.info("fine-tuning: the style strengths start again at 1 "
+                 "(measure them: continuo eval --task styles --split train --write-model)")
     for grow in GROWABLE.get(kind, ()):
         if not config.get(grow[0]) and (asked or {}).get(grow[0]):
             config.update({k: asked[k] for k in grow if k in asked})

@@ -11,7 +11,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bridge.vocab import K_BAR, K_BEAT, K_DRUM, K_PART, K_PITCH, K_SUB, KIND, NO_PART, PART_BASE
+from bridge.vocab import (
+    K_BAR,
+    K_BEAT,
+    K_DRUM,
+    K_DUR,
+    K_PART,
+    K_PITCH,
+    K_SUB,
+    K_VEL,
+    KIND,
+    NO_PART,
+    PART_BASE,
+)
 
 if TYPE_CHECKING:
     from bridge.train.windows import Sequence
@@ -21,6 +33,17 @@ def part_before(seq: Sequence, start: int) -> int:
     """The part of the notes at token ``start`` (the last PART before it; ``NO_PART``)."""
     idx = np.flatnonzero(KIND[seq.tokens[:start]] == K_PART)
     return int(seq.tokens[idx[-1]]) - PART_BASE if len(idx) else NO_PART
+
+
+def token_parts(tokens: np.ndarray, before: int = NO_PART) -> np.ndarray:
+    """Each token's part, ``[T]``: a PART token's and its notes' tokens (pitch or drum key,
+    velocity, duration) are that part's; time tokens and the rest ``NO_PART``. ``before``:
+    the part in effect where ``tokens`` begin."""
+    kinds = KIND[tokens]
+    said = np.maximum.accumulate(np.where(kinds == K_PART, np.arange(len(tokens)), -1))
+    part = np.where(said >= 0, tokens[np.maximum(said, 0)].astype(np.int64) - PART_BASE,
+                    before)
+    return np.where(np.isin(kinds, (K_PART, K_PITCH, K_DRUM, K_VEL, K_DUR)), part, NO_PART)
 
 
 def _firsts(tokens: np.ndarray) -> tuple[int, int]:

@@ -51,6 +51,28 @@ def window_nll(model: Generator, windows: list[tuple[np.ndarray, str, int]],
     :func:`eval_windows` cuts them), each scored from BOS: unconditioned (style 0) or
     conditioned on its style tag."""
     total, count = 0.0, 0
+    for logp, y in _scored(model, windows, device, styled):
+        nll, n = target_nll(logp, y)
+        total += nll.item()
+        count += int(n)
+    return total, count
+
+
+@torch.no_grad()
+def token_nll(model: Generator, windows: list[tuple[np.ndarray, str, int]],
+              device: torch.device, styled: bool) -> list[np.ndarray]:
+    """Each window's NLL (nats) token by token, as :func:`window_nll` scores them."""
+    out = []
+    for logp, y in _scored(model, windows, device, styled):
+        nll = (-logp).cpu().numpy()
+        out += [row[:n] for row, n in zip(nll, (y != 0).sum(1).tolist(), strict=True)]
+    return out
+
+
+def _scored(model: Generator, windows: list[tuple[np.ndarray, str, int]],
+            device: torch.device, styled: bool) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Batches of windows scored from BOS: each token's log-probability ``[B, T]`` and the
+    tokens (0: padding)."""
     for i in range(0, len(windows), EVAL_BATCH):
         chunk = windows[i:i + EVAL_BATCH]
         y = pad_batch([w for w, _, _ in chunk]).to(device)               # [B, T]
@@ -60,10 +82,7 @@ def window_nll(model: Generator, windows: list[tuple[np.ndarray, str, int]],
                           device=device)
         bars = torch.tensor([b for _, _, b in chunk], device=device)
         logp, _ = model(x, st, targets=y, bars=bars)                     # [B, T]
-        nll, n = target_nll(logp, y)
-        total += nll.item()
-        count += int(n)
-    return total, count
+        yield logp, y
 
 
 @torch.no_grad()

@@ -219,14 +219,18 @@ def eval_windows(seqs: list[Sequence], window: int
     """Consecutive windows of at most ``window`` tokens, each starting on a BAR (as cut,
     so that bits per event compare across versions): tokens, style, the bar it starts on."""
     for seq in seqs:
-        bars = seq.bars
-        i = 0
-        while i < len(bars):
-            start = int(bars[i])
-            end = start + window
-            chunk = seq.tokens[start:end]
-            yield chunk.astype(np.int64), seq.style, i
-            i = int(np.searchsorted(bars, end))
+        for start, bar in window_starts(seq, window):
+            yield seq.tokens[start:start + window].astype(np.int64), seq.style, bar
+
+
+def window_starts(seq: Sequence, window: int) -> Iterator[tuple[int, int]]:
+    """Where :func:`eval_windows` cuts ``seq``'s windows: (token, bar) of each start."""
+    bars = seq.bars
+    i = 0
+    while i < len(bars):
+        start = int(bars[i])
+        yield start, i
+        i = int(np.searchsorted(bars, start + window))
 
 
 def bar_windows(seq: Sequence, n_bars: int, *, stride: int | None = None,

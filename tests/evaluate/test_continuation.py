@@ -10,6 +10,7 @@ from click.testing import CliRunner
 
 from bridge.cli.evaluate import evaluate
 from bridge.evaluate import continuation as cont
+from bridge.evaluate import styles
 from bridge.evaluate.musicality import METRICS, OWN
 from bridge.music.midifile import write_midi
 from bridge.music.piece import Note, Piece
@@ -73,7 +74,7 @@ def test_the_report_holds_every_metric_per_dataset(tiny_model_dir, folder, tmp_p
     assert 0 <= entry["model_beats_echo"] <= 1
     style = report["style_control"]
     assert {"hit_rate", "unstyled_hit_rate", "requests"} <= set(style)
-    pitched = [g for g in style["genres"] if cont.kind(g) == "pitched"]
+    pitched = [g for g in style["genres"] if styles.kind(g) == "pitched"]
     assert style["requests"] == len(pitched) - 1     # the pop prompt, to each other genre
     assert set(style["by_request"]) == {f"pop->{g}" for g in pitched if g != "pop"}
     assert style["seeds"] == [0, 1]                  # each request drawn at every seed
@@ -89,9 +90,9 @@ def test_the_report_holds_every_metric_per_dataset(tiny_model_dir, folder, tmp_p
 
 def test_style_requests_go_to_other_genres_of_the_same_kind(models):
     generator, tagger = models
-    genres = cont.known_genres(generator, tagger)
+    genres = styles.known_genres(generator, tagger)
     assert "drums" in genres and "pop" in genres
-    assert cont.kind("drums") == "drums" and cont.kind("pop") == "pitched"
+    assert styles.kind("drums") == "drums" and styles.kind("pop") == "pitched"
 
 
 def test_the_card_keeps_the_musicality_figures(tiny_model_dir, folder, tmp_path):

@@ -22,6 +22,14 @@ def test_eval_json_on_a_manifest_folder(tiny_model_dir, fixture_cache, fixture_d
         assert keys <= set(report[part]), part
     g = report["generator"]
     assert g["events"] > 0 and g["bits_per_event"] > 0 and g["baseline_bits_per_event"] > 0
+    # by part: every event of the windows once, in its part's or the time's, averaging back
+    parts = g["per_part"]
+    assert "time" in parts and set(parts) - {"time"} and set(parts) <= {
+        "melody", "harmony", "bass", "drums", "time"}
+    assert sum(p["events"] for p in parts.values()) == g["events"]
+    mean = sum(p["bits_per_event"] * p["events"] for p in parts.values()) / g["events"]
+    assert abs(mean - g["bits_per_event"]) < 1e-3
+    assert all(p["baseline_bits_per_event"] > 0 for p in parts.values())
     assert 0 <= report["tagger"]["genre_accuracy"] <= 1
     played = report["tagger"]["genre_accuracy_by_performance"]
     assert set(played["ways"]) == {"as they are", "flat, on a grid", "varied, humanised"}

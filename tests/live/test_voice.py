@@ -58,6 +58,21 @@ def test_style_and_guidance_as_the_worker_needs_them(sim):
     s.close()
 
 
+def test_a_generation_is_guided_as_hard_as_its_styles_genre_asks(sim):
+    from dataclasses import replace
+
+    s, _, _ = make(sim(120.0))
+    generator = s.engine.generator
+    generator.config = replace(generator.config, style_strength=(("jazz", 2.0),))
+    now = s.time.now_beat()
+    for style, guidance, expected in (("jazz", 1.5, 3.0), ("folk", 1.5, 1.5), ("", 1.5, 1.5)):
+        s.set_param("style", style)
+        s.set_param("guidance", guidance)
+        [gen] = s.generations(now + 1, now + 5, note_now=True, on_done=lambda g, r: None)
+        assert gen.guidance == expected
+    s.close()
+
+
 def test_each_note_leaves_on_its_channel(sim):
     s, _, _ = make(sim(120.0), channel=5)
     assert s.voice.channel(Note(0, 1, 60, 90, part=BASS)) == 5

@@ -18,6 +18,28 @@ def test_save_load_round_trip_describes_itself(tmp_path):
         assert torch.equal(a, b)
 
 
+def test_each_genre_is_guided_as_hard_as_its_strength_says_and_a_config_changes_in_place(
+        tmp_path):
+    model = Generator(GeneratorConfig(n_embd=8, n_hidden=8,
+                                      styles=("", "pop", "classical", "classical/chorale")))
+    assert [model.guidance(i, 1.5) for i in range(4)] == [1.5] * 4     # no strengths: as asked
+    checkpoint.save(tmp_path / "g", model)
+    config = checkpoint.update_config(tmp_path / "g", "generator",
+                                      style_strength={"classical": 2.0})
+    assert config["style_strength"] == {"classical": 2.0}
+    back, _ = checkpoint.load(tmp_path / "g", "generator")
+    assert back.config.style_strength == (("classical", 2.0),)
+    # a sub-style is pushed as hard as its genre; no style, or a genre not named: as asked
+    assert [back.guidance(i, 1.5) for i in range(4)] == [1.5, 1.5, 3.0, 3.0]
+    assert back.guidance(2, 0.0) == 0.0
+    for a, b in zip(model.state_dict().values(), back.state_dict().values(), strict=True):
+        assert torch.equal(a, b)                                        # the weights unchanged
+    with pytest.raises(TypeError):
+        checkpoint.update_config(tmp_path / "g", "generator", no_such_field=1)
+    with pytest.raises(checkpoint.CheckpointError, match="not a tagger"):
+        checkpoint.update_config(tmp_path / "g", "tagger", n_embd=4)
+
+
 def test_other_vocabulary_version_is_refused(tmp_path):
     checkpoint.save(tmp_path / "t", Tagger(TaggerConfig(n_embd=8, n_conv=8, n_hidden=8)))
     meta = json.loads((tmp_path / "t" / "model.json").read_text())

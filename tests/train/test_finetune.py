@@ -14,12 +14,14 @@ def test_generator_starts_from_the_checkpoint_and_adds_the_data_s_new_styles(tin
     base_dir = train(load_config(tiny_config("generator", epochs=1),
                                  {"model.styles": ["", "pop"], "model.n_hidden": 24}),
                      device="cpu", progress=False)
+    checkpoint.update_config(base_dir, "generator", style_strength={"pop": 2.0})
     base, _ = checkpoint.load(base_dir, "generator")
     config = load_config(tiny_config("generator"), {"init": str(base_dir)})
     model = make_task(config, torch.device("cpu")).model
     styles = model.config.styles
     assert styles[:2] == ("", "pop") and "folk/jig" in styles
     assert model.config.n_hidden == 24                 # the checkpoint's architecture
+    assert model.config.style_strength == ()           # measured on the base's weights only
     for name, value in base.state_dict().items():
         new = model.state_dict()[name]
         if name == "style_emb.weight":

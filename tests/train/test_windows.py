@@ -4,7 +4,7 @@ import torch
 from bridge.data.cache import TokenCache
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import decode, encode
-from bridge.train.parts import keep_part, part_before
+from bridge.train.parts import keep_part, part_before, token_parts
 from bridge.train.windows import (
     GeneratorBatches,
     Sequence,
@@ -163,3 +163,14 @@ def test_phrase_windows_start_on_the_pieces_phrase_lines(fixture_cache):
     assert {anywhere.start_bar(20) for _ in range(300)} == set(range(20))
     x, _, _, bars = next(iter(phrased))
     assert x.shape == (2, 64) and set(bars.tolist()) <= {0, 8, 16, 24}
+
+
+def test_each_token_is_its_parts_the_time_tokens_no_parts():
+    from bridge.vocab import BAR, DUR_BASE, NO_PART, PART_BASE, PITCH_BASE, VEL_BASE, sub_token
+
+    tokens = np.array([BAR, PITCH_BASE + 60, VEL_BASE + 5, DUR_BASE + 3,        # a melody note
+                       PART_BASE + 2, PITCH_BASE + 36, VEL_BASE, DUR_BASE,      # the bass
+                       sub_token(12), PITCH_BASE + 38, VEL_BASE, DUR_BASE])     # the bass again
+    parts = token_parts(tokens, before=0)
+    assert parts.tolist() == [NO_PART, 0, 0, 0, 2, 2, 2, 2, NO_PART, 2, 2, 2]
+    assert token_parts(tokens)[1] == NO_PART                # no part said before the window

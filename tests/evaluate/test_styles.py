@@ -1,0 +1,78 @@
+"""`continuo eval --task styles`: style requests at several guidance weights, and the
+strength that lands each genre best kept in the model (bridge/evaluate/styles.py)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bridge.cli.evaluate import evaluate
+from bridge.evaluate import styles
+from bridge.model import checkpoint
+from bridge.music.midifile import write_midi
+
+from .test_continuation import _groove, _song
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    root = tmp_path / "music"
+    for rel, piece in (("pop/song.mid", _song(14)), ("folk/tune.mid", _song(13)),
+                       ("drums/groove.mid", _groove(12))):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        write_midi(piece, root / rel)
+    return root
+
+
+def test_each_genre_gets_the_weight_that_lands_it_most_and_the_model_keeps_it(
+        tiny_model_dir, folder, tmp_path):
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    result = CliRunner().invoke(evaluate, [
+        "--task", "styles", "--model", str(model), "--data", str(folder), "--split", "all",
+        "--seeds", "0", "--style-prompts", "1", "--guidance", "0,2", "--write-model",
+        "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)["styles"]
+    genres = report["genres"]
+    assert {"pop", "folk"} <= set(genres) and "drums" not in genres     # pitched genres
+    assert report["requests"] == 2 * (len(genres) - 1)   # the two prompts, to each other
+    assert list(report["weights"]) == ["0", "2"]
+    for row in report["weights"].values():
+        assert sum(row[g]["requests"] for g in genres) == report["requests"]
+        assert all(0 <= row[g]["hits"] <= row[g]["requests"] for g in genres)
+    for g in genres:                                     # the most hits, the smaller on a tie
+        hits = [report["weights"][w][g]["hits"] for w in ("0", "2")]
+        assert report["strength"][g] == (2.0 if hits[1] > hits[0] else 0.0)
+    kept = checkpoint.read_meta(model / "generator")["config"]["style_strength"]
+    assert kept == report["strength"]
+    assert json.loads((tmp_path / "out" / "styles.json").read_text())["styles"] == report
+    # the strengths were set aside while measuring: the same run again measures the same
+    again = CliRunner().invoke(evaluate, [
+        "--task", "styles", "--model", str(model), "--data", str(folder), "--split", "all",
+        "--seeds", "0", "--style-prompts", "1", "--guidance", "0,2", "--json"])
+    assert json.loads(again.output)["styles"]["weights"] == report["weights"]
+
+
+def test_bad_weights_and_no_requests_are_clear_errors(tiny_model_dir, tmp_path):
+    result = CliRunner().invoke(evaluate, ["--task", "styles", "--model", str(tiny_model_dir),
+                                           "--guidance", "1,lots"])
+    assert result.exit_code != 0 and "--guidance" in result.output
+    drums = tmp_path / "drums"
+    (drums / "drums").mkdir(parents=True)
+    write_midi(_groove(12), drums / "drums" / "groove.mid")
+    result = CliRunner().invoke(evaluate, ["--task", "styles", "--model", str(tiny_model_dir),
+                                           "--data", str(drums), "--split", "all",
+                                           "--guidance", "1"])
+    assert result.exit_code != 0 and "no style request" in result.output
+
+
+def test_requests_go_from_each_genres_melody_prompts_to_every_other_pitched_genre(models):
+    generator, tagger = models
+    assert styles.kind("drums") == "drums" and styles.kind("jazz") == "pitched"
+    genres, wanted = styles.requests(generator, tagger, [], 10)
+    assert "drums" not in genres and wanted == []
