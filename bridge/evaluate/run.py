@@ -33,7 +33,6 @@ from bridge.train.parts import part_before, token_parts
 from bridge.train.tasks import token_nll, window_nll
 from bridge.train.windows import (
     Sequence,
-    eval_windows,
     load_split,
     window_starts,
 )
@@ -166,49 +165,46 @@ def same_data(train: list[Sequence], meta: dict) -> list[Sequence]:
 
 def evaluate_generator(folder: Path, seqs: list[Sequence], train: list[Sequence],
                        order: int, device: torch.device) -> dict:
+    """Bits per event of the model (unconditioned, and conditioned on the style) and of the
+    n-gram over the same windows; per dataset, and per part: each part's events (its notes'
+    tokens and its PART tokens) and the time events (those that move the cursor, and a
+    piece's end), from the one unconditioned pass."""
     generator, meta = checkpoint.load(folder / "generator", "generator", device)
     train = same_data(train, meta)
-    windows = list(eval_windows(seqs, WINDOW_TOKENS))
-    nats, n = window_nll(generator, windows, device, styled=False)
-    styled, _ = window_nll(generator, windows, device, styled=True)
+    windows, datasets, parts = [], [], []
+    names = sorted({s.dataset for s in seqs})
+    for seq in seqs:
+        for start, bar in window_starts(seq, WINDOW_TOKENS):
+            tokens = seq.tokens[start:start + WINDOW_TOKENS].astype(np.int64)
+            windows.append((tokens, seq.style, bar))
+            datasets.append(np.full(len(tokens), names.index(seq.dataset)))
+            parts.append(token_parts(tokens, part_before(seq, start)))
+    if not windows:
+        raise EvalError("no window of music to score")
+    with Progress("generator", 2 * len(windows), "windows") as progress:
+        model = np.concatenate(token_nll(generator, windows, device, False, progress))
+        styled, n = window_nll(generator, windows, device, True, progress)
+    log.info("the %d-gram baseline: fitting it on the training data", order)
     ngram = NGram(order).fit([s.tokens for s in train])
-    base_bits, base_n = ngram.bits([w for w, _, _ in windows])
-    assert base_n == n
-    bits, baseline = nats / n / math.log(2), base_bits / n
-    per_dataset = {}
-    for ds in sorted({s.dataset for s in seqs}):
-        sub = list(eval_windows([s for s in seqs if s.dataset == ds], WINDOW_TOKENS))
-        a, m = window_nll(generator, sub, device, styled=False)
-        b, _ = ngram.bits([w for w, _, _ in sub])
-        per_dataset[ds] = {"bits_per_event": round(a / m / math.log(2), 4),
-                           "baseline_bits_per_event": round(b / m, 4), "events": m}
+    base = -ngram.log_probs([w for w, _, _ in windows])
+    model, base = model.astype(np.float64) / math.log(2), base / math.log(2)   # bits
+    dataset, part = np.concatenate(datasets), np.concatenate(parts)
+    assert len(model) == len(base) == n
+
+    def figures(sel: np.ndarray) -> dict:
+        return {"bits_per_event": round(float(model[sel].mean()), 4),
+                "baseline_bits_per_event": round(float(base[sel].mean()), 4),
+                "events": int(sel.sum())}
+
+    bits, baseline = float(model.mean()), float(base.mean())
+    roles = {**dict(enumerate(PARTS)), NO_PART: "time"}
     return {"bits_per_event": round(bits, 4), "baseline_bits_per_event": round(baseline, 4),
             "events": n, "windows": len(windows),
             "improvement": round(1 - bits / baseline, 4),
             "bits_per_event_styled": round(styled / n / math.log(2), 4),
             "baseline": f"interpolated Kneser-Ney {order}-gram (D=0.75) on "
                         f"{sum(len(s.tokens) for s in train):,} training tokens",
-            "model": meta.get("name", str(folder)), "per_dataset": per_dataset,
-            "per_part": per_part(generator, seqs, ngram, device)}
-
-
-def per_part(generator, seqs: list[Sequence], ngram: NGram, device: torch.device) -> dict:
-    """Bits per event of each part's events (its notes' tokens and its PART tokens) and of
-    the time tokens, model (unconditioned) and n-gram, over the windows bits per event is
-    scored on."""
-    windows, parts = [], []
-    for seq in seqs:
-        for start, bar in window_starts(seq, WINDOW_TOKENS):
-            tokens = seq.tokens[start:start + WINDOW_TOKENS].astype(np.int64)
-            windows.append((tokens, seq.style, bar))
-            parts.append(token_parts(tokens, part_before(seq, start)))
-    if not windows:
-        return {}
-    model = np.concatenate(token_nll(generator, windows, device, styled=False)) / math.log(2)
-    base = -ngram.log_probs([w for w, _, _ in windows]) / math.log(2)
-    part = np.concatenate(parts)
-    names = {**dict(enumerate(PARTS)), NO_PART: "time"}
-    return {names[q]: {"bits_per_event": round(float(model[part == q].mean()), 4),
-                       "baseline_bits_per_event": round(float(base[part == q].mean()), 4),
-                       "events": int((part == q).sum())}
-            for q in names if (part == q).any()}
+            "model": meta.get("name", str(folder)),
+            "per_dataset": {ds: figures(dataset == d) for d, ds in enumerate(names)},
+            "per_part": {name: figures(part == q) for q, name in roles.items()
+                         if (part == q).any()}}

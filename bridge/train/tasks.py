@@ -46,12 +46,13 @@ def evenly(items: list, n: int) -> list:
 
 @torch.no_grad()
 def window_nll(model: Generator, windows: list[tuple[np.ndarray, str, int]],
-               device: torch.device, styled: bool) -> tuple[float, int]:
+               device: torch.device, styled: bool, progress: Any = None) -> tuple[float, int]:
     """Summed NLL (nats) and token count of ``(tokens, style, bar)`` windows (as
     :func:`eval_windows` cuts them), each scored from BOS: unconditioned (style 0) or
-    conditioned on its style tag."""
+    conditioned on its style tag. ``progress`` (a :class:`bridge.progress.Progress`)
+    counts the windows scored."""
     total, count = 0.0, 0
-    for logp, y in _scored(model, windows, device, styled):
+    for logp, y in _scored(model, windows, device, styled, progress):
         nll, n = target_nll(logp, y)
         total += nll.item()
         count += int(n)
@@ -60,17 +61,18 @@ def window_nll(model: Generator, windows: list[tuple[np.ndarray, str, int]],
 
 @torch.no_grad()
 def token_nll(model: Generator, windows: list[tuple[np.ndarray, str, int]],
-              device: torch.device, styled: bool) -> list[np.ndarray]:
+              device: torch.device, styled: bool, progress: Any = None) -> list[np.ndarray]:
     """Each window's NLL (nats) token by token, as :func:`window_nll` scores them."""
     out = []
-    for logp, y in _scored(model, windows, device, styled):
+    for logp, y in _scored(model, windows, device, styled, progress):
         nll = (-logp).cpu().numpy()
         out += [row[:n] for row, n in zip(nll, (y != 0).sum(1).tolist(), strict=True)]
     return out
 
 
 def _scored(model: Generator, windows: list[tuple[np.ndarray, str, int]],
-            device: torch.device, styled: bool) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+            device: torch.device, styled: bool, progress: Any = None
+            ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     """Batches of windows scored from BOS: each token's log-probability ``[B, T]`` and the
     tokens (0: padding)."""
     for i in range(0, len(windows), EVAL_BATCH):
@@ -83,6 +85,8 @@ def _scored(model: Generator, windows: list[tuple[np.ndarray, str, int]],
         bars = torch.tensor([b for _, _, b in chunk], device=device)
         logp, _ = model(x, st, targets=y, bars=bars)                     # [B, T]
         yield logp, y
+        if progress is not None:
+            progress.update(len(chunk))
 
 
 @torch.no_grad()
