@@ -28,7 +28,7 @@ def folder(tmp_path: Path) -> Path:
     return root
 
 
-def test_each_genre_gets_the_weight_that_lands_it_most_and_the_model_keeps_it(
+def test_each_genre_gets_the_weight_that_lands_it_best_and_the_model_keeps_it(
         tiny_model_dir, folder, tmp_path):
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
@@ -41,13 +41,20 @@ def test_each_genre_gets_the_weight_that_lands_it_most_and_the_model_keeps_it(
     genres = report["genres"]
     assert {"pop", "folk"} <= set(genres) and "drums" not in genres     # pitched genres
     assert report["requests"] == 2 * (len(genres) - 1)   # the two prompts, to each other
-    assert list(report["weights"]) == ["0", "2"]
     for row in report["weights"].values():
         assert sum(row[g]["requests"] for g in genres) == report["requests"]
         assert all(0 <= row[g]["hits"] <= row[g]["requests"] for g in genres)
-    for g in genres:                                     # the most hits, the smaller on a tie
-        hits = [report["weights"][w][g]["hits"] for w in ("0", "2")]
-        assert report["strength"][g] == (2.0 if hits[1] > hits[0] else 0.0)
+        for g in genres:                                 # asked from the other prompt's genre
+            assert set(row[g]["by_source"]) == {"pop", "folk"} - {g}
+            assert sum(h for h, _ in row[g]["by_source"].values()) == row[g]["hits"]
+
+    assert list(report["weights"]) == ["0", "1", "2"]     # the default 1 always measured
+    for g in genres:     # no source worse off than at the default; then the most, the smaller
+        default = report["weights"]["1"][g]["by_source"]
+        fair = [w for w in ("0", "1", "2") if all(
+            h >= default[s][0] for s, (h, _) in report["weights"][w][g]["by_source"].items())]
+        best = max(fair, key=lambda w: (report["weights"][w][g]["hits"], -float(w)))
+        assert report["strength"][g] == float(best)
     kept = checkpoint.read_meta(model / "generator")["config"]["style_strength"]
     assert kept == report["strength"]
     assert json.loads((tmp_path / "out" / "styles.json").read_text())["styles"] == report
