@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from bridge.live.params import STYLE_WEIGHTS
+
 
 @click.command("eval")
 @click.option("--task",
@@ -45,7 +47,8 @@ import click
                    "(a quick run).")
 @click.option("--style-prompts", default=10, show_default=True, type=click.IntRange(0),
               help="continuation, styles: melody prompts per genre for the style requests.")
-@click.option("--guidance", "weights", default="0.5,1,1.5,2,2.5,3", show_default=True,
+@click.option("--guidance", "weights", default=",".join(f"{w:g}" for w in STYLE_WEIGHTS),
+              show_default=True,
               help="styles: the guidance weights to try (comma-separated).")
 @click.option("--write-model", is_flag=True,
               help="styles: keep each genre's best strength in the model's generator "

@@ -24,7 +24,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -38,13 +38,11 @@ from bridge.evaluate.continuation import (
     melody_of,
 )
 from bridge.evaluate.musicality import in_key_share
-from bridge.live.params import GUIDANCE
+from bridge.live.params import GUIDANCE, STYLE_WEIGHTS
 from bridge.music.piece import Note, Piece
 from bridge.offline import tag_piece
 from bridge.progress import Progress
 from bridge.vocab import PERCUSSION_GENRES, Meter, genre_of
-
-WEIGHTS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)   # calibrate's default guidance weights
 
 
 def known_genres(generator, tagger) -> list[str]:
@@ -109,11 +107,6 @@ def style_control(generator, tagger, all_cases: list[Case], prompts: int = STYLE
                                                   part=MELODY_PART)
     unstyled = [{"hit": top_genre(tagger, plain[c.name, s], c.piece.meter) == t,
                  "in_key": in_key_share(plain[c.name, s], c.key)} for c, t, s in asked]
-    by_request: dict[str, dict[str, int]] = {}
-    for r in styled:
-        pair = by_request.setdefault(f"{r['from']}->{r['to']}", {"hits": 0, "requests": 0})
-        pair["hits"] += r["hit"]
-        pair["requests"] += 1
     n = len(asked)
     return {"hit_rate": round(sum(r["hit"] for r in styled) / n, 4) if n else None,
             "unstyled_hit_rate": round(sum(r["hit"] for r in unstyled) / n, 4) if n else None,
@@ -121,10 +114,11 @@ def style_control(generator, tagger, all_cases: list[Case], prompts: int = STYLE
             "part": MELODY_PART,
             "in_key": {"styled": _mean(r["in_key"] for r in styled),
                        "unstyled": _mean(r["in_key"] for r in unstyled)},
-            "by_request": by_request, "genres": genres}
+            "by_request": _tally(styled, lambda r: f"{r['from']}->{r['to']}"),
+            "genres": genres}
 
 
-def calibrate(generator, tagger, all_cases: list[Case], weights: Sequence[float] = WEIGHTS,
+def calibrate(generator, tagger, all_cases: list[Case], weights: Sequence[float] = STYLE_WEIGHTS,
               prompts: int = STYLE_PROMPTS, seeds: Sequence[int] = (0,)) -> dict:
     """Each genre's hits at each guidance weight, the generator's own strengths set
     aside, and the weight that lands it best (see the module's docstring)."""
@@ -146,7 +140,8 @@ def calibrate(generator, tagger, all_cases: list[Case], weights: Sequence[float]
     strength = {}
     for g in genres:
         default = table[f"{GUIDANCE:g}"][g]["by_source"]
-        fair = [w for w in weights if all(hits >= default[source][0] for source, (hits, _)
+        fair = [w for w in weights if all(landed["hits"] >= default[source]["hits"]
+                                          for source, landed
                                           in table[f"{w:g}"][g]["by_source"].items())]
         best = max(fair, key=lambda w: (table[f"{w:g}"][g]["hits"], -w))
         strength[g] = round(best / GUIDANCE, 4)
@@ -156,12 +151,17 @@ def calibrate(generator, tagger, all_cases: list[Case], weights: Sequence[float]
 
 def _landed(rows: list[dict]) -> dict:
     """Requests for one genre: hits, requests, in-key share, and hits by the genre asked
-    from (``by_source``: [hits, requests])."""
-    by_source: dict[str, list[int]] = {}
-    for r in rows:
-        pair = by_source.setdefault(r["from"], [0, 0])
-        pair[0] += r["hit"]
-        pair[1] += 1
+    from (``by_source``)."""
     return {"hits": sum(r["hit"] for r in rows), "requests": len(rows),
-            "in_key": _mean(r["in_key"] for r in rows), "by_source": by_source}
+            "in_key": _mean(r["in_key"] for r in rows),
+            "by_source": _tally(rows, lambda r: r["from"])}
 
+
+def _tally(rows: list[dict], key: Callable[[dict], str]) -> dict[str, dict[str, int]]:
+    """Hits and requests of ``rows`` by ``key``, in order of first appearance."""
+    out: dict[str, dict[str, int]] = {}
+    for r in rows:
+        pair = out.setdefault(key(r), {"hits": 0, "requests": 0})
+        pair["hits"] += r["hit"]
+        pair["requests"] += 1
+    return out

@@ -33,6 +33,8 @@ def is_drum(part: str, channel: int | None) -> bool:
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 GUIDANCE = 1.0        # how strongly a requested style acts, by default (sampling.guide;
 #                       chosen by the style-control benchmark: docs/musicality.md)
+STYLE_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)   # the guidance weights continuo eval
+#                       --task styles tries by default (bridge.evaluate.styles)
 ACCOMPANY_TEMPERATURE = 0.7   # accompany mode samples at this share of `temperature`
 #                       (accompaniment benchmark: docs/musicality.md)
 CANDIDATES = 16      # a continuation (`continuo continue`, call mode's answer) is chosen

@@ -54,8 +54,12 @@ def save(folder: str | Path, model: Generator | Tagger, **info: Any) -> Path:
         "saved": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         **info,
     }
-    (folder / META).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    _write_meta(folder, meta)
     return folder
+
+
+def _write_meta(folder: Path, meta: dict) -> None:
+    (folder / META).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
 
 def update_config(folder: str | Path, kind: str, **changes: Any) -> dict:
@@ -68,7 +72,7 @@ def update_config(folder: str | Path, kind: str, **changes: Any) -> dict:
     config = {**meta["config"], **changes}
     KINDS[kind][1].from_dict(config)                     # refuse what the config lacks
     meta["config"] = config
-    (folder / META).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    _write_meta(folder, meta)
     return config
 
 

@@ -46,13 +46,14 @@ def test_each_genre_gets_the_weight_that_lands_it_best_and_the_model_keeps_it(
         assert all(0 <= row[g]["hits"] <= row[g]["requests"] for g in genres)
         for g in genres:                                 # asked from the other prompt's genre
             assert set(row[g]["by_source"]) == {"pop", "folk"} - {g}
-            assert sum(h for h, _ in row[g]["by_source"].values()) == row[g]["hits"]
+            assert sum(v["hits"] for v in row[g]["by_source"].values()) == row[g]["hits"]
 
     assert list(report["weights"]) == ["0", "1", "2"]     # the default 1 always measured
     for g in genres:     # no source worse off than at the default; then the most, the smaller
         default = report["weights"]["1"][g]["by_source"]
         fair = [w for w in ("0", "1", "2") if all(
-            h >= default[s][0] for s, (h, _) in report["weights"][w][g]["by_source"].items())]
+            v["hits"] >= default[s]["hits"]
+            for s, v in report["weights"][w][g]["by_source"].items())]
         best = max(fair, key=lambda w: (report["weights"][w][g]["hits"], -float(w)))
         assert report["strength"][g] == float(best)
     kept = checkpoint.read_meta(model / "generator")["config"]["style_strength"]
