@@ -14,6 +14,7 @@ from bridge.live.engine import Engine
 from bridge.live.generation import Generation, entering
 from bridge.live.params import CANDIDATES, GUIDANCE
 from bridge.live.quote import allowed, draws, heard_bars, quotes
+from bridge.live.tagging import last_bars, top_genre
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
 from bridge.model.tagger import Tagger
@@ -59,6 +60,14 @@ def tag_piece(tagger: Tagger, piece: Piece, bars: int = 4, top: int = 3) -> dict
             "windows": len(windows)}
 
 
+@torch.inference_mode()
+def heard_genre(tagger: Tagger, piece: Piece) -> str | None:
+    """The genre of ``piece`` as the daemon hears a performer: the top genre of its last
+    bars' tags (:mod:`bridge.live.tagging`)."""
+    tokens = encode(piece)
+    return top_genre(tagger.tags(torch.tensor(last_bars(tokens)))) if tokens else None
+
+
 @dataclass
 class ContinueOptions:
     bars: int = 4
@@ -74,6 +83,8 @@ class ContinueOptions:
     part: str | None = None           # play only this part or set of parts
     #                                   (bridge.vocab.parts_named); None: any
     candidates: int = CANDIDATES      # draws to choose among (the one most like the others)
+    heard: str | None = None          # the prompt's genre as the tagger hears it (a style
+    #                                   request from it is guided at that pair's strength)
 
 
 def prompt_of(piece: Piece, prompt_bars: int | None = None) -> tuple[Piece, int]:
@@ -155,7 +166,8 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
                      constraints=Constraints(options.pitch_low, options.pitch_high, drums=drums),
                      parts=parts,
                      temperature=options.temperature, top_p=options.top_p,
-                     guidance=generator.guidance(style, options.guidance), seed=options.seed,
+                     guidance=generator.guidance(style, options.guidance, options.heard),
+                     seed=options.seed,
                      not_before=start_tick)
     gen.entering = entering([parts] if parts is not None else [], tokens)
     return gen, context, style, bar

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
+from bridge.live.tagging import last_bars
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
+from bridge.music.tokenize import encode
 from bridge.offline import (
     CONTEXT_TOKENS,
     ContinueOptions,
     continue_piece,
     draw_candidates,
+    heard_genre,
     plan_continuation,
     prompt_of,
 )
@@ -122,11 +127,23 @@ def test_quotes_are_offered_unless_a_style_is_asked_for(models, monkeypatch):
 
 
 def test_a_style_request_is_guided_as_hard_as_its_genres_strength(models):
-    from dataclasses import replace
-
     generator, _ = models
     generator.config = replace(generator.config, style_strength=(("folk", 2.5),))
     options = ContinueOptions(bars=1, guidance=1.2)
     folk = plan_continuation(generator, _shifted_piece(), replace(options, style="folk"))[0]
     pop = plan_continuation(generator, _shifted_piece(), replace(options, style="pop"))[0]
     assert (folk.guidance, pop.guidance) == (pytest.approx(3.0), pytest.approx(1.2))
+    generator.config = replace(generator.config,
+                               style_strength=(("folk", 2.5), ("jazz->folk", 4.0)))
+    for heard, expected in (("jazz", 4.8), ("pop", 3.0), (None, 3.0)):
+        gen = plan_continuation(generator, _shifted_piece(),
+                                replace(options, style="folk", heard=heard))[0]
+        assert gen.guidance == pytest.approx(expected)
+
+
+def test_a_prompt_is_heard_as_the_daemon_hears_a_performer(models):
+    _, tagger = models
+    piece = _shifted_piece()
+    tags = tagger.tags(torch.tensor(last_bars(encode(piece))))
+    assert heard_genre(tagger, piece) == next(t for t, _ in tags if "/" not in t)
+    assert heard_genre(tagger, replace(piece, notes=[])) is None

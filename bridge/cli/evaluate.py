@@ -51,8 +51,9 @@ from bridge.live.params import STYLE_WEIGHTS
               show_default=True,
               help="styles: the guidance weights to try (comma-separated).")
 @click.option("--write-model", is_flag=True,
-              help="styles: keep each genre's best strength in the model's generator "
-                   "(config style_strength), which continue and the daemon then use.")
+              help="styles: keep each genre's best strength, and each pair's that needs "
+                   "its own (FROM->TO), in the model's generator (config style_strength), "
+                   "which continue and the daemon then use.")
 @click.option("--music21", "use_music21", is_flag=True,
               help="Add music21's corpus pieces of the split (as `continuo data build "
                    "--music21` splits them).")
@@ -223,6 +224,9 @@ def _styles(model, data, split, datasets, out, seeds, prompts, weights, write_mo
             for g in genres))
     click.echo("  strength  " + "".join(f"{result['strength'][g]:>18g}" for g in genres)
                + ("   (kept in the model)" if write_model else ""))
+    pairs = [f"{k} {v:g}" for k, v in result["strength"].items() if "->" in k]
+    if pairs:
+        click.echo("  pairs     " + ", ".join(pairs) + " (a request from the first genre)")
 
 
 def _accompaniment(model, data, split, datasets, out, seeds, limit, as_json, write_cards,

@@ -18,13 +18,17 @@ from bridge.progress import Progress
 from bridge.vocab import PART_SETS, PARTS
 
 
-def _models(model: str | None, kind: str):
+def _models(model: str | None, kind: str, needed: bool = True):
+    """The model folder's ``kind`` model; a clear error, or None where it is not
+    ``needed``."""
     from bridge.model import checkpoint
 
     try:
         folder = checkpoint.resolve_model_dir(model)
         return checkpoint.load(folder / kind, kind)[0]
     except checkpoint.CheckpointError as exc:
+        if not needed:
+            return None
         raise click.ClickException(str(exc)) from None
 
 
@@ -186,7 +190,8 @@ def _make_parent(target: Path) -> None:
 @click.option("--style", default="", help="Target style tag, e.g. jazz or folk/jig.")
 @click.option("--guidance", default=GUIDANCE, show_default=True, type=click.FloatRange(0, 8),
               help="How strongly --style acts (0: the style only conditions the model), "
-                   "times its genre's strength in the model (docs/osc.md, \"Styles\").")
+                   "times its genre's strength in the model, or the strength of the pair "
+                   "from the genre the tagger hears the input in (docs/osc.md, \"Styles\").")
 @click.option("--part", type=click.Choice((*PARTS, *PART_SETS)),
               help="Play only this part (harmony under a melody, say; accompaniment: "
                    "harmony and bass); default: any part, as the model chooses.")
@@ -212,7 +217,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
     """Write continuations of MIDI files (files or folders)."""
     from bridge.live.engine import Engine
     from bridge.music.midifile import write_midi
-    from bridge.offline import ContinueOptions, continue_piece, prompt_of
+    from bridge.offline import ContinueOptions, continue_piece, heard_genre, prompt_of
 
     inputs = midi_inputs(files)
     seed_list = _seeds(seed, seeds)
@@ -235,6 +240,8 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
     if style and style not in generator.config.styles:
         raise click.BadParameter(unknown_style(style, generator.config.styles),
                                  param_hint="--style")
+    # a style request is guided as hard as the genre it leaves needs: the tagger hears it
+    tagger = _models(model, "tagger", needed=False) if style else None
     engine = Engine(generator, None)
     batch = Batch(inputs, "continue")
     for (path, _), targets in zip(batch, plan, strict=True):
@@ -247,11 +254,12 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
             batch.fail(exc)
             continue
         prompt, _ = prompt_of(piece, prompt_bars)
+        heard = heard_genre(tagger, prompt) if tagger is not None else None
         for s, target in zip(seed_list, targets, strict=True):
             result = continue_piece(generator, piece, ContinueOptions(
                 bars=bars, prompt_bars=prompt_bars, style=style, guidance=guidance,
                 temperature=temperature, top_p=top_p, seed=s, part=part,
-                candidates=candidates), engine)
+                candidates=candidates, heard=heard), engine)
             try:
                 if only:
                     write_midi(result, target)

@@ -141,18 +141,20 @@ def shuffle(case: Case, seed: int) -> list[Note]:
 
 
 def continuation(generator, case: Case, seed: int, engine, style: str = "",
-                 part: str | None = None, guidance: float = GUIDANCE) -> list[Note]:
-    return draws(generator, case, seed, engine, style, part, guidance)[0]
+                 part: str | None = None, guidance: float = GUIDANCE,
+                 heard: str | None = None) -> list[Note]:
+    return draws(generator, case, seed, engine, style, part, guidance, heard)[0]
 
 
 def draws(generator, case: Case, seed: int, engine, style: str = "",
-          part: str | None = None, guidance: float = GUIDANCE
+          part: str | None = None, guidance: float = GUIDANCE, heard: str | None = None
           ) -> tuple[list[Note], list[Note]]:
     """The continuation the model plays (chosen among its candidates) and its first
-    candidate alone (one draw, as sampling without a choice plays)."""
+    candidate alone (one draw, as sampling without a choice plays); a style request from
+    the prompt heard as genre ``heard`` (see :func:`bridge.offline.heard_genre`)."""
     options = ContinueOptions(bars=TRUTH_BARS, prompt_bars=PROMPT_BARS, style=style,
                               guidance=guidance, temperature=TEMPERATURE, top_p=TOP_P,
-                              seed=seed, part=part)
+                              seed=seed, part=part, heard=heard)
     spans, chosen = draw_candidates(generator, case.piece, options, engine)
     return spans[chosen], spans[0]
 

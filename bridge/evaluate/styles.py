@@ -18,8 +18,11 @@
   one that lands most (the smaller on a tie): the generator's ``style_strength``, since the
   tags of some genres move the music less than others'. A strength that lands requests
   from one genre by failing those from another is not taken (pushed harder, requests for
-  folk from chorales land more and from jazz solos far less). Run it on the training
-  split, so that the benchmark's val prompts judge the choice.
+  folk from chorales land more and from jazz solos far less); instead, where requests
+  from one genre land clearly more at another weight (``PAIR_MARGIN``), that pair gets a
+  strength of its own (``FROM->TO``), which applies when the tagger hears the music as
+  FROM (the daemon: the performer's last bars; ``continue``: the prompt's). Run it on the
+  training split, so that the benchmark's val prompts judge the choice.
 """
 
 from __future__ import annotations
@@ -39,10 +42,15 @@ from bridge.evaluate.continuation import (
 )
 from bridge.evaluate.musicality import in_key_share
 from bridge.live.params import GUIDANCE, STYLE_WEIGHTS
+from bridge.live.tagging import top_genre
 from bridge.music.piece import Note, Piece
-from bridge.offline import tag_piece
+from bridge.offline import heard_genre, tag_piece
 from bridge.progress import Progress
 from bridge.vocab import PERCUSSION_GENRES, Meter, genre_of
+
+# a request from one genre to another gets a strength of its own when some weight lands
+# more than this share of them beyond what its genre's strength lands
+PAIR_MARGIN = 0.05
 
 
 def known_genres(generator, tagger) -> list[str]:
@@ -55,9 +63,10 @@ def kind(genre: str) -> str:
     return "drums" if genre in PERCUSSION_GENRES else "pitched"
 
 
-def top_genre(tagger, notes: list[Note], meter: Meter) -> str | None:
+def tagged_genre(tagger, notes: list[Note], meter: Meter) -> str | None:
+    """The top genre of the tags of a whole continuation (its windows averaged)."""
     tags = tag_piece(tagger, Piece(list(notes), meter))["tags"]
-    return next((t["tag"] for t in tags if "/" not in t["tag"]), None)
+    return top_genre([(t["tag"], t["probability"]) for t in tags])
 
 
 def requests(generator, tagger, all_cases: list[Case], prompts: int
@@ -75,12 +84,15 @@ def requests(generator, tagger, all_cases: list[Case], prompts: int
 def ask(generator, tagger, asked: list[tuple[Case, str, int]], engine, guidance: float,
         label: str = "style control") -> list[dict]:
     """Each (prompt, genre, seed) drawn under its request: its hit and in-key share."""
-    out = []
+    out, heard = [], {}
     with Progress(label, len(asked), "requests") as progress:
         for case, target, seed in asked:
-            notes = continuation(generator, case, seed, engine, target, MELODY_PART, guidance)
+            if case.name not in heard:     # as the daemon hears a performer play the prompt
+                heard[case.name] = heard_genre(tagger, case.prompt)
+            notes = continuation(generator, case, seed, engine, target, MELODY_PART, guidance,
+                                 heard[case.name])
             out.append({"from": genre_of(case.style), "to": target,
-                        "hit": top_genre(tagger, notes, case.piece.meter) == target,
+                        "hit": tagged_genre(tagger, notes, case.piece.meter) == target,
                         "in_key": in_key_share(notes, case.key)})
             progress.update()
     return out
@@ -105,7 +117,7 @@ def style_control(generator, tagger, all_cases: list[Case], prompts: int = STYLE
         if (case.name, seed) not in plain:
             plain[case.name, seed] = continuation(generator, case, seed, engine,
                                                   part=MELODY_PART)
-    unstyled = [{"hit": top_genre(tagger, plain[c.name, s], c.piece.meter) == t,
+    unstyled = [{"hit": tagged_genre(tagger, plain[c.name, s], c.piece.meter) == t,
                  "in_key": in_key_share(plain[c.name, s], c.key)} for c, t, s in asked]
     n = len(asked)
     return {"hit_rate": round(sum(r["hit"] for r in styled) / n, 4) if n else None,
@@ -145,8 +157,24 @@ def calibrate(generator, tagger, all_cases: list[Case], weights: Sequence[float]
                                           in table[f"{w:g}"][g]["by_source"].items())]
         best = max(fair, key=lambda w: (table[f"{w:g}"][g]["hits"], -w))
         strength[g] = round(best / GUIDANCE, 4)
+        strength.update(_pairs(table, weights, g, best))
     return {"requests": len(wanted), "seeds": list(seeds), "part": MELODY_PART,
             "genres": genres, "weights": table, "strength": strength}
+
+
+def _pairs(table: dict, weights: Sequence[float], genre: str, best: float
+           ) -> dict[str, float]:
+    """The requests for ``genre`` from each other genre that land clearly more at another
+    weight than at ``best`` (by more than ``PAIR_MARGIN`` of them): ``FROM->genre`` and
+    the weight that lands them most (the smaller on a tie), as a strength."""
+    out = {}
+    for source, at_best in table[f"{best:g}"][genre]["by_source"].items():
+        def hits(w: float, source: str = source) -> int:
+            return table[f"{w:g}"][genre]["by_source"][source]["hits"]
+        w = max(weights, key=lambda w: (hits(w), -w))
+        if hits(w) - at_best["hits"] > PAIR_MARGIN * at_best["requests"]:
+            out[f"{source}->{genre}"] = round(w / GUIDANCE, 4)
+    return out
 
 
 def _landed(rows: list[dict]) -> dict:

@@ -93,10 +93,11 @@ class Engine:
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def guidance(self, style: int, weight: float) -> float:
-        """How hard a generation toward ``style`` is guided at a session's ``guidance``
+    def guidance(self, style: int, weight: float, heard: str | None = None) -> float:
+        """How hard a generation toward ``style`` is guided at a session's ``guidance``,
+        the performer heard playing ``heard``
         (:meth:`bridge.model.generator.Generator.guidance`)."""
-        return self.generator.guidance(style, weight)
+        return self.generator.guidance(style, weight, heard)
 
     def open(self, session: str, style: int, guided: bool = False) -> None:
         """A state for the session; ``guided`` adds an unstyled twin so that its

@@ -128,8 +128,9 @@ PARAMS: tuple[Param, ...] = (
     Param("style", str, "", "target style tag, e.g. jazz or folk/jig ('' = follow the input)",
           cc=106),
     Param("guidance", float, GUIDANCE, "how strongly the style acts: 0 = it only conditions "
-          "the model; higher pulls further toward it, times its genre's strength in the model "
-          "(the model then runs twice per step)",
+          "the model; higher pulls further toward it, times the model's strength for it (its "
+          "genre's, or from the genre the performer is heard in; the model then runs twice "
+          "per step)",
           0.0, 8.0, cc=114),
     Param("pitch_low", int, 0, "lowest pitch (drums: GM drum key) generated; at most "
           "pitch_high", 0, 127, cc=107),

@@ -62,7 +62,8 @@ class Session:
                              on_start=self.resume, on_jump=self._jumped)
         self.context = Context(sid, engine, self.time.meter)   # what the model hears
         self.performer = LiveEncoder(self.time.meter)  # the performer alone, for the tagger
-        self.voice = Voice(sid, self.params, styles, self.time, self.context)  # what it plays
+        self.voice = Voice(sid, self.params, styles, self.time, self.context,  # what it plays
+                           heard=lambda: self.style_watch.genre)
         self.phrase = Phrase()
         self.responder = Responder(self, prepare)  # call and manual
         self.accompanist = Accompanist(self)      # accompany

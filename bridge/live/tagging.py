@@ -14,12 +14,24 @@ from bridge.live.events import TagsChanged
 from bridge.vocab import BAR
 
 if TYPE_CHECKING:
-    from bridge.live.host import Host
+    from bridge.live.host import Host, Tags
 
 TAG_BARS = 4
 TOP_TAGS = 3              # the best tags a session's status reports
 CHANGE = 0.05             # a probability moving by more than this is a change worth sending
 OFFSET = 0.25             # beats after the bar line: away from responses starting on it
+
+
+def last_bars(tokens: list[int], bars: int = TAG_BARS) -> list[int]:
+    """The tokens from the ``bars``-th last bar line on (all of them if there are fewer):
+    the window a tag reads."""
+    lines = [i for i, t in enumerate(tokens) if t == BAR]
+    return tokens[lines[-bars]:] if len(lines) >= bars else tokens
+
+
+def top_genre(tags: Tags) -> str | None:
+    """The genre that ``tags`` (best first) give first, if any."""
+    return next((tag for tag, _ in tags if "/" not in tag), None)
 
 
 class StyleWatch:
@@ -32,6 +44,13 @@ class StyleWatch:
     def status(self) -> list[tuple[str, str]]:
         """The best tags, for the session's status: ``tag<i>``, "TAG PROBABILITY"."""
         return [(f"tag{i}", f"{t} {p:.2f}") for i, (t, p) in enumerate(self.tags[:TOP_TAGS])]
+
+    @property
+    def genre(self) -> str | None:
+        """The genre the performer was last heard playing (None before the first tag): a
+        style request from it is guided at that pair's strength
+        (:meth:`bridge.model.generator.Generator.guidance`)."""
+        return top_genre(self.tags)
 
     def heard(self, tokens: list[int]) -> None:
         if tokens:
@@ -50,10 +69,7 @@ class StyleWatch:
         if not self._fresh:
             return
         self._fresh = False
-        tokens = list(self.tokens)
-        bars = [i for i, t in enumerate(tokens) if t == BAR]
-        window = tokens[bars[-TAG_BARS]:] if len(bars) >= TAG_BARS else tokens
-        self.host.tag(window, self._result)
+        self.host.tag(last_bars(list(self.tokens)), self._result)
 
     def _result(self, _sid: str, tags: list[tuple[str, float]]) -> None:
         s = self.host

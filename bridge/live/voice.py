@@ -24,9 +24,11 @@ from bridge.vocab import DRUMS
 
 class Voice:
     def __init__(self, sid: str, params: Mapping[str, Any], styles: tuple[str, ...],
-                 time: SongTime, context: Context) -> None:
+                 time: SongTime, context: Context,
+                 heard: Callable[[], str | None] = lambda: None) -> None:
         self.sid, self.params, self.styles = sid, params, styles
         self.time, self.context = time, context
+        self.heard = heard                   # the genre the performer is heard playing
         self.last_drum = False               # the performer's last note was drums
         self.band_asks: tuple[frozenset[int], ...] | None = None   # a band's stream: the
         #                                   parts each of its play members asks for
@@ -96,7 +98,7 @@ class Voice:
                                     drums=parts.drums_constraint(playing)),
             parts=playing,
             temperature=p["temperature"], top_p=p["top_p"],
-            guidance=context.engine.guidance(self.style_index, p["guidance"]),
+            guidance=context.engine.guidance(self.style_index, p["guidance"], self.heard()),
             seed=None if p["seed"] < 0 else p["seed"] + seed_offset, note_now=note_now,
             not_before=0 if note_now else start_tick, heard_until=None if note_now else now_tick,
             on_note=on_note, on_done=on_done)

@@ -119,8 +119,9 @@ def render(kind: str, meta: dict, report: dict | None, ablation: dict | list | N
     styles = cfg.get("styles") or [*cfg.get("genres", []), *cfg.get("substyles", [])]
     lines += [f"| styles | {', '.join(s or '(none)' for s in styles)} |"]
     if cfg.get("style_strength"):
-        lines.append("| style strength (a request for the genre is guided at `guidance` "
-                     "times this; `continuo eval --task styles`) | " + ", ".join(
+        lines.append("| style strength (a request for the genre, or for TO from FROM heard, is "
+                     "guided at `guidance` times this; `continuo eval --task styles`) | "
+                     + ", ".join(
                          f"{g} {v:g}" for g, v in sorted(cfg["style_strength"].items())) + " |")
     lines.append("")
     lines += ["## Data", "",

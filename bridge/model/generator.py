@@ -52,7 +52,8 @@ class GeneratorConfig:
     dropout: float = 0.1
     # per genre, how hard a request for it is guided at the session's guidance 1 (a genre
     # not named: 1): the tags of some genres move the music less than others', so each is
-    # pushed as hard as lands it best (``continuo eval --task styles``)
+    # pushed as hard as lands it best (``continuo eval --task styles``); "FROM->TO" names
+    # a request for TO while the music heard is FROM, where that pair needs its own
     style_strength: tuple[tuple[str, float], ...] = ()
 
     def to_dict(self) -> dict:
@@ -188,11 +189,14 @@ class Generator(nn.Module):
         genre = tag.split("/", 1)[0]
         return styles.index(genre) if genre in styles else 0
 
-    def guidance(self, style: int, weight: float) -> float:
+    def guidance(self, style: int, weight: float, heard: str | None = None) -> float:
         """How hard a generation is guided toward ``style`` (its index in the table) at a
-        session's ``guidance`` of ``weight``: ``weight`` times its genre's strength."""
+        session's ``guidance`` of ``weight``, the music heard being in genre ``heard``
+        (the tagger's top genre; None: not known): ``weight`` times the strength of that
+        pair (``heard->genre``) if the model has one, else of its genre."""
         genre = self.config.styles[style].split("/", 1)[0] if style else ""
-        return weight * dict(self.config.style_strength).get(genre, 1.0)
+        strength = dict(self.config.style_strength)
+        return weight * strength.get(f"{heard}->{genre}", strength.get(genre, 1.0))
 
 
 def target_nll(logp: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

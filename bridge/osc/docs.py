@@ -120,6 +120,7 @@ def _styles_section() -> list[str]:
     genres = [s for s in styles if "/" not in s]
     strength = config.get("style_strength") or {}
     pushed = ", ".join(f"`{g}` {strength[g]:g}" for g in genres if strength.get(g, 1) != 1)
+    pairs = ", ".join(f"`{k}` {v:g}" for k, v in sorted(strength.items()) if "->" in k)
     return [
         "## Styles",
         "",
@@ -141,6 +142,9 @@ def _styles_section() -> list[str]:
         "(docs/musicality.md). The tags of some genres move the music less than others', so "
         "a request is pushed by `guidance` times its genre's strength in the model"
         + (f" (the shipped model: {pushed}; every other genre 1)" if pushed else "")
+        + ", or by the strength of the pair `FROM->TO` where the model has one and the "
+          "tagger hears the performer play FROM, since a genre is further from some genres "
+          "than from others" + (f" (the shipped model: {pairs})" if pairs else "")
         + "; `continuo eval --task styles` measures them for a model of your own.",
     ]
 

@@ -113,6 +113,32 @@ def test_a_style_request_acts_by_its_guidance_and_an_unknown_style_lists_the_kno
     assert "folk/jig" in unknown.output
 
 
+def test_a_style_request_from_the_genre_the_tagger_hears_takes_that_pairs_strength(
+        tiny_model_dir, folder, tmp_path):
+    import shutil
+
+    from bridge.model import checkpoint
+    from bridge.offline import heard_genre, prompt_of
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    tagger, _ = checkpoint.load(model / "tagger", "tagger")
+    heard = heard_genre(tagger, prompt_of(read_midi(folder / "a.mid"))[0])
+
+    def notes(guidance: str, **strength: float) -> list[Note]:
+        checkpoint.update_config(model / "generator", "generator", style_strength=strength)
+        target = tmp_path / "out.mid"
+        result = CliRunner().invoke(continue_, [
+            str(folder / "a.mid"), "-o", str(target), "--seed", "3", "--only", "--style",
+            "folk", "--guidance", guidance, "--model", str(model)])
+        assert result.exit_code == 0, result.output
+        return read_midi(target).notes
+
+    paired = notes("1", **{f"{heard}->folk": 4.0, "folk": 1.0})
+    assert paired == notes("4") != notes("1")          # pushed as hard as the pair says
+    shutil.rmtree(model / "tagger")                     # nothing to hear it with: the genre's
+    assert notes("1", **{f"{heard}->folk": 4.0}) == notes("1")
+
 def test_part_plays_one_part_and_writes_it_on_its_track(tiny_model_dir, folder, tmp_path):
     """`--part bass`: of the texture the model writes, only the bass is played (on the
     bass's own track); the other parts are heard, not written."""

@@ -84,3 +84,16 @@ def test_requests_go_from_each_genres_melody_prompts_to_every_other_pitched_genr
     assert styles.kind("drums") == "drums" and styles.kind("jazz") == "pitched"
     genres, wanted = styles.requests(generator, tagger, [], 10)
     assert "drums" not in genres and wanted == []
+
+
+def test_a_pair_that_lands_clearly_more_at_another_weight_gets_a_strength_of_its_own():
+    def row(pop, jazz):
+        return {"folk": {"by_source": {"pop": {"hits": pop, "requests": 40},
+                                       "jazz": {"hits": jazz, "requests": 40}}}}
+
+    table = {"1": row(30, 10), "2": row(28, 13), "3": row(31, 22)}
+    # jazz->folk lands 12 more at 3 than at the genre's 1; pop->folk 1 more (within the margin)
+    assert styles._pairs(table, [1.0, 2.0, 3.0], "folk", 1.0) == {"jazz->folk": 3.0}
+    assert styles._pairs(table, [1.0, 2.0, 3.0], "folk", 3.0) == {}
+    table["2"] = row(30, 22)                       # as many at 2 as at 3: the smaller
+    assert styles._pairs(table, [1.0, 2.0, 3.0], "folk", 1.0) == {"jazz->folk": 2.0}

@@ -195,6 +195,8 @@ def test_tags_arrive_after_a_bar_of_input(sim):
     tags = [args for a, args in sent if a == "/continuo/tags/update"]
     assert tags[0][0] == "s" and len(tags[0]) >= 3
     assert all(isinstance(p, float) and 0 <= p <= 1 for p in tags[0][2::2])
+    # the genre the voice then hears the performer in: the first genre of those tags
+    assert s.voice.heard() == next(t for t in tags[-1][1::2] if "/" not in t)
     s.close()
 
 

@@ -63,13 +63,20 @@ def test_a_generation_is_guided_as_hard_as_its_styles_genre_asks(sim):
 
     s, _, _ = make(sim(120.0))
     generator = s.engine.generator
-    generator.config = replace(generator.config, style_strength=(("jazz", 2.0),))
+    generator.config = replace(generator.config,
+                               style_strength=(("folk->jazz", 2.5), ("jazz", 2.0)))
     now = s.time.now_beat()
     for style, guidance, expected in (("jazz", 1.5, 3.0), ("folk", 1.5, 1.5), ("", 1.5, 1.5)):
         s.set_param("style", style)
         s.set_param("guidance", guidance)
         [gen] = s.generations(now + 1, now + 5, note_now=True, on_done=lambda g, r: None)
         assert gen.guidance == expected
+    # the tags say the performer plays folk: a request for jazz from folk has its own
+    s.style_watch.tags = [("folk", 0.8), ("folk/jig", 0.5), ("pop", 0.1)]
+    assert s.style_watch.genre == "folk"
+    s.set_param("style", "jazz")
+    [gen] = s.generations(now + 1, now + 5, note_now=True, on_done=lambda g, r: None)
+    assert gen.guidance == 1.5 * 2.5
     s.close()
 
 

@@ -32,6 +32,13 @@ def test_each_genre_is_guided_as_hard_as_its_strength_says_and_a_config_changes_
     # a sub-style is pushed as hard as its genre; no style, or a genre not named: as asked
     assert [back.guidance(i, 1.5) for i in range(4)] == [1.5, 1.5, 3.0, 3.0]
     assert back.guidance(2, 0.0) == 0.0
+    # a request from a genre heard that has a strength of its own for it (FROM->TO)
+    paired = checkpoint.update_config(tmp_path / "g", "generator", style_strength={
+        "classical": 2.0, "pop->classical": 3.0})["style_strength"]
+    back, _ = checkpoint.load(tmp_path / "g", "generator")
+    assert paired == {"classical": 2.0, "pop->classical": 3.0}
+    assert [back.guidance(3, 1.5, heard) for heard in ("pop", "folk", None)] == [4.5, 3.0, 3.0]
+    assert back.guidance(1, 1.5, "pop") == 1.5                 # pop itself: not named
     for a, b in zip(model.state_dict().values(), back.state_dict().values(), strict=True):
         assert torch.equal(a, b)                                        # the weights unchanged
     with pytest.raises(TypeError):
