@@ -140,9 +140,11 @@ def _heard_only(parts: frozenset[int], part: int) -> np.ndarray:
     return mask
 
 
-@dataclass
+@dataclass(eq=False)
 class Generation:
-    """One continuation being sampled. The loop creates it; the worker runs it."""
+    """One continuation being sampled. The loop creates it; the worker runs it. Each is
+    itself (compared by identity): two candidates of one choice may hold the same recipe,
+    seedless, and the worker's state holds tensors (``recipe`` compares what they draw)."""
 
     session: str
     prefix: list[int]                 # tokens fed before sampling (not emitted)

@@ -58,6 +58,10 @@ class Host(Protocol):
     def tag(self, tokens: list[int], on_result: Callable[[str, Tags], None]) -> None:
         """The tagger reads ``tokens`` when the worker is free."""
 
+    def heard_moved(self) -> None:
+        """The genre the performer is heard playing changed: a style request from it may
+        be guided otherwise now (the answer kept ready is made again)."""
+
     def play(self, note: Note) -> Note:
         """A generated note (stream beats) goes out and into the context; the song-time
         note."""

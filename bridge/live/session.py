@@ -212,6 +212,10 @@ class Session:
     def tag(self, tokens: list[int], on_result: Callable[[str, Tags], None]) -> None:
         self.engine.tag(self.sid, tokens, on_result)
 
+    def heard_moved(self) -> None:
+        if self.params["style"]:
+            self.responder.prepare()
+
     @property
     def fed(self) -> int:
         return self.context.fed

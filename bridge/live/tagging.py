@@ -77,6 +77,8 @@ class StyleWatch:
             return
         changed = [t for t, _ in tags] != [t for t, _ in self.tags] or any(
             abs(p - q) > CHANGE for (_, p), (_, q) in zip(tags, self.tags, strict=False))
-        self.tags = tags
+        genre, self.tags = self.genre, tags
         if changed:
             s.notify(TagsChanged(s.sid, tuple(tags)))
+        if self.genre != genre:
+            s.heard_moved()

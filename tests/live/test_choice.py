@@ -56,6 +56,21 @@ def test_nothing_is_heard_before_release_then_the_one_most_like_the_others():
     assert len(notes) == len(NEAR)
 
 
+def test_seedless_candidates_with_the_workers_state_are_told_apart():
+    """The daemon's default seed (-1) gives candidates the same recipe; the worker then
+    gives each a state of tensors. Each candidate's notes still go to it alone."""
+    import torch
+
+    choice, notes, _ = _choice(seed=None)
+    for g in choice.gens:
+        g.state = torch.zeros(2, 3)
+    for i, drawn in enumerate((ASTRAY, NEAR, TUNE)):
+        _draw(choice, i, drawn)
+    assert choice.heard == [ASTRAY, NEAR, TUNE] and choice.chosen == 1
+    choice.release()
+    assert [n for _, n in notes] == NEAR
+
+
 def test_released_before_every_draw_ended_it_plays_the_choice_once_made():
     choice, notes, ends = _choice()
     _draw(choice, 0, TUNE)

@@ -83,9 +83,13 @@ class FakeHost:
     def __init__(self) -> None:
         self.sid, self.params, self.closed = "h", {}, False
         self.time, self.events, self.asked = FakeTime(), [], []
+        self.moved = 0
 
     def tag(self, tokens, on_result) -> None:
         self.asked.append((list(tokens), on_result))
+
+    def heard_moved(self) -> None:
+        self.moved += 1
 
     def notify(self, event) -> None:
         self.events.append(event)
@@ -107,6 +111,9 @@ def test_the_style_watch_runs_on_a_host_alone():
                                              ("drums", 0.05)))]
     assert watch.status() == [(f"tag{i}", t) for i, t in
                               enumerate(["jazz 0.60", "pop 0.30", "folk 0.05"][:TOP_TAGS])]
+    assert (watch.genre, host.moved) == ("jazz", 1)          # heard in jazz now
+    answer("h", [("jazz", 0.5), ("jazz/cool", 0.3), ("pop", 0.3)])
+    assert host.moved == 1 and len(host.events) == 2          # new tags, the same genre
     host.closed = True                          # a result after closing is dropped
     answer("h", [("pop", 0.9)])
-    assert len(host.events) == 1
+    assert len(host.events) == 2 and host.moved == 1

@@ -200,6 +200,26 @@ def test_tags_arrive_after_a_bar_of_input(sim):
     s.close()
 
 
+def test_a_new_genre_heard_makes_the_answer_kept_ready_again_for_a_style_request(sim):
+    """A request for jazz from folk is pushed harder than from pop: when the tags say the
+    performer moved to folk, the answer kept ready is drawn again, and still answers."""
+    from dataclasses import replace
+
+    w = sim(TEMPO)
+    s, out, _ = make(w, candidates=1)
+    generator = s.engine.generator
+    generator.config = replace(generator.config, style_strength=(("folk->jazz", 3.0),))
+    s.set_param("style", "jazz")
+    s.style_watch._result("s", [("pop", 0.9)])
+    play_phrase(w, s)
+    ready = s.responder.ready
+    assert ready is not None and ready.guidance == 1.0
+    s.style_watch._result("s", [("folk", 0.8), ("folk/jig", 0.5)])    # from the worker
+    assert s.responder.ready is not ready and s.responder.ready.guidance == 3.0
+    w.until(lambda: s.state == RESPONDING and out.played)
+    assert s.responder.counts["cold"] == 0
+    s.close()
+
 def test_a_loop_back_keeps_stream_time_moving_forward(sim):
     w = sim(TEMPO)
     s, out, _ = make(w, length_bars=4)
