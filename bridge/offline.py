@@ -167,7 +167,6 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
                      parts=parts,
                      temperature=options.temperature, top_p=options.top_p,
                      guidance=generator.guidance(style, options.guidance, options.heard),
-                     seed=options.seed,
-                     not_before=start_tick)
+                     seed=options.seed, not_before=start_tick)
     gen.entering = entering([parts] if parts is not None else [], tokens)
     return gen, context, style, bar

@@ -19,16 +19,16 @@ from bridge.vocab import PART_SETS, PARTS
 
 
 def _models(model: str | None, kind: str, needed: bool = True):
-    """The model folder's ``kind`` model; a clear error, or None where it is not
-    ``needed``."""
+    """The model folder's ``kind`` model, or a clear error; None where the folder has none
+    and it is not ``needed`` (one it has that cannot be loaded is still an error)."""
     from bridge.model import checkpoint
 
     try:
         folder = checkpoint.resolve_model_dir(model)
+        if not needed and not (folder / kind).is_dir():
+            return None
         return checkpoint.load(folder / kind, kind)[0]
     except checkpoint.CheckpointError as exc:
-        if not needed:
-            return None
         raise click.ClickException(str(exc)) from None
 
 

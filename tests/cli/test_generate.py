@@ -136,6 +136,10 @@ def test_a_style_request_from_the_genre_the_tagger_hears_takes_that_pairs_streng
 
     paired = notes("1", **{f"{heard}->folk": 4.0, "folk": 1.0})
     assert paired == notes("4") != notes("1")          # pushed as hard as the pair says
+    (model / "tagger" / "model.json").write_text("{")   # a tagger that cannot be read
+    broken = CliRunner().invoke(continue_, [str(folder / "a.mid"), "-o", "x.mid", "--style",
+                                            "folk", "--model", str(model)])
+    assert broken.exit_code != 0 and "tagger" in broken.output
     shutil.rmtree(model / "tagger")                     # nothing to hear it with: the genre's
     assert notes("1", **{f"{heard}->folk": 4.0}) == notes("1")
 
