@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from bridge.live.engine import Engine
-from bridge.live.generation import Generation, entering
+from bridge.live.generation import Generation
 from bridge.live.params import CANDIDATES, GUIDANCE
 from bridge.live.quote import allowed, draws, heard_bars, quotes
 from bridge.live.tagging import last_bars, top_genre
@@ -168,5 +168,5 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
                      temperature=options.temperature, top_p=options.top_p,
                      guidance=generator.guidance(style, options.guidance, options.heard),
                      seed=options.seed, not_before=start_tick)
-    gen.entering = entering([parts] if parts is not None else [], tokens)
+    gen.bring_in([parts] if parts is not None else [], tokens)
     return gen, context, style, bar

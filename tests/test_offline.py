@@ -48,6 +48,18 @@ def test_the_prompt_is_the_first_bars_cut_at_the_bar_line():
     assert max(n.end for n in prompt.notes) == pytest.approx(8.5)
 
 
+def test_a_first_note_a_rounding_before_its_bar_line_stays_in_the_prompt():
+    """POP909's first note may lie a hair before the beat its bar grid is read from (1.9979
+    for 2.0): it is on that line, as the tokens place it, not dropped from the prompt."""
+    early = Note(2.0 - 1 / 480, 1.0, 73, 90)
+    piece = Piece([early, *(Note(3.0 + i, 0.5, 60, 80) for i in range(12))],
+                  Meter([(2 * TICKS_PER_BEAT, 4 * TICKS_PER_BEAT)]))   # bars from beat 2
+    prompt, start = prompt_of(piece, 2)
+    assert start == 10 * TICKS_PER_BEAT
+    assert prompt.notes[0] == early and len(prompt.notes) == 1 + 7
+    assert piece.between(4.0, 6.0) == [n for n in piece.notes if 4.0 <= n.start < 6.0]
+
+
 def test_without_prompt_bars_it_starts_on_the_next_beat_of_the_pieces_grid():
     piece = _shifted_piece()                       # the last note ends at beat 24.25
     _, start = prompt_of(piece)
@@ -147,3 +159,24 @@ def test_a_prompt_is_heard_as_the_daemon_hears_a_performer(models):
     tags = tagger.tags(torch.tensor(last_bars(encode(piece))))
     assert heard_genre(tagger, piece) == next(t for t, _ in tags if "/" not in t)
     assert heard_genre(tagger, replace(piece, notes=[])) is None
+
+
+def test_a_bass_asked_for_under_a_melody_comes_in_under_it(models):
+    """`continue --part bass` on a melody alone: the bass comes in on the first bar line,
+    an octave and more under the tune, even from a model sure the tune goes on alone."""
+    from bridge.live.generation import UNDER_MELODY
+    from bridge.vocab import BASS
+
+    generator, _ = models
+    with torch.no_grad():                          # the tune's pitch, and on in time
+        generator.head.weight.zero_()
+        generator.head.bias.zero_()
+        generator.head.bias[PITCH_BASE + 72] = 20.0
+        generator.head.bias[BEAT_BASE:SUB_BASE] = 15.0
+    tune = Piece([Note(i * 0.5, 0.5, 67 + (i * 5) % 12, 90, part=MELODY) for i in range(40)])
+    low = min(n.pitch for n in tune.notes if n.start >= 12)    # the last two bars' lowest
+    for seed in range(4):
+        out = continue_piece(generator, tune, ContinueOptions(bars=2, part="bass", seed=seed))
+        assert out.notes and {n.part for n in out.notes} == {BASS}
+        assert min(n.start for n in out.notes) == 20.0           # bar 6's line
+        assert max(n.pitch for n in out.notes) <= low - UNDER_MELODY[BASS]

@@ -13,10 +13,15 @@ A generation asked for some ``parts`` (the bass; the accompaniment: harmony and 
 writes the whole texture as the model hears it but plays those parts only: its other notes
 are heard (they stay in its context, so its bass knows the harmony it sits under) and never
 played. A part asked for that the context lacks (a bass under a melody played alone) is
-brought in: its PART token is favoured (``entering``) until it has entered; the model,
-trained on windows where parts enter after one plays alone (``data.arrange``), writes the
-part's notes. (Forcing every note into the part made the model write its melody into the
-bass: a "bass" at the melody's pitch.)
+brought in (``bring_in``): its first note is the first event the generation may play on a
+beat, its PART token is favoured all along, and its notes stay under the music heard (no
+higher than the lowest pitch of its last bars); the model, trained on windows where parts
+enter after one plays alone (``data.arrange``), writes the part's notes. Favoured only, the
+part never entered where the model was sure of what came next (a folk tune played through,
+its recall heads sure it begins again: no bass in 4 bars for 5 seeds of 6); made to enter
+but free in pitch, it went on with the tune in the bass (a "bass" at the melody's pitch, as
+when every note was forced into the part), and a harmony asked for under a melody played the
+melody again above it.
 """
 
 from __future__ import annotations
@@ -34,8 +39,11 @@ from bridge.music.piece import Note
 from bridge.music.tokenize import Decoder, to_tick
 from bridge.vocab import (
     BAR,
+    BASS,
+    DRUMS,
     EXPECT_NOTE,
     EXPECT_TIME_OR_NOTE,
+    HARMONY,
     K_BEAT,
     K_DRUM,
     K_PART,
@@ -43,15 +51,18 @@ from bridge.vocab import (
     K_SUB,
     KIND,
     MAX_BEATS_PER_BAR,
+    MELODY,
+    N_PITCHES,
     PART_BASE,
     PARTS,
+    PITCH_BASE,
     TICKS_PER_BEAT,
     VOCAB_SIZE,
     Cursor,
     beat_token,
+    lowest_notes,
     note_token,
     part_notes,
-    parts_played,
     sub_token,
 )
 
@@ -73,7 +84,8 @@ def _part_notes() -> np.ndarray:
 PART_NOTES = _part_notes()
 ENTRY_BIAS = 8.0      # logits on the PART token of a part asked for that has not entered
 ENTRY_BARS = 2        # ... in this many bars of context
-ENTRY_TOKENS = 512    # (looked for in this many tokens at most)
+UNDER_MELODY = {HARMONY: 5, BASS: 12}   # a part brought in plays this far under the
+#                                         melody's lowest note (see ``ceilings``)
 
 
 @lru_cache(maxsize=256)
@@ -92,16 +104,49 @@ def _part_bias(parts: frozenset[int]) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=128)
+def _at_most(pitch: int) -> np.ndarray:
+    """Every token but the pitches above ``pitch``."""
+    out = np.ones(VOCAB_SIZE, dtype=bool)
+    out[PITCH_BASE + pitch + 1:PITCH_BASE + N_PITCHES] = False
+    out.setflags(write=False)
+    return out
+
+
+@lru_cache(maxsize=16)
+def _part_tokens(parts: frozenset[int]) -> np.ndarray:
+    out = np.zeros(VOCAB_SIZE, dtype=bool)
+    out[[PART_BASE + q for q in parts]] = True
+    out.setflags(write=False)
+    return out
+
+
 def entering(asks: Sequence[frozenset[int]], context: list[int]) -> frozenset[int]:
     """The parts to bring in: each part set asked for (a player's ``part``: the bass; the
     accompaniment, harmony or bass) none of whose parts the last ``ENTRY_BARS`` bars of
     ``context`` have. The model keeps a texture as it is (after a melody alone it writes
-    melody), so a generation favours these parts' PART tokens until they have entered. A
-    set with a part that sounds is answered: an accompaniment of chords alone (a folk tune's)
+    melody), so a generation brings these parts in (:meth:`Generation.bring_in`). A set
+    with a part that sounds is answered: an accompaniment of chords alone (a folk tune's)
     is not made to grow a bass, which would take the model's every other note (measured: the
     melody it imagines ahead of the player, played as a bass at pitch 77)."""
-    played = parts_played(context[-ENTRY_TOKENS:], ENTRY_BARS)
-    return frozenset().union(*(ask for ask in asks if not ask & played))
+    played = lowest_notes(context, ENTRY_BARS)
+    return frozenset().union(*(ask for ask in asks if not ask & played.keys()))
+
+
+def ceilings(parts: frozenset[int], context: list[int]) -> tuple[tuple[int, int], ...]:
+    """For each pitched part of ``parts``, the highest pitch it may play coming in under the
+    parts above it (melody, then harmony, then bass) that the last ``ENTRY_BARS`` bars of
+    ``context`` hold: no higher than their lowest note, and under the melody's by
+    ``UNDER_MELODY`` (a harmony a fourth, a bass an octave); none where no part above it
+    sounds."""
+    lows = lowest_notes(context, ENTRY_BARS)
+    out = []
+    for q in sorted(parts - {DRUMS}):
+        limits = [low - (UNDER_MELODY[q] if p == MELODY else 0)
+                  for p, low in lows.items() if p < q]
+        if limits:
+            out.append((q, min(limits)))
+    return tuple(out)
 
 
 @lru_cache(maxsize=1024)
@@ -156,6 +201,8 @@ class Generation:
     guidance: float = 0.0             # how strongly its style acts (see sampling.guide)
     parts: frozenset[int] | None = None   # the parts it plays (others heard only); None: all
     entering: frozenset[int] = frozenset()   # parts it plays that its context lacks
+    entered: bool = False             # ... and one of them has played a note since
+    under: tuple[tuple[int, int], ...] = ()   # ... each (part, the highest pitch it may play)
     seed: int | None = None
     note_now: bool = False            # a response: its first token is a note, at the cursor
     not_before: int = 0               # a plan resumed here: none of its notes before this tick
@@ -195,7 +242,8 @@ class Generation:
         return replace(self, prefix=list(self.prefix), cursor=self.cursor.copy(), seed=seed,
                        on_note=None, on_done=None, cancelled=False, reason="", error="",
                        state=None, rows=1, rng=None, decoder=None, tokens=[], notes=[],
-                       played=0, sounding=dict(self.sounding), requested=0.0, started=0.0)
+                       entered=False, played=0, sounding=dict(self.sounding),
+                       requested=0.0, started=0.0)
 
     @property
     def first_tick(self) -> int:
@@ -209,7 +257,7 @@ class Generation:
         c = self.cursor
         return (self.session, tuple(self.prefix), c.origin, c.bar_start, c.beat, c.sub,
                 c.expect, c.chord, c.part, tuple(c.meter.changes), self.end_tick, self.constraints,
-                self.parts, self.entering,
+                self.parts, self.entering, self.under,
                 self.temperature, self.top_p, self.guidance, self.seed, self.note_now,
                 self.not_before, self.heard_until, self.max_tokens, self.quote,
                 tuple(sorted(self.sounding.items())))
@@ -234,7 +282,32 @@ class Generation:
                                            c.bar_start is not None)
             else:                            # the others' notes it imagines until then
                 mask = mask & _heard_only(self.parts, c.part)
+        elif self.entering and not self.entered and self._entry(c) \
+                and (mask & _part_tokens(self.entering)).any():
+            mask = mask & NOTE_NOW           # the part enters here, after what comes before it
+        if self.under and c.expect in (EXPECT_TIME_OR_NOTE, EXPECT_NOTE):
+            ceiling = dict(self.under).get(c.part)
+            if ceiling is not None:
+                mask = mask & _at_most(ceiling)
         return mask
+
+    def _entry(self, c: Cursor) -> bool:
+        """Is the cursor at the instant where the parts ``entering`` come in: the first bar
+        line it may play at (any beat where none comes before its end), as parts came in
+        while the model learnt (``data.arrange``)?"""
+        if c.expect != EXPECT_TIME_OR_NOTE or c.sub != 0 or c.bar_start is None:
+            return False
+        return c.beat == 0 or c.bar_start + c.bar_ticks >= self.end_tick
+
+    def bring_in(self, asks: Sequence[frozenset[int]], context: list[int]) -> None:
+        """Bring in the parts of ``asks`` that ``context`` lacks (:func:`entering`), under
+        the parts above them that it holds (:func:`ceilings`, where the constraints leave
+        them a pitch there)."""
+        self.entering = entering(asks, context)
+        allowed = self.constraints.mask()
+        self.under = tuple((q, top) for q, top in ceilings(self.entering, context)
+                           if top >= 0 and (allowed & _at_most(top)
+                                            & PART_NOTES[q]).any())
 
     def _busy(self, now: int) -> list[int]:
         """The note tokens still sounding at ``now`` (forgetting those that ended)."""
@@ -280,6 +353,7 @@ class Generation:
         note = self.decoder.feed(token)
         if note is not None:
             self.notes.append(note)
+            self.entered = self.entered or note.part in self.entering
             self.sounding[note_token(note.pitch, note.drum)] = to_tick(note.end)
         return note
 

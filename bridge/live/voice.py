@@ -15,7 +15,7 @@ from typing import Any
 
 from bridge.live import parts
 from bridge.live.context import Context
-from bridge.live.generation import Generation, entering
+from bridge.live.generation import Generation
 from bridge.live.songtime import SongTime
 from bridge.model.sampling import Constraints
 from bridge.music.piece import Note
@@ -104,5 +104,5 @@ class Voice:
             on_note=on_note, on_done=on_done)
         gen.sounding = context.sounding_after(start_tick)
         if asks:
-            gen.entering = entering(asks, [*context.history, *prefix])
+            gen.bring_in(asks, [*context.history, *prefix])
         return gen

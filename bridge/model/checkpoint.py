@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from bridge.model.generator import Generator, GeneratorConfig
@@ -89,7 +90,10 @@ def load(folder: str | Path, kind: str, device: str | torch.device = "cpu",
         if meta["vocab_version"] != VOCAB_VERSION:   # an older vocabulary, for fine-tuning
             config = {**config, "vocab_size": VOCAB_SIZES[meta["vocab_version"]]}
         model = cls(cfg_cls.from_dict(config))
-        state = load_file(str(folder / WEIGHTS), device="cpu")
+        try:
+            state = load_file(str(folder / WEIGHTS), device="cpu")
+        except SafetensorError as exc:
+            raise CheckpointError(f"{folder / WEIGHTS}: damaged ({exc})") from None
         model.load_state_dict(state)
     except FileNotFoundError:
         raise CheckpointError(f"{folder}: no {WEIGHTS}") from None

@@ -53,11 +53,14 @@ class Piece:
         return next((bpm for at, bpm in reversed(self.tempo_changes) if at <= beat), self.tempo)
 
     def between(self, start: float, end: float) -> list[Note]:
-        """The notes that start in ``[start, end)``, each ending by ``end`` at the latest."""
+        """The notes that start in ``[start, end)`` on the tick grid the tokens place them on
+        (a note a rounding before ``start`` is on its line), each ending by ``end`` at the
+        latest."""
         eps = 1e-6
+        lo, hi = round(start * TICKS_PER_BEAT), round(end * TICKS_PER_BEAT)
         return [n if n.end <= end + eps else
                 Note(n.start, end - n.start, n.pitch, n.velocity, n.drum, n.part)
-                for n in self.notes if start - eps <= n.start < end - eps]
+                for n in self.notes if lo <= round(n.start * TICKS_PER_BEAT) < hi]
 
     def bars(self) -> int:
         """Number of bars that hold notes, counted from the first note's bar."""

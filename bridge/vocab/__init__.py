@@ -37,8 +37,8 @@ from bridge.vocab.grammar import (  # noqa: F401
     Cursor,
     Meter,
     allowed_mask,
+    lowest_notes,
     order_key,
-    parts_played,
 )
 from bridge.vocab.styles import (  # noqa: F401
     GENRES,

@@ -12,6 +12,7 @@ from bridge.vocab.tokens import (
     BAR,
     BEAT_BASE,
     BOS,
+    DRUM_BASE,
     DRUMS,
     DUR_BASE,
     EOS,
@@ -28,6 +29,7 @@ from bridge.vocab.tokens import (
     NO_PART,
     PART_BASE,
     PARTS,
+    PITCH_BASE,
     SUB_BASE,
     TICKS_PER_BEAT,
     VEL_BASE,
@@ -308,20 +310,22 @@ def allowed_mask(expect: int, in_bar: bool, beat: int, sub: int, bar_ticks: int,
     return mask
 
 
-def parts_played(tokens: list[int], bars: int, before: int = NO_PART) -> set[int]:
-    """The parts whose notes sound in the last ``bars`` bars of ``tokens`` (from their
-    ``bars``-th last BAR; ``before``: the part in effect where ``tokens`` begin)."""
-    starts = [i for i, t in enumerate(tokens) if t == BAR]
-    first = starts[-bars] if len(starts) >= bars else 0
-    part = before
-    for t in tokens[:first]:
-        if KIND[t] == K_PART:
-            part = t - PART_BASE
-    out: set[int] = set()
-    for t in tokens[first:]:
-        kind = KIND[t]
-        if kind == K_PART:
-            part = t - PART_BASE
-        elif kind in (K_PITCH, K_DRUM) and part != NO_PART:
-            out.add(part)
+def lowest_notes(tokens: list[int], bars: int) -> dict[int, int]:
+    """Each part whose notes sound in the last ``bars`` bars of ``tokens`` (from their
+    ``bars``-th last BAR; the part in effect there read from the tokens before), and its
+    lowest note there: a pitch, or a drum's key."""
+    arr = np.asarray(tokens, dtype=np.int64)
+    kinds = KIND[arr] if len(arr) else np.zeros(0, dtype=KIND.dtype)
+    lines = np.flatnonzero(arr == BAR)
+    first = int(lines[-bars]) if len(lines) >= bars else 0
+    switches = np.flatnonzero(kinds == K_PART)
+    notes = np.flatnonzero((kinds == K_PITCH) | (kinds == K_DRUM))
+    notes = notes[notes >= first]
+    j = np.searchsorted(switches, notes) - 1
+    notes, j = notes[j >= 0], j[j >= 0]                 # (before any PART: no part)
+    parts = arr[switches[j]] - PART_BASE
+    values = arr[notes] - np.where(kinds[notes] == K_PITCH, PITCH_BASE, DRUM_BASE)
+    out: dict[int, int] = {}
+    for q in np.unique(parts).tolist():
+        out[q] = int(values[parts == q].min())
     return out

@@ -169,3 +169,64 @@ def test_a_plan_resumed_later_places_nothing_before_it_and_is_not_told_a_note_is
         gen.not_before, gen.seed = edge, seed
         Engine(generator, None).run_now(gen, [BAR])
         assert gen.notes and min(n.start for n in gen.notes) * 24 >= edge
+
+
+def _melody_then_bar_line(end_tick: int = 4 * 96) -> Generation:
+    """A melody note on the first downbeat, then the second bar line: a bass asked for."""
+    gen = _generation(end_tick)
+    for token in (note_token(72, False), VEL_BASE + 8, DUR_BASE + 23, BAR):
+        gen.take(token)
+    gen.entering = frozenset((BASS,))
+    return gen
+
+
+def test_a_part_the_context_lacks_comes_in_on_the_first_bar_line_after_what_sounds_there():
+    """Favoured only, a bass never came in where the model was sure of its tune; it comes in
+    as parts came in while the model learnt: on a bar line, after the notes placed there."""
+    from bridge.vocab import K_BAR, K_BEAT, K_SUB, KIND
+
+    time = (KIND == K_BAR) | (KIND == K_BEAT) | (KIND == K_SUB)
+    gen = _melody_then_bar_line()
+    mask = gen.mask()
+    assert not (mask & time).any() and mask[PART_BASE + BASS] and mask[note_token(74, False)]
+    for token in (note_token(74, False), VEL_BASE + 8, DUR_BASE + 11):   # the tune first
+        gen.take(token)
+    assert not (gen.mask() & time).any() and gen.mask()[PART_BASE + BASS]
+    for token in (PART_BASE + BASS, note_token(40, False), VEL_BASE + 8, DUR_BASE + 23):
+        gen.take(token)
+    assert gen.entered and (gen.mask() & time).any()       # in: the music moves on
+    later = _melody_then_bar_line()
+    later.take(beat_token(1))                              # between bar lines: free
+    assert (later.mask() & time).any()
+    last = _melody_then_bar_line(end_tick=96 + 48)         # no bar line before its end:
+    last.take(beat_token(1))                               # the first beat it may play
+    assert not (last.mask() & time).any()
+    assert gen.sibling(3).entered is False
+
+
+def test_a_part_brought_in_stays_under_the_parts_above_it():
+    from bridge.live.generation import UNDER_MELODY, ceilings
+    from bridge.music.piece import Note, Piece
+    from bridge.music.tokenize import encode
+    from bridge.vocab import DRUMS, lowest_notes
+
+    tune = [Note(b, 1.0, 72 + b % 5, 90, part=MELODY) for b in range(16)]   # lowest 72
+    alone = encode(Piece([Note(0, 1.0, 60, 90, part=MELODY), *tune[1:]]))  # 60: bar one
+    assert lowest_notes(alone, 2) == {MELODY: 72}          # the part read from before
+    assert ceilings(frozenset((HARMONY, BASS, DRUMS)), alone) == (
+        (HARMONY, 72 - UNDER_MELODY[HARMONY]), (BASS, 72 - UNDER_MELODY[BASS]))
+    chords = [Note(4 * b, 4.0, p, 70, part=HARMONY) for b in range(4) for p in (55, 59, 62)]
+    with_chords = encode(Piece([*tune, *chords]))
+    assert ceilings(frozenset((BASS,)), with_chords) == ((BASS, 55),)   # under the chords
+    assert ceilings(frozenset((BASS,)), encode(Piece([Note(0, 1.0, 36, 90, drum=True,
+                                                           part=DRUMS)]))) == ()
+    gen = _generation(part=None)
+    gen.bring_in([frozenset((BASS,))], alone)
+    assert gen.entering == {BASS} and gen.under == ((BASS, 72 - UNDER_MELODY[BASS]),)
+    gen.take(PART_BASE + BASS)
+    mask = gen.mask()
+    assert mask[note_token(60, False)] and not mask[note_token(61, False)]
+    narrow = _generation(part=None)
+    narrow.constraints = Constraints(pitch_low=65)         # no pitch left under the tune
+    narrow.bring_in([frozenset((BASS,))], alone)
+    assert narrow.entering == {BASS} and narrow.under == ()

@@ -109,3 +109,13 @@ def test_tagging_in_pieces_on_cuda_after_the_cpu_gives_the_cpus_tags():
     on_cuda = tagger.to("cuda").tags(x.cuda())
     assert [t for t, _ in on_cuda] == [t for t, _ in on_cpu]
     assert all(abs(p - q) < 1e-4 for (_, p), (_, q) in zip(on_cuda, on_cpu, strict=True))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "empty"])
+def test_damaged_weights_are_a_clear_error(tmp_path, damage):
+    checkpoint.save(tmp_path / "t", Tagger(TaggerConfig(n_embd=8, n_conv=8, n_hidden=8)))
+    weights = tmp_path / "t" / "model.safetensors"
+    raw = weights.read_bytes()
+    weights.write_bytes({"truncated": raw[:1000], "garbage": b"\xff" * 64, "empty": b""}[damage])
+    with pytest.raises(checkpoint.CheckpointError, match=r"model\.safetensors: damaged"):
+        checkpoint.load(tmp_path / "t", "tagger")
