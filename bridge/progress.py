@@ -25,16 +25,18 @@ def clock_text(seconds: float) -> str:
 
 class Progress:
     def __init__(self, what: str, total: int | None = None, unit: str = "", *,
-                 every: float = EVERY_S, enabled: bool = True, stream: TextIO | None = None,
+                 every: float | None = None, enabled: bool = True, stream: TextIO | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.what, self.total, self.unit = what, total, unit
-        self.every, self.enabled = every, enabled
+        self.every = EVERY_S if every is None else every
+        self.enabled = enabled
         self.stream = stream
         self.clock = clock
         self.done = 0
         self.started = clock()
-        self._next = self.started + every
+        self._next = self.started + self.every
         self._wrote = False
+        self._wrote_done = -1                 # ``done`` when the last line was written
 
     def __enter__(self) -> Progress:
         return self
@@ -48,9 +50,9 @@ class Progress:
             self._write(note)
 
     def close(self, note: str = "") -> None:
-        """The final line (only if an interval line was written before, or ``note`` says
-        something)."""
-        if self.enabled and (self._wrote or note):
+        """The final line (only if an interval line was written before and the count has
+        moved since, or ``note`` says something)."""
+        if self.enabled and (note or (self._wrote and self.done != self._wrote_done)):
             self._write(note)
         self.enabled = False
 
@@ -70,5 +72,5 @@ class Progress:
         stream = self.stream or sys.stderr
         stream.write(self.line(note) + "\n")
         stream.flush()
-        self._wrote = True
+        self._wrote, self._wrote_done = True, self.done
         self._next = self.clock() + self.every

@@ -164,7 +164,7 @@ def test_a_prompt_is_heard_as_the_daemon_hears_a_performer(models):
 def test_a_bass_asked_for_under_a_melody_comes_in_under_it(models):
     """`continue --part bass` on a melody alone: the bass comes in on the first bar line,
     an octave and more under the tune, even from a model sure the tune goes on alone."""
-    from bridge.live.generation import UNDER_MELODY
+    from bridge.live.entry import UNDER_MELODY
     from bridge.vocab import BASS
 
     generator, _ = models

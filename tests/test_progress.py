@@ -18,6 +18,11 @@ def test_progress_lines_on_a_fake_clock():
     assert lines[0] == "reading: 4/10 files (40 %), 0:06 elapsed, ~0:09 left"
     assert lines[-1] == "reading: 10/10 files (100 %), 0:15 elapsed"
     assert len(lines) == 3
+    last = io.StringIO()                          # the last update wrote the last line:
+    with Progress("x", 2, stream=last, every=5, clock=lambda: now[0]) as p:   # not again
+        now[0] += 6
+        p.update(2)
+    assert last.getvalue().splitlines() == ["x: 2/2 (100 %), 0:06 elapsed"]
     quiet = io.StringIO()
     with Progress("fast", 3, stream=quiet, clock=lambda: 0.0) as p:
         p.update(3)

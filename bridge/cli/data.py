@@ -35,7 +35,11 @@ def data() -> None:
               show_default=True, help="Output folder of the cache.")
 @click.option("--user", "users", multiple=True,
               type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A folder of MIDI files, labelled by sub-folder names (repeatable).")
+              help="A folder of MIDI files, labelled by sub-folder names (repeatable); "
+                   "each file is its own group, split train/val/test by a hash of its "
+                   "path. Files of one piece (versions, parts) that must share a split: "
+                   "give the folder a MANIFEST.tsv with a group column (bridge/data/"
+                   "manifest.py).")
 @click.option("--music21", "use_music21", is_flag=True,
               help="Add music21's corpus: Bach chorales, string quartets, Irish/Scottish folk.")
 @click.option("--music21-limit", type=click.IntRange(min=1), default=None,

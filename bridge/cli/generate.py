@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from bridge.live.params import CANDIDATES, GUIDANCE, MAX_CANDIDATES, unknown_style
+from bridge.live.params import CANDIDATES, GUIDANCE, MAX_CANDIDATES, ParamError, known_style
 from bridge.progress import Progress
 from bridge.vocab import PART_SETS, PARTS
 
@@ -62,29 +62,46 @@ def midi_inputs(paths: tuple[str, ...]) -> list[tuple[Path, Path]]:
                         for f in sorted(filenames) if f.lower().endswith(MIDI_SUFFIXES)]
         else:
             out.append((given, Path(given.name)))
+    seen: set[Path] = set()                    # a file given twice (or found twice): once
+    out = [(f, rel) for f, rel in out if not (f.resolve() in seen or seen.add(f.resolve()))]
     if not out:
         raise click.UsageError(f"no MIDI files in {', '.join(paths)}")
     return out
 
 
 class Batch:
-    """The inputs, with progress on stderr; a file that fails is reported (``fail``) and the
-    others go on; the command exits with status 1 at the end if any failed."""
+    """The inputs, with progress on stderr (each input's ``per`` outputs counted as they are
+    written, ``step``); a file that fails is reported (``fail``: on stderr, and as a JSON
+    line with ``as_json``) and the others go on; the command exits with status 1 at the end
+    if any failed."""
 
-    def __init__(self, inputs: list[tuple[Path, Path]], what: str) -> None:
-        self.inputs, self.what, self.failed = inputs, what, 0
+    def __init__(self, inputs: list[tuple[Path, Path]], what: str, per: int = 1,
+                 unit: str = "files", as_json: bool = False) -> None:
+        self.inputs, self.what, self.per, self.unit = inputs, what, per, unit
+        self.as_json, self.failed = as_json, 0
+        self.progress: Progress | None = None
 
     def __iter__(self) -> Iterator[tuple[Path, Path]]:
-        with Progress(self.what, len(self.inputs), "files",
-                      enabled=len(self.inputs) > 1) as progress:
+        total = len(self.inputs) * self.per
+        with Progress(self.what, total, self.unit, enabled=total > 1) as self.progress:
             for item in self.inputs:
+                before = self.progress.done
                 yield item
-                progress.update()
+                left = self.per - (self.progress.done - before)    # (those it did not write)
+                if left:
+                    self.progress.update(left)
         if self.failed:
             raise click.ClickException(f"{self.failed} of {len(self.inputs)} file(s) failed")
 
-    def fail(self, exc: InputError) -> None:
+    def step(self) -> None:
+        """One of the current input's outputs is done."""
+        if self.progress is not None:
+            self.progress.update()
+
+    def fail(self, exc: InputError, path: Path, **where: str) -> None:
         self.failed += 1
+        if self.as_json:
+            click.echo(json.dumps({"file": str(path), **where, "error": exc.message}))
         click.echo(f"error: {exc.message}", err=True)
 
 
@@ -99,14 +116,12 @@ def tag(files: tuple[str, ...], model: str | None, bars: int, as_json: bool) -> 
     from bridge.offline import tag_piece
 
     tagger = _models(model, "tagger")
-    batch = Batch(midi_inputs(files), "tag")
+    batch = Batch(midi_inputs(files), "tag", as_json=as_json)
     for path, _ in batch:
         try:
             result = {"file": str(path), **tag_piece(tagger, _read(path), bars)}
         except InputError as exc:
-            if as_json:
-                click.echo(json.dumps({"file": str(path), "error": exc.message}))
-            batch.fail(exc)
+            batch.fail(exc, path)
             continue
         if as_json:
             click.echo(json.dumps(result))
@@ -128,6 +143,10 @@ def _seeds(seed: int | None, seeds: str | None) -> list[int | None]:
     if not out:
         raise click.BadParameter(f"{seeds!r}: comma-separated integers",
                                  param_hint="--seeds")
+    twice = sorted({s for s in out if out.count(s) > 1})
+    if twice:
+        raise click.BadParameter(f"{', '.join(map(str, twice))} given twice (one output "
+                                 "per seed)", param_hint="--seeds")
     return out
 
 
@@ -237,13 +256,15 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
     if png:
         _make_parent(Path(png))
     generator = _models(model, "generator")
-    if style and style not in generator.config.styles:
-        raise click.BadParameter(unknown_style(style, generator.config.styles),
-                                 param_hint="--style")
+    try:
+        style = known_style(style, generator.config.styles)
+    except ParamError as exc:
+        raise click.BadParameter(str(exc), param_hint="--style") from None
     # a style request is guided as hard as the genre it leaves needs: the tagger hears it
     tagger = _models(model, "tagger", needed=False) if style else None
     engine = Engine(generator, None)
-    batch = Batch(inputs, "continue")
+    batch = Batch(inputs, "continue", per=len(seed_list), unit="continuations",
+                  as_json=as_json)
     for (path, _), targets in zip(batch, plan, strict=True):
         try:
             piece = _read(path)
@@ -251,7 +272,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
                 raise InputError(f"{path}: {piece.bars()} bar(s), fewer than --prompt-bars "
                                  f"{prompt_bars}")
         except InputError as exc:
-            batch.fail(exc)
+            batch.fail(exc, path)
             continue
         prompt, _ = prompt_of(piece, prompt_bars)
         heard = heard_genre(tagger, prompt) if tagger is not None else None
@@ -266,8 +287,11 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
                 else:
                     write_midi(prompt, target, extra=((result, 1),))
             except OSError as exc:
-                batch.fail(InputError(f"cannot write {target}: {exc.strerror or exc}"))
+                batch.fail(InputError(f"cannot write {target}: {exc.strerror or exc}"), path,
+                           output=str(target))
                 continue
+            finally:
+                batch.step()
             start = min((n.start for n in result.notes), default=None)
             if as_json:
                 click.echo(json.dumps({"file": str(path), "seed": s, "output": str(target),

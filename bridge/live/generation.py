@@ -12,16 +12,9 @@ pitches (and drum keys) of its own notes that have not yet ended. The grammar
 A generation asked for some ``parts`` (the bass; the accompaniment: harmony and bass)
 writes the whole texture as the model hears it but plays those parts only: its other notes
 are heard (they stay in its context, so its bass knows the harmony it sits under) and never
-played. A part asked for that the context lacks (a bass under a melody played alone) is
-brought in (``bring_in``): its first note is the first event the generation may play on a
-beat, its PART token is favoured all along, and its notes stay under the music heard (no
-higher than the lowest pitch of its last bars); the model, trained on windows where parts
-enter after one plays alone (``data.arrange``), writes the part's notes. Favoured only, the
-part never entered where the model was sure of what came next (a folk tune played through,
-its recall heads sure it begins again: no bass in 4 bars for 5 seeds of 6); made to enter
-but free in pitch, it went on with the tune in the bass (a "bass" at the melody's pitch, as
-when every note was forced into the part), and a harmony asked for under a melody played the
-melody again above it.
+played. (Forcing every note into the part made the model write its melody into the bass: a
+"bass" at the melody's pitch.) A part asked for that the context lacks (a bass under a
+melody played alone) is brought in (``bring_in``, :mod:`bridge.live.entry`).
 """
 
 from __future__ import annotations
@@ -34,16 +27,21 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bridge.live.entry import (
+    ENTRY_BARS,
+    at_most,
+    ceilings,
+    entering,
+    part_bias,
+    part_tokens,
+)
 from bridge.model.sampling import NOTE_NOW, Constraints
 from bridge.music.piece import Note
 from bridge.music.tokenize import Decoder, to_tick
 from bridge.vocab import (
     BAR,
-    BASS,
-    DRUMS,
     EXPECT_NOTE,
     EXPECT_TIME_OR_NOTE,
-    HARMONY,
     K_BEAT,
     K_DRUM,
     K_PART,
@@ -51,11 +49,8 @@ from bridge.vocab import (
     K_SUB,
     KIND,
     MAX_BEATS_PER_BAR,
-    MELODY,
-    N_PITCHES,
     PART_BASE,
     PARTS,
-    PITCH_BASE,
     TICKS_PER_BEAT,
     VOCAB_SIZE,
     Cursor,
@@ -82,71 +77,11 @@ def _part_notes() -> np.ndarray:
 
 
 PART_NOTES = _part_notes()
-ENTRY_BIAS = 8.0      # logits on the PART token of a part asked for that has not entered
-ENTRY_BARS = 2        # ... in this many bars of context
-UNDER_MELODY = {HARMONY: 5, BASS: 12}   # a part brought in plays this far under the
-#                                         melody's lowest note (see ``ceilings``)
-
-
 @lru_cache(maxsize=256)
 def _part_room(constraints: Constraints) -> tuple[int, ...]:
     """Per part, how many notes the constraints allow it."""
     return tuple(int(np.count_nonzero(constraints.mask() & PART_NOTES[q]))
                  for q in range(len(PARTS)))
-
-
-@lru_cache(maxsize=64)
-def _part_bias(parts: frozenset[int]) -> np.ndarray:
-    out = np.zeros(VOCAB_SIZE, dtype=np.float32)
-    for q in parts:
-        out[PART_BASE + q] = ENTRY_BIAS
-    out.setflags(write=False)
-    return out
-
-
-@lru_cache(maxsize=128)
-def _at_most(pitch: int) -> np.ndarray:
-    """Every token but the pitches above ``pitch``."""
-    out = np.ones(VOCAB_SIZE, dtype=bool)
-    out[PITCH_BASE + pitch + 1:PITCH_BASE + N_PITCHES] = False
-    out.setflags(write=False)
-    return out
-
-
-@lru_cache(maxsize=16)
-def _part_tokens(parts: frozenset[int]) -> np.ndarray:
-    out = np.zeros(VOCAB_SIZE, dtype=bool)
-    out[[PART_BASE + q for q in parts]] = True
-    out.setflags(write=False)
-    return out
-
-
-def entering(asks: Sequence[frozenset[int]], context: list[int]) -> frozenset[int]:
-    """The parts to bring in: each part set asked for (a player's ``part``: the bass; the
-    accompaniment, harmony or bass) none of whose parts the last ``ENTRY_BARS`` bars of
-    ``context`` have. The model keeps a texture as it is (after a melody alone it writes
-    melody), so a generation brings these parts in (:meth:`Generation.bring_in`). A set
-    with a part that sounds is answered: an accompaniment of chords alone (a folk tune's)
-    is not made to grow a bass, which would take the model's every other note (measured: the
-    melody it imagines ahead of the player, played as a bass at pitch 77)."""
-    played = lowest_notes(context, ENTRY_BARS)
-    return frozenset().union(*(ask for ask in asks if not ask & played.keys()))
-
-
-def ceilings(parts: frozenset[int], context: list[int]) -> tuple[tuple[int, int], ...]:
-    """For each pitched part of ``parts``, the highest pitch it may play coming in under the
-    parts above it (melody, then harmony, then bass) that the last ``ENTRY_BARS`` bars of
-    ``context`` hold: no higher than their lowest note, and under the melody's by
-    ``UNDER_MELODY`` (a harmony a fourth, a bass an octave); none where no part above it
-    sounds."""
-    lows = lowest_notes(context, ENTRY_BARS)
-    out = []
-    for q in sorted(parts - {DRUMS}):
-        limits = [low - (UNDER_MELODY[q] if p == MELODY else 0)
-                  for p, low in lows.items() if p < q]
-        if limits:
-            out.append((q, min(limits)))
-    return tuple(out)
 
 
 @lru_cache(maxsize=1024)
@@ -283,12 +218,12 @@ class Generation:
             else:                            # the others' notes it imagines until then
                 mask = mask & _heard_only(self.parts, c.part)
         elif self.entering and not self.entered and self._entry(c) \
-                and (mask & _part_tokens(self.entering)).any():
+                and (mask & part_tokens(self.entering)).any():
             mask = mask & NOTE_NOW           # the part enters here, after what comes before it
         if self.under and c.expect in (EXPECT_TIME_OR_NOTE, EXPECT_NOTE):
             ceiling = dict(self.under).get(c.part)
             if ceiling is not None:
-                mask = mask & _at_most(ceiling)
+                mask = mask & at_most(ceiling)
         return mask
 
     def _entry(self, c: Cursor) -> bool:
@@ -303,10 +238,11 @@ class Generation:
         """Bring in the parts of ``asks`` that ``context`` lacks (:func:`entering`), under
         the parts above them that it holds (:func:`ceilings`, where the constraints leave
         them a pitch there)."""
-        self.entering = entering(asks, context)
+        sounding = lowest_notes(context, ENTRY_BARS)
+        self.entering = entering(asks, sounding)
         allowed = self.constraints.mask()
-        self.under = tuple((q, top) for q, top in ceilings(self.entering, context)
-                           if top >= 0 and (allowed & _at_most(top)
+        self.under = tuple((q, top) for q, top in ceilings(self.entering, sounding)
+                           if top >= 0 and (allowed & at_most(top)
                                             & PART_NOTES[q]).any())
 
     def _busy(self, now: int) -> list[int]:
@@ -337,7 +273,7 @@ class Generation:
         of the parts ``entering``, all along (favoured only until their first note, a bass
         that entered went on at the melody's pitch: mean 66 against 50), and its quote's
         bonus."""
-        bias = _part_bias(self.entering) if self.entering else None
+        bias = part_bias(self.entering) if self.entering else None
         hint = self.quote.bias(self) if self.quote is not None else None
         if hint is None:
             return bias

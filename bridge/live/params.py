@@ -48,11 +48,20 @@ class ParamError(ValueError):
     """A parameter name or value that cannot be used."""
 
 
-def unknown_style(style: str, styles: Sequence[str]) -> str:
-    """The error for a style the model's table lacks: every one it has."""
-    shown = style if len(style) <= 40 else style[:37] + "..."
-    return (f"style {shown!r} is not one the model knows; it knows: "
-            f"{', '.join(s for s in styles if s)}")
+def _shown(raw: Any) -> str:
+    """A value as an error quotes it: an OSC float32 as sent (0.3, not 0.30000001192...)."""
+    return format(raw, ".7g") if isinstance(raw, float) else repr(raw)
+
+
+def known_style(style: str, styles: Sequence[str]) -> str:
+    """``style`` as the model's table names it (case and spaces aside), or a
+    :class:`ParamError` that lists every style the table has (none: any name)."""
+    name = style.strip().lower()
+    if styles and name not in styles:
+        shown = style if len(style) <= 40 else style[:37] + "..."
+        raise ParamError(f"style {shown!r} is not one the model knows; it knows: "
+                         f"{', '.join(s for s in styles if s)}")
+    return name
 
 
 @dataclass(frozen=True)
@@ -69,19 +78,17 @@ class Param:
     def validate(self, raw: Any, styles: Sequence[str] = ()) -> Any:
         value = self._coerce(raw)
         if self.name == "style":
-            if styles and value not in styles:
-                raise ParamError(unknown_style(value, styles))
-            return value
+            return known_style(value, styles)
         if self.name == "band" and (len(value) > MAX_BAND_NAME or not value.isprintable()):
             raise ParamError(f"band must be a name of at most {MAX_BAND_NAME} printable "
-                             f"characters; got {raw!r}")
+                             f"characters; got {_shown(raw)}")
         if self.choices and value not in self.choices:
             raise ParamError(f"{self.name} must be one of "
-                             f"{', '.join(str(c) for c in self.choices)}; got {raw!r}")
+                             f"{', '.join(str(c) for c in self.choices)}; got {_shown(raw)}")
         if (self.low is not None and value < self.low) or \
                 (self.high is not None and value > self.high):
             raise ParamError(f"{self.name} must be within {_fmt(self.low)}..{_fmt(self.high)};"
-                             f" got {raw!r}")
+                             f" got {_shown(raw)}")
         return value
 
     def from_cc(self, value: int, styles: Sequence[str] = ()) -> Any:
@@ -107,7 +114,7 @@ class Param:
                 return int(raw)
             return float(raw)
         except (TypeError, ValueError):
-            raise ParamError(f"{self.name} takes {self.kind.__name__} values; got {raw!r}") \
+            raise ParamError(f"{self.name} takes {self.kind.__name__} values; got {_shown(raw)}") \
                 from None
 
 

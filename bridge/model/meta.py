@@ -63,6 +63,13 @@ def shipped_styles() -> tuple[str, ...]:
 def resolve_model_dir(path: str | Path | None) -> Path:
     folder = Path(path) if path else default_model_dir()
     if not (folder / "generator" / META).exists():
-        hint = "" if path else " (the shipped model is missing from this install)"
+        if not path:
+            hint = " (the shipped model is missing from this install)"
+        elif not folder.exists():
+            hint = " (no such folder)"
+        elif (folder / META).exists():
+            hint = f" (give the model folder that holds generator/: {folder.parent}?)"
+        else:
+            hint = " (a model folder holds generator/ and tagger/)"
         raise CheckpointError(f"{folder}: no generator checkpoint{hint}")
     return folder

@@ -223,7 +223,8 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
         improved = state["best"] is None or score < state["best"]
         if ddp.main:
             log.info("epoch %d: %s", epoch + 1, ", ".join(
-                f"{k} {v:.4f}" if isinstance(v, float) else f"{k} {v}"
+                f"{k} {v:.3g}" if k == "lr" else f"{k} {v:.4f}" if isinstance(v, float)
+                else f"{k} {v}"
                 for k, v in record.items() if k != "epoch"))
             info = {"metrics": metrics, "epoch": epoch + 1, "training": config.to_dict(),
                     "data": task.data_info()}

@@ -78,6 +78,34 @@ def test_usage_errors(tiny_model_dir, folder, tmp_path):
     assert many.exit_code == 2 and "--out-dir" in many.output
     seeds = runner.invoke(continue_, [str(folder / "a.mid"), "-o", "x.mid", "--seeds", "a"])
     assert seeds.exit_code == 2 and "comma-separated" in seeds.output
+    twice = runner.invoke(continue_, [str(folder / "a.mid"), "--out-dir", str(tmp_path),
+                                      "--seeds", "1,2,1"])
+    assert twice.exit_code == 2 and "1 given twice" in twice.output
+
+
+def test_batch_json_reports_failures_and_progress_counts_every_continuation(
+        tiny_model_dir, folder, tmp_path, monkeypatch):
+    """`--json` holds a line for every input, failed ones too (as `tag --json` does); one
+    file given twice is continued once; progress counts continuations, not files, so one
+    long file with many seeds shows it is alive."""
+    from bridge import progress
+
+    monkeypatch.setattr(progress, "EVERY_S", 0.0)
+    (folder / "broken.mid").write_bytes(b"MThd nonsense")
+    result = CliRunner().invoke(continue_, [
+        str(folder / "broken.mid"), str(folder / "a.mid"), str(folder / "a.mid"),
+        "--out-dir", str(tmp_path / "out"), "--bars", "1", "--candidates", "1",
+        "--seeds", "0,1,2", "--json", "--model", str(tiny_model_dir)])
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [Path(r["file"]).name for r in lines] == ["broken.mid"] + ["a.mid"] * 3
+    assert "error" in lines[0] and [r["seed"] for r in lines[1:]] == [0, 1, 2]
+    assert "continue: 3/6 continuations" in result.stderr     # the failed file counted
+    assert result.stderr.count("continue: 6/6 continuations") == 1
+    alone = CliRunner().invoke(continue_, [
+        str(folder / "a.mid"), "--out-dir", str(tmp_path / "one"), "--bars", "1",
+        "--candidates", "1", "--seeds", "0,1", "--model", str(tiny_model_dir)])
+    assert "continue: 1/2 continuations" in alone.stderr
 
 
 def test_output_names():
@@ -172,11 +200,12 @@ def test_outputs_never_overwrite_an_input_or_each_other(tiny_model_dir, folder, 
     itself = runner.invoke(continue_, [str(a), "-o", str(a), *model])
     assert itself.exit_code == 2 and "is an input" in itself.output
     assert a.read_bytes() == before
-    twice = runner.invoke(continue_, [str(a), str(folder / "jigs" / "b.mid"), str(a),
+    (folder / "jigs" / "a.mid").write_bytes(before)     # one name from another place
+    twice = runner.invoke(continue_, [str(a), str(folder / "jigs" / "a.mid"), str(a),
                                       "--out-dir", str(tmp_path / "out"), *model])
-    assert twice.exit_code == 0, twice.output
+    assert twice.exit_code == 0, twice.output           # (the same file twice: once)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
-        ["a-2-continued.mid", "a-continued.mid", "b-continued.mid"]
+        ["a-2-continued.mid", "a-continued.mid"]
 
 
 def test_a_target_that_cannot_be_written_is_refused_before_any_sampling(

@@ -105,7 +105,12 @@ def test_no_part_is_offered_that_could_play_nothing():
 
 
 def test_a_part_asked_for_that_the_context_lacks_is_favoured_until_it_enters():
-    from bridge.live.generation import ENTRY_BIAS, entering
+    from bridge.live.entry import ENTRY_BARS, ENTRY_BIAS
+    from bridge.live.entry import entering as entering_parts
+    from bridge.vocab import lowest_notes
+
+    def entering(asks, tokens):
+        return entering_parts(asks, lowest_notes(tokens, ENTRY_BARS))
     from bridge.music.piece import Note, Piece
     from bridge.music.tokenize import encode
 
@@ -205,7 +210,8 @@ def test_a_part_the_context_lacks_comes_in_on_the_first_bar_line_after_what_soun
 
 
 def test_a_part_brought_in_stays_under_the_parts_above_it():
-    from bridge.live.generation import UNDER_MELODY, ceilings
+    from bridge.live.entry import ENTRY_BARS, UNDER_MELODY
+    from bridge.live.entry import ceilings as ceilings_of
     from bridge.music.piece import Note, Piece
     from bridge.music.tokenize import encode
     from bridge.vocab import DRUMS, lowest_notes
@@ -213,6 +219,10 @@ def test_a_part_brought_in_stays_under_the_parts_above_it():
     tune = [Note(b, 1.0, 72 + b % 5, 90, part=MELODY) for b in range(16)]   # lowest 72
     alone = encode(Piece([Note(0, 1.0, 60, 90, part=MELODY), *tune[1:]]))  # 60: bar one
     assert lowest_notes(alone, 2) == {MELODY: 72}          # the part read from before
+
+    def ceilings(parts, tokens):
+        return ceilings_of(parts, lowest_notes(tokens, ENTRY_BARS))
+
     assert ceilings(frozenset((HARMONY, BASS, DRUMS)), alone) == (
         (HARMONY, 72 - UNDER_MELODY[HARMONY]), (BASS, 72 - UNDER_MELODY[BASS]))
     chords = [Note(4 * b, 4.0, p, 70, part=HARMONY) for b in range(4) for p in (55, 59, 62)]

@@ -167,6 +167,9 @@ def test_params_validate_and_style_restyles(sim):
         s.set_param("style", "polka/unknown")       # every style it knows is listed
     assert s.set_param("style", "jazz/bebop") == "jazz/bebop"
     assert s.voice.style_index == w.engine.generator.config.styles.index("jazz/bebop")
+    assert s.set_param("style", " Jazz/BeBop") == "jazz/bebop"     # as the table names it
+    with pytest.raises(ParamError, match=r"got 0\.3$"):        # an OSC float32 as sent
+        s.set_param("grid", 0.30000001192092896)
     s.close()
 
 

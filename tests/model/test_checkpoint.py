@@ -119,3 +119,17 @@ def test_damaged_weights_are_a_clear_error(tmp_path, damage):
     weights.write_bytes({"truncated": raw[:1000], "garbage": b"\xff" * 64, "empty": b""}[damage])
     with pytest.raises(checkpoint.CheckpointError, match=r"model\.safetensors: damaged"):
         checkpoint.load(tmp_path / "t", "tagger")
+
+
+def test_a_model_folder_that_is_not_one_says_what_it_is(tmp_path):
+    from bridge.model.meta import resolve_model_dir
+
+    with pytest.raises(checkpoint.CheckpointError, match="no such folder"):
+        resolve_model_dir(tmp_path / "nope")
+    checkpoint.save(tmp_path / "m" / "generator", Generator(GeneratorConfig(n_embd=8,
+                                                                            n_hidden=8)))
+    assert resolve_model_dir(tmp_path / "m") == tmp_path / "m"
+    with pytest.raises(checkpoint.CheckpointError, match=r"holds generator/: .*m\?"):
+        resolve_model_dir(tmp_path / "m" / "generator")      # the checkpoint, not the model
+    with pytest.raises(checkpoint.CheckpointError, match="holds generator/ and tagger/"):
+        resolve_model_dir(tmp_path)

@@ -84,6 +84,9 @@ def test_a_truncated_file_says_so(tmp_path: Path):
     bad.write_bytes(b"MThd\x00\x00\x00\x06garbage")
     with pytest.raises(MidiFileError, match=r"cut\.mid: unreadable MIDI file \(.+\)"):
         read_midi(bad)
+    (tmp_path / "empty.mid").write_bytes(b"")
+    with pytest.raises(MidiFileError, match=r"empty\.mid: empty file"):
+        read_midi(tmp_path / "empty.mid")
 
 
 def _conducted(path: Path, signatures, tempos) -> None:
