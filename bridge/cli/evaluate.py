@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from bridge.cli.musicality import run_accompaniment, run_continuation, run_styles
 from bridge.live.params import STYLE_WEIGHTS
 
 
@@ -57,6 +58,9 @@ from bridge.live.params import STYLE_WEIGHTS
 @click.option("--music21", "use_music21", is_flag=True,
               help="Add music21's corpus pieces of the split (as `continuo data build "
                    "--music21` splits them).")
+@click.option("--alone", is_flag=True,
+              help="accompaniment: the model hears the prompt's melody alone and brings the "
+                   "accompaniment in (the baselines still replay the prompt's).")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--write-cards", is_flag=True,
@@ -64,7 +68,7 @@ from bridge.live.params import STYLE_WEIGHTS
                    "MODEL_CARD.md.")
 def evaluate(task, model, data, split, datasets, variants, train_cache, train_data, ngram_order,
              bars, only, out, seeds, limit, style_prompts, weights, write_model, use_music21,
-             device, as_json, write_cards) -> None:
+             alone, device, as_json, write_cards) -> None:
     """Generator bits per event beside an n-gram; tagger accuracy beside logistic regression;
     or (--task continuation) the musicality benchmark."""
     import logging
@@ -80,16 +84,16 @@ def evaluate(task, model, data, split, datasets, variants, train_cache, train_da
     dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available()
                        else ("cpu" if device == "auto" else device))
     if task == "continuation":
-        _continuation(model, data, split, datasets, out, seeds, limit, style_prompts, as_json,
-                      write_cards, use_music21)
+        run_continuation(model, data, split, datasets, out, seeds, limit, style_prompts,
+                         as_json, write_cards, use_music21)
         return
     if task == "accompaniment":
-        _accompaniment(model, data, split, datasets, out, seeds, limit, as_json, write_cards,
-                       use_music21)
+        run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json,
+                          write_cards, use_music21, alone)
         return
     if task == "styles":
-        _styles(model, data, split, datasets, out, seeds, style_prompts, weights, write_model,
-                as_json, use_music21)
+        run_styles(model, data, split, datasets, out, seeds, style_prompts, weights,
+                   write_model, as_json, use_music21)
         return
     try:
         folder = checkpoint.resolve_model_dir(model)
@@ -144,188 +148,3 @@ def _table(report: dict) -> None:
             click.echo(f"           {t['unknown_genre_windows']:,} more windows of genres it was "
                        f"not trained on ({', '.join(t['unknown_genre_sequences'])}): accuracy "
                        f"{t['genre_accuracy_all_windows']:.3f} counting them as errors")
-
-
-def _records(data, split: str, datasets: str | None, use_music21: bool) -> list:
-    from bridge.evaluate import run as ev
-
-    names = tuple(datasets.split(",")) if datasets else None
-    return ev.read_records(data, None if split == "all" else split, names,
-                           music21=use_music21)
-
-
-def _write(out: Path, task: str, report: dict, rows: list[dict]) -> None:
-    """The task's report (``TASK.json``) and its per-piece rows (``TASK_pieces.json``)."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{task}.json").write_text(json.dumps(report, indent=2) + "\n")
-    (out / f"{task}_pieces.json").write_text(json.dumps(rows, indent=1) + "\n")
-
-
-def _seeds(seeds: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(s) for s in seeds.split(","))
-    except ValueError:
-        raise click.BadParameter(f"{seeds!r}: comma-separated integers",
-                                 param_hint="--seeds") from None
-
-
-def _weights(weights: str) -> tuple[float, ...]:
-    try:
-        out = tuple(float(w) for w in weights.split(","))
-    except ValueError:
-        out = ()
-    if not out or any(not 0 <= w <= 8 for w in out):
-        raise click.BadParameter(f"{weights!r}: comma-separated numbers from 0 to 8",
-                                 param_hint="--guidance")
-    return out
-
-
-def _styles(model, data, split, datasets, out, seeds, prompts, weights, write_model,
-            as_json, use_music21=False) -> None:
-    import torch
-
-    from bridge.evaluate import run as ev
-    from bridge.evaluate import styles
-    from bridge.evaluate.continuation import cases
-    from bridge.model import checkpoint
-
-    seed_list, weight_list = _seeds(seeds), _weights(weights)
-    torch.set_num_threads(1)          # batch-1 steps: one thread is fastest (docs/latency.md)
-    try:
-        folder = checkpoint.resolve_model_dir(model)
-        generator = checkpoint.load(folder / "generator", "generator")[0]
-        tagger = checkpoint.load(folder / "tagger", "tagger")[0]
-        records = _records(data, split, datasets, use_music21)
-        result = styles.calibrate(generator, tagger, cases(records), weight_list, prompts,
-                                  seed_list)
-        if not result["requests"]:
-            raise ev.EvalError(f"{data} (split {split}): no melody prompt of two genres the "
-                               "models know, so no style request to make")
-        if write_model:
-            checkpoint.update_config(folder / "generator", "generator",
-                                     style_strength=result["strength"])
-    except (ev.EvalError, checkpoint.CheckpointError) as exc:
-        raise click.ClickException(str(exc)) from None
-    report = {"data": str(data), "split": split, "model": str(folder), "styles": result}
-    if out:
-        Path(out).mkdir(parents=True, exist_ok=True)
-        (Path(out) / "styles.json").write_text(json.dumps(report, indent=2) + "\n")
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-        return
-    click.echo(f"{report['data']} (split {split}): {result['requests']} style requests "
-               f"(melody prompts, the melody part), seeds {','.join(map(str, seed_list))}; "
-               "hits / requests (in-key share) by the genre asked for")
-    genres = result["genres"]
-    click.echo(f"  {'guidance':<10}" + "".join(f"{g:>18}" for g in genres))
-    for w, row in result["weights"].items():
-        click.echo(f"  {w:<10}" + "".join(
-            f"{row[g]['hits']:>7} / {row[g]['requests']:<4}({row[g]['in_key'] or 0:.2f})"
-            for g in genres))
-    click.echo("  strength  " + "".join(f"{result['strength'][g]:>18g}" for g in genres)
-               + ("   (kept in the model)" if write_model else ""))
-    pairs = [f"{k} {v:g}" for k, v in result["strength"].items() if "->" in k]
-    if pairs:
-        click.echo("  pairs     " + ", ".join(pairs) + " (a request from the first genre)")
-
-
-def _accompaniment(model, data, split, datasets, out, seeds, limit, as_json, write_cards,
-                   use_music21=False) -> None:
-    import torch
-
-    from bridge.evaluate import accompaniment as acc
-    from bridge.evaluate import run as ev
-    from bridge.model import checkpoint
-
-    seed_list = _seeds(seeds)
-    torch.set_num_threads(1)          # batch-1 steps: one thread is fastest (docs/latency.md)
-    try:
-        folder = checkpoint.resolve_model_dir(model)
-        generator = checkpoint.load(folder / "generator", "generator")[0]
-        records = _records(data, split, datasets, use_music21)
-        result, rows = acc.evaluate_accompaniment(generator, records, seed_list, limit)
-    except (ev.EvalError, checkpoint.CheckpointError) as exc:
-        raise click.ClickException(str(exc)) from None
-    report = {"data": str(data), "split": split, "model": str(folder), "accompaniment": result}
-    if out:
-        _write(Path(out), "accompaniment", report, rows)
-    if write_cards:
-        from bridge.model import card
-
-        card.write(folder / "generator", accompaniment={"data": str(data), "split": split,
-                                                         **result})
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-        return
-    click.echo(f"{report['data']} (split {report['split']}): accompaniment of a melody "
-               f"played live, {result['truth_bars']} bars after {result['prompt_bars']}, "
-               f"seeds {','.join(map(str, result['seeds']))}")
-    for ds, entry in result["datasets"].items():
-        click.echo(f"\n{ds}: {entry['pieces']} pieces")
-        click.echo(f"  {'':<20}{'model':>9}{'hold':>9}{'echo':>9}{'truth':>9}")
-        for name in acc.NAMES:
-            cells = [entry[c].get(name) for c in (*acc.CANDIDATES, "truth")]
-            click.echo(f"  {name:<20}" + "".join(
-                f"{'':>9}" if v is None else f"{v:>9.3f}" for v in cells))
-
-
-def _continuation(model, data, split, datasets, out, seeds, limit, style_prompts,
-                  as_json, write_cards, use_music21=False) -> None:
-    import torch
-
-    from bridge.evaluate import continuation as cont
-    from bridge.evaluate import run as ev
-    from bridge.model import checkpoint
-
-    seed_list = _seeds(seeds)
-    torch.set_num_threads(1)          # batch-1 steps: one thread is fastest (docs/latency.md)
-    try:
-        folder = checkpoint.resolve_model_dir(model)
-        generator = checkpoint.load(folder / "generator", "generator")[0]
-        tagger = checkpoint.load(folder / "tagger", "tagger")[0] \
-            if (folder / "tagger").is_dir() and style_prompts else None
-        records = _records(data, split, datasets, use_music21)
-        result, rows = cont.evaluate_continuation(generator, tagger, records, seed_list,
-                                                  style_prompts, limit)
-    except (ev.EvalError, checkpoint.CheckpointError) as exc:
-        raise click.ClickException(str(exc)) from None
-    report = {"data": str(data), "split": split, "model": str(folder), "continuation": result}
-    if out:
-        _write(Path(out), "continuation", report, rows)
-        cont.chart(result, Path(out) / "continuation.png")
-    if write_cards:
-        from bridge.model import card
-
-        card.write(folder / "generator", continuation={"data": str(data), "split": split,
-                                                        **result})
-    if as_json:
-        click.echo(json.dumps(report, indent=2))
-        return
-    _continuation_table(report)
-
-
-def _continuation_table(report: dict) -> None:
-    from bridge.evaluate.continuation import CANDIDATES
-    from bridge.evaluate.musicality import METRICS
-
-    result = report["continuation"]
-    click.echo(f"{report['data']} (split {report['split']}): continuation of "
-               f"{result['prompt_bars']} bars by {result['truth_bars']}, seeds "
-               f"{','.join(map(str, result['seeds']))}; model: the one of "
-               f"{result.get('candidates', 1)} draws most like the others, draw: one draw")
-    for ds, entry in result["datasets"].items():
-        click.echo(f"\n{ds}: {entry['pieces']} pieces, model beats echo on "
-                   f"{100 * entry['model_beats_echo']:.0f} %")
-        click.echo(f"  {'':<20}" + "".join(f"{c:>9}" for c in (*CANDIDATES, "truth")))
-        for name in METRICS:
-            cells = [entry[c].get(name) for c in CANDIDATES]
-            cells.append(entry["truth"].get(name))
-            click.echo(f"  {name:<20}" + "".join(
-                f"{'':>9}" if v is None else f"{v:>9.3f}" for v in cells))
-    sc = result.get("style_control")
-    if sc and sc["requests"]:
-        keys = sc.get("in_key") or {}
-        click.echo(f"\nstyle control ({sc.get('part', 'any')} part): {sc['requests']} requests"
-                   f" x {len(sc.get('seeds') or [0])} seeds,"
-                   f" hit rate {sc['hit_rate']:.2f} (unstyled {sc['unstyled_hit_rate']:.2f}); "
-                   f"in key {keys.get('styled')} (unstyled {keys.get('unstyled')})")

@@ -8,7 +8,8 @@ better than holding the last chord or repeating the last bars?
   accompany mode, ``part`` accompaniment (harmony and bass), ``plays`` melody, every other
   parameter at the daemon's default, on a simulated clock (:mod:`bridge.timing.simloop`)
   at the piece's tempo. It hears the prompt's 8 bars (the melody as played, the
-  accompaniment as a listening track plays it), starts accompanying so that its first
+  accompaniment as a listening track plays it; with ``alone``, the melody only, so that it
+  brings the accompaniment in, :mod:`bridge.live.entry`), starts accompanying so that its first
   committed step is the truth's first beat, and then hears the true melody, note by note at
   its time, while its accompanist plans, commits and re-plans as in the daemon, for 4 bars.
 - Baselines: **hold**, the prompt's last accompaniment chord (the accompaniment notes
@@ -150,9 +151,10 @@ def signature(bar_beats: float) -> tuple[int, int]:
     return (int(bar_beats), 4) if bar_beats == int(bar_beats) else (int(bar_beats * 2), 8)
 
 
-def accompany(generator, engine, case: Case, seed: int,
-              params: dict | None = None) -> list[Note]:
-    """The daemon's accompaniment of ``case`` (see the module's docstring), in piece beats."""
+def accompany(generator, engine, case: Case, seed: int, params: dict | None = None,
+              alone: bool = False) -> list[Note]:
+    """The daemon's accompaniment of ``case`` (see the module's docstring), in piece beats;
+    ``alone``: it hears the prompt's melody only, and brings the accompaniment in."""
     from bridge.live.accompany import MIN_LEAD_S
     from bridge.live.session import Session
     from bridge.timing.clock import BeatClock
@@ -170,8 +172,10 @@ def accompany(generator, engine, case: Case, seed: int,
                       styles=generator.config.styles, loop=loop, prepare=False,
                       params={**(params or {}), "mode": "manual", "part": "accompaniment",
                               "plays": "melody", "seed": seed})
-    session.hear([replace(n, start=n.start - origin) for n in accompaniment(case.prompt.notes)])
-    engine.drain()
+    if not alone:
+        session.hear([replace(n, start=n.start - origin)
+                      for n in accompaniment(case.prompt.notes)])
+        engine.drain()
     for n in melody([*case.prompt.notes, *case.truth]):
         on, off = n.start - origin, n.end - origin
         if on < end:
@@ -190,14 +194,14 @@ def accompany(generator, engine, case: Case, seed: int,
 
 
 def score_cases(generator, all_cases: list[Case], seeds: Sequence[int] = SEEDS,
-                params: dict | None = None) -> list[dict]:
+                params: dict | None = None, alone: bool = False) -> list[dict]:
     from bridge.live.engine import Engine
 
     engine = Engine(generator, None)
     rows = []
     with Progress("accompaniment", len(all_cases), "pieces") as progress:
         for case in all_cases:
-            runs = [accompany(generator, engine, case, s, params) for s in seeds]
+            runs = [accompany(generator, engine, case, s, params, alone) for s in seeds]
             rows.append({
                 "piece": case.name, "dataset": case.dataset, "style": case.style,
                 "model": mean_metrics([metrics(notes, case) for notes in runs], NAMES),
@@ -228,16 +232,17 @@ def _beats(row: dict, base: str, metric: str) -> bool:
 
 
 def evaluate_accompaniment(generator, records: Sequence, seeds: Sequence[int] = SEEDS,
-                           limit: int | None = None,
-                           params: dict | None = None) -> tuple[dict, list[dict]]:
+                           limit: int | None = None, params: dict | None = None,
+                           alone: bool = False) -> tuple[dict, list[dict]]:
     """The whole task: (report, per-piece rows); ``limit`` keeps the first pieces of each
-    dataset; ``params`` sets session parameters (default: the daemon's defaults)."""
+    dataset; ``params`` sets session parameters (default: the daemon's defaults); ``alone``:
+    the model hears the prompt's melody only (:func:`accompany`)."""
     all_cases = [c for c in cases(records) if suitable(c)]
     if limit is not None:
         all_cases = [c for ds in sorted({c.dataset for c in all_cases})
                      for c in [c for c in all_cases if c.dataset == ds][:limit]]
-    rows = score_cases(generator, all_cases, seeds, params)
+    rows = score_cases(generator, all_cases, seeds, params, alone)
     report = {"datasets": summarise(rows), "prompt_bars": PROMPT_BARS,
               "truth_bars": TRUTH_BARS, "seeds": list(seeds), "part": "accompaniment",
-              "plays": "melody", "params": dict(params or {})}
+              "plays": "melody", "alone": alone, "params": dict(params or {})}
     return report, rows

@@ -12,7 +12,14 @@ heard, seeds 0-1): favoured only, a bass under a folk tune played through never 
 recall heads sure the tune begins again: no bass in 4 bars for 5 seeds of 6); made to enter
 first at its instant, it took the tune's place and went on with the tune as a bass. Brought in
 as above, the bass's median pitch is 50 (65.5 before), none of its notes above the melody's
-lowest (44 % before); a harmony's median 57 (66.75), 5 % above (53 %).
+lowest (44 % before); a harmony's median 61 (66.75), 15 % above (53 %). Accompanying live a
+melody heard alone (``continuo eval --task accompaniment --alone``, 20 pieces a dataset,
+seeds 0-1), score / chord-tone fit / pitch overlap with the true accompaniment: Nottingham
+0.252 / 0.583 / 0.207 before, 0.273 / 0.589 / 0.274 now; POP909 0.528 / 0.420 / 0.465 before,
+0.521 / 0.397 / 0.455 now. The chords a fourth under the melody instead of at its lowest
+note: POP909 0.495 / 0.379 / 0.398 (pop's chords sit about the melody); no ceiling at all:
+Nottingham 0.257 / 0.585 / 0.209, POP909 0.533 / 0.422 / 0.472, and a bass that wanders up
+into the tune where the tune is sure of itself.
 """
 
 from __future__ import annotations
@@ -35,7 +42,7 @@ from bridge.vocab import (
 
 ENTRY_BIAS = 8.0      # logits on the PART token of a part asked for that has not entered
 ENTRY_BARS = 2        # ... in this many bars of context
-UNDER_MELODY = {HARMONY: 5, BASS: 12}   # a part brought in plays this far under the
+UNDER_MELODY = {HARMONY: 0, BASS: 12}   # a part brought in plays this far under the
 #                                         melody's lowest note (see ``ceilings``)
 
 
@@ -81,7 +88,8 @@ def ceilings(parts: frozenset[int], sounding: dict[int, int]) -> tuple[tuple[int
     """For each pitched part of ``parts``, the highest pitch it may play coming in under the
     parts above it (melody, then harmony, then bass) that sound in the context (``sounding``,
     as for :func:`entering`): no higher than their lowest note, and under the melody's by
-    ``UNDER_MELODY`` (a harmony a fourth, a bass an octave); none where no part above it
+    ``UNDER_MELODY`` (a harmony at most its lowest note, a bass an octave under it); none
+    where no part above it
     sounds."""
     out = []
     for q in sorted(parts - {DRUMS}):

@@ -65,6 +65,24 @@ def test_the_daemon_accompanies_a_melody_played_live(models):
     assert acc.accompany(generator, engine, case, seed=2) != notes
 
 
+def test_heard_alone_the_melody_gets_an_accompaniment_brought_in_under_it(models):
+    """`--alone`: the session hears the melody only; the accompaniment comes in on the truth's
+    first bar line, the chords no higher than the melody's lowest note of its last two bars,
+    the bass an octave under it."""
+    from bridge.live.engine import Engine
+    from bridge.live.entry import UNDER_MELODY
+
+    generator, _ = models
+    case = Case("band", "user", "g", "pop", _band(14))
+    notes = acc.accompany(generator, Engine(generator, None), case, seed=1, alone=True)
+    first = case.bars.lines[0]
+    entry = [n for n in notes if abs(n.start - first) < 1e-6]
+    assert entry and all(n.part in (HARMONY, BASS) for n in notes)
+    low = min(n.pitch for n in acc.melody(case.prompt.notes) if n.start >= first - 8)
+    for n in entry:
+        assert n.pitch <= low - UNDER_MELODY[n.part]
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     root = tmp_path / "music"
@@ -91,3 +109,7 @@ def test_the_report(tiny_model_dir, folder, tmp_path):
         "--task", "accompaniment", "--model", str(tiny_model_dir), "--data", str(folder),
         "--split", "all", "--seeds", "0"])
     assert table.exit_code == 0 and "chord_tone_fit" in table.output
+    alone = CliRunner().invoke(evaluate, [
+        "--task", "accompaniment", "--model", str(tiny_model_dir), "--data", str(folder),
+        "--split", "all", "--seeds", "0", "--alone"])
+    assert alone.exit_code == 0 and "heard: the melody alone" in alone.output
