@@ -45,8 +45,11 @@ def send(address: str, args: tuple[str, ...], host: str, port: int, reply_port: 
     except (ValueError, OscArgumentError) as exc:
         raise click.UsageError(str(exc)) from None
 
+    listening = [reply_port]
+
     async def exchange() -> int:
         async with await OscClient.open(host, port, reply_port) as client:
+            listening[0] = client.address[1]
             client.send(rt.address, values)
             got = 0
             async for message in client.replies(timeout):
@@ -59,8 +62,11 @@ def send(address: str, args: tuple[str, ...], host: str, port: int, reply_port: 
     except OscPortError as exc:
         raise click.ClickException(str(exc)) from None
     if not got:
-        click.echo(f"no reply from {host}:{port} within {timeout} s — is `continuo run` "
-                   "running?", err=True)
+        hint = "is `continuo run` running?"
+        if rt.address == "/continuo/session/hello" and len(values) > 1 and values[1] == 0:
+            hint = (f"a hello with reply_port 0 is answered on the daemon's --reply-port; "
+                    f"to hear it here, name {listening[0]}, the port this command listens on")
+        click.echo(f"no reply from {host}:{port} within {timeout} s — {hint}", err=True)
         raise SystemExit(1)
 
 

@@ -92,6 +92,20 @@ def test_send_without_a_daemon_exits_1():
             in result.output)
 
 
+def test_a_hello_answered_elsewhere_says_where():
+    """A hello with reply_port 0 is answered on the daemon's --reply-port, not where this
+    command listens: the hint says which port to name instead."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind((HOST, 0))
+    try:
+        result = send("/continuo/session/hello", "me", "0", port=silent.getsockname()[1],
+                      timeout="0.2")
+    finally:
+        silent.close()
+    assert result.exit_code == 1 and "is answered on the daemon's --reply-port" in result.output
+    assert int(result.output.split("to hear it here, name ")[1].split(",")[0]) > 0
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["/continuo/nope"], "/continuo/nope is not a message the daemon accepts"),
     (["/continuo/note/out", "s1"], "is not a message the daemon accepts"),
