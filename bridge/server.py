@@ -7,10 +7,11 @@
     shutdown  release every sounding note (note-offs, then CC 123), close ports and
               sockets, stop the worker; bounded by ``shutdown_timeout``; exit 0
 
-A signal during startup ends it after the step in progress (a model load, the warm-up) and
-shuts down what was started; a second SIGINT forces the exit at once (the MIDI output still
-gets its all-notes-off). A failed startup raises :class:`StartupError` with one line that
-says what to do.
+SIGINT, SIGTERM and SIGHUP (the terminal closed, the ssh link lost) shut down alike. A signal
+during startup ends it after the step in progress (a model load, the warm-up) and shuts down
+what was started; a second SIGINT forces the exit at once (the MIDI output still gets its
+all-notes-off, given a moment to leave: a JACK client sends on its next period). A failed
+startup raises :class:`StartupError` with one line that says what to do.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ from bridge.vocab import BAR, Cursor, Meter
 
 log = logging.getLogger(__name__)
 
-HANDLED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGBREAK")
+HANDLED_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP",
+                                                           "SIGBREAK")
                         if hasattr(signal, name))     # SIGBREAK: Ctrl-Break on Windows
+FORCED_FLUSH_S = 0.1     # a forced exit waits this long for the all-notes-off to leave
 
 
 class StartupError(RuntimeError):
@@ -164,10 +167,12 @@ class Daemon:
         self.should_exit.set()
 
     def _force(self) -> None:
-        """Leave now; the MIDI output still gets its all-notes-off on the way."""
+        """Leave now; the MIDI output still gets its all-notes-off on the way (a JACK client
+        sends what it is given on its next period: leaving at once lost it)."""
         if self.midi is not None:
             with contextlib.suppress(Exception):
                 self.midi.output.panic()
+                time.sleep(FORCED_FLUSH_S)
         os._exit(130)
 
     async def serve(self) -> None:

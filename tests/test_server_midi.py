@@ -47,7 +47,11 @@ def test_call_and_response_lands_on_the_midi_clock_grid(daemon):
     assert proc.stop() == 0
 
 
-def test_sigterm_mid_response_releases_every_note(daemon):
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
+def test_a_stop_mid_response_releases_every_note(daemon, how):
+    """Stopped while it plays, by a supervisor (SIGTERM) or a closed terminal (SIGHUP):
+    every note it sounds is released, CC 123 sent (the forced exit of a second SIGINT:
+    tests/test_server_signals.py)."""
     proc, _ = daemon("--midi-api", "jack", "--set", "length_bars=8", "--set", "seed=2")
     rig = Rig(bpm=120.0, name="test")
     try:
@@ -55,7 +59,7 @@ def test_sigterm_mid_response_releases_every_note(daemon):
         rig.play([60, 64, 67, 72], start=1.0)
         assert rig.wait_for(lambda: len(rig.notes_on()) >= 3, timeout=8), proc.log()
         assert unreleased(rig.received), "expected notes sounding mid-response"
-        code = proc.stop(signal.SIGTERM)
+        code = proc.stop(getattr(signal, how))
         time.sleep(0.2)
         assert code == 0, proc.log()
         assert not unreleased(rig.received)

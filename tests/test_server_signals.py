@@ -52,8 +52,9 @@ def test_a_failed_startup_shuts_down_and_raises():
 
 def test_second_sigint_forces_the_exit_after_all_notes_off(monkeypatch):
     daemon = server.Daemon(Config())
-    exits, panics = [], []
+    exits, panics, waits = [], [], []
     monkeypatch.setattr(server.os, "_exit", exits.append)
+    monkeypatch.setattr(server.time, "sleep", waits.append)
     daemon.midi = SimpleNamespace(output=SimpleNamespace(panic=lambda: panics.append(1)))
     daemon.handle_exit(signal.SIGTERM)
     assert daemon.should_exit.is_set() and not exits
@@ -61,6 +62,8 @@ def test_second_sigint_forces_the_exit_after_all_notes_off(monkeypatch):
     assert not exits
     daemon.handle_exit(signal.SIGINT)
     assert exits == [130] and panics == [1] and daemon.force_exit
+    assert waits == [server.FORCED_FLUSH_S]      # the all-notes-off given time to leave
+    assert signal.SIGHUP in server.HANDLED_SIGNALS       # a closed terminal shuts down too
 
 
 def test_where_the_loop_takes_no_signal_handlers_plain_ones_stop_it(monkeypatch):
