@@ -44,6 +44,9 @@ def bind_api(router: Router, hub: Hub) -> None:
 
     def bye(r: Request) -> None:
         hub.get(r["session"])
+        if hub.is_port(r["session"]):
+            raise OscRequestError(f"{r['session']!r} is the daemon's MIDI port session: it "
+                                  "lives as long as the daemon")
         hub.bye(r["session"])
 
     def ping(r: Request) -> list[Reply]:

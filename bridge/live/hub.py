@@ -26,7 +26,7 @@ from bridge.config import Config
 from bridge.live.band import Band, BandOutput
 from bridge.live.engine import Engine
 from bridge.live.events import Event, Failed
-from bridge.live.outputs import OscNotes, Output
+from bridge.live.outputs import PANIC_OUT, OscNotes, Output
 from bridge.live.params import ParamError, check_together, defaults, param
 from bridge.live.session import Session
 from bridge.osc.events import message_of
@@ -91,14 +91,23 @@ class Hub:
         if not 0 <= reply_port < 65536:
             raise OscRequestError(f"reply_port {reply_port} is not a UDP port (0 = default)")
         named = (host, reply_port or self.config.reply_port)
-        if not instance or len(instance) > MAX_ID:
-            raise OscRequestError(f"instance id must be 1-{MAX_ID} characters", also=named)
+        if not instance or len(instance) > MAX_ID or not instance.isprintable():
+            raise OscRequestError(f"instance id must be 1-{MAX_ID} printable characters",
+                                  also=named)
         session = self.sessions.get(instance)
+        if session is not None and self.is_port(instance):
+            raise OscRequestError(f"{instance!r} is the daemon's MIDI port session, not a "
+                                  "client's: choose another instance id", also=named)
         if session is None and len(self.sessions) >= self.config.max_sessions \
                 and not self._make_room():
             raise OscRequestError(
                 f"too many sessions ({self.config.max_sessions}), all of them in use: close "
                 "one with /continuo/session/bye", also=named)
+        moved = self.addresses.get(instance)
+        if moved is not None and moved != named:     # another port (a device reopened, or two
+            log.warning("session %s: replies move from %s:%d to %s:%d", instance, *moved,
+                        *named)                      # of one id): the old one lets go
+            self.send(PANIC_OUT, [instance], moved)
         self.addresses[instance] = named
         if session is None:
             clock = BeatClock(self.loop.time(), self.config.tempo)
@@ -108,6 +117,11 @@ class Hub:
                      *self.addresses[instance])
         self.touch(instance)
         return session
+
+    def is_port(self, sid: str) -> bool:
+        """Is ``sid`` a session of the daemon's own (the MIDI port's), which no client opens,
+        closes or lets expire?"""
+        return sid in self.sessions and sid not in self.addresses
 
     def add(self, sid: str, clock: BeatClock, output: Output,
             notify: Callable[[str, list[Any]], Any] | None = None) -> Session:

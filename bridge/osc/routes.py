@@ -80,7 +80,10 @@ ROUTES: tuple[Route, ...] = (
     _in("/continuo/session/hello",
         "Open or refresh a session (idempotent: devices send it as their heartbeat). "
         "Replies /continuo/session/ready.",
-        Arg("instance", "s", "client-chosen id, unique per device instance"),
+        Arg("instance", "s", "client-chosen id, unique per device instance (printable "
+                             "characters; not `midi`, the MIDI port's own session); a hello "
+                             "from another port moves the session there and tells the old "
+                             "port /continuo/session/panic"),
         Arg("reply_port", "i", "UDP port this client listens on; 0 = the daemon's --reply-port")),
     _out("/continuo/session/ready", "Handshake reply: the session is open.",
          SESSION, Arg("version", "s", "daemon version"), Arg("model", "s", "model name")),

@@ -77,3 +77,45 @@ def test_replies_without_an_open_session_go_back_to_the_sender(run_live):
         assert never.value.also is None
         hub.close_all()
     run_live(body)
+
+
+def test_the_midi_port_session_is_no_clients_to_open_close_or_let_expire(run_live):
+    """A client that says hello or bye as `midi` (the id status names the MIDI port's
+    session by) is refused: the port's session lives as long as the daemon."""
+    from bridge.live.api import bind_api
+    from bridge.live.midi_session import SID
+    from bridge.live.outputs import OscNotes
+    from bridge.osc.codec import encode
+    from bridge.osc.router import Router
+    from bridge.osc.routes import IN
+    from bridge.timing.clock import BeatClock
+
+    async def body(engine, loop):
+        hub, _ = make(engine, loop)
+        clock = BeatClock(loop.time(), 120.0)
+        hub.add(SID, clock, OscNotes(SID, clock, lambda *a: None, loop))
+        router = Router()
+        bind_api(router, hub)
+        for address, args in (("/continuo/session/hello", (SID, 9100)),
+                              ("/continuo/session/bye", (SID,))):
+            replies = router.dispatch(encode(address, args, IN), (HOST, 50000))
+            assert replies and {r.address for r in replies} == {"/continuo/error"}
+            assert all("MIDI port session" in r.args[1] for r in replies)
+        assert hub.is_port(SID) and SID not in hub.addresses and SID not in hub._expiry
+        with pytest.raises(OscRequestError, match="printable"):
+            hub.hello("a\nFAKE ERROR line", 9100, HOST)     # a log line of its own
+        hub.close_all()
+    run_live(body)
+
+
+def test_a_session_that_moves_port_tells_the_old_one_to_let_go(run_live):
+    async def body(engine, loop):
+        hub, sent = make(engine, loop)
+        hub.hello("dev", 9100, HOST)
+        hub.hello("dev", 9100, HOST)                       # its heartbeat: nothing
+        assert not [s for s in sent if s[0] == "/continuo/session/panic"]
+        hub.hello("dev", 9200, HOST)                       # reopened elsewhere
+        assert ("/continuo/session/panic", ["dev"], (HOST, 9100)) in sent
+        assert hub.reply_address((HOST, 1), "dev") == (HOST, 9200)
+        hub.close_all()
+    run_live(body)
