@@ -88,10 +88,8 @@ class Session:
     def _transport_stopped(self) -> None:
         """Everything stops as on panic; the performer's phrase is forgotten."""
         log.info("session %s: transport stopped", self.sid)
-        self.time.disarm("phrase")
         self.phrase.reset()
         self.panic()
-        self.responder.discard()
         if self.state == ACCOMPANYING:
             self.set_state(LISTENING)
 
@@ -241,14 +239,20 @@ class Session:
          "phrase_end": self.respond}[action]()
 
     def stop(self) -> None:
-        """Stop the running continuation; its sounding notes are released."""
+        """Stop the running continuation, and the answer the last phrase was to get; its
+        sounding notes are released."""
         if self.band is not None:
             self.band.stream.stop()
-        self._stop_playing()
+        self._stop_playing(answer=False)
         self.set_state(LISTENING if self.params["mode"] != "off" else IDLE)
 
-    def _stop_playing(self, beat: float | None = None) -> None:
+    def _stop_playing(self, beat: float | None = None, answer: bool = True) -> None:
+        """Stop what plays from ``beat``; ``answer=False`` (stop, panic): the answer that the
+        phrase just ended would get goes too (its timer, the answer kept ready)."""
         beat = self.time.now_beat() if beat is None else beat
+        if not answer:
+            self.time.disarm("phrase")
+            self.responder.discard()
         self.responder.cancel()
         self.accompanist.stop()
         self.output.cancel_from(beat)
@@ -257,7 +261,7 @@ class Session:
     def panic(self) -> None:
         if self.band is not None:
             self.band.stream.panic()
-        self._stop_playing()
+        self._stop_playing(answer=False)
         self.output.panic()
         if self.state == RESPONDING:
             self.set_state(LISTENING)

@@ -64,6 +64,22 @@ def test_barge_in_cancels_the_response(sim):
     assert out.closed
 
 
+@pytest.mark.parametrize("action", ["panic", "stop"])
+def test_panic_or_stop_before_the_phrase_end_means_no_answer(sim, action):
+    """Pressed in the beat of silence before the answer was due: the answer does not come
+    (it played a whole answer a beat later); the next phrase is answered as ever."""
+    w = sim(TEMPO)
+    s, out, _ = make(w)
+    play_phrase(w, s)
+    w.run(0.3)                                   # within the beat of silence
+    s.act(action)
+    w.run(8.0)
+    assert not out.played and s.state == LISTENING and not s.responder.active
+    play_phrase(w, s)
+    w.until(lambda: out.played)
+    s.close()
+
+
 def test_manual_mode_only_on_request_and_off_refuses(sim):
     w = sim(TEMPO)
     s, out, _ = make(w, mode="manual")
