@@ -1,5 +1,6 @@
 """Accompany mode: keep generating ahead on the beat grid, commit the near future, re-plan
-the rest as the performer plays.
+the rest as the performer plays. It waits for the music: until the session has heard a note
+it plans nothing.
 
 Every grid step (the session's ``grid``, at most one beat) the accompanist plans from the
 end of what is already committed to ``lookahead_beats`` ahead, starting from the session's
@@ -88,6 +89,8 @@ class Accompanist:
         s.time.arm("accompany", ceil_to_grid(now + 1e-3, self.step), self._tick)
         if self.plans:                     # still sampling: the next step picks it up
             return
+        if not s.heard_any():              # nothing to go with yet: it waits for the music
+            return                         # (it played a chord in a key of its own first)
         lead = s.time.beats_in(MIN_LEAD_S)
         self.committed_to = max(self.committed_to, ceil_to_grid(now + lead, self.step))
         self.commit_limit = max(self.committed_to,

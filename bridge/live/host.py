@@ -47,6 +47,9 @@ class Host(Protocol):
                ) -> Generation | Sequence[Generation]:
         """The worker samples ``gen`` (or siblings from one place: a choice's candidates)."""
 
+    def heard_any(self) -> bool:
+        """Has the session heard a note yet (the performer's, a listened track's, its own)?"""
+
     def quotable(self) -> list[Note]:
         """The notes the session heard lately, both players' (stream beats), that a choice or
         a plan may quote (:mod:`bridge.live.quote`): none while a style is asked for (the

@@ -82,6 +82,8 @@ class Param:
         if self.name == "band" and (len(value) > MAX_BAND_NAME or not value.isprintable()):
             raise ParamError(f"band must be a name of at most {MAX_BAND_NAME} printable "
                              f"characters; got {_shown(raw)}")
+        if self.kind is str and self.choices:
+            value = value.lower()                # names as the table has them (CALL: call)
         if self.choices and value not in self.choices:
             raise ParamError(f"{self.name} must be one of "
                              f"{', '.join(str(c) for c in self.choices)}; got {_shown(raw)}")
@@ -123,8 +125,8 @@ def _fmt(x: float | None) -> str:
 
 
 PARAMS: tuple[Param, ...] = (
-    Param("mode", str, "call", "off, call (call-and-response), accompany (continuous) or "
-          "manual (only on request)", choices=MODES, cc=102),
+    Param("mode", str, "call", "off, call (call-and-response), accompany (continuous, from "
+          "the first note heard) or manual (only on request)", choices=MODES, cc=102),
     Param("temperature", float, 1.0, "sampling temperature: lower is safer, higher is wilder "
           f"(accompany mode plays at {ACCOMPANY_TEMPERATURE:g} of it: an accompanist keeps "
           "steadier than a soloist)", 0.1, 2.0, cc=103),

@@ -218,6 +218,9 @@ class Session:
     def fed(self) -> int:
         return self.context.fed
 
+    def heard_any(self) -> bool:
+        return bool(self.context.notes or self.context.held)
+
     def quotable(self) -> list[Note]:
         return [] if self.params["style"] else self.context.recent()
 

@@ -112,6 +112,19 @@ def test_accompany_keeps_committing_ahead(sim):
     s.close()
 
 
+def test_accompany_waits_for_the_music(sim):
+    """Nothing heard yet, nothing to go with: it played a chord in a key of its own from the
+    first beat; now it waits, and comes in once the performer plays."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="accompany", grid=1.0, lookahead_beats=2.0)
+    w.run(8)
+    assert s.state == ACCOMPANYING and not out.played and s.accompanist.replans == 0
+    play_phrase(w, s, (60, 64, 67, 72))
+    w.until(lambda: out.played)
+    assert min(n.start for n, _ in out.played) >= 8
+    s.close()
+
+
 def test_while_the_performer_rests_what_continuo_played_is_fed_not_carried(sim):
     """A plan's prefix stays short through a long rest: Continuo's notes are fed once
     their time has passed, not carried in every plan's prefix until the performer plays."""
@@ -184,6 +197,7 @@ def test_params_validate_and_style_restyles(sim):
     assert s.set_param("style", "jazz/bebop") == "jazz/bebop"
     assert s.voice.style_index == w.engine.generator.config.styles.index("jazz/bebop")
     assert s.set_param("style", " Jazz/BeBop") == "jazz/bebop"     # as the table names it
+    assert s.set_param("mode", "CALL") == "call"
     with pytest.raises(ParamError, match=r"got 0\.3$"):        # an OSC float32 as sent
         s.set_param("grid", 0.30000001192092896)
     s.close()
