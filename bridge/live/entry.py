@@ -89,8 +89,7 @@ def ceilings(parts: frozenset[int], sounding: dict[int, int]) -> tuple[tuple[int
     parts above it (melody, then harmony, then bass) that sound in the context (``sounding``,
     as for :func:`entering`): no higher than their lowest note, and under the melody's by
     ``UNDER_MELODY`` (a harmony at most its lowest note, a bass an octave under it); none
-    where no part above it
-    sounds."""
+    where no part above it sounds."""
     out = []
     for q in sorted(parts - {DRUMS}):
         limits = [low - (UNDER_MELODY[q] if p == MELODY else 0)

@@ -77,6 +77,8 @@ def _part_notes() -> np.ndarray:
 
 
 PART_NOTES = _part_notes()
+
+
 @lru_cache(maxsize=256)
 def _part_room(constraints: Constraints) -> tuple[int, ...]:
     """Per part, how many notes the constraints allow it."""
