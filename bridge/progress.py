@@ -35,8 +35,7 @@ class Progress:
         self.done = 0
         self.started = clock()
         self._next = self.started + self.every
-        self._wrote = False
-        self._wrote_done = -1                 # ``done`` when the last line was written
+        self._wrote_done: int | None = None   # ``done`` when the last line was written
 
     def __enter__(self) -> Progress:
         return self
@@ -52,7 +51,7 @@ class Progress:
     def close(self, note: str = "") -> None:
         """The final line (only if an interval line was written before and the count has
         moved since, or ``note`` says something)."""
-        if self.enabled and (note or (self._wrote and self.done != self._wrote_done)):
+        if self.enabled and (note or self._wrote_done not in (None, self.done)):
             self._write(note)
         self.enabled = False
 
@@ -72,5 +71,5 @@ class Progress:
         stream = self.stream or sys.stderr
         stream.write(self.line(note) + "\n")
         stream.flush()
-        self._wrote, self._wrote_done = True, self.done
+        self._wrote_done = self.done
         self._next = self.clock() + self.every

@@ -45,27 +45,25 @@ def send(address: str, args: tuple[str, ...], host: str, port: int, reply_port: 
     except (ValueError, OscArgumentError) as exc:
         raise click.UsageError(str(exc)) from None
 
-    listening = [reply_port]
-
-    async def exchange() -> int:
+    async def exchange() -> tuple[int, int]:
+        """How many replies came, and the port they were listened for on."""
         async with await OscClient.open(host, port, reply_port) as client:
-            listening[0] = client.address[1]
             client.send(rt.address, values)
             got = 0
             async for message in client.replies(timeout):
                 click.echo(str(message))
                 got += 1
-            return got
+            return got, client.address[1]
 
     try:
-        got = asyncio.run(exchange())
+        got, listening = asyncio.run(exchange())
     except OscPortError as exc:
         raise click.ClickException(str(exc)) from None
     if not got:
         hint = "is `continuo run` running?"
         if rt.address == "/continuo/session/hello" and len(values) > 1 and values[1] == 0:
             hint = (f"a hello with reply_port 0 is answered on the daemon's --reply-port; "
-                    f"to hear it here, name {listening[0]}, the port this command listens on")
+                    f"to hear it here, name {listening}, the port this command listens on")
         click.echo(f"no reply from {host}:{port} within {timeout} s — {hint}", err=True)
         raise SystemExit(1)
 

@@ -95,7 +95,7 @@ class Hub:
             raise OscRequestError(f"instance id must be 1-{MAX_ID} printable characters",
                                   also=named)
         session = self.sessions.get(instance)
-        if session is not None and self.is_port(instance):
+        if self.is_port(instance):
             raise OscRequestError(f"{instance!r} is the daemon's MIDI port session, not a "
                                   "client's: choose another instance id", also=named)
         if session is None and len(self.sessions) >= self.config.max_sessions \

@@ -24,14 +24,12 @@ class MidiFileError(ValueError):
 def open_midi(path: str | Path) -> mido.MidiFile:
     """The file as mido reads it, or a :class:`MidiFileError` that says why not."""
     try:
-        if Path(path).stat().st_size == 0:
-            raise MidiFileError(f"{path}: empty file")
-        return mido.MidiFile(str(path), clip=True)
+        if Path(path).stat().st_size:
+            return mido.MidiFile(str(path), clip=True)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
-        if isinstance(exc, MidiFileError):
-            raise
         why = "it ends too soon" if isinstance(exc, EOFError) else str(exc) or type(exc).__name__
         raise MidiFileError(f"{path}: unreadable MIDI file ({why})") from None
+    raise MidiFileError(f"{path}: empty file")
 
 
 def read_midi(
