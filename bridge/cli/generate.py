@@ -15,7 +15,7 @@ import click
 
 from bridge.live.params import CANDIDATES, GUIDANCE, MAX_CANDIDATES, ParamError, known_style
 from bridge.progress import Progress
-from bridge.vocab import PART_SETS, PARTS
+from bridge.vocab import PART_SETS, PARTS, TICKS_PER_BEAT
 
 
 def _models(model: str | None, kind: str, needed: bool = True):
@@ -195,8 +195,9 @@ def _make_parent(target: Path) -> None:
 @click.command("continue")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--output", type=click.Path(dir_okay=False),
-              help="MIDI file to write (one input, one seed): the prompt and, on its own "
-                   "track, the continuation.")
+              help="MIDI file to write (one input, one seed): the prompt as the input "
+                   "wrote it (programs, pedals and all, cut where it ends) and, on tracks "
+                   "of their own, the continuation, on the prompt's instrument.")
 @click.option("--out-dir", type=click.Path(file_okay=False),
               help="Folder for the outputs, named <input>-seed<S>.mid (<input>-continued.mid "
                    "without a seed), sub-folders of an input folder kept.")
@@ -219,8 +220,9 @@ def _make_parent(target: Path) -> None:
 @click.option("--candidates", default=CANDIDATES, show_default=True,
               type=click.IntRange(1, MAX_CANDIDATES),
               help="Draw this many continuations, half of them quoting the input's bars "
-                   "5-8 bars back in the model's own way, and write the one most like the "
-                   "others (1: a single draw, as it comes).")
+                   "5-8 bars back in the model's own way (drums alone: 7 in 8, the latest "
+                   "bars first, and those bars count in the choice), and write the one most "
+                   "like the others (1: a single draw, as it comes).")
 @click.option("--seed", type=int, help="Random seed (reproducible output).")
 @click.option("--seeds", help="Several seeds, comma-separated (e.g. 0,1,2): one output each.")
 @click.option("--only", is_flag=True, help="Write the continuation alone.")
@@ -235,7 +237,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
               model: str | None) -> None:
     """Write continuations of MIDI files (files or folders)."""
     from bridge.live.engine import Engine
-    from bridge.music.midifile import write_midi
+    from bridge.music.midifile import continued, open_midi, write_midi
     from bridge.offline import ContinueOptions, continue_piece, heard_genre, prompt_of
 
     inputs = midi_inputs(files)
@@ -274,7 +276,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
         except InputError as exc:
             batch.fail(exc, path)
             continue
-        prompt, _ = prompt_of(piece, prompt_bars)
+        prompt, start = prompt_of(piece, prompt_bars)
         heard = heard_genre(tagger, prompt) if tagger is not None else None
         for s, target in zip(seed_list, targets, strict=True):
             result = continue_piece(generator, piece, ContinueOptions(
@@ -284,8 +286,8 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
             try:
                 if only:
                     write_midi(result, target)
-                else:
-                    write_midi(prompt, target, extra=((result, 1),))
+                else:                            # the input as written, then the result
+                    continued(open_midi(path), start / TICKS_PER_BEAT, result).save(target)
             except OSError as exc:
                 batch.fail(InputError(f"cannot write {target}: {exc.strerror or exc}"), path,
                            output=str(target))

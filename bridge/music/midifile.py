@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from bridge.music.piece import Note, Piece
 from bridge.vocab import NO_PART, PARTS, TICKS_PER_BEAT, Meter
 
 DRUM_CHANNEL = 9
+SUSTAIN = 64                     # the sustain pedal's controller
 SHORTEST = 1 / TICKS_PER_BEAT    # beats: a note released the instant it starts (a drum hit
                                  # written as on and off at one tick) still sounds this long
 
@@ -161,6 +163,75 @@ def _part_channel(channel: int, part: int) -> int:
 
 def write_midi(piece: Piece, path: str | Path, **kwargs) -> None:
     piece_to_midi(piece, **kwargs).save(str(path))
+
+
+def cut(mid: mido.MidiFile, end: float) -> mido.MidiFile:
+    """``mid`` as it was written up to ``end`` (beats), every track with everything on it
+    before then (programs, controllers, pedals, lyrics, tempos): a note sounding at ``end``
+    is released there, a sustain pedal held then is lifted, nothing after it is kept."""
+    end_tick = round(end * mid.ticks_per_beat)
+    out = mido.MidiFile(type=1, ticks_per_beat=mid.ticks_per_beat)
+    for track in mid.tracks:
+        events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []
+        sounding: set[tuple[int, int]] = set()
+        pedal: set[int] = set()
+        now = 0
+        for msg in track:
+            now += msg.time
+            if now >= end_tick:
+                break
+            if msg.type == "end_of_track":
+                continue
+            events.append((now, 1, msg))
+            if msg.type == "note_on" and msg.velocity > 0:
+                sounding.add((msg.channel, msg.note))
+            elif msg.type in ("note_on", "note_off"):
+                sounding.discard((msg.channel, msg.note))
+            elif msg.type == "control_change" and msg.control == SUSTAIN:
+                (pedal.add if msg.value >= 64 else pedal.discard)(msg.channel)
+        events += [(end_tick, 0, mido.Message("note_off", channel=c, note=n))
+                   for c, n in sorted(sounding)]
+        events += [(end_tick, 0, mido.Message("control_change", channel=c, control=SUSTAIN,
+                                              value=0)) for c in sorted(pedal)]
+        out.tracks.append(mido.MidiTrack(_delta(events)))
+    return out
+
+
+def continued(mid: mido.MidiFile, end: float, continuation: Piece) -> mido.MidiFile:
+    """``mid`` up to ``end`` (beats; :func:`cut`), then ``continuation`` on tracks of its
+    own, a track per part, each on a channel ``mid`` leaves free (drums on channel 10),
+    playing the program the file's busiest pitched channel had at ``end``: the prompt as it
+    was written, and the continuation on the instrument that played it."""
+    out = cut(mid, end)
+    used, program, notes = set(), {}, Counter()
+    for msg in mido.merge_tracks(out.tracks):          # (a cut file: up to end only)
+        if msg.type == "program_change":
+            program[msg.channel] = msg.program
+        elif msg.type == "note_on" and msg.velocity > 0:
+            used.add(msg.channel)
+            if msg.channel != DRUM_CHANNEL:
+                notes[msg.channel] += 1
+    free = [c for c in range(16) if c != DRUM_CHANNEL and c not in used] or [0]
+    plays = program.get(notes.most_common(1)[0][0], 0) if notes else 0
+    tpb = mid.ticks_per_beat
+    parts = sorted({n.part for n in continuation.notes})
+    for i, part in enumerate(parts):
+        channel = free[i % len(free)]
+        events: list[tuple[int, int, mido.Message]] = [
+            (0, 0, mido.Message("program_change", channel=channel, program=plays))]
+        for n in continuation.notes:
+            if n.part == part:
+                ch = DRUM_CHANNEL if n.drum else channel
+                on, off = round(n.start * tpb), round(n.end * tpb)
+                events.append((on, 2, mido.Message("note_on", channel=ch, note=n.pitch,
+                                                   velocity=n.velocity)))
+                events.append((max(off, on + 1), 1,
+                               mido.Message("note_off", channel=ch, note=n.pitch)))
+        name = PARTS[part] if part != NO_PART else continuation.name or "continuo"
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
+        track.extend(_delta(events))
+        out.tracks.append(track)
+    return out
 
 
 def _merged(tracks: list[mido.MidiTrack]):

@@ -227,3 +227,24 @@ def test_a_target_that_cannot_be_written_is_refused_before_any_sampling(
     no_seed = runner.invoke(continue_, [str(folder), "--out-dir", str(tmp_path / "o2"),
                                         "--seeds", ",,", *model])
     assert no_seed.exit_code == 2 and "comma-separated" in no_seed.output
+
+
+def test_the_input_is_written_back_as_it_was_and_continued_on_its_instrument(
+        tiny_model_dir, folder, tmp_path):
+    import mido
+
+    mid = mido.MidiFile(folder / "a.mid")
+    mid.tracks[1].insert(1, mido.Message("program_change", channel=0, program=40))
+    mid.tracks[1].insert(2, mido.Message("control_change", channel=0, control=64, value=127))
+    mid.save(tmp_path / "violin.mid")
+    result = CliRunner().invoke(continue_, [
+        str(tmp_path / "violin.mid"), "-o", str(tmp_path / "out.mid"), "--prompt-bars", "8",
+        "--bars", "2", "--seed", "0", "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    out = mido.MidiFile(tmp_path / "out.mid")
+    kinds = [(m.type, getattr(m, "program", None)) for m in out.tracks[1]]
+    assert ("program_change", 40) in kinds and ("control_change", None) in kinds
+    new = [m for t in out.tracks[2:] for m in t]
+    assert {m.program for m in new if m.type == "program_change"} == {40}
+    assert {m.channel for m in new if m.type == "note_on"} - {9} and \
+        0 not in {m.channel for m in new if m.type == "note_on"}

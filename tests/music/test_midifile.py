@@ -129,3 +129,74 @@ def test_a_tempo_of_zero_is_a_clear_error(tmp_path: Path):
     _conducted(tmp_path / "zero.mid", [(0, 4, 4)], [(0, 0)])
     with pytest.raises(MidiFileError, match=r"zero\.mid: a tempo of 0"):
         read_midi(tmp_path / "zero.mid")
+
+
+def _performance(tmp_path: Path) -> Path:
+    """A violin (program 40) on channel 0 with a pedal and a lyric, two bars of half notes
+    and a note held across the line at beat 8; a tempo change after it."""
+    track = mido.MidiTrack([
+        mido.MetaMessage("track_name", name="violin"),
+        mido.Message("program_change", channel=0, program=40),
+        mido.Message("control_change", channel=0, control=64, value=127),
+        mido.MetaMessage("lyrics", text="la")])
+    tpb = 480
+    events = []
+    for i in range(4):
+        events += [(i * 2 * tpb, mido.Message("note_on", note=60 + i, velocity=70)),
+                   (i * 2 * tpb + tpb, mido.Message("note_off", note=60 + i))]
+    events += [(7 * tpb, mido.Message("note_on", note=72, velocity=70)),
+               (10 * tpb, mido.Message("note_off", note=72)),
+               (9 * tpb, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(90)))]
+    last = 0
+    for tick, msg in sorted(events, key=lambda e: e[0]):
+        track.append(msg.copy(time=tick - last))
+        last = tick
+    mid = mido.MidiFile(type=0, ticks_per_beat=tpb)
+    mid.tracks.append(track)
+    mid.save(tmp_path / "violin.mid")
+    return tmp_path / "violin.mid"
+
+
+def _timed(track):
+    now = 0
+    for msg in track:
+        now += msg.time
+        yield now, msg
+
+
+def test_a_cut_keeps_what_was_written_before_it_and_releases_what_sounds(tmp_path: Path):
+    from bridge.music.midifile import cut
+
+    mid = mido.MidiFile(_performance(tmp_path))
+    [track] = cut(mid, 8.0).tracks
+    kept = list(_timed(track))
+    assert [m.type for _, m in kept[:4]] == ["track_name", "program_change", "control_change",
+                                             "lyrics"]
+    assert all(t <= 8 * 480 for t, _ in kept)
+    assert not any(m.type == "set_tempo" for _, m in kept)          # (after the cut)
+    at_end = [m for t, m in kept if t == 8 * 480]
+    assert mido.Message("note_off", note=72) in [m.copy(time=0) for m in at_end]
+    assert mido.Message("control_change", control=64, value=0) in [m.copy(time=0)
+                                                                  for m in at_end]
+
+
+def test_a_continuation_follows_the_file_as_written_on_its_instrument(tmp_path: Path):
+    from bridge.music.midifile import continued
+
+    path = _performance(tmp_path)
+    more = Piece([Note(8 + i, 0.5, 70 + i, 90, part=0) for i in range(4)]
+                 + [Note(8, 4.0, 40, 80, part=2), Note(8.5, 0.25, 36, 100, drum=True, part=3)])
+    out = continued(mido.MidiFile(path), 8.0, more)
+    out.save(tmp_path / "out.mid")
+    original = [m for m in mido.MidiFile(path).tracks[0] if m.type != "end_of_track"]
+    assert list(out.tracks[0])[:8] == original[:8]               # the prompt as written
+    new = out.tracks[1:]
+    assert [t.name for t in new] == ["melody", "bass", "drums"]
+    programs = [m for t in new for m in t if m.type == "program_change"]
+    assert {m.program for m in programs} == {40}                  # the violin plays on
+    channels = {m.channel for t in new[:2] for m in t if m.type == "note_on"}
+    assert len(channels) == 2 and 0 not in channels and 9 not in channels
+    assert {m.channel for m in new[2] if m.type == "note_on"} == {9}
+    back = read_midi(tmp_path / "out.mid")
+    assert sorted((n.start, n.pitch) for n in back.notes if n.start >= 8) == \
+        sorted((n.start, n.pitch) for n in more.notes)
