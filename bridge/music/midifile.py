@@ -108,13 +108,11 @@ def read_midi(
                  signatures=() if downbeat is not None else tuple(signatures))
 
 
-def piece_to_midi(piece: Piece, *, channel: int = 0, tpb: int = 480,
-                  extra: tuple[tuple[Piece, int], ...] = ()) -> mido.MidiFile:
+def piece_to_midi(piece: Piece, *, channel: int = 0, tpb: int = 480) -> mido.MidiFile:
     """A type-1 file: a conductor track (tempos and meter from ``piece``: its time
-    signatures as its file wrote them where they agree with the meter), the piece's notes (a
-    track per part, named after it, on ``channel`` + the part's index, so the same pitch in
-    two parts never cuts itself short), and one track per ``(piece, channel)`` in
-    ``extra``."""
+    signatures as its file wrote them where they agree with the meter), and the piece's
+    notes (a track per part, named after it, on ``channel`` + the part's index, so the same
+    pitch in two parts never cuts itself short)."""
     mid = mido.MidiFile(type=1, ticks_per_beat=tpb)
     conductor = mido.MidiTrack()
     events: list[tuple[int, int, mido.MetaMessage]] = [
@@ -130,24 +128,34 @@ def piece_to_midi(piece: Piece, *, channel: int = 0, tpb: int = 480,
     conductor.extend(_delta(events))
     mid.tracks.append(conductor)
 
-    name = piece.name or "continuo"
-    tracks = [(PARTS[p] if p != NO_PART else name, [n for n in piece.notes if n.part == p],
-               _part_channel(channel, p)) for p in sorted({n.part for n in piece.notes})] \
-        or [(name, [], channel)]
-    tracks += [(p.name or "continuo", p.notes, ch) for p, ch in extra]
-    for name, part_notes, ch0 in tracks:
-        notes: list[tuple[int, int, mido.Message]] = []
-        for n in part_notes:
-            ch = DRUM_CHANNEL if n.drum else ch0
-            on, off = round(n.start * tpb), round(n.end * tpb)
-            notes.append((on, 1, mido.Message("note_on", channel=ch, note=n.pitch,
-                                              velocity=n.velocity)))
-            notes.append((max(off, on + 1), 0,
-                          mido.Message("note_off", channel=ch, note=n.pitch)))
-        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
-        track.extend(_delta(notes))
-        mid.tracks.append(track)
+    mid.tracks.extend(_part_tracks(piece, tpb, lambda _, part: _part_channel(channel, part)))
     return mid
+
+
+def _part_tracks(piece: Piece, tpb: int, channel_of: Callable[[int, int], int],
+                 program: int | None = None) -> list[mido.MidiTrack]:
+    """A track per part of ``piece``, named after it (one empty track when it has no
+    notes): the ``i``-th part's notes on ``channel_of(i, part)`` (drums on theirs), after
+    setting that channel's ``program`` when one is given."""
+    parts = sorted({n.part for n in piece.notes})
+    tracks = []
+    for i, part in enumerate(parts or [NO_PART]):
+        channel = channel_of(i, part)
+        events: list[tuple[int, int, mido.Message]] = [] if program is None else [
+            (0, 0, mido.Message("program_change", channel=channel, program=program))]
+        for n in piece.notes:
+            if n.part == part:
+                ch = DRUM_CHANNEL if n.drum else channel
+                on, off = round(n.start * tpb), round(n.end * tpb)
+                events.append((on, 2, mido.Message("note_on", channel=ch, note=n.pitch,
+                                                   velocity=n.velocity)))
+                events.append((max(off, on + 1), 1,
+                               mido.Message("note_off", channel=ch, note=n.pitch)))
+        name = PARTS[part] if part != NO_PART else piece.name or "continuo"
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
+        track.extend(_delta(events))
+        tracks.append(track)
+    return tracks
 
 
 def _part_channel(channel: int, part: int) -> int:
@@ -213,24 +221,8 @@ def continued(mid: mido.MidiFile, end: float, continuation: Piece) -> mido.MidiF
                 notes[msg.channel] += 1
     free = [c for c in range(16) if c != DRUM_CHANNEL and c not in used] or [0]
     plays = program.get(notes.most_common(1)[0][0], 0) if notes else 0
-    tpb = mid.ticks_per_beat
-    parts = sorted({n.part for n in continuation.notes})
-    for i, part in enumerate(parts):
-        channel = free[i % len(free)]
-        events: list[tuple[int, int, mido.Message]] = [
-            (0, 0, mido.Message("program_change", channel=channel, program=plays))]
-        for n in continuation.notes:
-            if n.part == part:
-                ch = DRUM_CHANNEL if n.drum else channel
-                on, off = round(n.start * tpb), round(n.end * tpb)
-                events.append((on, 2, mido.Message("note_on", channel=ch, note=n.pitch,
-                                                   velocity=n.velocity)))
-                events.append((max(off, on + 1), 1,
-                               mido.Message("note_off", channel=ch, note=n.pitch)))
-        name = PARTS[part] if part != NO_PART else continuation.name or "continuo"
-        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name)])
-        track.extend(_delta(events))
-        out.tracks.append(track)
+    out.tracks.extend(_part_tracks(continuation, mid.ticks_per_beat,
+                                   lambda i, _: free[i % len(free)], plays))
     return out
 
 
