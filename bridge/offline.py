@@ -13,7 +13,7 @@ import torch
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.params import CANDIDATES, GUIDANCE
-from bridge.live.quote import allowed, draws, heard_bars, quotes
+from bridge.live.quote import allowed, draws, heard_bars, quotes, quoting, voter
 from bridge.live.tagging import last_bars, top_genre
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
@@ -114,7 +114,7 @@ def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions,
 
 def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions,
                     engine: Engine | None = None) -> tuple[list[list[Note]], int]:
-    """``options.candidates`` continuations of ``piece`` drawn from the same state, half of
+    """``options.candidates`` continuations of ``piece`` drawn from the same state, some of
     them quoting the prompt unless a style is asked for (:mod:`bridge.live.quote`), and
     which of them is the one most like the others
     (:func:`bridge.music.likeness.consensus`, among those
@@ -125,13 +125,16 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
     prompt, start = prompt_of(piece, options.prompt_bars)
     gen, context, style, bar = plan_continuation(generator, prompt, options, start)
     k = options.candidates
-    offered = [] if options.style else quotes(prompt.notes, prompt.meter, start, gen.parts)
-    gens = [gen] if k == 1 else draws(gen, k, offered)
+    how = quoting(gen)
+    quotable = [] if options.style else prompt.notes   # a style request leaves them behind
+    offered = quotes(quotable, prompt.meter, start, gen.parts, how)
+    gens = [gen] if k == 1 else draws(gen, k, offered, how.free)
     (engine or Engine(generator, None)).run_now(gens, context, style, bar)
     spans = [[n for n in g.notes if g.plays(n)] for g in gens]
     bars = Bars.spanning(prompt.meter, start, gen.end_tick)
     heard = heard_bars(prompt.notes, prompt.meter, start)
-    return spans, consensus(spans, bars, allowed(spans, gens, bars, prompt.notes, heard))
+    return spans, consensus(spans, bars, allowed(spans, gens, bars, prompt.notes, heard),
+                            *voter(quotable, prompt.meter, start, how))
 
 
 def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOptions,

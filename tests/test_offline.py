@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from bridge.live.quote import GROOVE
 from bridge.live.tagging import last_bars
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
@@ -135,7 +136,33 @@ def test_quotes_are_offered_unless_a_style_is_asked_for(models, monkeypatch):
     for style in ("", generator.config.styles[-1]):
         draw_candidates(generator, _shifted_piece(), ContinueOptions(
             bars=1, prompt_bars=3, seed=1, candidates=2, style=style))
-    assert len(asked) == 1                       # the unstyled draw only
+    assert asked[0][0] and not asked[1][0]       # the unstyled draw quotes, the styled not
+
+
+def _groove(bars: int = 8) -> Piece:
+    """Kick and snare on the beats, a bar's own hi-hat key in each bar."""
+    return Piece([Note(4 * b + i, 0.25, key, 90, drum=True)
+                  for b in range(bars) for i in range(4)
+                  for key in (36 if i % 2 == 0 else 38, 42 + b % 3)])
+
+
+@pytest.mark.parametrize("drums", [True, False])
+def test_a_groove_is_chosen_with_its_latest_bars_as_a_voter(models, monkeypatch, drums):
+    import bridge.offline as offline
+
+    generator, _ = models
+    seen = []
+    monkeypatch.setattr(offline, "consensus", lambda *args: seen.append(args) or 0)
+    piece = _groove(9) if drums else _shifted_piece(9)
+    draw_candidates(generator, piece, ContinueOptions(bars=1, prompt_bars=8, seed=0,
+                                                      candidates=4))
+    _, _, _, notes, weight = seen[0]
+    if not drums:
+        assert (notes, weight) == (None, 0.0)
+        return
+    assert weight == GROOVE.echo > 0
+    prompt = prompt_of(piece, 8)[0].notes
+    assert notes == [replace(x, start=x.start + 16) for x in prompt if 16 <= x.start < 32]
 
 
 def test_a_style_request_is_guided_as_hard_as_its_genres_strength(models):

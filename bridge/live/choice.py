@@ -4,13 +4,12 @@ like the others played (:func:`bridge.music.likeness.consensus`).
 One draw of a continuation may stray where the model's ideas mostly agree; of several
 drawn from the same place, the one most like the others is closer to what the music does
 next (the continuation benchmark: docs/musicality.md, "Choosing among candidates"), the
-more so when half of them quote, in the model's own way, bars heard before
-(:mod:`bridge.live.quote`). The
-worker steps the candidates together, as one batch (their common prefix fed once); nothing
-is heard until every candidate has ended and the loop has released the choice: then
-the chosen one's notes go out at once (they lie ahead of now: a choice is prepared while
-the performer is silent, beside a single answer kept ready for a request that comes before
-it is made, :mod:`bridge.live.respond`), then its end.
+more so when some of them quote, in the model's own way, bars heard before
+(:mod:`bridge.live.quote`). The worker steps the candidates together, as one batch (their
+common prefix fed once); nothing is heard until every candidate has ended and the loop has
+released the choice: then the chosen one's notes go out at once (they lie ahead of now: a
+choice is prepared while the performer is silent, beside a single answer kept ready for a
+request that comes before it is made, :mod:`bridge.live.respond`), then its end.
 
 A :class:`Choice` stands for a :class:`Generation` where the responder uses one: it calls
 the generation's ``on_note(choice, note)`` and ``on_done(choice, reason)``, and ``cancel()``
@@ -23,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bridge.live.generation import Generation
-from bridge.live.quote import allowed, draws, heard_bars, quotes
+from bridge.live.quote import allowed, draws, heard_bars, quotes, quoting, voter
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
@@ -31,7 +30,7 @@ from bridge.vocab import TICKS_PER_BEAT
 
 class Choice:
     def __init__(self, gen: Generation, candidates: int, heard: Sequence[Note] = ()) -> None:
-        """``candidates`` siblings of ``gen``, half of them quoting ``heard`` (the notes heard
+        """``candidates`` siblings of ``gen``, some of them quoting ``heard`` (the notes heard
         before, stream beats), as ``continuo continue`` draws them
         (:func:`bridge.live.quote.draws`); its callbacks are the choice's."""
         if candidates < 2:
@@ -39,7 +38,10 @@ class Choice:
         meter = gen.cursor.meter
         start = gen.first_tick
         self.heard_notes = [n for n in heard if n.start * TICKS_PER_BEAT < start]
-        self.gens = draws(gen, candidates, quotes(self.heard_notes, meter, start, gen.parts))
+        how = quoting(gen)
+        self.gens = draws(gen, candidates, quotes(self.heard_notes, meter, start, gen.parts, how),
+                          how.free)
+        self.voter = voter(self.heard_notes, meter, start, how)   # (notes, weight)
         for g in self.gens:
             g.on_note, g.on_done, g.candidate = self._note, self._done, True
         self.on_note: Callable[[Choice, Note], None] = gen.on_note or (lambda *_: None)
@@ -87,7 +89,8 @@ class Choice:
             self.on_done(self, "cancelled" if self.cancelled else "error")
             return
         among = allowed(self.heard, self.gens, self.bars, self.heard_notes, self.heard_bars)
-        self.chosen = consensus(self.heard, self.bars, [j for j in among if j in ok] or ok)
+        self.chosen = consensus(self.heard, self.bars, [j for j in among if j in ok] or ok,
+                                *self.voter)
         if self.released:
             self._emit_chosen()
 

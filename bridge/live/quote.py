@@ -2,21 +2,25 @@
 
 Music returns to what it played: a tune's first strain comes again, a groove goes round, a
 song's verse repeats with another turn. A draw that quotes is given, while it samples the
-quote's span, a bonus (in logits: a choice's ``QUOTE_BONUS``, a plan's ``PLAN_BONUS``) on
+quote's span, a bonus (in logits: a choice's :class:`Quoting`'s, a plan's ``PLAN_BONUS``) on
 the token that would go on with the quoted notes at the place the draw has reached: the time
 token to the quote's next onset, the PART and pitch of a quoted note at this instant, then
 that note's velocity and duration. So the model follows the quote where its own ideas agree
 and leaves it where they do not; once it has left, the bonus points at the quote's next note
 from wherever it is.
 
-Of a choice's draws (:func:`draws`) half are free and half quote (none when a style is
+Of a choice's draws (:func:`draws`) some are free and the rest quote (none when a style is
 asked for: the request is to leave what was heard behind, and quotes drew the continuation
-back to the prompt's genre: style control 0.750 -> 0.664), each quoting one of
-``QUOTE_LAGS`` (bars back) for ``QUOTE_BARS`` bars; :func:`allowed` keeps out of the choice a
-draw that copies more bars note for note than the most copying free draw, so the quotes are
-varied rather than repeated (a performer's bars are never copied exactly by the music
-itself). Measured on the continuation benchmark: docs/musicality.md, "Candidates that quote
-the prompt".
+back to the prompt's genre: style control 0.750 -> 0.664), each quoting one of its
+:class:`Quoting`'s lags (bars back) for ``QUOTE_BARS`` bars: a tune's (``TUNE``) half free,
+quoting the bars heard 5-8 back at a bonus of 2; a groove's (``GROOVE``, drums alone) nearly
+all quoting, the latest bars first, at a bonus of 3, for a groove goes round where a tune
+moves on, and its choice counts the latest bars played again as a voter beside the draws
+(:func:`voter`). :func:`allowed` keeps out of the choice a draw that copies more bars note for
+note than the most copying free draw, so the quotes are varied rather than repeated (a
+performer's bars are never copied exactly by the music itself). Measured on the
+continuation benchmark: docs/musicality.md, "Candidates that quote the prompt" and "A
+groove goes round".
 
 Accompany mode's plans (one draw each) quote the bars 4 or 8 back (``PLAN_LAGS``),
 whichever the lead's latest bars repeat, the more strongly the more nearly they repeat them
@@ -28,9 +32,10 @@ changes").
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -54,15 +59,33 @@ from bridge.vocab import (
 if TYPE_CHECKING:
     from bridge.live.generation import Generation
 
-QUOTE_BONUS = 2.0           # logits on the token that goes on with a choice's quote
-PLAN_BONUS = (3.0, 4.0)     # ... with a plan's: the lead repeating nothing, all, of its bars
-QUOTE_BARS = 4              # a quote's length
-QUOTE_LAGS = (8, 7, 6, 5)   # the bars back a choice's quoting draws quote, in turn
+PLAN_BONUS = (3.0, 4.0)     # logits on the token that goes on with an accompany plan's
+#                             quote: the lead repeating nothing, all, of its bars
+QUOTE_BARS = 4              # a choice's quote's length
 PLAN_LAGS = (4, 8)          # the bars back an accompany plan may quote, the first by default
 MATCH_BARS = 4              # how much of the lead's latest playing tells the lags apart
 ONSET_SLACK = TICKS_PER_BEAT // 6    # ticks apart two onsets may be and still match
 
 Event = tuple[int, int, int, int, int]   # tick, part (-1: none), note, velocity, duration
+
+
+@dataclass(frozen=True)
+class Quoting:
+    """How a choice's draws quote the bars heard before."""
+
+    free: float                 # the share of the draws that quote nothing (at least one)
+    bonus: float                # logits on the token that goes on with a quote
+    lags: tuple[int, ...]       # the bars back the quoting draws quote, in turn
+    echo: float = 0.0           # the choice's weight on the latest bars played again
+
+
+TUNE = Quoting(free=0.5, bonus=2.0, lags=(8, 7, 6, 5))
+GROOVE = Quoting(free=0.125, bonus=3.0, lags=(4, 5, 6, 7), echo=1.0)     # drums alone
+
+
+def quoting(gen: Generation) -> Quoting:
+    """How ``gen``'s choice quotes: as a groove when it plays drums alone, else as a tune."""
+    return GROOVE if gen.constraints.drums is True else TUNE
 
 
 @dataclass(frozen=True)
@@ -75,7 +98,7 @@ class Quote:
 
     @classmethod
     def of(cls, notes: Sequence[Note], meter: Meter, start: int, lag: int,
-           bars: int = QUOTE_BARS, bonus: float = QUOTE_BONUS,
+           bars: int = QUOTE_BARS, bonus: float = TUNE.bonus,
            steers: frozenset[int] | None = None) -> Quote | None:
         """The notes of ``notes`` from ``lag`` bars before ``start`` for ``bars`` bars (at
         most up to ``start``), moved ``lag`` bars on; None if there are none. ``steers``:
@@ -208,11 +231,12 @@ def _onset_likeness(a: Sequence[tuple[int, int]], b: Sequence[tuple[int, int]]) 
 
 
 def quotes(notes: Sequence[Note], meter: Meter, start: int, plays: frozenset[int] | None,
-           lags: Sequence[int] = QUOTE_LAGS) -> list[Quote]:
+           how: Quoting = TUNE) -> list[Quote]:
     """The quotes of ``notes`` a choice starting at ``start`` in the parts ``plays`` (None:
-    any) draws from: one per lag that finds notes (before ``start``), their time led by
-    the onsets of those parts."""
-    return [q for q in (Quote.of(notes, meter, start, lag, steers=plays) for lag in lags)
+    any) draws from: one per lag of ``how`` that finds notes (before ``start``), at its
+    bonus, their time led by the onsets of those parts."""
+    return [q for q in (Quote.of(notes, meter, start, lag, bonus=how.bonus, steers=plays)
+                        for lag in how.lags)
             if q is not None]
 
 
@@ -222,12 +246,14 @@ def heard_bars(heard: Sequence[Note], meter: Meter, start: int) -> Bars:
     return Bars.spanning(meter, first, start - 1)
 
 
-def draws(gen: Generation, candidates: int, offered: Sequence[Quote]) -> list[Generation]:
+def draws(gen: Generation, candidates: int, offered: Sequence[Quote],
+          free: float = TUNE.free) -> list[Generation]:
     """``candidates`` siblings of ``gen`` (its seed ``s`` draws candidate ``i`` with
-    ``s * candidates + i``; no seed: the worker's): the first half free, the rest quoting
-    the ``offered`` quotes in turn (all free when none is offered)."""
+    ``s * candidates + i``; no seed: the worker's): the first ``free`` share of them free
+    (at least one), the rest quoting the ``offered`` quotes in turn (all free when none is
+    offered)."""
     k = candidates
-    free = k - k // 2 if offered else k
+    free = max(1, math.ceil(k * free)) if offered else k
     out = []
     for i in range(k):
         g = gen.sibling(None if gen.seed is None else gen.seed * k + i)
@@ -235,6 +261,21 @@ def draws(gen: Generation, candidates: int, offered: Sequence[Quote]) -> list[Ge
             g.quote = offered[(i - free) % len(offered)]
         out.append(g)
     return out
+
+
+def again(notes: Sequence[Note], meter: Meter, start: int, bars: int = QUOTE_BARS) -> list[Note]:
+    """The notes of the ``bars`` bars before ``start`` played again from ``start``."""
+    source = meter.shift(start, -bars)
+    shift = (start - source) / TICKS_PER_BEAT
+    return [replace(n, start=n.start + shift) for n in notes
+            if source <= to_tick(n.start) < start]
+
+
+def voter(notes: Sequence[Note], meter: Meter, start: int,
+          how: Quoting) -> tuple[list[Note] | None, float]:
+    """What a choice's :func:`bridge.music.likeness.consensus` hears beside its draws, and
+    how much it counts: with ``how.echo``, the latest bars of ``notes`` played again."""
+    return (again(notes, meter, start), how.echo) if how.echo else (None, 0.0)
 
 
 def allowed(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: Bars,

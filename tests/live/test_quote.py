@@ -10,10 +10,11 @@ from bridge.live import quote as q
 from bridge.live.choice import Choice
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
+from bridge.model.sampling import Constraints
 from bridge.music.likeness import Bars
 from bridge.music.piece import Note, Piece
 from bridge.offline import ContinueOptions, plan_continuation
-from bridge.vocab import BAR, TICKS_PER_BEAT, Cursor, Meter
+from bridge.vocab import BAR, DRUMS, TICKS_PER_BEAT, Cursor, Meter
 
 BAR_TICKS = 4 * TICKS_PER_BEAT
 
@@ -34,7 +35,7 @@ def test_a_quote_is_the_bars_heard_that_many_bars_back_moved_on():
     assert short.end == start + BAR_TICKS and len(short.events) == 4
     late = [n for n in _heard() if n.start >= 24]                  # bars 6 and 7 only
     assert q.Quote.of(late, Meter(), start, lag=8) is None         # nothing there
-    assert len(q.quotes(_heard(), Meter(), start, None)) == len(q.QUOTE_LAGS)
+    assert len(q.quotes(_heard(), Meter(), start, None)) == len(q.TUNE.lags)
     early = q.Quote.of(_heard(), Meter(), start, lag=10)        # reaches back before bar 0
     assert (early.begin, early.end) == (start + 2 * BAR_TICKS, start + 4 * BAR_TICKS)
     assert early.events[0][0] == early.begin                    # no silence quoted before it
@@ -78,13 +79,47 @@ def test_half_the_draws_quote_each_quote_in_turn():
     assert all(g.quote is None for g in q.draws(_gen(), 4, []))
 
 
+def test_a_groove_is_quoted_by_nearly_every_draw_the_latest_bars_first_and_harder():
+    drums = [Note(4 * b + i, 0.25, 36 if i % 2 == 0 else 38, 90, drum=True, part=DRUMS)
+             for b in range(8) for i in range(4)]
+    groove = Generation("s", [BAR], Cursor(Meter(), origin=0), 4 * BAR_TICKS, seed=1,
+                        constraints=Constraints(drums=True))
+    assert q.quoting(groove) is q.GROOVE and q.quoting(_gen()) is q.TUNE
+    offered = q.quotes(drums, Meter(), 8 * BAR_TICKS, frozenset((DRUMS,)), q.GROOVE)
+    assert offered[0].events[0][0] == 8 * BAR_TICKS            # bar 4 again: the latest bars
+    assert offered[0] == q.Quote.of(drums, Meter(), 8 * BAR_TICKS, 4, bonus=q.GROOVE.bonus,
+                                    steers=frozenset((DRUMS,)))
+    assert q.GROOVE.bonus > q.TUNE.bonus
+    gens = q.draws(groove, 16, offered, q.GROOVE.free)
+    assert [g.quote is None for g in gens] == [True, True] + [False] * 14
+    assert [g.quote is None for g in q.draws(groove, 2, offered, q.GROOVE.free)] == [True, False]
+
+
+def test_a_choice_of_drums_alone_quotes_as_a_groove():
+    heard = [Note(4 * b + i, 0.25, 36, 90, drum=True, part=DRUMS)
+             for b in range(8) for i in range(4)]
+    cursor = Cursor(Meter(), origin=0)
+    for _ in range(9):
+        cursor.advance(BAR)
+    gen = Generation("s", [BAR] * 9, cursor, 12 * BAR_TICKS, seed=0, note_now=True,
+                     constraints=Constraints(drums=True), parts=frozenset((DRUMS,)))
+    choice = Choice(gen, 8, heard)
+    assert [g.quote is None for g in choice.gens] == [True] + [False] * 7
+    assert {g.quote.bonus for g in choice.gens[1:]} == {q.GROOVE.bonus}
+    assert choice.gens[1].quote.events[0][0] == 8 * BAR_TICKS    # bar 4: 4 bars back
+    notes, weight = choice.voter                   # the choice hears bars 4-7 played again
+    assert weight == q.GROOVE.echo and [n.start for n in notes] == list(range(32, 48))
+    assert Choice(_gen(bar=8), 4, _heard()).voter == (None, 0.0)     # a tune's: none
+
+
 def test_a_quoting_draw_may_copy_no_more_bars_than_the_free_ones_do():
     heard = _heard(2)
     heard_bars = Bars((0.0, 4.0, 8.0))
     bars = Bars((8.0, 12.0, 16.0))
     copy = [Note(8 + i, 0.5, 60, 80) for i in range(4)]          # bar 0 again
     other = [Note(12 + i, 0.5, 70, 80) for i in range(4)]
-    gens = q.draws(_gen(), 4, q.quotes(heard, Meter(), 8 * TICKS_PER_BEAT, None, lags=(2,)))
+    two_back = q.Quoting(free=0.5, bonus=2.0, lags=(2,))
+    gens = q.draws(_gen(), 4, q.quotes(heard, Meter(), 8 * TICKS_PER_BEAT, None, two_back))
     spans = [other, other, copy, other]
     assert q.allowed(spans, gens, bars, heard, heard_bars) == [0, 1, 3]
     spans = [copy, other, copy, other]                            # a free draw copies too
