@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 from bridge.live.choice import Choice
 from bridge.live.generation import Generation
 from bridge.live.phrase import ceil_to_grid
+from bridge.live.quote import alone
 from bridge.live.states import LISTENING, RESPONDING
 from bridge.music.piece import Note
 
@@ -148,6 +149,9 @@ class Responder:
         s = self.host
         gen, *beside = s.generations(start, start + bars * s.time.bar_beats, note_now=True,
                                      on_note=self._note, on_done=self._done)
+        heard = s.quotable()
+        for g in (gen, *beside):                 # (a choice's draws quote their own way)
+            g.quote = alone(g, heard)
         return gen, (beside[0] if beside else None)
 
     # -- the answer kept ready ------------------------------------------------------------

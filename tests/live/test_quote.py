@@ -112,6 +112,25 @@ def test_a_choice_of_drums_alone_quotes_as_a_groove():
     assert Choice(_gen(bar=8), 4, _heard()).voter == (None, 0.0)     # a tune's: none
 
 
+def test_a_groove_answered_alone_quotes_its_latest_bars_a_tune_does_not():
+    drums = [Note(4 * b + i, 0.25, 36, 90, drum=True, part=DRUMS)
+             for b in range(8) for i in range(4)]
+    cursor = Cursor(Meter(), origin=0)
+    for _ in range(9):
+        cursor.advance(BAR)
+    groove = Generation("s", [BAR] * 9, cursor, 12 * BAR_TICKS, seed=0, note_now=True,
+                        constraints=Constraints(drums=True), parts=frozenset((DRUMS,)))
+    quote = q.alone(groove, drums)
+    assert quote == q.Quote.of(drums, Meter(), 8 * BAR_TICKS, 4, bonus=q.GROOVE.bonus,
+                               steers=frozenset((DRUMS,)))
+    assert q.alone(groove, []) is None                          # nothing heard
+    assert q.alone(_gen(bar=8), _heard()) is None               # a tune's: free
+    groove.quote = quote                    # a choice's free draws do not inherit it
+    gens = q.draws(groove, 8, q.quotes(drums, Meter(), 8 * BAR_TICKS, None, q.GROOVE),
+                   q.GROOVE.free)
+    assert gens[0].quote is None and all(g.quote is not None for g in gens[1:])
+
+
 def test_a_quoting_draw_may_copy_no_more_bars_than_the_free_ones_do():
     heard = _heard(2)
     heard_bars = Bars((0.0, 4.0, 8.0))

@@ -12,7 +12,7 @@ from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
 from bridge.music.likeness import consensus
 from bridge.osc.events import message_of
 from bridge.timing.clock import BeatClock
-from bridge.vocab import MELODY, TICKS_PER_BEAT
+from bridge.vocab import DRUMS, MELODY, TICKS_PER_BEAT
 
 from .conftest import Recorder
 
@@ -307,6 +307,23 @@ def test_a_request_after_a_phrase_plays_the_answer_kept_ready_at_once(sim):
     w.until(lambda: s.state == LISTENING)       # it went on and ended
     assert len(out.played) > 1
     s.close()
+
+
+def test_a_drummer_s_answer_drawn_alone_quotes_the_groove_a_melody_s_does_not(sim):
+    from bridge.live.quote import GROOVE
+
+    w = sim(TEMPO)
+    for plays, quoted in (("drums", True), ("melody", False)):
+        s, out, _ = make(w, mode="call", plays=plays, candidates=1, length_bars=2)
+        for _ in range(2):                           # two bars of a beat
+            play_phrase(w, s, (36, 38, 36, 38))
+        w.until(lambda s=s: s.responder.ready is not None)
+        quote = s.responder.ready.quote
+        assert (quote is not None) == quoted
+        if quoted:
+            assert quote.bonus == GROOVE.bonus and quote.steers == {DRUMS}
+        w.until(lambda s=s, out=out: s.state == RESPONDING and out.played)
+        s.close()
 
 
 def test_playing_again_drops_the_answer_kept_ready(sim):
