@@ -208,8 +208,9 @@ def cut(mid: mido.MidiFile, end: float) -> mido.MidiFile:
 def continued(mid: mido.MidiFile, end: float, continuation: Piece) -> mido.MidiFile:
     """``mid`` up to ``end`` (beats; :func:`cut`), then ``continuation`` on tracks of its
     own, a track per part, each on a channel ``mid`` leaves free (drums on channel 10),
-    playing the program the file's busiest pitched channel had at ``end``: the prompt as it
-    was written, and the continuation on the instrument that played it."""
+    playing the program the file's busiest pitched channel had at ``end`` (with no channel
+    free, on that channel itself): the prompt as it was written, and the continuation on
+    the instrument that played it."""
     out = cut(mid, end)
     used, program, notes = set(), {}, Counter()
     for msg in mido.merge_tracks(out.tracks):          # (a cut file: up to end only)
@@ -219,10 +220,13 @@ def continued(mid: mido.MidiFile, end: float, continuation: Piece) -> mido.MidiF
             used.add(msg.channel)
             if msg.channel != DRUM_CHANNEL:
                 notes[msg.channel] += 1
-    free = [c for c in range(16) if c != DRUM_CHANNEL and c not in used] or [0]
-    plays = program.get(notes.most_common(1)[0][0], 0) if notes else 0
+    busiest = notes.most_common(1)[0][0] if notes else 0
+    free = [c for c in range(16) if c != DRUM_CHANNEL and c not in used]
+    if not free:                  # every channel taken: on the busiest, as it is set up
+        out.tracks.extend(_part_tracks(continuation, mid.ticks_per_beat, lambda *_: busiest))
+        return out
     out.tracks.extend(_part_tracks(continuation, mid.ticks_per_beat,
-                                   lambda i, _: free[i % len(free)], plays))
+                                   lambda i, _: free[i % len(free)], program.get(busiest, 0)))
     return out
 
 

@@ -200,3 +200,20 @@ def test_a_continuation_follows_the_file_as_written_on_its_instrument(tmp_path: 
     back = read_midi(tmp_path / "out.mid")
     assert sorted((n.start, n.pitch) for n in back.notes if n.start >= 8) == \
         sorted((n.start, n.pitch) for n in more.notes)
+
+
+def test_with_every_channel_taken_a_continuation_plays_on_the_busiest(tmp_path: Path):
+    from bridge.music.midifile import continued
+
+    track = mido.MidiTrack([mido.Message("program_change", channel=c, program=c)
+                            for c in range(16)])
+    for c in range(16):                               # channel 5 plays most
+        for _ in range(3 if c == 5 else 1):
+            track += [mido.Message("note_on", channel=c, note=60, velocity=80, time=0),
+                      mido.Message("note_off", channel=c, note=60, time=240)]
+    mid = mido.MidiFile(type=1)
+    mid.tracks.append(track)
+    out = continued(mid, 100.0, Piece([Note(101, 1.0, 64, 80, part=0)]))
+    [new] = out.tracks[1:]
+    assert [(m.type, m.channel) for m in new if not m.is_meta] == [("note_on", 5),
+                                                                   ("note_off", 5)]
