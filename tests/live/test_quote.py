@@ -95,15 +95,24 @@ def test_a_groove_is_quoted_by_nearly_every_draw_the_latest_bars_first_and_harde
     assert [g.quote is None for g in q.draws(groove, 2, offered, q.GROOVE.free)] == [True, False]
 
 
-def test_a_choice_of_drums_alone_quotes_as_a_groove():
-    heard = [Note(4 * b + i, 0.25, 36, 90, drum=True, part=DRUMS)
-             for b in range(8) for i in range(4)]
+def _beat(bars: int = 8) -> list[Note]:
+    """A kick on every beat."""
+    return [Note(4 * b + i, 0.25, 36, 90, drum=True, part=DRUMS)
+            for b in range(bars) for i in range(4)]
+
+
+def _drums(bar: int = 8) -> Generation:
+    """A drum answer from the start of bar ``bar``, for 4 bars."""
     cursor = Cursor(Meter(), origin=0)
-    for _ in range(9):
+    for _ in range(bar + 1):
         cursor.advance(BAR)
-    gen = Generation("s", [BAR] * 9, cursor, 12 * BAR_TICKS, seed=0, note_now=True,
-                     constraints=Constraints(drums=True), parts=frozenset((DRUMS,)))
-    choice = Choice(gen, 8, heard)
+    return Generation("s", [BAR] * (bar + 1), cursor, (bar + 4) * BAR_TICKS, seed=0,
+                      note_now=True, constraints=Constraints(drums=True),
+                      parts=frozenset((DRUMS,)))
+
+
+def test_a_choice_of_drums_alone_quotes_as_a_groove():
+    choice = Choice(_drums(), 8, _beat())
     assert [g.quote is None for g in choice.gens] == [True] + [False] * 7
     assert {g.quote.bonus for g in choice.gens[1:]} == {q.GROOVE.bonus}
     assert choice.gens[1].quote.events[0][0] == 8 * BAR_TICKS    # bar 4: 4 bars back
@@ -113,13 +122,7 @@ def test_a_choice_of_drums_alone_quotes_as_a_groove():
 
 
 def test_a_groove_answered_alone_quotes_its_latest_bars_a_tune_does_not():
-    drums = [Note(4 * b + i, 0.25, 36, 90, drum=True, part=DRUMS)
-             for b in range(8) for i in range(4)]
-    cursor = Cursor(Meter(), origin=0)
-    for _ in range(9):
-        cursor.advance(BAR)
-    groove = Generation("s", [BAR] * 9, cursor, 12 * BAR_TICKS, seed=0, note_now=True,
-                        constraints=Constraints(drums=True), parts=frozenset((DRUMS,)))
+    drums, groove = _beat(), _drums()
     quote = q.alone(groove, drums)
     assert quote == q.Quote.of(drums, Meter(), 8 * BAR_TICKS, 4, bonus=q.GROOVE.bonus,
                                steers=frozenset((DRUMS,)))
