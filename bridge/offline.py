@@ -134,7 +134,7 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
     bars = Bars.spanning(prompt.meter, start, gen.end_tick)
     heard = heard_bars(prompt.notes, prompt.meter, start)
     return spans, consensus(spans, bars, allowed(spans, gens, bars, prompt.notes, heard),
-                            *voter(quotable, prompt.meter, start, how))
+                            *voter(gen, quotable))
 
 
 def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOptions,

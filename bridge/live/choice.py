@@ -41,7 +41,7 @@ class Choice:
         how = quoting(gen)
         self.gens = draws(gen, candidates, quotes(self.heard_notes, meter, start, gen.parts, how),
                           how.free)
-        self.voter = voter(self.heard_notes, meter, start, how)   # (notes, weight)
+        self.voter = voter(gen, self.heard_notes)                  # (notes, weight)
         for g in self.gens:
             g.on_note, g.on_done, g.candidate = self._note, self._done, True
         self.on_note: Callable[[Choice, Note], None] = gen.on_note or (lambda *_: None)

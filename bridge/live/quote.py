@@ -285,11 +285,17 @@ def again(notes: Sequence[Note], meter: Meter, start: int, bars: int = QUOTE_BAR
             if source <= to_tick(n.start) < start]
 
 
-def voter(notes: Sequence[Note], meter: Meter, start: int,
-          how: Quoting) -> tuple[list[Note] | None, float]:
-    """What a choice's :func:`bridge.music.likeness.consensus` hears beside its draws, and
-    how much it counts: with ``how.echo``, the latest bars of ``notes`` played again."""
-    return (again(notes, meter, start), how.echo) if how.echo else (None, 0.0)
+def voter(gen: Generation, heard: Sequence[Note]) -> tuple[list[Note] | None, float]:
+    """What the :func:`bridge.music.likeness.consensus` of ``gen``'s draws hears beside
+    them, and how much it counts: where its :class:`Quoting` says so (``echo``), the latest
+    bars of what was ``heard`` in the parts it plays (drums alone: the drums) played
+    again."""
+    how = quoting(gen)
+    if not how.echo:
+        return None, 0.0
+    drums = gen.constraints.drums
+    ours = [n for n in heard if gen.plays(n) and (drums is None or n.drum == drums)]
+    return again(ours, gen.cursor.meter, gen.first_tick), how.echo
 
 
 def allowed(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: Bars,

@@ -118,6 +118,9 @@ def test_a_choice_of_drums_alone_quotes_as_a_groove():
     assert choice.gens[1].quote.events[0][0] == 8 * BAR_TICKS    # bar 4: 4 bars back
     notes, weight = choice.voter                   # the choice hears bars 4-7 played again
     assert weight == q.GROOVE.echo and [n.start for n in notes] == list(range(32, 48))
+    bass = [Note(4 * b, 4.0, 40, 80, part=2) for b in range(8)]          # (not its part)
+    assert q.voter(_drums(), sorted([*_beat(), *bass], key=lambda n: n.start)) == \
+        choice.voter
     assert Choice(_gen(bar=8), 4, _heard()).voter == (None, 0.0)     # a tune's: none
 
 
