@@ -26,10 +26,15 @@ CHANNELS = ("one", "parts")
 PART_CHANNELS = {"melody": 1, "harmony": 2, "bass": 3, "drums": DRUM_INPUT_CHANNEL}
 
 
-def is_drum(part: str, channel: int | None) -> bool:
+def is_drum(part: str, channel: int | None, asked: str = "auto") -> bool:
     """Is a performer's note a drum note: its part (``plays``; a band member's ``part``) is
-    drums, or auto and it came on MIDI channel 10?"""
-    return part == "drums" or (part == "auto" and channel == DRUM_INPUT_CHANNEL)
+    drums, or auto and it came on MIDI channel 10, or auto, with no channel (OSC), to a
+    session ``asked`` to play drums (its own ``part``: on the device's track what is played
+    and what Continuo plays go to one instrument, a drum kit)?"""
+    if part != "auto":
+        return part == "drums"
+    return channel == DRUM_INPUT_CHANNEL or (channel is None and asked == "drums")
+
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 GUIDANCE = 1.0        # how strongly a requested style acts, by default (sampling.guide;
 #                       chosen by the style-control benchmark: docs/musicality.md)
@@ -163,7 +168,8 @@ PARAMS: tuple[Param, ...] = (
           "drums, else pitched)",
           choices=PARTS),
     Param("plays", str, "auto", "the part the performer plays: melody, harmony, bass, drums, "
-          "or auto (channel 10 is drums, other channels melody)", choices=PLAYS),
+          "or auto (channel 10 is drums, other channels melody; OSC notes, without a "
+          "channel, drums where `part` is drums, else melody)", choices=PLAYS),
     Param("phrase_beats", float, 1.0, "silence (beats) that ends a phrase in call mode",
           0.25, 8.0),
     Param("grid", float, 1.0, "responses start on the next multiple of this many beats",

@@ -158,7 +158,8 @@ class Session:
         """An input note's song beat (as stamped, else now), whether it is drums (its part
         says, else ``plays`` and its channel) and its stream tick."""
         beat = self.time.now_beat() if beat is None else beat
-        drum = is_drum(self.params["plays"], channel) if part is None else part == DRUMS
+        drum = is_drum(self.params["plays"], channel, self.params["part"]) if part is None \
+            else part == DRUMS
         return beat, drum, self.time.tick(beat)
 
     def hear(self, notes: list[Note]) -> None:

@@ -190,8 +190,9 @@ def _limits_section() -> list[str]:
         f"{tagging.OFFSET:g} beat after a bar line, "
         f"over the last {tagging.TAG_BARS} bars the performer played, when a probability "
         f"moved by more than {tagging.CHANGE:g}; never for a bar without new notes |",
-        "| `plays auto` | OSC notes carry no channel, so `auto` hears a melody; set `plays "
-        "harmony` when you comp, `plays drums` for a drum track (the MIDI port session reads "
+        "| `plays auto` | OSC notes carry no channel, so `auto` hears a melody, or drums "
+        "where `part` is drums (the device's drum track); set `plays harmony` when you comp, "
+        "`plays melody` for a melody under drums Continuo plays (the MIDI port session reads "
         "channel 10 as drums) |",
         "| `part` | Continuo plays that part of what the model writes (`part bass`: its bass "
         "line); `auto` and `pitched` play every pitched part it writes, `auto` drums after "

@@ -505,6 +505,27 @@ def test_the_performer_s_part_and_the_part_asked_for(sim):
     s.close()
 
 
+def test_a_session_asked_for_drums_hears_its_performer_s_osc_notes_as_drums(sim):
+    """The device's track sends notes without a channel, and what is played there and what
+    Continuo plays go to one instrument: asked for drums, ``plays auto`` hears drums. A
+    MIDI note keeps its channel's reading; ``plays`` said outright wins."""
+    from bridge.vocab import PART_BASE
+
+    w = sim(TEMPO)
+    for plays, channel, heard in (("auto", None, DRUMS), ("auto", 1, MELODY),
+                                  ("auto", 10, DRUMS), ("melody", None, MELODY)):
+        s, _, _ = make(w, part="drums", plays=plays)
+        s.note_on(36, 90, channel=channel)
+        s.note_off(36, channel=channel)
+        assert PART_BASE + heard in s.context.history
+        assert s.voice.last_drum == (heard == DRUMS)
+        s.close()
+    s, _, _ = make(w, part="bass")                          # asked for another part
+    s.note_on(36, 90)
+    assert s.voice.last_drum is False
+    s.close()
+
+
 def test_one_table_of_actions_for_osc_and_midi(sim):
     """phrase_end is call mode's: refused in another mode, whichever way it is asked."""
     w = sim(TEMPO)
