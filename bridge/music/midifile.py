@@ -136,13 +136,14 @@ def _part_tracks(piece: Piece, tpb: int, channel_of: Callable[[int, int], int],
                  program: int | None = None) -> list[mido.MidiTrack]:
     """A track per part of ``piece``, named after it (one empty track when it has no
     notes): the ``i``-th part's notes on ``channel_of(i, part)`` (drums on theirs), after
-    setting that channel's ``program`` when one is given."""
+    setting that channel's ``program`` when one is given and the part has pitched notes."""
     parts = sorted({n.part for n in piece.notes})
     tracks = []
     for i, part in enumerate(parts or [NO_PART]):
         channel = channel_of(i, part)
-        events: list[tuple[int, int, mido.Message]] = [] if program is None else [
-            (0, 0, mido.Message("program_change", channel=channel, program=program))]
+        pitched = any(not n.drum for n in piece.notes if n.part == part)
+        events: list[tuple[int, int, mido.Message]] = [] if program is None or not pitched \
+            else [(0, 0, mido.Message("program_change", channel=channel, program=program))]
         for n in piece.notes:
             if n.part == part:
                 ch = DRUM_CHANNEL if n.drum else channel

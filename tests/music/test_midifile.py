@@ -194,6 +194,7 @@ def test_a_continuation_follows_the_file_as_written_on_its_instrument(tmp_path: 
     assert [t.name for t in new] == ["melody", "bass", "drums"]
     programs = [m for t in new for m in t if m.type == "program_change"]
     assert {m.program for m in programs} == {40}                  # the violin plays on
+    assert not any(m.type == "program_change" for m in new[2])    # (the drums: none)
     channels = {m.channel for t in new[:2] for m in t if m.type == "note_on"}
     assert len(channels) == 2 and 0 not in channels and 9 not in channels
     assert {m.channel for m in new[2] if m.type == "note_on"} == {9}
