@@ -276,7 +276,8 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
         except InputError as exc:
             batch.fail(exc, path)
             continue
-        prompt, start = prompt_of(piece, prompt_bars)
+        prompt, start_tick = prompt_of(piece, prompt_bars)
+        source = None if only else open_midi(path)   # (read as MIDI just now: it reads)
         heard = heard_genre(tagger, prompt) if tagger is not None else None
         for s, target in zip(seed_list, targets, strict=True):
             result = continue_piece(generator, piece, ContinueOptions(
@@ -284,23 +285,23 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
                 temperature=temperature, top_p=top_p, seed=s, part=part,
                 candidates=candidates, heard=heard), engine)
             try:
-                if only:
+                if source is None:
                     write_midi(result, target)
                 else:                            # the input as written, then the result
-                    continued(open_midi(path), start / TICKS_PER_BEAT, result).save(target)
+                    continued(source, start_tick / TICKS_PER_BEAT, result).save(target)
             except OSError as exc:
                 batch.fail(InputError(f"cannot write {target}: {exc.strerror or exc}"), path,
                            output=str(target))
                 continue
             finally:
                 batch.step()
-            start = min((n.start for n in result.notes), default=None)
+            first = min((n.start for n in result.notes), default=None)
             if as_json:
                 click.echo(json.dumps({"file": str(path), "seed": s, "output": str(target),
-                                       "notes": len(result.notes), "first_beat": start}))
+                                       "notes": len(result.notes), "first_beat": first}))
             else:
                 click.echo(f"{target}: {len(result.notes)} notes over {bars} bars"
-                           + ("" if start is None else f" from beat {start:g}"))
+                           + ("" if first is None else f" from beat {first:g}"))
             if png:
                 from bridge.music.pianoroll import piano_roll
 

@@ -37,6 +37,7 @@ def test_a_folder_with_prompt_bars_and_seeds(tiny_model_dir, folder, tmp_path):
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert [(Path(r["output"]).relative_to(out).as_posix(), r["seed"]) for r in lines] == [
         ("a-seed0.mid", 0), ("a-seed1.mid", 1), ("jigs/b-seed0.mid", 0), ("jigs/b-seed1.mid", 1)]
+    prompts = {}
     for r in lines:
         written = read_midi(r["output"])
         assert 32.0 <= r["first_beat"] < 40.0      # from the bar line after 8 bars, where
@@ -44,6 +45,9 @@ def test_a_folder_with_prompt_bars_and_seeds(tiny_model_dir, folder, tmp_path):
         prompt = [n for n in written.notes if n.start < 32]
         assert prompt and max(n.end for n in prompt) <= 32 + 1e-6   # the prompt, cut there
         assert len(written.notes) - len(prompt) == r["notes"] > 0
+        prompts.setdefault(Path(r["output"]).name.split("-")[0], []).append(
+            sorted((n.start, n.pitch, n.end) for n in prompt))
+    assert all(a == b and len(a) == 32 for a, b in prompts.values())   # every seed's: whole
 
 
 def test_the_same_seed_gives_the_same_continuation(tiny_model_dir, folder, tmp_path):
