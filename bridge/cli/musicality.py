@@ -128,11 +128,7 @@ def run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json, 
                f"(heard: {heard}), seeds {','.join(map(str, result['seeds']))}")
     for ds, entry in result["datasets"].items():
         click.echo(f"\n{ds}: {entry['pieces']} pieces")
-        click.echo(f"  {'':<20}{'model':>9}{'hold':>9}{'echo':>9}{'truth':>9}")
-        for name in acc.NAMES:
-            cells = [entry[c].get(name) for c in (*acc.CANDIDATES, "truth")]
-            click.echo(f"  {name:<20}" + "".join(
-                f"{'':>9}" if v is None else f"{v:>9.3f}" for v in cells))
+        _metric_rows(entry, acc.NAMES, (*acc.CANDIDATES, "truth"))
 
 
 def run_continuation(model, data, split, datasets, out, seeds, limit, style_prompts,
@@ -170,6 +166,16 @@ def run_continuation(model, data, split, datasets, out, seeds, limit, style_prom
     _continuation_table(report)
 
 
+def _metric_rows(entry: dict, names, columns) -> None:
+    """A dataset's table: a row per metric of ``names``, a column per candidate (blank
+    where it has no such figure)."""
+    click.echo(f"  {'':<20}" + "".join(f"{c:>9}" for c in columns))
+    for name in names:
+        cells = [entry[c].get(name) for c in columns]
+        click.echo(f"  {name:<20}" + "".join(
+            f"{'':>9}" if v is None else f"{v:>9.3f}" for v in cells))
+
+
 def _continuation_table(report: dict) -> None:
     from bridge.evaluate.continuation import CANDIDATES
     from bridge.evaluate.musicality import METRICS
@@ -182,12 +188,7 @@ def _continuation_table(report: dict) -> None:
     for ds, entry in result["datasets"].items():
         click.echo(f"\n{ds}: {entry['pieces']} pieces, model beats echo on "
                    f"{100 * entry['model_beats_echo']:.0f} %")
-        click.echo(f"  {'':<20}" + "".join(f"{c:>9}" for c in (*CANDIDATES, "truth")))
-        for name in METRICS:
-            cells = [entry[c].get(name) for c in CANDIDATES]
-            cells.append(entry["truth"].get(name))
-            click.echo(f"  {name:<20}" + "".join(
-                f"{'':>9}" if v is None else f"{v:>9.3f}" for v in cells))
+        _metric_rows(entry, METRICS, (*CANDIDATES, "truth"))
     sc = result.get("style_control")
     if sc and sc["requests"]:
         keys = sc.get("in_key") or {}
