@@ -13,7 +13,7 @@ import torch
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.params import CANDIDATES, GUIDANCE
-from bridge.live.quote import allowed, draws, heard_bars, quotes, quoting, voter
+from bridge.live.quote import allowed, choosing, heard_bars, voter
 from bridge.live.tagging import last_bars, top_genre
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
@@ -125,10 +125,8 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
     prompt, start = prompt_of(piece, options.prompt_bars)
     gen, context, style, bar = plan_continuation(generator, prompt, options, start)
     k = options.candidates
-    how = quoting(gen)
     quotable = [] if options.style else prompt.notes   # a style request leaves them behind
-    offered = quotes(quotable, prompt.meter, start, gen.parts, how)
-    gens = [gen] if k == 1 else draws(gen, k, offered, how.free)
+    gens = [gen] if k == 1 else choosing(gen, k, quotable)
     (engine or Engine(generator, None)).run_now(gens, context, style, bar)
     spans = [[n for n in g.notes if g.plays(n)] for g in gens]
     bars = Bars.spanning(prompt.meter, start, gen.end_tick)

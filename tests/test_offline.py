@@ -128,11 +128,11 @@ def test_a_continuation_is_the_draw_most_like_the_others(models):
 
 
 def test_quotes_are_offered_unless_a_style_is_asked_for(models, monkeypatch):
-    import bridge.offline as offline
+    import bridge.live.quote as quote
 
     generator, _ = models
     asked = []
-    monkeypatch.setattr(offline, "quotes", lambda *args: asked.append(args) or [])
+    monkeypatch.setattr(quote, "quotes", lambda *args: asked.append(args) or [])
     for style in ("", generator.config.styles[-1]):
         draw_candidates(generator, _shifted_piece(), ContinueOptions(
             bars=1, prompt_bars=3, seed=1, candidates=2, style=style))

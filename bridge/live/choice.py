@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bridge.live.generation import Generation
-from bridge.live.quote import allowed, draws, heard_bars, quotes, quoting, voter
+from bridge.live.quote import allowed, choosing, heard_bars, voter
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
@@ -32,15 +32,13 @@ class Choice:
     def __init__(self, gen: Generation, candidates: int, heard: Sequence[Note] = ()) -> None:
         """``candidates`` siblings of ``gen``, some of them quoting ``heard`` (the notes heard
         before, stream beats), as ``continuo continue`` draws them
-        (:func:`bridge.live.quote.draws`); its callbacks are the choice's."""
+        (:func:`bridge.live.quote.choosing`); its callbacks are the choice's."""
         if candidates < 2:
             raise ValueError(f"a choice needs at least 2 candidates, not {candidates}")
         meter = gen.cursor.meter
         start = gen.first_tick
         self.heard_notes = [n for n in heard if n.start * TICKS_PER_BEAT < start]
-        how = quoting(gen)
-        self.gens = draws(gen, candidates, quotes(self.heard_notes, meter, start, gen.parts, how),
-                          how.free)
+        self.gens = choosing(gen, candidates, self.heard_notes)
         self.voter = voter(gen, self.heard_notes)                  # (notes, weight)
         for g in self.gens:
             g.on_note, g.on_done, g.candidate = self._note, self._done, True

@@ -242,6 +242,18 @@ def quotes(notes: Sequence[Note], meter: Meter, start: int, plays: frozenset[int
             if q is not None]
 
 
+def _offered(gen: Generation, heard: Sequence[Note], how: Quoting) -> list[Quote]:
+    """The quotes of ``heard`` that ``how`` offers draws of ``gen``, from where it starts."""
+    return quotes(heard, gen.cursor.meter, gen.first_tick, gen.parts, how)
+
+
+def choosing(gen: Generation, candidates: int, heard: Sequence[Note]) -> list[Generation]:
+    """The draws a choice of ``candidates`` makes of ``gen`` (:func:`draws`), quoting
+    ``heard`` (the notes heard before it starts) as its :class:`Quoting` says."""
+    how = quoting(gen)
+    return draws(gen, candidates, _offered(gen, heard, how), how.free)
+
+
 def alone(gen: Generation, heard: Sequence[Note]) -> Quote | None:
     """The quote an answer drawn alone follows (one that plays as it is sampled, with no
     choice among others): a groove's latest bars heard (a single free draw of drums scored
@@ -249,9 +261,7 @@ def alone(gen: Generation, heard: Sequence[Note]) -> Quote | None:
     tune's none (a lone quote copies bars a tune's music never repeats so exactly, and no
     choice keeps it out)."""
     how = quoting(gen)
-    if not how.single:
-        return None
-    offered = quotes(heard, gen.cursor.meter, gen.first_tick, gen.parts, how)
+    offered = _offered(gen, heard, how) if how.single else []
     return offered[0] if offered else None
 
 
