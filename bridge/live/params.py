@@ -35,6 +35,7 @@ def is_drum(part: str, channel: int | None, asked: str = "auto") -> bool:
         return part == "drums"
     return channel == DRUM_INPUT_CHANNEL or (channel is None and asked == "drums")
 
+
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 GUIDANCE = 1.0        # how strongly a requested style acts, by default (sampling.guide;
 #                       chosen by the style-control benchmark: docs/musicality.md)

@@ -214,7 +214,7 @@ def continued(mid: mido.MidiFile, end: float, continuation: Piece) -> mido.MidiF
     the instrument that played it."""
     out = cut(mid, end)
     used, program, notes = set(), {}, Counter()
-    for msg in mido.merge_tracks(out.tracks):          # (a cut file: up to end only)
+    for _, _, msg in _merged(out.tracks):          # (a cut file: up to end only)
         if msg.type == "program_change":
             program[msg.channel] = msg.program
         elif msg.type == "note_on" and msg.velocity > 0:
@@ -223,11 +223,11 @@ def continued(mid: mido.MidiFile, end: float, continuation: Piece) -> mido.MidiF
                 notes[msg.channel] += 1
     busiest = notes.most_common(1)[0][0] if notes else 0
     free = [c for c in range(16) if c != DRUM_CHANNEL and c not in used]
-    if not free:                  # every channel taken: on the busiest, as it is set up
-        out.tracks.extend(_part_tracks(continuation, mid.ticks_per_beat, lambda *_: busiest))
-        return out
-    out.tracks.extend(_part_tracks(continuation, mid.ticks_per_beat,
-                                   lambda i, _: free[i % len(free)], program.get(busiest, 0)))
+    if free:
+        channel_of, plays = (lambda i, _: free[i % len(free)]), program.get(busiest, 0)
+    else:                         # every channel taken: on the busiest, as it is set up
+        channel_of, plays = (lambda *_: busiest), None
+    out.tracks.extend(_part_tracks(continuation, mid.ticks_per_beat, channel_of, plays))
     return out
 
 
