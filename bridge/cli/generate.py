@@ -36,8 +36,21 @@ class InputError(click.ClickException):
     """One input file that cannot be used (the batch goes on without it)."""
 
 
-def _read(path: Path):
+GRIDS = ("auto", "file")
+
+
+def grid_option(command):
+    return click.option(
+        "--grid", type=click.Choice(GRIDS), default="auto", show_default=True,
+        help="The beats and bars the music is heard on. auto: the file's own, unless its "
+             "notes are played on other beats, or its bars are under 1.5 beats (1/4), "
+             "when bars of 4 are found in the notes (a note on stderr says so); file: the "
+             "file's own, always.")(command)
+
+
+def _read(path: Path, grid: str = "auto"):
     from bridge.music.midifile import MidiFileError, read_midi
+    from bridge.music.pulse import refit
 
     try:
         piece = read_midi(path)
@@ -45,6 +58,12 @@ def _read(path: Path):
         raise InputError(str(exc)) from None
     if not piece.notes:
         raise InputError(f"{path}: no notes")
+    if grid == "auto":
+        piece, found = refit(piece)
+        if found is not None:
+            click.echo(f"note: {path}: its own grid does not fit its notes ({found.why}); "
+                       f"heard in bars of {found.bar_beats} beats from beat "
+                       f"{found.downbeat:g} (--grid file keeps the file's)", err=True)
     return piece
 
 
@@ -111,7 +130,9 @@ class Batch:
 @click.option("--bars", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Window length in bars.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per file.")
-def tag(files: tuple[str, ...], model: str | None, bars: int, as_json: bool) -> None:
+@grid_option
+def tag(files: tuple[str, ...], model: str | None, bars: int, as_json: bool,
+        grid: str) -> None:
     """Print the style tags of MIDI files (files or folders)."""
     from bridge.offline import tag_piece
 
@@ -119,7 +140,7 @@ def tag(files: tuple[str, ...], model: str | None, bars: int, as_json: bool) -> 
     batch = Batch(midi_inputs(files), "tag", as_json=as_json)
     for path, _ in batch:
         try:
-            result = {"file": str(path), **tag_piece(tagger, _read(path), bars)}
+            result = {"file": str(path), **tag_piece(tagger, _read(path, grid), bars)}
         except InputError as exc:
             batch.fail(exc, path)
             continue
@@ -204,9 +225,9 @@ def _make_parent(target: Path) -> None:
 @click.option("--bars", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Bars to continue for.")
 @click.option("--prompt-bars", type=click.IntRange(1, 256),
-              help="Hear only each file's first N bars (on its own bar grid) and continue "
-                   "from the bar line after them; default: the whole file, continued from "
-                   "the first beat after its last note.")
+              help="Hear only each file's first N bars (on its bar grid: see --grid) and "
+                   "continue from the bar line after them; default: the whole file, "
+                   "continued from the first beat after its last note.")
 @click.option("--style", default="", help="Target style tag, e.g. jazz or folk/jig.")
 @click.option("--guidance", default=GUIDANCE, show_default=True, type=click.FloatRange(0, 8),
               help="How strongly --style acts (0: the style only conditions the model), "
@@ -230,11 +251,12 @@ def _make_parent(target: Path) -> None:
               help="Also draw a piano roll here (one input, one seed).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per output.")
 @click.option("--model", help="Model folder (default: the shipped model).")
+@grid_option
 def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, bars: int,
               prompt_bars: int | None, style: str, guidance: float, part: str | None,
               temperature: float, top_p: float, candidates: int,
               seed: int | None, seeds: str | None, only: bool, png: str | None, as_json: bool,
-              model: str | None) -> None:
+              model: str | None, grid: str) -> None:
     """Write continuations of MIDI files (files or folders)."""
     from bridge.live.engine import Engine
     from bridge.music.midifile import continued, open_midi, write_midi
@@ -269,7 +291,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
                   as_json=as_json)
     for (path, _), targets in zip(batch, plan, strict=True):
         try:
-            piece = _read(path)
+            piece = _read(path, grid)
             if prompt_bars is not None and piece.bars() < prompt_bars:
                 raise InputError(f"{path}: {piece.bars()} bar(s), fewer than --prompt-bars "
                                  f"{prompt_bars}")
@@ -298,7 +320,9 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
             first = min((n.start for n in result.notes), default=None)
             if as_json:
                 click.echo(json.dumps({"file": str(path), "seed": s, "output": str(target),
-                                       "notes": len(result.notes), "first_beat": first}))
+                                       "notes": len(result.notes),
+                                       "start_beat": start_tick / TICKS_PER_BEAT,
+                                       "first_beat": first}))
             else:
                 click.echo(f"{target}: {len(result.notes)} notes over {bars} bars"
                            + ("" if first is None else f" from beat {first:g}"))

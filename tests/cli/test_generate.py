@@ -252,3 +252,35 @@ def test_the_input_is_written_back_as_it_was_and_continued_on_its_instrument(
     assert {m.program for m in new if m.type == "program_change"} == {40}
     assert {m.channel for m in new if m.type == "note_on"} - {9} and \
         0 not in {m.channel for m in new if m.type == "note_on"}
+
+
+def test_a_file_played_off_its_own_beats_is_continued_on_the_beats_it_is_played_on(
+        tiny_model_dir, tmp_path):
+    """POP909's files: the notes 0.527 beats after the file's beats, its meter 2/4. The
+    prompt is 8 bars of 4 on the music's beats, and a note on stderr says so; --grid file
+    keeps the file's grid (8 bars of 2/4 from the bar of the first note)."""
+    from bridge.vocab import TICKS_PER_BEAT, Meter
+
+    notes = []
+    for b in range(12):
+        at = 4 * b + 0.527
+        notes += [Note(at + x, 1.5, p, 80) for x in (0, 2) for p in (48 + b % 3, 60, 64)]
+        notes += [Note(at + x, 0.4, 72 + (b + i) % 5, 90) for i, x in enumerate((0, 1, 1.5, 3))]
+    path = tmp_path / "song.mid"
+    write_midi(Piece(notes, Meter([(0, 2 * TICKS_PER_BEAT)])), path)
+    runs = {}
+    for grid in ("auto", "file"):
+        result = CliRunner().invoke(continue_, [
+            str(path), "-o", str(tmp_path / f"{grid}.mid"), "--prompt-bars", "8", "--bars", "1",
+            "--candidates", "1", "--seed", "0", "--json", "--grid", grid,
+            "--model", str(tiny_model_dir)])
+        assert result.exit_code == 0, result.output
+        runs[grid] = (json.loads(result.stdout), result.stderr)
+    fitted, note = runs["auto"]
+    assert fitted["start_beat"] == pytest.approx(32.527, abs=1 / 48)
+    assert fitted["first_beat"] >= fitted["start_beat"] - 1e-6
+    assert "does not fit its notes" in note and "--grid file" in note
+    kept, quiet = runs["file"]
+    assert kept["start_beat"] == 16.0 and "does not fit" not in quiet
+    tagged = CliRunner().invoke(tag, [str(path), "--json", "--model", str(tiny_model_dir)])
+    assert json.loads(tagged.stdout)["windows"] == 3 and "does not fit" in tagged.stderr

@@ -1,0 +1,199 @@
+"""The beats and bars a file's notes are played on, where the file's own grid does not fit.
+
+A MIDI file's beats and time signature are whatever its writer set. A DAW's export has the
+song's; an arrangement whose tempo map was taken from a recording need not: POP909's files
+keep each beat one MIDI beat long but place it anywhere inside one (song 002's fall 0.527
+beats after the file's), and their meters read 1/4 or 2/4. Read on such a grid every note
+sits off its beat and a bar lasts a beat or two, so ``continuo continue --prompt-bars 8``
+heard 8 beats and answered off the beat.
+
+:func:`fit` finds the grid in the pitched notes (drums keep their file's grid: a drummer's
+own timing says too little of where the click was):
+
+- **the beat**: the phase, in 1/48 of a beat, that puts the most onsets on a beat, an onset
+  half a beat after one counting half and a sixteenth off a quarter; or the phase half a
+  beat from it, where more of the long and low notes start there (offbeat chords do not
+  move a beat that the bass keeps). The file's beat length is kept; only where the beats
+  fall moves. It replaces the file's only where it is at least 1/24 of a beat away, at least
+  a fifth of the onsets fall on it, and the file's fits clearly worse: half as many onsets
+  on its beats, or long and low notes two thirds as heavy. A file that counts in eighths
+  (6/8, 9/8: a quarter note's beat falls on and off its beats by turns) keeps its grid;
+- **the bars**: of 4 beats, each starting on the beat that most often brings a long note, a
+  low note or a change of harmony, each counted against the beats either side of it. A
+  file whose beats fit keeps its meter, unless its bars are shorter than 1.5 beats (a 1/4
+  signature is a placeholder, not a meter): then its bars are found the same way.
+
+Measured on POP909's files against their beat annotations: docs/musicality.md ("Where a
+continuation starts").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from bridge.music.piece import Note, Piece
+from bridge.vocab import TICKS_PER_BEAT, Meter
+
+BINS = 48                       # phases tried per beat
+WEIGHTS = {0: 1.0, 24: 0.5, 12: 0.25, 36: 0.25}   # bin after a beat -> what an onset there counts
+ON_BEAT = 2 / BINS              # an onset this close to a beat is on it
+MIN_ON_BEAT = 0.2               # share of onsets on the new beats, at least
+BETTER = 2.0                    # times the share on the file's beats, at least; or
+HEAVIER = 1.5                   # times the weight of what its beats bring (weight())
+NEAR = 0.15                     # beats: an onset this close to a beat starts there
+LOW_WEIGHT = 2.0                # beats of length a low note's onset is worth
+MIN_ONSETS = 24                 # fewer distinct onsets: too little to find a grid in
+MIN_CHORDS = 0.1                # share of onsets with notes together: where the weight
+#                                 of long and low notes can tell a beat from its offbeat
+BAR_BEATS = 4
+SHORTEST_BAR = TICKS_PER_BEAT * 3 // 2   # a bar under 1.5 beats is a placeholder meter
+LOW = 15                        # percentile of the pitches at or under which a note is low
+MAX_DURATION = 4.0              # beats: a longer note counts as this long
+PLACING = 64                    # beats from the first note that place the bars
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A grid found in the notes: beats ``phase`` beats after the file's, bars of
+    ``bar_beats`` from ``downbeat`` (beats), and why the file's own did not serve."""
+
+    phase: float
+    downbeat: float
+    bar_beats: int
+    why: str
+
+    @property
+    def meter(self) -> Meter:
+        return Meter([(round(self.downbeat * TICKS_PER_BEAT), self.bar_beats * TICKS_PER_BEAT)])
+
+
+def on_beat_share(onsets: np.ndarray, phase: float) -> float:
+    """The share of ``onsets`` (beats) within :data:`ON_BEAT` of a beat ``phase`` after the
+    file's."""
+    x = (onsets - phase) % 1.0
+    return float(np.mean((x < ON_BEAT) | (x > 1.0 - ON_BEAT)))
+
+
+def beat_phase(onsets: np.ndarray) -> float:
+    """The phase (beats, in [0, 1)) that puts the most onsets on a beat (:data:`WEIGHTS`)."""
+    bins = np.floor(onsets % 1.0 * BINS + 0.5).astype(int) % BINS
+    counts = np.bincount(bins, minlength=BINS).astype(float)
+    counts += 0.5 * (np.roll(counts, 1) + np.roll(counts, -1))      # a bin either side
+    template = np.zeros(BINS)
+    for b, w in WEIGHTS.items():
+        template[b] = w
+    scores = [float(counts @ np.roll(template, p)) for p in range(BINS)]
+    return int(np.argmax(scores)) / BINS
+
+
+def chords(notes: Sequence[Note]) -> float:
+    """The share of the notes' onsets where two or more start together."""
+    starts = np.round(np.array([n.start for n in notes]), 2)
+    _, counts = np.unique(starts, return_counts=True)
+    return float(np.mean(counts >= 2)) if len(counts) else 0.0
+
+
+def usual_bar(piece: Piece) -> int:
+    """The bar length (ticks) that holds the most of the piece's onsets (a pickup bar or
+    a bar cut short does not count for the meter)."""
+    meter = piece.meter
+    lengths = [meter.bar_length(meter.bar_start(round(n.start * TICKS_PER_BEAT)))
+               for n in piece.notes]
+    values, counts = np.unique(lengths, return_counts=True)
+    return int(values[np.argmax(counts)])
+
+
+def centred(onsets: np.ndarray, phase: float) -> float:
+    """``phase`` moved to the median place of the onsets on its beats (the bins are 1/48
+    of a beat wide; the onsets say where in one the beat is)."""
+    off = (onsets - phase + 0.5) % 1.0 - 0.5
+    near = off[np.abs(off) < ON_BEAT]
+    return float((phase + np.median(near)) % 1.0) if len(near) else phase
+
+
+def weight(notes: Sequence[Note], phase: float) -> float:
+    """What the beats at ``phase`` bring: the length of the notes starting on them, and
+    :data:`LOW_WEIGHT` for each low one (an onset half a beat off counts for the beat
+    either side: the two candidates of :func:`beat_phase`'s eighth apart)."""
+    floor = np.percentile([n.pitch for n in notes], LOW)
+    total = 0.0
+    for n in notes:
+        x = (n.start - phase) % 1.0
+        if x < NEAR or x > 1.0 - NEAR:
+            total += min(n.duration, MAX_DURATION) + LOW_WEIGHT * (n.pitch <= floor)
+    return total
+
+
+def downbeat(notes: Sequence[Note], phase: float, bar_beats: int = BAR_BEATS) -> float:
+    """A downbeat (beats) of bars of ``bar_beats`` on the beats at ``phase``: the place in
+    the bar whose beats, over the first :data:`PLACING` beats of the music, most often bring
+    a long note, a low note or a change of harmony, against the beats either side of them
+    (the first bars only: a song's odd bar later, a 2/4 bar in 4/4, is not followed)."""
+    first = int(np.floor(min(n.start for n in notes) - phase + 0.5))
+    length, low, chroma = np.zeros(PLACING), np.zeros(PLACING), np.zeros((PLACING, 12))
+    floor = np.percentile([n.pitch for n in notes], LOW)
+    for n in notes:
+        x = n.start - phase
+        k = int(np.floor(x + 0.5))
+        if not first <= k < first + PLACING:
+            continue
+        if abs(x - k) < NEAR:
+            length[k - first] += min(n.duration, MAX_DURATION)
+            low[k - first] += n.pitch <= floor
+        chroma[k - first, n.pitch % 12] += min(n.duration, MAX_DURATION)
+    unit = chroma / (np.linalg.norm(chroma, axis=1, keepdims=True) + 1e-9)
+    change = np.r_[0.0, 1.0 - (unit[1:] * unit[:-1]).sum(axis=1)]
+    salience = sum(f / (f.mean() + 1e-9) for f in (length, low, change))
+    padded = np.pad(salience, 1)
+    contrast = salience - 0.5 * (padded[:-2] + padded[2:])
+    place = int(np.argmax([contrast[d::bar_beats].mean() for d in range(bar_beats)]))
+    return phase + first + place
+
+
+def fit(piece: Piece) -> Grid | None:
+    """The grid ``piece``'s pitched notes are played on where its file's (beats at whole
+    beats, bars of its meter) does not fit them; None where it does, where there is too
+    little to tell, or where the file counts its meter in eighths (6/8 and the like: a
+    quarter note's beat would fall on and off its beats by turns)."""
+    if any(denominator > 4 for _, _, denominator in piece.signatures):
+        return None
+    pitched = [n for n in piece.notes if not n.drum]
+    onsets = np.array(sorted({round(n.start, 4) for n in pitched}))
+    if len(onsets) < MIN_ONSETS:
+        return None
+    origin = piece.meter.changes[0][0] / TICKS_PER_BEAT % 1.0      # where the file's beats are
+    phase = beat_phase(onsets)
+    other = (phase + 0.5) % 1.0
+    if chords(pitched) >= MIN_CHORDS and weight(pitched, other) > weight(pitched, phase):
+        phase = other
+    phase = centred(onsets, phase)
+    offset = (phase - origin) % 1.0
+    found, own = on_beat_share(onsets, phase), on_beat_share(onsets, origin)
+    heavier = weight(pitched, phase) / max(weight(pitched, origin), 1e-9)
+    moved = min(offset, 1.0 - offset) >= ON_BEAT and found >= MIN_ON_BEAT
+    if moved and found >= BETTER * own:
+        why = (f"{found:.0%} of its onsets fall {offset:.2f} beats after its beats, "
+               f"{own:.0%} on them")
+    elif moved and heavier >= HEAVIER and chords(pitched) >= MIN_CHORDS:
+        why = (f"its long and low notes fall {offset:.2f} beats after its beats, "
+               f"{heavier:.1f} times as heavy as on them")
+    elif usual_bar(piece) < SHORTEST_BAR:
+        phase = origin
+        why = "its bars are shorter than 1.5 beats"
+    else:
+        return None
+    return Grid(phase, downbeat(pitched, phase), BAR_BEATS, why)
+
+
+def refit(piece: Piece) -> tuple[Piece, Grid | None]:
+    """``piece`` on the grid its notes are played on (:func:`fit`), and that grid; the
+    piece as it is and None where its own grid fits. The file's time signatures stay with
+    it (a writer of the file keeps them), its notes and tempos as they are."""
+    grid = fit(piece)
+    if grid is None:
+        return piece, None
+    return Piece(piece.notes, grid.meter, tempo=piece.tempo, name=piece.name,
+                 tempo_changes=piece.tempo_changes, signatures=piece.signatures), grid

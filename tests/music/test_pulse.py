@@ -1,0 +1,78 @@
+"""Finding the beats and bars a file's notes are played on (bridge.music.pulse)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.music.piece import Note, Piece
+from bridge.music.pulse import fit, refit
+from bridge.offline import prompt_of
+from bridge.vocab import TICKS_PER_BEAT, Meter
+
+CHANGES = ((48, 60, 64, 67), (53, 65, 69, 72), (55, 67, 71, 74), (45, 64, 69, 72))
+MELODY = (0, 0.5, 1, 1.5, 2.5, 3, 3.5)      # a bar's melody onsets (beats): one syncopation
+
+
+def song(shift: float = 0.0, bars: int = 16, meter: Meter | None = None,
+         signatures: tuple = ()) -> Piece:
+    """Bars of 4: a bass note and a chord on beats 1 and 3 (a change of harmony every bar),
+    a melody in eighths; all ``shift`` beats late."""
+    notes = []
+    for b in range(bars):
+        bass, *chord = CHANGES[b % len(CHANGES)]
+        at = 4 * b + shift
+        notes += [Note(at, 1.5, bass, 90), Note(at + 2, 1.5, bass + 7, 80)]
+        notes += [Note(at + x, 1.5, p, 70) for x in (0, 2) for p in chord]
+        notes += [Note(at + x, 0.45, 76 + (b + i) % 5, 85) for i, x in enumerate(MELODY)]
+    return Piece(notes, meter or Meter(), signatures=signatures)
+
+
+def on(beat: float, grid_beat: float) -> bool:
+    return abs((beat - grid_beat + 0.5) % 1.0 - 0.5) < 1 / 48
+
+
+def test_a_file_whose_grid_fits_its_notes_keeps_it():
+    assert fit(song()) is None
+    assert fit(song(meter=Meter([(0, 3 * TICKS_PER_BEAT)]))) is None   # its meter, if odd
+    piece = song()
+    assert refit(piece) == (piece, None)
+
+
+@pytest.mark.parametrize("shift", [0.527, 0.25, 0.8])
+def test_beats_that_fall_elsewhere_than_the_files_are_found_and_bars_placed_on_them(shift):
+    piece = song(shift, meter=Meter([(0, 2 * TICKS_PER_BEAT)]))       # 2/4, as POP909's
+    grid = fit(piece)
+    assert grid is not None and grid.bar_beats == 4
+    assert on(grid.phase, shift)
+    assert on((grid.downbeat - shift) / 4, 0.0)                        # on a chord change
+    fitted, found = refit(piece)
+    assert found == grid and fitted.notes == piece.notes
+    prompt, start = prompt_of(fitted, 8)
+    assert start / TICKS_PER_BEAT == pytest.approx(32 + shift, abs=1 / 48)   # 8 of its bars
+    assert len(prompt.notes) == len(piece.notes) // 2
+
+
+def test_a_placeholder_meter_of_one_beat_gets_bars_found_in_the_notes():
+    piece = song(meter=Meter([(0, TICKS_PER_BEAT)]))                  # 1/4
+    grid = fit(piece)
+    assert grid is not None and grid.phase == 0.0 and grid.downbeat % 4 == 0
+    assert "shorter than 1.5 beats" in grid.why
+    # a pickup bar of one beat before bars of 4 is a meter, not a placeholder
+    assert fit(song(meter=Meter([(-TICKS_PER_BEAT, TICKS_PER_BEAT), (0, 4 * TICKS_PER_BEAT)]))) \
+        is None
+
+
+def test_the_bass_keeps_the_beat_under_chords_on_the_offbeats():
+    notes = []
+    for b in range(16):
+        bass, *chord = CHANGES[b % len(CHANGES)]
+        notes += [Note(4 * b, 1.8, bass, 90), Note(4 * b + 2, 1.8, bass, 90)]
+        notes += [Note(4 * b + x, 0.3, p, 70) for x in (0.5, 1.5, 2.5, 3.5) for p in chord]
+    assert fit(Piece(notes)) is None
+
+
+def test_what_cannot_be_told_keeps_the_files_grid():
+    assert fit(song(0.527, bars=1)) is None                                 # too few notes
+    assert fit(song(0.527, signatures=((0, 6, 8),))) is None                # counted in 8ths
+    drums = Piece([Note(x * 0.5 + 0.3, 0.1, 42, 80, drum=True) for x in range(128)])
+    assert fit(drums) is None                                               # drums: their own
