@@ -13,7 +13,7 @@ import torch
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.params import CANDIDATES, GUIDANCE
-from bridge.live.quote import allowed, choosing, heard_bars, voter
+from bridge.live.quote import allowed, choosing, heard_bars, voters
 from bridge.live.tagging import last_bars, top_genre
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
@@ -132,7 +132,7 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
     bars = Bars.spanning(prompt.meter, start, gen.end_tick)
     heard = heard_bars(prompt.notes, prompt.meter, start)
     return spans, consensus(spans, bars, allowed(spans, gens, bars, prompt.notes, heard),
-                            *voter(gen, quotable))
+                            voters(gen, quotable))
 
 
 def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOptions,

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from bridge.live.quote import GROOVE
+from bridge.live.quote import GROOVE, TUNE
 from bridge.live.tagging import last_bars
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
@@ -147,7 +147,8 @@ def _groove(bars: int = 8) -> Piece:
 
 
 @pytest.mark.parametrize("drums", [True, False])
-def test_a_groove_is_chosen_with_its_latest_bars_as_a_voter(models, monkeypatch, drums):
+def test_the_choice_hears_bars_heard_before_played_again(models, monkeypatch, drums):
+    """A groove's latest bars; a tune's first strain (8 bars back) and its latest bars."""
     import bridge.offline as offline
 
     generator, _ = models
@@ -156,13 +157,14 @@ def test_a_groove_is_chosen_with_its_latest_bars_as_a_voter(models, monkeypatch,
     piece = _groove(9) if drums else _shifted_piece(9)
     draw_candidates(generator, piece, ContinueOptions(bars=1, prompt_bars=8, seed=0,
                                                       candidates=4))
-    _, _, _, notes, weight = seen[0]
-    if not drums:
-        assert (notes, weight) == (None, 0.0)
-        return
-    assert weight == GROOVE.echo > 0
+    _, _, _, voters = seen[0]
     prompt = prompt_of(piece, 8)[0].notes
-    assert notes == [replace(x, start=x.start + 16) for x in prompt if 16 <= x.start < 32]
+    latest = [replace(x, start=x.start + 16) for x in prompt if 16 <= x.start < 32]
+    if drums:
+        assert voters == [(latest, GROOVE.voters[0][1])]
+        return
+    first = [replace(x, start=x.start + 32) for x in prompt if x.start < 16]
+    assert voters == [(first, TUNE.voters[0][1]), (latest, TUNE.voters[1][1])]
 
 
 def test_a_style_request_is_guided_as_hard_as_its_genres_strength(models):

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bridge.live.generation import Generation
-from bridge.live.quote import allowed, choosing, heard_bars, voter
+from bridge.live.quote import allowed, choosing, heard_bars, voters
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
@@ -39,7 +39,7 @@ class Choice:
         start = gen.first_tick
         self.heard_notes = [n for n in heard if n.start * TICKS_PER_BEAT < start]
         self.gens = choosing(gen, candidates, self.heard_notes)
-        self.voter = voter(gen, self.heard_notes)                  # (notes, weight)
+        self.voters = voters(gen, self.heard_notes)           # [(notes, weight)]
         for g in self.gens:
             g.on_note, g.on_done, g.candidate = self._note, self._done, True
         self.on_note: Callable[[Choice, Note], None] = gen.on_note or (lambda *_: None)
@@ -88,7 +88,7 @@ class Choice:
             return
         among = allowed(self.heard, self.gens, self.bars, self.heard_notes, self.heard_bars)
         self.chosen = consensus(self.heard, self.bars, [j for j in among if j in ok] or ok,
-                                *self.voter)
+                                self.voters)
         if self.released:
             self._emit_chosen()
 

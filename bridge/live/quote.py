@@ -15,8 +15,9 @@ back to the prompt's genre: style control 0.750 -> 0.664), each quoting one of i
 :class:`Quoting`'s lags (bars back) for ``QUOTE_BARS`` bars: a tune's (``TUNE``) half free,
 quoting the bars heard 5-8 back at a bonus of 2; a groove's (``GROOVE``, drums alone) nearly
 all quoting, the latest bars first, at a bonus of 3, for a groove goes round where a tune
-moves on, and its choice counts the latest bars played again as a voter beside the draws
-(:func:`voter`); a groove's answer drawn alone, with no choice, quotes its latest bars too
+moves on. The choice hears bars heard before, played again, as voters beside the draws
+(:func:`voters`): a tune's first strain (8 bars back) and its latest bars, a groove's latest
+bars. A groove's answer drawn alone, with no choice, quotes its latest bars too
 (:func:`alone`). :func:`allowed` keeps out of the choice a draw that copies more bars note for
 note than the most copying free draw, so the quotes are varied rather than repeated (a
 performer's bars are never copied exactly by the music itself). Measured on the
@@ -77,12 +78,15 @@ class Quoting:
     free: float                 # the share of the draws that quote nothing (at least one)
     bonus: float                # logits on the token that goes on with a quote
     lags: tuple[int, ...]       # the bars back the quoting draws quote, in turn
-    echo: float = 0.0           # the choice's weight on the latest bars played again
+    # the choice's voters: (bars back, weight): the QUOTE_BARS bars heard from that far
+    # back, played again, and how much a draw's likeness to them counts (voters())
+    voters: tuple[tuple[int, float], ...] = ()
     single: bool = False        # does an answer drawn alone (no choice) quote the first lag?
 
 
-TUNE = Quoting(free=0.5, bonus=2.0, lags=(8, 7, 6, 5))
-GROOVE = Quoting(free=0.125, bonus=3.0, lags=(4, 5, 6, 7), echo=1.0, single=True)  # drums
+TUNE = Quoting(free=0.5, bonus=2.0, lags=(8, 7, 6, 5), voters=((8, 0.3), (4, 0.2)))
+GROOVE = Quoting(free=0.125, bonus=3.0, lags=(4, 5, 6, 7), voters=((4, 1.0),),
+                 single=True)                                        # drums alone
 
 
 def quoting(gen: Generation) -> Quoting:
@@ -287,25 +291,31 @@ def draws(gen: Generation, candidates: int, offered: Sequence[Quote],
     return out
 
 
-def again(notes: Sequence[Note], meter: Meter, start: int, bars: int = QUOTE_BARS) -> list[Note]:
-    """The notes of the ``bars`` bars before ``start`` played again from ``start``."""
-    source = meter.shift(start, -bars)
+def again(notes: Sequence[Note], meter: Meter, start: int, bars: int = QUOTE_BARS,
+          back: int | None = None) -> list[Note]:
+    """The notes of ``bars`` bars from ``back`` bars before ``start`` (default: the
+    ``bars`` just before it) played again from ``start``."""
+    source = meter.shift(start, -(bars if back is None else back))
+    until = meter.shift(source, bars)
     shift = (start - source) / TICKS_PER_BEAT
     return [replace(n, start=n.start + shift) for n in notes
-            if source <= to_tick(n.start) < start]
+            if source <= to_tick(n.start) < min(until, start)]
 
 
-def voter(gen: Generation, heard: Sequence[Note]) -> tuple[list[Note] | None, float]:
+def voters(gen: Generation, heard: Sequence[Note]) -> list[tuple[list[Note], float]]:
     """What the :func:`bridge.music.likeness.consensus` of ``gen``'s draws hears beside
-    them, and how much it counts: where its :class:`Quoting` says so (``echo``), the latest
-    bars of what was ``heard`` in the parts it plays (drums alone: the drums) played
-    again."""
-    how = quoting(gen)
-    if not how.echo:
-        return None, 0.0
+    them, and how much each counts: its :class:`Quoting`'s voters, the bars of what was
+    ``heard`` in the parts it plays (drums alone: the drums) from so many bars back, played
+    again (a tune's first strain and its latest bars; a groove's latest bars). None where
+    nothing was heard there."""
     drums = gen.constraints.drums
     ours = [n for n in heard if gen.plays(n) and (drums is None or n.drum == drums)]
-    return again(ours, gen.cursor.meter, gen.first_tick), how.echo
+    out = []
+    for back, weight in quoting(gen).voters:
+        notes = again(ours, gen.cursor.meter, gen.first_tick, back=back)
+        if notes:
+            out.append((notes, weight))
+    return out
 
 
 def allowed(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: Bars,

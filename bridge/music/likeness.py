@@ -16,9 +16,9 @@ one is); two spans are as alike as the mean overlap of their five (:func:`likene
 
 :func:`consensus` picks, of several continuations sampled for the same place, the one most
 like the others (minimum Bayes risk under this likeness): the continuation the model's own
-ideas agree on, rather than one draw that may stray; a groove's choice counts the bars just
-played, played again, as a voter beside them (:mod:`bridge.live.quote`). Measured on the
-continuation benchmark (docs/musicality.md, "Choosing among candidates").
+ideas agree on, rather than one draw that may stray; bars heard before, played again, vote
+beside them (a tune's strain coming round, a groove going on: :mod:`bridge.live.quote`).
+Measured on the continuation benchmark (docs/musicality.md, "Choosing among candidates").
 """
 
 from __future__ import annotations
@@ -111,12 +111,12 @@ def likeness(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
 
 
 def consensus(spans: Sequence[Sequence[Note]], bars: Bars,
-              among: Sequence[int] | None = None, voter: Sequence[Note] | None = None,
-              weight: float = 0.0) -> int:
+              among: Sequence[int] | None = None,
+              voters: Sequence[tuple[Sequence[Note], float]] = ()) -> int:
     """The index of the span most like the others (mean :func:`likeness`; the first of a
-    tie); with ``among``, of those spans only, judged by them only. A ``voter`` (a span on
-    the same bars that is not a candidate) adds ``weight`` times each one's likeness to it.
-    One span, or none: 0."""
+    tie); with ``among``, of those spans only, judged by them only. Each of the ``voters``
+    (a span on the same bars that is not a candidate, and its weight) adds its weight times
+    each one's likeness to it. One span, or none: 0."""
     among = list(range(len(spans)) if among is None else among)
     if len(among) < 2:
         return among[0] if among else 0
@@ -125,7 +125,7 @@ def consensus(spans: Sequence[Sequence[Note]], bars: Bars,
     for i, j in itertools.combinations(range(len(among)), 2):
         alike[i, j] = alike[j, i] = likeness(hists[i], hists[j])
     score = alike.sum(axis=1) / (len(among) - 1)
-    if voter is not None and weight:
+    for voter, weight in voters:
         v = histograms(voter, bars)
         score += weight * np.array([likeness(h, v) for h in hists])
     return among[int(np.argmax(score))]

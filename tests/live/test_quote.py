@@ -116,12 +116,25 @@ def test_a_choice_of_drums_alone_quotes_as_a_groove():
     assert [g.quote is None for g in choice.gens] == [True] + [False] * 7
     assert {g.quote.bonus for g in choice.gens[1:]} == {q.GROOVE.bonus}
     assert choice.gens[1].quote.events[0][0] == 8 * BAR_TICKS    # bar 4: 4 bars back
-    notes, weight = choice.voter                   # the choice hears bars 4-7 played again
-    assert weight == q.GROOVE.echo and [n.start for n in notes] == list(range(32, 48))
+    [(notes, weight)] = choice.voters             # the choice hears bars 4-7 played again
+    assert (4, weight) == q.GROOVE.voters[0] and [n.start for n in notes] == list(range(32, 48))
     bass = [Note(4 * b, 4.0, 40, 80, part=2) for b in range(8)]          # (not its part)
-    assert q.voter(_drums(), sorted([*_beat(), *bass], key=lambda n: n.start)) == \
-        choice.voter
-    assert Choice(_gen(bar=8), 4, _heard()).voter == (None, 0.0)     # a tune's: none
+    assert q.voters(_drums(), sorted([*_beat(), *bass], key=lambda n: n.start)) == \
+        choice.voters
+    assert q.voters(_drums(), []) == []                                 # nothing heard
+
+
+def test_a_tunes_choice_hears_its_first_strain_and_its_latest_bars_played_again():
+    heard = _heard()                                  # bar b plays 60 + b
+    [(first, w8), (latest, w4)] = Choice(_gen(bar=8), 4, heard).voters
+    assert (8, w8) == q.TUNE.voters[0] and (4, w4) == q.TUNE.voters[1]
+    assert [n.pitch for n in first] == [60 + b for b in range(4) for _ in range(4)]
+    assert [n.pitch for n in latest] == [64 + b for b in range(4) for _ in range(4)]
+    assert [n.start for n in first] == [n.start for n in latest] == list(range(32, 48))
+    # six bars heard: the first strain's bars that were heard (bars 8-7 back are not)
+    [(first, _), _] = q.voters(_gen(bar=6), _heard(6))
+    assert [n.pitch for n in first] == [60, 60, 60, 60, 61, 61, 61, 61]
+    assert [n.start for n in first] == list(range(32, 40))      # in the bars they fall in
 
 
 def test_a_groove_answered_alone_quotes_its_latest_bars_a_tune_does_not():

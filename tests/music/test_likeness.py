@@ -59,12 +59,16 @@ def test_consensus_picks_the_span_most_like_the_others():
     assert lk.consensus([astray], BARS) == 0 and lk.consensus([], BARS) == 0
 
 
-def test_a_voter_beside_the_candidates_sways_the_consensus():
+def test_voters_beside_the_candidates_sway_the_consensus():
     tune = [n(0, 60), n(1, 62), n(2, 64), n(3, 65)]
     astray = [n(0.25, 80, 0.25), n(0.75, 83, 0.25), n(3.5, 90, 2.0)]
-    assert lk.consensus([astray, tune], BARS, voter=tune, weight=1.0) == 1
-    assert lk.consensus([astray, tune], BARS, voter=tune, weight=0.0) == 0   # not counted
-    assert lk.consensus([tune, astray], BARS, voter=astray, weight=1.0) == 1
+    assert lk.consensus([astray, tune], BARS, voters=[(tune, 1.0)]) == 1
+    assert lk.consensus([astray, tune], BARS, voters=[(tune, 0.0)]) == 0   # not counted
+    assert lk.consensus([tune, astray], BARS, voters=[(astray, 1.0)]) == 1
+    # two voters: the heavier wins, and their weights add
+    assert lk.consensus([astray, tune], BARS, voters=[(astray, 0.3), (tune, 0.5)]) == 1
+    assert lk.consensus([tune, astray], BARS, voters=[(astray, 0.3), (astray, 0.3),
+                                                      (tune, 0.5)]) == 1
 
 
 def test_bars_spanning_a_meter():
