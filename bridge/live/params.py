@@ -161,9 +161,10 @@ PARAMS: tuple[Param, ...] = (
     Param("candidates", int, CANDIDATES, "call mode's answer is chosen among this many "
           "draws, made while the performer is silent, half of them quoting bars heard 5-8 "
           "bars before in the model's own way (drums alone: 7 in 8, the latest bars "
-          "first, and the groove heard counts in the choice): the one most like the others "
-          "(1 = one draw; more costs CPU after each phrase; an answer due before the choice "
-          "is made plays one draw)", 1, MAX_CANDIDATES),
+          "first): the one most like the others and like bars heard before, played again "
+          "(a tune's first strain and latest bars, a groove's latest) (1 = one draw; more "
+          "costs CPU after each phrase; an answer due before the choice is made plays one "
+          "draw)", 1, MAX_CANDIDATES),
     Param("part", str, "auto", "the part Continuo plays: melody, harmony, bass, drums, "
           "accompaniment (harmony and bass), pitched (any but drums), or auto (drums after "
           "drums, else pitched)",
