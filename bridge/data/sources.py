@@ -8,8 +8,11 @@ main file, versions and beat annotation), otherwise one file. How a row is read:
   ``melody``, ``piano``); versions ``NNN/versions/*.mid`` on the main file's bars moved by
   their alignment shift (variant ``full``).
 - any other ``.mid``/``.midi`` (nottingham, groove, users' files, unknown datasets): the
-  file's own meter; channel 10 is drums. The variant is the parent folder's name when it is
-  ``melody`` or ``chords`` (Nottingham's layout), else ``full``.
+  file's own meter, unless its notes are played on other beats or the meter is a 1/4
+  placeholder (:mod:`bridge.music.pulse`: then the grid found in them; none of
+  Nottingham's or Groove's files is moved); channel 10 is drums. The variant is the
+  parent folder's name when it is ``melody`` or ``chords`` (Nottingham's layout), else
+  ``full``.
 - a ``.csv``: a WJD-style solo (:mod:`bridge.data.wjd`), variant ``melody``.
 - ``music21`` rows: corpus paths (:mod:`bridge.data.corpus`).
 - anything else (annotation ``.txt``, ...) is not music: :func:`units` leaves it out.
@@ -41,6 +44,7 @@ from bridge.data.manifest import (
 from bridge.data.wjd import WjdError, read_wjd
 from bridge.music.midifile import MidiFileError, read_midi
 from bridge.music.piece import Piece
+from bridge.music.pulse import refit
 from bridge.vocab import HARMONY, MELODY, NO_PART, style_tag
 
 log = logging.getLogger(__name__)
@@ -140,8 +144,13 @@ def _load_file(root: str, row: Row) -> list[Example | Skip]:
     path = Path(root) / row.path
     variant = _variant(row)
     try:
-        piece = read_wjd(path) if music_kind(row.path) == "csv" else \
-            read_midi(path, part=VARIANT_PARTS.get(variant, NO_PART))
+        if music_kind(row.path) == "csv":
+            piece = read_wjd(path)
+        else:
+            piece, grid = refit(read_midi(path, part=VARIANT_PARTS.get(variant, NO_PART)))
+            if grid is not None:
+                log.info("%s: its own grid does not fit its notes (%s): bars of %d beats "
+                         "from beat %g", row.path, grid.why, grid.bar_beats, grid.downbeat)
     except (MidiFileError, WjdError) as exc:
         return [_skip(row, UNREADABLE, str(exc))]
     return [_example(row, piece, variant)]
