@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from bridge.live.generation import Generation
 from bridge.live.params import ACCOMPANY_TEMPERATURE
 from bridge.live.phrase import ceil_to_grid
-from bridge.live.quote import plan_quote
+from bridge.live.plan_quote import plan_quote
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
 

@@ -3,6 +3,7 @@ thread; the engine's work takes no simulated time."""
 
 import pytest
 
+from bridge.live import plan_quote as pq
 from bridge.live import quote as q
 from bridge.live.params import ACCOMPANY_TEMPERATURE, ParamError
 from bridge.live.phrase import ceil_to_grid
@@ -158,7 +159,7 @@ def test_accompany_plans_quote_the_changes_heard_unless_a_style_is_asked_for(sim
         if quoting:                      # once 4 bars were heard: those notes, moved on
             assert plans[-1] in quoted
             assert quoted[-1].quote.events[0][0] >= quoted[-1].not_before
-            low, high = q.PLAN_BONUS                           # as hard as the lead repeats
+            low, high = pq.PLAN_BONUS                           # as hard as the lead repeats
             assert low <= quoted[-1].quote.bonus <= high
         s.close()
 
@@ -183,7 +184,7 @@ def test_accompany_plans_quote_the_strain_the_melody_has_come_back_to(sim):
         assert melody
         assert all((t - 8 * bar, note) in played for t, note in melody)
         assert not any((t - 4 * bar, note) in played for t, note in melody)
-        assert quote.bonus == q.PLAN_BONUS[1]              # the melody repeats it exactly
+        assert quote.bonus == pq.PLAN_BONUS[1]              # the melody repeats it exactly
     s.close()
 
 
