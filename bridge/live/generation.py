@@ -223,7 +223,7 @@ class Generation:
                 and (mask & part_tokens(self.entering)).any():
             mask = mask & NOTE_NOW           # the part enters here, after what comes before it
         if self.under and c.expect in (EXPECT_TIME_OR_NOTE, EXPECT_NOTE):
-            ceiling = dict(self.under).get(c.part)
+            ceiling = next((top for part, top in self.under if part == c.part), None)
             if ceiling is not None:
                 mask = mask & at_most(ceiling)
         return mask

@@ -126,7 +126,7 @@ class Responder:
             if self.ready is not None and soon <= self.ready_at < start:
                 start = self.ready_at        # sampled already: it needs no time to prepare
         bars = self._bars() if bars is None else bars
-        gen, beside = self._generation(start, bars)
+        gen, beside = self._generation(start, bars, self.host.quotable())
         self.end = start
         if not self._take_ready(gen):
             self.response, self.sampling = gen, [gen] + ([beside] if beside else [])
@@ -144,12 +144,13 @@ class Responder:
         return s.params["length_bars"] or (s.phrase.call_bars(s.time.bar_beats)
                                            if s.phrase.start is not None else MANUAL_BARS)
 
-    def _generation(self, start: float, bars: int) -> tuple[Generation, Generation | None]:
-        """The answer from ``start``, and its drums drawn apart (None: played by it)."""
+    def _generation(self, start: float, bars: int, heard: list[Note]
+                    ) -> tuple[Generation, Generation | None]:
+        """The answer from ``start``, and its drums drawn apart (None: played by it), each
+        drawn alone following what its :func:`bridge.live.quote.alone` takes of ``heard``."""
         s = self.host
         gen, *beside = s.generations(start, start + bars * s.time.bar_beats, note_now=True,
                                      on_note=self._note, on_done=self._done)
-        heard = s.quotable()
         for g in (gen, *beside):                 # (a choice's draws quote their own way)
             g.quote = alone(g, heard)
         return gen, (beside[0] if beside else None)
@@ -180,10 +181,11 @@ class Responder:
         else:                                    # a request's, again when the grid moves on
             start = soonest if after is None or soonest > after else after + s.params["grid"]
             s.time.arm("ready", start, self.prepare, lead=READY_LEAD_S)
-        gen, beside = self._generation(start, self._bars())
+        heard = s.quotable()
+        gen, beside = self._generation(start, self._bars(), heard)
         if s.params["candidates"] > 1 and s.params["mode"] == "call":
-            self.choice = Choice(gen, s.params["candidates"],   # drawn once the single
-                                 s.quotable())                  # answer has its first note
+            self.choice = Choice(gen, s.params["candidates"], heard)   # drawn once the single
+            #                                                     answer has its first note
         gen.hold = True
         self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.fed), start
         s.submit(gen)
