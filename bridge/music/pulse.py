@@ -11,20 +11,22 @@ heard 8 beats and answered off the beat.
 own timing says too little of where the click was):
 
 - **the beat**: the phase, in 1/48 of a beat, that puts the most onsets on a beat, an onset
-  half a beat after one counting half and a sixteenth off a quarter; or the phase half a
-  beat from it, where more of the long and low notes start there (offbeat chords do not
-  move a beat that the bass keeps). The file's beat length is kept; only where the beats
-  fall moves. It replaces the file's only where it is at least 1/24 of a beat away, at least
-  a fifth of the onsets fall on it, and the file's fits clearly worse: half as many onsets
-  on its beats, or long and low notes two thirds as heavy. A file that counts in eighths
-  (6/8, 9/8: a quarter note's beat falls on and off its beats by turns) keeps its grid;
-- **the bars**: of 4 beats, each starting on the beat that most often brings a long note, a
-  low note or a change of harmony, each counted against the beats either side of it. A
+  half a beat after one counting half and a sixteenth off a quarter; or, in a texture with
+  chords, the phase half a beat from it, where more of the long and low notes start there
+  (offbeat chords do not move a beat that the bass keeps). The file's beat length is kept;
+  only where the beats fall moves. It replaces the file's only where it is at least 1/24
+  of a beat away, at least a fifth of the onsets fall on it, and the file's fits clearly
+  worse: half as many onsets on its beats, or (with chords) long and low notes two thirds
+  as heavy. A file that counts in eighths (6/8, 9/8: a quarter note's beat falls on and off
+  its beats by turns) keeps its grid;
+- **the bars**: of 4 beats, starting on the place in the bar whose beats, over the first 16
+  bars, most often bring a long note, a low note or a change of harmony, each counted
+  against the beats either side of it. A
   file whose beats fit keeps its meter, unless its bars are shorter than 1.5 beats (a 1/4
   signature is a placeholder, not a meter): then its bars are found the same way.
 
-Measured on POP909's files against their beat annotations: docs/musicality.md ("Where a
-continuation starts").
+Measured on POP909's files against their beat annotations: docs/musicality.md ("A file
+played off its own beats").
 """
 
 from __future__ import annotations
@@ -115,9 +117,8 @@ def centred(onsets: np.ndarray, phase: float) -> float:
 
 
 def weight(notes: Sequence[Note], phase: float) -> float:
-    """What the beats at ``phase`` bring: the length of the notes starting on them, and
-    :data:`LOW_WEIGHT` for each low one (an onset half a beat off counts for the beat
-    either side: the two candidates of :func:`beat_phase`'s eighth apart)."""
+    """What the beats at ``phase`` bring: the length of the notes starting on them (within
+    :data:`NEAR`), and :data:`LOW_WEIGHT` for each low one."""
     floor = np.percentile([n.pitch for n in notes], LOW)
     total = 0.0
     for n in notes:
@@ -165,9 +166,10 @@ def fit(piece: Piece) -> Grid | None:
     if len(onsets) < MIN_ONSETS:
         return None
     origin = piece.meter.changes[0][0] / TICKS_PER_BEAT % 1.0      # where the file's beats are
+    chordal = chords(pitched) >= MIN_CHORDS
     phase = beat_phase(onsets)
     other = (phase + 0.5) % 1.0
-    if chords(pitched) >= MIN_CHORDS and weight(pitched, other) > weight(pitched, phase):
+    if chordal and weight(pitched, other) > weight(pitched, phase):
         phase = other
     phase = centred(onsets, phase)
     offset = (phase - origin) % 1.0
@@ -177,7 +179,7 @@ def fit(piece: Piece) -> Grid | None:
     if moved and found >= BETTER * own:
         why = (f"{found:.0%} of its onsets fall {offset:.2f} beats after its beats, "
                f"{own:.0%} on them")
-    elif moved and heavier >= HEAVIER and chords(pitched) >= MIN_CHORDS:
+    elif moved and chordal and heavier >= HEAVIER:
         why = (f"its long and low notes fall {offset:.2f} beats after its beats, "
                f"{heavier:.1f} times as heavy as on them")
     elif usual_bar(piece) < SHORTEST_BAR:
