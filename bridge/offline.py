@@ -13,7 +13,7 @@ import torch
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.params import CANDIDATES, GUIDANCE
-from bridge.live.quote import allowed, choosing, heard_bars, voters
+from bridge.live.quote import allowed, choosing, heard_bars, in_key, voters
 from bridge.live.tagging import last_bars, top_genre
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
@@ -116,7 +116,8 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
                     engine: Engine | None = None) -> tuple[list[list[Note]], int]:
     """``options.candidates`` continuations of ``piece`` drawn from the same state, some of
     them quoting the prompt unless a style is asked for (:mod:`bridge.live.quote`), and
-    which of them is the one most like the others
+    which of them is the one most like the others (and like the prompt's bars played again;
+    under a style, keeping to the prompt's key)
     (:func:`bridge.music.likeness.consensus`, among those
     :func:`bridge.live.quote.allowed`): candidate ``i`` of seed ``s`` is drawn with seed
     ``s * candidates + i`` (one candidate: seed ``s``, free)."""
@@ -132,7 +133,8 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
     bars = Bars.spanning(prompt.meter, start, gen.end_tick)
     heard = heard_bars(prompt.notes, prompt.meter, start)
     return spans, consensus(spans, bars, allowed(spans, gens, bars, prompt.notes, heard),
-                            voters(gen, quotable))
+                            voters(gen, quotable),
+                            in_key(spans, prompt.notes) if options.style else None)
 
 
 def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOptions,

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from bridge.live.quote import GROOVE, TUNE
+from bridge.live.quote import GROOVE, TUNE, in_key
 from bridge.live.tagging import last_bars
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
@@ -157,7 +157,8 @@ def test_the_choice_hears_bars_heard_before_played_again(models, monkeypatch, dr
     piece = _groove(9) if drums else _shifted_piece(9)
     draw_candidates(generator, piece, ContinueOptions(bars=1, prompt_bars=8, seed=0,
                                                       candidates=4))
-    _, _, _, voters = seen[0]
+    _, _, _, voters, key = seen[0]
+    assert key is None                       # (unstyled)
     prompt = prompt_of(piece, 8)[0].notes
     latest = [replace(x, start=x.start + 16) for x in prompt if 16 <= x.start < 32]
     if drums:
@@ -165,6 +166,20 @@ def test_the_choice_hears_bars_heard_before_played_again(models, monkeypatch, dr
         return
     first = [replace(x, start=x.start + 32) for x in prompt if x.start < 16]
     assert voters == [(first, TUNE.voters[0][1]), (latest, TUNE.voters[1][1])]
+
+
+def test_a_styled_choice_keeps_to_the_key_of_the_prompt(models, monkeypatch):
+    import bridge.offline as offline
+
+    generator, _ = models
+    seen = []
+    monkeypatch.setattr(offline, "consensus", lambda *args: seen.append(args) or 0)
+    piece = _shifted_piece(9)
+    style = next(s for s in generator.config.styles if s and "/" not in s)
+    spans, _ = draw_candidates(generator, piece, ContinueOptions(
+        bars=1, prompt_bars=8, seed=0, candidates=4, style=style))
+    *_, voters, key = seen[0]
+    assert voters == [] and key == in_key(spans, prompt_of(piece, 8)[0].notes)
 
 
 def test_a_style_request_is_guided_as_hard_as_its_genres_strength(models):

@@ -26,16 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bridge.evaluate.musicality import (
-    METRICS,
-    OWN,
-    Key,
-    compare,
-    find_key,
-    mean_metrics,
-    own,
-)
+from bridge.evaluate.musicality import METRICS, OWN, compare, mean_metrics, own
 from bridge.live.params import GUIDANCE
+from bridge.music.key import Key, find_key
 from bridge.music.likeness import Bars
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import decode

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from bridge.music.key import Key, in_key_share
 from bridge.music.likeness import (
     EPS,
     OVERLAPS,
@@ -39,53 +39,6 @@ from bridge.music.piece import Note
 METRICS = ("score", *OVERLAPS, "density_log_ratio", "in_key", "copied_bars", "duplicates",
            "same_pitch_overlaps", "notes_per_bar")
 OWN = ("in_key", "copied_bars", "duplicates", "same_pitch_overlaps", "notes_per_bar")
-
-MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29,
-                          2.88])
-MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34,
-                          3.17])
-MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
-MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
-
-
-@dataclass(frozen=True)
-class Key:
-    tonic: int        # pitch class 0-11
-    minor: bool
-
-    @property
-    def scale(self) -> frozenset[int]:
-        return frozenset((self.tonic + d) % 12 for d in (MINOR_SCALE if self.minor
-                                                        else MAJOR_SCALE))
-
-    def __str__(self) -> str:
-        names = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
-        return f"{names[self.tonic]} {'minor' if self.minor else 'major'}"
-
-
-def find_key(notes: Sequence[Note]) -> Key | None:
-    """Krumhansl-Schmuckler: the key whose profile correlates best with the notes'
-    duration-weighted pitch classes (None without pitched notes)."""
-    weights = np.zeros(12)
-    for n in notes:
-        if not n.drum:
-            weights[n.pitch % 12] += n.duration
-    if not weights.any():
-        return None
-    best, best_r = None, -math.inf
-    for minor, profile in ((False, MAJOR_PROFILE), (True, MINOR_PROFILE)):
-        for tonic in range(12):
-            r = _correlation(weights, np.roll(profile, tonic))
-            if r > best_r + 1e-12:
-                best, best_r = Key(tonic, minor), r
-    return best
-
-
-def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a - a.mean(), b - b.mean()
-    denominator = math.sqrt(float((a * a).sum() * (b * b).sum()))
-    return float((a * b).sum()) / denominator if denominator else 0.0
-
 
 # -- a span's own properties ----------------------------------------------------------------
 
@@ -104,14 +57,6 @@ def same_pitch_overlaps(notes: Sequence[Note]) -> int:
         by_key.setdefault((n.pitch, n.drum), []).append(n)
     return sum(1 for group in by_key.values() for n in group
                if any(m.start + EPS < n.start < m.end - EPS for m in group))
-
-
-def in_key_share(notes: Sequence[Note], key: Key | None) -> float | None:
-    pitched = [n for n in notes if not n.drum]
-    if key is None or not pitched:
-        return None
-    scale = key.scale
-    return sum(1 for n in pitched if n.pitch % 12 in scale) / len(pitched)
 
 
 def own(notes: Sequence[Note], bars: Bars, prompt: Sequence[Note], prompt_bars: Bars,

@@ -40,9 +40,9 @@ from bridge.evaluate.continuation import (
     continuation,
     melody_of,
 )
-from bridge.evaluate.musicality import in_key_share
 from bridge.live.params import GUIDANCE, STYLE_WEIGHTS
 from bridge.live.tagging import top_genre
+from bridge.music.key import in_key_share
 from bridge.music.piece import Note, Piece
 from bridge.offline import heard_genre, tag_piece
 from bridge.progress import Progress

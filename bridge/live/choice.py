@@ -22,17 +22,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bridge.live.generation import Generation
-from bridge.live.quote import allowed, choosing, heard_bars, voters
+from bridge.live.quote import allowed, choosing, heard_bars, in_key, voters
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
 
 
 class Choice:
-    def __init__(self, gen: Generation, candidates: int, heard: Sequence[Note] = ()) -> None:
+    def __init__(self, gen: Generation, candidates: int, heard: Sequence[Note] = (),
+                 key_of: Sequence[Note] = ()) -> None:
         """``candidates`` siblings of ``gen``, some of them quoting ``heard`` (the notes heard
         before, stream beats), as ``continuo continue`` draws them
-        (:func:`bridge.live.quote.choosing`); its callbacks are the choice's."""
+        (:func:`bridge.live.quote.choosing`); its callbacks are the choice's. Under a style
+        request ``heard`` is empty and the choice keeps to the key of ``key_of`` instead
+        (:func:`bridge.live.quote.in_key`)."""
         if candidates < 2:
             raise ValueError(f"a choice needs at least 2 candidates, not {candidates}")
         meter = gen.cursor.meter
@@ -40,6 +43,7 @@ class Choice:
         self.heard_notes = [n for n in heard if n.start * TICKS_PER_BEAT < start]
         self.gens = choosing(gen, candidates, self.heard_notes)
         self.voters = voters(gen, self.heard_notes)           # [(notes, weight)]
+        self.key_of = [n for n in key_of if n.start * TICKS_PER_BEAT < start]
         for g in self.gens:
             g.on_note, g.on_done, g.candidate = self._note, self._done, True
         self.on_note: Callable[[Choice, Note], None] = gen.on_note or (lambda *_: None)
@@ -88,7 +92,8 @@ class Choice:
             return
         among = allowed(self.heard, self.gens, self.bars, self.heard_notes, self.heard_bars)
         self.chosen = consensus(self.heard, self.bars, [j for j in among if j in ok] or ok,
-                                self.voters)
+                                self.voters,
+                                in_key(self.heard, self.key_of) if self.key_of else None)
         if self.released:
             self._emit_chosen()
 

@@ -55,6 +55,10 @@ class Host(Protocol):
         a plan may quote (:mod:`bridge.live.quote`): none while a style is asked for (the
         request is to leave what it heard behind)."""
 
+    def keyed(self) -> list[Note]:
+        """The notes whose key a choice keeps to while a style is asked for (the session's
+        latest, both players': :func:`bridge.live.quote.in_key`); none without a request."""
+
     def release(self, gen: Generation) -> None:
         """The worker goes on sampling ``gen``, held after its first note."""
 

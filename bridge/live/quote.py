@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from bridge.music.key import find_key, in_key_share
 from bridge.music.likeness import Bars, bar_contents, copied_bars
 from bridge.music.piece import Note
 from bridge.music.tokenize import note_tokens, to_tick
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from bridge.live.generation import Generation
 
 QUOTE_BARS = 4              # a choice's quote's length
+KEY_WEIGHT = 0.05           # a styled choice's weight on a draw's share of notes in key
 
 Event = tuple[int, int, int, int, int]   # tick, part (-1: none), note, velocity, duration
 
@@ -244,6 +246,16 @@ def voters(gen: Generation, heard: Sequence[Note]) -> list[tuple[list[Note], flo
         if notes:
             out.append((notes, weight))
     return out
+
+
+def in_key(spans: Sequence[Sequence[Note]], heard: Sequence[Note],
+           weight: float = KEY_WEIGHT) -> list[float]:
+    """Each span's share of pitched notes in the key of ``heard`` (Krumhansl-Schmuckler),
+    times ``weight``: what a choice under a style request adds for keeping to the key it
+    heard (it quotes nothing and hears no voter: the request is to leave the genre heard,
+    not its key). Nothing where no key is heard."""
+    key = find_key(heard)
+    return [weight * (in_key_share(s, key) or 0.0) for s in spans]
 
 
 def allowed(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: Bars,

@@ -184,8 +184,8 @@ class Responder:
         heard = s.quotable()
         gen, beside = self._generation(start, self._bars(), heard)
         if s.params["candidates"] > 1 and s.params["mode"] == "call":
-            self.choice = Choice(gen, s.params["candidates"], heard)   # drawn once the single
-            #                                                     answer has its first note
+            self.choice = Choice(gen, s.params["candidates"], heard,   # drawn once the single
+                                 s.keyed())                     # answer has its first note
         gen.hold = True
         self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.fed), start
         s.submit(gen)

@@ -225,6 +225,9 @@ class Session:
     def quotable(self) -> list[Note]:
         return [] if self.params["style"] else self.context.recent()
 
+    def keyed(self) -> list[Note]:
+        return self.context.recent() if self.params["style"] else []
+
     def play(self, note: Note) -> Note:
         """Send a generated note (stream beats) out and into the context; song-time note."""
         tick = round(note.start * TICKS_PER_BEAT)

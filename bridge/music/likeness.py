@@ -112,11 +112,13 @@ def likeness(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
 
 def consensus(spans: Sequence[Sequence[Note]], bars: Bars,
               among: Sequence[int] | None = None,
-              voters: Sequence[tuple[Sequence[Note], float]] = ()) -> int:
+              voters: Sequence[tuple[Sequence[Note], float]] = (),
+              bonus: Sequence[float] | None = None) -> int:
     """The index of the span most like the others (mean :func:`likeness`; the first of a
     tie); with ``among``, of those spans only, judged by them only. Each of the ``voters``
     (a span on the same bars that is not a candidate, and its weight) adds its weight times
-    each one's likeness to it. One span, or none: 0."""
+    each one's likeness to it; ``bonus`` (one number per span) adds its own. One span, or
+    none: 0."""
     among = list(range(len(spans)) if among is None else among)
     if len(among) < 2:
         return among[0] if among else 0
@@ -128,6 +130,8 @@ def consensus(spans: Sequence[Sequence[Note]], bars: Bars,
     for voter, weight in voters:
         v = histograms(voter, bars)
         score += weight * np.array([likeness(h, v) for h in hists])
+    if bonus is not None:
+        score += np.array([bonus[i] for i in among])
     return among[int(np.argmax(score))]
 
 

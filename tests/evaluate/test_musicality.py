@@ -29,23 +29,6 @@ def test_density_log_ratio():
         pytest.approx(math.log(4))
 
 
-@pytest.mark.parametrize(("pitches", "key"), [
-    ((60, 62, 64, 65, 67, 69, 71, 72, 67, 64, 60), "C major"),
-    ((57, 59, 60, 62, 64, 65, 67, 69, 64, 60, 57), "A minor"),
-    ((62, 64, 66, 67, 69, 71, 73, 74, 69, 66, 62), "D major"),
-])
-def test_krumhansl_schmuckler_key(pitches, key):
-    notes = [n(i, p, 2.0 if p % 12 == pitches[0] % 12 else 1.0) for i, p in enumerate(pitches)]
-    assert str(mu.find_key(notes)) == key
-
-
-def test_in_key_share():
-    key = mu.Key(0, minor=False)
-    assert mu.in_key_share([n(0, 60), n(1, 61), n(2, 64), n(3, 66)], key) == 0.5
-    assert mu.in_key_share([n(0, 36, drum=True)], key) is None
-    assert mu.find_key([n(0, 36, drum=True)]) is None
-
-
 def test_copied_bars_compare_positions_and_pitches():
     prompt = [n(-8, 60), n(-7, 62), n(-4, 64)]
     copy = [n(0, 60, 3.0), n(1, 62)]           # bar 0 == prompt bar 0 (durations aside)

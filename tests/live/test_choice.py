@@ -104,3 +104,23 @@ def test_cancel_stops_every_candidate_and_ends_once_they_have():
     _draw(choice, 0, [], reason="cancelled")
     _draw(choice, 1, [], reason="cancelled")
     assert notes == [] and ends == [(choice, "cancelled")]
+
+
+def test_under_a_style_request_the_choice_keeps_to_the_key_heard():
+    """Two draws equally like each other (a tie: the first), one in the key of what was
+    heard before and one a semitone off: given the notes whose key it keeps, the in-key one."""
+    in_c = [Note(4 + i, 1, p, 90) for i, p in enumerate((60, 64, 67, 72))]
+    off = [Note(4 + i, 1, p + 1, 90) for i, p in enumerate((60, 64, 67, 72))]
+    heard = [Note(i * 0.5, 0.5, p, 90) for i, p in enumerate((60, 62, 64, 65, 67, 69, 71, 72))]
+    for key_of, chosen in (((), 0), (heard, 1)):
+        notes, ends = [], []
+        cursor = Cursor(Meter(), origin=0)
+        cursor.advance(BAR)
+        cursor.advance(BAR)                               # from bar 1, after what was heard
+        gen = Generation("s", [BAR, BAR], cursor, 5 * 96, seed=1, note_now=True,
+                         on_note=lambda g, n, notes=notes: notes.append(n),
+                         on_done=lambda g, r, ends=ends: ends.append(r))
+        choice = Choice(gen, 2, key_of=key_of)
+        _draw(choice, 0, off)
+        _draw(choice, 1, in_c)
+        assert choice.chosen == chosen

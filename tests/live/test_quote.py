@@ -196,3 +196,12 @@ def test_a_quote_leads_time_to_the_onsets_of_the_parts_it_steers_by():
           for name, quote in (("every", every), ("steered", steered))}
     assert to["every"] == gen.cursor.copy().time_tokens(8 * BAR_TICKS + TICKS_PER_BEAT)[0]
     assert to["steered"] == gen.cursor.copy().time_tokens(8 * BAR_TICKS + 2 * TICKS_PER_BEAT)[0]
+
+
+def test_a_styled_choice_counts_each_draws_notes_in_the_key_heard():
+    heard = [Note(i, 1, p, 80) for i, p in enumerate((60, 62, 64, 65, 67, 69, 71, 72))]
+    in_c = [Note(i, 1, p, 80) for i, p in enumerate((60, 64, 67, 72))]
+    half = [Note(i, 1, p, 80) for i, p in enumerate((60, 61, 67, 68))]
+    assert q.in_key([in_c, half, []], heard) == [q.KEY_WEIGHT, q.KEY_WEIGHT / 2, 0.0]
+    assert q.in_key([in_c], heard, weight=1.0) == [1.0]
+    assert q.in_key([in_c, half], []) == [0.0, 0.0]                  # no key heard
