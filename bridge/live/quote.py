@@ -17,12 +17,14 @@ quoting the bars heard 5-8 back at a bonus of 2; a groove's (``GROOVE``, drums a
 all quoting, the latest bars first, at a bonus of 3, for a groove goes round where a tune
 moves on. The choice hears bars heard before, played again, as voters beside the draws
 (:func:`voters`): a tune's first strain (8 bars back) and its latest bars, a groove's latest
-bars. A groove's answer drawn alone, with no choice, quotes its latest bars too
-(:func:`alone`). :func:`allowed` keeps out of the choice a draw that copies more bars note for
-note than the most copying free draw, so the quotes are varied rather than repeated (a
-performer's bars are never copied exactly by the music itself). Measured on the
-continuation benchmark: docs/musicality.md, "Candidates that quote the prompt" and "A
-groove goes round".
+bars; a choice under a style request, which quotes nothing and hears no voter, keeps to the
+key it heard (:func:`in_key`). A groove's answer drawn alone, with no choice, quotes its
+latest bars too (:func:`alone`). :func:`allowed` keeps out of the choice a draw that
+copies more bars note for note than the most copying free draw, so the quotes are varied
+rather than repeated (a performer's bars are never copied exactly by the music itself).
+Measured on the continuation benchmark: docs/musicality.md, "Candidates that quote the
+prompt", "A groove goes round", "Bars heard before as voters" and "A style request keeps
+the key it heard".
 
 Accompany mode's plans quote too, as :mod:`bridge.live.plan_quote` chooses.
 """
