@@ -260,14 +260,10 @@ def test_a_file_played_off_its_own_beats_is_continued_on_the_beats_it_is_played_
     prompt is 8 bars of 4 on the music's beats, and a note on stderr says so; --grid file
     keeps the file's grid (8 bars of 2/4 from the bar of the first note)."""
     from bridge.vocab import TICKS_PER_BEAT, Meter
+    from tests.music.pieces import song
 
-    notes = []
-    for b in range(12):
-        at = 4 * b + 0.527
-        notes += [Note(at + x, 1.5, p, 80) for x in (0, 2) for p in (48 + b % 3, 60, 64)]
-        notes += [Note(at + x, 0.4, 72 + (b + i) % 5, 90) for i, x in enumerate((0, 1, 1.5, 3))]
     path = tmp_path / "song.mid"
-    write_midi(Piece(notes, Meter([(0, 2 * TICKS_PER_BEAT)])), path)
+    write_midi(song(0.527, bars=12, meter=Meter([(0, 2 * TICKS_PER_BEAT)])), path)
     runs = {}
     for grid in ("auto", "file"):
         result = CliRunner().invoke(continue_, [

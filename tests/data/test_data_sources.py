@@ -27,6 +27,7 @@ from bridge.vocab import (
     TICKS_PER_BEAT,
     Meter,
 )
+from tests.music.pieces import song
 
 T = TICKS_PER_BEAT
 
@@ -247,12 +248,7 @@ def test_user_folder_missing(tmp_path):
 def test_a_users_file_played_off_its_own_beats_is_read_on_the_grid_of_its_notes(tmp_path):
     """An arrangement whose notes fall 0.527 beats after the file's beats (as POP909's
     files, read without their beat annotation): its bars start where its chords change."""
-    notes = []
-    for b in range(8):
-        at = 4 * b + 0.527
-        notes += [Note(at + x, 1.5, p, 80) for x in (0, 2) for p in (48 + b % 3, 60, 64)]
-        notes += [Note(at + x, 0.4, 72 + (b + i) % 5, 90) for i, x in enumerate((0, 1, 1.5, 3))]
-    write_midi(Piece(notes, Meter([(0, 2 * TICKS_PER_BEAT)])), tmp_path / "song.mid")
+    write_midi(song(0.527, bars=8, meter=Meter([(0, 2 * TICKS_PER_BEAT)])), tmp_path / "song.mid")
     [example] = examples(user_rows(tmp_path), tmp_path)
     meter = example.piece.meter
     assert meter.bar_length(meter.bar_start(TICKS_PER_BEAT)) == 4 * TICKS_PER_BEAT

@@ -8,23 +8,7 @@ from bridge.music.piece import Note, Piece
 from bridge.music.pulse import fit, refit
 from bridge.offline import prompt_of
 from bridge.vocab import TICKS_PER_BEAT, Meter
-
-CHANGES = ((48, 60, 64, 67), (53, 65, 69, 72), (55, 67, 71, 74), (45, 64, 69, 72))
-MELODY = (0, 0.5, 1, 1.5, 2.5, 3, 3.5)      # a bar's melody onsets (beats): one syncopation
-
-
-def song(shift: float = 0.0, bars: int = 16, meter: Meter | None = None,
-         signatures: tuple = ()) -> Piece:
-    """Bars of 4: a bass note and a chord on beats 1 and 3 (a change of harmony every bar),
-    a melody in eighths; all ``shift`` beats late."""
-    notes = []
-    for b in range(bars):
-        bass, *chord = CHANGES[b % len(CHANGES)]
-        at = 4 * b + shift
-        notes += [Note(at, 1.5, bass, 90), Note(at + 2, 1.5, bass + 7, 80)]
-        notes += [Note(at + x, 1.5, p, 70) for x in (0, 2) for p in chord]
-        notes += [Note(at + x, 0.45, 76 + (b + i) % 5, 85) for i, x in enumerate(MELODY)]
-    return Piece(notes, meter or Meter(), signatures=signatures)
+from tests.music.pieces import CHANGES, song
 
 
 def on(beat: float, grid_beat: float) -> bool:
