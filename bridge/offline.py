@@ -13,7 +13,7 @@ import torch
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.params import CANDIDATES, GUIDANCE
-from bridge.live.quote import allowed, choosing, heard_bars, in_key, voters
+from bridge.live.quote import allowed, choosing, copying, heard_bars, in_key, voters
 from bridge.live.tagging import last_bars, top_genre
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
@@ -21,7 +21,7 @@ from bridge.model.tagger import Tagger
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import encode, to_tick
-from bridge.vocab import BAR, DRUMS, TICKS_PER_BEAT, Cursor, parts_named
+from bridge.vocab import BAR, DRUMS, NO_PART, TICKS_PER_BEAT, Cursor, parts_named
 
 CONTEXT_TOKENS = 1024     # the continuation hears at most this much of the input
 
@@ -81,7 +81,8 @@ class ContinueOptions:
     pitch_high: int = 127
     drums: bool | None = None
     part: str | None = None           # play only this part or set of parts
-    #                                   (bridge.vocab.parts_named); None: any
+    #                                   (bridge.vocab.parts_named); None: any, but a
+    #                                   prompt in one part keeps to it (one_part)
     candidates: int = CANDIDATES      # draws to choose among (the one most like the others)
     heard: str | None = None          # the prompt's genre as the tagger hears it (a style
     #                                   request from it is guided at that pair's strength)
@@ -116,8 +117,8 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
                     engine: Engine | None = None) -> tuple[list[list[Note]], int]:
     """``options.candidates`` continuations of ``piece`` drawn from the same state, some of
     them quoting the prompt unless a style is asked for (:mod:`bridge.live.quote`), and
-    which of them is the one most like the others (and like the prompt's bars played again;
-    under a style, keeping to the prompt's key)
+    which of them is the one most like the others (and like the prompt's bars played again,
+    copying few of them; under a style, keeping to the prompt's key)
     (:func:`bridge.music.likeness.consensus`, among those
     :func:`bridge.live.quote.allowed`): candidate ``i`` of seed ``s`` is drawn with seed
     ``s * candidates + i`` (one candidate: seed ``s``, free)."""
@@ -134,7 +135,17 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
     heard = heard_bars(prompt.notes, prompt.meter, start)
     return spans, consensus(spans, bars, allowed(spans, gens, bars, prompt.notes, heard),
                             voters(gen, quotable),
-                            in_key(spans, prompt.notes) if options.style else None)
+                            in_key(spans, prompt.notes) if options.style
+                            else copying(spans, bars, prompt.notes, heard))
+
+
+def one_part(prompt: Piece) -> frozenset[int] | None:
+    """The part of a prompt played in one part (a melody alone, a bass line alone), which
+    its continuation keeps to when no part is asked for; None (any part) after several.
+    Free to move, the model arranged a tune played alone in a tenth to a quarter of its draws,
+    adding chords and a bass (docs/musicality.md, "A line played alone goes on alone")."""
+    heard = {n.part for n in prompt.notes if n.part != NO_PART}
+    return frozenset(heard) if len(heard) == 1 else None
 
 
 def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOptions,
@@ -166,7 +177,8 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
     style = generator.style_index(options.style) if options.style else 0
     # from the bar line: the model itself says whether its first note comes at the start
     gen = Generation("offline", cursor.bar_tokens(start_tick), cursor, end_tick,
-                     constraints=Constraints(options.pitch_low, options.pitch_high, drums=drums),
+                     constraints=Constraints(options.pitch_low, options.pitch_high, drums=drums,
+                                             parts=one_part(prompt) if parts is None else None),
                      parts=parts,
                      temperature=options.temperature, top_p=options.top_p,
                      guidance=generator.guidance(style, options.guidance, options.heard),

@@ -154,11 +154,12 @@ def test_the_choice_hears_bars_heard_before_played_again(models, monkeypatch, dr
     generator, _ = models
     seen = []
     monkeypatch.setattr(offline, "consensus", lambda *args: seen.append(args) or 0)
+    monkeypatch.setattr(offline, "copying", lambda *args: "what copies cost")
     piece = _groove(9) if drums else _shifted_piece(9)
     draw_candidates(generator, piece, ContinueOptions(bars=1, prompt_bars=8, seed=0,
                                                       candidates=4))
-    _, _, _, voters, key = seen[0]
-    assert key is None                       # (unstyled)
+    _, _, _, voters, bonus = seen[0]
+    assert bonus == "what copies cost"       # (unstyled: no key, copies cost a little)
     prompt = prompt_of(piece, 8)[0].notes
     latest = [replace(x, start=x.start + 16) for x in prompt if 16 <= x.start < 32]
     if drums:
@@ -224,3 +225,26 @@ def test_a_bass_asked_for_under_a_melody_comes_in_under_it(models):
         assert out.notes and {n.part for n in out.notes} == {BASS}
         assert min(n.start for n in out.notes) == 20.0           # bar 6's line
         assert max(n.pitch for n in out.notes) <= low - UNDER_MELODY[BASS]
+
+
+def test_a_line_played_alone_goes_on_alone(models):
+    """No part asked for: a melody alone is continued as a melody, even by a model sure the
+    chords come in now; a prompt of several parts leaves the model free to move."""
+    from bridge.vocab import BASS, HARMONY
+
+    generator, _ = models
+    with torch.no_grad():                          # the chords' turn, at every instant
+        generator.head.weight.zero_()
+        generator.head.bias.zero_()
+        generator.head.bias[part_token(HARMONY)] = 20.0
+        generator.head.bias[BEAT_BASE:SUB_BASE] = 12.0
+    tune = Piece([Note(i * 0.5, 0.5, 67 + (i * 5) % 12, 90, part=MELODY) for i in range(40)])
+    for seed in range(3):
+        out = continue_piece(generator, tune, ContinueOptions(bars=2, seed=seed))
+        assert out.notes and {n.part for n in out.notes} == {MELODY}
+    asked = continue_piece(generator, tune, ContinueOptions(bars=2, part="harmony", seed=0))
+    assert asked.notes and {n.part for n in asked.notes} == {HARMONY}
+    with_bass = replace(tune, notes=[*tune.notes, *(Note(i * 2.0, 2.0, 43, 80, part=BASS)
+                                                    for i in range(10))])
+    out = continue_piece(generator, with_bass, ContinueOptions(bars=2, seed=0))
+    assert HARMONY in {n.part for n in out.notes}

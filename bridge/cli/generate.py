@@ -235,7 +235,8 @@ def _make_parent(target: Path) -> None:
                    "from the genre the tagger hears the input in (docs/osc.md, \"Styles\").")
 @click.option("--part", type=click.Choice((*PARTS, *PART_SETS)),
               help="Play only this part (harmony under a melody, say; accompaniment: "
-                   "harmony and bass); default: any part, as the model chooses.")
+                   "harmony and bass); default: any part, as the model chooses, but a "
+                   "prompt in one part (a melody alone) goes on in it.")
 @click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.1, 2))
 @click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.05, 1))
 @click.option("--candidates", default=CANDIDATES, show_default=True,

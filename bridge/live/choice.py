@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bridge.live.generation import Generation
-from bridge.live.quote import allowed, choosing, heard_bars, in_key, voters
+from bridge.live.quote import allowed, choosing, copying, heard_bars, in_key, voters
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
@@ -93,7 +93,8 @@ class Choice:
         among = allowed(self.heard, self.gens, self.bars, self.heard_notes, self.heard_bars)
         self.chosen = consensus(self.heard, self.bars, [j for j in among if j in ok] or ok,
                                 self.voters,
-                                in_key(self.heard, self.key_of) if self.key_of else None)
+                                in_key(self.heard, self.key_of) if self.key_of else
+                                copying(self.heard, self.bars, self.heard_notes, self.heard_bars))
         if self.released:
             self._emit_chosen()
 

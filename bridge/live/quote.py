@@ -21,10 +21,11 @@ bars; a choice under a style request, which quotes nothing and hears no voter, k
 key it heard (:func:`in_key`). A groove's answer drawn alone, with no choice, quotes its
 latest bars too (:func:`alone`). :func:`allowed` keeps out of the choice a draw that
 copies more bars note for note than the most copying free draw, so the quotes are varied
-rather than repeated (a performer's bars are never copied exactly by the music itself).
-Measured on the continuation benchmark: docs/musicality.md, "Candidates that quote the
-prompt", "A groove goes round", "Bars heard before as voters" and "A style request keeps
-the key it heard".
+rather than repeated (a performer's bars are never copied exactly by the music itself), and
+:func:`copying` takes a little from each draw for the bars it copies. Measured on the
+continuation benchmark: docs/musicality.md, "Candidates that quote the prompt", "A groove
+goes round", "Bars heard before as voters", "A style request keeps the key it heard" and "A
+line played alone goes on alone".
 
 Accompany mode's plans quote too, as :mod:`bridge.live.plan_quote` chooses.
 """
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 
 QUOTE_BARS = 4              # a choice's quote's length
 KEY_WEIGHT = 0.05           # a styled choice's weight on a draw's share of notes in key
+COPY_WEIGHT = 0.015         # what a draw loses in a choice for copying all its bars
 
 Event = tuple[int, int, int, int, int]   # tick, part (-1: none), note, velocity, duration
 
@@ -267,7 +269,22 @@ def allowed(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: B
     free = [i for i, g in enumerate(gens) if g.quote is None]
     if len(free) == len(gens):
         return free
-    source = {b for b in bar_contents(heard, heard_bars) if b}
-    copies = [copied_bars(s, bars, source) for s in spans]
+    copies = _copies(spans, bars, heard, heard_bars)
     most = max((copies[i] for i in free), default=0)
     return [i for i, g in enumerate(gens) if g.quote is None or copies[i] <= most]
+
+
+def copying(spans: Sequence[Sequence[Note]], bars: Bars, heard: Sequence[Note],
+            heard_bars: Bars, weight: float = COPY_WEIGHT) -> list[float]:
+    """What each span loses in a choice for the share of its bars that copy a bar of
+    ``heard`` note for note, times ``weight``: a tie-breaker among draws nearly as alike,
+    which keeps a tune's answer from playing its prompt's bars again more often than tunes
+    do (docs/musicality.md, "A line played alone goes on alone")."""
+    return [-weight * c / len(bars) if len(bars) else 0.0
+            for c in _copies(spans, bars, heard, heard_bars)]
+
+
+def _copies(spans: Sequence[Sequence[Note]], bars: Bars, heard: Sequence[Note],
+            heard_bars: Bars) -> list[int]:
+    source = {b for b in bar_contents(heard, heard_bars) if b}
+    return [copied_bars(s, bars, source) for s in spans]

@@ -22,8 +22,9 @@ def render_continuation(report: dict) -> list[str]:
              f"{', '.join(map(str, report.get('seeds', [])))}; the model's continuation is the "
              f"one most like the others of {report.get('candidates', 1)} draws, half of them "
              "quoting the prompt in the model's own way, a drum part's nearly all; its "
-             "first and latest bars played again vote in the choice, a drum part's latest; "
-             "one draw beside it), against what "
+             "first and latest bars played again vote in the choice, a drum part's latest, "
+             "and a bar copied note for note costs a little; a prompt in one part goes on in "
+             "it; one draw beside it), against what "
              "it really played, beside an echo of the prompt's last bars and a shuffle of "
              "them.", "",
              "| dataset | pieces | score: model | one draw | echo | shuffle | model beats echo | "

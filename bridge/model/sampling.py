@@ -2,9 +2,9 @@
 
 Masks are boolean numpy arrays over the vocabulary. The grammar mask comes from
 :meth:`bridge.vocab.Cursor.allowed`; :class:`Constraints` adds the performer's choices
-(pitch or drum-key range, drums or pitched). Sampling runs on the CPU in numpy with each
-session's own ``random.Random``, so a seed gives the same response whether or not sessions
-are batched.
+(pitch or drum-key range, drums or pitched, the parts it may move to). Sampling runs on the
+CPU in numpy with each session's own ``random.Random``, so a seed gives the same response
+whether or not sessions are batched.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class Constraints:
     pitch_high: int = 127
     drums: bool | None = None      # True: drums only; False: pitched only; None: either
     allow_end: bool = False        # may the piece end (EOS)? never, live
+    parts: frozenset[int] | None = None   # the only parts it may move to (None: any)
 
     def mask(self) -> np.ndarray:
         return _constraint_mask(self)
@@ -56,6 +57,9 @@ def _constraint_mask(c: Constraints) -> np.ndarray:
         mask[PART_BASE + DRUMS] = c.drums
         if c.drums:
             mask[PART_BASE:PART_BASE + DRUMS] = False
+    if c.parts is not None:                 # (the cursor stays in the part it is in)
+        for q in range(len(PARTS)):
+            mask[PART_BASE + q] &= q in c.parts
     mask.setflags(write=False)
     return mask
 

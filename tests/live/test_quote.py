@@ -11,7 +11,7 @@ from bridge.live.choice import Choice
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.model.sampling import Constraints
-from bridge.music.likeness import Bars
+from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
 from bridge.offline import ContinueOptions, plan_continuation
 from bridge.vocab import BAR, DRUMS, TICKS_PER_BEAT, Cursor, Meter
@@ -162,6 +162,20 @@ def test_a_quoting_draw_may_copy_no_more_bars_than_the_free_ones_do():
     assert q.allowed(spans, gens, bars, heard, heard_bars) == [0, 1, 3]
     spans = [copy, other, copy, other]                            # a free draw copies too
     assert q.allowed(spans, gens, bars, heard, heard_bars) == [0, 1, 2, 3]
+
+
+def test_a_draw_loses_a_little_in_the_choice_for_each_bar_it_copies():
+    heard = _heard(2)
+    heard_bars, bars = Bars((0.0, 4.0, 8.0)), Bars((8.0, 12.0, 16.0))
+    copy = [Note(8 + i, 0.5, 60, 80) for i in range(4)]          # bar 0 again
+    both = [*copy, *(Note(12 + i, 0.5, 61, 80) for i in range(4))]   # bars 0 and 1 again
+    moved = [Note(8 + i, 0.5, 63, 80) for i in range(4)]          # higher: a bar of its own
+    assert q.copying([copy, both, moved, []], bars, heard, heard_bars) == \
+        [-q.COPY_WEIGHT / 2, -q.COPY_WEIGHT, 0.0, 0.0]
+    assert q.copying([copy], bars, [], heard_bars) == [0.0]       # nothing heard
+    assert consensus([copy, moved], bars) == 0                    # alike: the first
+    assert consensus([copy, moved], bars,
+                     bonus=q.copying([copy, moved], bars, heard, heard_bars)) == 1
 
 
 def test_a_choice_quotes_what_was_heard_before_it():

@@ -6,6 +6,7 @@ from bridge.model.sampling import NOTE_NOW, Constraints, sample
 from bridge.vocab import (
     DRUM_BASE,
     DRUMS,
+    MELODY,
     PART_BASE,
     PARTS,
     PITCH_BASE,
@@ -55,6 +56,12 @@ def test_drums_constraint():
     assert mask[PART_BASE + DRUMS] and not mask[PART_BASE:PART_BASE + DRUMS].any()
     assert not Constraints(drums=False).mask()[PART_BASE + DRUMS]
 
+
+def test_a_parts_constraint_keeps_the_cursor_out_of_the_other_parts():
+    mask = Constraints(parts=frozenset({MELODY})).mask()
+    assert mask[PART_BASE + MELODY] and mask[PITCH_BASE:VEL_BASE].all()
+    assert not mask[[PART_BASE + q for q in range(len(PARTS)) if q != MELODY]].any()
+    assert Constraints().mask()[PART_BASE:PART_BASE + len(PARTS)].all()
 
 
 def test_the_range_holds_for_drum_keys_too():
