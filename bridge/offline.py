@@ -10,15 +10,16 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from bridge.live.choice import choose
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.params import CANDIDATES, GUIDANCE
-from bridge.live.quote import allowed, choosing, copying, heard_bars, in_key, voters
+from bridge.live.quote import choosing, heard_bars, voters
 from bridge.live.tagging import last_bars, top_genre
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
 from bridge.model.tagger import Tagger
-from bridge.music.likeness import Bars, consensus
+from bridge.music.likeness import Bars
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import encode, to_tick
 from bridge.vocab import BAR, DRUMS, NO_PART, TICKS_PER_BEAT, Cursor, parts_named
@@ -119,8 +120,7 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
     them quoting the prompt unless a style is asked for (:mod:`bridge.live.quote`), and
     which of them is the one most like the others (and like the prompt's bars played again,
     copying few of them; under a style, keeping to the prompt's key)
-    (:func:`bridge.music.likeness.consensus`, among those
-    :func:`bridge.live.quote.allowed`): candidate ``i`` of seed ``s`` is drawn with seed
+    (:func:`bridge.live.choice.choose`): candidate ``i`` of seed ``s`` is drawn with seed
     ``s * candidates + i`` (one candidate: seed ``s``, free)."""
     if options.candidates < 1:
         raise ValueError(f"candidates must be at least 1, not {options.candidates}")
@@ -133,10 +133,8 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
     spans = [[n for n in g.notes if g.plays(n)] for g in gens]
     bars = Bars.spanning(prompt.meter, start, gen.end_tick)
     heard = heard_bars(prompt.notes, prompt.meter, start)
-    return spans, consensus(spans, bars, allowed(spans, gens, bars, prompt.notes, heard),
-                            voters(gen, quotable),
-                            in_key(spans, prompt.notes) if options.style
-                            else copying(spans, bars, prompt.notes, heard))
+    return spans, choose(spans, gens, bars, prompt.notes, heard, voters(gen, quotable),
+                         prompt.notes if options.style else ())
 
 
 def one_part(prompt: Piece) -> frozenset[int] | None:

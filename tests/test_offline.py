@@ -149,12 +149,12 @@ def _groove(bars: int = 8) -> Piece:
 @pytest.mark.parametrize("drums", [True, False])
 def test_the_choice_hears_bars_heard_before_played_again(models, monkeypatch, drums):
     """A groove's latest bars; a tune's first strain (8 bars back) and its latest bars."""
-    import bridge.offline as offline
+    import bridge.live.choice as choice
 
     generator, _ = models
     seen = []
-    monkeypatch.setattr(offline, "consensus", lambda *args: seen.append(args) or 0)
-    monkeypatch.setattr(offline, "copying", lambda *args: "what copies cost")
+    monkeypatch.setattr(choice, "consensus", lambda *args: seen.append(args) or 0)
+    monkeypatch.setattr(choice, "copying", lambda *args: "what copies cost")
     piece = _groove(9) if drums else _shifted_piece(9)
     draw_candidates(generator, piece, ContinueOptions(bars=1, prompt_bars=8, seed=0,
                                                       candidates=4))
@@ -170,11 +170,11 @@ def test_the_choice_hears_bars_heard_before_played_again(models, monkeypatch, dr
 
 
 def test_a_styled_choice_keeps_to_the_key_of_the_prompt(models, monkeypatch):
-    import bridge.offline as offline
+    import bridge.live.choice as choice
 
     generator, _ = models
     seen = []
-    monkeypatch.setattr(offline, "consensus", lambda *args: seen.append(args) or 0)
+    monkeypatch.setattr(choice, "consensus", lambda *args: seen.append(args) or 0)
     piece = _shifted_piece(9)
     style = next(s for s in generator.config.styles if s and "/" not in s)
     spans, _ = draw_candidates(generator, piece, ContinueOptions(

@@ -22,10 +22,28 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bridge.live.generation import Generation
-from bridge.live.quote import allowed, choosing, copying, heard_bars, in_key, voters
+from bridge.live.quote import allowed, choosing, copied, copying, heard_bars, in_key, voters
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
+
+
+def choose(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: Bars,
+           heard: Sequence[Note], heard_bars: Bars, voters: Sequence[tuple[list[Note], float]],
+           key_of: Sequence[Note] = (), ok: Sequence[int] | None = None) -> int:
+    """Which of the draws ``gens`` (their played notes ``spans`` on ``bars``) a choice plays,
+    in ``continuo continue`` and live alike: of those :func:`bridge.live.quote.allowed`
+    (and ``ok``, the ones that did not fail), the one most like the others and like its
+    ``voters`` (:func:`bridge.music.likeness.consensus`); under a style request (``key_of``:
+    the notes whose key it keeps) keeping to that key (:func:`bridge.live.quote.in_key`),
+    else copying few bars of ``heard`` (on ``heard_bars``) note for note
+    (:func:`bridge.live.quote.copying`)."""
+    copies = copied(spans, bars, heard, heard_bars)
+    among = allowed(gens, copies)
+    if ok is not None:
+        among = [j for j in among if j in ok] or list(ok)
+    bonus = in_key(spans, key_of) if key_of else copying(copies, len(bars))
+    return consensus(spans, bars, among, voters, bonus)
 
 
 class Choice:
@@ -90,11 +108,8 @@ class Choice:
         if self.cancelled or not ok:
             self.on_done(self, "cancelled" if self.cancelled else "error")
             return
-        among = allowed(self.heard, self.gens, self.bars, self.heard_notes, self.heard_bars)
-        self.chosen = consensus(self.heard, self.bars, [j for j in among if j in ok] or ok,
-                                self.voters,
-                                in_key(self.heard, self.key_of) if self.key_of else
-                                copying(self.heard, self.bars, self.heard_notes, self.heard_bars))
+        self.chosen = choose(self.heard, self.gens, self.bars, self.heard_notes,
+                             self.heard_bars, self.voters, self.key_of, ok)
         if self.released:
             self._emit_chosen()
 

@@ -262,29 +262,25 @@ def in_key(spans: Sequence[Sequence[Note]], heard: Sequence[Note],
     return [weight * (in_key_share(s, key) or 0.0) for s in spans]
 
 
-def allowed(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: Bars,
-            heard: Sequence[Note], heard_bars: Bars) -> list[int]:
-    """The candidates a choice chooses among: the free ones, and those quoting that copy no
-    more bars of ``heard`` (on ``heard_bars``) note for note than the most copying free one."""
+def copied(spans: Sequence[Sequence[Note]], bars: Bars, heard: Sequence[Note],
+           heard_bars: Bars) -> list[int]:
+    """How many of each span's ``bars`` copy a bar of ``heard`` (on ``heard_bars``) note
+    for note."""
+    source = {b for b in bar_contents(heard, heard_bars) if b}
+    return [copied_bars(s, bars, source) for s in spans]
+
+
+def allowed(gens: Sequence[Generation], copies: Sequence[int]) -> list[int]:
+    """The candidates a choice chooses among: the free ones, and those quoting that copy
+    (``copies``: :func:`copied`) no more bars note for note than the most copying free one."""
     free = [i for i, g in enumerate(gens) if g.quote is None]
-    if len(free) == len(gens):
-        return free
-    copies = _copies(spans, bars, heard, heard_bars)
     most = max((copies[i] for i in free), default=0)
     return [i for i, g in enumerate(gens) if g.quote is None or copies[i] <= most]
 
 
-def copying(spans: Sequence[Sequence[Note]], bars: Bars, heard: Sequence[Note],
-            heard_bars: Bars, weight: float = COPY_WEIGHT) -> list[float]:
-    """What each span loses in a choice for the share of its bars that copy a bar of
-    ``heard`` note for note, times ``weight``: a tie-breaker among draws nearly as alike,
-    which keeps a tune's answer from playing its prompt's bars again more often than tunes
-    do (docs/musicality.md, "A line played alone goes on alone")."""
-    return [-weight * c / len(bars) if len(bars) else 0.0
-            for c in _copies(spans, bars, heard, heard_bars)]
-
-
-def _copies(spans: Sequence[Sequence[Note]], bars: Bars, heard: Sequence[Note],
-            heard_bars: Bars) -> list[int]:
-    source = {b for b in bar_contents(heard, heard_bars) if b}
-    return [copied_bars(s, bars, source) for s in spans]
+def copying(copies: Sequence[int], bars: int, weight: float = COPY_WEIGHT) -> list[float]:
+    """What each span loses in a choice for the share of its ``bars`` bars that copy a bar
+    heard note for note (``copies``: :func:`copied`), times ``weight``: a tie-breaker among
+    draws nearly as alike, which keeps a tune's answer from playing its prompt's bars again
+    more often than tunes do (docs/musicality.md, "A line played alone goes on alone")."""
+    return [-weight * c / bars if bars else 0.0 for c in copies]

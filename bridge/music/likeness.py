@@ -138,9 +138,10 @@ def consensus(spans: Sequence[Sequence[Note]], bars: Bars,
 def bar_contents(notes: Sequence[Note], bars: Bars) -> list[frozenset]:
     """Each bar's notes as a set of (position in ticks of 1/24 beat, pitch, drum)."""
     out: list[set] = [set() for _ in range(len(bars))]
-    for n in notes:
-        i = bars.index(n.start)
-        if i is not None:
+    starts = np.fromiter((n.start for n in notes), float, len(notes))
+    found = np.searchsorted(bars.lines, starts + EPS, side="right") - 1   # as Bars.index
+    for n, i in zip(notes, found.tolist(), strict=True):
+        if 0 <= i < len(bars):
             out[i].add((round((n.start - bars.lines[i]) * 24), n.pitch, n.drum))
     return [frozenset(s) for s in out]
 

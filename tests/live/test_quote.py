@@ -159,9 +159,9 @@ def test_a_quoting_draw_may_copy_no_more_bars_than_the_free_ones_do():
     two_back = q.Quoting(free=0.5, bonus=2.0, lags=(2,))
     gens = q.draws(_gen(), 4, q.quotes(heard, Meter(), 8 * TICKS_PER_BEAT, None, two_back))
     spans = [other, other, copy, other]
-    assert q.allowed(spans, gens, bars, heard, heard_bars) == [0, 1, 3]
+    assert q.allowed(gens, q.copied(spans, bars, heard, heard_bars)) == [0, 1, 3]
     spans = [copy, other, copy, other]                            # a free draw copies too
-    assert q.allowed(spans, gens, bars, heard, heard_bars) == [0, 1, 2, 3]
+    assert q.allowed(gens, q.copied(spans, bars, heard, heard_bars)) == [0, 1, 2, 3]
 
 
 def test_a_draw_loses_a_little_in_the_choice_for_each_bar_it_copies():
@@ -170,12 +170,12 @@ def test_a_draw_loses_a_little_in_the_choice_for_each_bar_it_copies():
     copy = [Note(8 + i, 0.5, 60, 80) for i in range(4)]          # bar 0 again
     both = [*copy, *(Note(12 + i, 0.5, 61, 80) for i in range(4))]   # bars 0 and 1 again
     moved = [Note(8 + i, 0.5, 63, 80) for i in range(4)]          # higher: a bar of its own
-    assert q.copying([copy, both, moved, []], bars, heard, heard_bars) == \
-        [-q.COPY_WEIGHT / 2, -q.COPY_WEIGHT, 0.0, 0.0]
-    assert q.copying([copy], bars, [], heard_bars) == [0.0]       # nothing heard
+    assert q.copying(q.copied([copy, both, moved, []], bars, heard, heard_bars), len(bars)) \
+        == [-q.COPY_WEIGHT / 2, -q.COPY_WEIGHT, 0.0, 0.0]
+    assert q.copying(q.copied([copy], bars, [], heard_bars), len(bars)) == [0.0]   # none heard
     assert consensus([copy, moved], bars) == 0                    # alike: the first
-    assert consensus([copy, moved], bars,
-                     bonus=q.copying([copy, moved], bars, heard, heard_bars)) == 1
+    assert consensus([copy, moved], bars, bonus=q.copying(
+        q.copied([copy, moved], bars, heard, heard_bars), len(bars))) == 1
 
 
 def test_a_choice_quotes_what_was_heard_before_it():
