@@ -17,9 +17,11 @@ from bridge.offline import (
     ContinueOptions,
     continue_piece,
     draw_candidates,
+    draw_continuation,
     heard_genre,
     plan_continuation,
     prompt_of,
+    sides,
 )
 from bridge.vocab import (
     BAR,
@@ -248,3 +250,54 @@ def test_a_line_played_alone_goes_on_alone(models):
                                                     for i in range(10))])
     out = continue_piece(generator, with_bass, ContinueOptions(bars=2, seed=0))
     assert HARMONY in {n.part for n in out.notes}
+
+
+def _band(bars: int = 8, drums_until: int = 8) -> Piece:
+    """A tune with a groove under it, the groove playing its first ``drums_until`` bars."""
+    tune = _shifted_piece(bars).notes
+    groove = [replace(n, start=n.start + 0.5) for n in _groove(drums_until).notes]
+    return Piece([*tune, *groove], Meter([(HALF, 4 * TICKS_PER_BEAT)]))
+
+
+def test_drums_and_pitched_parts_that_both_play_now_are_heard_apart():
+    prompt, start = prompt_of(_band(), 8)
+    drums, pitched = sides(prompt, start)
+    assert {n.drum for n in drums.notes} == {True} and {n.drum for n in pitched.notes} == {False}
+    assert sorted(drums.notes + pitched.notes, key=str) == sorted(prompt.notes, key=str)
+    assert drums.meter == pitched.meter == prompt.meter
+    for quiet in (_band(drums_until=4),                        # the drummer stopped 4 bars ago
+                  _band(drums_until=0),                        # no drummer
+                  Piece([*_shifted_piece(8).notes,             # a crash and a kick of late
+                         Note(28.5, 1.0, 49, 90, drum=True), Note(32.5, 0.5, 36, 90, drum=True)],
+                        Meter([(HALF, 4 * TICKS_PER_BEAT)]))):
+        prompt, start = prompt_of(quiet, 8)
+        assert sides(prompt, start) == [prompt]
+
+
+def test_a_band_goes_on_with_each_side_drawn_and_chosen_apart(models, monkeypatch):
+    """Each side is planned on its own notes alone, drums for drums and pitches for the
+    rest; a part asked for hears the whole band."""
+    import bridge.offline as offline
+
+    generator, _ = models
+    planned = []
+    plan = offline.plan_continuation
+
+    def spy(generator, prompt, options, start_tick=None):
+        gen, *rest = plan(generator, prompt, options, start_tick)
+        planned.append(({n.drum for n in prompt.notes}, gen.constraints.drums,
+                        options.style))
+        return (gen, *rest)
+
+    monkeypatch.setattr(offline, "plan_continuation", spy)
+    options = ContinueOptions(bars=2, prompt_bars=8, seed=0, candidates=2)
+    notes, first = draw_continuation(generator, _band(10), options)
+    assert planned == [({True}, True, ""), ({False}, False, "")]
+    assert notes == Piece(notes).notes and first == Piece(first).notes   # in time order
+    for style, asked in (("folk", ["", "folk"]), ("drums/funk", ["drums/funk", ""])):
+        planned.clear()
+        draw_continuation(generator, _band(10), replace(options, style=style, heard="pop"))
+        assert [p[2] for p in planned] == asked          # each side asked for its own
+    planned.clear()
+    draw_continuation(generator, _band(10), replace(options, part="bass"))
+    assert planned == [({True, False}, False, "")]

@@ -38,6 +38,28 @@ def test_continue_and_tag_a_phrase(fixture_data):
     assert tags and tags[0]["tag"] in tagger.config.genres + tagger.config.substyles
 
 
+def test_a_band_goes_on_with_its_drums_and_is_tagged_by_its_music(fixture_data):
+    """A reel with a rock groove under it: continued, both sides play on; tagged, its genre
+    is the reel's, and its drums are tagged beside it."""
+    from dataclasses import replace
+
+    from bridge.music.midifile import read_midi
+    from bridge.offline import ContinueOptions, continue_piece, tag_piece
+
+    generator, _ = checkpoint.load(SHIPPED / "generator", "generator")
+    tagger, _ = checkpoint.load(SHIPPED / "tagger", "tagger")
+    reel = read_midi(fixture_data / "nottingham" / "combined" / "reels1.mid")
+    groove = read_midi(fixture_data / "groove" / "drummer1" / "session1"
+                       / "1_rock_120_beat_4-4.mid")
+    kit = [replace(n, start=n.start + 8.0 * i) for i in range(2) for n in groove.notes]
+    band = replace(reel, notes=[*reel.notes, *(n for n in kit if n.start < reel.beats)])
+    out = continue_piece(generator, band, ContinueOptions(bars=2, seed=0))
+    assert {n.drum for n in out.notes} == {True, False}
+    tags = tag_piece(tagger, band)
+    assert tags["tags"][0]["tag"] != "drums" and tags["drums"][0]["tag"] == "drums"
+    assert "drums" not in tag_piece(tagger, reel)
+
+
 @pytest.mark.slow
 def test_the_daemon_serves_the_shipped_model():
     from bridge.bench.daemon import Daemon

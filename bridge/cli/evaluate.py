@@ -61,6 +61,10 @@ from bridge.live.params import STYLE_WEIGHTS
 @click.option("--alone", is_flag=True,
               help="accompaniment: the model hears the prompt's melody alone and brings the "
                    "accompaniment in (the baselines still replay the prompt's).")
+@click.option("--bands", is_flag=True,
+              help="continuation: also the band pieces, each pitched piece of a genre played "
+                   "over drums with one of the data's grooves laid under it (reported as "
+                   "NAME+groove; the data must hold drum pieces).")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--write-cards", is_flag=True,
@@ -68,7 +72,7 @@ from bridge.live.params import STYLE_WEIGHTS
                    "MODEL_CARD.md.")
 def evaluate(task, model, data, split, datasets, variants, train_cache, train_data, ngram_order,
              bars, only, out, seeds, limit, style_prompts, weights, write_model, use_music21,
-             alone, device, as_json, write_cards) -> None:
+             alone, bands, device, as_json, write_cards) -> None:
     """Generator bits per event beside an n-gram; tagger accuracy beside logistic regression;
     or (--task continuation) the musicality benchmark."""
     import logging
@@ -85,7 +89,7 @@ def evaluate(task, model, data, split, datasets, variants, train_cache, train_da
                        else ("cpu" if device == "auto" else device))
     if task == "continuation":
         run_continuation(model, data, split, datasets, out, seeds, limit, style_prompts,
-                         as_json, write_cards, use_music21)
+                         as_json, write_cards, use_music21, bands)
         return
     if task == "accompaniment":
         run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json,

@@ -150,6 +150,10 @@ def tag(files: tuple[str, ...], model: str | None, bars: int, as_json: bool,
         click.echo(f"{path}: {result['windows']} window(s) of {bars} bars")
         for t in result["tags"]:
             click.echo(f"  {t['tag']:<22} {t['probability']:.2f}")
+        if "drums" in result:
+            click.echo("  its drums:")
+            for t in result["drums"]:
+                click.echo(f"  {t['tag']:<22} {t['probability']:.2f}")
 
 
 def _seeds(seed: int | None, seeds: str | None) -> list[int | None]:

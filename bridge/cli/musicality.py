@@ -132,7 +132,7 @@ def run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json, 
 
 
 def run_continuation(model, data, split, datasets, out, seeds, limit, style_prompts,
-                     as_json, write_cards, use_music21=False) -> None:
+                     as_json, write_cards, use_music21=False, bands=False) -> None:
     import torch
 
     from bridge.evaluate import continuation as cont
@@ -148,7 +148,7 @@ def run_continuation(model, data, split, datasets, out, seeds, limit, style_prom
             if (folder / "tagger").is_dir() and style_prompts else None
         records = _records(data, split, datasets, use_music21)
         result, rows = cont.evaluate_continuation(generator, tagger, records, seed_list,
-                                                  style_prompts, limit)
+                                                  style_prompts, limit, bands)
     except (ev.EvalError, checkpoint.CheckpointError) as exc:
         raise click.ClickException(str(exc)) from None
     report = {"data": str(data), "split": split, "model": str(folder), "continuation": result}

@@ -7,10 +7,11 @@ music really did than an echo of the performer's last bars?
   the bar line), the truth the 4 bars after.
 - Candidates: the model (seeds 0, 1, 2; temperature 1, top-p 0.95, no style), sampled as
   ``continuo continue --prompt-bars 8 --bars 4`` samples (the draw most like the others of
-  its ``candidates``, half of them quoting the prompt, :func:`bridge.offline.draw_candidates`);
-  **draw**, the first of those candidates alone (free: what one draw without a choice
-  plays); **echo**, the prompt's last 4 bars again; **shuffle**, echo's onsets and
-  durations with pitches drawn from the prompt's pitch histogram (seeded per piece).
+  its ``candidates``, half of them quoting the prompt; a band's drums and pitched parts
+  apart, :func:`bridge.offline.draw_continuation`); **draw**, the first of those candidates
+  alone (free: what one draw without a choice plays); **echo**, the prompt's last 4 bars
+  again; **shuffle**, echo's onsets and durations with pitches drawn from the prompt's pitch
+  histogram (seeded per piece).
 - Metrics (:mod:`bridge.evaluate.musicality`) of each candidate against the truth, averaged
   per dataset (a piece's model figures first averaged over its seeds), the truth's own values
   beside them, and the share of pieces where the model's score beats the echo's.
@@ -32,7 +33,7 @@ from bridge.music.key import Key, find_key
 from bridge.music.likeness import Bars
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import decode
-from bridge.offline import ContinueOptions, draw_candidates, prompt_of
+from bridge.offline import ContinueOptions, draw_continuation, prompt_of
 from bridge.progress import Progress
 from bridge.vocab import MELODY, PARTS, Meter
 
@@ -148,8 +149,7 @@ def draws(generator, case: Case, seed: int, engine, style: str = "",
     options = ContinueOptions(bars=TRUTH_BARS, prompt_bars=PROMPT_BARS, style=style,
                               guidance=guidance, temperature=TEMPERATURE, top_p=TOP_P,
                               seed=seed, part=part, heard=heard)
-    spans, chosen = draw_candidates(generator, case.piece, options, engine)
-    return spans[chosen], spans[0]
+    return draw_continuation(generator, case.piece, options, engine)
 
 
 def score_cases(generator, all_cases: list[Case], seeds: Sequence[int] = SEEDS,
@@ -207,21 +207,26 @@ def summarise(rows: list[dict]) -> dict:
 
 def evaluate_continuation(generator, tagger, records: Sequence, seeds: Sequence[int] = SEEDS,
                           style_prompts: int = STYLE_PROMPTS,
-                          limit: int | None = None) -> tuple[dict, list[dict]]:
+                          limit: int | None = None, bands: bool = False
+                          ) -> tuple[dict, list[dict]]:
     """The whole task: (report, per-piece rows). ``limit`` keeps the first pieces of each
-    dataset (quick runs)."""
+    dataset (quick runs); ``bands`` adds the band pieces (:mod:`bridge.evaluate.bands`)."""
+    from bridge.evaluate.bands import BAND, band_cases
     from bridge.evaluate.styles import style_control
     from bridge.live.engine import Engine
 
     all_cases = cases(records)
+    if bands:
+        all_cases += band_cases(all_cases)
     if limit is not None:
         all_cases = [c for ds in sorted({c.dataset for c in all_cases})
                      for c in [c for c in all_cases if c.dataset == ds][:limit]]
     engine = Engine(generator, None)
     rows = score_cases(generator, all_cases, seeds, engine)
+    prompts = [c for c in all_cases if not c.dataset.endswith(BAND)]
     report = {
         "datasets": summarise(rows),
-        "style_control": style_control(generator, tagger, all_cases, style_prompts, engine,
+        "style_control": style_control(generator, tagger, prompts, style_prompts, engine,
                                        seeds) if tagger is not None else None,
         "prompt_bars": PROMPT_BARS, "truth_bars": TRUTH_BARS, "seeds": list(seeds),
         "temperature": TEMPERATURE, "top_p": TOP_P,

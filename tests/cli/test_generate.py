@@ -127,6 +127,19 @@ def test_tag_prints_one_json_line_per_file(tiny_model_dir, folder):
     assert "error" in lines[1] and "tags" not in lines[1]
 
 
+def test_a_bands_drums_are_tagged_beside_its_music(tiny_model_dir, tmp_path):
+    kit = [Note(b * 4 + i / 2, 0.1, 36 if i % 4 == 0 else 42, 90, drum=True)
+           for b in range(8) for i in range(8)]
+    write_midi(Piece([*_piece(8).notes, *kit]), tmp_path / "band.mid")
+    runner = CliRunner()
+    args = [str(tmp_path / "band.mid"), "--model", str(tiny_model_dir)]
+    line = json.loads(runner.invoke(tag, [*args, "--json"]).output)
+    assert line["tags"] and line["drums"]
+    assert all(t["tag"].split("/")[0] == "drums" for t in line["drums"])
+    printed = runner.invoke(tag, args).output
+    assert "its drums:" in printed and f"  {line['drums'][0]['tag']}" in printed
+
+
 def test_a_style_request_acts_by_its_guidance_and_an_unknown_style_lists_the_known(
         tiny_model_dir, folder, tmp_path):
     runner = CliRunner()
