@@ -16,7 +16,8 @@ on MIDI channel 10, else melody (as ``plays`` says alone); accompaniment is hear
 harmony, pitched as melody.
 
 The band's stream is a :class:`bridge.live.session.Session` of its own (``band:NAME``) on
-its first member's clock: one context (every member's notes in their parts), one engine
+its first member's clock: one context (every member's notes in their parts; where it plays
+drums beside pitched parts, each side's alone too, :mod:`bridge.live.context`), one engine
 state, one accompanist or responder. It plays every part its ``play`` members have, and
 each note leaves through the ``play`` members of its part, on their own channels. The
 band-wide parameters (``BAND_WIDE``: mode, style, sampling...) set on any member are set

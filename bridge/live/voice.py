@@ -59,26 +59,35 @@ class Voice:
         it plays changed."""
         before = self.parts() if self.band_asks is not None else None
         self.band_asks = asks
+        self.keep_apart()                    # each side heard alone from the start
         return self.parts() != before
+
+    def keep_apart(self) -> tuple[Context, Context] | None:
+        """Where it plays drums beside pitched parts, the contexts of each side alone
+        (:meth:`Context.keep_apart`); else none."""
+        playing = self.parts()
+        apart = playing is not None and DRUMS in playing and len(playing) > 1
+        return self.context.keep_apart(self.style_index if apart else None,
+                                       self.time.tick(self.time.now_beat()), self.guided)
 
     def generations(self, start: float, end: float, *, note_now: bool,
                     on_done: Callable[[Generation, str], None],
                     on_note: Callable[[Generation, Note], None] | None = None
                     ) -> list[Generation]:
         """What it plays from song beat ``start`` to ``end``: a continuation of the context;
-        where it plays drums beside pitched parts, two: the pitched parts, and the drums
-        drawn from the context of the drums alone (:mod:`bridge.live.context`) with the
-        seed + 1."""
+        where it plays drums beside pitched parts, two: the pitched parts drawn from the
+        context of the pitched parts alone, and the drums from that of the drums alone
+        (:mod:`bridge.live.context`) with the seed + 1."""
         playing = self.parts()
-        apart = playing is not None and DRUMS in playing and len(playing) > 1
         asks = self.band_asks if self.band_asks is not None else \
             ([] if playing is None else [playing])
-        drums = self.context.keep_drums(self.style_index if apart else None, self.guided)
-        if drums is None:
+        sides = self.keep_apart()
+        if sides is None:
             return [self._generation(self.context, playing, asks, 0, start, end, note_now,
                                      on_done, on_note)]
+        drums, tune = sides
         pitched = [ask - {DRUMS} for ask in asks if ask - {DRUMS}]
-        return [self._generation(self.context, playing - {DRUMS}, pitched, 0, start, end,
+        return [self._generation(tune, playing - {DRUMS}, pitched, 0, start, end,
                                  note_now, on_done, on_note),
                 self._generation(drums, frozenset((DRUMS,)), [frozenset((DRUMS,))], 1,
                                  start, end, note_now, on_done, on_note)]

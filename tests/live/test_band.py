@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.config import Config
-from bridge.live.context import DRUMS_APART
+from bridge.live.context import DRUMS_APART, PITCHED_APART
 from bridge.live.engine import Engine
 from bridge.live.hub import Hub
 from bridge.live.params import ParamError
@@ -94,9 +94,9 @@ def _singer_bass_and_drums(rig: Rig, **singer):
 
 
 def _drums_drawn_apart(stream, drawn) -> bool:
-    """The bass from the band's stream, the drums from its drums context alone."""
+    """The bass from the band's pitched parts alone, the drums from its drums alone."""
     return {(g.session, tuple(g.parts)) for g in drawn} == \
-        {(stream.sid, (BASS,)), (stream.sid + DRUMS_APART, (DRUMS,))}
+        {(stream.sid + PITCHED_APART, (BASS,)), (stream.sid + DRUMS_APART, (DRUMS,))}
 
 
 def test_a_drummer_beside_the_bass_plays_its_drums(models):
@@ -110,6 +110,9 @@ def test_a_drummer_beside_the_bass_plays_its_drums(models):
     assert sum(g.parts == {DRUMS} for g in plans) == len(plans) // 2    # one each a step
     played = rig.outputs["kit"].played
     assert played and all(n.drum and n.part == DRUMS and ch == 10 for n, ch in played)
+    tune, kit = stream.context.pitched.history, stream.context.drums.history
+    assert PART_BASE + MELODY in tune and PART_BASE + DRUMS not in tune   # the melody heard,
+    assert PART_BASE + DRUMS in kit and PART_BASE + MELODY not in kit     # each side alone
     rig.hub.close_all()
 
 

@@ -1,9 +1,9 @@
 """What Continuo plays in a session: parts, channels, style (bridge/live/voice.py)."""
 
-from bridge.live.context import DRUMS_APART
+from bridge.live.context import DRUMS_APART, PITCHED_APART
 from bridge.live.params import PART_CHANNELS
 from bridge.music.piece import Note
-from bridge.vocab import BASS, DRUMS, HARMONY, MELODY, PART_BASE
+from bridge.vocab import BASS, DRUMS, HARMONY, MELODY, PART_BASE, note_token
 
 from .test_session import make
 
@@ -22,28 +22,57 @@ def test_a_band_stream_plays_its_members_parts_and_says_when_they_change(sim):
     s.close()
 
 
-def test_drums_beside_pitched_parts_are_drawn_apart_from_the_drums_alone(sim):
+def test_drums_beside_pitched_parts_are_drawn_apart_each_from_its_side_alone(sim):
     s, _, _ = make(sim(120.0), seed=7, pitch_low=30)
     s.voice.for_band((frozenset({HARMONY, BASS}), frozenset({DRUMS})))
     s.context.note_on(s.time.tick(0.0), 72, 90, False, MELODY)    # a melody is heard
     now = s.time.now_beat()
     pitched, drums = s.generations(now + 1, now + 5, note_now=True, on_done=lambda g, r: None)
-    assert (pitched.session, drums.session) == (s.sid, s.sid + DRUMS_APART)
+    assert (pitched.session, drums.session) == (s.sid + PITCHED_APART, s.sid + DRUMS_APART)
     assert (pitched.parts, pitched.entering, pitched.seed) == ({HARMONY, BASS}, {HARMONY, BASS},
                                                                7)
     assert (drums.parts, drums.entering, drums.seed) == ({DRUMS}, {DRUMS}, 8)
     assert (pitched.constraints.drums, drums.constraints.drums) == (False, True)
     assert drums.constraints.pitch_low == 30
-    heard = [*s.context.history, *pitched.prefix], [*s.context.drums.history, *drums.prefix]
+    heard = ([*s.context.pitched.history, *pitched.prefix],
+             [*s.context.drums.history, *drums.prefix])
     assert PART_BASE + MELODY in heard[0] and PART_BASE + MELODY not in heard[1]
-    # the drums context hears the drums only: Continuo's, a performer's
+    # each side hears its own notes only: Continuo's, a performer's
     s.play(Note(now + 1, 0.5, 36, 100, drum=True, part=DRUMS))
     s.play(Note(now + 1, 0.5, 48, 100, part=BASS))
     s.context.note_on(s.time.tick(now + 1.5), 42, 80, True, DRUMS)
     assert {(n.pitch, n.drum) for n in s.context.drums.recent()} == {(36, True), (42, True)}
+    assert {(n.pitch, n.drum) for n in s.context.pitched.recent()} == {(72, False), (48, False)}
+    soon = s.time.tick(now + 1.25)                 # and knows which of Continuo's sound
+    assert set(s.context.pitched.sounding_after(soon)) == {note_token(48, False)}
+    assert set(s.context.drums.sounding_after(soon)) == {note_token(36, True)}
     s.voice.for_band((frozenset({HARMONY, BASS}),))             # the drummer left
     [alone] = s.generations(now + 1, now + 5, note_now=True, on_done=lambda g, r: None)
-    assert alone.parts == {HARMONY, BASS} and s.context.drums is None
+    assert alone.parts == {HARMONY, BASS} and not s.context.apart
+    assert alone.session == s.sid                               # the whole context again
+    s.close()
+
+
+def test_the_sides_kept_apart_begin_with_what_each_played_before(sim):
+    """Kept once the band plays drums too: the pitched parts' context hears the melody
+    played and held before, and knows the bass Continuo still sounds, so its first
+    generation neither forgets the tune nor strikes that bass again."""
+    s, _, _ = make(sim(120.0), seed=7)
+    s.voice.for_band((frozenset({BASS}),))
+    for i, pitch in enumerate((60, 62, 64)):        # a phrase ended, then a note held
+        s.context.note_on(s.time.tick(i * 0.5), pitch, 90, False, MELODY)
+        s.context.note_off(s.time.tick(i * 0.5 + 0.4), pitch, False)
+    s.context.note_on(s.time.tick(1.5), 67, 90, False, MELODY)
+    s.play(Note(1.5, 8.0, 43, 100, part=BASS))
+    s.voice.for_band((frozenset({BASS}), frozenset({DRUMS})))   # a drummer joins
+    now = s.time.now_beat()
+    pitched, drums = s.generations(now + 1, now + 5, note_now=True, on_done=lambda g, r: None)
+    heard = [*s.context.pitched.history, *pitched.prefix]
+    for pitch in (60, 62, 64, 67):
+        assert note_token(pitch, False) in heard
+    assert note_token(43, False) in pitched.sounding and not drums.sounding
+    s.context.note_off(s.time.tick(now), 67, False)              # its release reaches it
+    assert (67, False) not in s.context.pitched.held
     s.close()
 
 
