@@ -14,6 +14,7 @@ from bridge.live.choice import choose
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.params import CANDIDATES, GUIDANCE
+from bridge.live.parts import SIDE_BARS, SIDE_NOTES
 from bridge.live.quote import choosing, heard_bars, voters
 from bridge.live.tagging import last_bars, top_genre
 from bridge.model.generator import Generator
@@ -34,8 +35,6 @@ from bridge.vocab import (
 )
 
 CONTEXT_TOKENS = 1024     # the continuation hears at most this much of the input
-SIDE_BARS = 4             # the prompt's last bars, where drums and pitched parts that both
-SIDE_NOTES = 4            # play this many notes or more go on apart (sides)
 BAND_SHARE = 0.1          # a piece whose drums and pitched parts each hold this share of its
 #                           notes is tagged side by side (tag_piece)
 

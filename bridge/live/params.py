@@ -167,7 +167,8 @@ PARAMS: tuple[Param, ...] = (
           "draw)", 1, MAX_CANDIDATES),
     Param("part", str, "auto", "the part Continuo plays: melody, harmony, bass, drums, "
           "accompaniment (harmony and bass), pitched (any but drums), or auto (drums after "
-          "drums, else pitched)",
+          "drums, else pitched; both, each drawn from its own notes, where the performer "
+          "played 4 or more notes of each in the last 4 bars)",
           choices=PARTS),
     Param("plays", str, "auto", "the part the performer plays: melody, harmony, bass, drums, "
           "or auto (channel 10 is drums, other channels melody; OSC notes, without a "

@@ -6,20 +6,25 @@ band member answer by one rule.
 - A performer's note is drums if ``plays`` (a member's ``part``) says drums, or, on auto,
   if it came on MIDI channel 10 (``params.is_drum``). Otherwise it is in ``plays``' part,
   or with ``channels=parts`` in its channel's part (melody 1, harmony 2, bass 3), or melody.
-- Continuo plays ``part``: auto is drums after drums and any pitched part otherwise; a
-  band's stream plays its members' parts.
+- Continuo plays ``part``: auto is drums after drums and any pitched part otherwise, and
+  both where the performer played both lately (``SIDE_NOTES`` notes of each in the last
+  ``SIDE_BARS`` bars: a band's MIDI into the virtual port); a band's stream plays its
+  members' parts.
 - A generated note leaves on ``channel``, or with ``channels=parts`` on its part's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bridge.live.params import PART_CHANNELS
 from bridge.music.piece import Note
-from bridge.vocab import DRUMS, HARMONY, MELODY, PARTS, part_index, parts_named
+from bridge.vocab import DRUMS, HARMONY, MELODY, PART_SETS, PARTS, part_index, parts_named
 
 BY_CHANNEL = {channel: part_index(name) for name, channel in PART_CHANNELS.items()}
+SIDE_BARS = 4     # drums and pitched parts that both play this many bars before a
+SIDE_NOTES = 4    # continuation, this many notes each or more, go on, each from its own
 HEARD_AS = {"accompaniment": HARMONY, "pitched": MELODY}   # a member's part set, heard
 
 
@@ -43,12 +48,24 @@ def member_part(params: dict[str, Any], drum: bool) -> int:
     return HEARD_AS[part] if part in HEARD_AS else part_index(part)
 
 
-def output_parts(params: dict[str, Any], last_drum: bool) -> frozenset[int] | None:
-    """The parts a soloist's continuation is in; None for any pitched part."""
+def output_parts(params: dict[str, Any], last_drum: bool, both: bool = False
+                 ) -> frozenset[int] | None:
+    """The parts a soloist's continuation is in; None for any pitched part. On auto:
+    every part, drums beside pitched parts, where the performer plays ``both``."""
     part = params["part"]
     if part == "auto":
+        if both:
+            return PART_SETS["pitched"] | {DRUMS}
         return frozenset((DRUMS,)) if last_drum else None
     return None if part == "pitched" else parts_named(part)
+
+
+def playing_both(onsets: dict[bool, Sequence[float]], now: float, bar_beats: float) -> bool:
+    """Do the latest onsets of drums and of pitched notes (song beats, ``onsets[drum]``)
+    hold ``SIDE_NOTES`` of each in the last ``SIDE_BARS`` bars?"""
+    since = now - SIDE_BARS * bar_beats
+    return all(sum(b >= since for b in onsets.get(drum, ())) >= SIDE_NOTES
+               for drum in (True, False))
 
 
 def out_channel(params: dict[str, Any], note: Note) -> int:

@@ -123,7 +123,7 @@ class Session:
         if listen:
             self.context.note_on(tick, pitch, velocity, drum, part)
             return
-        self.voice.last_drum = drum
+        self.voice.performer_played(drum, beat)
         if self.responder.active:
             log.info("session %s: barge-in at beat %.2f", self.sid, beat)
             self._stop_playing(beat)

@@ -2,14 +2,16 @@
 the :class:`Generation` that asks the worker for them.
 
 A soloist's voice follows its parameters (``part``, and on auto what the performer played
-last: drums after drums); a band's stream plays its play members' parts, each member's as
-it asks (:meth:`Voice.for_band`). A generation starts from the session's context as it
-stands (what the performer holds cut at now, Continuo's committed notes kept), knows the
-notes Continuo still sounds at its start, and enters the parts asked for.
+last: drums after drums, both after both); a band's stream plays its play members' parts,
+each member's as it asks (:meth:`Voice.for_band`). A generation starts from the session's
+context as it stands (what the performer holds cut at now, Continuo's committed notes kept),
+knows the notes Continuo still sounds at its start, and enters the parts asked for; drums
+beside pitched parts are drawn apart, each from the context of its side alone.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -30,6 +32,8 @@ class Voice:
         self.time, self.context = time, context
         self.heard = heard                   # the genre the performer is heard playing
         self.last_drum = False               # the performer's last note was drums
+        self.onsets: dict[bool, deque[float]] = {   # drum? -> the performer's latest onsets
+            drum: deque(maxlen=parts.SIDE_NOTES) for drum in (True, False)}
         self.band_asks: tuple[frozenset[int], ...] | None = None   # a band's stream: the
         #                                   parts each of its play members asks for
 
@@ -37,7 +41,13 @@ class Voice:
         """The parts Continuo plays (None: any pitched part)."""
         if self.band_asks is not None:
             return frozenset().union(*self.band_asks)
-        return parts.output_parts(self.params, self.last_drum)
+        both = parts.playing_both(self.onsets, self.time.now_beat(), self.time.bar_beats)
+        return parts.output_parts(self.params, self.last_drum, both)
+
+    def performer_played(self, drum: bool, beat: float) -> None:
+        """The performer struck a note (drums or not) at song beat ``beat``."""
+        self.last_drum = drum
+        self.onsets[drum].append(beat)
 
     def channel(self, note: Note) -> int:
         """The MIDI channel a generated note leaves on."""

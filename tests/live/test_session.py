@@ -13,7 +13,7 @@ from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
 from bridge.music.likeness import consensus
 from bridge.osc.events import message_of
 from bridge.timing.clock import BeatClock
-from bridge.vocab import DRUMS, MELODY, TICKS_PER_BEAT
+from bridge.vocab import BASS, DRUMS, HARMONY, MELODY, TICKS_PER_BEAT
 
 from .conftest import Recorder
 
@@ -503,6 +503,38 @@ def test_the_performer_s_part_and_the_part_asked_for(sim):
     assert s.voice.parts() is None
     s.set_param("part", "accompaniment")            # under a melody: harmony and bass
     assert s.voice.parts() == {HARMONY, BASS}
+    s.close()
+
+
+def test_a_performer_playing_drums_and_keys_is_answered_with_both_each_from_its_own(sim):
+    """Channel 10 and channel 1 at once (a DAW's clip into the virtual port): on auto the
+    answer plays drums and pitched parts, drawn apart; keys alone again, pitched parts."""
+    from bridge.live.context import DRUMS_APART, PITCHED_APART
+
+    w = sim(TEMPO)
+    s, out, _ = make(w, length_bars=1)
+    drawn = []
+    submit = s.submit
+    s.submit = lambda gen: (drawn.append(gen), submit(gen))[1]
+    for i in range(8):                                  # 2 bars: kick and keys together
+        s.note_on(36, 100, channel=10)
+        s.note_on(60 + i % 3, 90, channel=1)
+        w.run(0.4)
+        s.note_off(36, channel=10)
+        s.note_off(60 + i % 3, channel=1)
+        w.run(0.1)
+    assert s.voice.parts() == {MELODY, HARMONY, BASS, DRUMS}
+    w.until(lambda: s.state == RESPONDING and out.played)
+    assert {s.sid + PITCHED_APART, s.sid + DRUMS_APART} <= \
+        {g.session for g in drawn if not isinstance(g, list)}
+    w.until(lambda: s.state == LISTENING)
+    assert {n.drum for n, _ in out.played} == {True, False}
+    for _ in range(20):                                 # 5 bars of keys alone
+        s.note_on(64, 90, channel=1)
+        w.run(0.45)
+        s.note_off(64, channel=1)
+        w.run(0.05)
+    assert s.voice.parts() is None
     s.close()
 
 
