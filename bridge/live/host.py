@@ -62,6 +62,10 @@ class Host(Protocol):
     def release(self, gen: Generation) -> None:
         """The worker goes on sampling ``gen``, held after its first note."""
 
+    def plays_both(self) -> bool:
+        """Has the performer lately played drums beside pitched notes
+        (:func:`bridge.live.parts.playing_both`)?"""
+
     def tag(self, tokens: list[int], on_result: Callable[[str, Tags], None]) -> None:
         """The tagger reads ``tokens`` when the worker is free."""
 

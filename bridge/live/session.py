@@ -41,7 +41,6 @@ from bridge.live.states import ACCOMPANYING, IDLE, LISTENING, RESPONDING
 from bridge.live.tagging import StyleWatch
 from bridge.live.voice import Voice
 from bridge.music.piece import Note
-from bridge.music.tokenize import LiveEncoder
 from bridge.timing.clock import BeatClock
 from bridge.vocab import DRUMS, TICKS_PER_BEAT
 
@@ -61,7 +60,6 @@ class Session:
         self.time = SongTime(clock, loop, on_stop=self._transport_stopped,
                              on_start=self.resume, on_jump=self._jumped)
         self.context = Context(sid, engine, self.time.meter)   # what the model hears
-        self.performer = LiveEncoder(self.time.meter)  # the performer alone, for the tagger
         self.voice = Voice(sid, self.params, styles, self.time, self.context,  # what it plays
                            heard=lambda: self.style_watch.genre)
         self.phrase = Phrase()
@@ -132,7 +130,7 @@ class Session:
         self.responder.discard()
         self.phrase.note_on((pitch, drum), beat, self.params["phrase_beats"])
         self.context.note_on(tick, pitch, velocity, drum, part)
-        self.style_watch.heard(self.performer.note_on(tick, pitch, velocity, drum, part))
+        self.style_watch.note_on(tick, pitch, velocity, drum, part)
 
     def note_off(self, pitch: int, beat: float | None = None,
                  channel: int | None = None, *, part: int | None = None,
@@ -144,7 +142,7 @@ class Session:
         self.context.note_off(tick, pitch, drum)
         if listen:
             return
-        self.style_watch.heard(self.performer.note_off(tick, pitch, drum))
+        self.style_watch.note_off(tick, pitch, drum)
         self.phrase.note_off((pitch, drum), beat)
         if self.params["mode"] == "call" and self.phrase.silent and not self.responder.active:
             start = self.phrase.response_start(self.params["phrase_beats"], self.params["grid"])
@@ -207,6 +205,9 @@ class Session:
 
     def release(self, gen: Generation) -> None:
         self.engine.resume(gen)
+
+    def plays_both(self) -> bool:
+        return self.voice.playing_both()
 
     def tag(self, tokens: list[int], on_result: Callable[[str, Tags], None]) -> None:
         self.engine.tag(self.sid, tokens, on_result)

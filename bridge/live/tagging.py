@@ -3,6 +3,8 @@
 The tagger reads the performer's own notes (never the daemon's answers) over the last
 ``TAG_BARS`` bars, a little after each bar line (responses are prepared just before grid
 positions, and the worker tags only when idle). A bar with no new input is not tagged again.
+A performer who plays drums beside pitched notes (a band's clip) is tagged by the pitched
+notes alone: the tagger learnt no source with both, and called such a song drums.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from bridge.live.events import TagsChanged
+from bridge.music.tokenize import LiveEncoder
 from bridge.vocab import BAR
 
 if TYPE_CHECKING:
@@ -37,7 +40,9 @@ def top_genre(tags: Tags) -> str | None:
 class StyleWatch:
     def __init__(self, host: Host) -> None:
         self.host = host
-        self.tokens: deque[int] = deque(maxlen=4096)
+        self.encoders = (LiveEncoder(host.time.meter), LiveEncoder(host.time.meter))
+        #                                 the performer's notes: all of them, pitched alone
+        self.tokens: tuple[deque[int], deque[int]] = (deque(maxlen=4096), deque(maxlen=4096))
         self.tags: list[tuple[str, float]] = []
         self._fresh = False
 
@@ -52,9 +57,19 @@ class StyleWatch:
         (:meth:`bridge.model.generator.Generator.guidance`)."""
         return top_genre(self.tags)
 
-    def heard(self, tokens: list[int]) -> None:
+    def note_on(self, tick: int, pitch: int, velocity: int, drum: bool, part: int) -> None:
+        for i, encoder in enumerate(self.encoders):
+            if not (i and drum):
+                self._heard(i, encoder.note_on(tick, pitch, velocity, drum, part))
+
+    def note_off(self, tick: int, pitch: int, drum: bool) -> None:
+        for i, encoder in enumerate(self.encoders):
+            if not (i and drum):
+                self._heard(i, encoder.note_off(tick, pitch, drum))
+
+    def _heard(self, i: int, tokens: list[int]) -> None:
         if tokens:
-            self.tokens.extend(tokens)
+            self.tokens[i].extend(tokens)
             self._fresh = True
 
     def start(self) -> None:
@@ -69,7 +84,8 @@ class StyleWatch:
         if not self._fresh:
             return
         self._fresh = False
-        self.host.tag(last_bars(list(self.tokens)), self._result)
+        heard = self.tokens[1] if self.host.plays_both() else self.tokens[0]
+        self.host.tag(last_bars(list(heard)), self._result)
 
     def _result(self, _sid: str, tags: list[tuple[str, float]]) -> None:
         s = self.host

@@ -41,8 +41,11 @@ class Voice:
         """The parts Continuo plays (None: any pitched part)."""
         if self.band_asks is not None:
             return frozenset().union(*self.band_asks)
-        both = parts.playing_both(self.onsets, self.time.now_beat(), self.time.bar_beats)
-        return parts.output_parts(self.params, self.last_drum, both)
+        return parts.output_parts(self.params, self.last_drum, self.playing_both())
+
+    def playing_both(self) -> bool:
+        """Has the performer lately played drums beside pitched notes?"""
+        return parts.playing_both(self.onsets, self.time.now_beat(), self.time.bar_beats)
 
     def performer_played(self, drum: bool, beat: float) -> None:
         """The performer struck a note (drums or not) at song beat ``beat``."""

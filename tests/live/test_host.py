@@ -10,7 +10,7 @@ import bridge.live
 from bridge.live.events import TagsChanged
 from bridge.live.host import Host
 from bridge.live.tagging import OFFSET, TOP_TAGS, StyleWatch
-from bridge.vocab import BAR
+from bridge.vocab import BAR, DRUMS, MELODY, Meter, note_token
 
 from .test_session import make
 
@@ -61,6 +61,7 @@ class FakeTime:
     def __init__(self) -> None:
         self.beat = 0.0
         self.timers: dict = {}
+        self.meter = Meter()
 
     def now_beat(self) -> float:
         return self.beat
@@ -84,6 +85,10 @@ class FakeHost:
         self.sid, self.params, self.closed = "h", {}, False
         self.time, self.events, self.asked = FakeTime(), [], []
         self.moved = 0
+        self.both = False
+
+    def plays_both(self) -> bool:
+        return self.both
 
     def tag(self, tokens, on_result) -> None:
         self.asked.append((list(tokens), on_result))
@@ -102,10 +107,11 @@ def test_the_style_watch_runs_on_a_host_alone():
     assert host.time.timers["tags"][0] == 4 + OFFSET
     host.time.fire("tags")
     assert host.asked == []                     # nothing heard: nothing to tag
-    watch.heard([BAR, 100, 200])
+    watch.note_on(0, 60, 90, False, MELODY)
+    watch.note_off(12, 60, False)
     host.time.fire("tags")
     (tokens, answer), = host.asked
-    assert tokens == [BAR, 100, 200]
+    assert tokens[0] == BAR and note_token(60, False) in tokens
     answer("h", [("jazz", 0.6), ("pop", 0.3), ("folk", 0.05), ("drums", 0.05)])
     assert host.events == [TagsChanged("h", (("jazz", 0.6), ("pop", 0.3), ("folk", 0.05),
                                              ("drums", 0.05)))]
@@ -117,3 +123,22 @@ def test_the_style_watch_runs_on_a_host_alone():
     host.closed = True                          # a result after closing is dropped
     answer("h", [("pop", 0.9)])
     assert len(host.events) == 2 and host.moved == 1
+
+
+def test_a_performer_playing_drums_beside_keys_is_tagged_by_the_keys():
+    host = FakeHost()
+    watch = StyleWatch(host)
+    watch.start()
+    for bar, both in enumerate((False, True)):         # a bar each, then its tags
+        host.both = both
+        for i in range(4):
+            tick = 96 * bar + 24 * i
+            watch.note_on(tick, 36, 100, True, DRUMS)
+            watch.note_on(tick, 60 + i, 90, False, MELODY)
+            watch.note_off(tick + 12, 36, True)
+            watch.note_off(tick + 12, 60 + i, False)
+        host.time.fire("tags")
+        tokens = host.asked[-1][0]
+        assert note_token(61, False) in tokens
+        assert (note_token(36, True) in tokens) == (not both)
+
