@@ -14,7 +14,7 @@ from bridge.live.choice import choose
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.params import CANDIDATES, GUIDANCE
-from bridge.live.parts import SIDE_BARS, SIDE_NOTES
+from bridge.live.parts import SIDE_BARS, playing_both
 from bridge.live.quote import choosing, heard_bars, voters
 from bridge.live.tagging import last_bars, top_genre
 from bridge.model.generator import Generator
@@ -153,9 +153,8 @@ def sides(prompt: Piece, start_tick: int) -> list[Piece]:
     alone; each side apart goes on as the model knows it (0.796; docs/musicality.md, "A
     band goes on")."""
     since = prompt.meter.shift(start_tick, -SIDE_BARS) / TICKS_PER_BEAT
-    recent = [n for n in prompt.notes if n.start >= since]
-    drums = sum(n.drum for n in recent)
-    if drums < SIDE_NOTES or len(recent) - drums < SIDE_NOTES:
+    onsets = {side: [n.start for n in prompt.notes if n.drum == side] for side in (True, False)}
+    if not playing_both(onsets, since):
         return [prompt]
     return [replace(prompt, notes=[n for n in prompt.notes if n.drum == side])
             for side in (True, False)]

@@ -45,7 +45,8 @@ def band_cases(cases: list[Case]) -> list[Case]:
     turn: dict[tuple[str, float], int] = {}
     out = []
     for case in cases:
-        styles = DRUMS_FOR.get(genre_of(case.style), ())
+        genre = genre_of(case.style)
+        styles = DRUMS_FOR.get(genre, ())
         if case.drums or not styles:
             continue
         length = case.prompt_bars.lines[1] - case.prompt_bars.lines[0]
@@ -53,8 +54,8 @@ def band_cases(cases: list[Case]) -> list[Case]:
                 and g.prompt_bars.lines[1] - g.prompt_bars.lines[0] == length]
         if not mine:
             continue
-        at = turn.get((genre_of(case.style), length), 0)
-        turn[(genre_of(case.style), length)] = at + 1
+        at = turn.get((genre, length), 0)
+        turn[(genre, length)] = at + 1
         groove = mine[at % len(mine)]
         notes = [n for n in case.piece.notes if n.start < case.bars.lines[-1]]
         piece = replace(case.piece, notes=notes + lay_under(case.piece, groove.piece))

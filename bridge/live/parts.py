@@ -60,10 +60,10 @@ def output_parts(params: dict[str, Any], last_drum: bool, both: bool = False
     return None if part == "pitched" else parts_named(part)
 
 
-def playing_both(onsets: dict[bool, Sequence[float]], now: float, bar_beats: float) -> bool:
-    """Do the latest onsets of drums and of pitched notes (song beats, ``onsets[drum]``)
-    hold ``SIDE_NOTES`` of each in the last ``SIDE_BARS`` bars?"""
-    since = now - SIDE_BARS * bar_beats
+def playing_both(onsets: dict[bool, Sequence[float]], since: float) -> bool:
+    """Do the onsets of drums and of pitched notes (beats, ``onsets[drum]``) hold
+    ``SIDE_NOTES`` of each from ``since`` on (the beat ``SIDE_BARS`` bars back)? One rule
+    for ``continuo continue`` (:func:`bridge.offline.sides`) and a soloist's voice."""
     return all(sum(b >= since for b in onsets.get(drum, ())) >= SIDE_NOTES
                for drum in (True, False))
 

@@ -45,7 +45,8 @@ class Voice:
 
     def playing_both(self) -> bool:
         """Has the performer lately played drums beside pitched notes?"""
-        return parts.playing_both(self.onsets, self.time.now_beat(), self.time.bar_beats)
+        since = self.time.now_beat() - parts.SIDE_BARS * self.time.bar_beats
+        return parts.playing_both(self.onsets, since)
 
     def performer_played(self, drum: bool, beat: float) -> None:
         """The performer struck a note (drums or not) at song beat ``beat``."""

@@ -40,12 +40,12 @@ def test_a_members_part_and_what_continuo_plays():
 
 
 def test_a_soloist_plays_both_sides_where_both_were_played_lately():
-    """4 notes of each in the last 4 bars (of 4 beats: since beat 16 at beat 32)."""
+    """4 notes of each in the last 4 bars (of 4 beats: at beat 32, since beat 16)."""
     keys, kit = [20.0, 21.0, 22.0, 30.0], [16.0, 18.0, 24.0, 31.0]
-    assert parts.playing_both({False: keys, True: kit}, 32.0, 4.0)
-    assert not parts.playing_both({False: keys, True: kit}, 32.5, 4.0)   # a hit too old
-    assert not parts.playing_both({False: keys, True: kit[1:]}, 32.0, 4.0)
-    assert not parts.playing_both({False: keys}, 32.0, 4.0)
+    assert parts.playing_both({False: keys, True: kit}, 16.0)
+    assert not parts.playing_both({False: keys, True: kit}, 16.5)   # a hit too old
+    assert not parts.playing_both({False: keys, True: kit[1:]}, 16.0)
+    assert not parts.playing_both({False: keys}, 16.0)
 
 
 def test_channels_and_the_samplers_drums_flag():
