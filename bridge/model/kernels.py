@@ -1,7 +1,8 @@
 """The elementwise parts of a CPU streaming step (:mod:`bridge.model.stream_numpy`, recall's
 included) and the sampling draw as fused kernels: compiled by numba, one call instead of
 ~10 numpy calls of 1-3 µs each; the same functions in plain numpy as the fallback. The
-matrix products stay with numpy's BLAS, which does them faster than a compiled loop.
+matrix products of a batch stay with numpy's BLAS; a single row's reads int16 weights
+(:mod:`bridge.model.matrix`) in a compiled loop, which reads half the bytes.
 
 Compiling takes seconds the first time (numba caches the result beside this file), so
 :func:`prepare` does it on a background thread and the plain numpy versions run until
@@ -134,6 +135,25 @@ def pick_numpy(logits: np.ndarray, mask: np.ndarray, temperature: float, top_p: 
                                 keep - 1)]])
 
 
+def matmul16_loops(x1, x2, q, scale, out):
+    """``out`` [B, N] <- ``[x1 x2] @ (q * scale)``: ``q`` int16 [K1 + K2, N], ``scale`` [N];
+    each weight row is read once for all rows of ``x`` (a few: see ``matrix.SMALL``)."""
+    n_rows, k1 = x1.shape
+    k2 = x2.shape[1]
+    N = q.shape[1]
+    for r in range(n_rows):
+        for j in range(N):
+            out[r, j] = 0.0
+    for k in range(k1 + k2):
+        for r in range(n_rows):
+            xk = x1[r, k] if k < k1 else x2[r, k - k1]
+            for j in range(N):
+                out[r, j] += xk * np.float32(q[k, j])
+    for r in range(n_rows):
+        for j in range(N):
+            out[r, j] *= scale[j]
+
+
 def remember_loops(ring_tokens, count, runs, tokens):
     """Recall's ring takes the event fed (see ``bridge.model.recall.RecallStep.remember``):
     each slot's run from the slot before it where the events agree, then the event into the
@@ -151,6 +171,36 @@ def remember_loops(ring_tokens, count, runs, tokens):
             runs[r, slot] = 0
         ring_tokens[r, slot] = t
         count[r] += 1
+
+
+def recall_scores_loops(keys, qk, count, scale, scores):
+    """Recall's heads' ``scores`` [B, K, n] of the ``n`` slots of ``keys`` [B, K, R, D] that
+    the fullest row has filled: each key times its head's query (the first K * D columns of
+    ``qk`` [B, 2KD]) times ``scale``; -inf on a slot a row has not filled."""
+    n_rows, K, R, D = keys.shape
+    n = scores.shape[2]
+    for r in range(n_rows):
+        filled = min(count[r], R)
+        for k in range(K):
+            for j in range(n):
+                if j >= filled:
+                    scores[r, k, j] = -np.inf
+                    continue
+                acc = np.float32(0.0)
+                for d in range(D):
+                    acc += keys[r, k, j, d] * qk[r, k * D + d]
+                scores[r, k, j] = acc * scale
+
+
+def recall_keep_loops(keys, qk, count):
+    """The key of this moment (the last K * D columns of ``qk``) into each row's slot of
+    the event to come (``count`` % R)."""
+    n_rows, K, R, D = keys.shape
+    for r in range(n_rows):
+        slot = count[r] % R
+        for k in range(K):
+            for d in range(D):
+                keys[r, k, slot, d] = qk[r, (K + k) * D + d]
 
 
 def recall_mix_loops(scores, ring_tokens, runs, beta, cap, floor, gate, sharp, logits,
@@ -232,6 +282,9 @@ if numba is not None:
     pick = numba.njit(cache=True, nogil=True)(pick_numpy)
     remember = numba.njit(cache=True, nogil=True)(remember_loops)
     recall_mix = numba.njit(cache=True, nogil=True)(recall_mix_loops)
+    matmul16 = numba.njit(cache=True, nogil=True, fastmath=True)(matmul16_loops)
+    recall_scores = numba.njit(cache=True, nogil=True, fastmath=True)(recall_scores_loops)
+    recall_keep = numba.njit(cache=True, nogil=True)(recall_keep_loops)
 else:   # pragma: no cover
     COMPILED = False
 
@@ -267,6 +320,11 @@ def prepare(background: bool = True) -> None:
             recall_mix(np.zeros((1, 1, 2), f32), np.zeros((1, 2), i64), np.zeros((1, 2), i64),
                        0.5, 64, 1e-30, np.zeros((1, 3), f32), np.zeros((2, 3), f32),
                        np.zeros((1, 2), f32), np.zeros((2, 2)))
+            matmul16(np.zeros((1, 1), f32), np.zeros((1, 1), f32),
+                     np.zeros((2, 2), np.int16), np.ones(2, f32), np.zeros((1, 2), f32))
+            keys, qk = np.zeros((1, 1, 2, 1), f32), np.zeros((1, 2), f32)
+            recall_scores(keys, qk, np.ones(1, i64), 1.0, np.zeros((1, 1, 1), f32))
+            recall_keep(keys, qk, np.ones(1, i64))
         except Exception:
             log.warning("numba could not compile the step kernels; plain numpy runs",
                         exc_info=True)

@@ -8,11 +8,13 @@ which costs more than the arithmetic at batch 1 (see ``docs/latency.md``). Outpu
 ``Generator.forward`` to float rounding (tested).
 
 On CPU, an LSTM without attention (the shipped architecture: conv block + LSTM) steps in
-numpy (:mod:`bridge.model.stream_numpy`), about twice as fast. It is used only when numpy's
-BLAS threads can be set to torch's thread count (a multi-threaded OpenBLAS matmul can stall
-for milliseconds on a busy machine); otherwise the torch path runs. On CUDA the same model
-replays the torch path's step as a captured graph (:mod:`bridge.model.stream_graph`), about
-five times as fast as launching its kernels one by one.
+numpy (:mod:`bridge.model.stream_numpy`), about three times as fast, its matrices held in 16
+bits (:mod:`bridge.model.matrix`: next-token probabilities within 1e-4 of float32's). It is
+used only when numpy's BLAS threads can be set to torch's thread count (a multi-threaded
+OpenBLAS matmul can stall for milliseconds on a busy machine); otherwise the torch path
+runs. On CUDA the same model replays the torch path's step as a captured graph
+(:mod:`bridge.model.stream_graph`), about five times as fast as launching its kernels one
+by one.
 
 A model with recall keeps, per session, a ring of the last ``recall_window`` events and
 their keys (:class:`bridge.model.recall.RecallStep`); its logits are then log-probabilities.

@@ -11,14 +11,20 @@ counts. The weights are rearranged once, at load:
   also cannot overflow);
 - the conv block's taps are tables (see ``Streamer``), its bias folded into the current
   token's, and the sums a state owes its next k - 1 outputs are one flat row;
+- the matrices (each LSTM layer's input and recurrent weights as one, the head, recall's
+  query and key projections as one) are held in 16 bits (:mod:`bridge.model.matrix`): a
+  batch-1 step is bound by reading its weights, and int16 halves them;
 - a state's numpy views are made once and kept on it;
-- recall (when the model has it) writes the event into the state's ring, mixes its heads'
-  proposals into the logits (one matmul per batch for the scores, one ``bincount`` for
-  every head's proposal) and writes the key of the moment after it.
+- recall (when the model has it) writes the event into the state's ring, scores its heads'
+  keys, mixes their proposals into the logits and writes the key of the moment after it.
 
-The elementwise work between the products (the cells, the conv step) runs as compiled
-kernels once they are ready (:mod:`bridge.model.kernels`), in plain numpy until then.
-Outputs match the torch path to float rounding (``tests/model/test_stream_fast.py``).
+The work between the products (the cells, the conv step, recall's scores, mix and ring)
+runs as compiled kernels once they are ready (:mod:`bridge.model.kernels`), in plain numpy
+until then (recall: one matmul per batch for the scores, one ``bincount`` for every head's
+proposal).
+Outputs match the torch path to float rounding with ``int16=False``, and to the 16-bit
+weights' rounding (probabilities within 1e-4) as the daemon runs it
+(``tests/model/test_stream_fast.py``).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import numpy as np
 import torch
 
 from bridge.model import kernels
+from bridge.model.matrix import Matrix
 from bridge.model.recall import FLOOR, MATCH_CAP
 from bridge.vocab import BAR
 
@@ -37,9 +44,11 @@ if TYPE_CHECKING:
 
 
 class NumpyStep:
-    def __init__(self, s: Streamer, compiled: bool = kernels.COMPILED) -> None:
+    def __init__(self, s: Streamer, compiled: bool = kernels.COMPILED,
+                 int16: bool = True) -> None:
         """``compiled``: the numba kernels once they are ready (see ``kernels.prepare``),
-        else the same steps in plain numpy."""
+        else the same steps in plain numpy; ``int16``: the matrices in 16 bits (False: as
+        trained, float32)."""
         H = self.H = s.H
         self.compiled = compiled
         if compiled:
@@ -51,27 +60,31 @@ class NumpyStep:
         def gates(w: torch.Tensor) -> np.ndarray:                        # [..., 4H]
             return np.ascontiguousarray((w[..., order] * scale).numpy())
 
+        def matrix(*blocks: np.ndarray, axis: int = 0) -> Matrix:
+            return Matrix.of(np.concatenate(blocks, axis=axis), int16)
+
         with torch.no_grad():
             self.conv = s.in_table is None
+            w_hh0 = gates(s.w_hh0_t)                                         # [H, 4H]
             if self.conv:
                 k, E = s.config.conv_kernel, s.config.n_embd
                 self.E = E
                 self.tok_emb = s.tok_emb.numpy()                             # [V, E]
-                self.w_ih0 = gates(s.w_ih0_t)                                # [E, 4H]
+                self.layer0 = matrix(gates(s.w_ih0_t), w_hh0)                # [E + H, 4H]
                 self.tap0 = (s.conv_tables[0] + s.conv_b).numpy()            # [V, E]
                 self.taps = np.ascontiguousarray(                            # [V, (k-1)E]
                     s.conv_tables[1:].permute(1, 0, 2).reshape(-1, (k - 1) * E).numpy())
             else:
                 self.in_table = gates(s.in_table)                            # [V, 4H]
+                self.layer0 = matrix(w_hh0)                                  # [H, 4H]
             self.style_table = gates(s.style_table)                          # [S, 4H]
-            self.w_hh0 = gates(s.w_hh0_t)                                    # [H, 4H]
-            self.w_ih = [gates(w[:H]) for w in s.w_cat_t]                    # [H, 4H]
-            self.w_hh = [gates(w[H:]) for w in s.w_cat_t]                    # [H, 4H]
+            self.layers = [matrix(gates(w)) for w in s.w_cat_t]              # [2H, 4H]
             self.b = [gates(b)[None] for b in s.b_cat]                       # [1, 4H]
-            self.head_w, self.head_b = s.head_w_t.numpy(), s.head_b.numpy()  # [H, V], [V]
+            self.head = matrix(s.head_w_t.numpy())                           # [H, V]
+            self.head_b = s.head_b.numpy()                                   # [V]
             self.recall = r = s.recall
             if r is not None:                     # see bridge.model.recall.RecallStep
-                self.recall_q, self.recall_k = r.q_t.numpy(), r.k_t.numpy()  # [H+E, K*D]
+                self.recall_qk = matrix(r.q_t.numpy(), r.k_t.numpy(), axis=1)  # [H+E, 2KD]
                 self.gate_w, self.gate_b = r.gate_w_t.numpy(), r.gate_b.numpy()  # [H, P+1]
                 self.sharp = r.sharp_t.numpy()                               # [P, P+1]
                 self.tok_emb = s.tok_emb.numpy()                             # [V, E]
@@ -87,30 +100,33 @@ class NumpyStep:
             recall = None if state.recall_keys is None else (
                 state.recall_keys.numpy(), state.recall_tokens.numpy(),
                 state.recall_count.numpy(), np.zeros((B, 0), np.int64)
-                if state.recall_runs is None else state.recall_runs.numpy())
+                if state.recall_runs is None else state.recall_runs.numpy(),
+                np.empty((B, self.recall_qk.shape[1]), np.float32))
+            G = self.layer0.shape[1]
+            gates = (np.empty((B, G), np.float32), np.zeros((B, G), np.float32))
             state.views = (state.h.numpy(), state.c.numpy(), state.logits.numpy(), owed,
                            state.style.numpy(), x, np.zeros(B, np.int64), recall,
-                           None if state.bar is None else state.bar.numpy())
+                           None if state.bar is None else state.bar.numpy(), gates)
         return state.views
 
     def feed(self, state: State, tokens: np.ndarray) -> None:
-        h, c, logits, owed, style, x, zeros, recall, bar = self.views(state)
+        h, c, logits, owed, style, x, zeros, recall, bar, (z, none) = self.views(state)
         tokens = np.asarray(tokens, dtype=np.int64)
         fused = self.compiled and kernels.ready()
         if recall is not None:
-            (kernels.remember if fused else self._remember)(*recall[1:], tokens)
+            (kernels.remember if fused else self._remember)(*recall[1:4], tokens)
         cell = kernels.cell if fused else kernels.cell_numpy
-        if owed is None:
-            a = self.in_table[tokens]                                        # [B, 4H]
+        if owed is None:                                 # gates: a + b + bias[rows]
+            a, b = self.in_table[tokens], self.layer0.matmul(h[0], None, z, fused)
         else:
             (kernels.conv if fused else kernels.conv_numpy)(
                 owed, self.tap0, self.taps, self.tok_emb, tokens, x)
-            a = x @ self.w_ih0
-        cell(a, h[0] @ self.w_hh0, self.style_table, style, c[0], h[0])
+            a, b = self.layer0.matmul(x, h[0], z, fused), none
+        cell(a, b, self.style_table, style, c[0], h[0])
         for layer in range(1, len(h)):
-            cell(h[layer - 1] @ self.w_ih[layer - 1], h[layer] @ self.w_hh[layer - 1],
-                 self.b[layer - 1], zeros, c[layer], h[layer])
-        np.matmul(h[-1], self.head_w, out=logits)
+            self.layers[layer - 1].matmul(h[layer - 1], h[layer], z, fused)
+            cell(z, none, self.b[layer - 1], zeros, c[layer], h[layer])
+        self.head.matmul(h[-1], None, logits, fused)
         logits += self.head_b
         if recall is not None:
             e = x if owed is not None else self.tok_emb[tokens]
@@ -134,25 +150,28 @@ class NumpyStep:
                 fused: bool) -> None:
         """Mix the proposals into ``logits`` (then log-probabilities), in place; then the
         key of this moment into the slot of the event to come."""
-        keys, ring_tokens, count, runs = recall
+        keys, ring_tokens, count, runs, qk = recall
         B, K, R, D = keys.shape
         n = min(int(count.max()), R)                                    # slots filled
-        now = np.concatenate([x, e], axis=1)                            # [B, H+E]
-        q = (now @ self.recall_q).reshape(B, K, D, 1)
+        self.recall_qk.matmul(x, e, qk, fused)                          # [B, 2KD]: [x e]
+        gate = x @ self.gate_w + self.gate_b                             # [B, P+1]
+        if fused:
+            scores = np.empty((B, K, n), np.float32)
+            kernels.recall_scores(keys, qk, count, D ** -0.5, scores)
+            kernels.recall_mix(scores, ring_tokens, runs, self.recall.beta, MATCH_CAP, FLOOR,
+                               gate, self.sharp, logits, self.proposed)
+            kernels.recall_keep(keys, qk, count)
+            return
+        q = qk[:, :K * D].reshape(B, K, D, 1)
         scores = (keys[:, :, :n] @ q)[..., 0] * D ** -0.5                # [B, K, n]
         if B > 1 and int(count.min()) < n:
             empty = np.arange(n)[None, :] >= count[:, None]              # [B, n]
             scores[np.broadcast_to(empty[:, None, :], scores.shape)] = -np.inf
-        if fused:
-            kernels.recall_mix(scores, ring_tokens, runs, self.recall.beta, MATCH_CAP, FLOOR,
-                               x @ self.gate_w + self.gate_b, self.sharp, logits,
-                               self.proposed)
-        else:
-            self._mix(scores, ring_tokens, runs, x, logits)
-        keys[np.arange(B), :, count % R] = (now @ self.recall_k).reshape(B, K, D)
+        self._mix(scores, ring_tokens, runs, gate, logits)
+        keys[np.arange(B), :, count % R] = qk[:, K * D:].reshape(B, K, D)
 
     def _mix(self, scores: np.ndarray, ring_tokens: np.ndarray, runs: np.ndarray,
-             x: np.ndarray, logits: np.ndarray) -> None:
+             gate: np.ndarray, logits: np.ndarray) -> None:
         """:func:`kernels.recall_mix_loops` in plain numpy."""
         B, K, n = scores.shape
         V = logits.shape[1]
@@ -171,7 +190,7 @@ class NumpyStep:
             longest = np.minimum(runs.max(-1), MATCH_CAP)
             sharp.append((np.log1p(longest) / np.log1p(MATCH_CAP))[:, None])
         proposed = np.concatenate(proposed, axis=1)                      # [B, P, V]
-        gate = x @ self.gate_w + self.gate_b + np.concatenate(sharp, 1) @ self.sharp
+        gate = gate + np.concatenate(sharp, 1) @ self.sharp
         if runs.shape[1]:
             gate[:, -1][runs.max(-1) == 0] = -np.inf      # no run: the exact head sits out
         _softmax(gate)                                                   # [B, P+1]

@@ -8,6 +8,7 @@ import torch
 
 from bridge.model import kernels
 from bridge.model.generator import Generator, GeneratorConfig
+from bridge.model.matrix import SMALL
 from bridge.model.stream import Streamer, blas_threads, stack
 from bridge.model.stream_numpy import NumpyStep
 from bridge.vocab import VOCAB_SIZE
@@ -23,7 +24,7 @@ def test_numpy_and_torch_steps_agree(n_layer, conv_kernel, compiled):
     model = Generator(GeneratorConfig(n_embd=32, n_hidden=48, n_layer=n_layer,
                                       conv_kernel=conv_kernel)).eval()
     fast, slow = Streamer(model, fast=True), Streamer(model, fast=False)
-    fast.numpy = NumpyStep(fast, compiled=compiled)      # the numba kernels, or plain numpy
+    fast.numpy = NumpyStep(fast, compiled=compiled, int16=False)   # weights as trained
     assert fast.fast and not slow.fast
     a, b = fast.start(3), slow.start(3)
     for t in torch.randint(3, VOCAB_SIZE, (40,)).tolist():
@@ -31,6 +32,54 @@ def test_numpy_and_torch_steps_agree(n_layer, conv_kernel, compiled):
         slow.feed(b, torch.tensor([t]))
         assert torch.allclose(a.logits, b.logits, atol=1e-5)
     assert torch.allclose(a.h, b.h, atol=1e-6) and torch.allclose(a.c, b.c, atol=1e-5)
+
+
+@pytest.mark.parametrize("compiled", [True, False])
+@pytest.mark.parametrize("conv_kernel, recall", [(0, 0), (3, 0), (3, 64)])
+def test_the_16_bit_step_keeps_the_next_token_odds(conv_kernel, recall, compiled):
+    """The daemon's step (weights in 16 bits) against the torch step (float32), over a
+    history long enough for the state's rounding to build up: the odds of the next token
+    within 1e-4."""
+    if compiled and not kernels.COMPILED:
+        pytest.skip("numba is not installed")
+    kernels.prepare(background=False)
+    torch.manual_seed(conv_kernel + recall)
+    model = Generator(GeneratorConfig(n_embd=64, n_hidden=96, conv_kernel=conv_kernel,
+                                      recall_window=recall, recall_heads=2 if recall else 0,
+                                      recall_match=bool(recall))).eval()
+    fast, slow = Streamer(model, fast=True), Streamer(model, fast=False)
+    fast.numpy = NumpyStep(fast, compiled=compiled)
+    a, b = fast.start(1), slow.start(1)
+    worst = 0.0
+    for t in torch.randint(3, VOCAB_SIZE, (300,)).tolist():
+        fast.feed(a, [t])
+        slow.feed(b, torch.tensor([t]))
+        odds = [s.logits.double().softmax(-1) for s in (a, b)]
+        worst = max(worst, float((odds[0] - odds[1]).abs().max()))
+    assert 0 < worst < 1e-4          # rounded (not the float32 weights), and not by much
+
+
+def test_a_session_steps_alike_alone_and_in_a_batch_of_any_size():
+    """A few rows step by the 16-bit loop, more by BLAS on the same weights widened: a
+    session gets the same odds either way, and the live step compiles nothing new."""
+    if not kernels.COMPILED:
+        pytest.skip("numba is not installed")
+    kernels.prepare(background=False)
+    torch.manual_seed(4)
+    model = Generator(GeneratorConfig(n_embd=32, n_hidden=48, conv_kernel=3,
+                                      recall_window=32, recall_heads=2,
+                                      recall_match=True)).eval()
+    streamer = Streamer(model, fast=True)
+    rows = [streamer.start(i % 3) for i in range(SMALL + 2)]
+    batches = {n: stack(rows[:n]) for n in (SMALL, SMALL + 2)}
+    for tokens in torch.randint(3, VOCAB_SIZE, (30, SMALL + 2)).tolist():
+        for i, row in enumerate(rows):
+            streamer.feed(row, [tokens[i]])
+        for n, batch in batches.items():
+            streamer.feed(batch, tokens[:n])
+            for i in range(n):
+                assert torch.allclose(batch.row(i).logits, rows[i].logits, atol=1e-5)
+    assert len(kernels.matmul16.signatures) == 1
 
 
 def test_numpy_step_batches_and_takes_any_token_form():
@@ -91,8 +140,8 @@ def test_a_sampled_generation_is_the_same_on_both_paths():
 @pytest.mark.parametrize("window", [6, 64])
 def test_recall_steps_agree_across_paths_and_uneven_batches(window, match, compiled):
     """Sessions with histories of different lengths (rings filled or not, wrapped or not)
-    batched together: numpy (compiled kernels or plain) and torch give each what it gets
-    alone."""
+    batched together: numpy (compiled kernels or plain, weights as trained) and torch give
+    each what it gets alone."""
     if compiled and not kernels.COMPILED:
         pytest.skip("numba is not installed")
     kernels.prepare(background=False)
@@ -101,7 +150,7 @@ def test_recall_steps_agree_across_paths_and_uneven_batches(window, match, compi
                                       recall_window=window, recall_heads=3,
                                       recall_dim=4, recall_match=match)).eval()
     fast, slow = Streamer(model, fast=True), Streamer(model, fast=False)
-    fast.numpy = NumpyStep(fast, compiled=compiled)
+    fast.numpy = NumpyStep(fast, compiled=compiled, int16=False)
     assert fast.fast
     phrase = torch.randint(3, VOCAB_SIZE, (5,)).tolist()     # repeats: exact runs to find
     histories = [[], phrase[:3], (phrase * 3)[:11]]
