@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -109,16 +109,19 @@ class Quote:
         and quoting that silence would hold the draw back until the quote's first note."""
         if not notes:
             return None
-        heard = meter.bar_start(min(to_tick(n.start) for n in notes))
+        heard = meter.bar_start(to_tick(min(n.start for n in notes)))
         source = meter.shift(start, -lag)
         source_end = min(meter.shift(start, -max(lag - bars, 0)), start)
         shift = start - source
         begin = heard + shift if heard > source else None
         source = max(source, heard)
+        # a live session hears up to HEARD_NOTES notes: most lie a tick or more outside the
+        # span, which their beats tell before a tick is computed
+        lo, hi = (source - 1) / TICKS_PER_BEAT, (source_end + 1) / TICKS_PER_BEAT
         events = sorted(
             (to_tick(n.start) + shift, n.part,
              *note_tokens(n.pitch, n.velocity, n.duration * TICKS_PER_BEAT, n.drum))
-            for n in notes if source <= to_tick(n.start) < source_end)
+            for n in notes if lo < n.start < hi and source <= to_tick(n.start) < source_end)
         if not events:
             return None
         return cls(tuple(events), begin, source_end + shift, bonus, steers)
@@ -171,16 +174,17 @@ class Quote:
 
 
 def quotes(notes: Sequence[Note], meter: Meter, start: int, plays: frozenset[int] | None,
-           how: Quoting = TUNE) -> list[Quote]:
+           how: Quoting = TUNE) -> Iterator[Quote]:
     """The quotes of ``notes`` a choice starting at ``start`` in the parts ``plays`` (None:
-    any) draws from: one per lag of ``how`` that finds notes (before ``start``), at its
-    bonus, their time led by the onsets of those parts."""
-    return [q for q in (Quote.of(notes, meter, start, lag, bonus=how.bonus, steers=plays)
-                        for lag in how.lags)
-            if q is not None]
+    any) draws from, made as they are asked for: one per lag of ``how`` that finds notes
+    (before ``start``), at its bonus, their time led by the onsets of those parts."""
+    for lag in how.lags:
+        q = Quote.of(notes, meter, start, lag, bonus=how.bonus, steers=plays)
+        if q is not None:
+            yield q
 
 
-def _offered(gen: Generation, heard: Sequence[Note], how: Quoting) -> list[Quote]:
+def _offered(gen: Generation, heard: Sequence[Note], how: Quoting) -> Iterator[Quote]:
     """The quotes of ``heard`` that ``how`` offers draws of ``gen``, from where it starts."""
     return quotes(heard, gen.cursor.meter, gen.first_tick, gen.parts, how)
 
@@ -189,7 +193,7 @@ def choosing(gen: Generation, candidates: int, heard: Sequence[Note]) -> list[Ge
     """The draws a choice of ``candidates`` makes of ``gen`` (:func:`draws`), quoting
     ``heard`` (the notes heard before it starts) as its :class:`Quoting` says."""
     how = quoting(gen)
-    return draws(gen, candidates, _offered(gen, heard, how), how.free)
+    return draws(gen, candidates, list(_offered(gen, heard, how)), how.free)
 
 
 def alone(gen: Generation, heard: Sequence[Note]) -> Quote | None:
@@ -199,8 +203,7 @@ def alone(gen: Generation, heard: Sequence[Note]) -> Quote | None:
     tune's none (a lone quote copies bars a tune's music never repeats so exactly, and no
     choice keeps it out)."""
     how = quoting(gen)
-    offered = _offered(gen, heard, how) if how.single else []
-    return offered[0] if offered else None
+    return next(_offered(gen, heard, how), None) if how.single else None
 
 
 def heard_bars(heard: Sequence[Note], meter: Meter, start: int) -> Bars:

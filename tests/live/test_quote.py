@@ -35,7 +35,7 @@ def test_a_quote_is_the_bars_heard_that_many_bars_back_moved_on():
     assert short.end == start + BAR_TICKS and len(short.events) == 4
     late = [n for n in _heard() if n.start >= 24]                  # bars 6 and 7 only
     assert q.Quote.of(late, Meter(), start, lag=8) is None         # nothing there
-    assert len(q.quotes(_heard(), Meter(), start, None)) == len(q.TUNE.lags)
+    assert len(list(q.quotes(_heard(), Meter(), start, None))) == len(q.TUNE.lags)
     early = q.Quote.of(_heard(), Meter(), start, lag=10)        # reaches back before bar 0
     assert (early.begin, early.end) == (start + 2 * BAR_TICKS, start + 4 * BAR_TICKS)
     assert early.events[0][0] == early.begin                    # no silence quoted before it
@@ -72,7 +72,7 @@ def _gen(seed: int | None = 2, bar: int = 0) -> Generation:
 
 
 def test_half_the_draws_quote_each_quote_in_turn():
-    offered = q.quotes(_heard(), Meter(), 8 * BAR_TICKS, None)
+    offered = list(q.quotes(_heard(), Meter(), 8 * BAR_TICKS, None))
     gens = q.draws(_gen(), 6, offered[:2])
     assert [g.seed for g in gens] == [12, 13, 14, 15, 16, 17]
     assert [g.quote for g in gens] == [None, None, None, offered[0], offered[1], offered[0]]
@@ -85,7 +85,7 @@ def test_a_groove_is_quoted_by_nearly_every_draw_the_latest_bars_first_and_harde
     groove = Generation("s", [BAR], Cursor(Meter(), origin=0), 4 * BAR_TICKS, seed=1,
                         constraints=Constraints(drums=True))
     assert q.quoting(groove) is q.GROOVE and q.quoting(_gen()) is q.TUNE
-    offered = q.quotes(drums, Meter(), 8 * BAR_TICKS, frozenset((DRUMS,)), q.GROOVE)
+    offered = list(q.quotes(drums, Meter(), 8 * BAR_TICKS, frozenset((DRUMS,)), q.GROOVE))
     assert offered[0].events[0][0] == 8 * BAR_TICKS            # bar 4 again: the latest bars
     assert offered[0] == q.Quote.of(drums, Meter(), 8 * BAR_TICKS, 4, bonus=q.GROOVE.bonus,
                                     steers=frozenset((DRUMS,)))
@@ -145,9 +145,24 @@ def test_a_groove_answered_alone_quotes_its_latest_bars_a_tune_does_not():
     assert q.alone(groove, []) is None                          # nothing heard
     assert q.alone(_gen(bar=8), _heard()) is None               # a tune's: free
     groove.quote = quote                    # a choice's free draws do not inherit it
-    gens = q.draws(groove, 8, q.quotes(drums, Meter(), 8 * BAR_TICKS, None, q.GROOVE),
+    gens = q.draws(groove, 8, list(q.quotes(drums, Meter(), 8 * BAR_TICKS, None, q.GROOVE)),
                    q.GROOVE.free)
     assert gens[0].quote is None and all(g.quote is not None for g in gens[1:])
+
+
+def test_an_answer_alone_reads_only_the_bars_it_quotes(monkeypatch):
+    """A session hears up to HEARD_NOTES notes, and a drummer's lone answer is made on
+    every request and every answer kept ready: it reads the bars of its first lag, not
+    every lag's (a band's first note had come 5 ms later for it)."""
+    made = []
+    of = q.Quote.of.__func__
+    monkeypatch.setattr(q.Quote, "of", classmethod(
+        lambda cls, *a, **k: made.append(a[3]) or of(cls, *a, **k)))
+    drums, groove = _beat(), _drums()
+    assert q.alone(groove, drums) is not None and made == [q.GROOVE.lags[0]]
+    made.clear()
+    assert len(list(q.quotes(drums, Meter(), 8 * BAR_TICKS, None, q.GROOVE))) == 4
+    assert made == list(q.GROOVE.lags)
 
 
 def test_a_quoting_draw_may_copy_no_more_bars_than_the_free_ones_do():
@@ -157,7 +172,7 @@ def test_a_quoting_draw_may_copy_no_more_bars_than_the_free_ones_do():
     copy = [Note(8 + i, 0.5, 60, 80) for i in range(4)]          # bar 0 again
     other = [Note(12 + i, 0.5, 70, 80) for i in range(4)]
     two_back = q.Quoting(free=0.5, bonus=2.0, lags=(2,))
-    gens = q.draws(_gen(), 4, q.quotes(heard, Meter(), 8 * TICKS_PER_BEAT, None, two_back))
+    gens = q.draws(_gen(), 4, list(q.quotes(heard, Meter(), 8 * TICKS_PER_BEAT, None, two_back)))
     spans = [other, other, copy, other]
     assert q.allowed(gens, q.copied(spans, bars, heard, heard_bars)) == [0, 1, 3]
     spans = [copy, other, copy, other]                            # a free draw copies too
