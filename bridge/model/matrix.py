@@ -27,7 +27,7 @@ SMALL = 3            # up to this many rows: the int16 loop; more: BLAS on the w
 LEVELS = 32767       # int16 steps from 0 to a column's largest weight
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Matrix:
     """``[x1 x2] @ W`` for the step: ``W`` [K1 + K2, N] as int16 ``q`` times a per-column
     ``scale``, and ``w``, the same weights in float32 (exactly ``q * scale``; ``q`` None:
