@@ -21,8 +21,8 @@ counts. The weights are rearranged once, at load:
 The work between the products (the cells, the conv step, recall's scores, mix and ring)
 runs as compiled kernels once they are ready (:mod:`bridge.model.kernels`), in plain numpy
 until then (recall: one matmul per batch for the scores, one ``bincount`` for every head's
-proposal). Outputs match the torch path to float rounding with ``int16=False``, and to the 16-bit
-weights' rounding (probabilities within 1e-4) as the daemon runs it
+proposal). Outputs match the torch path to float rounding with ``int16=False``, and to the
+16-bit weights' rounding (probabilities within 1e-4) as the daemon runs it
 (``tests/model/test_stream_fast.py``).
 """
 
