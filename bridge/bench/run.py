@@ -265,7 +265,8 @@ def targets(result: dict) -> dict:
         return value
 
     rows = {
-        "feed step median <= 0.5 ms": (get("feed_ms.p50"), lambda v: v <= 0.5),
+        # the musicality issue's, for a generator with recall (0.5 ms before it)
+        "feed step median <= 0.3 ms": (get("feed_ms.p50"), lambda v: v <= 0.3),
         "phrase end -> first note p99 <= 5 ms": (get("e2e_osc_ms.p99"), lambda v: v <= 5.0),
         "4-bar continuation >= 100x real time": (result["realtime_factor"],
                                                  lambda v: v >= 100),

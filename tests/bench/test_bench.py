@@ -106,7 +106,7 @@ def test_summary_and_targets():
     result = {"feed_ms": {"p50": 0.2}, "e2e_osc_ms": {"p99": 9.0}, "realtime_factor": 150.0,
               "sessions_on_time": 8, "ready_s": None, "rss_mb": 300.0}
     t = targets(result)
-    assert t["feed step median <= 0.5 ms"]["met"] is True
+    assert t["feed step median <= 0.3 ms"]["met"] is True
     assert t["phrase end -> first note p99 <= 5 ms"]["met"] is False
     assert t["ready <= 5 s"]["met"] is None
 
