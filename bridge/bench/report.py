@@ -153,6 +153,9 @@ def table(result: dict) -> str:
                      f"{_v(st.get('rss_after_mb'))} MB after the load, peak "
                      f"{_v(st.get('rss_peak_mb'))} MB")
     lines += ["", "targets"]
+    if result.get("quick"):
+        lines.append("  (quick: a few trials of a fresh session; what builds up over a session, "
+                     "as a band's first note did over 100 phrases, shows in a full run)")
     for name, t in result.get("targets", {}).items():
         mark = {True: "met", False: "MISSED", None: "not measured"}[t["met"]]
         lines.append(f"  {name:{W}s} {_v(t['value']):>8s}  {mark}")

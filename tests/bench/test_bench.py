@@ -54,6 +54,7 @@ def test_quick_bench_writes_well_formed_json(tiny_model_dir, tmp_path):
     assert is_p(data["band_call_ms"]) and data["band_on_time"] in (True, False)
     assert "band " in result.output and data["details"]["band"]["members"] == 4
     assert data["model"]["trained"] is False and data["quick"] is True
+    assert "shows in a full run" in result.output        # a quick run says what it misses
     assert set(data["targets"]) and all("met" in t for t in data["targets"].values())
     assert "raw_ms" not in out.read_text()
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
