@@ -75,6 +75,31 @@ def tanh_rational(x):
     return x * p / q
 
 
+# exp(x), x <= 0, as a polynomial on x / 256 squared 8 times: no library call, so a loop of
+# it vectorises (recall's softmaxes: 4 heads x 1024 slots a row); within 2.2e-7 of exp down
+# to -100 (tested), and 0 below, where exp is under 4e-44 of the largest term it is summed
+# with
+EXP_SQUARINGS = 8
+EXP_FLOOR = -100.0
+EXP_P = (1.0, 1.0, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040, 1 / 40320)
+
+
+def exp_poly(x):
+    y = max(x, EXP_FLOOR) * (1.0 / (1 << EXP_SQUARINGS))
+    p = EXP_P[8]
+    p = p * y + EXP_P[7]
+    p = p * y + EXP_P[6]
+    p = p * y + EXP_P[5]
+    p = p * y + EXP_P[4]
+    p = p * y + EXP_P[3]
+    p = p * y + EXP_P[2]
+    p = p * y + EXP_P[1]
+    p = p * y + EXP_P[0]
+    for _ in range(EXP_SQUARINGS):
+        p = p * p
+    return p if x > EXP_FLOOR else 0.0
+
+
 def cell_loops(a, b, bias, rows, c, h):
     n_rows, H = c.shape
     for r in range(n_rows):
@@ -224,7 +249,7 @@ def recall_mix_loops(scores, ring_tokens, runs, beta, cap, floor, gate, sharp, l
                 top = max(top, scores[r, k, j])
             total = 0.0
             for j in range(n):
-                scores[r, k, j] = math.exp(scores[r, k, j] - top)
+                scores[r, k, j] = _exp(scores[r, k, j] - top)
                 total += scores[r, k, j]
             best = 0.0
             for j in range(n):
@@ -266,9 +291,9 @@ def recall_mix_loops(scores, ring_tokens, runs, beta, cap, floor, gate, sharp, l
             top = max(top, logits[r, v])
         own = 0.0
         for v in range(V):
-            own += math.exp(logits[r, v] - top)
+            own += _exp(logits[r, v] - top)
         for v in range(V):
-            p = g[0] * math.exp(logits[r, v] - top) / own
+            p = g[0] * _exp(logits[r, v] - top) / own
             for k in range(P):
                 p += g[1 + k] * max(proposed[k, v], floor)
             logits[r, v] = math.log(p / total)
@@ -277,11 +302,13 @@ def recall_mix_loops(scores, ring_tokens, runs, beta, cap, floor, gate, sharp, l
 if numba is not None:
     COMPILED = True
     _tanh = numba.njit(inline="always")(tanh_rational)
+    _exp = numba.njit(inline="always")(exp_poly)
     cell = numba.njit(cache=True, nogil=True, fastmath=True)(cell_loops)
     conv = numba.njit(cache=True, nogil=True)(conv_loops)
     pick = numba.njit(cache=True, nogil=True)(pick_numpy)
     remember = numba.njit(cache=True, nogil=True)(remember_loops)
-    recall_mix = numba.njit(cache=True, nogil=True)(recall_mix_loops)
+    recall_mix = numba.njit(cache=True, nogil=True,        # (-inf stays meaningful)
+                            fastmath={"reassoc", "contract"})(recall_mix_loops)
     matmul16 = numba.njit(cache=True, nogil=True, fastmath=True)(matmul16_loops)
     recall_scores = numba.njit(cache=True, nogil=True, fastmath=True)(recall_scores_loops)
     recall_keep = numba.njit(cache=True, nogil=True)(recall_keep_loops)
