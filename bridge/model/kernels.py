@@ -1,7 +1,7 @@
 """The elementwise parts of a CPU streaming step (:mod:`bridge.model.stream_numpy`, recall's
 included) and the sampling draw as fused kernels: compiled by numba, one call instead of
 ~10 numpy calls of 1-3 µs each; the same functions in plain numpy as the fallback. The
-matrix products of a batch stay with numpy's BLAS; a single row's reads int16 weights
+matrix products of a batch stay with a BLAS; a row or two read int16 weights
 (:mod:`bridge.model.matrix`) in a compiled loop, which reads half the bytes.
 
 Compiling takes seconds the first time (numba caches the result beside this file), so

@@ -1,9 +1,9 @@
 """The CPU fast path of :class:`bridge.model.stream.Streamer`: one step in numpy.
 
-A batch-1 step is a few matrix-vector products and ~30 small elementwise operations. numpy's
-OpenBLAS does a single-row product about twice as fast as torch's MKL on AMD CPUs, and a
+A batch-1 step is a few matrix-vector products and ~30 small elementwise operations, and a
 numpy operation costs ~1-3 µs where a torch operation costs ~5, so here every operation
-counts. The weights are rearranged once, at load:
+counts (the products themselves: :mod:`bridge.model.matrix`). The weights are rearranged
+once, at load:
 
 - each LSTM layer's gate columns are reordered from torch's (i, f, g, o) to (i, f, o, g) and
   the sigmoid gates' columns halved, so that one ``tanh`` over all four gates gives the
