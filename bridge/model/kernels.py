@@ -58,21 +58,18 @@ TANH_Q = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
 TANH_CLAMP = 7.99881172180175781
 
 
+def horner(coeffs, x):
+    """``coeffs[0] + coeffs[1] x + coeffs[2] x^2 + ...`` by Horner's rule."""
+    p = coeffs[len(coeffs) - 1]
+    for i in range(len(coeffs) - 2, -1, -1):
+        p = p * x + coeffs[i]
+    return p
+
+
 def tanh_rational(x):
     x = min(max(x, -TANH_CLAMP), TANH_CLAMP)
     x2 = x * x
-    p = TANH_P[6]
-    p = p * x2 + TANH_P[5]
-    p = p * x2 + TANH_P[4]
-    p = p * x2 + TANH_P[3]
-    p = p * x2 + TANH_P[2]
-    p = p * x2 + TANH_P[1]
-    p = p * x2 + TANH_P[0]
-    q = TANH_Q[3]
-    q = q * x2 + TANH_Q[2]
-    q = q * x2 + TANH_Q[1]
-    q = q * x2 + TANH_Q[0]
-    return x * p / q
+    return x * _horner(TANH_P, x2) / _horner(TANH_Q, x2)
 
 
 # exp(x), x <= 0, as a polynomial on x / 256 squared 8 times: no library call, so a loop of
@@ -85,16 +82,7 @@ EXP_P = (1.0, 1.0, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040, 1 / 40320)
 
 
 def exp_poly(x):
-    y = max(x, EXP_FLOOR) * (1.0 / (1 << EXP_SQUARINGS))
-    p = EXP_P[8]
-    p = p * y + EXP_P[7]
-    p = p * y + EXP_P[6]
-    p = p * y + EXP_P[5]
-    p = p * y + EXP_P[4]
-    p = p * y + EXP_P[3]
-    p = p * y + EXP_P[2]
-    p = p * y + EXP_P[1]
-    p = p * y + EXP_P[0]
+    p = _horner(EXP_P, max(x, EXP_FLOOR) * (1.0 / (1 << EXP_SQUARINGS)))
     for _ in range(EXP_SQUARINGS):
         p = p * p
     return p if x > EXP_FLOOR else 0.0
@@ -301,6 +289,7 @@ def recall_mix_loops(scores, ring_tokens, runs, beta, cap, floor, gate, sharp, l
 
 if numba is not None:
     COMPILED = True
+    _horner = numba.njit(inline="always")(horner)
     _tanh = numba.njit(inline="always")(tanh_rational)
     _exp = numba.njit(inline="always")(exp_poly)
     cell = numba.njit(cache=True, nogil=True, fastmath=True)(cell_loops)
@@ -314,6 +303,7 @@ if numba is not None:
     recall_keep = numba.njit(cache=True, nogil=True)(recall_keep_loops)
 else:   # pragma: no cover
     COMPILED = False
+    _horner = horner
 
 _ready = threading.Event()
 _lock = threading.Lock()
