@@ -146,6 +146,21 @@ def table(result: dict) -> str:
                      f"{', '.join(f'{k} {n}' for k, n in band['notes'].items())} notes, late "
                      f"{band['late_client']} at the members, {band['late_daemon']} dropped; "
                      f"earliest margin {_v(margin.get('min'), '{:.1f}')} ms")
+    gig = d.get("gig")
+    if gig:
+        lead, mem = gig["first_note_lead_ms"] or {}, gig["rss_mb"] or {}
+        quarters = ", ".join(_v((q or {}).get("p50"))
+                             for q in gig["first_note_lead_ms_by_quarter"])
+        lines.append(f"gig         {gig['minutes']:g} min, {gig['rounds']} rounds: "
+                     f"{gig['answers']} answers ({gig['missed']} missed), first note "
+                     f"{_v(lead.get('p50'))} ms "
+                     f"ahead at the median (by quarter {quarters}), least "
+                     f"{_v(lead.get('min'))} ms")
+        lines.append(f"            {gig['notes']} notes, late {gig['late_client']} at the device, "
+                     f"{gig['late_daemon']} dropped; struck while sounding "
+                     f"{gig['struck_while_sounding']}; RSS {_v(mem.get('first'))} -> "
+                     f"{_v(mem.get('last'))} MB (peak {_v(mem.get('peak'))}), second half "
+                     f"{_v(mem.get('growth_second_half'))} MB per {_v(mem.get('per_minutes'))} min")
     st = d.get("startup")
     if st:
         lines.append(f"startup     ready {st['ready_s']} s after launch (daemon's own startup "

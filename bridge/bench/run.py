@@ -9,6 +9,8 @@
                   the trials again with ``--no-prepare`` (every answer sampled on request)
     4. midi       a private JACK server and ``continuo run --midi-api jack``: the trials
                   through Continuo In/Out
+    5. gig        with ``--gig MINUTES`` only: ``continuo run --no-midi`` as it starts, one
+                  performer for that long (:mod:`bridge.bench.gig`)
 
 Grid 0.25 beat at 120 bpm is 125 ms: a response starts on the next grid line at least
 ``PREP_S`` (30 ms) ahead (10 ms for an answer kept ready), at most 155 ms ahead, which is
@@ -39,6 +41,8 @@ PARTS = ("model", "throughput", "osc", "accompany", "band", "midi")
 SESSIONS = (1, 2, 4, 8, 16, 32)
 DAEMON_FLAGS = ["--set", "mode=manual", "--set", "grid=0.25", "--set", "length_bars=1"]
 CALL_TRIALS = 20       # call-mode answers on the phrase-end timer (each waits for it)
+GIG_GROWTH_MB = 20     # a gig's memory may grow this much per 10 minutes in its second half
+GIG_MIN_MINUTES = 10   # ... judged from gigs this long or longer
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class Options:
     jack_period: int = 128                # frames at 48 kHz
     skip: frozenset[str] = field(default_factory=frozenset)
     quick: bool = False
+    gig_minutes: float = 0.0              # 0: no gig
 
     def quickly(self) -> Options:
         """A smoke run: a few of everything (the tests use it)."""
@@ -118,6 +123,9 @@ def run(options: Options, say: Callable[[str], None] = lambda _: None) -> dict:
     if "midi" not in options.skip:
         with part("midi"):
             _midi(folder, options, result, say)
+    if options.gig_minutes > 0:
+        with part("gig"):
+            _gig(folder, generator, options, result, say)
     result["load_after"] = stats.load_average()
     result["targets"] = targets(result)
     return result
@@ -256,6 +264,20 @@ def _midi(folder: Path, options: Options, result: dict, say: Callable[[str], Non
         say(f"midi: skipped ({exc})")
 
 
+def _gig(folder: Path, generator, options: Options, result: dict,
+         say: Callable[[str], None]) -> None:
+    from bridge.bench.gig import gig
+    from bridge.vocab import PERCUSSION_GENRES
+
+    genres = [s for s in generator.config.styles if s and "/" not in s
+              and s not in PERCUSSION_GENRES]
+    say(f"gig: one performer for {options.gig_minutes:g} minutes ...")
+    with daemons.Daemon(str(folder), ["--no-midi"], device=options.device) as d:
+        d.wait_ready()
+        result["details"]["gig"] = asyncio.run(gig(d.port, options.gig_minutes, d.rss_mb,
+                                                   genres))
+
+
 def targets(result: dict) -> dict:
     """The issue's targets (2-core CPU, shipped model) and whether this run met them."""
     def get(path: str):
@@ -278,9 +300,26 @@ def targets(result: dict) -> dict:
             get("e2e_midi_ms.p50"), lambda v: abs(v) <= 1.0),
         "ready <= 5 s": (result["ready_s"], lambda v: v <= 5.0),
         "resident memory <= 700 MB": (result["rss_mb"], lambda v: v <= 700),
+        "gig: no late note": (_gig_late(result), lambda v: v == 0),
+        f"gig: memory grows <= {GIG_GROWTH_MB} MB per 10 min in its second half": (
+            _gig_growth(result), lambda v: v <= GIG_GROWTH_MB),
     }
     return {name: {"value": v, "met": None if v is None else bool(ok(v))}
             for name, (v, ok) in rows.items()}
+
+
+def _gig_late(result: dict) -> int | None:
+    gig = result.get("details", {}).get("gig")
+    return None if gig is None else gig["late_client"] + gig["late_daemon"]
+
+
+def _gig_growth(result: dict) -> float | None:
+    """The gig's memory growth over its second half, from gigs of ``GIG_MIN_MINUTES`` or
+    more (a shorter one's second half is still warming up: docs/latency.md)."""
+    gig = result.get("details", {}).get("gig")
+    if gig is None or gig["minutes"] < GIG_MIN_MINUTES or not gig["rss_mb"]:
+        return None
+    return gig["rss_mb"]["growth_second_half"]
 
 
 def random_model(folder: str | os.PathLike | None = None) -> Path:

@@ -46,10 +46,15 @@ def _parts(_ctx: click.Context, _param: click.Parameter, value: str) -> frozense
                                       "installed; none: skip MIDI.")
 @click.option("--skip", default="", callback=_parts,
               help=f"Parts to leave out, comma-separated: {', '.join(PARTS)}.")
+@click.option("--gig", "gig_minutes", type=click.FloatRange(0), default=0.0,
+              help="Also play a gig this many minutes long: one performer in call mode "
+                   "(accompany mode and style changes on the way) against the daemon as it "
+                   "starts; answer lead, late notes and memory over time (20 or more shows "
+                   "what builds up over a set).")
 def bench(model_dir: str | None, random_model: bool, device: str, json_file: str | None,
           plot_file: str | None, quick: bool, trials: int, steps: int, sessions: str,
           accompany_seconds: float, jack_period: int, midi_api: str,
-          skip: frozenset[str]) -> None:
+          skip: frozenset[str], gig_minutes: float) -> None:
     """Measure latency (model steps, OSC and MIDI end to end), throughput, concurrent
     accompany sessions, time to ready and memory; print a table.
 
@@ -74,7 +79,7 @@ def bench(model_dir: str | None, random_model: bool, device: str, json_file: str
                    "afterwards)", err=True)
     try:
         _run(model_dir or "", device, json_file, plot_file, quick, trials, steps, counts,
-             accompany_seconds, jack_period, midi_api, skip)
+             accompany_seconds, jack_period, midi_api, skip, gig_minutes)
     finally:
         if random_model:
             shutil.rmtree(str(model_dir), ignore_errors=True)
@@ -83,7 +88,7 @@ def bench(model_dir: str | None, random_model: bool, device: str, json_file: str
 def _run(model_dir: str, device: str, json_file: str | None, plot_file: str | None,
          quick: bool, trials: int, steps: int, counts: tuple[int, ...],
          accompany_seconds: float, jack_period: int, midi_api: str,
-         skip: frozenset[str]) -> None:
+         skip: frozenset[str], gig_minutes: float) -> None:
     from bridge.bench import report
     from bridge.bench.daemon import BenchError
     from bridge.bench.run import Options, run
@@ -92,7 +97,7 @@ def _run(model_dir: str, device: str, json_file: str | None, plot_file: str | No
     options = Options(model_dir=model_dir, device=device, trials=trials,
                       pings=trials, steps=steps, sessions=counts,
                       accompany_s=accompany_seconds, jack_period=jack_period,
-                      midi_api=midi_api,
+                      midi_api=midi_api, gig_minutes=gig_minutes,
                       skip=skip | ({"midi"} if midi_api == "none" else frozenset()))
     if quick:
         options = options.quickly()

@@ -8,7 +8,8 @@ Both outputs take beat-stamped notes and share one small interface: ``play``,
   when that moment has passed), stamped with its beat and the daemon's estimate of the
   milliseconds until it, so the device plays it on the beat with its own timing objects.
   Cancels and panics go to the device as ``/continuo/note/cancel`` and
-  ``/continuo/session/panic``.
+  ``/continuo/session/panic``. A pitch struck again on its channel where (or before) the
+  note before it ends is kept ``REPEAT_GAP_S`` apart from it (:meth:`OscNotes.apart`).
 - :class:`MidiNotes` hands notes to a :class:`bridge.timing.scheduler.NoteScheduler`.
 """
 
@@ -27,6 +28,7 @@ from bridge.timing.scheduler import NoteScheduler
 
 DRUM_CHANNEL = 10
 SEND_AHEAD = 0.25      # seconds before a note's start that it leaves for the device
+REPEAT_GAP_S = 0.01    # a pitch struck again is let go at least this long before
 NOTE_OUT = route("/continuo/note/out", OUT).address
 NOTE_CANCEL = route("/continuo/note/cancel", OUT).address
 PANIC_OUT = route("/continuo/session/panic", OUT).address
@@ -53,6 +55,7 @@ class OscNotes:
         self._ids = itertools.count()
         self._pending: dict[int, tuple[Note, int, asyncio.TimerHandle]] = {}
         self._sent_until = float("-inf")   # song beat when the last note sent ends
+        self._ends: dict[tuple[int, int], float] = {}   # (channel, pitch) -> its last end sent
         self.sent = 0
         clock.add_listener(self._rearm)
 
@@ -70,11 +73,33 @@ class OscNotes:
         self._send_note(note, channel)
 
     def _send_note(self, note: Note, channel: int) -> None:
-        delay_ms = max(0.0, (self.clock.time_at(note.start) - self.loop.time()) * 1000.0)
+        start, end = self.apart(note, channel)
+        delay_ms = max(0.0, (self.clock.time_at(start) - self.loop.time()) * 1000.0)
         self._send(NOTE_OUT, [self.session, note.pitch, note.velocity, float(note.start),
-                              float(note.duration), channel, round(delay_ms, 3)])
-        self._sent_until = max(self._sent_until, note.end)
+                              float(end - start), channel, round(delay_ms, 3)])
+        self._sent_until = max(self._sent_until, end)
+        self._ends[(channel, note.pitch)] = end
         self.sent += 1
+
+    def apart(self, note: Note, channel: int) -> tuple[float, float]:
+        """Where ``note`` starts and ends as sent (beats). The device times each note's on
+        and off from the message that brought it, so when a pitch is struck again on its
+        channel right where the note before ends, the two messages' different journeys
+        can put that note's off after the new note's on, which ends the new note at once
+        (on, on, off). So a note ends ``REPEAT_GAP_S`` before the next note of its pitch
+        and channel waiting to be sent, where that one starts before it ends or within
+        the gap after; and a note struck within the gap after one already sent ends (its
+        start known too late to shorten that one) starts the gap after that end."""
+        gap = REPEAT_GAP_S / self.clock.seconds_per_beat
+        start, end = note.start, note.end
+        before = self._ends.get((channel, note.pitch))
+        if before is not None and start - gap < before <= start + gap:
+            start = min(before + gap, end - gap / 2)
+        following = [n.start for n, ch, _ in self._pending.values()
+                     if ch == channel and n.pitch == note.pitch and start < n.start <= end + gap]
+        if following:
+            end = max(min(end, min(following) - gap), start + (min(following) - start) / 2)
+        return start, end
 
     def _rearm(self, _reason: str) -> None:
         for key, (note, channel, handle) in list(self._pending.items()):

@@ -176,6 +176,11 @@ def _limits_section() -> list[str]:
         "ms before its beat, with the milliseconds until it; the first note of a response "
         f"only about {respond.PREP_S * 1000:g} ms ahead (it is sampled when the phrase ends)"
         " |",
+        "| a pitch struck again | on its channel, never while the note before sounds: that "
+        f"note ends {outputs.REPEAT_GAP_S * 1000:g} ms before (its `duration` says so), or, "
+        "when it left before the repeat was known, the repeat starts that long after it ends "
+        "(its `delay_ms`), so the two notes' own timers cannot put one's note-off after the "
+        "other's note-on |",
         "| hello | `/continuo/session/ready`, then `/continuo/session/state` |",
         "| bye | `/continuo/session/panic` (the device releases what it holds) |",
         "| panic | `/continuo/session/panic`, and `/continuo/session/state` if a response "
