@@ -135,8 +135,9 @@ def _quarters(leads: list[tuple[float, float]], minutes: float) -> list[dict | N
 
 
 def _memory(memory: list[tuple[float, float]]) -> dict[str, Any] | None:
-    """Resident memory: first, highest and last round's, and how it grew over the second
-    half of the gig (MB per ``GROWTH_WINDOW_MIN`` minutes, from the least-squares line)."""
+    """Resident memory: first, highest and last round's, how it grew over the second half
+    of the gig (MB per ``GROWTH_WINDOW_MIN`` minutes, from the least-squares line), and
+    each round's (minutes in, MB)."""
     if not memory:
         return None
     half = [(t, mb) for t, mb in memory if t >= memory[-1][0] / 2]
@@ -148,4 +149,5 @@ def _memory(memory: list[tuple[float, float]]) -> dict[str, Any] | None:
         slope = sum((t - mt) * (mb - mm) for t, mb in half) / var
         growth = round(slope * GROWTH_WINDOW_MIN, 1)
     return {"first": memory[0][1], "peak": max(mb for _, mb in memory), "last": memory[-1][1],
-            "growth_second_half": growth, "per_minutes": GROWTH_WINDOW_MIN}
+            "growth_second_half": growth, "per_minutes": GROWTH_WINDOW_MIN,
+            "by_round": [[round(t, 2), mb] for t, mb in memory]}

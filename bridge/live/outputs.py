@@ -120,6 +120,7 @@ class OscNotes:
         for _, _, handle in self._pending.values():
             handle.cancel()
         self._pending.clear()
+        self._ends.clear()                 # the device lets go of everything
         self._send(PANIC_OUT, [self.session])
 
     def close(self) -> None:
