@@ -77,8 +77,10 @@ async def gig(port: int, minutes: float, rss_mb: Callable[[], float | None],
             accompany = rounds % ACCOMPANY_EVERY == 0
             if rounds % STYLE_EVERY == 0:
                 device.set_param("style", styles[(rounds // STYLE_EVERY) % len(styles)])
-            if mode != (mode := "accompany" if accompany else "call"):
-                device.set_param("mode", mode)
+            wanted = "accompany" if accompany else "call"
+            if wanted != mode:
+                device.set_param("mode", wanted)
+                mode = wanted
             round_end = loop.time() + (PHRASE_BARS + REST_BARS) * bar_s
             if accompany:
                 await _perform(device, round_end, rng)

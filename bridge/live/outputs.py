@@ -95,10 +95,11 @@ class OscNotes:
         before = self._ends.get((channel, note.pitch))
         if before is not None and start - gap < before <= start + gap:
             start = min(before + gap, end - gap / 2)
-        following = [n.start for n, ch, _ in self._pending.values()
-                     if ch == channel and n.pitch == note.pitch and start < n.start <= end + gap]
-        if following:
-            end = max(min(end, min(following) - gap), start + (min(following) - start) / 2)
+        repeat = min((n.start for n, ch, _ in self._pending.values()
+                      if ch == channel and n.pitch == note.pitch and start < n.start <= end + gap),
+                     default=None)
+        if repeat is not None:
+            end = max(min(end, repeat - gap), start + (repeat - start) / 2)
         return start, end
 
     def _rearm(self, _reason: str) -> None:
