@@ -26,6 +26,8 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from bridge.bench.osc import (
     HOST,
     STOP,
@@ -145,11 +147,8 @@ def _memory(memory: list[tuple[float, float]]) -> dict[str, Any] | None:
     half = [(t, mb) for t, mb in memory if t >= memory[-1][0] / 2]
     growth = None
     if len(half) >= 2 and half[-1][0] > half[0][0]:
-        mt = sum(t for t, _ in half) / len(half)
-        mm = sum(mb for _, mb in half) / len(half)
-        var = sum((t - mt) ** 2 for t, _ in half)
-        slope = sum((t - mt) * (mb - mm) for t, mb in half) / var
-        growth = round(slope * GROWTH_WINDOW_MIN, 1)
+        slope = np.polyfit([t for t, _ in half], [mb for _, mb in half], 1)[0]
+        growth = round(float(slope) * GROWTH_WINDOW_MIN, 1)
     return {"first": memory[0][1], "peak": max(mb for _, mb in memory), "last": memory[-1][1],
             "growth_second_half": growth, "per_minutes": GROWTH_WINDOW_MIN,
             "by_round": [[round(t, 2), mb] for t, mb in memory]}
