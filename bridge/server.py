@@ -26,6 +26,7 @@ import signal
 import time
 from typing import Any
 
+from bridge import heap
 from bridge.config import Config
 from bridge.live.api import bind_api
 from bridge.live.device import DeviceError, choose_device, load_models
@@ -225,6 +226,7 @@ def run(config: Config) -> int:
     """Run the daemon until a signal; returns the exit status."""
     daemon = Daemon(config)
     faulthandler.enable()    # a crash in native code (a MIDI driver, torch) logs every thread
+    heap.pin()               # large blocks go back to the system all set long
     try:
         with fine_timers():
             asyncio.run(daemon.serve())

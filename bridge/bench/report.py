@@ -171,9 +171,11 @@ def table(result: dict) -> str:
     if result.get("quick"):
         lines.append("  (quick: a few trials of a fresh session; what builds up over a session, "
                      "as a band's first note did over 100 phrases, shows in a full run)")
-    for name, t in result.get("targets", {}).items():
+    targets = result.get("targets", {})
+    width = max([W, *map(len, targets)])
+    for name, t in targets.items():
         mark = {True: "met", False: "MISSED", None: "not measured"}[t["met"]]
-        lines.append(f"  {name:{W}s} {_v(t['value']):>8s}  {mark}")
+        lines.append(f"  {name:{width}s} {_v(t['value']):>8s}  {mark}")
     return "\n".join(lines)
 
 

@@ -3,9 +3,10 @@ fed as one batch (the inference worker's inner loop, :mod:`bridge.live.engine`).
 
 Each generation starts from a copy of its session's state brought to where it begins by its
 ``prefix``; a guided one carries two rows (styled and unstyled) and samples from their mix
-(:func:`bridge.model.sampling.guide`). The batch is the running generations' states stacked;
-it is rebuilt only when the set changes (a generation starts, ends or parks), and each
-generation gets its own row back first.
+(:func:`bridge.model.sampling.guide`). The batch holds the running generations' rows, in
+their order: those that start are stacked onto it, those that end or park leave it in place
+(:meth:`bridge.model.stream.State.keep`: the rest move up, nothing is copied out or
+allocated; a parked one takes a copy of its rows).
 
 A prepared generation (``hold``) parks after its first note and waits for ``resume``.
 Notes and ends go to the loop through the worker's :class:`bridge.live.handover.Handover`:
@@ -36,7 +37,7 @@ class Stepper:
         self.caught = caught                  # log and count a fault the worker survives
         self.active: list[Generation] = []
         self.parked: dict[str, Generation] = {}   # prepared, at their first note; per session
-        self._batch: State | None = None
+        self._batch: State | None = None      # the active generations' rows, in order
         self._rng = random.Random()           # for generations without a seed
 
     def begin(self, gens: Generation | Sequence[Generation], base: State | None) -> None:
@@ -54,17 +55,15 @@ class Stepper:
         start = base.clone()
         for token in gens[0].prefix:
             self.streamer.feed(start, [token] * base.batch)
-        for i, gen in enumerate(gens):
+        for gen in gens:
             gen.started = time.perf_counter()
-            gen.state = start if i == len(gens) - 1 else start.clone()
             gen.rows = base.batch
             gen.rng = random.Random(gen.seed) if gen.seed is not None else self._rng
             gen.decoder = Decoder(gen.cursor)
             self.stats["prepared" if gen.hold or gen.candidate else "generations"] += 1
             if gen.hold:
                 self.parked.pop(gen.session, None)     # the session's older one is stale
-        self._unbatch()
-        self.active.extend(gens)
+        self._join(gens, [start] * len(gens))
 
     def resume(self, gen: Generation) -> None:
         if self.parked.get(gen.session) is not gen:
@@ -74,8 +73,8 @@ class Stepper:
             self.finish(gen, "cancelled")
             return
         self.stats["generations"] += 1
-        self._unbatch()
-        self.active.append(gen)
+        state, gen.state = gen.state, None
+        self._join([gen], [state])
 
     def forget(self, session: str) -> None:
         """The session closed: its parked answer goes."""
@@ -109,9 +108,8 @@ class Stepper:
         logits = self.logits(batch.logits.float().cpu().numpy())    # [B, V] -> each's [V]
         chosen = [self._choose_safely(g, x) for g, x in zip(self.active, logits, strict=True)]
         if None in chosen:
-            self._unbatch()
             finished = [g for g, t in zip(self.active, chosen, strict=True) if t is None]
-            self.active = [g for g, t in zip(self.active, chosen, strict=True) if t is not None]
+            self._leave([t is None for t in chosen])
             chosen = [t for t in chosen if t is not None]
             for gen in finished:
                 self.finish(gen, gen.reason)
@@ -127,10 +125,7 @@ class Stepper:
 
     def current(self) -> State:
         """The running generations' states as one batch."""
-        if len(self.active) == 1:
-            return self.active[0].state
-        if self._batch is None:
-            self._batch = stack([g.state for g in self.active])
+        assert self._batch is not None, "no generation is running"
         return self._batch
 
     def logits(self, rows: np.ndarray) -> list[np.ndarray]:
@@ -178,20 +173,32 @@ class Stepper:
         """Prepared generations that have their first note wait for ``resume``."""
         held = [g.hold and g.played > 0 for g in self.active]   # read once: the loop
         if any(held):                                           # may clear hold meanwhile
-            self._unbatch()
             for gen, parks in zip(self.active, held, strict=True):
                 if parks:
                     self.parked[gen.session] = gen
-            self.active = [g for g, parks in zip(self.active, held, strict=True) if not parks]
+            self._leave(held, keep_state=True)
 
-    def _unbatch(self) -> None:
-        """Give each running generation its own row back; the batch is rebuilt next step."""
-        if self._batch is not None:
-            at = 0
-            for gen in self.active:
-                gen.state = self._batch.row(at, gen.rows)
-                at += gen.rows
-            self._batch = None
+    def _join(self, gens: list[Generation], states: list[State]) -> None:
+        """``gens`` start running, from ``states`` (their rows, one state each), after the
+        running ones: one batch copy."""
+        rows = ([] if self._batch is None else [self._batch]) + states
+        self._batch = rows[0] if len(rows) == 1 else stack(rows)
+        self.active.extend(gens)
+
+    def _leave(self, leaving: list[bool], keep_state: bool = False) -> None:
+        """The active generations flagged in ``leaving`` stop running (with a copy of their
+        rows when ``keep_state``); the others' rows move up in place."""
+        batch, kept, rows, at = self._batch, [], [], 0
+        assert batch is not None
+        for gen, leaves in zip(self.active, leaving, strict=True):
+            if not leaves:
+                kept.append(gen)
+                rows.extend(range(at, at + gen.rows))
+            elif keep_state:
+                gen.state = batch.row(at, gen.rows)
+            at += gen.rows
+        self.active = kept
+        self._batch = batch.keep(rows) if kept else None
 
 
 def _done(gen: Generation, reason: str) -> None:

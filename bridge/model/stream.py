@@ -21,13 +21,15 @@ their keys (:class:`bridge.model.recall.RecallStep`); its logits are then log-pr
 Every path (torch, numpy, CUDA graph) does this with fixed-size buffers.
 
 A :class:`State` holds a batch of sessions' recurrent state and the logits for each one's
-next token. Sessions are batched by :func:`stack` and taken apart by :meth:`State.row`.
+next token. Sessions are batched by :func:`stack`, taken apart by :meth:`State.row`, and a batch
+shrinks in place by :meth:`State.keep`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from itertools import pairwise
 
 import numpy as np
 import torch
@@ -42,15 +44,15 @@ from bridge.vocab import BAR, BOS
 
 @dataclass
 class State:
-    h: torch.Tensor                 # [L, B, H]
-    c: torch.Tensor                 # [L, B, H]
-    logits: torch.Tensor            # [B, V] for the next token
-    style_bias: torch.Tensor        # [B, 4H] the style's share of layer-0 gates
-    style: torch.Tensor             # [B] style index (for rebuilding style_bias)
-    conv: torch.Tensor | None       # [B, k-1, E] the conv's pending sums (see Streamer)
-    keys: torch.Tensor | None       # [B, W, D] attention memory, when the model has one
-    values: torch.Tensor | None     # [B, W, D]
-    valid: torch.Tensor | None      # [B, W] bool: memory slots filled
+    h: torch.Tensor                             # [L, B, H]
+    c: torch.Tensor                             # [L, B, H]
+    logits: torch.Tensor                        # [B, V] for the next token
+    style_bias: torch.Tensor                    # [B, 4H] the style's share of layer-0 gates
+    style: torch.Tensor                         # [B] style index (for rebuilding style_bias)
+    conv: torch.Tensor | None = None            # [B, k-1, E] the conv's pending sums (Streamer)
+    keys: torch.Tensor | None = None            # [B, W, D] attention memory, if the model has one
+    values: torch.Tensor | None = None          # [B, W, D]
+    valid: torch.Tensor | None = None           # [B, W] bool: memory slots filled
     recall_keys: torch.Tensor | None = None     # [B, K, R, D] recall's ring of keys
     recall_tokens: torch.Tensor | None = None   # [B, R] int64: the events they precede
     recall_count: torch.Tensor | None = None    # [B] int64: events fed (ring slot = count % R)
@@ -62,30 +64,44 @@ class State:
     def batch(self) -> int:
         return self.h.size(1)
 
+    def tensors(self) -> list[tuple[str, torch.Tensor, int]]:
+        """(name, tensor, the dimension sessions are on) for every tensor this state has."""
+        return [(f.name, t, BATCH_DIM.get(f.name, 0)) for f in fields(self)
+                if f.name != "views" and (t := getattr(self, f.name)) is not None]
+
     def row(self, i: int, n: int = 1) -> State:
         """Rows ``i`` to ``i + n - 1`` as their own state (a copy): one session's."""
-        def sl(t: torch.Tensor | None, dim: int = 0) -> torch.Tensor | None:
-            return None if t is None else t.narrow(dim, i, n).clone()
-        return State(sl(self.h, 1), sl(self.c, 1), sl(self.logits), sl(self.style_bias),
-                     sl(self.style), sl(self.conv), sl(self.keys), sl(self.values),
-                     sl(self.valid), sl(self.recall_keys), sl(self.recall_tokens),
-                     sl(self.recall_count), sl(self.recall_runs), sl(self.bar))
+        return State(**{name: t.narrow(dim, i, n).clone() for name, t, dim in self.tensors()})
 
     def clone(self) -> State:
         return stack([self])
 
+    @torch.inference_mode()
+    def keep(self, rows: Sequence[int]) -> State:
+        """The state of rows ``rows`` (ascending), moved in place to the front: views of this
+        state's memory, nothing allocated. A batch shrinks as its generations end without
+        being copied apart and stacked again (which churned megabytes per answer through
+        the allocator: docs/latency.md). This state's other rows are overwritten."""
+        rows = list(rows)
+        if any(b <= a for a, b in pairwise(rows)) or (
+                rows and not 0 <= rows[0] <= rows[-1] < self.batch):
+            raise ValueError(f"rows to keep must ascend within 0..{self.batch - 1}: {rows}")
+        tensors = self.tensors()
+        for new, old in enumerate(rows):         # new <= old: each source is read first
+            if new != old:
+                for _, t, dim in tensors:
+                    t.select(dim, new).copy_(t.select(dim, old))
+        return State(**{name: t.narrow(dim, 0, len(rows)) for name, t, dim in tensors})
+
+
+BATCH_DIM = {"h": 1, "c": 1}      # a State's tensors have sessions on dim 0 but these
+
 
 def stack(states: list[State]) -> State:
     """Several states as one batch (a copy; each input stays as it was)."""
-    def cat(ts: list[torch.Tensor | None], dim: int = 0) -> torch.Tensor | None:
-        return None if ts[0] is None else torch.cat(ts, dim)  # type: ignore[arg-type]
-    return State(cat([s.h for s in states], 1), cat([s.c for s in states], 1),
-                 cat([s.logits for s in states]), cat([s.style_bias for s in states]),
-                 cat([s.style for s in states]), cat([s.conv for s in states]),
-                 cat([s.keys for s in states]), cat([s.values for s in states]),
-                 cat([s.valid for s in states]), cat([s.recall_keys for s in states]),
-                 cat([s.recall_tokens for s in states]), cat([s.recall_count for s in states]),
-                 cat([s.recall_runs for s in states]), cat([s.bar for s in states]))
+    first = states[0].tensors()
+    return State(**{name: torch.cat([getattr(s, name) for s in states], dim)
+                    for name, _, dim in first})
 
 
 Tokens = torch.Tensor | Sequence[int] | np.ndarray     # [B] token ids

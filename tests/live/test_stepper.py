@@ -72,3 +72,30 @@ def test_guided_generations_sample_alike_alone_and_batched_with_others(models):
     together = run(runs)
     assert together == [run([one])[0] for one in runs]
     assert together[0] != together[2] and all(len(t) > 5 for t in together)
+
+
+def test_a_batch_shrinks_in_place_as_its_generations_end(models):
+    """Candidates of one choice end one by one; the batch they run in is not copied apart
+    and stacked again each time (the allocator's churn: docs/latency.md), and each draws
+    the tokens it draws alone."""
+    generator, _ = models
+    draws = [(5, 3), (6, 9), (7, 5), (8, 4096)]       # (seed, most tokens)
+
+    def run(chosen: list[tuple[int, int]]) -> tuple[list[list[int]], set[int]]:
+        engine = _guided_engine(generator)
+        gens = [_generation("plain", seed) for seed, _ in chosen]
+        for gen, (_, most) in zip(gens, chosen, strict=True):
+            gen.max_tokens = most
+        engine.running.begin(gens, engine._states["plain"])
+        first = engine.running.current()           # held: its memory is not reused
+        memory = set()
+        while engine.running.active:
+            memory.add(engine.running.current().h.data_ptr())
+            engine.running.step()
+        assert first.batch == len(chosen)
+        return [gen.tokens for gen in gens], memory
+
+    together, memory = run(draws)
+    assert len(memory) == 1
+    assert [len(t) for t in together[:3]] == [3, 9, 5] and len(together[3]) > 9
+    assert together == [run([draw])[0][0] for draw in draws]

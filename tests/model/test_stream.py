@@ -77,6 +77,42 @@ def test_batched_sessions_match_single_sessions(extra, fast):
         assert torch.allclose(batch.row(i).logits, state.logits, atol=1e-5)
 
 
+@pytest.mark.parametrize("device, fast", PATHS)
+@pytest.mark.parametrize("extra", [{"attn_window": 8}, {"conv_kernel": 3, **RECALL}])
+def test_a_batch_keeps_some_rows_in_place_and_they_step_as_before(extra, device, fast):
+    """keep: the rows kept move up within the batch's own memory and go on as they would
+    have alone; the rows left behind are gone."""
+    torch.manual_seed(2)
+    model = Generator(GeneratorConfig(n_embd=32, n_hidden=32, **extra)).eval().to(device)
+    streamer = Streamer(model, device, fast=fast)
+    singles = [streamer.start(s) for s in range(5)]
+    batch = stack(singles)
+    seqs = torch.randint(3, VOCAB_SIZE, (5, 16), device=device)
+    for step in range(8):
+        for i, state in enumerate(singles):
+            streamer.feed(state, seqs[i, step].view(1))
+        streamer.feed(batch, seqs[:, step])
+    memory = batch.h.data_ptr(), batch.recall_keys is None or batch.recall_keys.data_ptr()
+    kept = batch.keep([1, 3, 4])
+    assert kept.batch == 3
+    assert (kept.h.data_ptr(), kept.recall_keys is None or kept.recall_keys.data_ptr()) == memory
+    for step in range(8, 16):
+        for i in (1, 3, 4):
+            streamer.feed(singles[i], seqs[i, step].view(1))
+        streamer.feed(kept, seqs[[1, 3, 4], step])
+    for row, i in enumerate((1, 3, 4)):
+        assert torch.allclose(kept.row(row).logits, singles[i].logits, atol=1e-5)
+        assert torch.allclose(kept.row(row).h, singles[i].h, atol=1e-5)
+
+
+def test_keep_refuses_rows_out_of_order_or_out_of_the_batch():
+    streamer = Streamer(Generator(GeneratorConfig(n_embd=16, n_hidden=16)).eval())
+    batch = stack([streamer.start(s) for s in range(3)])
+    for rows in ([2, 1], [0, 0], [1, 3], [-1, 0]):
+        with pytest.raises(ValueError, match="ascend"):
+            batch.keep(rows)
+
+
 def test_set_style_changes_only_what_comes_next():
     model = Generator(GeneratorConfig(n_embd=16, n_hidden=16)).eval()
     streamer = Streamer(model)
