@@ -16,7 +16,8 @@ stand-in device at 120 bpm, round after round:
 
 Per round: the lead of the answer's first note (ms between its sending and its beat) and the
 daemon's resident memory. Over the gig: notes late (sent with no time left, or dropped by the
-daemon as too late) and notes struck again at the stand-in while they still sound.
+daemon as too late: the session's status after each round says in which round and mode)
+and notes struck again at the stand-in while they still sound.
 """
 
 from __future__ import annotations
@@ -30,11 +31,14 @@ import numpy as np
 
 from bridge.bench.osc import (
     HOST,
+    STATUS,
+    STATUS_REPLY,
     STOP,
     TEMPO,
     _low_summary,
     _perform,
     open_device,
+    pairs,
     session_status,
 )
 from bridge.m4l.standin import NOTE_OUT, Played
@@ -59,6 +63,8 @@ async def gig(port: int, minutes: float, rss_mb: Callable[[], float | None],
     device.transport(tempo=TEMPO, beat=0.0, playing=True)
     sent: list[float] = []                       # every note's delay_ms as the daemon sent it
     answer: dict[str, Any] = {}
+    dropped: list[tuple[float, str]] = []        # (minutes in, mode) of the round a note the
+    asked = {"late": 0, "at": 0.0, "mode": ""}   # daemon dropped was in (status after each)
 
     def on_message(m: Message) -> None:
         if m.address == NOTE_OUT:
@@ -66,6 +72,10 @@ async def gig(port: int, minutes: float, rss_mb: Callable[[], float | None],
             future = answer.get("future")
             if future is not None and not future.done():
                 future.set_result(float(m.args[6]))
+        elif m.address == STATUS_REPLY and asked["mode"]:
+            late = int(pairs(m).get("late") or 0)
+            dropped.extend([(asked["at"], asked["mode"])] * max(0, late - asked["late"]))
+            asked["late"] = max(late, asked["late"])
 
     device.on_message = on_message
     start = loop.time()
@@ -100,6 +110,8 @@ async def gig(port: int, minutes: float, rss_mb: Callable[[], float | None],
             mb = rss_mb()
             if mb is not None:
                 memory.append(((loop.time() - start) / 60, mb))
+            asked.update(at=round((loop.time() - start) / 60, 2), mode=wanted)
+            client.send(STATUS, [device.session])     # its reply: notes dropped this round
         client.send(STOP, [device.session])
         (session,) = await session_status(client, [device])
     finally:
@@ -111,6 +123,7 @@ async def gig(port: int, minutes: float, rss_mb: Callable[[], float | None],
             "first_note_lead_ms_by_quarter": _quarters(leads, minutes),
             "notes": len(sent), "late_client": sum(d < 0 for d in sent),
             "late_daemon": int(session.get("late") or 0),
+            "late_daemon_rounds": [[at, mode] for at, mode in dropped],
             "struck_while_sounding": struck_while_sounding(device.notes),
             "errors": len(device.errors),
             "rss_mb": _memory(memory)}

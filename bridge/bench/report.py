@@ -157,7 +157,7 @@ def table(result: dict) -> str:
                      f"ahead at the median (by quarter {quarters}), least "
                      f"{_v(lead.get('min'))} ms")
         lines.append(f"            {gig['notes']} notes, late {gig['late_client']} at the device, "
-                     f"{gig['late_daemon']} dropped; struck while sounding "
+                     f"{gig['late_daemon']} dropped{_rounds(gig)}; struck while sounding "
                      f"{gig['struck_while_sounding']}; RSS {_v(mem.get('first'))} -> "
                      f"{_v(mem.get('last'))} MB (peak {_v(mem.get('peak'))}), second half "
                      f"{_v(mem.get('growth_second_half'))} MB per {_v(mem.get('per_minutes'))} min")
@@ -177,6 +177,12 @@ def table(result: dict) -> str:
         mark = {True: "met", False: "MISSED", None: "not measured"}[t["met"]]
         lines.append(f"  {name:{width}s} {_v(t['value']):>8s}  {mark}")
     return "\n".join(lines)
+
+
+def _rounds(gig: dict) -> str:
+    """In which rounds a gig's dropped notes were: ' (19.2 min, accompany; ...)'."""
+    where = gig.get("late_daemon_rounds") or []
+    return f" ({'; '.join(f'{at:g} min, {mode}' for at, mode in where)})" if where else ""
 
 
 def plot(result: dict, path: str | Path) -> None:

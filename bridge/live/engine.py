@@ -6,6 +6,10 @@ from a state holding every event fed before it. Running generations advance toge
 token per step for all of them (batched, :mod:`bridge.live.stepper`), so a long response
 never delays another session's first note.
 
+A style request (``restyle``) rebuilds the session's state from its recent context in pieces
+between the worker's other work, while the state in use, conditioned on the new style at
+once, serves (:mod:`bridge.live.restyle`).
+
 A session guided toward a style has two rows of state, with and without the style, fed the
 same tokens; its generations carry both through the batch and sample from their mix
 (:func:`bridge.model.sampling.guide`), at the cost of a second row per step.
@@ -49,6 +53,7 @@ import torch
 
 from bridge.live.generation import Generation
 from bridge.live.handover import Handover
+from bridge.live.restyle import BUSY_PIECE, IDLE_PIECE, Restyles
 from bridge.live.stepper import Stepper
 from bridge.model.generator import Generator
 from bridge.model.stream import State, Streamer, stack
@@ -72,6 +77,7 @@ class Engine:
                                         daemon=True)
         self._tags: dict[str, tuple[list[int], Callable]] = {}   # waiting, per session
         self._tagging: tuple[str, Any, Callable] | None = None   # the pass under way
+        self._restyles = Restyles(self.streamer)     # states rebuilt under another style
         self._results = Handover(loop)       # notes, ends, tags: to the loop, in order
         self._stopped = False
         self.stats = {"feeds": 0, "steps": 0, "generations": 0, "prepared": 0, "errors": 0}
@@ -172,6 +178,10 @@ class Engine:
             except queue.Empty:
                 if self.running.active:
                     self.running.step()
+                    if self._restyles:
+                        self._restyle_step(BUSY_PIECE)
+                elif self._restyles:
+                    self._restyle_step(IDLE_PIECE)
                 elif self._tags or self._tagging:
                     self._tag_step()
                 else:
@@ -205,10 +215,14 @@ class Engine:
             self.streamer.graphs.prepare()
         with torch.inference_mode():
             while True:
-                try:                     # block only when there is no tagging to do
-                    request = self._queue.get(block=not (self._tags or self._tagging))
+                try:                     # block only when there is no idle-time work
+                    request = self._queue.get(
+                        block=not (self._tags or self._tagging or self._restyles))
                 except queue.Empty:
-                    self._tag_step()
+                    if self._restyles:
+                        self._restyle_step(IDLE_PIECE)
+                    else:
+                        self._tag_step()
                     self._results.hand_over()
                     continue
                 if not self._handle(request):
@@ -227,6 +241,8 @@ class Engine:
                     except Exception as exc:   # a fault in a batched step: end what ran
                         self._caught("a generation step failed")
                         self.running.fail_all(exc)
+                    if self._restyles:
+                        self._restyle_step(BUSY_PIECE)
 
     def _handle(self, request: tuple) -> bool:
         kind = request[0]
@@ -234,8 +250,10 @@ class Engine:
             if kind == "stop":
                 return False
             if kind == "open":
+                self._restyles.drop(request[1])
                 self._states[request[1]] = self._start(request[2], request[3])
             elif kind == "close":
+                self._restyles.drop(request[1])
                 self._states.pop(request[1], None)
                 self.running.forget(request[1])
             elif kind == "feed":
@@ -245,11 +263,14 @@ class Engine:
                         self.streamer.set_bar(state, request[4])
                     for token in request[2]:
                         self.streamer.feed(state, [token] * state.batch)
+                    self._restyles.heard(request[1], request[2], request[4])
                     self.stats["feeds"] += len(request[2])
                     self.latency["feed"].append(time.perf_counter() - request[3])
             elif kind == "restyle":
                 _, session, style, context, guided, bar = request
-                self._states[session] = self._heard_state(style, guided, bar, context)
+                self._states[session] = self._restyles.begin(
+                    session, self._states.get(session), self._start(style, guided, bar), style,
+                    context)
             elif kind == "generate":
                 self.running.begin(request[1], self._states.get(request[1][0].session))
             elif kind == "resume":
@@ -283,6 +304,16 @@ class Engine:
         for token in context:
             self.streamer.feed(state, [token] * state.batch)
         return state
+
+    def _restyle_step(self, size: int) -> None:
+        """A piece of the oldest style rebuild; its state goes in place once caught up."""
+        try:
+            done = self._restyles.piece(size)
+        except Exception:   # a bad request must not kill the worker (the rebuild is gone)
+            self._caught("a style rebuild failed")
+            return
+        if done is not None:
+            self._states[done[0]] = done[1]
 
     def _caught(self, message: str, *args: Any) -> None:
         """A fault the worker survives: counted, logged with its traceback."""

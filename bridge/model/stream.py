@@ -211,10 +211,12 @@ class Streamer:
             state.bar.fill_(bar - 1)
 
     @torch.inference_mode()
-    def set_style(self, state: State, style: int) -> None:
-        """Condition future steps on another style (the past stays as it was computed)."""
-        state.style.fill_(style)
-        state.style_bias.copy_(self.style_table[style].expand_as(state.style_bias))
+    def set_style(self, state: State, style: int, row: int | None = None) -> None:
+        """Condition future steps on another style (the past stays as it was computed):
+        of every session in ``state``, or of row ``row`` only."""
+        rows = slice(None) if row is None else slice(row, row + 1)
+        state.style[rows] = style
+        state.style_bias[rows] = self.style_table[style]
 
     # -- one step ------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from bridge.bench.gig import ACCOMPANY_EVERY, _memory, struck_while_sounding
+from bridge.bench.report import _rounds
 from bridge.bench.run import GIG_MIN_MINUTES, targets
 from bridge.cli import main
 from bridge.m4l.standin import Played
@@ -51,6 +52,12 @@ def test_the_gig_targets_need_a_gig_long_enough():
     assert [none[k]["met"] for k in none if k.startswith("gig: ")] == [None, None]
 
 
+def test_the_report_says_in_which_rounds_notes_were_dropped():
+    assert _rounds({"late_daemon_rounds": [[19.2, "accompany"], [3.0, "call"]]}) == \
+        " (19.2 min, accompany; 3 min, call)"
+    assert _rounds({"late_daemon_rounds": []}) == _rounds({}) == ""
+
+
 @pytest.mark.slow
 def test_a_short_gig_against_the_daemon(tiny_model_dir, tmp_path):
     out = tmp_path / "gig.json"
@@ -62,5 +69,6 @@ def test_a_short_gig_against_the_daemon(tiny_model_dir, tmp_path):
     assert 1 <= gig["rounds"] < ACCOMPANY_EVERY
     assert gig["answers"] + gig["missed"] == gig["rounds"]      # every round a call
     assert gig["errors"] == 0 and gig["struck_while_sounding"] == 0
+    assert len(gig["late_daemon_rounds"]) == gig["late_daemon"]   # each dropped note placed
     assert gig["rss_mb"]["first"] > 0 and len(gig["first_note_lead_ms_by_quarter"]) == 4
     assert "gig " in result.output and "gig: no late note" in result.output

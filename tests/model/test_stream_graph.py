@@ -61,6 +61,32 @@ def test_graph_steps_match_eager_steps(device, batch, extra):
 
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("extra", MODELS)
+def test_a_batch_shrunk_in_a_slot_moves_out_before_its_slot_serves_another(device, extra):
+    """keep leaves the rows in the slot's own buffers; the smaller batch moves into a slot
+    of its size on its next step, so a state of the old size taking the old slot later
+    does not touch it."""
+    graphed, eager = _pair(device, **extra)
+    a = stack([graphed.start(s) for s in range(4)])
+    b = stack([eager.start(s) for s in range(4)])
+    for row in _tokens(6, 4, seed=1):
+        graphed.feed(a, row)
+        eager.feed(b, row)
+    a, b = a.keep([0, 2, 3]), b.keep([0, 2, 3])
+    other = stack([graphed.start(s) for s in range(4)])
+    for row, noise in zip(_tokens(6, 3, seed=2), _tokens(6, 4, seed=3), strict=True):
+        graphed.feed(a, row)
+        eager.feed(b, row)
+        graphed.feed(other, noise)        # takes the batch-4 slot a's rows were kept in
+        _same(a, b)
+    a, b = a.keep([1]), b.keep([1])
+    for row in _tokens(4, 1, seed=4):
+        graphed.feed(a, row)
+        eager.feed(b, row)
+        _same(a, b)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("extra", MODELS)
 def test_states_taking_turns_keep_their_own_values(device, extra):
     """More states than slots, fed in a random order: each moves in and out many times
     and ends where the same tokens take it eagerly."""
