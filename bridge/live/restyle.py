@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from bridge.model.stream import State, Streamer
 
-IDLE_PIECE = 16     # tokens a piece when the worker is otherwise idle (~5 ms for two rows)
+IDLE_PIECE = 8      # tokens a piece when the worker is otherwise idle (~3 ms a row)
 BUSY_PIECE = 2      # tokens a piece beside each step of running generations
 
 
