@@ -22,7 +22,8 @@ MODELS = ("torch", "bridge.model.generator", "bridge.model.tagger", "bridge.mode
           "bridge.model.stream_graph", "bridge.model.stream_numpy", "bridge.model.recall",
           "bridge.model.kernels", "bridge.model.checkpoint")
 MAY_TOUCH_TENSORS = ("model/", "train/", "evaluate/", "bench/", "cli/", "offline.py",
-                     "live/engine.py", "live/stepper.py", "live/device.py")   # the engine
+                     "live/engine.py", "live/stepper.py", "live/restyle.py",   # the engine
+                     "live/device.py")
 
 
 def _imports(path: Path) -> set[str]:
