@@ -261,8 +261,7 @@ class Engine:
                 if state is not None:
                     if request[4] is not None:
                         self.streamer.set_bar(state, request[4])
-                    for token in request[2]:
-                        self.streamer.feed(state, [token] * state.batch)
+                    self.streamer.feed_each(state, request[2])
                     self._restyles.heard(request[1], request[2], request[4])
                     self.stats["feeds"] += len(request[2])
                     self.latency["feed"].append(time.perf_counter() - request[3])
@@ -301,8 +300,7 @@ class Engine:
     def _heard_state(self, style: int, guided: bool, bar: int, context: list[int]) -> State:
         """A fresh state (:meth:`_start`) fed ``context``."""
         state = self._start(style, guided, bar)
-        for token in context:
-            self.streamer.feed(state, [token] * state.batch)
+        self.streamer.feed_each(state, context)
         return state
 
     def _restyle_step(self, size: int) -> None:

@@ -50,8 +50,7 @@ class Restyles:
         ``serving`` has other rows (or is None)."""
         self.rebuilds.pop(session, None)
         if serving is None or serving.batch != fresh.batch:
-            for token in context:
-                self.streamer.feed(fresh, [token] * fresh.batch)
+            self.streamer.feed_each(fresh, context)
             return fresh
         self.streamer.set_style(serving, style, row=0)
         self.rebuilds[session] = Rebuild(fresh, deque([(None, list(context))]))
@@ -76,8 +75,7 @@ class Restyles:
                 bar, tokens = rebuild.pending[0]
                 if bar is not None:
                     self.streamer.set_bar(state, bar)
-                for token in tokens[:size]:
-                    self.streamer.feed(state, [token] * state.batch)
+                self.streamer.feed_each(state, tokens[:size])
                 rebuild.pending[0] = (None, tokens[size:])
                 size -= min(size, len(tokens))
                 if not rebuild.pending[0][1]:

@@ -53,8 +53,7 @@ class Stepper:
         if not gens:
             return
         start = base.clone()
-        for token in gens[0].prefix:
-            self.streamer.feed(start, [token] * base.batch)
+        self.streamer.feed_each(start, gens[0].prefix)
         for gen in gens:
             gen.started = time.perf_counter()
             gen.rows = base.batch

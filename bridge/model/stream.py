@@ -220,6 +220,11 @@ class Streamer:
 
     # -- one step ------------------------------------------------------------------------
 
+    def feed_each(self, state: State, tokens: Sequence[int]) -> None:
+        """Feed ``tokens`` one after another, each to every session of ``state``."""
+        for token in tokens:
+            self.feed(state, [token] * state.batch)
+
     def feed(self, state: State, tokens: Tokens) -> None:
         """Advance every session of ``state`` by one token each; updates in place."""
         if self.fast:
