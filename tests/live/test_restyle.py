@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import time
 
+import pytest
 import torch
 
 from bridge.live.engine import Engine
@@ -58,13 +59,42 @@ def test_a_generation_asked_for_meanwhile_starts_without_waiting_for_the_rebuild
     assert engine._restyles.rebuilds["s"].pending         # one step, and the rebuild waits
 
 
-def test_a_rebuild_with_other_rows_is_done_at_once_and_a_closed_session_stays_closed(models):
+@pytest.mark.parametrize(("old", "new"), [((0, False), (2, True)), ((1, False), (2, True)),
+                                          ((1, True), (2, False))])
+def test_a_twin_added_or_dropped_serves_meanwhile_too(models, old, new):
+    """A guided twin comes or goes: the state in use serves in the new rows at once (the
+    first styled, a twin unstyled), and the rebuilt one goes in place."""
+    generator, _ = models
+    engine = _engine(generator, *old)
+    engine._handle(("restyle", "s", new[0], CONTEXT, new[1], 0))
+    serving = engine._states["s"]
+    assert engine._restyles and serving.style.tolist() == [new[0], 0][:1 + new[1]]
+    engine._handle(("feed", "s", LATER, time.perf_counter(), None))
+    engine.drain()
+    reference = _heard(engine, *new, CONTEXT + LATER)
+    assert engine._states["s"] is not serving
+    assert torch.allclose(engine._states["s"].logits, reference.logits, atol=1e-5)
+
+
+def test_a_twin_dropped_for_no_style_is_the_state_at_once(models):
+    """Asked for no style, a guided session's unstyled twin is that state already: it heard
+    the whole context without one, so nothing is rebuilt."""
+    generator, _ = models
+    engine = _engine(generator, 1, True)
+    fed, feed_each = [], engine.streamer.feed_each
+    engine.streamer.feed_each = lambda state, tokens: (fed.append(tokens),
+                                                       feed_each(state, tokens))
+    engine._handle(("restyle", "s", 0, CONTEXT, False, 0))
+    assert not engine._restyles and not fed
+    state, reference = engine._states["s"], _heard(engine, 0, False, CONTEXT)
+    assert state.batch == 1 and state.style.tolist() == [0]
+    assert torch.allclose(state.logits, reference.logits, atol=1e-5)
+    assert torch.allclose(state.h, reference.h, atol=1e-5)
+
+
+def test_a_closed_session_stays_closed(models):
     generator, _ = models
     engine = _engine(generator, 1, False)
-    engine._handle(("restyle", "s", 2, CONTEXT, True, 0))         # a twin: two rows now
-    assert not engine._restyles and engine._states["s"].batch == 2
-    reference = _heard(engine, 2, True, CONTEXT)
-    assert torch.allclose(engine._states["s"].logits, reference.logits, atol=1e-5)
     engine._handle(("restyle", "s", 3, CONTEXT, True, 0))
     engine._handle(("close", "s"))
     engine.drain()
