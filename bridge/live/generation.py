@@ -223,10 +223,14 @@ class Generation:
                 and (mask & part_tokens(self.entering)).any():
             mask = mask & NOTE_NOW           # the part enters here, after what comes before it
         if self.under and c.expect in (EXPECT_TIME_OR_NOTE, EXPECT_NOTE):
-            ceiling = next((top for part, top in self.under if part == c.part), None)
+            ceiling = self._ceiling(c.part)
             if ceiling is not None:
                 mask = mask & at_most(ceiling)
         return mask
+
+    def _ceiling(self, part: int) -> int | None:
+        """The highest pitch ``part`` may play, coming in under the parts above it."""
+        return next((top for q, top in self.under if q == part), None)
 
     def _entry(self, c: Cursor) -> bool:
         """Is the cursor at the instant where the parts ``entering`` come in: the first bar
@@ -256,12 +260,15 @@ class Generation:
 
     def _playable_parts(self, mask: np.ndarray, busy: list[int]) -> np.ndarray:
         """``mask`` without the PART tokens after which no note could be played (all out of
-        range, or all sounding): a PART must be followed by a note."""
+        range, above the part's ceiling or sounding): a PART must be followed by a note."""
         room = _part_room(self.constraints)
         for q in np.flatnonzero(mask[PART_BASE:PART_BASE + len(PARTS)]):
-            if room[q] > len(busy):
+            ceiling = self._ceiling(q) if self.under else None
+            if ceiling is None and room[q] > len(busy):
                 continue                     # more notes allowed than can be sounding
             notes = self.constraints.mask() & PART_NOTES[q]
+            if ceiling is not None:
+                notes = notes & at_most(ceiling)
             if busy:
                 notes = notes.copy()
                 notes[busy] = False

@@ -9,7 +9,9 @@ Both outputs take beat-stamped notes and share one small interface: ``play``,
   milliseconds until it, so the device plays it on the beat with its own timing objects.
   Cancels and panics go to the device as ``/continuo/note/cancel`` and
   ``/continuo/session/panic``. A pitch struck again on its channel where (or before) the
-  note before it ends is kept ``REPEAT_GAP_S`` apart from it (:meth:`OscNotes.apart`).
+  note before it ends is kept ``REPEAT_GAP_S`` apart from it (:meth:`OscNotes.apart`),
+  by where the device will let that note go (it times a note's length in milliseconds
+  when the note arrives, so a faster tempo since holds it past its beat).
 - :class:`MidiNotes` hands notes to a :class:`bridge.timing.scheduler.NoteScheduler`.
 """
 
@@ -55,8 +57,11 @@ class OscNotes:
         self._ids = itertools.count()
         self._pending: dict[int, tuple[Note, int, asyncio.TimerHandle]] = {}
         self._sent_until = float("-inf")   # song beat when the last note sent ends
-        self._ends: dict[tuple[int, int], float] = {}   # (channel, pitch) -> its last end sent
+        self._offs: dict[tuple[int, int], tuple[float, float, float]] = {}
+        #   (channel, pitch) -> its last note sent: (its beat as sent, loop times of its on
+        #   and its off at the device)
         self.sent = 0
+        self.skipped = 0                   # none of it left once the pitch was let go
         clock.add_listener(self._rearm)
 
     def play(self, note: Note, channel: int) -> None:
@@ -73,27 +78,38 @@ class OscNotes:
         self._send_note(note, channel)
 
     def _send_note(self, note: Note, channel: int) -> None:
-        start, end = self.apart(note, channel)
-        delay_ms = max(0.0, (self.clock.time_at(start) - self.loop.time()) * 1000.0)
+        placed = self.apart(note, channel)
+        if placed is None:
+            self.skipped += 1
+            return
+        start, end = placed
+        now, spb = self.loop.time(), self.clock.seconds_per_beat
+        delay_s = max(0.0, self.clock.time_at(start) - now)
         self._send(NOTE_OUT, [self.session, note.pitch, note.velocity, float(note.start),
-                              float(end - start), channel, round(delay_ms, 3)])
+                              float(end - start), channel, round(delay_s * 1000.0, 3)])
         self._sent_until = max(self._sent_until, end)
-        self._ends[(channel, note.pitch)] = end
+        on = now + delay_s
+        self._offs[(channel, note.pitch)] = (note.start, on, on + (end - start) * spb)
         self.sent += 1
 
-    def apart(self, note: Note, channel: int) -> tuple[float, float]:
-        """Where ``note`` starts and ends as sent (beats). The device times each note's on
-        and off from the message that brought it, so when a pitch is struck again on its
-        channel right where the note before ends, the two messages' different journeys
-        can put that note's off after the new note's on, which ends the new note at once
-        (on, on, off). So a note ends ``REPEAT_GAP_S`` before the next note of its pitch
-        and channel waiting to be sent, where that one starts before it ends or within
-        the gap after; and a note struck within the gap after one already sent ends (its
-        start known too late to shorten that one) starts the gap after that end."""
+    def apart(self, note: Note, channel: int) -> tuple[float, float] | None:
+        """Where ``note`` starts and ends as sent (beats); None: not sent. The device times
+        each note's on and off from the message that brought it, so when a pitch is struck
+        again on its channel right where the note before ends, the two messages' different
+        journeys can put that note's off after the new note's on, which ends the new note
+        at once (on, on, off). So a note ends ``REPEAT_GAP_S`` before the next note of its
+        pitch and channel waiting to be sent, where that one starts before it ends or
+        within the gap after; and a note struck before the gap after one already sent is
+        let go (its start known too late to shorten that one: a note on the drums' channel
+        meeting a drum of its number, or one the tempo has held on) starts the gap after
+        that, or, with nothing of it left by then, is not sent (``skipped``)."""
         gap = REPEAT_GAP_S / self.clock.seconds_per_beat
         start, end = note.start, note.end
-        before = self._ends.get((channel, note.pitch))
-        if before is not None and start - gap < before <= start + gap:
+        sent = self._offs.get((channel, note.pitch))
+        before = None if sent is None else self.clock.beat_at(sent[2])
+        if before is not None and start - gap < before:
+            if before + gap >= end - gap / 2 and before > start + gap:
+                return None
             start = min(before + gap, end - gap / 2)
         repeat = min((n.start for n, ch, _ in self._pending.values()
                       if ch == channel and n.pitch == note.pitch and start < n.start <= end + gap),
@@ -116,12 +132,16 @@ class OscNotes:
         if self._sent_until > beat:   # the device may hold or sound notes from here on
             self._send(NOTE_CANCEL, [self.session, float(beat)])
             self._sent_until = beat
+            now = self.loop.time()     # it drops those from the cut; a cut come, it lets
+            released = beat <= self.clock.beat_at(now) + 1e-3     # go of what sounds
+            self._offs = {key: (at, on, min(off, now) if released and on <= now else off)
+                          for key, (at, on, off) in self._offs.items() if at < beat}
 
     def panic(self) -> None:
         for _, _, handle in self._pending.values():
             handle.cancel()
         self._pending.clear()
-        self._ends.clear()                 # the device lets go of everything
+        self._offs.clear()                 # the device lets go of everything
         self._send(PANIC_OUT, [self.session])
 
     def close(self) -> None:
@@ -129,7 +149,7 @@ class OscNotes:
         self.clock.remove_listener(self._rearm)
 
     def status(self) -> dict[str, Any]:
-        return {"notes_out": self.sent}
+        return {"notes_out": self.sent, "notes_skipped": self.skipped}
 
 
 class MidiNotes:

@@ -77,9 +77,14 @@ class Session:
     # -- time ----------------------------------------------------------------------------
 
     def _jumped(self, beats: float) -> None:
-        """The host jumped back (a loop): what plays stops, the mode begins again."""
-        log.info("session %s: host jumped back %.2f beats", self.sid, beats)
-        self._stop_playing()
+        """The host jumped back ``beats`` (a loop) or on (negative: the song moved on under
+        what was planned, which would only come late): what plays stops from the place it
+        left (a jump on: what was yet to play between there and here goes too), and the
+        answer the phrase before it was to get (its timer would fire late, or again in the
+        loop); the mode begins again."""
+        log.info("session %s: host jumped %s %.2f beats", self.sid,
+                 "back" if beats > 0 else "on", abs(beats))
+        self._stop_playing(self.time.now_beat() + min(0.0, beats), answer=False)
         self.phrase.reset()
         self._enter(self.params["mode"])      # listening again, or accompanying anew
 

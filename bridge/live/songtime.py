@@ -2,7 +2,9 @@
 stream follows, and timers on the beat clock.
 
 Stream time is the song's beats in ticks plus ``offset``: when the host jumps back (a
-loop), the offset grows by whole bars, so the model's context always moves forward. Every
+loop), the offset grows by whole bars, so the model's context always moves forward; when it
+jumps on, stream time jumps with it (a rest in the context). Either way the session is told
+(``on_jump``, with how far back: negative for a jump on). Every
 timer is a ``loop.call_at`` on the clock's map, armed at a beat and re-armed when the map
 moves (a tempo change, a transport message). What the clock's changes mean for the music
 (the transport stopping or starting, a jump back) is the session's: it is told through the
@@ -22,7 +24,7 @@ from bridge.vocab import TICKS_PER_BEAT, Meter
 
 log = logging.getLogger(__name__)
 
-JUMP_BEATS = 0.25        # the clock moving back further than this is the host jumping back
+JUMP_BEATS = 0.25        # the clock moving further than this is the host jumping
 
 
 @dataclass
@@ -110,6 +112,8 @@ class SongTime:
             bar = self.meter.bar_length(self.meter.bar_start(self.tick(now)))
             jump = round((expected - now) * TICKS_PER_BEAT)
             self.offset += -(-jump // bar) * bar
+            self.on_jump(expected - now)
+        elif now > expected + JUMP_BEATS:         # ... or on: what it planned lies behind it
             self.on_jump(expected - now)
         self._remember_map()
         self.sync_meter()

@@ -77,6 +77,10 @@ KEYS: tuple[StatusKey, ...] = (
               "sampled), `waited` (it was still sampling it), `cold` (none matched: sampled "
               "from scratch)."),
     StatusKey("notes_out", SESSION, "Note-ons sent to the session."),
+    StatusKey("notes_skipped", SESSION,
+              "Notes not sent (OSC) because the device would still be sounding their pitch "
+              "on their channel until after they end (a pitched part on the drums' channel "
+              "meeting a drum of its number, a note held on by a faster tempo)."),
     StatusKey("midi_ports", SESSION,
               "MIDI port session only: `ok`, or `lost` while its JACK server is away (the "
               "session is idle then; the ports are made again when the server is back)."),

@@ -240,3 +240,17 @@ def test_a_part_brought_in_stays_under_the_parts_above_it():
     narrow.constraints = Constraints(pitch_low=65)         # no pitch left under the tune
     narrow.bring_in([frozenset((BASS,))], alone)
     assert narrow.entering == {BASS} and narrow.under == ()
+
+
+def test_no_part_is_offered_whose_pitches_under_its_ceiling_all_sound():
+    """A part brought in under a ceiling, with the pitches its range leaves under it all
+    sounding: its PART is not offered (it was, and the note after it had no pitch left:
+    the generation failed; tests/live/test_stage.py found it)."""
+    gen = _generation(part=None)
+    gen.constraints = Constraints(pitch_low=58, pitch_high=100)
+    gen.entering, gen.under = frozenset((BASS,)), ((BASS, 60),)
+    gen.sounding = {note_token(p, False): 10 * 96 for p in (58, 59, 60)}
+    mask = gen.mask()
+    assert not mask[PART_BASE + BASS] and mask[PART_BASE + MELODY]
+    gen.sounding.pop(note_token(59, False))      # one left: the bass may come in
+    assert gen.mask()[PART_BASE + BASS]

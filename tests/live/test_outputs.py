@@ -73,3 +73,33 @@ def test_a_repeat_learnt_after_the_note_before_left_starts_the_gap_after_it():
                                           Note(soon + 0.25, 0.25, 60, 100)])  # learnt after
     assert (on1, off1) == (pytest.approx(soon), pytest.approx(soon + 0.25))
     assert (on2, off2) == (pytest.approx(soon + 0.25 + GAP), pytest.approx(soon + 0.5))
+
+
+def test_a_note_the_tempo_held_on_is_let_go_before_its_pitch_comes_again():
+    """The device times a note's length when it arrives: sped up from 120 to 240 bpm a
+    beat into a 4-beat note, it lets it go at beat 9, not 6. The pitch again at beat 6
+    waits until then; a note of it over by then is not sent (``notes_skipped``)."""
+    loop, clock, out, sent = device()
+    out.play(Note(2.0, 4.0, 60, 100), 1)
+    loop.run_until(clock.time_at(3.0))
+    clock.set_transport(loop.time(), 2 * TEMPO, 3.0, True, 4, 4)
+    out.play(Note(6.0, 1.0, 60, 100), 1)             # over by beat 9
+    out.play(Note(8.0, 4.0, 60, 100), 1)             # what is left of it, from beat 9
+    times = []
+    send = out._send
+    out._send = lambda address, args: (times.append(loop.time()), send(address, args))
+    loop.run_until(clock.time_at(12.0))
+    (args,) = sent[1:]
+    on = clock.beat_at(times[0]) + args[6] / 1000 / clock.seconds_per_beat
+    assert on == pytest.approx(9.0 + 2 * GAP) and on + args[4] == pytest.approx(12.0)
+    assert out.status() == {"notes_out": 2, "notes_skipped": 1}
+
+
+def test_a_pitch_let_go_by_a_cancel_is_struck_again_on_time():
+    loop, clock, out, sent = device()
+    out.play(Note(1.0, 8.0, 60, 100), 1)
+    loop.run_until(clock.time_at(2.0))
+    out.cancel_from(2.0)                              # barge-in: the device lets it go
+    out.play(Note(2.5, 1.0, 60, 100), 1)
+    loop.run_until(clock.time_at(4.0))
+    assert [a[3] for a in sent] == [1.0, 2.5] and sent[1][4] == pytest.approx(1.0)

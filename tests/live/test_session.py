@@ -5,6 +5,7 @@ import pytest
 
 from bridge.live import plan_quote as pq
 from bridge.live import quote as q
+from bridge.live.outputs import NOTE_OUT, OscNotes
 from bridge.live.params import ACCOMPANY_TEMPERATURE, ParamError
 from bridge.live.phrase import ceil_to_grid
 from bridge.live.respond import PREP_S
@@ -268,6 +269,36 @@ def test_a_loop_back_keeps_stream_time_moving_forward(sim):
     s.note_off(72, 2.25)
     s.context.encoder.release(s.time.tick(3.0))
     assert s.context.encoder.cursor.tick > before                           # still forward
+    s.close()
+
+
+@pytest.mark.parametrize("when", ["answering", "before the answer"])
+def test_a_jump_on_stops_what_was_planned_instead_of_playing_it_late(sim, when):
+    """The host moves on past what was planned (a click further along the arrangement):
+    the answer stops, or the one the phrase was to get never comes, and nothing the device
+    was yet to get for the old place is sent, late, all at once (tests/live/test_stage.py
+    found it)."""
+    w = sim(TEMPO)
+    clock = BeatClock(w.loop.time(), TEMPO)
+    sent: list[tuple[float, list]] = []           # (song beat when sent, the note's args)
+    out = OscNotes("s", clock, lambda address, args: sent.append(
+        (clock.beat_at(w.loop.time()), args)) if address == NOTE_OUT else None, w.loop)
+    s = Session("s", engine=w.engine, clock=clock, output=out,
+                styles=w.engine.generator.config.styles, loop=w.loop,
+                notify=lambda e: None, params={"length_bars": 4, "seed": 3})
+    clock.set_transport(w.loop.time(), TEMPO, 0.0, True, 4, 4)
+    play_phrase(w, s)
+    if when == "answering":
+        w.until(lambda: s.state == RESPONDING and sent)
+    count = len(sent)
+    clock.set_transport(w.loop.time(), TEMPO, s.time.now_beat() + 32.0, True, 4, 4)
+    assert s.state == LISTENING and not s.responder.active
+    w.run(16)
+    assert len(sent) == count
+    play_phrase(w, s)                               # the next phrase is answered as ever
+    w.until(lambda: len(sent) > count)
+    w.run(16)
+    assert all(args[3] >= beat for beat, args in sent)
     s.close()
 
 
