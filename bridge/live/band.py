@@ -22,7 +22,10 @@ state, one accompanist or responder. It plays every part its ``play`` members ha
 each note leaves through the ``play`` members of its part, on their own channels. The
 band-wide parameters (``BAND_WIDE``: mode, style, sampling...) set on any member are set
 on the stream; the others (channel, range, part, role) stay the member's. A member's own
-session generates nothing while it is in a band; alone again, it is as it was.
+session generates nothing while it is in a band; alone again, it is as it was. A member's
+note-off reaches the stream as its note-on did (the part or role may have turned since), and
+what a member still holds is let go when it leaves (else the stream's phrase would wait for
+it, and never be answered).
 """
 
 from __future__ import annotations
@@ -86,6 +89,8 @@ class Band:
         self.name = name
         self.stream: Session = None        # type: ignore[assignment]  # set by the hub
         self.members: dict[str, Session] = {}
+        self.down: dict[tuple[str, int, int | None], tuple[int, bool]] = {}
+        #   (member, pitch, channel) held -> (part, listen) the stream heard it in
 
     # -- members -----------------------------------------------------------------------------
 
@@ -104,6 +109,9 @@ class Band:
     def leave(self, member: Session) -> None:
         if self.members.pop(member.sid, None) is None:
             return
+        for key in [key for key in self.down if key[0] == member.sid]:   # let go of
+            part, listen = self.down.pop(key)                            # what it holds
+            self.stream.note_off(key[1], part=part, listen=listen)
         member.band = None
         member.silence()
         self.update()
@@ -125,14 +133,15 @@ class Band:
         if role == PLAY:
             return                        # a played member's input is not the band's
         part = self._input_part(member, channel)
+        self.down[member.sid, pitch, channel] = (part, role == LISTEN)
         self.stream.note_on(pitch, velocity, beat, part=part, listen=role == LISTEN)
 
     def note_off(self, member: Session, pitch: int, beat: float | None,
                  channel: int | None) -> None:
-        if member.params["role"] == PLAY:
-            return
-        part = self._input_part(member, channel)
-        self.stream.note_off(pitch, beat, part=part, listen=member.params["role"] == LISTEN)
+        """As the stream heard its note-on (the role or part may have turned since)."""
+        heard = self.down.pop((member.sid, pitch, channel), None)
+        if heard is not None:
+            self.stream.note_off(pitch, beat, part=heard[0], listen=heard[1])
 
     @staticmethod
     def _input_part(member: Session, channel: int | None) -> int:

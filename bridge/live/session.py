@@ -70,6 +70,8 @@ class Session:
         self.closed = False
         self.on_band = on_band               # joins (or leaves, '') a band by name: the hub
         self.band: Any = None                # the band it is a member of (bridge.live.band)
+        self.down: dict[tuple[int, int | None], Any] = {}   # (pitch, channel) held -> where
+        #       its note-on went: the band, or (part, listen) here; its note-off goes there
         engine.open(sid, self.voice.style_index, self.voice.guided)   # (closed by context)
         self.style_watch.start()
         self._enter(self.params["mode"], quiet=True)
@@ -114,15 +116,18 @@ class Session:
                 channel: int | None = None, *, part: int | None = None,
                 listen: bool = False) -> None:
         """A note starts (``part``: given by a band, else ``plays``); one ``listen``ed to is
-        context only: it neither interrupts nor makes a phrase."""
+        context only: it neither interrupts nor makes a phrase. Its note-off is heard as it
+        was (:meth:`note_off`)."""
         if velocity <= 0:
             self.note_off(pitch, beat, channel, part=part, listen=listen)
             return
         if self.band is not None:
+            self.down[pitch, channel] = self.band
             self.band.note_on(self, pitch, velocity, beat, channel)
             return
         beat, drum, tick = self._heard_at(beat, channel, part)
         part = parts.input_part(self.params, drum, channel) if part is None else part
+        self.down[pitch, channel] = (part, listen)
         if listen:
             self.context.note_on(tick, pitch, velocity, drum, part)
             return
@@ -140,8 +145,16 @@ class Session:
     def note_off(self, pitch: int, beat: float | None = None,
                  channel: int | None = None, *, part: int | None = None,
                  listen: bool = False) -> None:
-        if self.band is not None:
-            self.band.note_off(self, pitch, beat, channel)
+        """A note ends where its note-on went, heard in the part it was heard in, whatever
+        was turned meanwhile (``plays``, ``part``, ``role``, the band joined or left):
+        else the phrase would wait for it for ever."""
+        went = self.down.pop((pitch, channel), None)
+        if went is None:
+            went = self.band
+        if isinstance(went, tuple):
+            part, listen = went
+        elif went is not None:                    # a band (one it has left let go of it)
+            went.note_off(self, pitch, beat, channel)
             return
         beat, drum, tick = self._heard_at(beat, channel, part)
         self.context.note_off(tick, pitch, drum)

@@ -203,3 +203,33 @@ def test_the_midi_session_joins_a_band_by_config():
     assert Config(band="live").band == "live"
     with pytest.raises(ConfigError, match="band must be"):
         Config(band="x" * 65)
+
+
+@pytest.mark.parametrize("how", ["leaves", "is deleted", "turns to play", "turns its part"])
+def test_a_note_held_as_a_member_goes_is_let_go_in_the_band(models, how):
+    """A performer holds a note as its track leaves the band, is deleted, or is turned to
+    play or to another part: the band lets go of that note (the stream's phrase waited for
+    it for ever and never answered again: tests/live/test_stage.py found it)."""
+    generator, _ = models
+    rig = Rig(generator)
+    singer = rig.member("singer", band="duo", role="perform", part="melody")
+    rig.member("keys", band="duo", role="play", part="harmony")
+    stream = rig.hub.bands["duo"].stream
+    singer.note_on(60, 90)
+    assert not stream.phrase.silent
+    if how == "leaves":
+        singer.set_param("band", "")
+    elif how == "is deleted":
+        rig.hub.bye("singer")
+    elif how == "turns to play":
+        singer.set_param("role", "play")
+    else:
+        singer.set_param("part", "drums")
+    if how in ("turns to play", "turns its part"):
+        assert not stream.phrase.silent
+        singer.note_off(60)
+    assert stream.phrase.silent
+    if how == "leaves":
+        singer.note_off(60)                     # heard alone now: nothing to let go
+        assert singer.phrase.silent
+    rig.hub.close_all()

@@ -636,3 +636,17 @@ def test_a_model_with_phrase_positions_hears_the_song_bar_its_stream_is_in(model
     w.engine.drain()
     assert w.engine._states["s"].bar.tolist() == [7 + s.context.bars_fed - 1] * 2   # and its twin
     s.close()
+
+
+def test_a_note_ends_as_it_was_heard_whatever_was_turned_meanwhile(sim):
+    """A key held while ``plays`` is turned to drums: its note-off still ends the melody
+    note (heard as a drum, it ended nothing, and the phrase waited for it for ever)."""
+    w = sim(TEMPO)
+    s, out, _ = make(w)
+    s.note_on(60, 90)
+    w.run(0.5)
+    s.set_param("plays", "drums")
+    s.note_off(60)
+    assert s.phrase.silent and not s.context.held
+    w.until(lambda: out.played)
+    s.close()
