@@ -152,7 +152,8 @@ class Session:
         if went is None:
             went = self.band
         if isinstance(went, tuple):
-            part, listen = went
+            if part is None:                      # (a band names the part it heard)
+                part, listen = went
         elif went is not None:                    # a band (one it has left let go of it)
             went.note_off(self, pitch, beat, channel)
             return

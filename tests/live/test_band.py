@@ -233,3 +233,21 @@ def test_a_note_held_as_a_member_goes_is_let_go_in_the_band(models, how):
         singer.note_off(60)                     # heard alone now: nothing to let go
         assert singer.phrase.silent
     rig.hub.close_all()
+
+
+def test_one_pitch_held_by_two_members_ends_as_each_was_heard(models):
+    """The singer and a listened-to chord track hold the same pitch: the singer's note-off
+    ends the singer's note (not the chord's, context only), so the phrase ends."""
+    generator, _ = models
+    rig = Rig(generator)
+    singer = rig.member("singer", band="duo", role="perform", part="melody")
+    chords = rig.member("chords", band="duo", role="listen", part="harmony")
+    rig.member("keys", band="duo", role="play", part="bass")
+    stream = rig.hub.bands["duo"].stream
+    singer.note_on(60, 90)
+    chords.note_on(60, 70)
+    singer.note_off(60)
+    assert stream.phrase.silent
+    chords.note_off(60)
+    assert not stream.context.held
+    rig.hub.close_all()
