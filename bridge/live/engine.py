@@ -180,10 +180,8 @@ class Engine:
                     self.running.step()
                     if self._restyles:
                         self._restyle_step(BUSY_PIECE)
-                elif self._restyles:
-                    self._restyle_step(IDLE_PIECE)
-                elif self._tags or self._tagging:
-                    self._tag_step()
+                elif self._idle_work:
+                    self._idle_step()
                 else:
                     return
                 continue
@@ -216,13 +214,9 @@ class Engine:
         with torch.inference_mode():
             while True:
                 try:                     # block only when there is no idle-time work
-                    request = self._queue.get(
-                        block=not (self._tags or self._tagging or self._restyles))
+                    request = self._queue.get(block=not self._idle_work)
                 except queue.Empty:
-                    if self._restyles:
-                        self._restyle_step(IDLE_PIECE)
-                    else:
-                        self._tag_step()
+                    self._idle_step()
                     self._results.hand_over()
                     continue
                 if not self._handle(request):
@@ -267,9 +261,10 @@ class Engine:
                     self.latency["feed"].append(time.perf_counter() - request[3])
             elif kind == "restyle":
                 _, session, style, context, guided, bar = request
-                self._states[session] = self._restyles.begin(
-                    session, self._states.get(session), self._start(style, guided, bar), style,
-                    context)
+                serving = self._states.get(session)
+                self._states[session] = self._heard_state(style, guided, bar, context) \
+                    if serving is None else self._restyles.begin(
+                        session, serving, self._start(style, guided, bar), style, context)
             elif kind == "generate":
                 self.running.begin(request[1], self._states.get(request[1][0].session))
             elif kind == "resume":
@@ -302,6 +297,18 @@ class Engine:
         state = self._start(style, guided, bar)
         self.streamer.feed_each(state, context)
         return state
+
+    @property
+    def _idle_work(self) -> bool:
+        """Is there work for the worker's idle time (a style rebuild, a tagging pass)?"""
+        return bool(self._restyles or self._tags or self._tagging)
+
+    def _idle_step(self) -> None:
+        """One piece of idle-time work: a style rebuild before tagging."""
+        if self._restyles:
+            self._restyle_step(IDLE_PIECE)
+        else:
+            self._tag_step()
 
     def _restyle_step(self, size: int) -> None:
         """A piece of the oldest style rebuild; its state goes in place once caught up."""

@@ -44,15 +44,12 @@ class Restyles:
     def __bool__(self) -> bool:
         return bool(self.rebuilds)
 
-    def begin(self, session: str, serving: State | None, fresh: State, style: int,
+    def begin(self, session: str, serving: State, fresh: State, style: int,
               context: list[int]) -> State:
         """Rebuild ``fresh`` (a new state under ``style``, not yet fed: one row, or two with
         a guided twin) from ``context``; returns the state the session uses meanwhile
-        (:meth:`meanwhile`), or ``fresh`` fed at once when there is none to serve."""
+        (:meth:`meanwhile`)."""
         self.rebuilds.pop(session, None)
-        if serving is None:
-            self.streamer.feed_each(fresh, context)
-            return fresh
         if serving.batch == 2 and fresh.batch == 1 and style == 0:
             return serving.keep([1])             # the twin: this context, heard unstyled
         self.rebuilds[session] = Rebuild(fresh, deque([(None, list(context))]))

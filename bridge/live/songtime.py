@@ -108,12 +108,11 @@ class SongTime:
         then_t, then_beat, then_tempo = self._map
         expected = then_beat + (t - then_t) * then_tempo / 60.0   # where the old map said
         now = self.now_beat()
-        if now < expected - JUMP_BEATS:           # the host jumped back: keep stream time
-            bar = self.meter.bar_length(self.meter.bar_start(self.tick(now)))
-            jump = round((expected - now) * TICKS_PER_BEAT)
-            self.offset += -(-jump // bar) * bar
-            self.on_jump(expected - now)
-        elif now > expected + JUMP_BEATS:         # ... or on: what it planned lies behind it
+        if abs(now - expected) > JUMP_BEATS:      # the host jumped, back or on
+            if now < expected:                    # back: keep stream time moving forward
+                bar = self.meter.bar_length(self.meter.bar_start(self.tick(now)))
+                jump = round((expected - now) * TICKS_PER_BEAT)
+                self.offset += -(-jump // bar) * bar
             self.on_jump(expected - now)
         self._remember_map()
         self.sync_meter()
