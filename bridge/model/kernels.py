@@ -1,8 +1,8 @@
 """The elementwise parts of a CPU streaming step (:mod:`bridge.model.stream_numpy`, recall's
 included) and the sampling draw as fused kernels: compiled by numba, one call instead of
 ~10 numpy calls of 1-3 µs each; the same functions in plain numpy as the fallback. The
-matrix products of a batch stay with a BLAS; a row or two read int16 weights
-(:mod:`bridge.model.matrix`) in a compiled loop, which reads half the bytes.
+matrix products of a large batch stay with a BLAS; up to a few rows multiply in 16-bit
+integers (:mod:`bridge.model.matrix`) in a compiled loop.
 
 Compiling takes seconds the first time (numba caches the result beside this file), so
 :func:`prepare` does it on a background thread and the plain numpy versions run until
@@ -148,23 +148,56 @@ def pick_numpy(logits: np.ndarray, mask: np.ndarray, temperature: float, top_p: 
                                 keep - 1)]])
 
 
-def matmul16_loops(x1, x2, q, scale, out):
-    """``out`` [B, N] <- ``[x1 x2] @ (q * scale)``: ``q`` int16 [K1 + K2, N], ``scale`` [N];
-    each weight row is read once for all rows of ``x`` (a few: see ``matrix.SMALL``)."""
+def matmul16_loops(x1, x2, qt, scale, limit, out):
+    """``out`` [B, N] <- ``[x1 x2] @ (qt.T * scale)`` in integers: each of ``x1``'s and
+    ``x2``'s rows rounded to whole steps of its largest value / ``limit`` (``round_row``),
+    times ``qt`` int16 [N, K1 + K2], summed in int32 (``limit`` keeps every sum in range:
+    see ``bridge.model.matrix``), then scaled back. The sum over ``k`` is the loop the
+    compiler turns into multiply-add pairs of 16-bit numbers (x86's pmaddwd)."""
     n_rows, k1 = x1.shape
     k2 = x2.shape[1]
-    N = q.shape[1]
+    N = qt.shape[0]
+    xq = np.empty((n_rows, k1 + k2), np.int16)
+    steps = np.empty((n_rows, 2), np.float32)
     for r in range(n_rows):
-        for j in range(N):
-            out[r, j] = 0.0
-    for k in range(k1 + k2):
+        steps[r, 0] = _round_row(x1[r], limit, xq[r, :k1])
+        steps[r, 1] = _round_row(x2[r], limit, xq[r, k1:])
+    for j in range(N):
         for r in range(n_rows):
-            xk = x1[r, k] if k < k1 else x2[r, k - k1]
-            for j in range(N):
-                out[r, j] += xk * np.float32(q[k, j])
-    for r in range(n_rows):
-        for j in range(N):
-            out[r, j] *= scale[j]
+            a1 = np.int32(0)
+            for k in range(k1):
+                a1 = np.int32(a1 + np.int32(xq[r, k]) * np.int32(qt[j, k]))
+            a2 = np.int32(0)
+            for k in range(k2):          # (from 0: a loop from k1 is not vectorised)
+                a2 = np.int32(a2 + np.int32(xq[r, k1 + k]) * np.int32(qt[j, k1 + k]))
+            out[r, j] = (np.float32(a1) * steps[r, 0] + np.float32(a2) * steps[r, 1]) * scale[j]
+
+
+def row_step(x, limit):
+    """The step an input row [K] float32 is rounded to: its largest |value| / ``limit``
+    (1 for a row of zeros); float32 throughout, as numpy's
+    :func:`bridge.model.matrix.round_rows` computes it."""
+    top = np.float32(0.0)
+    for k in range(len(x)):
+        top = max(top, abs(x[k]))
+    return top / np.float32(limit) if top > 0 else np.float32(1.0)
+
+
+def round_row(x, limit, q):
+    """``q`` int16 <- ``x`` [K] in whole steps (``row_step``); returns the step."""
+    step = _row_step(x, limit)
+    for k in range(len(x)):
+        q[k] = np.int16(np.rint(x[k] / step))
+    return step
+
+
+def round_rows_loops(x, limit, out):
+    """``out`` [B, K] <- ``x`` with each row in whole steps (``row_step``), as float32: the
+    input a batch multiplies with BLAS."""
+    for r in range(x.shape[0]):
+        step = _row_step(x[r], limit)
+        for k in range(x.shape[1]):
+            out[r, k] = np.rint(x[r, k] / step) * step
 
 
 def remember_loops(ring_tokens, count, runs, tokens):
@@ -298,7 +331,10 @@ if numba is not None:
     remember = numba.njit(cache=True, nogil=True)(remember_loops)
     recall_mix = numba.njit(cache=True, nogil=True,        # (-inf stays meaningful)
                             fastmath={"reassoc", "contract"})(recall_mix_loops)
-    matmul16 = numba.njit(cache=True, nogil=True, fastmath=True)(matmul16_loops)
+    _row_step = numba.njit(inline="always")(row_step)
+    _round_row = numba.njit(inline="always")(round_row)
+    round_rows = numba.njit(cache=True, nogil=True)(round_rows_loops)
+    matmul16 = numba.njit(cache=True, nogil=True)(matmul16_loops)
     recall_scores = numba.njit(cache=True, nogil=True, fastmath=True)(recall_scores_loops)
     recall_keep = numba.njit(cache=True, nogil=True)(recall_keep_loops)
 else:   # pragma: no cover
@@ -338,7 +374,8 @@ def prepare(background: bool = True) -> None:
                        0.5, 64, 1e-30, np.zeros((1, 3), f32), np.zeros((2, 3), f32),
                        np.zeros((1, 2), f32), np.zeros((2, 2)))
             matmul16(np.zeros((1, 1), f32), np.zeros((1, 1), f32),
-                     np.zeros((2, 2), np.int16), np.ones(2, f32), np.zeros((1, 2), f32))
+                     np.zeros((2, 2), np.int16), np.ones(2, f32), 1, np.zeros((1, 2), f32))
+            round_rows(np.zeros((1, 2), f32), 1, np.zeros((1, 2), f32))
             keys, qk = np.zeros((1, 1, 2, 1), f32), np.zeros((1, 2), f32)
             recall_scores(keys, qk, np.ones(1, i64), 1.0, np.zeros((1, 1, 1), f32))
             recall_keep(keys, qk, np.ones(1, i64))

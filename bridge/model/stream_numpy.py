@@ -12,8 +12,9 @@ once, at load:
 - the conv block's taps are tables (see ``Streamer``), its bias folded into the current
   token's, and the sums a state owes its next k - 1 outputs are one flat row;
 - the matrices (each LSTM layer's input and recurrent weights as one, the head, recall's
-  query and key projections as one) are held in 16 bits (:mod:`bridge.model.matrix`): a
-  batch-1 step is bound by reading its weights, and int16 halves them;
+  query and key projections as one) are held in 16 bits and multiply inputs rounded to 16
+  bits (:mod:`bridge.model.matrix`): half the bytes to read, and integer products a CPU
+  does 8 or 16 at a time;
 - a state's numpy views are made once and kept on it;
 - recall (when the model has it) writes the event into the state's ring, scores its heads'
   keys, mixes their proposals into the logits and writes the key of the moment after it.
@@ -22,8 +23,9 @@ The work between the products (the cells, the conv step, recall's scores, mix an
 runs as compiled kernels once they are ready (:mod:`bridge.model.kernels`), in plain numpy
 until then (recall: one matmul per batch for the scores, one ``bincount`` for every head's
 proposal). Outputs match the torch path to float rounding with ``int16=False``, and to the
-16-bit weights' rounding (probabilities within 1e-4) as the daemon runs it
-(``tests/model/test_stream_fast.py``).
+16-bit rounding of weights and inputs as the daemon runs it (probabilities within 1e-4 for
+the tests' small models, ``tests/model/test_stream_fast.py``; the shipped generator's: see
+:mod:`bridge.model.matrix`).
 """
 
 from __future__ import annotations
