@@ -33,17 +33,32 @@ def choose(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: Ba
            key_of: Sequence[Note] = (), ok: Sequence[int] | None = None) -> int:
     """Which of the draws ``gens`` (their played notes ``spans`` on ``bars``) a choice plays,
     in ``continuo continue`` and live alike: of those :func:`bridge.live.quote.allowed`
-    (and ``ok``, the ones that did not fail), the one most like the others and like its
-    ``voters`` (:func:`bridge.music.likeness.consensus`); under a style request (``key_of``:
-    the notes whose key it keeps) keeping to that key (:func:`bridge.live.quote.in_key`),
-    else copying few bars of ``heard`` (on ``heard_bars``) note for note
+    (and ``ok``, the ones that did not fail; and of those, the ones playing every part
+    asked for, :func:`full`), the one most like the others and like its ``voters``
+    (:func:`bridge.music.likeness.consensus`); under a style request (``key_of``: the notes
+    whose key it keeps) keeping to that key (:func:`bridge.live.quote.in_key`), else
+    copying few bars of ``heard`` (on ``heard_bars``) note for note
     (:func:`bridge.live.quote.copying`)."""
     copies = copied(spans, bars, heard, heard_bars)
     among = allowed(gens, copies)
     if ok is not None:
         among = [j for j in among if j in ok] or list(ok)
+    among = full(spans, gens, among) or among
     bonus = in_key(spans, key_of) if key_of else copying(copies, len(bars))
     return consensus(spans, bars, among, voters, bonus)
+
+
+def full(spans: Sequence[Sequence[Note]], gens: Sequence[Generation],
+         among: Sequence[int]) -> list[int]:
+    """Of the draws ``among``, those whose notes ``spans`` hold every part their generation
+    was asked for (a band's harmony and bass, say): a draw without one is a player of the
+    band dropping out for a whole answer, which the draws alike might otherwise outvote
+    (seen with a small model; the shipped one drew every part in each of 1,920 draws of
+    harmony and bass under 60 val melodies). Draws asked for any part all count."""
+    def plays_all(j: int) -> bool:
+        asked = gens[j].parts
+        return asked is None or asked <= {n.part for n in spans[j]}
+    return [j for j in among if plays_all(j)]
 
 
 class Choice:

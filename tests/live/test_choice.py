@@ -7,7 +7,7 @@ from bridge.live.choice import Choice
 from bridge.live.generation import Generation
 from bridge.music.likeness import consensus
 from bridge.music.piece import Note
-from bridge.vocab import BAR, Cursor, Meter
+from bridge.vocab import BAR, BASS, HARMONY, Cursor, Meter
 
 TUNE = [Note(0, 1, 60, 90), Note(1, 1, 62, 90), Note(2, 1, 64, 90), Note(3, 1, 65, 90)]
 NEAR = [Note(0, 1, 60, 90), Note(1, 1, 62, 90), Note(2, 1, 64, 90), Note(3, 1, 67, 90)]
@@ -124,3 +124,22 @@ def test_under_a_style_request_the_choice_keeps_to_the_key_heard():
         _draw(choice, 0, off)
         _draw(choice, 1, in_c)
         assert choice.chosen == chosen
+
+
+def test_a_draw_leaving_out_a_part_asked_for_is_not_chosen_while_another_plays_them_all():
+    """Asked for harmony and bass, two draws alike play the bass alone and one plays both:
+    the one with both, though the two alike would outvote it; with none playing both, the
+    choice is among them all as before; asked for any part, a draw of one part counts."""
+    bass = [Note(i, 1, 40 + i, 90, part=BASS) for i in range(4)]
+    chords = [Note(i, 1, p, 90, part=HARMONY) for i in range(4) for p in (60, 64)]
+    alike = [Note(i, 1, 40 + i + (i == 3), 90, part=BASS) for i in range(4)]
+    for parts, drawn, chosen in (
+            (frozenset((HARMONY, BASS)), (bass, alike, bass[:2] + chords[:2]), 2),
+            (frozenset((HARMONY, BASS)), (bass, alike, bass[:3]), 0),
+            (None, (bass, alike, bass[:2] + chords[:2]), 0)):
+        choice, _, _ = _choice()
+        for g in choice.gens:
+            g.parts = parts
+        for i, notes in enumerate(drawn):
+            _draw(choice, i, notes)
+        assert choice.chosen == chosen, (parts, chosen)

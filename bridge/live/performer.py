@@ -1,0 +1,105 @@
+"""What a :class:`bridge.live.session.Session` hears from its performer: notes played
+(``note_on``, ``note_off``), and notes known whole (``hear``: a listening track, a prompt).
+
+A note played goes where the session stands: into its band's stream when it is a member
+(:mod:`bridge.live.band`), else into its context (what the model hears), its phrase (when
+call mode answers), and its style watch; one ``listen``ed to is context only. It barges in
+on an answer that plays. A note-off ends its note where the note-on went, in the part it
+was heard in, whatever was turned meanwhile (``plays``, ``part``, ``role``, the band joined
+or left): the session's ``down`` table keeps where each held note went.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bridge.live import parts
+from bridge.live.params import is_drum
+from bridge.live.respond import PREP_S
+from bridge.live.states import LISTENING
+from bridge.music.piece import Note
+from bridge.vocab import DRUMS, TICKS_PER_BEAT
+
+log = logging.getLogger(__name__)
+
+
+class PerformerInput:
+    """A mixin of :class:`bridge.live.session.Session`: the performer's notes in. It uses
+    the session's band, params, time, voice, context, phrase, responder, style watch,
+    ``_stop_playing`` and ``set_state``, and its ``down`` table: (pitch, channel) held ->
+    where its note-on went (the band, or (part, listen) here)."""
+
+    def note_on(self, pitch: int, velocity: int, beat: float | None = None,
+                channel: int | None = None, *, part: int | None = None,
+                listen: bool = False) -> None:
+        """A note starts (``part``: given by a band, else ``plays``); one ``listen``ed to is
+        context only: it neither interrupts nor makes a phrase. Its note-off is heard as it
+        was (:meth:`note_off`)."""
+        if velocity <= 0:
+            self.note_off(pitch, beat, channel, part=part, listen=listen)
+            return
+        if self.band is not None:
+            self.down[pitch, channel] = self.band
+            self.band.note_on(self, pitch, velocity, beat, channel)
+            return
+        beat, drum, tick = self._heard_at(beat, channel, part)
+        part = parts.input_part(self.params, drum, channel) if part is None else part
+        self.down[pitch, channel] = (part, listen)
+        if listen:
+            self.context.note_on(tick, pitch, velocity, drum, part)
+            return
+        self.voice.performer_played(drum, beat)
+        if self.responder.active:
+            log.info("session %s: barge-in at beat %.2f", self.sid, beat)
+            self._stop_playing(beat)
+            self.set_state(LISTENING)
+        self.time.disarm("phrase")
+        self.responder.discard()
+        self.phrase.note_on((pitch, drum), beat, self.params["phrase_beats"])
+        self.context.note_on(tick, pitch, velocity, drum, part)
+        self.style_watch.note_on(tick, pitch, velocity, drum, part)
+
+    def note_off(self, pitch: int, beat: float | None = None,
+                 channel: int | None = None, *, part: int | None = None,
+                 listen: bool = False) -> None:
+        """A note ends where its note-on went, heard in the part it was heard in, whatever
+        was turned meanwhile (``plays``, ``part``, ``role``, the band joined or left):
+        else the phrase would wait for it for ever."""
+        went = self.down.pop((pitch, channel), None)
+        if went is None:
+            went = self.band
+        if isinstance(went, tuple):
+            if part is None:                      # (a band names the part it heard)
+                part, listen = went
+        elif went is not None:                    # a band (one it has left let go of it)
+            went.note_off(self, pitch, beat, channel)
+            return
+        beat, drum, tick = self._heard_at(beat, channel, part)
+        self.context.note_off(tick, pitch, drum)
+        if listen:
+            return
+        self.style_watch.note_off(tick, pitch, drum)
+        self.phrase.note_off((pitch, drum), beat)
+        if self.params["mode"] == "call" and self.phrase.silent and not self.responder.active:
+            start = self.phrase.response_start(self.params["phrase_beats"], self.params["grid"])
+            if start is not None:
+                self.time.arm("phrase", start, self.responder.phrase_due, lead=PREP_S)
+        if self.phrase.silent:
+            self.responder.prepare()
+
+    def _heard_at(self, beat: float | None, channel: int | None,
+                  part: int | None) -> tuple[float, bool, int]:
+        """An input note's song beat (as stamped, else now), whether it is drums (its part
+        says, else ``plays`` and its channel) and its stream tick."""
+        beat = self.time.now_beat() if beat is None else beat
+        drum = is_drum(self.params["plays"], channel, self.params["part"]) if part is None \
+            else part == DRUMS
+        return beat, drum, self.time.tick(beat)
+
+    def hear(self, notes: list[Note]) -> None:
+        """Notes another player plays, known whole (song beats; each in its own part): the
+        session hears them in its context, as played, and never answers them (what a
+        listening track plays; a prompt)."""
+        self.context.hear([(self.time.tick(n.start), round(n.duration * TICKS_PER_BEAT),
+                            n.pitch, n.velocity, n.drum, n.part) for n in notes],
+                          self.time.tick(self.time.now_beat()))
