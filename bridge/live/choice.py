@@ -54,7 +54,8 @@ def full(spans: Sequence[Sequence[Note]], gens: Sequence[Generation],
     was asked for (a band's harmony and bass, say): a draw without one is a player of the
     band dropping out for a whole answer, which the draws alike might otherwise outvote
     (seen with a small model; the shipped one drew every part in each of 1,920 draws of
-    harmony and bass under 60 val melodies). Draws asked for any part all count."""
+    harmony and bass under 60 val melodies, but a melody asked for in another style now and
+    then comes out silent). Draws asked for any part all count."""
     def plays_all(j: int) -> bool:
         asked = gens[j].parts
         return asked is None or asked <= {n.part for n in spans[j]}
