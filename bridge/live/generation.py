@@ -263,7 +263,7 @@ class Generation:
         range, above the part's ceiling or sounding): a PART must be followed by a note."""
         room = _part_room(self.constraints)
         for q in np.flatnonzero(mask[PART_BASE:PART_BASE + len(PARTS)]):
-            ceiling = self._ceiling(q) if self.under else None
+            ceiling = self._ceiling(q)
             if ceiling is None and room[q] > len(busy):
                 continue                     # more notes allowed than can be sounding
             notes = self.constraints.mask() & PART_NOTES[q]
