@@ -177,7 +177,9 @@ def write_midi(piece: Piece, path: str | Path, **kwargs) -> None:
 def cut(mid: mido.MidiFile, end: float) -> mido.MidiFile:
     """``mid`` as it was written up to ``end`` (beats), every track with everything on it
     before then (programs, controllers, pedals, lyrics, tempos): a note sounding at ``end``
-    is released there, a sustain pedal held then is lifted, nothing after it is kept."""
+    is released there, a sustain pedal held then is lifted, nothing after it is kept. A
+    pitch struck again while it sounds is released just before (as :func:`read_midi` hears
+    it), so a synth that stacks voices is left with nothing hanging."""
     end_tick = round(end * mid.ticks_per_beat)
     out = mido.MidiFile(type=1, ticks_per_beat=mid.ticks_per_beat)
     for track in mid.tracks:
@@ -191,13 +193,16 @@ def cut(mid: mido.MidiFile, end: float) -> mido.MidiFile:
                 break
             if msg.type == "end_of_track":
                 continue
-            events.append((now, 1, msg))
             if msg.type == "note_on" and msg.velocity > 0:
+                if (msg.channel, msg.note) in sounding:      # (kept in order: stable sort)
+                    events.append((now, 1, mido.Message("note_off", channel=msg.channel,
+                                                        note=msg.note)))
                 sounding.add((msg.channel, msg.note))
             elif msg.type in ("note_on", "note_off"):
                 sounding.discard((msg.channel, msg.note))
             elif msg.type == "control_change" and msg.control == SUSTAIN:
                 (pedal.add if msg.value >= 64 else pedal.discard)(msg.channel)
+            events.append((now, 1, msg))
         events += [(end_tick, 0, mido.Message("note_off", channel=c, note=n))
                    for c, n in sorted(sounding)]
         events += [(end_tick, 0, mido.Message("control_change", channel=c, control=SUSTAIN,
