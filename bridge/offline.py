@@ -17,6 +17,7 @@ from bridge.live.params import CANDIDATES, GUIDANCE
 from bridge.live.parts import SIDE_BARS, playing_both
 from bridge.live.quote import choosing, heard_bars, voters
 from bridge.live.tagging import last_bars, top_genre
+from bridge.model import ear
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
 from bridge.model.tagger import Tagger
@@ -46,34 +47,38 @@ def bar_windows(tokens: list[int], bars: int) -> list[list[int]]:
             for i in range(0, len(starts), bars)]
 
 
-def tag_piece(tagger: Tagger, piece: Piece, bars: int = 4, top: int = 3) -> dict:
-    """Style tags of a whole piece: the tagger's probabilities averaged over its windows. A
-    band's drums and pitched parts (each ``BAND_SHARE`` of its notes or more) are tagged
-    apart, as the tagger learnt them (no source has both: a song with a groove under it was
-    tagged drums): its tags are its pitched parts', and ``drums`` holds its drums' (the
-    drums genre and its styles)."""
+def tag_piece(tagger: Tagger, piece: Piece, bars: int = 4, top: int = 3,
+              generator: Generator | None = None) -> dict:
+    """Style tags of a whole piece: the tagger's probabilities averaged over its windows,
+    each window's genres with what ``generator`` hears in it counted in
+    (:mod:`bridge.model.ear`; None: the tagger alone). A band's drums and pitched parts
+    (each ``BAND_SHARE`` of its notes or more) are tagged apart, as the tagger learnt them
+    (no source has both: a song with a groove under it was tagged drums): its tags are its
+    pitched parts', and ``drums`` holds its drums' (the drums genre and its styles)."""
     drums = [n for n in piece.notes if n.drum]
     kit = [g for g in tagger.config.genres if g in PERCUSSION_GENRES]
     if not kit or not BAND_SHARE <= len(drums) / max(len(piece.notes), 1) <= 1 - BAND_SHARE:
-        return _tags(tagger, piece, bars, top)
+        return _tags(tagger, generator, piece, bars, top)
     pitched = replace(piece, notes=[n for n in piece.notes if not n.drum])
-    return {**_tags(tagger, pitched, bars, top),
-            "drums": _tags(tagger, replace(piece, notes=drums), bars, top, kit)["tags"]}
+    return {**_tags(tagger, generator, pitched, bars, top),
+            "drums": _tags(tagger, generator, replace(piece, notes=drums), bars, top,
+                           kit)["tags"]}
 
 
 @torch.inference_mode()
-def _tags(tagger: Tagger, piece: Piece, bars: int, top: int,
+def _tags(tagger: Tagger, generator: Generator | None, piece: Piece, bars: int, top: int,
           genres: list[str] | None = None) -> dict:
     """The ``top`` genres (of ``genres``, default any) and the top genre's ``top`` styles."""
     windows = bar_windows(encode(piece), bars)
     if not windows:
         return {"tags": [], "windows": 0}
+    heard = ear.hear(generator, tagger, windows)
     genre_p = torch.zeros(len(tagger.config.genres))
     sub_p = torch.zeros(len(tagger.config.substyles))
     prior = tagger.substyle_prior()
-    for w in windows:
+    for i, w in enumerate(windows):
         g, s = tagger(torch.tensor(w)[None])
-        genre_p += g[0].softmax(0)
+        genre_p += tagger.heard(g[0], None if heard is None else heard[i]).softmax(0)
         sub_p += (s[0] + prior).softmax(0)
     genre_p /= len(windows)
     sub_p /= len(windows)
@@ -91,11 +96,15 @@ def _tags(tagger: Tagger, piece: Piece, bars: int, top: int,
 
 
 @torch.inference_mode()
-def heard_genre(tagger: Tagger, piece: Piece) -> str | None:
+def heard_genre(tagger: Tagger, piece: Piece, generator: Generator | None = None) -> str | None:
     """The genre of ``piece`` as the daemon hears a performer: the top genre of its last
-    bars' tags (:mod:`bridge.live.tagging`)."""
-    tokens = encode(piece)
-    return top_genre(tagger.tags(torch.tensor(last_bars(tokens)))) if tokens else None
+    bars' tags (:mod:`bridge.live.tagging`), with what ``generator`` hears counted in."""
+    tokens = last_bars(encode(piece))
+    if not tokens:
+        return None
+    heard = ear.hear(generator, tagger, [tokens])
+    return top_genre(tagger.tags(torch.tensor(tokens),
+                                 evidence=None if heard is None else heard[0]))
 
 
 @dataclass

@@ -20,10 +20,10 @@ from pathlib import Path
 BRIDGE = Path(__file__).resolve().parents[1] / "bridge"
 MODELS = ("torch", "bridge.model.generator", "bridge.model.tagger", "bridge.model.stream",
           "bridge.model.stream_graph", "bridge.model.stream_numpy", "bridge.model.recall",
-          "bridge.model.kernels", "bridge.model.checkpoint")
+          "bridge.model.kernels", "bridge.model.checkpoint", "bridge.model.ear")
 MAY_TOUCH_TENSORS = ("model/", "train/", "evaluate/", "bench/", "cli/", "offline.py",
                      "live/engine.py", "live/stepper.py", "live/restyle.py",   # the engine
-                     "live/device.py")
+                     "live/tagwork.py", "live/device.py")
 
 
 def _imports(path: Path) -> set[str]:

@@ -137,10 +137,15 @@ def tag(files: tuple[str, ...], model: str | None, bars: int, as_json: bool,
     from bridge.offline import tag_piece
 
     tagger = _models(model, "tagger")
+    # what the generator beside it hears counts too (bridge.model.ear), where the tagger
+    # was fitted to count it
+    generator = _models(model, "generator", needed=False) \
+        if tagger.config.generator_weight else None
     batch = Batch(midi_inputs(files), "tag", as_json=as_json)
     for path, _ in batch:
         try:
-            result = {"file": str(path), **tag_piece(tagger, _read(path, grid), bars)}
+            result = {"file": str(path),
+                      **tag_piece(tagger, _read(path, grid), bars, generator=generator)}
         except InputError as exc:
             batch.fail(exc, path)
             continue
@@ -306,7 +311,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
             continue
         prompt, start_tick = prompt_of(piece, prompt_bars)
         source = None if only else open_midi(path)   # (read as MIDI just now: it reads)
-        heard = heard_genre(tagger, prompt) if tagger is not None else None
+        heard = heard_genre(tagger, prompt, generator) if tagger is not None else None
         for s, target in zip(seed_list, targets, strict=True):
             result = continue_piece(generator, piece, ContinueOptions(
                 bars=bars, prompt_bars=prompt_bars, style=style, guidance=guidance,

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 
 from bridge.evaluate.metrics import accuracy
+from bridge.model import ear
+from bridge.progress import Progress
 from bridge.train.perform import reperform
 from bridge.train.tasks import tag_logits
 from bridge.train.windows import Sequence, bar_windows, tag_targets
@@ -32,9 +34,10 @@ def performed(seqs: list[Sequence], bars: int, genres: tuple[str, ...]) -> list[
     return out[::step][:MOST]
 
 
-def by_performance(tagger, seqs: list[Sequence], bars: int, device: torch.device) -> dict:
+def by_performance(tagger, seqs: list[Sequence], bars: int, device: torch.device,
+                   generator=None) -> dict:
     """Genre accuracy, in all and on melodies alone, for each way of playing (``WAYS``), and
-    as the windows are."""
+    as the windows are; what ``generator`` hears counted in (:mod:`bridge.model.ear`)."""
     cfg = tagger.config
     windows = performed(seqs, bars, cfg.genres)
     truth = np.array([tag_targets(st, cfg.genres, cfg.substyles)[0] for _, st, _ in windows])
@@ -44,7 +47,11 @@ def by_performance(tagger, seqs: list[Sequence], bars: int, device: torch.device
     for way, (dynamics, timing) in {"as they are": (None, None), **WAYS}.items():
         tokens = [w if dynamics is None else reperform(w, rng, dynamics, timing)
                   for w, _, _ in windows]
-        pred = tag_logits(tagger, tokens, device)[0].argmax(1)
+        logits = torch.from_numpy(tag_logits(tagger, tokens, device)[0])
+        with Progress(f"played {way}", len(tokens), "windows",
+                      enabled=generator is not None) as progress:
+            evidence = ear.hear(generator, tagger, tokens, progress.update)
+        pred = tagger.heard(logits, evidence).numpy().argmax(1)
         out[way] = {"all": round(accuracy(truth, pred), 4),
                     "melody": round(accuracy(truth[melody], pred[melody]), 4)
                     if melody.any() else None}

@@ -5,8 +5,10 @@
   models know, each asked for every other pitched genre, with the melody part asked for
   too (``--part melody``), so only the style can move the genre, not a change of texture.
   A request hits when the shipped tagger's top genre of its continuation is the one asked
-  for; each is drawn at every seed (one draw of 120 requests moved from 0.60 to 0.76
-  between seeds).
+  for, the tagger alone: never with the generator's ear counted in (``bridge.model.ear``),
+  since a continuation drawn under a style is likely under it by construction (the prompt
+  is heard as the daemon hears it, ear and all). Each is drawn at every seed (one draw of
+  120 requests moved from 0.60 to 0.76 between seeds).
 - :func:`style_control`, the continuation benchmark's part: the hit rate at the session's
   default guidance, beside how often the same prompts' unstyled continuations (the same
   seeds) land in the requested genre anyway, and the in-key shares of both (in the
@@ -64,7 +66,8 @@ def kind(genre: str) -> str:
 
 
 def tagged_genre(tagger, notes: list[Note], meter: Meter) -> str | None:
-    """The top genre of the tags of a whole continuation (its windows averaged)."""
+    """The top genre of the tags of a whole continuation (its windows averaged), by the
+    tagger alone."""
     tags = tag_piece(tagger, Piece(list(notes), meter))["tags"]
     return top_genre([(t["tag"], t["probability"]) for t in tags])
 
@@ -88,7 +91,7 @@ def ask(generator, tagger, asked: list[tuple[Case, str, int]], engine, guidance:
     with Progress(label, len(asked), "requests") as progress:
         for case, target, seed in asked:
             if case.name not in heard:     # as the daemon hears a performer play the prompt
-                heard[case.name] = heard_genre(tagger, case.prompt)
+                heard[case.name] = heard_genre(tagger, case.prompt, generator)
             notes = continuation(generator, case, seed, engine, target, MELODY_PART, guidance,
                                  heard[case.name])
             out.append({"from": genre_of(case.style), "to": target,

@@ -20,7 +20,8 @@ from bridge.evaluate.baseline_tagger import LogisticRegression, features
 from bridge.evaluate.metrics import accuracy, confusion, macro_f1
 from bridge.evaluate.performance import by_performance
 from bridge.evaluate.run import BASELINE_WINDOWS, EvalError, same_data
-from bridge.model import checkpoint
+from bridge.model import checkpoint, ear
+from bridge.progress import Progress
 from bridge.train.tasks import evenly, tag_logits
 from bridge.train.windows import Sequence, bar_windows, tag_targets
 from bridge.vocab import genre_of
@@ -48,7 +49,9 @@ def evaluate_tagger(folder: Path, seqs: list[Sequence], train: list[Sequence], b
         raise EvalError("no window of the data has a genre the tagger knows")
     targets = np.array([tag_targets(st, cfg.genres, cfg.substyles) for _, st, _ in windows])
     g_true, s_true = targets[:, 0], targets[:, 1]
-    g_log, s_log = tag_logits(tagger, [w for w, _, _ in windows], device)
+    g_alone, s_log = tag_logits(tagger, [w for w, _, _ in windows], device)
+    generator = _generator(folder, tagger)
+    g_log = _heard(tagger, generator, g_alone, [w for w, _, _ in windows])
     g_pred, s_pred = g_log.argmax(1), tagger.reported_substyles(g_log, s_log)
     has_sub = s_true >= 0
     # the baseline: trained on 4-bar windows of the training data, spread over it
@@ -84,11 +87,42 @@ def evaluate_tagger(folder: Path, seqs: list[Sequence], train: list[Sequence], b
         "baseline": "logistic regression on pitch-class and interval histograms, "
                     f"{len(train_windows)} training windows",
         "unknown_genre_sequences": dict(unknown),
-        "genre_accuracy_by_performance": by_performance(tagger, seqs, bars, device),
+        "genre_accuracy_by_performance": by_performance(tagger, seqs, bars, device,
+                                                        generator),
+        # what the generator's ear adds (bridge.model.ear): the same windows, tagger alone
+        "generator_weight": tagger.config.generator_weight if generator is not None else 0.0,
+        "tagger_alone": _alone(tagger, windows, g_true, g_alone, s_log, s_true, has_sub),
     }
     if out is not None:
         write_confusions(out, cfg, g_true, g_pred, s_true[has_sub], s_pred[has_sub])
     return result
+
+
+def _generator(folder: Path, tagger):
+    """The generator beside the tagger, where the tagger counts what it hears."""
+    if not tagger.config.generator_weight or not (folder / "generator").is_dir():
+        return None
+    return checkpoint.load(folder / "generator", "generator", "cpu")[0]
+
+
+def _heard(tagger, generator, g_logits: np.ndarray, windows: list) -> np.ndarray:
+    """Genre logits with the generator's evidence counted in (as they are without it)."""
+    if generator is None:
+        return g_logits
+    with Progress("the generator's ear", len(windows), "windows") as progress:
+        evidence = ear.hear(generator, tagger, windows, progress.update)
+    return tagger.heard(torch.from_numpy(g_logits), evidence).numpy()
+
+
+def _alone(tagger, windows, g_true, g_log, s_log, s_true, has_sub) -> dict:
+    """The tagger's own figures, without the generator's ear."""
+    g_pred = g_log.argmax(1)
+    s_pred = tagger.reported_substyles(g_log, s_log)
+    return {"genre_accuracy": round(accuracy(g_true, g_pred), 4),
+            "substyle_macro_f1": round(macro_f1(s_true[has_sub], s_pred[has_sub]), 4),
+            "genre_accuracy_by_texture": {
+                texture: round(accuracy(g_true[sel], g_pred[sel]), 4)
+                for texture, sel in _textures(windows).items() if sel.any()}}
 
 
 def _textures(windows) -> dict[str, np.ndarray]:

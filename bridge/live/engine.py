@@ -22,13 +22,14 @@ Results (notes, ends, tags) go to the loop after each step, in one batch, before
 tokens are fed; a batch with a response's first note waits until the loop has sent it
 (:mod:`bridge.live.handover`).
 
-Tagging (``tag``) is the worker's idle-time work: a pass over four bars takes about 10 ms on a
-CPU, so it runs only when no request is waiting and no generation is running, and a newer
-request for a session replaces one still waiting. Feeds and responses never queue behind a
-tagging pass that has not started. The tagger stays on the CPU when the generator runs on
-CUDA: there its pieces take 1-4 ms, where on an H100 the first piece at each new input
-length took 6-124 ms (kernel selection and loading), and the worker's feeds and responses
-waited up to 0.33 s behind them (``docs/latency.md``).
+Tagging (``tag``) is the worker's idle-time work (:mod:`bridge.live.tagwork`): a pass over
+four bars takes about 100 ms of it (what the generator hears of each genre there, then the
+tagger), in pieces of about a millisecond, so it runs only when no request is waiting and no
+generation is running, and a newer request for a session replaces one still waiting. Feeds
+and responses never queue behind a tagging pass that has not started. The tagger stays on
+the CPU when the generator runs on CUDA: there its pieces take 1-4 ms, where on an H100 the
+first piece at each new input length took 6-124 ms (kernel selection and loading), and the
+worker's feeds and responses waited up to 0.33 s behind them (``docs/latency.md``).
 
 Nothing a request or a generation raises stops the worker: a request that fails is logged
 and dropped, a generation that fails ends with the reason ``error`` (its session is told),
@@ -55,6 +56,7 @@ from bridge.live.generation import Generation
 from bridge.live.handover import Handover
 from bridge.live.restyle import BUSY_PIECE, IDLE_PIECE, Restyles
 from bridge.live.stepper import Stepper
+from bridge.live.tagwork import Tagging
 from bridge.model.generator import Generator
 from bridge.model.stream import State, Streamer, stack
 from bridge.model.tagger import Tagger
@@ -75,10 +77,10 @@ class Engine:
         self._heard: tuple[tuple, State] | None = None   # run_now's last context, fed
         self._thread = threading.Thread(target=self._run, name="continuo-inference",
                                         daemon=True)
-        self._tags: dict[str, tuple[list[int], Callable]] = {}   # waiting, per session
-        self._tagging: tuple[str, Any, Callable] | None = None   # the pass under way
         self._restyles = Restyles(self.streamer)     # states rebuilt under another style
         self._results = Handover(loop)       # notes, ends, tags: to the loop, in order
+        self._tagging = Tagging(self.tagger, generator, self.streamer, self._results.post) \
+            if self.tagger is not None else None     # idle-time tagging passes
         self._stopped = False
         self.stats = {"feeds": 0, "steps": 0, "generations": 0, "prepared": 0, "errors": 0}
         # seconds, most recent last: request -> tokens fed; request -> first note decoded
@@ -270,10 +272,7 @@ class Engine:
             elif kind == "resume":
                 self.running.resume(request[1])
             elif kind == "tag":                  # later, when idle; the newest wins
-                self._tags.pop(request[1], None)
-                self._tags[request[1]] = (request[2], request[3])
-                if self._tagging is not None and self._tagging[0] == request[1]:
-                    self._tagging = None
+                self._tagging.ask(request[1], request[2], request[3])
             elif kind == "call":
                 request[1]()
         except Exception as exc:   # a bad request must not kill the worker
@@ -301,14 +300,14 @@ class Engine:
     @property
     def _idle_work(self) -> bool:
         """Is there work for the worker's idle time (a style rebuild, a tagging pass)?"""
-        return bool(self._restyles or self._tags or self._tagging)
+        return bool(self._restyles or self._tagging)
 
     def _idle_step(self) -> None:
         """One piece of idle-time work: a style rebuild before tagging."""
         if self._restyles:
             self._restyle_step(IDLE_PIECE)
         else:
-            self._tag_step()
+            self._tagging.step()
 
     def _restyle_step(self, size: int) -> None:
         """A piece of the oldest style rebuild; its state goes in place once caught up."""
@@ -324,20 +323,3 @@ class Engine:
         """A fault the worker survives: counted, logged with its traceback."""
         self.stats["errors"] += 1
         log.exception(message, *args)
-
-    def _tag_step(self) -> None:
-        """One piece (~1 ms) of the pending tagging pass: whatever else arrives meanwhile
-        (a played note, a response) goes first."""
-        if self._tagging is None:
-            session, (tokens, on_result) = self._tags.popitem()
-            x = torch.tensor(tokens[-1024:])
-            self._tagging = (session, self.tagger.tag_steps(x), on_result)
-        session, steps, on_result = self._tagging
-        try:
-            next(steps)
-        except StopIteration as done:
-            self._tagging = None
-            self._results.post(on_result, session, done.value)
-        except Exception:   # a bad request must not kill the worker
-            self._tagging = None
-            log.exception("tagging failed")

@@ -1,7 +1,8 @@
 """Style tags of what the performer plays, once a bar when they change.
 
 The tagger reads the performer's own notes (never the daemon's answers) over the last
-``TAG_BARS`` bars, a little after each bar line (responses are prepared just before grid
+``TAG_BARS`` bars, with what the generator hears in them counted in
+(:mod:`bridge.model.ear`), a little after each bar line (responses are prepared just before grid
 positions, and the worker tags only when idle). A bar with no new input is not tagged again.
 A performer who plays drums beside pitched notes (a band's clip) is tagged by the pitched
 notes alone: the tagger learnt no source with both, and called such a song drums.

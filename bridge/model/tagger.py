@@ -41,6 +41,10 @@ class TaggerConfig:
     # back toward how often they occur (PRIOR_WEIGHT), so a style seen once in training
     # is not named as often as one seen in hundreds of pieces
     substyle_shares: tuple[float, ...] = ()
+    # how much a tag counts what the generator beside it hears (bridge.model.ear): its
+    # evidence for each genre times this joins the genre logits (0: the tagger alone).
+    # Fitted with the generator shipped beside it, on training windows
+    generator_weight: float = 0.0
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -105,21 +109,31 @@ class Tagger(nn.Module):
         g, s = self(tokens)
         return F.cross_entropy(g, genre) + F.cross_entropy(s, sub, ignore_index=-1)
 
+    def heard(self, g_logits: torch.Tensor, evidence: torch.Tensor | None) -> torch.Tensor:
+        """Genre logits ``[..., G]`` with the generator's ``evidence`` ``[..., G]``
+        (:mod:`bridge.model.ear`; None: not heard) counted in at ``generator_weight``."""
+        if evidence is None or not self.config.generator_weight:
+            return g_logits
+        return g_logits + self.config.generator_weight * evidence.to(g_logits)
+
     @torch.inference_mode()
-    def tags(self, tokens: torch.Tensor, top: int = 3) -> list[tuple[str, float]]:
-        """The most likely tags of one window: genres, then sub-styles of the top genre.
+    def tags(self, tokens: torch.Tensor, top: int = 3,
+             evidence: torch.Tensor | None = None) -> list[tuple[str, float]]:
+        """The most likely tags of one window: genres, then sub-styles of the top genre;
+        ``evidence``: what the generator hears in it, ``[G]`` (:meth:`heard`).
 
         A sub-style's probability is P(genre) * P(sub | genre), its head renormalised over
         the sub-styles of that genre.
         """
-        steps = self.tag_steps(tokens, top)
+        steps = self.tag_steps(tokens, top, evidence=evidence)
         while True:
             try:
                 next(steps)
             except StopIteration as done:
                 return done.value
 
-    def tag_steps(self, tokens: torch.Tensor, top: int = 3, chunk: int = CHUNK):
+    def tag_steps(self, tokens: torch.Tensor, top: int = 3, chunk: int = CHUNK,
+                  evidence: torch.Tensor | None = None):
         """:meth:`tags` in pieces of about a millisecond: a generator that yields between
         them and returns the tags, so the live worker can feed a note or start a response
         in between. The recurrent layer runs ``chunk`` tokens at a time, each direction
@@ -148,7 +162,7 @@ class Tagger(nn.Module):
         with torch.inference_mode():
             h = torch.cat([halves[0], halves[1].flip(1)], dim=2)      # [1, T, 2H]
             g, s = self._heads(h, torch.zeros(h.shape[:2], dtype=torch.bool, device=h.device))
-            return self._top_tags(g[0], s[0], top)
+            return self._top_tags(self.heard(g[0], evidence), s[0], top)
 
     def _directions(self) -> tuple[nn.LSTM, nn.LSTM]:
         """The bidirectional LSTM as two one-way LSTMs (copies of its weights, made once

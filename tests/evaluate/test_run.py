@@ -63,11 +63,15 @@ def test_missing_split_is_a_clear_error(tiny_model_dir, fixture_cache, fixture_d
 def test_eval_writes_model_cards(tiny_model_dir, fixture_cache, fixture_data, tmp_path):
     import shutil
 
+    from bridge.model import checkpoint
+
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)
     # an architecture study beside the generator goes into its card
     shutil.copy(Path(__file__).parents[2] / "models/default/generator/ablation.json",
                 model / "generator")
+    # a tagger that counts what the generator hears: both figures, with it and without
+    checkpoint.update_config(model / "tagger", "tagger", generator_weight=0.4)
     result = CliRunner().invoke(evaluate, [
         "--model", str(model), "--data", str(fixture_data), "--split", "val",
         "--train-cache", str(fixture_cache), "--write-cards"])
@@ -81,6 +85,12 @@ def test_eval_writes_model_cards(tiny_model_dir, fixture_cache, fixture_data, tm
     assert "genre accuracy, played varied, humanised" in \
         (model / "tagger" / "MODEL_CARD.md").read_text()
     assert "## Recall: how far back" in card          # a list of studies: each one
+    tagged = json.loads((model / "tagger" / "eval.json").read_text())["tagger"]
+    assert tagged["generator_weight"] == 0.4
+    assert set(tagged["tagger_alone"]) == {"genre_accuracy", "substyle_macro_f1",
+                                           "genre_accuracy_by_texture"}
+    assert "tagger alone (no generator's ear)" in \
+        (model / "tagger" / "MODEL_CARD.md").read_text()
 
 
 def test_the_baselines_training_data_is_built_once_and_kept(fixture_data, tmp_path,
