@@ -58,7 +58,7 @@ def evidence(generator: Generator, windows: Sequence[Sequence[int]], styles: Seq
         x = torch.zeros(len(seqs), max(map(len, seqs)), dtype=torch.long)  # [B, T] (PAD 0)
         for j, s in enumerate(seqs):
             x[j, :len(s)] = torch.tensor(s)
-        counted = heard[x[:, 1:]] & (x[:, 1:] != 0)                       # [B, T-1]
+        counted = heard[x[:, 1:]]                          # [B, T-1] (PAD is not heard)
         for k, style in enumerate(styles):
             logp, _ = generator(x[:, :-1], torch.full((len(seqs),), style),
                                 targets=x[:, 1:])                          # [B, T-1]

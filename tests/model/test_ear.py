@@ -18,9 +18,8 @@ from tests.conftest import tiny_models
 from tests.model.test_stream import exact
 
 
-def _trained_models(weight: float = 0.7):
-    """The tiny models with a style table holding the tagger's genres, the tagger counting
-    the ear at ``weight``."""
+def _models_with_ear(weight: float = 0.7):
+    """The tiny random models (plumbing only), the tagger counting the ear at ``weight``."""
     generator, tagger = tiny_models()
     tagger.config = dataclasses.replace(tagger.config, generator_weight=weight)
     return generator, tagger
@@ -34,7 +33,7 @@ def _windows() -> list[list[int]]:
 
 @pytest.mark.parametrize("fast", [False, True])
 def test_streamed_evidence_is_the_batched_evidence(fast):
-    generator, tagger = _trained_models()
+    generator, tagger = _models_with_ear()
     styles = ear.styles_of(generator, tagger.config.genres)
     windows = _windows()
     batched = ear.evidence(generator, windows, styles)                  # [N, S]
@@ -57,7 +56,7 @@ def test_streamed_evidence_is_the_batched_evidence(fast):
 def test_only_pitches_drum_keys_and_parts_are_heard():
     """A window's durations and velocities are how it is played: the evidence leaves their
     own odds out (a last note's duration changes nothing), and counts each pitch's."""
-    generator, tagger = _trained_models()
+    generator, tagger = _models_with_ear()
     styles = ear.styles_of(generator, tagger.config.genres)
     window = _windows()[0]
     assert KIND[window[-1]] == K_DUR
@@ -72,7 +71,7 @@ def test_only_pitches_drum_keys_and_parts_are_heard():
 
 
 def test_a_tag_counts_the_evidence_at_the_tagger_weight():
-    _, tagger = _trained_models(weight=0.0)
+    _, tagger = _models_with_ear(weight=0.0)
     window = torch.tensor(_windows()[0])
     genres = tagger.config.genres
     alone = tagger.tags(window, top=len(genres))
@@ -87,7 +86,7 @@ def test_a_tag_counts_the_evidence_at_the_tagger_weight():
 def test_the_daemon_tags_as_continuo_tag_does():
     """A performer's last bars tagged by the worker (ear, then tagger, in pieces) give what
     the whole-file tagging gives the same window."""
-    generator, tagger = _trained_models()
+    generator, tagger = _models_with_ear()
     window = _windows()[0]
     engine = Engine(generator, tagger, "cpu")
     engine.start()
@@ -103,7 +102,7 @@ def test_the_daemon_tags_as_continuo_tag_does():
 
 
 def test_continuo_tag_hears_a_piece_with_the_generator():
-    generator, tagger = _trained_models(weight=5.0)
+    generator, tagger = _models_with_ear(weight=5.0)
     notes = [Note(i * 0.5, 0.5, 60 + (i * 7) % 12, 80, part=0) for i in range(32)]
     piece = Piece(notes)
     alone = tag_piece(tagger, piece)
