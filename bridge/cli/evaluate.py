@@ -7,19 +7,21 @@ from pathlib import Path
 
 import click
 
-from bridge.cli.musicality import run_accompaniment, run_continuation, run_styles
+from bridge.cli.musicality import run_accompaniment, run_call, run_continuation, run_styles
 from bridge.live.params import STYLE_WEIGHTS
 
 
 @click.command("eval")
 @click.option("--task",
-              type=click.Choice(["models", "continuation", "accompaniment", "styles"]),
+              type=click.Choice(["models", "continuation", "accompaniment", "call", "styles"]),
               default="models", show_default=True,
               help="models: bits per event and tagger accuracy beside baselines; "
                    "continuation: the musicality benchmark (model vs one draw, echo and "
                    "shuffle); accompaniment: the model accompanies a melody played live (vs hold "
-                   "and echo); styles: how often style requests land at each --guidance, and "
-                   "the strength that lands each genre best (run it on the training split).")
+                   "and echo); call: trading fours with the daemon in call mode (its answers "
+                   "vs an echo of the call); styles: how often style requests land at each "
+                   "--guidance, and the strength that lands each genre best (run it on the "
+                   "training split).")
 @click.option("--model", help="Model folder (default: the shipped model).")
 @click.option("--data", default="../shared/data", show_default=True,
               type=click.Path(exists=True, file_okay=False),
@@ -41,10 +43,10 @@ from bridge.live.params import STYLE_WEIGHTS
 @click.option("--out", type=click.Path(file_okay=False),
               help="Write the report and confusion matrices (PNG, JSON) here.")
 @click.option("--seeds", default="0,1,2", show_default=True,
-              help="continuation, accompaniment: the model's seeds per piece "
+              help="continuation, accompaniment, call: the model's seeds per piece "
                    "(comma-separated).")
 @click.option("--limit", type=click.IntRange(1),
-              help="continuation, accompaniment: the first N pieces of each dataset only "
+              help="continuation, accompaniment, call: the first N pieces of each dataset only "
                    "(a quick run).")
 @click.option("--style-prompts", default=10, show_default=True, type=click.IntRange(0),
               help="continuation, styles: melody prompts per genre for the style requests.")
@@ -94,6 +96,9 @@ def evaluate(task, model, data, split, datasets, variants, train_cache, train_da
     if task == "accompaniment":
         run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json,
                           write_cards, use_music21, alone)
+        return
+    if task == "call":
+        run_call(model, data, split, datasets, out, seeds, limit, as_json, use_music21)
         return
     if task == "styles":
         run_styles(model, data, split, datasets, out, seeds, style_prompts, weights,

@@ -1,4 +1,4 @@
-"""The musicality tasks of ``continuo eval`` (continuation, accompaniment, styles): each
+"""The musicality tasks of ``continuo eval`` (continuation, accompaniment, call, styles): each
 reads the data, runs its benchmark (:mod:`bridge.evaluate`), writes its report and prints
 its table."""
 
@@ -129,6 +129,41 @@ def run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json, 
     for ds, entry in result["datasets"].items():
         click.echo(f"\n{ds}: {entry['pieces']} pieces")
         _metric_rows(entry, acc.NAMES, (*acc.CANDIDATES, "truth"))
+
+
+def run_call(model, data, split, datasets, out, seeds, limit, as_json,
+             use_music21=False) -> None:
+    import torch
+
+    from bridge.evaluate import call
+    from bridge.evaluate import run as ev
+    from bridge.model import checkpoint
+
+    seed_list = _seeds(seeds)
+    torch.set_num_threads(1)          # batch-1 steps: one thread is fastest (docs/latency.md)
+    try:
+        folder = checkpoint.resolve_model_dir(model)
+        generator = checkpoint.load(folder / "generator", "generator")[0]
+        records = _records(data, split, datasets, use_music21)
+        result, rows = call.evaluate_call(generator, records, seed_list, limit)
+    except (ev.EvalError, checkpoint.CheckpointError) as exc:
+        raise click.ClickException(str(exc)) from None
+    report = {"data": str(data), "split": split, "model": str(folder), "call": result}
+    if out:
+        _write(Path(out), "call", report, rows)
+    if as_json:
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"{report['data']} (split {report['split']}): trading {result['call_bars']} "
+               f"bars, {result['rounds']} rounds, the daemon in call mode, seeds "
+               f"{','.join(map(str, result['seeds']))}")
+    for ds, entry in result["datasets"].items():
+        click.echo(f"\n{ds}: {entry['pieces']} pieces, the answer beats the echo on "
+                   f"{100 * entry['model_beats_echo']:.0f} %; answers "
+                   + ", ".join(f"{k.removeprefix('answers_')} {v}"
+                               for k, v in entry["answers"].items())
+                   + f"; Continuo's notes inside a call {entry['notes_in_calls']:g}")
+        _metric_rows(entry, call.METRICS, (*call.CANDIDATES, "truth"))
 
 
 def run_continuation(model, data, split, datasets, out, seeds, limit, style_prompts,

@@ -57,12 +57,18 @@ def melody(notes: Sequence[Note]) -> list[Note]:
     return [n for n in notes if n.part == MELODY and not n.drum]
 
 
+def one_bar_length(lines: Sequence[float]) -> bool:
+    """Do these bar lines mark bars of one length, a whole number of eighths (a time
+    signature the simulated clock can keep)?"""
+    lengths = np.diff(lines)
+    return bool(np.allclose(lengths, lengths[0]) and lengths[0] * 2 == round(lengths[0] * 2))
+
+
 def suitable(case: Case) -> bool:
     """A melody and an accompaniment in prompt and truth, one bar length throughout."""
-    lines = np.diff([*case.prompt_bars.lines, *case.bars.lines[1:]])
     return bool(len(melody(case.prompt.notes)) >= MIN_MELODY_NOTES and melody(case.truth)
                 and accompaniment(case.prompt.notes) and accompaniment(case.truth)
-                and np.allclose(lines, lines[0]) and lines[0] * 2 == round(lines[0] * 2))
+                and one_bar_length([*case.prompt_bars.lines, *case.bars.lines[1:]]))
 
 
 # -- the baselines ----------------------------------------------------------------------------
@@ -123,7 +129,7 @@ def truth_metrics(case: Case) -> dict[str, float | None]:
 # -- the model, live on a simulated clock -----------------------------------------------------
 
 
-class _Taken:
+class Taken:
     """The session's output: what it would play, in song beats (an ``Output``)."""
 
     def __init__(self) -> None:
@@ -167,7 +173,7 @@ def accompany(generator, engine, case: Case, seed: int, params: dict | None = No
     loop = SimLoop(settle=engine.drain)
     clock = BeatClock(0.0, tempo, numerator=numerator, denominator=denominator)
     clock.set_transport(0.0, tempo, 0.0, True, numerator, denominator)
-    out = _Taken()
+    out = Taken()
     session = Session(f"acc{seed}", engine=engine, clock=clock, output=out,
                       styles=generator.config.styles, loop=loop, prepare=False,
                       params={**(params or {}), "mode": "manual", "part": "accompaniment",

@@ -76,24 +76,32 @@ class Case:
         return bool(np.mean([n.drum for n in self.prompt.notes]) > 0.5)
 
 
-def cases(records: Sequence) -> list[Case]:
-    """The benchmark's pieces from built records (``bridge.data.build.Record``)."""
+def pieces(records: Sequence, bars: int) -> list[tuple]:
+    """One record of each group with at least ``bars`` bars, decoded: (meta, piece), in
+    (dataset, path) order; of a group, its file's own reading, its full texture before its
+    single tracks, then path order."""
     from bridge.data.sources import VARIANTS
 
     def rank(r) -> tuple:
         variant = VARIANTS.index(r.meta.variant) if r.meta.variant in VARIANTS else len(VARIANTS)
         return variant, r.meta.path
 
-    chosen: dict[str, Case] = {}
+    chosen: dict[str, tuple] = {}
     for r in sorted(records, key=rank):
         m = r.meta
         if m.group in chosen:
             continue
         meter = Meter(list(m.meter))
         piece = Piece(decode(r.tokens.tolist(), meter, m.origin), meter, name=m.path)
-        if piece.bars() >= PROMPT_BARS + TRUTH_BARS:
-            chosen[m.group] = Case(m.path, m.dataset, m.group, m.style, piece)
-    return sorted(chosen.values(), key=lambda c: (c.dataset, c.name))
+        if piece.bars() >= bars:
+            chosen[m.group] = m, piece
+    return sorted(chosen.values(), key=lambda mp: (mp[0].dataset, mp[0].path))
+
+
+def cases(records: Sequence) -> list[Case]:
+    """The benchmark's pieces from built records (``bridge.data.build.Record``)."""
+    return [Case(m.path, m.dataset, m.group, m.style, piece)
+            for m, piece in pieces(records, PROMPT_BARS + TRUTH_BARS)]
 
 
 def melody_of(case: Case) -> Case | None:

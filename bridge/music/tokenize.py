@@ -140,10 +140,11 @@ class _Held:
 class LiveEncoder:
     """Turns a live stream of note-ons and note-offs (and known future notes) into tokens.
 
-    Notes leave in start order (at one instant, in part order), and none before the time of
-    its start has come; a note known in advance not before that time has passed. The first
-    note in line leaves its time, pitch and velocity tokens as soon as it starts (its
-    *head*), so the model has heard it by the time it is released; its duration token
+    Notes leave in start order (at one instant, in part order, then by note, as a piece is
+    encoded), and none before the time of its start has passed: another note of the same
+    instant may still come (a chord's notes arrive one by one, in any order), and go first.
+    The first note in line leaves its time, pitch and velocity tokens then (its *head*),
+    before it is released, so the model has heard it while it is held; its duration token
     follows at its release, and only then can the next note in line leave. A note held
     longer than ``max_hold`` ticks is let out with the duration held so far, so one
     sustained chord cannot hold back everything played over it. A silence longer than
@@ -208,9 +209,9 @@ class LiveEncoder:
         out: list[int] = []
         while self._pending:
             tick, _, _, held = self._pending[0]
-            if tick > now or (held.known and tick == now):
-                break         # a known note waits for its instant to pass: what the
-                #               performer plays there may still come, and go first
+            if tick > now or (tick == now and not held.head):
+                break         # a note waits for its instant to pass: what else is played
+                #               there may still come, and go first
             if held.end is None and now - tick >= self.max_hold:
                 held.end = now
                 self._sounding.pop((held.pitch, held.drum), None)

@@ -25,6 +25,7 @@ def test_the_stream_is_fed_as_it_comes_and_its_bars_counted_from_the_first():
     c.note_on(2 * BAR_TICKS, 60, 90, False, MELODY)        # the stream begins in bar 2
     c.note_off(2 * BAR_TICKS + BEAT, 60, False)
     c.note_on(4 * BAR_TICKS, 62, 90, False, MELODY)        # two bars on
+    c.note_off(4 * BAR_TICKS + BEAT, 62, False)
     fed = [t for tokens, _ in worker.fed for t in tokens]
     assert c.first_bar == 2 and worker.fed[0][1] == 2       # the worker told where it begins
     assert all(bar is None for _, bar in worker.fed[1:])

@@ -528,8 +528,9 @@ def test_the_performer_s_part_and_the_part_asked_for(sim):
     assert s.voice.parts() is None
     s.set_param("plays", "drums")
     s.note_on(36, 90)
-    assert s.voice.parts() == {DRUMS} and PART_BASE + DRUMS in s.context.history
+    w.run(0.1)
     s.note_off(36)
+    assert s.voice.parts() == {DRUMS} and PART_BASE + DRUMS in s.context.history
     s.set_param("part", "pitched")
     assert s.voice.parts() is None
     s.set_param("part", "accompaniment")            # under a melody: harmony and bass
@@ -580,6 +581,7 @@ def test_a_session_asked_for_drums_hears_its_performer_s_osc_notes_as_drums(sim)
                                   ("auto", 10, DRUMS), ("melody", None, MELODY)):
         s, _, _ = make(w, part="drums", plays=plays)
         s.note_on(36, 90, channel=channel)
+        w.run(0.1)
         s.note_off(36, channel=channel)
         assert PART_BASE + heard in s.context.history
         assert s.voice.last_drum == (heard == DRUMS)

@@ -57,13 +57,15 @@ def test_the_sides_kept_apart_begin_with_what_each_played_before(sim):
     """Kept once the band plays drums too: the pitched parts' context hears the melody
     played and held before, and knows the bass Continuo still sounds, so its first
     generation neither forgets the tune nor strikes that bass again."""
-    s, _, _ = make(sim(120.0), seed=7)
+    w = sim(120.0)
+    s, _, _ = make(w, seed=7)
     s.voice.for_band((frozenset({BASS}),))
     for i, pitch in enumerate((60, 62, 64)):        # a phrase ended, then a note held
         s.context.note_on(s.time.tick(i * 0.5), pitch, 90, False, MELODY)
         s.context.note_off(s.time.tick(i * 0.5 + 0.4), pitch, False)
     s.context.note_on(s.time.tick(1.5), 67, 90, False, MELODY)
     s.play(Note(1.5, 8.0, 43, 100, part=BASS))
+    w.run(2)                                        # held on past its instant
     s.voice.for_band((frozenset({BASS}), frozenset({DRUMS})))   # a drummer joins
     now = s.time.now_beat()
     pitched, drums = s.generations(now + 1, now + 5, note_now=True, on_done=lambda g, r: None)

@@ -98,31 +98,47 @@ def test_live_encoder_matches_the_offline_encoding():
     assert [(n.start, n.pitch) for n in back_live] == [(n.start, n.pitch) for n in back_off]
 
 
-def test_live_encoder_sends_a_note_s_head_at_once_and_keeps_start_order():
+def test_live_encoder_sends_a_note_s_head_once_its_instant_has_passed():
     enc = LiveEncoder(Meter())
-    head = enc.note_on(0, 60, 100)                 # time, part, pitch and velocity at once
+    assert enc.note_on(0, 60, 100) == []          # another note of this instant may come
+    head = enc.note_on(12, 64, 100)                # time, part, pitch and velocity of 60
     assert [KIND[t] for t in head] == [K_BAR, K_PART, K_PITCH, K_VEL]
-    assert enc.note_on(12, 64, 100) == []          # behind the held note: waits
     assert enc.note_off(30, 64) == []              # 64 is done, 60 still holds everything
     out = enc.note_off(40, 60)                     # 60's duration, then all of 64
     assert [KIND[t] for t in out] == [K_DUR, K_SUB, K_PITCH, K_VEL, K_DUR]
     notes = decode(head + out, Meter(), 0)
     assert [(n.pitch, n.start, n.duration) for n in notes] == [(60, 0.0, 40 / 24),
                                                                 (64, 0.5, 18 / 24)]
+    # a note held alone, with nothing after it: a prefix's release lets its head out
+    enc = LiveEncoder(Meter())
+    enc.note_on(0, 60, 100)
+    assert [KIND[t] for t in enc.release(1)] == [K_BAR, K_PART, K_PITCH, K_VEL]
 
 
 def test_live_encoder_orders_one_instant_as_a_piece_is_encoded():
-    """Known notes and a performer's note at one instant leave in part order, as the
-    model learnt them (an accompaniment heard ahead does not go before the melody)."""
+    """Notes of one instant leave in part order, then by note, as the model learnt them,
+    whatever order they arrive in: a chord's bass struck a moment before its melody, or an
+    accompaniment heard ahead."""
     enc = LiveEncoder(Meter())
     enc.add_note(0, 96, 36, 80, part=BASS, generated=False)
     enc.add_note(0, 96, 48, 80, part=HARMONY, generated=False)
     out = enc.note_on(0, 72, 100, part=MELODY) + enc.note_off(24, 72)
     notes = decode(out, Meter(), 0)
     assert [(n.part, n.pitch) for n in notes] == [(MELODY, 72), (HARMONY, 48), (BASS, 36)]
+    # a performer's chord, top note last and the melody after it: the same order
+    enc = LiveEncoder(Meter())
+    out = enc.note_on(0, 55, 80, part=HARMONY) + enc.note_on(0, 48, 80, part=HARMONY)
+    out += enc.note_on(0, 72, 100, part=MELODY)
+    assert out == []
+    out += enc.note_off(24, 72) + enc.note_off(24, 55) + enc.note_off(24, 48)
+    assert [(n.part, n.pitch) for n in decode(out, Meter(), 0)] == [
+        (MELODY, 72), (HARMONY, 48), (HARMONY, 55)]
+    assert out == encode(Piece([Note(0, 1, 48, 80, part=HARMONY),
+                                Note(0, 1, 55, 80, part=HARMONY),
+                                Note(0, 1, 72, 100, part=MELODY)]))
     # never ahead of a note whose head is out: the grammar waits for its duration
     enc = LiveEncoder(Meter())
-    head = enc.note_on(0, 72, 100, part=HARMONY)
+    head = enc.note_on(0, 72, 100, part=HARMONY) + enc.release(1)
     enc.add_note(0, 24, 60, 80, part=MELODY)
     out = head + enc.note_off(12, 72) + enc.release(48)
     assert [(n.part, n.pitch) for n in decode(out, Meter(), 0)] == [(HARMONY, 72),
@@ -136,7 +152,7 @@ def test_live_encoder_lets_a_long_hold_go_and_ignores_its_late_release():
     assert [(n.pitch, n.duration) for n in decode(out, Meter(), 0)] == [(48, 2.5)]
     assert enc.note_off(200, 48) == []             # its release is ignored
     snap, _ = enc.snapshot(70)
-    assert [KIND[t] for t in snap] == [K_DUR]      # 72's head is out already
+    assert [KIND[t] for t in snap][-3:] == [K_PITCH, K_VEL, K_DUR]   # 72, cut at 70
     notes = decode(out + snap, Meter(), 0)
     assert [(n.pitch, n.start, n.duration) for n in notes][-1] == (72, 2.5, 10 / 24)
 
@@ -144,7 +160,7 @@ def test_live_encoder_lets_a_long_hold_go_and_ignores_its_late_release():
 def test_snapshot_cuts_held_notes_without_committing():
     enc = LiveEncoder(Meter())
     enc.add_note(96, 24, 62, 90)                   # a note of the daemon's, still to come
-    head = enc.note_on(0, 60, 90)
+    head = enc.note_on(0, 60, 90) + enc.release(1)     # 60's head is out
     tokens, cursor = enc.snapshot(30, until=96)
     notes = decode(head + tokens, Meter(), 0)
     assert [(n.pitch, n.duration) for n in notes] == [(60, 30 / TICKS_PER_BEAT), (62, 1.0)]
@@ -172,8 +188,8 @@ def test_a_long_silence_is_heard_as_a_few_empty_bars():
     tokens = enc.note_on(far, 62, 90) + enc.note_off(far + 12, 62)
     assert tokens.count(BAR) == MAX_SILENT_BARS and len(tokens) < 10
     assert enc.cursor.tick == far                        # and it stands where it played
-    near = enc.note_on(far + 96 * 2, 64, 90)             # shorter gaps: every bar told
-    assert near.count(BAR) == 2
+    near = enc.note_on(far + 96 * 2, 64, 90) + enc.release(far + 96 * 2 + 1)
+    assert near.count(BAR) == 2                          # shorter gaps: every bar told
 
 
 def test_a_meter_keeps_a_bounded_history_of_changes():
