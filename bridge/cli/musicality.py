@@ -5,6 +5,7 @@ its table."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -33,6 +34,30 @@ def _seeds(seeds: str) -> tuple[int, ...]:
                                  param_hint="--seeds") from None
 
 
+@contextmanager
+def _clear_errors():
+    """A benchmark's data or model errors as the command's own clear message."""
+    from bridge.evaluate import run as ev
+    from bridge.model import checkpoint
+
+    try:
+        yield
+    except (ev.EvalError, checkpoint.CheckpointError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _generator(model):
+    """The model folder and its generator, stepped on one thread (batch-1 steps: one thread
+    is fastest, docs/latency.md)."""
+    import torch
+
+    from bridge.model import checkpoint
+
+    torch.set_num_threads(1)
+    folder = checkpoint.resolve_model_dir(model)
+    return folder, checkpoint.load(folder / "generator", "generator")[0]
+
+
 def _weights(weights: str) -> tuple[float, ...]:
     try:
         out = tuple(float(w) for w in weights.split(","))
@@ -46,18 +71,14 @@ def _weights(weights: str) -> tuple[float, ...]:
 
 def run_styles(model, data, split, datasets, out, seeds, prompts, weights, write_model,
                as_json, use_music21=False) -> None:
-    import torch
-
     from bridge.evaluate import run as ev
     from bridge.evaluate import styles
     from bridge.evaluate.continuation import cases
     from bridge.model import checkpoint
 
     seed_list, weight_list = _seeds(seeds), _weights(weights)
-    torch.set_num_threads(1)          # batch-1 steps: one thread is fastest (docs/latency.md)
-    try:
-        folder = checkpoint.resolve_model_dir(model)
-        generator = checkpoint.load(folder / "generator", "generator")[0]
+    with _clear_errors():
+        folder, generator = _generator(model)
         tagger = checkpoint.load(folder / "tagger", "tagger")[0]
         records = _records(data, split, datasets, use_music21)
         result = styles.calibrate(generator, tagger, cases(records), weight_list, prompts,
@@ -68,8 +89,6 @@ def run_styles(model, data, split, datasets, out, seeds, prompts, weights, write
         if write_model:
             checkpoint.update_config(folder / "generator", "generator",
                                      style_strength=result["strength"])
-    except (ev.EvalError, checkpoint.CheckpointError) as exc:
-        raise click.ClickException(str(exc)) from None
     report = {"data": str(data), "split": split, "model": str(folder), "styles": result}
     if out:
         Path(out).mkdir(parents=True, exist_ok=True)
@@ -95,22 +114,14 @@ def run_styles(model, data, split, datasets, out, seeds, prompts, weights, write
 
 def run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json, write_cards,
                       use_music21=False, alone=False) -> None:
-    import torch
-
     from bridge.evaluate import accompaniment as acc
-    from bridge.evaluate import run as ev
-    from bridge.model import checkpoint
 
     seed_list = _seeds(seeds)
-    torch.set_num_threads(1)          # batch-1 steps: one thread is fastest (docs/latency.md)
-    try:
-        folder = checkpoint.resolve_model_dir(model)
-        generator = checkpoint.load(folder / "generator", "generator")[0]
+    with _clear_errors():
+        folder, generator = _generator(model)
         records = _records(data, split, datasets, use_music21)
         result, rows = acc.evaluate_accompaniment(generator, records, seed_list, limit,
                                                   alone=alone)
-    except (ev.EvalError, checkpoint.CheckpointError) as exc:
-        raise click.ClickException(str(exc)) from None
     report = {"data": str(data), "split": split, "model": str(folder), "accompaniment": result}
     if out:
         _write(Path(out), "accompaniment", report, rows)
@@ -133,21 +144,13 @@ def run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json, 
 
 def run_call(model, data, split, datasets, out, seeds, limit, as_json,
              use_music21=False) -> None:
-    import torch
-
     from bridge.evaluate import call
-    from bridge.evaluate import run as ev
-    from bridge.model import checkpoint
 
     seed_list = _seeds(seeds)
-    torch.set_num_threads(1)          # batch-1 steps: one thread is fastest (docs/latency.md)
-    try:
-        folder = checkpoint.resolve_model_dir(model)
-        generator = checkpoint.load(folder / "generator", "generator")[0]
+    with _clear_errors():
+        folder, generator = _generator(model)
         records = _records(data, split, datasets, use_music21)
         result, rows = call.evaluate_call(generator, records, seed_list, limit)
-    except (ev.EvalError, checkpoint.CheckpointError) as exc:
-        raise click.ClickException(str(exc)) from None
     report = {"data": str(data), "split": split, "model": str(folder), "call": result}
     if out:
         _write(Path(out), "call", report, rows)
@@ -168,24 +171,17 @@ def run_call(model, data, split, datasets, out, seeds, limit, as_json,
 
 def run_continuation(model, data, split, datasets, out, seeds, limit, style_prompts,
                      as_json, write_cards, use_music21=False, bands=False) -> None:
-    import torch
-
     from bridge.evaluate import continuation as cont
-    from bridge.evaluate import run as ev
     from bridge.model import checkpoint
 
     seed_list = _seeds(seeds)
-    torch.set_num_threads(1)          # batch-1 steps: one thread is fastest (docs/latency.md)
-    try:
-        folder = checkpoint.resolve_model_dir(model)
-        generator = checkpoint.load(folder / "generator", "generator")[0]
+    with _clear_errors():
+        folder, generator = _generator(model)
         tagger = checkpoint.load(folder / "tagger", "tagger")[0] \
             if (folder / "tagger").is_dir() and style_prompts else None
         records = _records(data, split, datasets, use_music21)
         result, rows = cont.evaluate_continuation(generator, tagger, records, seed_list,
                                                   style_prompts, limit, bands)
-    except (ev.EvalError, checkpoint.CheckpointError) as exc:
-        raise click.ClickException(str(exc)) from None
     report = {"data": str(data), "split": split, "model": str(folder), "continuation": result}
     if out:
         _write(Path(out), "continuation", report, rows)

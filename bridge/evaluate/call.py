@@ -13,7 +13,7 @@ of the phrase it heard?
   played, notes sounding then are released), so that the default silence ends the phrase on
   the answer's bar line, the answer chosen among its candidates as the daemon chooses it
   while the performer is silent. A rest of ``phrase_beats`` inside a call ends a phrase as
-  on stage: the answer begun then stops when the performer plays again (``interrupted``).
+  on stage: the answer begun then stops when the performer plays again (``notes_in_calls``).
   The second answer hears the first answer, not the piece's bars 5-8. Each answer draws
   with its own seed (the run's seed times 2, plus its round), as each draws afresh on stage.
 - Baseline: **echo**, the call as the performer played it, again in the answer's bars.
