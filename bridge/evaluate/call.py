@@ -34,7 +34,7 @@ import numpy as np
 from bridge.evaluate.accompaniment import TEMPO_RANGE, Taken, one_bar_length, signature
 from bridge.evaluate.continuation import SEEDS, by_dataset, pieces
 from bridge.evaluate.musicality import METRICS, OWN, compare, mean_metrics, own
-from bridge.live.params import defaults
+from bridge.live.params import param
 from bridge.music.key import Key, find_key
 from bridge.music.likeness import EPS, Bars
 from bridge.music.piece import Note, Piece
@@ -47,7 +47,7 @@ PIECE_BARS = 2 * CALL_BARS * ROUNDS
 CANDIDATES = ("model", "echo")
 PARAMS = {"mode": "call", "length_bars": CALL_BARS}   # the rest at the daemon's defaults
 DRUM_CHANNEL = 9
-PHRASE_BEATS = defaults()["phrase_beats"]
+PHRASE_BEATS = param("phrase_beats").default
 
 
 @dataclass

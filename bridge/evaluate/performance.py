@@ -47,12 +47,19 @@ def by_performance(tagger, seqs: list[Sequence], bars: int, device: torch.device
     for way, (dynamics, timing) in {"as they are": (None, None), **WAYS}.items():
         tokens = [w if dynamics is None else reperform(w, rng, dynamics, timing)
                   for w, _, _ in windows]
-        logits = torch.from_numpy(tag_logits(tagger, tokens, device)[0])
-        with Progress(f"played {way}", len(tokens), "windows",
-                      enabled=generator is not None) as progress:
-            evidence = ear.hear(generator, tagger, tokens, progress.update)
-        pred = tagger.heard(logits, evidence).numpy().argmax(1)
+        pred = heard(tagger, generator, tag_logits(tagger, tokens, device)[0], tokens,
+                     f"played {way}").argmax(1)
         out[way] = {"all": round(accuracy(truth, pred), 4),
                     "melody": round(accuracy(truth[melody], pred[melody]), 4)
                     if melody.any() else None}
     return {"windows": len(windows), "melody_windows": int(melody.sum()), "ways": out}
+
+
+def heard(tagger, generator, g_logits: np.ndarray, windows: list, label: str) -> np.ndarray:
+    """Genre logits ``[N, G]`` of ``windows`` with what ``generator`` hears in them counted
+    in (:mod:`bridge.model.ear`; as they are without one), its progress shown as ``label``."""
+    if generator is None:
+        return g_logits
+    with Progress(label, len(windows), "windows") as progress:
+        evidence = ear.hear(generator, tagger, windows, progress.update)
+    return tagger.heard(torch.from_numpy(g_logits), evidence).numpy()

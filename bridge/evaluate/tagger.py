@@ -18,10 +18,9 @@ import torch
 
 from bridge.evaluate.baseline_tagger import LogisticRegression, features
 from bridge.evaluate.metrics import accuracy, confusion, macro_f1
-from bridge.evaluate.performance import by_performance
+from bridge.evaluate.performance import by_performance, heard
 from bridge.evaluate.run import BASELINE_WINDOWS, EvalError, same_data
-from bridge.model import checkpoint, ear
-from bridge.progress import Progress
+from bridge.model import checkpoint
 from bridge.train.tasks import evenly, tag_logits
 from bridge.train.windows import Sequence, bar_windows, tag_targets
 from bridge.vocab import genre_of
@@ -51,7 +50,8 @@ def evaluate_tagger(folder: Path, seqs: list[Sequence], train: list[Sequence], b
     g_true, s_true = targets[:, 0], targets[:, 1]
     g_alone, s_log = tag_logits(tagger, [w for w, _, _ in windows], device)
     generator = _generator(folder, tagger)
-    g_log = _heard(tagger, generator, g_alone, [w for w, _, _ in windows])
+    g_log = heard(tagger, generator, g_alone, [w for w, _, _ in windows],
+                  "the generator's ear")
     g_pred, s_pred = g_log.argmax(1), tagger.reported_substyles(g_log, s_log)
     has_sub = s_true >= 0
     # the baseline: trained on 4-bar windows of the training data, spread over it
@@ -103,15 +103,6 @@ def _generator(folder: Path, tagger):
     if not tagger.config.generator_weight or not (folder / "generator").is_dir():
         return None
     return checkpoint.load(folder / "generator", "generator", "cpu")[0]
-
-
-def _heard(tagger, generator, g_logits: np.ndarray, windows: list) -> np.ndarray:
-    """Genre logits with the generator's evidence counted in (as they are without it)."""
-    if generator is None:
-        return g_logits
-    with Progress("the generator's ear", len(windows), "windows") as progress:
-        evidence = ear.hear(generator, tagger, windows, progress.update)
-    return tagger.heard(torch.from_numpy(g_logits), evidence).numpy()
 
 
 def _alone(tagger, windows, g_true, g_log, s_log, s_true, has_sub) -> dict:

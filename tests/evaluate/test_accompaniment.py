@@ -11,9 +11,10 @@ from click.testing import CliRunner
 from bridge.cli.evaluate import evaluate
 from bridge.evaluate import accompaniment as acc
 from bridge.evaluate.continuation import Case
-from bridge.music.midifile import write_midi
 from bridge.music.piece import Note, Piece
 from bridge.vocab import BASS, HARMONY, MELODY
+
+from .folders import midi_folder
 
 CHORDS = [(48, 52, 55), (53, 57, 60), (55, 59, 62), (48, 52, 55)]     # C F G C
 
@@ -85,10 +86,7 @@ def test_heard_alone_the_melody_gets_an_accompaniment_brought_in_under_it(models
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    root = tmp_path / "music"
-    (root / "pop").mkdir(parents=True)
-    write_midi(_band(14), root / "pop" / "band.mid")
-    return root
+    return midi_folder(tmp_path / "music", {"pop/band.mid": _band(14)})
 
 
 def test_the_report(tiny_model_dir, folder, tmp_path):

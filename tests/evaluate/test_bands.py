@@ -10,9 +10,10 @@ from click.testing import CliRunner
 from bridge.cli.evaluate import evaluate
 from bridge.evaluate.bands import band_cases, lay_under
 from bridge.evaluate.continuation import Case
-from bridge.music.midifile import write_midi
 from bridge.music.piece import Note, Piece
 from bridge.vocab import TICKS_PER_BEAT, Meter
+
+from .folders import midi_folder
 
 
 def _tune(bars: int, origin: float = 0.0) -> Piece:
@@ -49,10 +50,8 @@ def test_band_pieces_pair_a_genre_with_a_groove_that_belongs_with_it():
 
 
 def test_eval_reports_band_pieces_as_their_own_dataset(tiny_model_dir, tmp_path: Path):
-    root = tmp_path / "music"
-    for rel, piece in (("pop/song.mid", _tune(13)), ("drums/funk/groove.mid", _groove(13))):
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        write_midi(piece, root / rel)
+    root = midi_folder(tmp_path / "music", {"pop/song.mid": _tune(13),
+                                            "drums/funk/groove.mid": _groove(13)})
     result = CliRunner().invoke(evaluate, [
         "--task", "continuation", "--model", str(tiny_model_dir), "--data", str(root),
         "--split", "all", "--seeds", "0", "--style-prompts", "0", "--bands", "--json"])

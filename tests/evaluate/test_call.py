@@ -12,9 +12,10 @@ from click.testing import CliRunner
 
 from bridge.cli.evaluate import evaluate
 from bridge.evaluate import call
-from bridge.music.midifile import write_midi
 from bridge.music.piece import Note, Piece
 from bridge.vocab import DRUMS, HARMONY, MELODY, Meter
+
+from .folders import midi_folder
 
 SCALE = (60, 62, 64, 65, 67, 69, 71, 72)
 
@@ -89,10 +90,7 @@ def test_drums_are_played_as_drums(models):
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    root = tmp_path / "music"
-    (root / "pop").mkdir(parents=True)
-    write_midi(_tune(16), root / "pop" / "tune.mid")
-    return root
+    return midi_folder(tmp_path / "music", {"pop/tune.mid": _tune(16)})
 
 
 def test_the_report(tiny_model_dir, folder, tmp_path):
@@ -110,8 +108,6 @@ def test_the_report(tiny_model_dir, folder, tmp_path):
     assert (out / "call.json").exists() and (out / "call_pieces.json").exists()
     table = CliRunner().invoke(evaluate, args)
     assert table.exit_code == 0 and "beats the echo" in table.output
-    short = tmp_path / "short"
-    (short / "pop").mkdir(parents=True)
-    write_midi(_tune(12), short / "pop" / "tune.mid")
+    short = midi_folder(tmp_path / "short", {"pop/tune.mid": _tune(12)})
     failed = CliRunner().invoke(evaluate, [*args[:4], "--data", str(short), *args[6:]])
     assert failed.exit_code != 0 and "16 bars" in failed.output

@@ -12,9 +12,10 @@ from bridge.cli.evaluate import evaluate
 from bridge.evaluate import continuation as cont
 from bridge.evaluate import styles
 from bridge.evaluate.musicality import METRICS, OWN
-from bridge.music.midifile import write_midi
 from bridge.music.piece import Note, Piece
 from bridge.offline import ContinueOptions
+
+from .folders import midi_folder
 
 MOTIFS = [(60, 64, 67, 64), (62, 65, 69, 65), (59, 62, 67, 62), (60, 64, 67, 72)]
 
@@ -35,12 +36,9 @@ def _groove(bars: int) -> Piece:
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    root = tmp_path / "music"
-    for rel, piece in (("pop/song.mid", _song(14)), ("drums/groove.mid", _groove(12)),
-                       ("folk/short.mid", _song(6))):          # too short: left out
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        write_midi(piece, root / rel)
-    return root
+    return midi_folder(tmp_path / "music", {
+        "pop/song.mid": _song(14), "drums/groove.mid": _groove(12),
+        "folk/short.mid": _song(6)})                          # too short: left out
 
 
 def test_echo_and_shuffle_of_a_repeating_song():

@@ -13,19 +13,15 @@ from click.testing import CliRunner
 from bridge.cli.evaluate import evaluate
 from bridge.evaluate import styles
 from bridge.model import checkpoint
-from bridge.music.midifile import write_midi
 
+from .folders import midi_folder
 from .test_continuation import _groove, _song
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    root = tmp_path / "music"
-    for rel, piece in (("pop/song.mid", _song(14)), ("folk/tune.mid", _song(13)),
-                       ("drums/groove.mid", _groove(12))):
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        write_midi(piece, root / rel)
-    return root
+    return midi_folder(tmp_path / "music", {
+        "pop/song.mid": _song(14), "folk/tune.mid": _song(13), "drums/groove.mid": _groove(12)})
 
 
 def test_each_genre_gets_the_weight_that_lands_it_best_and_the_model_keeps_it(
@@ -70,9 +66,7 @@ def test_bad_weights_and_no_requests_are_clear_errors(tiny_model_dir, tmp_path):
     result = CliRunner().invoke(evaluate, ["--task", "styles", "--model", str(tiny_model_dir),
                                            "--guidance", "1,lots"])
     assert result.exit_code != 0 and "--guidance" in result.output
-    drums = tmp_path / "drums"
-    (drums / "drums").mkdir(parents=True)
-    write_midi(_groove(12), drums / "drums" / "groove.mid")
+    drums = midi_folder(tmp_path / "drums", {"drums/groove.mid": _groove(12)})
     result = CliRunner().invoke(evaluate, ["--task", "styles", "--model", str(tiny_model_dir),
                                            "--data", str(drums), "--split", "all",
                                            "--guidance", "1"])
