@@ -22,6 +22,7 @@ from bridge.bench.stats import proc_status_mb
 READY = " ready: "
 STARTUP = re.compile(r"startup ([0-9.]+) s")
 DEVICE = re.compile(r" on (cpu|cuda\S*), warm-up")
+FATAL = "Fatal Python error"      # faulthandler's first line (bridge.server enables it)
 
 
 class BenchError(RuntimeError):
@@ -65,8 +66,9 @@ class Daemon:
 
     def wait_ready(self, timeout: float = 120.0) -> None:
         if not self.ready.wait(timeout):
-            self.stop()
-            raise BenchError("the daemon did not become ready:\n" + self.log(20))
+            code = self.stop()
+            raise BenchError(f"the daemon did not become ready in {timeout:g} s (exit status "
+                             f"{code}):\n" + self.log(20))
 
     @property
     def ready_s(self) -> float:
@@ -92,7 +94,14 @@ class Daemon:
         return sum(text in line for line in self.lines)
 
     def log(self, last: int = 0) -> str:
-        return "\n".join(self.lines[-last:] if last else self.lines)
+        """Its output; ``last`` lines of it, or from a native crash's report on (its first
+        line says what killed it, its threads follow)."""
+        lines = self.lines
+        if last:
+            crash = next((i for i, line in enumerate(lines) if line.startswith(FATAL)), None)
+            start = len(lines) - last if crash is None else min(crash, len(lines) - last)
+            lines = lines[max(0, start):]
+        return "\n".join(lines)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
         """Signal it (SIGTERM by default) and wait; its exit status."""

@@ -42,6 +42,7 @@ API_IDS: dict[str, int] = {
     "coremidi": rtmidi.API_MACOSX_CORE,
     "winmm": rtmidi.API_WINDOWS_MM,
 }
+SETTLE_S = 0.1     # between closing two JACK ports: see close_all
 ALSA_SEQUENCER = "/dev/snd/seq"
 WINDOWS_HINT = ("Windows cannot create virtual MIDI ports: install a loopback driver such "
                 "as loopMIDI and name its ports with --midi-in/--midi-out")
@@ -145,11 +146,23 @@ def _is_power_of_ten(n: int) -> bool:
 
 def close_all(*ports: MidiInput | MidiOutput) -> None:
     """Close ports that may feed each other: inputs stop their callbacks first (see
-    ``MidiInput.stop_callbacks``), then outputs close, then inputs."""
+    ``MidiInput.stop_callbacks``), then outputs close, then inputs, JACK's ports
+    ``SETTLE_S`` apart.
+
+    Apart, because closing a port changes JACK's graph, and soon after the server asks every
+    client to work out its latencies again, on the client's notification thread. JACK2's
+    client library walks the client's list of ports there, while closing a port (rtmidi
+    unregisters it before closing its client) removes it from that list on the closing
+    thread, unlocked (jack2 issue #216): the process dies of SIGSEGV. It was seen closing
+    the hop probe's input just after its output, about once in 30-60 probes with the
+    daemon's own ports open and the CPU busy."""
     inputs = [p for p in ports if isinstance(p, MidiInput)]
     for port in inputs:
         port.stop_callbacks()
-    for port in [p for p in ports if not isinstance(p, MidiInput)] + inputs:
+    closing = [p for p in ports if not isinstance(p, MidiInput)] + inputs
+    for i, port in enumerate(closing):
+        if i and closing[i - 1].api == "jack" and port.api == "jack":
+            time.sleep(SETTLE_S)
         port.close()
 
 

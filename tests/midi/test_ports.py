@@ -147,3 +147,37 @@ def test_input_parses_counts_and_drops():
     assert inp.poll() == mido.Message("note_off", note=61, velocity=0)
     inp.close()
     assert rt.callback is None and rt.closed
+
+
+class _Closing:
+    """A port that writes down what is done to it."""
+
+    def __init__(self, name: str, api: str, done: list[str]) -> None:
+        self.name, self.api, self.done, self.closed = name, api, done, False
+
+    def stop_callbacks(self) -> None:
+        self.done.append(f"stop {self.name}")
+
+    def close(self) -> None:            # once, as mido's ports (their __del__ closes too)
+        if not self.closed:
+            self.closed = True
+            self.done.append(f"close {self.name}")
+
+
+class _In(_Closing, MidiInput):
+    pass
+
+
+class _Out(_Closing, MidiOutput):
+    pass
+
+
+@pytest.mark.parametrize("api", ["jack", "coremidi"])
+def test_close_all_stops_inputs_first_and_closes_jack_ports_apart(monkeypatch, api):
+    """JACK's client library crashes unregistering a port while it handles the graph change
+    the port closed before it caused (close_all's docstring): its ports close apart."""
+    done: list[str] = []
+    monkeypatch.setattr(ports.time, "sleep", lambda s: done.append(f"wait {s}"))
+    ports.close_all(_In("in", api, done), _Out("out", api, done))
+    wait = [f"wait {ports.SETTLE_S}"] if api == "jack" else []
+    assert done == ["stop in", "close out", *wait, "close in"]
