@@ -134,9 +134,6 @@ def trade_fours(generator, engine, trade: Trade, seed: int, params: dict | None 
     out = Taken()
     session = Session(f"call{seed}", engine=engine, clock=clock, output=out,
                       styles=generator.config.styles, loop=loop, params=params)
-    for r in range(ROUNDS):    # each answer its own seed, as each draws afresh on stage
-        loop.call_at(clock.time_at(trade.call(r)[0] - origin) - 1e-3, session.set_param,
-                     "seed", seed * ROUNDS + r)
     for n in (n for call in calls for n in call):
         channel = DRUM_CHANNEL if n.drum else None
         part = DRUMS if n.drum else n.part

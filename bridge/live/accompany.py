@@ -9,7 +9,8 @@ accompaniment already committed. Notes come out of the worker in time order; tho
 start before the end of the *next* grid step are committed as they arrive (played and added
 to the context); the rest is thrown away and planned again one step later, with whatever
 the performer has played since. With a ``seed`` each plan draws from its own seed (the
-session's and the tick it plans from), so a run is repeatable. A note whose start has passed
+session's and the tick it plans from: ``bridge.live.voice.draw_seed``), so a run is
+repeatable. A note whose start has passed
 by the time it arrives (an overloaded machine) is dropped and counted in ``late``, never
 played late. Plans sample at ``ACCOMPANY_TEMPERATURE`` of the session's temperature: an
 accompanist plays steadier than a soloist (docs/musicality.md).
@@ -34,13 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIN_LEAD_S = 0.1     # committed notes leave at least this long before they play
-
-
-def step_seed(seed: int, tick: int) -> int:
-    """The seed of the plan from ``tick``: the session's seed makes the accompaniment
-    repeatable, but one seed for every plan would draw the same numbers at every step (a
-    plan that starts alike would end alike, every step)."""
-    return (seed * 1_000_003 + tick) % 2**63
 
 
 class Accompanist:
@@ -105,8 +99,6 @@ class Accompanist:
                            first.cursor.meter, s.time.tick(now), first.first_tick)
         self.plans, self.ended_well = plans, True
         for plan in plans:
-            if plan.seed is not None:      # reproducible, yet each step its own draw
-                plan.seed = step_seed(plan.seed, s.time.tick(self.committed_to))
             plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
             plan.quote = quote and replace(quote, steers=plan.parts)   # led by its own
             s.submit(plan)

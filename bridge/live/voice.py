@@ -24,6 +24,14 @@ from bridge.music.piece import Note
 from bridge.vocab import DRUMS
 
 
+def draw_seed(seed: int, tick: int) -> int:
+    """The seed of what is drawn from song tick ``tick``: the session's ``seed`` makes a
+    performance repeatable, but one seed for every draw would draw the same numbers every
+    time (an accompaniment's plan that starts alike would end alike at every step, and an
+    answer to a call like the last would repeat it note for note)."""
+    return (seed * 1_000_003 + tick) % 2**63
+
+
 class Voice:
     def __init__(self, sid: str, params: Mapping[str, Any], styles: tuple[str, ...],
                  time: SongTime, context: Context,
@@ -122,7 +130,8 @@ class Voice:
             parts=playing,
             temperature=p["temperature"], top_p=p["top_p"],
             guidance=context.engine.guidance(self.style_index, p["guidance"], self.heard()),
-            seed=None if p["seed"] < 0 else p["seed"] + seed_offset, note_now=note_now,
+            seed=None if p["seed"] < 0 else draw_seed(p["seed"] + seed_offset, start_tick),
+            note_now=note_now,
             not_before=0 if note_now else start_tick, heard_until=None if note_now else now_tick,
             on_note=on_note, on_done=on_done)
         gen.sounding = context.sounding_after(start_tick)

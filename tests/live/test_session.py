@@ -5,13 +5,14 @@ import pytest
 
 from bridge.live import plan_quote as pq
 from bridge.live import quote as q
+from bridge.live.choice import choose
 from bridge.live.outputs import NOTE_OUT, OscNotes
 from bridge.live.params import ACCOMPANY_TEMPERATURE, ParamError
 from bridge.live.phrase import ceil_to_grid
 from bridge.live.respond import PREP_S
 from bridge.live.session import Session
 from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
-from bridge.music.likeness import consensus
+from bridge.live.voice import draw_seed
 from bridge.osc.events import message_of
 from bridge.timing.clock import BeatClock
 from bridge.vocab import BASS, DRUMS, HARMONY, MELODY, TICKS_PER_BEAT
@@ -389,11 +390,14 @@ def test_a_request_plays_the_prepared_candidate_most_like_the_others_at_once(sim
     play_phrase(w, s)
     w.until(lambda: _chosen_for_now(s))
     choice, single = s.responder.choice, s.responder.ready
-    assert len(choice.gens) == 4 and [g.seed for g in choice.gens] == [12, 13, 14, 15]
+    seed = draw_seed(3, s.time.tick(s.responder.ready_at))        # make()'s seed, its start
+    assert len(choice.gens) == 4 and [g.seed for g in choice.gens] == [seed * 4 + i
+                                                                       for i in range(4)]
     drawn = [[(n.start, n.pitch) for n in notes] for notes in choice.heard]
     assert len(set(map(tuple, drawn))) > 1                  # the draws differ
     chosen = choice.heard[choice.chosen]
-    assert choice.chosen == consensus(choice.heard, choice.bars)
+    assert choice.chosen == choose(choice.heard, choice.gens, choice.bars, choice.heard_notes,
+                                   choice.heard_bars, choice.voters)  # its voters' say too
     at = s.responder.ready_at
     s.respond()
     assert [n.pitch for n, _ in out.played] == [n.pitch for n in chosen]   # all at once

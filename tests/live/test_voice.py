@@ -2,6 +2,7 @@
 
 from bridge.live.context import DRUMS_APART, PITCHED_APART
 from bridge.live.params import PART_CHANNELS
+from bridge.live.voice import draw_seed
 from bridge.music.piece import Note
 from bridge.vocab import BASS, DRUMS, HARMONY, MELODY, PART_BASE, note_token
 
@@ -29,9 +30,10 @@ def test_drums_beside_pitched_parts_are_drawn_apart_each_from_its_side_alone(sim
     now = s.time.now_beat()
     pitched, drums = s.generations(now + 1, now + 5, note_now=True, on_done=lambda g, r: None)
     assert (pitched.session, drums.session) == (s.sid + PITCHED_APART, s.sid + DRUMS_APART)
+    start = s.time.tick(now + 1)
     assert (pitched.parts, pitched.entering, pitched.seed) == ({HARMONY, BASS}, {HARMONY, BASS},
-                                                               7)
-    assert (drums.parts, drums.entering, drums.seed) == ({DRUMS}, {DRUMS}, 8)
+                                                               draw_seed(7, start))
+    assert (drums.parts, drums.entering, drums.seed) == ({DRUMS}, {DRUMS}, draw_seed(8, start))
     assert (pitched.constraints.drums, drums.constraints.drums) == (False, True)
     assert drums.constraints.pitch_low == 30
     heard = ([*s.context.pitched.history, *pitched.prefix],
