@@ -120,3 +120,21 @@ def test_each_note_leaves_on_its_channel(sim):
     assert s.voice.channel(Note(0, 1, 60, 90, part=BASS)) == PART_CHANNELS["bass"]
     assert s.voice.channel(Note(0, 1, 60, 90, part=MELODY)) == PART_CHANNELS["melody"]
     s.close()
+
+
+def test_a_fixed_seed_draws_afresh_at_each_start_and_the_same_again_at_the_same_start(sim):
+    """With ``seed`` set, an answer like the last must not repeat it note for note: every
+    draw takes the session's seed with the tick it starts on; the same start, the same
+    seed (a performance is repeatable)."""
+    s, _, _ = make(sim(120.0), seed=7)
+    now = s.time.now_beat()
+
+    def seed_from(start: float) -> int:
+        [gen] = s.generations(start, start + 4, note_now=True, on_done=lambda g, r: None)
+        return gen.seed
+
+    assert len({seed_from(now + 1), seed_from(now + 5), seed_from(now + 9)}) == 3
+    assert seed_from(now + 5) == seed_from(now + 5) == draw_seed(7, s.time.tick(now + 5))
+    s.set_param("seed", -1)
+    assert seed_from(now + 1) is None                   # unseeded: the worker's own draws
+    s.close()
