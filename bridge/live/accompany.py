@@ -10,10 +10,10 @@ start before the end of the *next* grid step are committed as they arrive (playe
 to the context); the rest is thrown away and planned again one step later, with whatever
 the performer has played since. With a ``seed`` each plan draws from its own seed (the
 session's and the tick it plans from: ``bridge.live.voice.draw_seed``), so a run is
-repeatable. A note whose start has passed
-by the time it arrives (an overloaded machine) is dropped and counted in ``late``, never
-played late. Plans sample at ``ACCOMPANY_TEMPERATURE`` of the session's temperature: an
-accompanist plays steadier than a soloist (docs/musicality.md).
+repeatable. A note whose start has passed by the time it arrives (an overloaded machine)
+is dropped and counted in ``late``, never played late. Plans sample at
+``ACCOMPANY_TEMPERATURE`` of the session's temperature: an accompanist plays steadier than
+a soloist (docs/musicality.md).
 """
 
 from __future__ import annotations

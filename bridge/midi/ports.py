@@ -153,9 +153,10 @@ def close_all(*ports: MidiInput | MidiOutput) -> None:
     client to work out its latencies again, on the client's notification thread. JACK2's
     client library walks the client's list of ports there, while closing a port (rtmidi
     unregisters it before closing its client) removes it from that list on the closing
-    thread, unlocked (jack2 issue #216): the process dies of SIGSEGV. It was seen closing
-    the hop probe's input just after its output, about once in 30-60 probes with the
-    daemon's own ports open and the CPU busy."""
+    thread, unlocked (jack2 issue #216): the process dies of SIGSEGV. It was seen in CI at
+    the daemon's startup (the hop probe's ports closing), and again closing an input just
+    after an output, 12 times in 600 loops of the daemon's startup and shutdown with both
+    cores busy; none in 900 with the pause (docs/development.md)."""
     inputs = [p for p in ports if isinstance(p, MidiInput)]
     for port in inputs:
         port.stop_callbacks()
