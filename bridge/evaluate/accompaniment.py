@@ -35,6 +35,7 @@ from bridge.evaluate.continuation import (
     Case,
     by_dataset,
     cases,
+    first_of_each,
 )
 from bridge.evaluate.musicality import METRICS, OWN, compare, mean_metrics, own
 from bridge.music.likeness import EPS
@@ -243,10 +244,7 @@ def evaluate_accompaniment(generator, records: Sequence, seeds: Sequence[int] = 
     """The whole task: (report, per-piece rows); ``limit`` keeps the first pieces of each
     dataset; ``params`` sets session parameters (default: the daemon's defaults); ``alone``:
     the model hears the prompt's melody only (:func:`accompany`)."""
-    all_cases = [c for c in cases(records) if suitable(c)]
-    if limit is not None:
-        all_cases = [c for ds in sorted({c.dataset for c in all_cases})
-                     for c in [c for c in all_cases if c.dataset == ds][:limit]]
+    all_cases = first_of_each([c for c in cases(records) if suitable(c)], limit)
     rows = score_cases(generator, all_cases, seeds, params, alone)
     report = {"datasets": summarise(rows), "prompt_bars": PROMPT_BARS,
               "truth_bars": TRUTH_BARS, "seeds": list(seeds), "part": "accompaniment",

@@ -14,8 +14,9 @@ of the phrase it heard?
   the answer's bar line, the answer chosen among its candidates as the daemon chooses it
   while the performer is silent. A rest of ``phrase_beats`` inside a call ends a phrase as
   on stage: the answer begun then stops when the performer plays again (``notes_in_calls``).
-  The second answer hears the first answer, not the piece's bars 5-8. Each answer draws
-  with its own seed (the run's seed times 2, plus its round), as each draws afresh on stage.
+  The second answer hears the first answer, not the piece's bars 5-8. The run's seed is
+  the session's ``seed``, set once as a performer sets it; each answer draws afresh from it
+  and the tick it starts on (:func:`bridge.live.voice.draw_seed`).
 - Baseline: **echo**, the call as the performer played it, again in the answer's bars.
 - Metrics of each answer against the piece's own bars there (the continuation benchmark's,
   :mod:`bridge.evaluate.musicality`); the prompt a copy would come from is everything heard
@@ -32,7 +33,7 @@ from functools import partial
 import numpy as np
 
 from bridge.evaluate.accompaniment import TEMPO_RANGE, Taken, one_bar_length, signature
-from bridge.evaluate.continuation import SEEDS, by_dataset, pieces
+from bridge.evaluate.continuation import SEEDS, by_dataset, first_of_each, pieces
 from bridge.evaluate.musicality import METRICS, OWN, compare, mean_metrics, own
 from bridge.live.params import param
 from bridge.music.key import Key, find_key
@@ -241,10 +242,7 @@ def evaluate_call(generator, records: Sequence, seeds: Sequence[int] = SEEDS,
     dataset; ``params`` sets session parameters (default: :data:`PARAMS`)."""
     from bridge.evaluate.run import EvalError
 
-    all_trades = trades(records)
-    if limit is not None:
-        all_trades = [t for ds in sorted({t.dataset for t in all_trades})
-                      for t in [t for t in all_trades if t.dataset == ds][:limit]]
+    all_trades = first_of_each(trades(records), limit)
     if not all_trades:
         raise EvalError(f"no piece of the data has {PIECE_BARS} bars of one length to trade")
     rows = score_trades(generator, all_trades, seeds, params)

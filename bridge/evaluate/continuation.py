@@ -98,6 +98,15 @@ def pieces(records: Sequence, bars: int) -> list[tuple]:
     return sorted(chosen.values(), key=lambda mp: (mp[0].dataset, mp[0].path))
 
 
+def first_of_each(items: list, limit: int | None) -> list:
+    """The first ``limit`` items of each dataset (all without a limit), datasets in name
+    order: a benchmark's quick run (``--limit``)."""
+    if limit is None:
+        return items
+    return [x for ds in sorted({x.dataset for x in items})
+            for x in [x for x in items if x.dataset == ds][:limit]]
+
+
 def cases(records: Sequence) -> list[Case]:
     """The benchmark's pieces from built records (``bridge.data.build.Record``)."""
     return [Case(m.path, m.dataset, m.group, m.style, piece)
@@ -226,9 +235,7 @@ def evaluate_continuation(generator, tagger, records: Sequence, seeds: Sequence[
     all_cases = cases(records)
     if bands:
         all_cases += band_cases(all_cases)
-    if limit is not None:
-        all_cases = [c for ds in sorted({c.dataset for c in all_cases})
-                     for c in [c for c in all_cases if c.dataset == ds][:limit]]
+    all_cases = first_of_each(all_cases, limit)
     engine = Engine(generator, None)
     rows = score_cases(generator, all_cases, seeds, engine)
     prompts = [c for c in all_cases if not c.dataset.endswith(BAND)]
