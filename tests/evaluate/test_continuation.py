@@ -110,3 +110,12 @@ def test_the_card_keeps_the_musicality_figures(tiny_model_dir, folder, tmp_path)
     assert "## Musicality" in card and "| user | 2 |" in card and "one draw" in card
     assert "## Recall" in card and "| w64 | 0.7 |" in card
     assert json.loads((model / "generator" / "continuation.json").read_text())["datasets"]
+
+
+def test_a_limit_keeps_the_first_pieces_of_each_dataset_in_order():
+    from types import SimpleNamespace
+
+    items = [SimpleNamespace(dataset=ds, n=i) for i, ds in enumerate("bababca")]
+    assert [(x.dataset, x.n) for x in cont.first_of_each(items, 2)] == [
+        ("a", 1), ("a", 3), ("b", 0), ("b", 2), ("c", 5)]
+    assert cont.first_of_each(items, None) == items
