@@ -39,7 +39,8 @@ from bridge.midi.jack import JackError, jack_server, using
 
 PARTS = ("model", "throughput", "osc", "accompany", "band", "midi")
 SESSIONS = (1, 2, 4, 8, 16, 32)
-DAEMON_FLAGS = ["--set", "mode=manual", "--set", "grid=0.25", "--set", "length_bars=1"]
+DAEMON_FLAGS = ["--set", "mode=manual", "--set", "grid=0.25", "--set", "length_bars=1",
+                "--set", "answer_on=grid"]   # call mode's answers at their tightest
 CALL_TRIALS = 20       # call-mode answers on the phrase-end timer (each waits for it)
 GIG_GROWTH_MB = 20     # a gig's memory may grow this much per 10 minutes in its second half
 GIG_MIN_MINUTES = 10   # ... judged from gigs this long or longer

@@ -37,6 +37,7 @@ def is_drum(part: str, channel: int | None, asked: str = "auto") -> bool:
 
 
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
+ANSWER_ON = ("bar", "grid")   # where call mode's answer comes in (bridge.live.phrase)
 GUIDANCE = 1.0        # how strongly a requested style acts, by default (sampling.guide;
 #                       chosen by the style-control benchmark: docs/musicality.md)
 STYLE_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)   # the guidance weights continuo eval
@@ -176,8 +177,11 @@ PARAMS: tuple[Param, ...] = (
           "channel, drums where `part` is drums, else melody)", choices=PLAYS),
     Param("phrase_beats", float, 1.0, "silence (beats) that ends a phrase in call mode",
           0.25, 8.0),
-    Param("grid", float, 1.0, "responses start on the next multiple of this many beats",
-          choices=GRIDS),
+    Param("grid", float, 1.0, "responses start on the next multiple of this many beats "
+          "(call mode's answer to a phrase: see `answer_on`)", choices=GRIDS),
+    Param("answer_on", str, "bar", "where call mode's answer comes in once the phrase has "
+          "ended: bar (the next bar line, so a rest inside a phrase is not answered unless "
+          "it reaches one) or grid (the next `grid` line)", choices=ANSWER_ON),
     Param("lookahead_beats", float, 2.0, "how far ahead accompany mode plans", 0.5, 8.0),
     Param("band", str, "", "the band this session plays in: sessions of one band share one "
           "model stream and one clock ('' = alone)"),
@@ -190,7 +194,7 @@ PARAMS: tuple[Param, ...] = (
 # member's own: its channel, range, part and role)
 BAND_WIDE: tuple[str, ...] = ("mode", "temperature", "top_p", "length_bars", "style",
                               "guidance", "seed", "candidates", "phrase_beats", "grid",
-                              "lookahead_beats")
+                              "answer_on", "lookahead_beats")
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 

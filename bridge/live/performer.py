@@ -55,7 +55,7 @@ class PerformerInput:
             self.set_state(LISTENING)
         self.time.disarm("phrase")
         self.responder.discard()
-        self.phrase.note_on((pitch, drum), beat, self.params["phrase_beats"])
+        self.phrase.note_on((pitch, drum), beat, self.params, self.time.bar_beats)
         self.context.note_on(tick, pitch, velocity, drum, part)
         self.style_watch.note_on(tick, pitch, velocity, drum, part)
 
@@ -81,7 +81,7 @@ class PerformerInput:
         self.style_watch.note_off(tick, pitch, drum)
         self.phrase.note_off((pitch, drum), beat)
         if self.params["mode"] == "call" and self.phrase.silent and not self.responder.active:
-            start = self.phrase.response_start(self.params["phrase_beats"], self.params["grid"])
+            start = self.phrase.response_start(self.params, self.time.bar_beats)
             if start is not None:
                 self.time.arm("phrase", start, self.responder.phrase_due, lead=PREP_S)
         if self.phrase.silent:

@@ -1,14 +1,18 @@
 """Where the performer's phrase begins and ends, in beats (no timers, no I/O).
 
-A phrase starts with the first note after silence and ends when nothing has sounded for
-``phrase_beats``; the response then starts on the next grid position at or after that
-moment. ``response_beats`` is the call's length in whole bars (for ``length_bars = 0``).
+A phrase ends when nothing has sounded for ``phrase_beats``, and its answer comes in on the
+next bar line from there (``answer_on`` bar: a rest inside a phrase is not answered when the
+performer plays on before the bar line), or on the next ``grid`` position (``answer_on``
+grid). A note opens a new phrase once the last one's answer was due; :meth:`Phrase.call_bars`
+is the call's length in whole bars (for ``length_bars`` 0).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 MAX_CALL_BARS = 8
 
@@ -28,10 +32,12 @@ class Phrase:
     def silent(self) -> bool:
         return not self.sounding
 
-    def note_on(self, key: tuple[int, bool], beat: float, phrase_beats: float) -> None:
-        """A note starts; after ``phrase_beats`` of silence it opens a new phrase."""
+    def note_on(self, key: tuple[int, bool], beat: float, params: Mapping[str, Any],
+                bar_beats: float) -> None:
+        """A note starts; it opens a new phrase once the last one's answer was due (a rest
+        the answer did not come in after is inside the phrase, which goes on)."""
         if self.silent and (self.start is None or self.last_release is None
-                            or beat - self.last_release >= phrase_beats - 1e-6):
+                            or beat >= self.response_start(params, bar_beats) - 1e-6):
             self.start = beat
         self.sounding.add(key)
 
@@ -46,9 +52,12 @@ class Phrase:
             return None
         return self.last_release + phrase_beats
 
-    def response_start(self, phrase_beats: float, grid: float) -> float | None:
-        end = self.end_beat(phrase_beats)
-        return None if end is None else ceil_to_grid(end, grid)
+    def response_start(self, params: Mapping[str, Any], bar_beats: float) -> float | None:
+        """Where the answer to the phrase comes in, by the session's ``params``
+        (``phrase_beats``, ``answer_on``, ``grid``); None while notes sound."""
+        end = self.end_beat(params["phrase_beats"])
+        step = bar_beats if params["answer_on"] == "bar" else params["grid"]
+        return None if end is None else ceil_to_grid(end, step)
 
     def call_bars(self, bar_beats: float) -> int:
         """The call's length rounded up to whole bars (1..MAX_CALL_BARS)."""

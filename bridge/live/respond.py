@@ -175,7 +175,7 @@ class Responder:
             return
         soonest = self._next_start()
         if s.params["mode"] == "call":           # the answer the phrase-end timer will want
-            start = s.phrase.response_start(s.params["phrase_beats"], s.params["grid"])
+            start = s.phrase.response_start(s.params, s.time.bar_beats)
             if start is None or start < soonest:
                 return
         else:                                    # a request's, again when the grid moves on

@@ -1,5 +1,6 @@
 """The elementwise parts of a CPU streaming step (:mod:`bridge.model.stream_numpy`, recall's
-included) and the sampling draw as fused kernels: compiled by numba, one call instead of
+included: its loops are in :mod:`bridge.model.recall_loops`) and the sampling draw as fused
+kernels: compiled by numba, one call instead of
 ~10 numpy calls of 1-3 µs each; the same functions in plain numpy as the fallback. The
 matrix products of a large batch stay with a BLAS; up to a few rows multiply in 16-bit
 integers (:mod:`bridge.model.matrix`) in a compiled loop.
@@ -27,6 +28,14 @@ try:
 except ImportError:   # pragma: no cover - numba is a dependency; this is the fallback
     numba = None
 
+from bridge.model.approx import tanh_inline as _tanh
+from bridge.model.recall_loops import (
+    recall_keep_loops,
+    recall_mix_loops,
+    recall_scores_loops,
+    remember_loops,
+)
+
 log = logging.getLogger(__name__)
 
 SQRT_HALF = 0.7071067811865476
@@ -46,46 +55,6 @@ def cell_numpy(a: np.ndarray, b: np.ndarray, bias: np.ndarray, rows: np.ndarray,
     c += z[:, :H] * z[:, 3 * H:]
     np.tanh(c, out=h)
     h *= z[:, 2 * H:3 * H]
-
-
-# tanh as a rational function (the float32 approximation of Eigen's ptanh): no library
-# call, so the cell loop vectorises; at most 3.6e-7 from the true tanh (tested)
-TANH_P = (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05,
-          5.12229709037114e-08, -8.60467152213735e-11, 2.00018790482477e-13,
-          -2.76076847742355e-16)
-TANH_Q = (4.89352518554385e-03, 2.26843463243900e-03, 1.18534705686654e-04,
-          1.19825839466702e-06)
-TANH_CLAMP = 7.99881172180175781
-
-
-def horner(coeffs, x):
-    """``coeffs[0] + coeffs[1] x + coeffs[2] x^2 + ...`` by Horner's rule."""
-    p = coeffs[len(coeffs) - 1]
-    for i in range(len(coeffs) - 2, -1, -1):
-        p = p * x + coeffs[i]
-    return p
-
-
-def tanh_rational(x):
-    x = min(max(x, -TANH_CLAMP), TANH_CLAMP)
-    x2 = x * x
-    return x * _horner(TANH_P, x2) / _horner(TANH_Q, x2)
-
-
-# exp(x), x <= 0, as a polynomial on x / 256 squared 8 times: no library call, so a loop of
-# it vectorises (recall's softmaxes: 4 heads x 1024 slots a row); within 2.2e-7 of exp down
-# to -100 (tested), and 0 below, where exp is under 4e-44 of the largest term it is summed
-# with
-EXP_SQUARINGS = 8
-EXP_FLOOR = -100.0
-EXP_P = (1.0, 1.0, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040, 1 / 40320)
-
-
-def exp_poly(x):
-    p = _horner(EXP_P, max(x, EXP_FLOOR) * (1.0 / (1 << EXP_SQUARINGS)))
-    for _ in range(EXP_SQUARINGS):
-        p = p * p
-    return p if x > EXP_FLOOR else 0.0
 
 
 def cell_loops(a, b, bias, rows, c, h):
@@ -200,131 +169,8 @@ def round_rows_loops(x, limit, out):
             out[r, k] = np.rint(x[r, k] / step) * step
 
 
-def remember_loops(ring_tokens, count, runs, tokens):
-    """Recall's ring takes the event fed (see ``bridge.model.recall.RecallStep.remember``):
-    each slot's run from the slot before it where the events agree, then the event into the
-    next slot. ``runs`` is empty ([B, 0]) without the exact head."""
-    n_rows, R = ring_tokens.shape
-    for r in range(n_rows):
-        t = tokens[r]
-        slot = count[r] % R
-        if runs.shape[1]:
-            before = runs[r, R - 1]
-            for j in range(R):
-                here = runs[r, j]
-                runs[r, j] = before + 1 if ring_tokens[r, j] == t else 0
-                before = here
-            runs[r, slot] = 0
-        ring_tokens[r, slot] = t
-        count[r] += 1
-
-
-def recall_scores_loops(keys, qk, count, scale, scores):
-    """Recall's heads' ``scores`` [B, K, n] of the ``n`` slots of ``keys`` [B, K, R, D] that
-    the fullest row has filled: each key times its head's query (the first K * D columns of
-    ``qk`` [B, 2KD]) times ``scale``; -inf on a slot a row has not filled."""
-    n_rows, K, R, D = keys.shape
-    n = scores.shape[2]
-    for r in range(n_rows):
-        filled = min(count[r], R)
-        for k in range(K):
-            for j in range(n):
-                if j >= filled:
-                    scores[r, k, j] = -np.inf
-                    continue
-                acc = np.float32(0.0)
-                for d in range(D):
-                    acc += keys[r, k, j, d] * qk[r, k * D + d]
-                scores[r, k, j] = acc * scale
-
-
-def recall_keep_loops(keys, qk, count):
-    """The key of this moment (the last K * D columns of ``qk``) into each row's slot of
-    the event to come (``count`` % R)."""
-    n_rows, K, R, D = keys.shape
-    for r in range(n_rows):
-        slot = count[r] % R
-        for k in range(K):
-            for d in range(D):
-                keys[r, k, slot, d] = qk[r, (K + k) * D + d]
-
-
-def recall_mix_loops(scores, ring_tokens, runs, beta, cap, floor, gate, sharp, logits,
-                     proposed):
-    """Recall's mix for each row (see ``RecallStep.mix``): the heads' ``scores`` [B, K, n]
-    (-inf where no event; overwritten) to weights and proposals, the exact head's from ``runs``, the
-    gate from its pre-activation ``gate`` [B, P+1] and the match features through
-    ``sharp`` [P, P+1], and ``logits`` [B, V] <- the log of the mixture. ``proposed``
-    [P, V] is scratch."""
-    n_rows, K, n = scores.shape
-    R = ring_tokens.shape[1]
-    P = proposed.shape[0]
-    V = logits.shape[1]
-    feats = np.zeros(P)
-    g = np.zeros(P + 1)
-    for r in range(n_rows):
-        proposed[:, :] = 0.0
-        for k in range(K):
-            top = -np.inf
-            for j in range(n):
-                top = max(top, scores[r, k, j])
-            total = 0.0
-            for j in range(n):
-                scores[r, k, j] = _exp(scores[r, k, j] - top)
-                total += scores[r, k, j]
-            best = 0.0
-            for j in range(n):
-                w = scores[r, k, j] / total
-                best = max(best, w)
-                proposed[k, ring_tokens[r, j]] += w
-            feats[k] = best
-        longest = 0
-        if P > K:
-            top = -np.inf
-            for j in range(R):
-                if runs[r, j] > 0:
-                    longest = max(longest, runs[r, j])
-                    top = max(top, beta * min(runs[r, j], cap))
-            if longest > 0:
-                total = 0.0
-                for j in range(R):
-                    if runs[r, j] > 0:
-                        total += math.exp(beta * min(runs[r, j], cap) - top)
-                for j in range(R):
-                    if runs[r, j] > 0:
-                        w = math.exp(beta * min(runs[r, j], cap) - top) / total
-                        proposed[K, ring_tokens[r, (j + 1) % R]] += w
-            feats[K] = math.log1p(min(longest, cap)) / math.log1p(cap)
-        top = -np.inf
-        for i in range(P + 1):
-            g[i] = gate[r, i]
-            for k in range(P):
-                g[i] += feats[k] * sharp[k, i]
-            if P > K and i == P and longest == 0:
-                g[i] = -np.inf
-            top = max(top, g[i])
-        total = 0.0
-        for i in range(P + 1):
-            g[i] = math.exp(g[i] - top)
-            total += g[i]
-        top = -np.inf
-        for v in range(V):
-            top = max(top, logits[r, v])
-        own = 0.0
-        for v in range(V):
-            own += _exp(logits[r, v] - top)
-        for v in range(V):
-            p = g[0] * _exp(logits[r, v] - top) / own
-            for k in range(P):
-                p += g[1 + k] * max(proposed[k, v], floor)
-            logits[r, v] = math.log(p / total)
-
-
 if numba is not None:
     COMPILED = True
-    _horner = numba.njit(inline="always")(horner)
-    _tanh = numba.njit(inline="always")(tanh_rational)
-    _exp = numba.njit(inline="always")(exp_poly)
     cell = numba.njit(cache=True, nogil=True, fastmath=True)(cell_loops)
     conv = numba.njit(cache=True, nogil=True)(conv_loops)
     pick = numba.njit(cache=True, nogil=True)(pick_numpy)
@@ -339,7 +185,6 @@ if numba is not None:
     recall_keep = numba.njit(cache=True, nogil=True)(recall_keep_loops)
 else:   # pragma: no cover
     COMPILED = False
-    _horner = horner
 
 _ready = threading.Event()
 _lock = threading.Lock()

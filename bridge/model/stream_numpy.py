@@ -139,7 +139,7 @@ class NumpyStep:
     @staticmethod
     def _remember(ring_tokens: np.ndarray, count: np.ndarray, runs: np.ndarray,
                   tokens: np.ndarray) -> None:
-        """:func:`kernels.remember_loops` in plain numpy."""
+        """:func:`recall_loops.remember_loops` in plain numpy."""
         rows, slot = np.arange(len(count)), count % ring_tokens.shape[1]
         if runs.shape[1]:                    # slot i from slot i-1, where the events agree
             runs[:] = (np.roll(runs, 1, axis=1) + 1) * (ring_tokens == tokens[:, None])
@@ -173,7 +173,7 @@ class NumpyStep:
 
     def _mix(self, scores: np.ndarray, ring_tokens: np.ndarray, runs: np.ndarray,
              gate: np.ndarray, logits: np.ndarray) -> None:
-        """:func:`kernels.recall_mix_loops` in plain numpy."""
+        """:func:`recall_loops.recall_mix_loops` in plain numpy."""
         B, K, n = scores.shape
         V = logits.shape[1]
         _softmax(scores)

@@ -1,3 +1,5 @@
+import pytest
+
 from bridge.live.phrase import Phrase, ceil_to_grid
 
 
@@ -8,26 +10,53 @@ def test_ceil_to_grid():
     assert ceil_to_grid(4.0000001, 1.0) == 4.0       # float noise stays on the grid
 
 
+ON_GRID = {"phrase_beats": 1.0, "answer_on": "grid", "grid": 1.0}
+ON_BAR = {**ON_GRID, "answer_on": "bar"}
+
+
 def test_phrase_end_and_response_start():
     p = Phrase()
-    p.note_on((60, False), 0.0, 1.0)
-    p.note_on((64, False), 0.5, 1.0)
+    p.note_on((60, False), 0.0, ON_GRID, 4.0)
+    p.note_on((64, False), 0.5, ON_GRID, 4.0)
     assert p.end_beat(1.0) is None                  # notes sound
     p.note_off((60, False), 1.0)
     assert p.end_beat(1.0) is None
     p.note_off((64, False), 3.25)
     assert p.end_beat(1.0) == 4.25
-    assert p.response_start(1.0, 1.0) == 5.0
-    assert p.response_start(1.0, 0.25) == 4.25
+    assert p.response_start(ON_GRID, 4.0) == 5.0
+    assert p.response_start({**ON_GRID, "grid": 0.25}, 4.0) == 4.25
     assert p.call_bars(4.0) == 1
+
+
+def test_the_answer_comes_in_on_the_bar_line():
+    p = Phrase()
+    p.note_on((60, False), 0.0, ON_BAR, 4.0)
+    p.note_off((60, False), 2.5)                    # silence from beat 2.5
+    assert p.response_start(ON_BAR, 4.0) == 4.0      # the phrase ends at 3.5: bar 2
+    assert p.response_start(ON_BAR, 3.0) == 6.0      # in 3/4, bar 3
+    assert p.response_start({**ON_BAR, "phrase_beats": 1.5}, 4.0) == 4.0   # ends on it
+    assert p.response_start({**ON_BAR, "phrase_beats": 1.6}, 4.0) == 8.0   # 0.1 short
+    p.note_on((62, False), 3.75, ON_BAR, 4.0)       # played on before the bar line:
+    assert p.response_start(ON_BAR, 4.0) is None     # nothing is answered,
+    p.note_off((62, False), 7.0)
+    assert p.start == 0.0 and p.call_bars(4.0) == 2  # and the phrase went on
+
+
+@pytest.mark.parametrize("params, starts", [(ON_BAR, 0.0), (ON_GRID, 6.0)])
+def test_a_rest_the_answer_did_not_come_in_after_is_inside_the_phrase(params, starts):
+    p = Phrase()
+    p.note_on((60, False), 0.0, params, 4.0)
+    p.note_off((60, False), 4.5)                    # silence: the phrase ends at 5.5
+    p.note_on((62, False), 6.0, params, 4.0)        # before the bar line, after the beat's
+    assert p.start == starts
 
 
 def test_a_new_phrase_starts_after_silence_only():
     p = Phrase()
-    p.note_on((60, False), 0.0, 1.0)
+    p.note_on((60, False), 0.0, ON_GRID, 4.0)
     p.note_off((60, False), 0.5)
-    p.note_on((62, False), 1.0, 1.0)                # half a beat of silence: same phrase
+    p.note_on((62, False), 1.0, ON_GRID, 4.0)       # half a beat of silence: same phrase
     p.note_off((62, False), 6.0)
     assert p.start == 0.0 and p.call_bars(4.0) == 2
-    p.note_on((64, False), 8.0, 1.0)                # two beats later: a new phrase
+    p.note_on((64, False), 8.0, ON_GRID, 4.0)       # two beats later: a new phrase
     assert p.start == 8.0

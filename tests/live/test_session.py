@@ -40,18 +40,43 @@ def play_phrase(w, s, pitches=(60, 62, 64, 65)):
         s.note_off(p)
 
 
-def test_call_mode_answers_on_the_grid_after_a_beat_of_silence(sim):
+@pytest.mark.parametrize("answer_on, step", [("grid", 1.0), ("bar", 4.0)])
+def test_call_mode_answers_after_a_beat_of_silence(sim, answer_on, step):
+    """On the next whole beat (``grid`` 1) or the next bar line (4/4) after it."""
     w = sim(TEMPO)
-    s, out, sent = make(w)
+    s, out, sent = make(w, answer_on=answer_on)
     play_phrase(w, s)
     end = s.time.now_beat()
     w.until(lambda: s.state == RESPONDING and out.played)
     first = min(n.start for n, _ in out.played)
-    assert first == pytest.approx(-(-(end + 1.0) // 1.0), abs=1e-6)   # next whole beat
+    assert first == pytest.approx(-(-(end + 1.0) // step) * step, abs=1e-6)
     assert all(first <= n.start < first + 4.0 for n, _ in out.played)
     assert all(n.start >= at for (n, _), at in zip(out.played, out.played_at, strict=True))
     s.close()
     assert ("/continuo/session/state", ["s", RESPONDING]) in sent
+
+
+@pytest.mark.parametrize("answer_on", ["grid", "bar"])
+def test_a_rest_inside_a_phrase_is_answered_only_on_the_grid(sim, answer_on):
+    """A beat and a half of rest in the middle of a bar, then the phrase goes on before the
+    bar line: on the grid an answer came in and was cut off by the performer; on the bar
+    nothing sounded, and the phrase's real end is answered."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, answer_on=answer_on)
+    w.until(lambda: s.time.now_beat() >= 4.0)
+    s.note_on(60, 90)                            # bar 2, beat 1
+    w.run(0.25)
+    s.note_off(60)                               # silence from beat 4.5
+    w.until(lambda: s.time.now_beat() >= 6.0)    # a beat and a half later
+    interrupted = list(out.played)
+    play_phrase(w, s, (62, 64, 65))
+    w.until(lambda: s.state == RESPONDING and len(out.played) > len(interrupted))
+    if answer_on == "grid":
+        assert interrupted and out.cancels                # cut off by the performer
+    else:
+        assert not interrupted and s.responder.counts["chosen"] == 1
+        assert min(n.start for n, _ in out.played) == pytest.approx(12.0, abs=1e-6)
+    s.close()
 
 
 def test_barge_in_cancels_the_response(sim):

@@ -8,20 +8,6 @@ from bridge.model import kernels
 compiled = pytest.mark.skipif(not kernels.COMPILED, reason="numba is not installed")
 
 
-def test_rational_tanh_is_within_its_bound():
-    x = np.linspace(-20, 20, 400_001)
-    approx = np.array([kernels.tanh_rational(v) for v in x[::97]])
-    assert np.abs(approx - np.tanh(x[::97])).max() < 3.6e-7
-
-
-def test_polynomial_exp_is_within_its_bound_and_zero_below_its_floor():
-    x = np.linspace(kernels.EXP_FLOOR, 0, 100_001)[1:]
-    approx = np.array([kernels.exp_poly(v) for v in x[::37]])
-    assert np.abs(approx / np.exp(x[::37]) - 1).max() < 2.2e-7
-    assert kernels.exp_poly(0.0) == 1.0
-    assert kernels.exp_poly(-np.inf) == 0.0 and kernels.exp_poly(-101.0) == 0.0
-
-
 @compiled
 def test_cell_kernel_matches_numpy():
     rng = np.random.default_rng(0)
