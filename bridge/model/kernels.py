@@ -1,9 +1,9 @@
 """The elementwise parts of a CPU streaming step (:mod:`bridge.model.stream_numpy`, recall's
 included: its loops are in :mod:`bridge.model.recall_loops`) and the sampling draw as fused
-kernels: compiled by numba, one call instead of
-~10 numpy calls of 1-3 µs each; the same functions in plain numpy as the fallback. The
-matrix products of a large batch stay with a BLAS; up to a few rows multiply in 16-bit
-integers (:mod:`bridge.model.matrix`) in a compiled loop.
+kernels: compiled by numba, one call instead of ~10 numpy calls of 1-3 µs each; the same
+functions in plain numpy as the fallback. The matrix products of a large batch stay with a
+BLAS; up to a few rows multiply in 16-bit integers (:mod:`bridge.model.matrix`) in a
+compiled loop.
 
 Compiling takes seconds the first time (numba caches the result beside this file), so
 :func:`prepare` does it on a background thread and the plain numpy versions run until
