@@ -123,12 +123,14 @@ def trade_fours(generator, engine, trade: Trade, seed: int, params: dict | None 
 
     def settle() -> None:
         """The worker's work, done at once, unless the performer plays again before this
-        silence could end a phrase: what it would prepare then is thrown away unused (the
-        worker of a real daemon is stopped there; drained, every gap between two notes would
-        draw a whole choice)."""
-        now = clock.beat_at(loop.time())
-        i = bisect.bisect_right(onsets, now + 1e-9)
-        if i == len(onsets) or onsets[i] - now >= breath - 1e-6:
+        silence's answer would be due (the session's own rule, ``Phrase.response_start``):
+        what it would prepare then is thrown away unused (the worker of a real daemon is
+        stopped there; drained, every gap between two notes would draw a whole choice)."""
+        due = session.phrase.response_start(session.params, clock.bar_beats)
+        if due is None:                              # notes sound: no answer can be due yet
+            return
+        i = bisect.bisect_right(onsets, clock.beat_at(loop.time()) + 1e-9)
+        if i == len(onsets) or onsets[i] >= due - 1e-6:
             engine.drain()
 
     loop = SimLoop(settle=settle)
