@@ -102,19 +102,25 @@ class Config:
         if not 20.0 <= self.tempo <= 400.0:
             raise ConfigError(f"tempo: {self.tempo} bpm is outside 20-400")
         _ = self.midi_latency_ms                # auto or a number of milliseconds
-        if self.threads < 1:
-            raise ConfigError(f"threads: {self.threads} must be at least 1")
-        if self.band:
-            from bridge.live.params import ParamError, param
-
-            try:
-                param("band").validate(self.band)
-            except ParamError as exc:
-                raise ConfigError(str(exc)) from None
+        for name, low in (("threads", 1), ("max_sessions", 1)):
+            if getattr(self, name) < low:
+                raise ConfigError(f"{name}: {getattr(self, name)} must be at least {low}")
+        for name in ("session_timeout", "shutdown_timeout"):
+            seconds = getattr(self, name)
+            if not 0.0 < seconds < math.inf:
+                raise ConfigError(f"{name}: {seconds} is not a number of seconds above 0")
         for name in ("cc", "set"):
             for item in getattr(self, name):
                 if "=" not in item:
                     raise ConfigError(f"{name}: {item!r} is not NAME=VALUE")
+        from bridge.live.params import ParamError, cc_map, param
+
+        try:
+            if self.band:
+                param("band").validate(self.band)
+            cc_map(self.pairs("cc"))             # MIDI's controls, checked with MIDI off too
+        except ParamError as exc:
+            raise ConfigError(str(exc)) from None
 
     @property
     def midi_latency_ms(self) -> float | None:

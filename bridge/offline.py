@@ -38,6 +38,8 @@ from bridge.vocab import (
 CONTEXT_TOKENS = 1024     # the continuation hears at most this much of the input
 BAND_SHARE = 0.1          # a piece whose drums and pitched parts each hold this share of its
 #                           notes is tagged side by side (tag_piece)
+TAG_WINDOWS = 32          # a longer piece is tagged from this many of its windows, spread
+#                           evenly (the generator's ear scores each under every genre)
 
 
 def bar_windows(tokens: list[int], bars: int) -> list[list[int]]:
@@ -47,9 +49,17 @@ def bar_windows(tokens: list[int], bars: int) -> list[list[int]]:
             for i in range(0, len(starts), bars)]
 
 
+def spread(windows: list[list[int]], most: int) -> list[list[int]]:
+    """At most ``most`` of ``windows``, spread evenly from the first to the last."""
+    if len(windows) <= most:
+        return windows
+    return [windows[round(i * (len(windows) - 1) / (most - 1))] for i in range(most)]
+
+
 def tag_piece(tagger: Tagger, piece: Piece, bars: int = 4, top: int = 3,
               generator: Generator | None = None) -> dict:
-    """Style tags of a whole piece: the tagger's probabilities averaged over its windows,
+    """Style tags of a whole piece: the tagger's probabilities averaged over its windows
+    (``TAG_WINDOWS`` of a long piece, spread evenly over it),
     each window's genres with what ``generator`` hears in it counted in
     (:mod:`bridge.model.ear`; None: the tagger alone). A band's drums and pitched parts
     (each ``BAND_SHARE`` of its notes or more) are tagged apart, as the tagger learnt them
@@ -69,7 +79,7 @@ def tag_piece(tagger: Tagger, piece: Piece, bars: int = 4, top: int = 3,
 def _tags(tagger: Tagger, generator: Generator | None, piece: Piece, bars: int, top: int,
           genres: list[str] | None = None) -> dict:
     """The ``top`` genres (of ``genres``, default any) and the top genre's ``top`` styles."""
-    windows = bar_windows(encode(piece), bars)
+    windows = spread(bar_windows(encode(piece), bars), TAG_WINDOWS)
     if not windows:
         return {"tags": [], "windows": 0}
     heard = ear.hear(generator, tagger, windows)

@@ -46,6 +46,19 @@ def test_midi_latency_is_auto_or_milliseconds(tmp_path):
             Config(midi_latency=bad)
 
 
+@pytest.mark.parametrize("field, bad, message", [
+    ("max_sessions", 0, "at least 1"), ("threads", 0, "at least 1"),
+    ("session_timeout", -5.0, "seconds above 0"), ("session_timeout", float("nan"), "seconds"),
+    ("shutdown_timeout", float("inf"), "seconds above 0"), ("tempo", float("nan"), "20-400"),
+    ("cc", ("temperature=200",), "controllers 0-119"), ("cc", ("tempo=21",), "no parameter"),
+    ("cc", ("temperature=x",), "not a controller"), ("cc", ("top_p=102",), "both"),
+])
+def test_numbers_and_controls_are_checked_before_anything_starts(field, bad, message):
+    """Refused at once, MIDI or not (--no-midi: a wrong --cc is still a mistake)."""
+    with pytest.raises(ConfigError, match=message):
+        Config(midi=False, **{field: bad})
+
+
 def test_toml_errors_name_the_file_and_key(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("osc_prot = 1\n")

@@ -14,7 +14,9 @@ from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import encode
 from bridge.offline import (
     CONTEXT_TOKENS,
+    TAG_WINDOWS,
     ContinueOptions,
+    bar_windows,
     continue_piece,
     draw_candidates,
     draw_continuation,
@@ -22,6 +24,8 @@ from bridge.offline import (
     plan_continuation,
     prompt_of,
     sides,
+    spread,
+    tag_piece,
 )
 from bridge.vocab import (
     BAR,
@@ -206,6 +210,20 @@ def test_a_prompt_is_heard_as_the_daemon_hears_a_performer(models):
     tags = tagger.tags(torch.tensor(last_bars(encode(piece))))
     assert heard_genre(tagger, piece) == next(t for t, _ in tags if "/" not in t)
     assert heard_genre(tagger, replace(piece, notes=[])) is None
+
+
+def test_a_long_piece_is_tagged_from_windows_spread_over_all_of_it(models):
+    """However long the file, the tags take the time of ``TAG_WINDOWS`` windows, the first
+    and the last among them; a shorter piece is heard whole."""
+    windows = [[i] for i in range(100)]
+    assert spread(windows, 100) == windows and spread(windows, 500) == windows
+    picked = spread(windows, 4)
+    assert picked == [[0], [33], [66], [99]]
+    _, tagger = models
+    long = _shifted_piece(bars=4 * (TAG_WINDOWS + 8))
+    assert len(bar_windows(encode(long), 4)) > TAG_WINDOWS
+    assert tag_piece(tagger, long)["windows"] == TAG_WINDOWS
+    assert tag_piece(tagger, _shifted_piece(bars=8))["windows"] == 2
 
 
 def test_a_bass_asked_for_under_a_melody_comes_in_under_it(models):

@@ -7,6 +7,7 @@ import shutil
 import click
 
 from bridge.bench.run import PARTS
+from bridge.cli.options import Finite
 
 
 def _parts(_ctx: click.Context, _param: click.Parameter, value: str) -> frozenset[str]:
@@ -37,7 +38,7 @@ def _parts(_ctx: click.Context, _param: click.Parameter, value: str) -> frozense
               help="Model steps per configuration.")
 @click.option("--sessions", default="1,2,4,8,16,32", show_default=True,
               help="Concurrent accompany session counts to try, in order.")
-@click.option("--accompany-seconds", type=click.FloatRange(0.5), default=10.0,
+@click.option("--accompany-seconds", type=Finite(0.5), default=10.0,
               show_default=True, help="Length of each accompany run.")
 @click.option("--jack-period", type=click.IntRange(16, 4096), default=128, show_default=True,
               help="JACK period in frames at 48 kHz for the MIDI part (128 = 2.67 ms).")
@@ -46,7 +47,7 @@ def _parts(_ctx: click.Context, _param: click.Parameter, value: str) -> frozense
                                       "installed; none: skip MIDI.")
 @click.option("--skip", default="", callback=_parts,
               help=f"Parts to leave out, comma-separated: {', '.join(PARTS)}.")
-@click.option("--gig", "gig_minutes", type=click.FloatRange(0), default=0.0,
+@click.option("--gig", "gig_minutes", type=Finite(0), default=0.0,
               help="Also play a gig this many minutes long: one performer in call mode "
                    "(accompany mode and style changes on the way) against the daemon as it "
                    "starts; answer lead, late notes and memory over time (20 or more shows "

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from bridge.live.params import CANDIDATES, GUIDANCE, MAX_CANDIDATES, ParamError, known_style
+from bridge.cli.options import session_range
+from bridge.live.params import CANDIDATES, GUIDANCE, ParamError, known_style
 from bridge.progress import Progress
 from bridge.vocab import PART_SETS, PARTS, TICKS_PER_BEAT
 
@@ -238,7 +239,7 @@ def _make_parent(target: Path) -> None:
                    "continue from the bar line after them; default: the whole file, "
                    "continued from the first beat after its last note.")
 @click.option("--style", default="", help="Target style tag, e.g. jazz or folk/jig.")
-@click.option("--guidance", default=GUIDANCE, show_default=True, type=click.FloatRange(0, 8),
+@click.option("--guidance", default=GUIDANCE, show_default=True, type=session_range("guidance"),
               help="How strongly --style acts (0: the style only conditions the model), "
                    "times its genre's strength in the model, or the strength of the pair "
                    "from the genre the tagger hears the input in (docs/osc.md, \"Styles\").")
@@ -246,10 +247,10 @@ def _make_parent(target: Path) -> None:
               help="Play only this part (harmony under a melody, say; accompaniment: "
                    "harmony and bass); default: any part, as the model chooses, but a "
                    "prompt in one part (a melody alone) goes on in it.")
-@click.option("--temperature", default=1.0, show_default=True, type=click.FloatRange(0.1, 2))
-@click.option("--top-p", default=0.95, show_default=True, type=click.FloatRange(0.05, 1))
+@click.option("--temperature", default=1.0, show_default=True, type=session_range("temperature"))
+@click.option("--top-p", default=0.95, show_default=True, type=session_range("top_p"))
 @click.option("--candidates", default=CANDIDATES, show_default=True,
-              type=click.IntRange(1, MAX_CANDIDATES),
+              type=session_range("candidates"),
               help="Draw this many continuations, half of them quoting the input's bars "
                    "5-8 bars back in the model's own way (drums alone: 7 in 8, the latest "
                    "bars first), and write the one most like the others and like the "

@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from typing import Any
 
 import click
 
 from bridge.config import Config, ConfigError, env_name, field_types
+from bridge.live.params import param
+
+
+class Finite(click.FloatRange):
+    """A :class:`click.FloatRange` that refuses NaN and the infinities (NaN is neither
+    below nor above any bound, so a range alone lets it through)."""
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+def session_range(name: str) -> click.ParamType:
+    """The command-line type of session parameter ``name``: its range from the one
+    registry (:mod:`bridge.live.params`), as OSC and MIDI CC have it."""
+    p = param(name)
+    return Finite(p.low, p.high) if p.kind is float else click.IntRange(p.low, p.high)
 
 
 def config_options(fn: Callable) -> Callable:

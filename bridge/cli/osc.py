@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from bridge.cli.options import Finite
 from bridge.config import Config
 
 
@@ -18,7 +19,7 @@ from bridge.config import Config
               help="Daemon OSC port.")
 @click.option("--reply-port", type=int, default=Config.reply_port, show_default=True,
               help="Port to listen on for replies (and send from); 0 = any free port.")
-@click.option("--timeout", type=float, default=1.0, show_default=True,
+@click.option("--timeout", type=Finite(0, min_open=True), default=1.0, show_default=True,
               help="Seconds to wait for replies.")
 def send(address: str, args: tuple[str, ...], host: str, port: int, reply_port: int,
          timeout: float) -> None:

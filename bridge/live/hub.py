@@ -37,6 +37,7 @@ from bridge.timing.clock import BeatClock
 log = logging.getLogger(__name__)
 
 Address = tuple[str, int]
+PORT_SESSION = "midi"     # the MIDI port's own session: no client may take the name
 MAX_ID = 64
 EVICT_SILENT_S = 10.0     # a full daemon closes a session silent this long for a new one
 GONE = 256                # closed sessions whose reply address is remembered
@@ -95,7 +96,7 @@ class Hub:
             raise OscRequestError(f"instance id must be 1-{MAX_ID} printable characters",
                                   also=named)
         session = self.sessions.get(instance)
-        if self.is_port(instance):
+        if instance == PORT_SESSION or self.is_port(instance):
             raise OscRequestError(f"{instance!r} is the daemon's MIDI port session, not a "
                                   "client's: choose another instance id", also=named)
         if session is None and len(self.sessions) >= self.config.max_sessions \

@@ -22,9 +22,9 @@ import mido
 
 from bridge.config import Config
 from bridge.live.events import Event, Failed, TagsChanged
-from bridge.live.hub import Hub
+from bridge.live.hub import PORT_SESSION, Hub
 from bridge.live.outputs import MidiNotes
-from bridge.live.params import ACTIONS, PARAMS, ParamError, param
+from bridge.live.params import ACTIONS, ParamError, cc_map, param
 from bridge.live.session import Session
 from bridge.midi import hop
 from bridge.midi.echo import EchoFilter
@@ -35,30 +35,8 @@ from bridge.timing.scheduler import NoteScheduler
 
 log = logging.getLogger(__name__)
 
-SID = "midi"
+SID = PORT_SESSION      # (the hub reserves the name)
 PANIC_CCS = (120, 123)   # all sound off, all notes off
-
-
-def cc_map(config: Config) -> dict[int, str]:
-    """Controller number -> parameter or action name: defaults, then ``--cc NAME=CC``."""
-    names: dict[str, int] = {p.name: p.cc for p in PARAMS if p.cc is not None}
-    names.update(ACTIONS)
-    for name, raw in config.pairs("cc").items():
-        if name not in names and name not in {p.name for p in PARAMS}:
-            raise ParamError(f"--cc {name}={raw}: no parameter or action called {name!r}")
-        try:
-            number = int(raw)
-        except ValueError:
-            raise ParamError(f"--cc {name}={raw}: not a controller number") from None
-        if not 0 <= number <= 119:
-            raise ParamError(f"--cc {name}={raw}: controllers 0-119 only")
-        names[name] = number
-    mapping: dict[int, str] = {}
-    for name, number in names.items():
-        if number in mapping:
-            raise ParamError(f"CC {number} is mapped to both {mapping[number]} and {name}")
-        mapping[number] = name
-    return mapping
 
 
 class _Tracked:
@@ -76,7 +54,7 @@ class _Tracked:
 class MidiSession:
     def __init__(self, hub: Hub, config: Config, loop: asyncio.AbstractEventLoop) -> None:
         self.hub, self.config, self.loop = hub, config, loop
-        self.controls = cc_map(config)
+        self.controls = cc_map(config.pairs("cc"))
         self.follow_clock = config.midi_clock != "internal"
         self.echo = EchoFilter()
         self.clock = BeatClock(loop.time(), config.tempo)

@@ -9,7 +9,8 @@ contradict each other (``ORDERED``: ``pitch_low`` above ``pitch_high``) are refu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,8 +95,8 @@ class Param:
         if self.choices and value not in self.choices:
             raise ParamError(f"{self.name} must be one of "
                              f"{', '.join(str(c) for c in self.choices)}; got {_shown(raw)}")
-        if (self.low is not None and value < self.low) or \
-                (self.high is not None and value > self.high):
+        if (self.low is not None and not value >= self.low) or \
+                (self.high is not None and not value <= self.high):
             raise ParamError(f"{self.name} must be within {_fmt(self.low)}..{_fmt(self.high)};"
                              f" got {_shown(raw)}")
         return value
@@ -121,10 +122,13 @@ class Param:
                 if isinstance(raw, float) and not raw.is_integer():
                     raise TypeError
                 return int(raw)
-            return float(raw)
-        except (TypeError, ValueError):
+            value = float(raw)
+        except (TypeError, ValueError, OverflowError):
             raise ParamError(f"{self.name} takes {self.kind.__name__} values; got {_shown(raw)}") \
                 from None
+        if not math.isfinite(value):             # (also from text: "nan", "inf")
+            raise ParamError(f"{self.name} takes finite values; got {_shown(raw)}")
+        return value
 
 
 def _fmt(x: float | None) -> str:
@@ -210,6 +214,29 @@ def param(name: str) -> Param:
         return BY_NAME[name]
     except KeyError:
         raise ParamError(f"unknown parameter {name!r} (one of {', '.join(BY_NAME)})") from None
+
+
+def cc_map(overrides: Mapping[str, str]) -> dict[int, str]:
+    """Controller number -> parameter or action name: the defaults, then ``overrides``
+    (``--cc NAME=CC``); a :class:`ParamError` names the first that cannot be used."""
+    names: dict[str, int] = {p.name: p.cc for p in PARAMS if p.cc is not None}
+    names.update(ACTIONS)
+    for name, raw in overrides.items():
+        if name not in names and name not in BY_NAME:
+            raise ParamError(f"--cc {name}={raw}: no parameter or action called {name!r}")
+        try:
+            number = int(raw)
+        except ValueError:
+            raise ParamError(f"--cc {name}={raw}: not a controller number") from None
+        if not 0 <= number <= 119:
+            raise ParamError(f"--cc {name}={raw}: controllers 0-119 only")
+        names[name] = number
+    mapping: dict[int, str] = {}
+    for name, number in names.items():
+        if number in mapping:
+            raise ParamError(f"CC {number} is mapped to both {mapping[number]} and {name}")
+        mapping[number] = name
+    return mapping
 
 
 def check_together(values: dict[str, Any]) -> None:

@@ -26,12 +26,15 @@ class MidiFileError(ValueError):
 def open_midi(path: str | Path) -> mido.MidiFile:
     """The file as mido reads it, or a :class:`MidiFileError` that says why not."""
     try:
-        if Path(path).stat().st_size:
+        with open(path, "rb") as f:
+            head = f.read(4)
+        if head == b"MThd":
             return mido.MidiFile(str(path), clip=True)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
         why = "it ends too soon" if isinstance(exc, EOFError) else str(exc) or type(exc).__name__
         raise MidiFileError(f"{path}: unreadable MIDI file ({why})") from None
-    raise MidiFileError(f"{path}: empty file")
+    raise MidiFileError(f"{path}: " + ("not a MIDI file (it does not begin with MThd)" if head
+                                       else "empty file"))
 
 
 def read_midi(
@@ -49,7 +52,9 @@ def read_midi(
     if mid.type == 2:
         raise MidiFileError(f"{path}: type 2 MIDI files are not supported")
     tpb = mid.ticks_per_beat
-    if tpb <= 0:
+    if tpb == 0:
+        raise MidiFileError(f"{path}: its header gives 0 ticks per beat")
+    if not 0 < tpb < 0x8000:
         raise MidiFileError(f"{path}: SMPTE time division is not supported")
 
     # a filter never drops a track without notes: it may hold the tempo and the meter

@@ -85,6 +85,13 @@ def test_usage_errors(tiny_model_dir, folder, tmp_path):
     twice = runner.invoke(continue_, [str(folder / "a.mid"), "--out-dir", str(tmp_path),
                                       "--seeds", "1,2,1"])
     assert twice.exit_code == 2 and "1 given twice" in twice.output
+    for flag, value, shown in [("--temperature", "nan", "not a finite number"),
+                               ("--top-p", "inf", "0.05<=x<=1.0"),
+                               ("--guidance", "NaN", "not a finite number"),
+                               ("--temperature", "3", "0.1<=x<=2"),   # the session's range
+                               ("--candidates", "33", "1<=x<=32")]:
+        bad = runner.invoke(continue_, [str(folder / "a.mid"), "-o", "x.mid", flag, value])
+        assert bad.exit_code == 2 and shown in bad.output, (flag, value, bad.output)
 
 
 def test_batch_json_reports_failures_and_progress_counts_every_continuation(

@@ -92,6 +92,8 @@ def test_the_midi_port_session_is_no_clients_to_open_close_or_let_expire(run_liv
 
     async def body(engine, loop):
         hub, _ = make(engine, loop)
+        with pytest.raises(OscRequestError, match="MIDI port session"):
+            hub.hello(SID, 9100, HOST)             # taken without MIDI too (--no-midi)
         clock = BeatClock(loop.time(), 120.0)
         hub.add(SID, clock, OscNotes(SID, clock, lambda *a: None, loop))
         router = Router()

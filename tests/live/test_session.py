@@ -92,6 +92,25 @@ def test_barge_in_cancels_the_response(sim):
     assert out.closed
 
 
+@pytest.mark.parametrize("action", ["phrase_end", "generate"])
+def test_a_phrase_answered_on_request_is_not_answered_again_by_its_timer(sim, action):
+    """An explicit phrase end (or a request) in the silence answers the phrase once: the
+    answer, over before the phrase-end timer's bar line, is not followed by a second."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, phrase_beats=8.0, candidates=1)
+    play_phrase(w, s)                            # released at beat 2: the timer's line is 12
+    s.act(action)
+    w.until(lambda: s.state == RESPONDING and out.played)
+    s.responder.cancel()                         # as if its last note had sounded now
+    s.set_state(LISTENING)
+    assert s.time.now_beat() < s.phrase.response_start(s.params, s.time.bar_beats)
+    first = list(out.played)
+    w.run(16.0)                                  # past the timer's bar line
+    assert out.played == first and sum(s.responder.counts.values()) == 1
+    assert s.state == LISTENING
+    s.close()
+
+
 @pytest.mark.parametrize("action", ["panic", "stop"])
 def test_panic_or_stop_before_the_phrase_end_means_no_answer(sim, action):
     """Pressed in the beat of silence before the answer was due: the answer does not come

@@ -87,6 +87,14 @@ def test_a_truncated_file_says_so(tmp_path: Path):
     (tmp_path / "empty.mid").write_bytes(b"")
     with pytest.raises(MidiFileError, match=r"empty\.mid: empty file"):
         read_midi(tmp_path / "empty.mid")
+    for name, data in (("short.mid", b"MTh"), ("text.mid", b"notes")):
+        (tmp_path / name).write_bytes(data)              # short or long, the same answer
+        with pytest.raises(MidiFileError, match=name + r": not a MIDI file \(it does not"):
+            read_midi(tmp_path / name)
+    zero = tmp_path / "zero.mid"                          # a header of 0 ticks per beat
+    zero.write_bytes(b"MThd\x00\x00\x00\x06\x00\x00\x00\x00\x00\x00")
+    with pytest.raises(MidiFileError, match=r"zero\.mid: its header gives 0 ticks per beat"):
+        read_midi(zero)
 
 
 def _conducted(path: Path, signatures, tempos) -> None:
