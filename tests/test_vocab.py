@@ -56,6 +56,18 @@ def test_meter_bars_and_changes():
     assert Meter.bar_ticks_of(6, 8) == 72 and Meter.bar_ticks_of(12, 4) == 144
 
 
+@pytest.mark.parametrize("signature, beats", [
+    ((9, 4), 3), ((10, 4), 5), ((12, 4), 6), ((15, 4), 5), ((16, 4), 8), ((18, 4), 6),
+    ((9, 2), 6), ((7, 4), 7), ((9, 8), 4.5), ((11, 4), 5.5), ((17, 8), 4.25),
+])
+def test_a_long_bar_is_split_on_its_beats_where_it_can_be(signature, beats):
+    """The grid's lines stay on the file's beats (9/4 as three bars of 3, not two of 4.5);
+    a prime count of beats (11/4) is halved as before, and a bar that fits is left alone."""
+    assert Meter.bar_ticks_of(*signature) == beats * TICKS_PER_BEAT
+    m = Meter([(0, round(signature[0] * 4 / signature[1] * TICKS_PER_BEAT))])
+    assert m.bar_length(0) == beats * TICKS_PER_BEAT
+
+
 def test_a_phase_shift_with_the_same_bar_length_is_kept():
     m = Meter([(0, 96)])
     m.set(96, 96)                        # on the grid: no change recorded

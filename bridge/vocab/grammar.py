@@ -48,7 +48,8 @@ class Meter:
     """The bar grid in ticks: a sorted list of ``(downbeat_tick, bar_ticks)`` changes.
 
     Bars before the first change extend it backwards; a change cuts short the bar it falls in.
-    Bars longer than ``MAX_BEATS_PER_BAR`` beats are halved until they fit the BEAT tokens.
+    A bar longer than ``MAX_BEATS_PER_BAR`` beats is split to fit the BEAT tokens
+    (:meth:`fit`).
     It keeps the last ``MAX_CHANGES`` changes (a live meter may change for ever).
     """
 
@@ -62,17 +63,28 @@ class Meter:
     @staticmethod
     def bar_ticks_of(numerator: int, denominator: int) -> int:
         """Ticks in one bar of ``numerator/denominator`` (quarter-note beats)."""
-        length = round(numerator * 4 * TICKS_PER_BEAT / denominator)
-        while length > MAX_BEATS_PER_BAR * TICKS_PER_BEAT:
-            length //= 2
-        return max(length, 1)
+        return max(Meter.fit(round(numerator * 4 * TICKS_PER_BEAT / denominator)), 1)
+
+    @staticmethod
+    def fit(bar_ticks: int) -> int:
+        """A bar the BEAT tokens can count: one longer than ``MAX_BEATS_PER_BAR`` beats is
+        split into the fewest equal bars of whole beats that fit (9/4: three of 3 beats, so
+        every line stays on a beat), else halved until it fits (11/4: 5.5 beats)."""
+        most = MAX_BEATS_PER_BAR * TICKS_PER_BEAT
+        if bar_ticks > most and bar_ticks % TICKS_PER_BEAT == 0:
+            beats = bar_ticks // TICKS_PER_BEAT
+            for parts in range(2, beats):
+                if beats % parts == 0 and beats // parts <= MAX_BEATS_PER_BAR:
+                    return bar_ticks // parts
+        while bar_ticks > most:
+            bar_ticks //= 2
+        return bar_ticks
 
     def set(self, tick: int, bar_ticks: int) -> None:
         """From ``tick`` (a downbeat) on, bars last ``bar_ticks``."""
         if bar_ticks <= 0:
             raise ValueError(f"bar length {bar_ticks} ticks")
-        while bar_ticks > MAX_BEATS_PER_BAR * TICKS_PER_BEAT:
-            bar_ticks //= 2
+        bar_ticks = self.fit(bar_ticks)
         self.changes = [c for c in self.changes if c[0] < tick]
         if self.changes and self.changes[-1][1] == bar_ticks and self.bar_start(tick) == tick:
             return          # the same bars on the same downbeats: nothing changes
