@@ -67,6 +67,9 @@ from bridge.live.params import STYLE_WEIGHTS
               help="continuation: also the band pieces, each pitched piece of a genre played "
                    "over drums with one of the data's grooves laid under it (reported as "
                    "NAME+groove; the data must hold drum pieces).")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="call: a session parameter of the daemon's session (repeatable), e.g. "
+                   "trade_bars=4; the rest at the daemon's defaults, length_bars 4.")
 @click.option("--device", default="auto", type=click.Choice(["auto", "cpu", "cuda"]))
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--write-cards", is_flag=True,
@@ -74,7 +77,7 @@ from bridge.live.params import STYLE_WEIGHTS
                    "MODEL_CARD.md.")
 def evaluate(task, model, data, split, datasets, variants, train_cache, train_data, ngram_order,
              bars, only, out, seeds, limit, style_prompts, weights, write_model, use_music21,
-             alone, bands, device, as_json, write_cards) -> None:
+             alone, bands, settings, device, as_json, write_cards) -> None:
     """Generator bits per event beside an n-gram; tagger accuracy beside logistic regression;
     or (--task continuation) the musicality benchmark."""
     import logging
@@ -98,7 +101,8 @@ def evaluate(task, model, data, split, datasets, variants, train_cache, train_da
                           write_cards, use_music21, alone)
         return
     if task == "call":
-        run_call(model, data, split, datasets, out, seeds, limit, as_json, use_music21)
+        run_call(model, data, split, datasets, out, seeds, limit, as_json, use_music21,
+                 settings)
         return
     if task == "styles":
         run_styles(model, data, split, datasets, out, seeds, style_prompts, weights,

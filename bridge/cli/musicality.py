@@ -34,6 +34,23 @@ def _seeds(seeds: str) -> tuple[int, ...]:
                                  param_hint="--seeds") from None
 
 
+def _session_params(settings: tuple[str, ...]) -> dict:
+    """``--set NAME=VALUE`` as session parameters, each checked as the daemon checks it."""
+    from bridge.live.params import ParamError, check_together, defaults, param
+
+    out = {}
+    try:
+        for item in settings:
+            name, sep, raw = item.partition("=")
+            if not sep:
+                raise ParamError(f"{item!r} is not NAME=VALUE")
+            out[name.strip()] = param(name.strip()).validate(raw)
+        check_together({**defaults(), **out})
+    except ParamError as exc:
+        raise click.BadParameter(str(exc), param_hint="--set") from None
+    return out
+
+
 @contextmanager
 def _clear_errors():
     """A benchmark's data or model errors as the command's own clear message."""
@@ -143,14 +160,15 @@ def run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json, 
 
 
 def run_call(model, data, split, datasets, out, seeds, limit, as_json,
-             use_music21=False) -> None:
+             use_music21=False, settings: tuple[str, ...] = ()) -> None:
     from bridge.evaluate import call
 
     seed_list = _seeds(seeds)
+    params = _session_params(settings)
     with _clear_errors():
         folder, generator = _generator(model)
         records = _records(data, split, datasets, use_music21)
-        result, rows = call.evaluate_call(generator, records, seed_list, limit)
+        result, rows = call.evaluate_call(generator, records, seed_list, limit, params)
     report = {"data": str(data), "split": split, "model": str(folder), "call": result}
     if out:
         _write(Path(out), "call", report, rows)

@@ -8,7 +8,9 @@ of the phrase it heard?
   mode, every parameter at its default but ``length_bars`` 4, on a simulated clock
   (:mod:`bridge.timing.simloop`: the model's work takes no simulated time). Two rounds: the
   performer plays bars 1-4 and Continuo answers bars 5-8, the performer plays bars 9-12 and
-  Continuo answers bars 13-16. The performer plays the piece's notes in their parts (drums
+  Continuo answers bars 13-16. A piece that begins with a pickup (its first note a beat or
+  less before a bar line, :data:`bridge.live.phrase.PICKUP_BEATS`) is counted from that
+  line, the pickup played before bar 1. The performer plays the piece's notes in their parts (drums
   as drums) and breathes for the last ``phrase_beats`` of each call (notes there are not
   played, notes sounding then are released), so that the default silence ends the phrase on
   the answer's bar line, the answer chosen among its candidates as the daemon chooses it
@@ -38,6 +40,7 @@ from bridge.evaluate.accompaniment import TEMPO_RANGE, Taken, one_bar_length, si
 from bridge.evaluate.continuation import SEEDS, by_dataset, first_of_each, pieces
 from bridge.evaluate.musicality import METRICS, OWN, compare, mean_metrics, own
 from bridge.live.params import param
+from bridge.live.phrase import PICKUP_BEATS
 from bridge.music.key import Key, find_key
 from bridge.music.likeness import EPS, Bars
 from bridge.music.piece import Note, Piece
@@ -62,6 +65,7 @@ class Trade:
     style: str
     piece: Piece
     lines: tuple[float, ...]            # its first PIECE_BARS bars' lines
+    begins: float                       # its first note: lines[0], or a pickup before it
 
     def call(self, r: int) -> tuple[float, float]:
         """Round ``r``'s call, from its first bar line to the answer's."""
@@ -79,6 +83,7 @@ class Trade:
         """What the performer plays of round ``r``'s call: its notes, but none in the last
         ``breath`` beats, each released by then."""
         start, end = self.call(r)
+        start = self.begins if r == 0 else start
         stop = end - breath
         return [replace(n, duration=min(n.end, stop) - n.start) for n in self.piece.notes
                 if start - EPS <= n.start < stop - EPS]
@@ -88,16 +93,21 @@ def trades(records: Sequence) -> list[Trade]:
     """The task's pieces: at least ``PIECE_BARS`` bars, all of one length."""
     out = []
     for m, piece in pieces(records, PIECE_BARS):
-        lines = tuple(piece.bar_lines(PIECE_BARS))
+        lines = tuple(piece.bar_lines(PIECE_BARS + 1))
+        begins = piece.notes[0].start
+        pickup = lines[1] - begins <= PICKUP_BEATS + EPS and piece.bars() > PIECE_BARS
+        lines = lines[1:] if pickup else lines[:-1]
         if one_bar_length(lines):
-            out.append(Trade(m.path, m.dataset, m.style, piece, lines))
+            out.append(Trade(m.path, m.dataset, m.style, piece, lines, min(begins, lines[0])))
     return out
 
 
 def echo(trade: Trade, r: int, call: list[Note]) -> list[Note]:
-    """The call as played, again in the answer's bars, bar for bar."""
-    shift = trade.answer_bars(r).lines[0] - trade.call(r)[0]
-    return [replace(n, start=n.start + shift) for n in call]
+    """The call as played (its bars, not a pickup), again in the answer's bars, bar for
+    bar."""
+    start = trade.call(r)[0]
+    shift = trade.answer_bars(r).lines[0] - start
+    return [replace(n, start=n.start + shift) for n in call if n.start >= start - EPS]
 
 
 # -- the daemon, trading on a simulated clock -------------------------------------------------

@@ -186,6 +186,11 @@ PARAMS: tuple[Param, ...] = (
     Param("answer_on", str, "bar", "where call mode's answer comes in once the phrase has "
           "ended: bar (the next bar line, so a rest inside a phrase is not answered unless "
           "it reaches one) or grid (the next `grid` line)", choices=ANSWER_ON),
+    Param("trade_bars", int, 0, "call mode trading: the answer comes in this many bars after "
+          "the bar line the call began on (a first note a beat or less before a line begins "
+          "it there), however the performer breathes or holds a note, and lasts as long "
+          "(`length_bars` 0); the performer's next note is the next call (trading fours: 4; "
+          "0 = answer the phrase once it has ended, see `phrase_beats`)", 0, 16),
     Param("lookahead_beats", float, 2.0, "how far ahead accompany mode plans", 0.5, 8.0),
     Param("band", str, "", "the band this session plays in: sessions of one band share one "
           "model stream and one clock ('' = alone)"),
@@ -198,7 +203,7 @@ PARAMS: tuple[Param, ...] = (
 # member's own: its channel, range, part and role)
 BAND_WIDE: tuple[str, ...] = ("mode", "temperature", "top_p", "length_bars", "style",
                               "guidance", "seed", "candidates", "phrase_beats", "grid",
-                              "answer_on", "lookahead_beats")
+                              "answer_on", "trade_bars", "lookahead_beats")
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 

@@ -56,6 +56,8 @@ class PerformerInput:
         self.time.disarm("phrase")
         self.responder.discard()
         self.phrase.note_on((pitch, drum), beat, self.params, self.time.bar_beats)
+        if self.params["trade_bars"]:              # the trade's line, held notes or not
+            self._arm_phrase()
         self.context.note_on(tick, pitch, velocity, drum, part)
         self.style_watch.note_on(tick, pitch, velocity, drum, part)
 
@@ -80,12 +82,16 @@ class PerformerInput:
             return
         self.style_watch.note_off(tick, pitch, drum)
         self.phrase.note_off((pitch, drum), beat)
-        if self.params["mode"] == "call" and self.phrase.silent and not self.responder.active:
+        if self.phrase.silent:
+            self._arm_phrase()
+            self.responder.prepare()
+
+    def _arm_phrase(self) -> None:
+        """In call mode, the phrase-end timer for the answer's start, unless one plays."""
+        if self.params["mode"] == "call" and not self.responder.active:
             start = self.phrase.response_start(self.params, self.time.bar_beats)
             if start is not None:
                 self.time.arm("phrase", start, self.responder.phrase_due, lead=PREP_S)
-        if self.phrase.silent:
-            self.responder.prepare()
 
     def _heard_at(self, beat: float | None, channel: int | None,
                   part: int | None) -> tuple[float, bool, int]:

@@ -3,8 +3,11 @@
 A phrase ends when nothing has sounded for ``phrase_beats``, and its answer comes in on the
 next bar line from there (``answer_on`` bar: a rest inside a phrase is not answered when the
 performer plays on before the bar line), or on the next ``grid`` position (``answer_on``
-grid). A note opens a new phrase once the last one's answer was due; :meth:`Phrase.call_bars`
-is the call's length in whole bars (for ``length_bars`` 0).
+grid). Trading (``trade_bars`` N), the answer comes in N bars after the bar line the call
+began on (where the last answer ended, when the performer comes in about then), whatever the
+performer does meanwhile. A note opens a new phrase once the last
+one's answer was due, or has begun; :meth:`Phrase.call_bars` is the call's length in whole
+bars (for ``length_bars`` 0).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_CALL_BARS = 8
+PICKUP_BEATS = 1.0    # trading: a call's first note this close before a bar line is a pickup
+#                       into that bar, where the call begins
 
 
 def ceil_to_grid(beat: float, grid: float) -> float:
@@ -27,6 +32,9 @@ class Phrase:
     sounding: set[tuple[int, bool]] = field(default_factory=set)
     start: float | None = None          # first note of the current phrase
     last_release: float | None = None   # when the last sounding note was released
+    call_bar: float | None = None   # the bar line the phrase began on (a pickup: the next)
+    answered: bool = False          # an answer to it has begun
+    turn: float | None = None       # where the last answer ends: the performer's turn
 
     @property
     def silent(self) -> bool:
@@ -34,12 +42,27 @@ class Phrase:
 
     def note_on(self, key: tuple[int, bool], beat: float, params: Mapping[str, Any],
                 bar_beats: float) -> None:
-        """A note starts; it opens a new phrase once the last one's answer was due (a rest
-        the answer did not come in after is inside the phrase, which goes on)."""
-        if self.silent and (self.start is None or self.last_release is None
-                            or beat >= self.response_start(params, bar_beats) - 1e-6):
-            self.start = beat
+        """A note starts; it opens a new phrase once the last one's answer was due or has
+        begun (a rest the answer did not come in after is inside the phrase, which goes
+        on)."""
+        if self.answered or (self.silent and (
+                self.start is None or self.last_release is None
+                or beat >= self.response_start(params, bar_beats) - 1e-6)):
+            self.start, self.answered = beat, False
+            self.call_bar = self._bar_line(beat, bar_beats)
         self.sounding.add(key)
+
+    def _bar_line(self, beat: float, bar_beats: float) -> float:
+        """The bar line a call begun at ``beat`` began on: the performer's turn, from half
+        a bar before it to a bar after; else its own bar's, or the next within a pickup."""
+        if self.turn is not None and -bar_beats / 2 <= beat - self.turn < bar_beats:
+            return self.turn
+        return math.floor((beat + PICKUP_BEATS) / bar_beats + 1e-6) * bar_beats
+
+    def answer(self, end: float) -> None:
+        """An answer to the phrase has begun; it ends at ``end``, where the performer's turn
+        begins."""
+        self.answered, self.turn = True, end
 
     def note_off(self, key: tuple[int, bool], beat: float) -> None:
         self.sounding.discard(key)
@@ -54,7 +77,10 @@ class Phrase:
 
     def response_start(self, params: Mapping[str, Any], bar_beats: float) -> float | None:
         """Where the answer to the phrase comes in, by the session's ``params``
-        (``phrase_beats``, ``answer_on``, ``grid``); None while notes sound."""
+        (``trade_bars``: the trade's bar line, notes sounding or not; else ``phrase_beats``,
+        ``answer_on``, ``grid``, and None while notes sound)."""
+        if params["trade_bars"] and self.call_bar is not None and not self.answered:
+            return self.call_bar + params["trade_bars"] * bar_beats
         end = self.end_beat(params["phrase_beats"])
         step = bar_beats if params["answer_on"] == "bar" else params["grid"]
         return None if end is None else ceil_to_grid(end, step)
@@ -68,4 +94,5 @@ class Phrase:
 
     def reset(self) -> None:
         self.sounding.clear()
-        self.start = self.last_release = None
+        self.start = self.last_release = self.call_bar = self.turn = None
+        self.answered = False

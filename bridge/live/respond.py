@@ -112,9 +112,11 @@ class Responder:
         return self.response is not None
 
     def phrase_due(self, start: float) -> None:
-        """The phrase-end timer: answer, unless the performer went on playing."""
+        """The phrase-end timer: answer, unless the performer went on playing (trading,
+        answer on the trade's line all the same)."""
         s = self.host
-        if s.params["mode"] == "call" and s.phrase.silent and not self.active:
+        if s.params["mode"] == "call" and (s.phrase.silent or s.params["trade_bars"]) \
+                and not self.active:
             self.start(start)
 
     def start(self, start: float | None = None, bars: int | None = None) -> None:
@@ -128,6 +130,7 @@ class Responder:
         bars = self._bars() if bars is None else bars
         gen, beside = self._generation(start, bars, self.host.quotable())
         self.end = start
+        s.phrase.answer(start + bars * s.time.bar_beats)   # the next note: a new call
         if not self._take_ready(gen):
             self.response, self.sampling = gen, [gen] + ([beside] if beside else [])
             for g in self.sampling:
@@ -141,8 +144,12 @@ class Responder:
 
     def _bars(self) -> int:
         s = self.host
-        return s.params["length_bars"] or (s.phrase.call_bars(s.time.bar_beats)
-                                           if s.phrase.start is not None else MANUAL_BARS)
+        if s.params["length_bars"]:
+            return s.params["length_bars"]
+        if s.params["mode"] == "call" and s.params["trade_bars"]:
+            return s.params["trade_bars"]
+        return s.phrase.call_bars(s.time.bar_beats) if s.phrase.start is not None \
+            else MANUAL_BARS
 
     def _generation(self, start: float, bars: int, heard: list[Note]
                     ) -> tuple[Generation, Generation | None]:

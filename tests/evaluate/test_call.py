@@ -56,6 +56,23 @@ def test_a_piece_is_cut_into_calls_and_answers():
     assert call.trades([_Record(three, "c")]) == []
 
 
+@pytest.mark.parametrize("before, counted_from", [(1.0, 4.0), (2.0, 0.0)])
+def test_a_tune_s_pickup_is_played_before_its_first_bar(before, counted_from):
+    """A pickup of a beat or less: bar 1 is the bar it leads into, and the performer plays
+    it before the call's bars; a longer lead-in is a bar of the call."""
+    tune = _tune(17)
+    pickup = Note(4.0 - before, before, 59, 90, part=MELODY)
+    notes = [n for n in tune.notes if n.start >= 4.0]
+    trade, = call.trades([_Record(Piece([pickup, *notes], tune.meter), "p")])
+    assert trade.lines[0] == counted_from and trade.call(0) == (counted_from,
+                                                                counted_from + 16.0)
+    played = trade.played(0, breath=1.0)
+    assert min(n.start for n in played) == 4.0 - before          # the pickup is played
+    echo = call.echo(trade, 0, played)
+    bars = [n.start for n in played if n.start >= counted_from]   # its bars, from bar 5
+    assert sorted(n.start for n in echo) == [b + 16.0 for b in sorted(bars)]
+
+
 def test_the_daemon_trades_fours(models):
     from bridge.live.engine import Engine
 
@@ -108,6 +125,15 @@ def test_the_report(tiny_model_dir, folder, tmp_path):
     assert (out / "call.json").exists() and (out / "call_pieces.json").exists()
     table = CliRunner().invoke(evaluate, args)
     assert table.exit_code == 0 and "beats the echo" in table.output
+    traded = CliRunner().invoke(evaluate, [*args, "--set", "trade_bars=4", "--json"])
+    assert traded.exit_code == 0, traded.output
+    report = json.loads(traded.output)["call"]
+    assert report["params"]["trade_bars"] == 4
+    assert sum(report["datasets"]["user"]["answers"].values()) == call.ROUNDS
+    for bad, said in (("trade_bars=99", "within 0..16"), ("tempo=1", "unknown parameter"),
+                      ("trade_bars", "NAME=VALUE")):
+        refused = CliRunner().invoke(evaluate, [*args, "--set", bad])
+        assert refused.exit_code == 2 and said in refused.output, refused.output
     short = midi_folder(tmp_path / "short", {"pop/tune.mid": _tune(12)})
     failed = CliRunner().invoke(evaluate, [*args[:4], "--data", str(short), *args[6:]])
     assert failed.exit_code != 0 and "16 bars" in failed.output

@@ -10,7 +10,7 @@ def test_ceil_to_grid():
     assert ceil_to_grid(4.0000001, 1.0) == 4.0       # float noise stays on the grid
 
 
-ON_GRID = {"phrase_beats": 1.0, "answer_on": "grid", "grid": 1.0}
+ON_GRID = {"phrase_beats": 1.0, "answer_on": "grid", "grid": 1.0, "trade_bars": 0}
 ON_BAR = {**ON_GRID, "answer_on": "bar"}
 
 
@@ -60,3 +60,58 @@ def test_a_new_phrase_starts_after_silence_only():
     assert p.start == 0.0 and p.call_bars(4.0) == 2
     p.note_on((64, False), 8.0, ON_GRID, 4.0)       # two beats later: a new phrase
     assert p.start == 8.0
+
+
+TRADE = {**ON_BAR, "trade_bars": 4}
+
+
+@pytest.mark.parametrize("first, bar", [(0.0, 0.0), (1.5, 0.0), (2.9, 0.0), (3.0, 4.0),
+                                        (3.5, 4.0), (4.25, 4.0)])
+def test_a_trade_begins_on_the_bar_line_of_its_first_note_or_its_pickup(first, bar):
+    """A beat or less before a line is a pickup into that bar; later in a bar, the call
+    began on its line."""
+    p = Phrase()
+    p.note_on((60, False), first, TRADE, 4.0)
+    assert p.call_bar == bar
+    assert p.response_start(TRADE, 4.0) == bar + 16.0    # while the note sounds, too
+
+
+def test_trading_answers_on_its_line_whatever_the_performer_does_meanwhile():
+    p = Phrase()
+    p.note_on((60, False), 0.0, TRADE, 4.0)
+    p.note_off((60, False), 1.0)
+    assert p.response_start(TRADE, 4.0) == 16.0          # a long rest in bar 1 ...
+    p.note_on((62, False), 6.0, TRADE, 4.0)              # ... is inside the call
+    assert p.start == 0.0 and p.response_start(TRADE, 4.0) == 16.0
+    p.answer(32.0)                                       # from 16 to 32, the note held
+    assert p.response_start(TRADE, 4.0) is None          # the call is answered
+    p.note_on((64, False), 30.5, TRADE, 4.0)             # the next note is the next call,
+    assert p.start == 30.5 and p.call_bar == 32.0        # on the performer's turn
+    assert p.response_start(TRADE, 4.0) == 48.0
+
+
+@pytest.mark.parametrize("comes_in, bar", [(30.0, 32.0), (33.5, 32.0), (36.5, 36.0),
+                                           (21.0, 20.0), (27.5, 28.0)])
+def test_the_next_call_begins_on_the_performer_s_turn_when_it_comes_in_about_then(
+        comes_in, bar):
+    """From half a bar before the last answer's end to a bar after it, the call is the
+    performer's turn; earlier (cutting the answer short) or later, its own bar line."""
+    p = Phrase()
+    p.note_on((60, False), 0.0, TRADE, 4.0)
+    p.note_off((60, False), 1.0)
+    p.answer(32.0)
+    p.note_on((62, False), comes_in, TRADE, 4.0)
+    assert p.call_bar == bar
+    p.reset()
+    assert p.call_bar is None and p.turn is None and not p.answered
+
+
+def test_a_note_after_an_answer_begun_early_opens_a_new_phrase():
+    """An explicit phrase end answered before the silence's bar line: the next note is the
+    next call, not more of the one answered."""
+    p = Phrase()
+    p.note_on((60, False), 0.0, ON_BAR, 4.0)
+    p.note_off((60, False), 1.0)
+    p.answer(5.0)
+    p.note_on((62, False), 1.5, ON_BAR, 4.0)
+    assert p.start == 1.5 and not p.answered

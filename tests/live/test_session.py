@@ -79,6 +79,39 @@ def test_a_rest_inside_a_phrase_is_answered_only_on_the_grid(sim, answer_on):
     s.close()
 
 
+def test_trading_fours_answers_on_the_trade_s_bar_lines(sim):
+    """Trading fours from bar 2: a rest that reaches a bar line inside the call is not
+    answered, the answer comes in on bar 6 with the call's last note still held and plays
+    4 bars, and the performer's next four (a pickup into bar 10) are answered on bar 14."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, trade_bars=4, length_bars=0, candidates=1)
+
+    def at(beat):
+        w.until(lambda: s.time.now_beat() >= beat - 1e-9)
+
+    for on, off, pitch in ((4.0, 6.0, 60), (9.0, 20.5, 62)):   # silent from 6 to 9
+        at(on)
+        s.note_on(pitch, 90)
+        if off > 20.0:
+            w.until(lambda: s.state == RESPONDING)
+            assert s.time.now_beat() < 20.0 and s.phrase.sounding   # held, and answered
+        at(off)
+        s.note_off(pitch)
+    w.until(lambda: out.played)
+    first = [n for n, _ in out.played]
+    assert min(n.start for n in first) >= 20.0 - 1e-6
+    assert all(n.start < 36.0 for n in first) and s.responder.counts["cold"] == 1
+    at(35.25)                                    # a beat's pickup into bar 10
+    s.note_on(64, 90)
+    at(37.0)
+    s.note_off(64)
+    w.until(lambda: len(out.played) > len(first))
+    second = [n for n, _ in out.played[len(first):]]
+    assert min(n.start for n in second) >= 52.0 - 1e-6
+    assert sum(s.responder.counts.values()) == 2
+    s.close()
+
+
 def test_barge_in_cancels_the_response(sim):
     w = sim(TEMPO)
     s, out, _ = make(w, length_bars=4)
