@@ -34,21 +34,17 @@ def _seeds(seeds: str) -> tuple[int, ...]:
                                  param_hint="--seeds") from None
 
 
-def _session_params(settings: tuple[str, ...]) -> dict:
+def _session_params(items: tuple[str, ...]) -> dict:
     """``--set NAME=VALUE`` as session parameters, each checked as the daemon checks it."""
-    from bridge.live.params import ParamError, check_together, defaults, param
+    from bridge.live.params import ParamError, settings
 
-    out = {}
     try:
-        for item in settings:
-            name, sep, raw = item.partition("=")
-            if not sep:
-                raise ParamError(f"{item!r} is not NAME=VALUE")
-            out[name.strip()] = param(name.strip()).validate(raw)
-        check_together({**defaults(), **out})
+        bad = next((item for item in items if "=" not in item), None)
+        if bad is not None:
+            raise ParamError(f"{bad!r} is not NAME=VALUE")
+        return settings(dict(item.split("=", 1) for item in items))
     except ParamError as exc:
         raise click.BadParameter(str(exc), param_hint="--set") from None
-    return out
 
 
 @contextmanager

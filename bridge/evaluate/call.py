@@ -10,9 +10,9 @@ of the phrase it heard?
   performer plays bars 1-4 and Continuo answers bars 5-8, the performer plays bars 9-12 and
   Continuo answers bars 13-16. A piece that begins with a pickup (its first note a beat or
   less before a bar line, :data:`bridge.live.phrase.PICKUP_BEATS`) is counted from that
-  line, the pickup played before bar 1. The performer plays the piece's notes in their parts (drums
-  as drums) and breathes for the last ``phrase_beats`` of each call (notes there are not
-  played, notes sounding then are released), so that the default silence ends the phrase on
+  line, the pickup played before bar 1. The performer plays the piece's notes in their
+  parts (drums as drums) and breathes for the last ``phrase_beats`` of each call (notes
+  there are not played, notes sounding then are released), so that the default silence ends the phrase on
   the answer's bar line, the answer chosen among its candidates as the daemon chooses it
   while the performer is silent. A rest inside a call ends a phrase as on stage when its
   answer falls due before the performer plays on (with ``answer_on`` bar, the default: a

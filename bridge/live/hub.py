@@ -27,7 +27,7 @@ from bridge.live.band import Band, BandOutput
 from bridge.live.engine import Engine
 from bridge.live.events import Event, Failed
 from bridge.live.outputs import PANIC_OUT, OscNotes, Output
-from bridge.live.params import ParamError, check_together, defaults, param
+from bridge.live.params import settings
 from bridge.live.session import Session
 from bridge.osc.events import message_of
 from bridge.osc.router import OscRequestError
@@ -253,16 +253,4 @@ class Hub:
 
 def session_defaults(config: Config, styles: tuple[str, ...]) -> dict[str, Any]:
     """Session parameters from ``--set NAME=VALUE``, validated (bad ones stop startup)."""
-    out = {}
-    for name, raw in config.pairs("set").items():
-        p = param(name)
-        value: Any = raw
-        if p.kind is not str:
-            try:
-                value = float(raw) if p.kind is float else int(raw)
-            except ValueError:
-                raise ParamError(f"--set {name}={raw}: {name} takes {p.kind.__name__} "
-                                 "values") from None
-        out[name] = p.validate(value, styles)
-    check_together({**defaults(), **out})
-    return out
+    return settings(config.pairs("set"), styles)

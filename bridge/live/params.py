@@ -244,6 +244,19 @@ def cc_map(overrides: Mapping[str, str]) -> dict[int, str]:
     return mapping
 
 
+def settings(pairs: Mapping[str, str], styles: Sequence[str] = ()) -> dict[str, Any]:
+    """``--set NAME=VALUE`` pairs as session parameters, each validated as OSC's are and
+    checked together; a :class:`ParamError` names the pair that cannot be used."""
+    out = {}
+    for name, raw in pairs.items():
+        try:
+            out[name] = param(name).validate(raw, styles)
+        except ParamError as exc:
+            raise ParamError(f"--set {name}={raw}: {exc}") from None
+    check_together({**defaults(), **out})
+    return out
+
+
 def check_together(values: dict[str, Any]) -> None:
     """Raise :class:`ParamError` if ``values`` contradict each other (see ``ORDERED``)."""
     for low, high in ORDERED:
