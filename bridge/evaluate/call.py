@@ -12,13 +12,14 @@ of the phrase it heard?
   less before a bar line, :data:`bridge.live.phrase.PICKUP_BEATS`) is counted from that
   line, the pickup played before bar 1. The performer plays the piece's notes in their
   parts (drums as drums) and breathes for the last ``phrase_beats`` of each call (notes
-  there are not played, notes sounding then are released), so that the default silence ends the phrase on
-  the answer's bar line, the answer chosen among its candidates as the daemon chooses it
-  while the performer is silent. A rest inside a call ends a phrase as on stage when its
-  answer falls due before the performer plays on (with ``answer_on`` bar, the default: a
-  silence of ``phrase_beats`` reaching a bar line): the answer begun then stops when the
-  performer plays again (``notes_in_calls``).
-  The second answer hears the first answer, not the piece's bars 5-8. The run's seed is
+  there are not played, notes sounding then are released), so that the default silence
+  ends the phrase on the answer's bar line, the answer chosen among its candidates as the
+  daemon chooses it while the performer is silent. A rest inside a call ends a phrase as on
+  stage when its answer falls due before the performer plays on (with ``answer_on`` bar,
+  the default: a silence of ``phrase_beats`` reaching a bar line): the answer begun then
+  stops when the performer plays again (``notes_in_calls``); trading (``--set
+  trade_bars=4``), the answer comes in on bar 5 whatever the call does. The second answer
+  hears the first answer, not the piece's bars 5-8. The run's seed is
   the session's ``seed``, set once as a performer sets it; each answer draws afresh from it
   and the tick it starts on (:func:`bridge.live.voice.draw_seed`).
 - Baseline: **echo**, the call as the performer played it, again in the answer's bars.
