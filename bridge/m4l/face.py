@@ -32,7 +32,8 @@ STYLE_CHOICES = tuple("auto" if s == NO_STYLE else s for s in STYLE_VALUES)
 # Parameter long names: Live stores automation and mappings under them. Never change one.
 LONGNAMES = {"mode": "Mode", "temperature": "Temperature", "length_bars": "Length",
              "style": "Style", "thru": "Thru", "generate": "Generate", "panic": "Panic",
-             "port": "Daemon Port", "band": "Band", "part": "Part", "role": "Role"}
+             "port": "Daemon Port", "band": "Band", "part": "Part", "role": "Role",
+             "trade_bars": "Trade"}
 
 # The Band menu: alone, or one of a few bands by name (the daemon takes any name over OSC).
 BAND_VALUES = ("", "A", "B", "C", "D")
@@ -44,6 +45,7 @@ class Face:
     mode: Box
     temperature: Box
     length: Box
+    trade: Box
     style: Box
     thru: Box
     generate: Box
@@ -62,7 +64,7 @@ class Face:
 
 def build_face(p: Patch) -> Face:
     mode, temp, length = param("mode"), param("temperature"), param("length_bars")
-    part, role = param("part"), param("role")
+    part, role, trade = param("part"), param("role"), param("trade_bars")
     label = {"maxclass": "live.comment"}
     p.comment("CONTINUO", None, (6, 4, 90, 18), **label, fontsize=12.0)
     status = p.comment(STATUS_OFFLINE, None, (100, 6, 140, 16), **THEMED)
@@ -77,6 +79,9 @@ def build_face(p: Patch) -> Face:
         length=p.parameter("live.dial", ParamSpec(
             LONGNAMES["length_bars"], "Bars", "int", length.default, length.low, length.high,
             unitstyle=0, annotation=length.doc), None, (66, 52, 56, 48)),
+        trade=p.parameter("live.numbox", ParamSpec(
+            LONGNAMES["trade_bars"], "Trade", "int", trade.default, trade.low, trade.high,
+            unitstyle=0, annotation=trade.doc), None, (136, 140, 30, 15)),
         style=p.parameter("live.menu", ParamSpec(
             LONGNAMES["style"], "Style", "enum", 0, enum=STYLE_CHOICES, unitstyle=9,
             annotation="Target style of the responses; auto follows what you play."),
@@ -118,6 +123,7 @@ def build_face(p: Patch) -> Face:
     p.comment("Generate", None, (84, 109, 60, 16), **label)
     p.comment("Panic", None, (164, 109, 50, 16), **label)
     p.comment("Port", None, (6, 139, 32, 16), **label)
+    p.comment("Trade", None, (100, 139, 34, 16), **label)
     p.comment("Band", None, (246, 147, 28, 16), **label)
     p.comment("Part", None, (314, 147, 26, 16), **label)
     p.comment("Role", None, (408, 147, 26, 16), **label)
@@ -142,13 +148,13 @@ def parameters(p: Patch, out: OscOut, face: Face) -> None:
             out.feed(setter, message, 0, ("s", "s"))
         p.row()
     for box, name, kind in ((face.temperature, "temperature", "f"),
-                            (face.length, "length_bars", "i")):
+                            (face.length, "length_bars", "i"), (face.trade, "trade_bars", "i")):
         typed = p.box(f"t {kind}")
         p.connect(box, 0, typed, 0)
         out.feed(setter, p.chain(typed, p.box(f"prepend {param(name).name}")), 0, ("s", kind))
     p.row()
-    again = (face.mode, face.style, face.temperature, face.length, face.part, face.role,
-             face.band)                           # the band last: joined as what it is
+    again = (face.mode, face.style, face.temperature, face.length, face.trade, face.part,
+             face.role, face.band)                # the band last: joined as what it is
     resend = p.box("t" + " b" * len(again))
     p.connect(p.box("r ---resend"), 0, resend, 0)
     for outlet, box in enumerate(reversed(again)):    # t fires right to left

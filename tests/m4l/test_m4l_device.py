@@ -114,8 +114,8 @@ def test_ready_connects_and_sends_the_parameters(live: Sim) -> None:
     assert live.text_of(_status(live)) == "connected 0.1.0 tiny"
     order = [args[1] for args in sent(live, "/continuo/param/set")]
     params = {args[1]: args for args in sent(live, "/continuo/param/set")}
-    assert set(params) == {"mode", "style", "temperature", "length_bars", "part", "role",
-                           "band"}
+    assert set(params) == {"mode", "style", "temperature", "length_bars", "trade_bars",
+                           "part", "role", "band"}
     assert order[-1] == "band"                    # joined once its part and role are set
     assert params["band"] == [sid, "band", ""] and params["role"] == [sid, "role", "perform"]
     assert params["part"] == [sid, "part", "auto"]
@@ -125,6 +125,8 @@ def test_ready_connects_and_sends_the_parameters(live: Sim) -> None:
     assert osc_types(params["temperature"]) == ("s", "s", "f")
     assert params["length_bars"] == [sid, "length_bars", 0]
     assert osc_types(params["length_bars"]) == ("s", "s", "i")
+    assert params["trade_bars"] == [sid, "trade_bars", 0]
+    assert osc_types(params["trade_bars"]) == ("s", "s", "i")
     transport = sent(live, "/continuo/transport/set")
     assert transport and osc_types(transport[-1]) == ("s", "f", "f", "i", "i", "i")
     assert transport[-1] == [sid, 120.0, 0.0, 0, 4, 4]
@@ -155,7 +157,7 @@ def test_silence_means_not_connected_and_a_new_port(live: Sim) -> None:
     assert {a for _, a, _, _ in live.sent} == {"/continuo/session/hello"}
     # the same session comes back: a reconnect, so the parameters go again
     live.deliver("/continuo/session/ready", session_of(live), "0.1.0", "tiny")
-    assert len(sent(live, "/continuo/param/set")) == 7
+    assert len(sent(live, "/continuo/param/set")) == 8
 
 
 def test_ready_again_does_not_resend(live: Sim) -> None:
@@ -173,13 +175,16 @@ def test_parameters(patcher: dict[str, Any]) -> None:
     boxes = [b["box"] for b in patcher["patcher"]["boxes"] if b["box"].get("parameter_enable")]
     values = {b["varname"]: b["saved_attribute_attributes"]["valueof"] for b in boxes}
     assert set(values) == {"Mode", "Temperature", "Length", "Style", "Thru", "Generate",
-                           "Panic", "Daemon Port", "Band", "Part", "Role"}   # never change
+                           "Panic", "Daemon Port", "Band", "Part", "Role",
+                           "Trade"}                                         # never change
     assert set(values) == set(LONGNAMES.values())
     assert values["Mode"]["parameter_enum"] == list(MODES)
     temp = param("temperature")
     assert (values["Temperature"]["parameter_mmin"], values["Temperature"]["parameter_mmax"]) \
         == (temp.low, temp.high)
     assert values["Length"]["parameter_mmax"] == param("length_bars").high
+    assert (values["Trade"]["parameter_mmin"], values["Trade"]["parameter_mmax"]) == (
+        0, param("trade_bars").high)
     assert values["Style"]["parameter_enum"][0] == "auto" == STYLE_CHOICES[0]
     assert shipped_styles() == STYLE_VALUES and STYLE_VALUES[0] == ""   # the model's table
     assert values["Daemon Port"]["parameter_invisible"] == 1
@@ -195,9 +200,10 @@ def test_parameter_changes_go_to_the_daemon(live: Sim) -> None:
     live.set_param("Length", 4)
     live.set_param("Mode", MODES.index("accompany"))
     live.set_param("Style", STYLE_CHOICES.index("folk/jig"))
+    live.set_param("Trade", 4)
     assert sent(live, "/continuo/param/set") == [
         [sid, "temperature", 1.5], [sid, "length_bars", 4], [sid, "mode", "accompany"],
-        [sid, "style", "folk/jig"]]
+        [sid, "style", "folk/jig"], [sid, "trade_bars", 4]]
     live.set_param("Generate", 1)
     assert sent(live, "/continuo/generate/start") == [[sid]]
     live.sent.clear()
