@@ -51,8 +51,8 @@ def bar_windows(tokens: list[int], bars: int) -> list[list[int]]:
 
 def spread(windows: list[list[int]], most: int) -> list[list[int]]:
     """At most ``most`` of ``windows``, spread evenly from the first to the last."""
-    if len(windows) <= most:
-        return windows
+    if len(windows) <= most or most < 2:
+        return windows[:most]
     return [windows[round(i * (len(windows) - 1) / (most - 1))] for i in range(most)]
 
 

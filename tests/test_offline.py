@@ -218,7 +218,7 @@ def test_a_long_piece_is_tagged_from_windows_spread_over_all_of_it(models):
     windows = [[i] for i in range(100)]
     assert spread(windows, 100) == windows and spread(windows, 500) == windows
     picked = spread(windows, 4)
-    assert picked == [[0], [33], [66], [99]]
+    assert picked == [[0], [33], [66], [99]] and spread(windows, 1) == [[0]]
     _, tagger = models
     long = _shifted_piece(bars=4 * (TAG_WINDOWS + 8))
     assert len(bar_windows(encode(long), 4)) > TAG_WINDOWS
