@@ -5,9 +5,9 @@ next bar line from there (``answer_on`` bar: a rest inside a phrase is not answe
 performer plays on before the bar line), or on the next ``grid`` position (``answer_on``
 grid). Trading (``trade_bars`` N), the answer comes in N bars after the bar line the call
 began on (where the last answer ended, when the performer comes in about then), whatever the
-performer does meanwhile. A note opens a new phrase once the last
-one's answer was due, or has begun; :meth:`Phrase.call_bars` is the call's length in whole
-bars (for ``length_bars`` 0).
+performer does meanwhile. A note opens a new phrase once the last one's answer was due, or
+has begun; :meth:`Phrase.call_bars` is the call's length in whole bars (for ``length_bars``
+0).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_CALL_BARS = 8
-PICKUP_BEATS = 1.0    # trading: a call's first note this close before a bar line is a pickup
-#                       into that bar, where the call begins
+PICKUP_BEATS = 1.0    # a call's first note this close before a bar line is a pickup into
+#                       that bar, where the call begins (trading; the call benchmark's tunes)
 
 
 def ceil_to_grid(beat: float, grid: float) -> float:
