@@ -99,7 +99,8 @@ def trades(records: Sequence) -> list[Trade]:
         pickup = lines[1] - begins <= PICKUP_BEATS + EPS and piece.bars() > PIECE_BARS
         lines = lines[1:] if pickup else lines[:-1]
         if one_bar_length(lines):
-            out.append(Trade(m.path, m.dataset, m.style, piece, lines, min(begins, lines[0])))
+            out.append(Trade(m.path, m.dataset, m.style, piece, lines,
+                             begins if pickup else lines[0]))
     return out
 
 

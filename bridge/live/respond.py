@@ -130,7 +130,8 @@ class Responder:
         bars = self._bars() if bars is None else bars
         gen, beside = self._generation(start, bars, self.host.quotable())
         self.end = start
-        s.phrase.answer(start + bars * s.time.bar_beats)   # the next note: a new call
+        s.phrase.answer(start + bars * s.time.bar_beats)   # the next note: a new call,
+        s.time.disarm("phrase")      # and no second answer (one asked for before its timer)
         if not self._take_ready(gen):
             self.response, self.sampling = gen, [gen] + ([beside] if beside else [])
             for g in self.sampling:

@@ -115,9 +115,7 @@ class Session(PerformerInput):
 
     def respond(self, start: float | None = None, bars: int | None = None) -> None:
         """Play a continuation now: an answer from ``start`` (default: the next grid
-        position), or in accompany mode (re)start the accompaniment. The phrase it answers
-        is answered: its phrase-end timer goes (else a short answer, over before the timer's
-        bar line, would be followed by a second)."""
+        position), or in accompany mode (re)start the accompaniment."""
         if self.band is not None:
             self.band.stream.respond(start, bars)
             return
@@ -131,7 +129,6 @@ class Session(PerformerInput):
                 self._enter("accompany")
             return
         self._stop_playing()
-        self.time.disarm("phrase")
         self.responder.start(start, bars)
 
     def generations(self, start: float, end: float, *, note_now: bool, on_done: Callable,
