@@ -40,6 +40,8 @@ BAND_SHARE = 0.1          # a piece whose drums and pitched parts each hold this
 #                           notes is tagged side by side (tag_piece)
 TAG_WINDOWS = 32          # a longer piece is tagged from this many of its windows, spread
 #                           evenly (the generator's ear scores each under every genre)
+QUIET_BARS = 4            # a continuation after this many bars with no note starting goes on
+#                           from a silence, and mostly keeps it (quiet_bars)
 
 
 def bar_windows(tokens: list[int], bars: int) -> list[list[int]]:
@@ -150,6 +152,16 @@ def prompt_of(piece: Piece, prompt_bars: int | None = None) -> tuple[Piece, int]
     prompt = replace(piece, notes=piece.between(lines[0], lines[-1]),
                      tempo_changes=tuple(c for c in piece.tempo_changes if c[0] < lines[-1]))
     return prompt, to_tick(lines[-1])
+
+
+def quiet_bars(prompt: Piece, start_tick: int) -> int:
+    """Whole bars between the prompt's last onset and ``start_tick`` in which no note
+    starts: the silence a continuation goes on from (a note held over them is heard for
+    the longest duration the vocabulary says, 16 beats, and then as silence too)."""
+    if not prompt.notes:
+        return 0
+    last = to_tick(max(n.start for n in prompt.notes))
+    return max(0, prompt.meter.bar_index(start_tick) - prompt.meter.bar_index(last) - 1)
 
 
 def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions,

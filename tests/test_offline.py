@@ -23,6 +23,7 @@ from bridge.offline import (
     heard_genre,
     plan_continuation,
     prompt_of,
+    quiet_bars,
     sides,
     spread,
     tag_piece,
@@ -71,6 +72,16 @@ def test_without_prompt_bars_it_starts_on_the_next_beat_of_the_pieces_grid():
     piece = _shifted_piece()                       # the last note ends at beat 24.25
     _, start = prompt_of(piece)
     assert start == round(24.5 * TICKS_PER_BEAT)   # not beat 25: the grid is shifted
+
+
+def test_the_bars_no_note_starts_in_before_a_continuation_are_counted():
+    tune = [Note(i, 0.9, 60 + i % 5, 80) for i in range(16)]        # 4 bars of 4
+    assert quiet_bars(*prompt_of(Piece(tune))) == 0
+    assert quiet_bars(*prompt_of(Piece(tune), 3)) == 0                # cut at a bar line
+    drone = Piece([*tune, Note(15.0, 400.0, 36, 80)])                 # its last note held
+    assert quiet_bars(*prompt_of(drone)) == 99                        # to beat 415: bars
+    #                                                                   4-102 start nothing
+    assert quiet_bars(Piece([]), 0) == 0
 
 
 def test_a_note_shorter_than_a_tick_is_not_played_over():

@@ -272,7 +272,14 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
     """Write continuations of MIDI files (files or folders)."""
     from bridge.live.engine import Engine
     from bridge.music.midifile import continued, open_midi, write_midi
-    from bridge.offline import ContinueOptions, continue_piece, heard_genre, prompt_of
+    from bridge.offline import (
+        QUIET_BARS,
+        ContinueOptions,
+        continue_piece,
+        heard_genre,
+        prompt_of,
+        quiet_bars,
+    )
 
     inputs = midi_inputs(files)
     seed_list = _seeds(seed, seeds)
@@ -311,6 +318,12 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
             batch.fail(exc, path)
             continue
         prompt, start_tick = prompt_of(piece, prompt_bars)
+        quiet = quiet_bars(prompt, start_tick)
+        if quiet >= QUIET_BARS:
+            click.echo(f"note: {path}: no note starts in the {quiet} bars before the "
+                       f"continuation (beat {start_tick / TICKS_PER_BEAT:g}), so it goes on "
+                       "from a silence and may play none; --prompt-bars N continues from "
+                       "bar N's end", err=True)
         source = None if only else open_midi(path)   # (read as MIDI just now: it reads)
         heard = heard_genre(tagger, prompt, generator) if tagger is not None else None
         for s, target in zip(seed_list, targets, strict=True):

@@ -119,6 +119,22 @@ def test_batch_json_reports_failures_and_progress_counts_every_continuation(
     assert "continue: 1/2 continuations" in alone.stderr
 
 
+def test_a_continuation_after_bars_where_nothing_starts_says_so(tiny_model_dir, tmp_path):
+    """A last note held for 100 bars is heard for 16 beats, then as silence: what follows
+    may be silent too, and a note says why and what to do."""
+    piece = _piece(4)
+    write_midi(Piece([*piece.notes, Note(15.0, 400.0, 36, 80)]), tmp_path / "drone.mid")
+    write_midi(piece, tmp_path / "tune.mid")
+    for name, quiet in (("drone", True), ("tune", False)):
+        result = CliRunner().invoke(continue_, [
+            str(tmp_path / f"{name}.mid"), "-o", str(tmp_path / f"{name}-out.mid"),
+            "--seed", "0", "--model", str(tiny_model_dir)])
+        assert result.exit_code == 0, result.output
+        assert ("no note starts in the 99 bars before the continuation (beat 415)"
+                in result.stderr) is quiet, result.stderr
+        assert ("--prompt-bars N" in result.stderr) is quiet
+
+
 def test_output_names():
     assert output_name(Path("x/a.mid"), 2, True) == Path("x/a-seed2.mid")
     assert output_name(Path("a.midi"), None, False) == Path("a-continued.mid")
