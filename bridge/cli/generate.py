@@ -45,11 +45,16 @@ def grid_option(command):
         "--grid", type=click.Choice(GRIDS), default="auto", show_default=True,
         help="The beats and bars the music is heard on. auto: the file's own, unless its "
              "notes are played on other beats, or its bars are under 1.5 beats (1/4), "
-             "when bars of 4 are found in the notes (a note on stderr says so); file: the "
+             "when bars of 4 are found in the notes, or they are played in free time (no "
+             "click), when they are heard on the beats found in them and a continuation "
+             "is written back in the file's time (a note on stderr says so); file: the "
              "file's own, always.")(command)
 
 
 def _read(path: Path, grid: str = "auto"):
+    """``(piece, grid)``: the file's piece on the grid its notes are played on (``grid``
+    auto), with a note on stderr where that is not the file's own, and that grid (None
+    where the file's own serves)."""
     from bridge.music.midifile import MidiFileError, read_midi
     from bridge.music.pulse import refit
 
@@ -59,13 +64,18 @@ def _read(path: Path, grid: str = "auto"):
         raise InputError(str(exc)) from None
     if not piece.notes:
         raise InputError(f"{path}: no notes")
+    found = None
     if grid == "auto":
         piece, found = refit(piece)
-        if found is not None:
+        if found is not None and found.time is not None:
+            click.echo(f"note: {path}: {found.why}; in bars of {found.bar_beats} of them, "
+                       "written back in the file's time (--grid file keeps the file's)",
+                       err=True)
+        elif found is not None:
             click.echo(f"note: {path}: its own grid does not fit its notes ({found.why}); "
                        f"heard in bars of {found.bar_beats} beats from beat "
                        f"{found.downbeat:g} (--grid file keeps the file's)", err=True)
-    return piece
+    return piece, found
 
 
 def midi_inputs(paths: tuple[str, ...]) -> list[tuple[Path, Path]]:
@@ -146,7 +156,7 @@ def tag(files: tuple[str, ...], model: str | None, bars: int, as_json: bool,
     for path, _ in batch:
         try:
             result = {"file": str(path),
-                      **tag_piece(tagger, _read(path, grid), bars, generator=generator)}
+                      **tag_piece(tagger, _read(path, grid)[0], bars, generator=generator)}
         except InputError as exc:
             batch.fail(exc, path)
             continue
@@ -310,7 +320,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
                   as_json=as_json)
     for (path, _), targets in zip(batch, plan, strict=True):
         try:
-            piece = _read(path, grid)
+            piece, found = _read(path, grid)
             if prompt_bars is not None and piece.bars() < prompt_bars:
                 raise InputError(f"{path}: {piece.bars()} bar(s), fewer than --prompt-bars "
                                  f"{prompt_bars}")
@@ -318,10 +328,12 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
             batch.fail(exc, path)
             continue
         prompt, start_tick = prompt_of(piece, prompt_bars)
+        start = start_tick / TICKS_PER_BEAT if found is None else \
+            found.file_beat(start_tick / TICKS_PER_BEAT)         # (in the file's beats)
         quiet = quiet_bars(prompt, start_tick)
         if quiet >= QUIET_BARS:
             click.echo(f"note: {path}: no note starts in the {quiet} bars before the "
-                       f"continuation (beat {start_tick / TICKS_PER_BEAT:g}), so it goes on "
+                       f"continuation (beat {start:g}), so it goes on "
                        "from a silence and may play none; --prompt-bars N continues from "
                        "bar N's end", err=True)
         source = None if only else open_midi(path)   # (read as MIDI just now: it reads)
@@ -331,11 +343,13 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
                 bars=bars, prompt_bars=prompt_bars, style=style, guidance=guidance,
                 temperature=temperature, top_p=top_p, seed=s, part=part,
                 candidates=candidates, heard=heard), engine)
+            if found is not None:
+                result = found.to_file(result)
             try:
                 if source is None:
                     write_midi(result, target)
                 else:                            # the input as written, then the result
-                    continued(source, start_tick / TICKS_PER_BEAT, result).save(target)
+                    continued(source, start, result).save(target)
             except OSError as exc:
                 batch.fail(InputError(f"cannot write {target}: {exc.strerror or exc}"), path,
                            output=str(target))
@@ -346,7 +360,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
             if as_json:
                 click.echo(json.dumps({"file": str(path), "seed": s, "output": str(target),
                                        "notes": len(result.notes),
-                                       "start_beat": start_tick / TICKS_PER_BEAT,
+                                       "start_beat": start,
                                        "first_beat": first}))
             else:
                 click.echo(f"{target}: {len(result.notes)} notes over {bars} bars"
@@ -354,6 +368,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
             if png:
                 from bridge.music.pianoroll import piano_roll
 
-                piano_roll([(prompt, "0.45"), (result, "tab:orange")], png,
+                heard_as = prompt if found is None else found.to_file(prompt)
+                piano_roll([(heard_as, "0.45"), (result, "tab:orange")], png,
                            title=f"{path} + {bars} bars{f' ({style})' if style else ''}")
                 click.echo(f"{png}: piano roll")

@@ -23,7 +23,11 @@ own timing says too little of where the click was):
   bars, most often bring a long note, a low note or a change of harmony, each counted
   against the beats either side of it. A
   file whose beats fit keeps its meter, unless its bars are shorter than 1.5 beats (a 1/4
-  signature is a placeholder, not a meter): then its bars are found the same way.
+  signature is a placeholder, not a meter): then its bars are found the same way;
+- **free time**: a file whose onsets keep to no subdivision of its beats at all (a
+  performance recorded without a click) is heard on the beats a listener would tap
+  (:mod:`bridge.music.tempo`), its notes moved onto them, and bars of 4 found on those; the
+  grid's :attr:`Grid.time` moves what is written for it back to the file's time.
 
 Measured on POP909's files against their beat annotations: docs/musicality.md ("A file
 played off its own beats").
@@ -37,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bridge.music.piece import Note, Piece
+from bridge.music.tempo import TimeMap, free_time, track
 from bridge.vocab import TICKS_PER_BEAT, Meter
 
 BINS = 48                       # phases tried per beat
@@ -60,12 +65,25 @@ PLACING = 64                    # beats from the first note that place the bars
 @dataclass(frozen=True)
 class Grid:
     """A grid found in the notes: beats ``phase`` beats after the file's, bars of
-    ``bar_beats`` from ``downbeat`` (beats), and why the file's own did not serve."""
+    ``bar_beats`` from ``downbeat`` (beats), and why the file's own did not serve; for music
+    in free time, the beats found (``time``), on which phase and downbeat are counted."""
 
     phase: float
     downbeat: float
     bar_beats: int
     why: str
+    time: TimeMap | None = None
+
+    def to_file(self, piece: Piece) -> Piece:
+        """``piece`` (heard on this grid) in the file's time, at the file's tempo."""
+        if self.time is None:
+            return piece
+        return Piece(self.time.notes(piece.notes, to_music=False), tempo=self.time.tempo,
+                     name=piece.name)
+
+    def file_beat(self, beat: float) -> float:
+        """A beat of this grid as a beat of the file."""
+        return beat if self.time is None else float(self.time.to_file(beat))
 
     @property
     def meter(self) -> Meter:
@@ -190,10 +208,28 @@ def fit(piece: Piece) -> Grid | None:
     return Grid(phase, downbeat(pitched, phase), BAR_BEATS, why)
 
 
+def in_free_time(piece: Piece) -> tuple[Piece, Grid] | None:
+    """``piece`` moved onto the beats it is played on, where it is played in free time
+    (:func:`bridge.music.tempo.free_time`), with bars of 4 found on them; None otherwise."""
+    if not free_time(piece.notes) or (time := track(piece)) is None:
+        return None
+    notes = time.notes(piece.notes)
+    bpm = piece.tempo / time.period()
+    pitched = [n for n in notes if not n.drum]
+    grid = Grid(0.0, downbeat(pitched, 0.0), BAR_BEATS,
+                f"its onsets keep to no grid of its beats: played in free time, heard on "
+                f"the {len(time.beats)} beats found in them (about {bpm:.0f} bpm at its end)",
+                time)
+    return Piece(notes, grid.meter, tempo=bpm, name=piece.name), grid
+
+
 def refit(piece: Piece) -> tuple[Piece, Grid | None]:
-    """``piece`` on the grid its notes are played on (:func:`fit`), and that grid; the
-    piece as it is and None where its own grid fits. The file's time signatures stay with
-    it (a writer of the file keeps them), its notes and tempos as they are."""
+    """``piece`` on the grid its notes are played on (:func:`in_free_time`, else
+    :func:`fit`), and that grid; the piece as it is and None where its own grid fits. On a
+    grid of the file's beats, the file's time signatures stay with it (a writer of the file
+    keeps them), its notes and tempos as they are."""
+    if (free := in_free_time(piece)) is not None:
+        return free
     grid = fit(piece)
     if grid is None:
         return piece, None

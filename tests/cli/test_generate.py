@@ -316,3 +316,29 @@ def test_a_file_played_off_its_own_beats_is_continued_on_the_beats_it_is_played_
     assert kept["start_beat"] == 16.0 and "does not fit" not in quiet
     tagged = CliRunner().invoke(tag, [str(path), "--json", "--model", str(tiny_model_dir)])
     assert json.loads(tagged.stdout)["windows"] == 3 and "does not fit" in tagged.stderr
+
+
+def test_a_file_played_in_free_time_is_heard_on_its_beats_and_continued_in_its_time(
+        tiny_model_dir, tmp_path):
+    """A song played without a click (its beat 1.05 to 1.35 of the file's, onsets a little
+    off): the prompt is 8 bars of the beats played, the continuation starts on the beat
+    after them and is written back in the file's time, at the beat the player ended on."""
+    from tests.music.pieces import performed, song
+
+    piece, beats = performed(song(bars=12))
+    write_midi(piece, tmp_path / "played.mid")
+    result = CliRunner().invoke(continue_, [
+        str(tmp_path / "played.mid"), "-o", str(tmp_path / "out.mid"), "--prompt-bars", "8",
+        "--bars", "2", "--seed", "0", "--json", "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    assert "played in free time" in result.stderr and "--grid file" in result.stderr
+    report = json.loads(result.stdout)
+    assert report["start_beat"] == pytest.approx(beats[32], abs=0.15)   # its bar 9
+    assert report["first_beat"] >= report["start_beat"] - 1e-6
+    out = read_midi(tmp_path / "out.mid")
+    tick = 1 / 96                                      # (the file's ticks round a beat)
+    prompt = [n for n in out.notes if n.start < report["start_beat"] - tick]
+    new = [n for n in out.notes if n.start >= report["start_beat"] - tick]
+    assert new and max(n.end for n in prompt) <= report["start_beat"] + tick
+    # 2 bars of 4 beats at the player's last beat (1.05-1.35 file beats), not of the file's
+    assert max(n.start for n in new) - report["start_beat"] < 8 * 1.4

@@ -1,6 +1,10 @@
-"""Pieces the tests of several modules play: a song whose notes sit off its file's beats."""
+"""Pieces the tests of several modules play: a song whose notes sit off its file's beats,
+and a song played without a click."""
 
 from __future__ import annotations
+
+import math
+import random
 
 from bridge.music.piece import Note, Piece
 from bridge.vocab import Meter
@@ -21,3 +25,23 @@ def song(shift: float = 0.0, bars: int = 16, meter: Meter | None = None,
         notes += [Note(at + x, 1.5, p, 70) for x in (0, 2) for p in chord]
         notes += [Note(at + x, 0.45, 76 + (b + i) % 5, 85) for i, x in enumerate(MELODY)]
     return Piece(notes, meter or Meter(), signatures=signatures)
+
+
+def performed(piece: Piece, jitter: float = 0.02, seed: int = 0) -> tuple[Piece, list[float]]:
+    """``piece`` as a pianist plays it without a click, recorded at the file's 120 bpm: its
+    beat slows and speeds up (1.05 to 1.35 file beats a beat, a phrase's rubato over 16
+    beats) and each onset is ``jitter`` file beats off, at random; and the file beats its
+    own beats 0, 1, 2 ... fell on."""
+    rng = random.Random(seed)
+    last = int(max(n.end for n in piece.notes)) + 2
+    beats = [0.0]
+    for b in range(last):
+        beats.append(beats[-1] + 1.2 + 0.15 * math.sin(2 * math.pi * b / 16))
+
+    def at(x: float) -> float:
+        i = min(int(x), last - 1)
+        return beats[i] + (x - i) * (beats[i + 1] - beats[i])
+
+    notes = [Note(max(at(n.start) + rng.gauss(0, jitter), 0.0), at(n.end) - at(n.start),
+                  n.pitch, n.velocity, n.drum, n.part) for n in piece.notes]
+    return Piece(notes), beats
