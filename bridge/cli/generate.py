@@ -68,9 +68,8 @@ def _read(path: Path, grid: str = "auto"):
     if grid == "auto":
         piece, found = refit(piece)
         if found is not None and found.time is not None:
-            click.echo(f"note: {path}: {found.why}; in bars of {found.bar_beats} of them, "
-                       "written back in the file's time (--grid file keeps the file's)",
-                       err=True)
+            click.echo(f"note: {path}: {found.why}, in bars of {found.bar_beats} of them "
+                       "(--grid file keeps the file's)", err=True)
         elif found is not None:
             click.echo(f"note: {path}: its own grid does not fit its notes ({found.why}); "
                        f"heard in bars of {found.bar_beats} beats from beat "

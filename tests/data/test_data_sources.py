@@ -255,3 +255,15 @@ def test_a_users_file_played_off_its_own_beats_is_read_on_the_grid_of_its_notes(
     assert abs(meter.bar_start(TICKS_PER_BEAT) - round(0.527 * TICKS_PER_BEAT)) <= 1
     played = [e for e in examples(user_rows(make_user_folder(tmp_path / "x")), tmp_path / "x")]
     assert all(e.piece.meter.changes == Meter().changes for e in played)   # on their beats
+
+
+def test_a_users_performance_without_a_click_is_read_on_the_beats_it_is_played_on(tmp_path):
+    """A fine-tune on a player's own performances hears beats and bars: the notes of one
+    played without a click are moved onto the beats found, where its bass falls on them."""
+    from tests.music.pieces import performed
+
+    write_midi(performed(song(bars=12))[0], tmp_path / "played.mid")
+    [example] = examples(user_rows(tmp_path), tmp_path)
+    bass = [n.start for n in example.piece.notes if n.pitch <= 55]
+    assert sum(abs(b - round(b)) < 0.1 for b in bass) / len(bass) > 0.9
+    assert example.piece.meter.bar_length(0) == 4 * TICKS_PER_BEAT
