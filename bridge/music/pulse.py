@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bridge.music.piece import Note, Piece
-from bridge.music.tempo import TimeMap, free_time, track
+from bridge.music.tempo import LOW, LOW_WEIGHT, NEAR, TimeMap, free_time, track
 from bridge.vocab import TICKS_PER_BEAT, Meter
 
 BINS = 48                       # phases tried per beat
@@ -50,14 +50,11 @@ ON_BEAT = 2 / BINS              # an onset this close to a beat is on it
 MIN_ON_BEAT = 0.2               # share of onsets on the new beats, at least
 BETTER = 2.0                    # times the share on the file's beats, at least; or
 HEAVIER = 1.5                   # times the weight of what its beats bring (weight())
-NEAR = 0.15                     # beats: an onset this close to a beat starts there
-LOW_WEIGHT = 2.0                # beats of length a low note's onset is worth
 MIN_ONSETS = 24                 # fewer distinct onsets: too little to find a grid in
 MIN_CHORDS = 0.1                # share of onsets with notes together: where the weight
 #                                 of long and low notes can tell a beat from its offbeat
 BAR_BEATS = 4
 SHORTEST_BAR = TICKS_PER_BEAT * 3 // 2   # a bar under 1.5 beats is a placeholder meter
-LOW = 15                        # percentile of the pitches at or under which a note is low
 MAX_DURATION = 4.0              # beats: a longer note counts as this long
 PLACING = 64                    # beats from the first note that place the bars
 

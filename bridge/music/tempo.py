@@ -38,8 +38,9 @@ MIN_ON_GRID = 0.5               # share of onsets on the best subdivision, below
 #                                 file's beats are not the music's (uniform: about 1/3)
 MIN_ONSETS = 24                 # fewer distinct onsets: too little to tell
 MIN_BEATS = 8                   # fewer beats found: nothing to follow
-NEAR = 0.15                     # beats of the music: a note this close to a beat starts on it
+NEAR = 0.15                     # beats: an onset this close to a beat starts there
 LOW_WEIGHT = 2.0                # beats of length a low note's onset is worth
+LOW = 15                        # percentile of the pitches at or under which a note is low
 HEAVIER = 1.3                   # times what the beats found bring: every other one (or the
 #                                 offbeats between them) is taken for the beat instead
 QUICK = 0.45                    # seconds: beats found this quick may be half beats
@@ -182,7 +183,7 @@ def weight(notes: Sequence[Note], beats: np.ndarray) -> float:
     beat), its longest note's length (in beats found, at most 2) and :data:`LOW_WEIGHT`
     where a low note starts there, as a listener feels the beat in the long and low notes
     (a chord counts once: offbeat chords do not move a beat the bass keeps)."""
-    floor = np.percentile([n.pitch for n in notes], 15)
+    floor = np.percentile([n.pitch for n in notes], LOW)
     onsets: dict[float, tuple[float, bool]] = {}
     for n in notes:
         key = round(n.start, 2)
@@ -221,7 +222,7 @@ def track(piece: Piece) -> TimeMap | None:
         return None
     beat_axis, sec_axis = seconds(piece)
     times = np.interp([n.start for n in notes], beat_axis, sec_axis)
-    low = np.array([n.pitch for n in notes]) <= np.percentile([n.pitch for n in notes], 15)
+    low = np.array([n.pitch for n in notes]) <= np.percentile([n.pitch for n in notes], LOW)
     weights = np.array([n.velocity for n in notes]) / 127.0 * (1.0 + low)
     times = times - times.min() + 2 * SMOOTH
     frames = int(times.max() / FRAME) + int(SLOWEST / FRAME) + 1
