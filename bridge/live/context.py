@@ -167,9 +167,11 @@ class Context:
 
     def prefix(self, now: int, start: int, resume: bool = False) -> tuple[list[int], Cursor]:
         """The tokens a continuation from ``start`` begins with (what the performer holds
-        cut at ``now``; the time up to ``start``) and its cursor there. ``resume``: the time
-        only up to the bar line of ``now`` (:meth:`Cursor.bar_tokens`): the generation's
-        ``heard_until`` and ``not_before`` keep its events from starting too soon.
+        cut at ``start``, where an answer begins with its first note; the time up to
+        ``start``) and its cursor there. ``resume``: what the performer holds cut at
+        ``now``, and the time only up to the bar line of ``now`` (:meth:`Cursor.bar_tokens`):
+        the generation's ``heard_until`` and ``not_before`` keep its events from starting
+        too soon.
 
         What has sounded by ``now`` is fed first. Continuo's notes wait in the encoder
         until a performer's note lets them out (one may still come stamped before them, and
@@ -178,7 +180,8 @@ class Context:
         every note played (in a test, a plan's prefix grew from 78 to 602 tokens over 24
         bars of rest)."""
         self.commit(self.encoder.release(now))
-        tokens, cursor = self.encoder.snapshot(now, until=start - 1)
+        tokens, cursor = self.encoder.snapshot(now if resume else max(now, start),
+                                               until=start - 1)
         if cursor is None:
             cursor = Cursor(self.meter, origin=self.meter.bar_start(start))
         time = cursor.bar_tokens(min(now, start), MAX_SILENT_BARS) if resume else \

@@ -4,9 +4,10 @@
 A note played goes where the session stands: into its band's stream when it is a member
 (:mod:`bridge.live.band`), else into its context (what the model hears), its phrase (when
 call mode answers), and its style watch; one ``listen``ed to is context only. It barges in
-on an answer that plays. A note-off ends its note where the note-on went, in the part it
-was heard in, whatever was turned meanwhile (``plays``, ``part``, ``role``, the band joined
-or left): the session's ``down`` table keeps where each held note went.
+on an answer that plays (trading, not on one about to: a note in the moment before the
+trade's line is the call's last). A note-off ends its note where the note-on went, in the
+part it was heard in, whatever was turned meanwhile (``plays``, ``part``, ``role``, the band
+joined or left): the session's ``down`` table keeps where each held note went.
 """
 
 from __future__ import annotations
@@ -49,6 +50,14 @@ class PerformerInput:
             self.context.note_on(tick, pitch, velocity, drum, part)
             return
         self.voice.performer_played(drum, beat)
+        if self.responder.active and self.params["trade_bars"] and \
+                beat < self.responder.begins - 1e-9:
+            # trading, a note in the moment before the line (the answer, begun a moment
+            # early to be on time, not yet sounding) is the call's last: the answer comes
+            # in on the line all the same, and the performer's turn after it
+            self.context.note_on(tick, pitch, velocity, drum, part)
+            self.style_watch.note_on(tick, pitch, velocity, drum, part)
+            return
         if self.responder.active:
             log.info("session %s: barge-in at beat %.2f", self.sid, beat)
             self._stop_playing(beat)
@@ -85,13 +94,18 @@ class PerformerInput:
         if self.phrase.silent:
             self._arm_phrase()
             self.responder.prepare()
+        elif self.params["trade_bars"]:           # what the answer prepared heard moved on
+            self._arm_phrase()
 
     def _arm_phrase(self) -> None:
-        """In call mode, the phrase-end timer for the answer's start, unless one plays."""
+        """In call mode, the phrase-end timer for the answer's start, unless one plays;
+        trading with a note sounding, the answer's preparation before it too."""
         if self.params["mode"] == "call" and not self.responder.active:
             start = self.phrase.response_start(self.params, self.time.bar_beats)
             if start is not None:
                 self.time.arm("phrase", start, self.responder.phrase_due, lead=PREP_S)
+                if self.params["trade_bars"] and not self.phrase.silent:
+                    self.responder.expect(start)
 
     def _heard_at(self, beat: float | None, channel: int | None,
                   part: int | None) -> tuple[float, bool, int]:

@@ -11,6 +11,12 @@ grid position move on. A request for exactly that answer plays its first note at
 the worker goes on from there; any other starts from scratch. ``counts`` says how often
 each happened.
 
+Trading (``trade_bars``), the answer due on the trade's line is prepared ``TRADE_LEAD_S``
+before it whether or not the performer still holds notes (:meth:`Responder.expect`; again
+when one of them is let go): an answer hears what is held as held until it begins, so the
+one prepared and the one the line asks for are the same, and a last note held over the
+line no longer leaves the answer to be drawn cold there.
+
 In call mode, with ``candidates`` above 1, once the answer kept ready has its first note,
 that many more are drawn whole (:mod:`bridge.live.choice`), and the phrase-end timer, if
 every one has ended by then, plays the one most like the others, all its notes at once
@@ -36,6 +42,7 @@ from bridge.live.phrase import ceil_to_grid
 from bridge.live.quote import alone
 from bridge.live.states import LISTENING, RESPONDING
 from bridge.music.piece import Note
+from bridge.vocab import TICKS_PER_BEAT
 
 if TYPE_CHECKING:
     from bridge.live.host import Host
@@ -46,6 +53,8 @@ PREP_S = 0.03             # a response is prepared this long before its first be
 MANUAL_BARS = 2           # length on request when there was no call to match
 READY_BARS = 2            # keep an answer ready this long after the performer's last note
 READY_LEAD_S = 0.01       # a ready answer may start this soon: its first note is sampled
+TRADE_LEAD_S = 1.0        # trading, the answer is prepared this long before its line, a note
+#                           held over the line or not (16 candidates of 4 bars: about 0.4 s)
 READY_MODES = ("call", "manual")
 ANSWER_KINDS = ("chosen", "ready", "waited", "cold")   # how a request was answered
 #                                                        (status counts)
@@ -92,6 +101,7 @@ class Responder:
         self.host = host
         self.prepares = prepare           # keep answers ready (see prepare)
         self.response: Generation | Choice | None = None
+        self.begins = 0.0                 # song beat the response starts on
         self.end = 0.0                    # song beat when the response's last note ends
         # the answer a request would get now, sampled up to its first note (see prepare)
         self.ready: Generation | None = None
@@ -129,7 +139,7 @@ class Responder:
                 start = self.ready_at        # sampled already: it needs no time to prepare
         bars = self._bars() if bars is None else bars
         gen, beside = self._generation(start, bars, self.host.quotable())
-        self.end = start
+        self.begins = self.end = start
         s.phrase.answer(start + bars * s.time.bar_beats)   # the next note: a new call,
         s.time.disarm("phrase")      # and no second answer (one asked for before its timer)
         if not self._take_ready(gen):
@@ -165,21 +175,33 @@ class Responder:
 
     # -- the answer kept ready ------------------------------------------------------------
 
+    def expect(self, start: float) -> None:
+        """Trading: prepare the answer due at ``start`` ``TRADE_LEAD_S`` before it, whether
+        or not the performer still holds a note then; not before the instant of what was
+        just played has passed (its notes are heard then:
+        :class:`bridge.music.tokenize.LiveEncoder`)."""
+        t = self.host.time
+        at = max(start - t.beats_in(TRADE_LEAD_S), t.now_beat() + 2 / TICKS_PER_BEAT)
+        t.arm("ready", min(at, start), lambda _beat: self.prepare())
+
     def prepare(self, after: float | None = None) -> None:
         """Have the worker sample the next answer up to its first note, so that ``start``
         asking for the same answer (same recipe, same context) plays that note at once and
-        the worker goes on from it. In call mode the phrase-end timer's answer; in manual
-        mode a request's: it starts on the first grid line a request could have prepared
-        for (``PREP_S`` ahead), and is used until ``READY_LEAD_S`` before its start, then
-        made again for the next line (``after``: the start of the one it replaces); while
-        the performer has just played (``READY_BARS``)."""
+        the worker goes on from it. In call mode the phrase-end timer's answer (trading,
+        with notes held too: :meth:`expect`); in manual mode a request's: it starts on the
+        first grid line a request could have prepared for (``PREP_S`` ahead), and is used
+        until ``READY_LEAD_S`` before its start, then made again for the next line
+        (``after``: the start of the one it replaces); while the performer has just played
+        (``READY_BARS``)."""
         self.discard()
         s = self.host
+        trading = s.params["mode"] == "call" and s.params["trade_bars"]
         if not self.prepares or s.closed or self.active or s.params["mode"] not in READY_MODES \
-                or not s.phrase.silent:
+                or not (s.phrase.silent or trading):
             return
         last = s.phrase.last_release
-        if last is None or s.time.now_beat() - last > READY_BARS * s.time.bar_beats:
+        if s.phrase.silent and (
+                last is None or s.time.now_beat() - last > READY_BARS * s.time.bar_beats):
             return
         soonest = self._next_start()
         if s.params["mode"] == "call":           # the answer the phrase-end timer will want

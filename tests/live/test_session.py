@@ -100,7 +100,8 @@ def test_trading_fours_answers_on_the_trade_s_bar_lines(sim):
     w.until(lambda: out.played)
     first = [n for n, _ in out.played]
     assert min(n.start for n in first) >= 20.0 - 1e-6
-    assert all(n.start < 36.0 for n in first) and s.responder.counts["cold"] == 1
+    assert all(n.start < 36.0 for n in first) and s.responder.counts["cold"] == 0
+    assert s.responder.counts["ready"] == 1      # prepared with the note held to the line
     at(35.25)                                    # a beat's pickup into bar 10
     s.note_on(64, 90)
     at(37.0)
@@ -109,6 +110,50 @@ def test_trading_fours_answers_on_the_trade_s_bar_lines(sim):
     second = [n for n, _ in out.played[len(first):]]
     assert min(n.start for n in second) >= 52.0 - 1e-6
     assert sum(s.responder.counts.values()) == 2
+    s.close()
+
+
+@pytest.mark.parametrize("release", [None, 19.0])
+def test_trading_with_the_last_note_held_over_the_line_answers_with_the_choice(sim, release):
+    """Trading fours: the answer is prepared and chosen among its candidates before the line
+    whether the call's last note is held over it (heard as held to the line) or let go
+    just before it (prepared again, as it ended)."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, trade_bars=1, length_bars=0, candidates=4)
+    w.until(lambda: s.time.now_beat() >= 16.0)
+    s.note_on(60, 90)                                  # bar 5: the answer is due on bar 6
+    w.until(lambda: s.time.now_beat() >= 17.0)
+    s.note_on(64, 90)                                  # held from beat 17 ...
+    w.until(lambda: s.time.now_beat() >= 17.5)
+    s.note_off(60)
+    if release is not None:
+        w.until(lambda: s.time.now_beat() >= release)
+        s.note_off(64)                                 # ... or let go at beat 19
+    w.until(lambda: out.played)
+    assert min(n.start for n, _ in out.played) >= 20.0 - 1e-6
+    assert s.responder.counts["chosen"] == 1 and s.responder.counts["cold"] == 0
+    s.close()
+
+
+def test_trading_a_note_in_the_moment_before_the_line_is_the_calls_last(sim):
+    """The answer begins a moment before its line (PREP_S) to be on time; a drummer's hit
+    pushed just ahead of the line then is still the call's: the answer comes in on the
+    line, and the performer's turn is after it. It had cut the answer off, and the hit
+    opened a call whose answer came a trade later."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, trade_bars=1, length_bars=0, candidates=1)
+    w.until(lambda: s.time.now_beat() >= 16.0)
+    s.note_on(36, 100, channel=9)
+    w.run(0.05)
+    s.note_off(36, channel=9)
+    w.until(lambda: s.state == RESPONDING)
+    assert s.time.now_beat() < 20.0
+    s.note_on(38, 100, beat=19.98, channel=9)          # pushed ahead of bar 6's line
+    s.note_off(38, channel=9)
+    w.until(lambda: s.time.now_beat() >= 24.5)
+    assert out.played and not out.cancels
+    assert all(20.0 - 1e-6 <= n.start < 24.0 for n, _ in out.played)
+    assert sum(s.responder.counts.values()) == 1 and s.phrase.turn == 24.0
     s.close()
 
 
