@@ -50,25 +50,26 @@ class PerformerInput:
             self.context.note_on(tick, pitch, velocity, drum, part)
             return
         self.voice.performer_played(drum, beat)
-        if self.responder.active and self.params["trade_bars"] and \
-                beat < self.responder.begins - 1e-9:
-            # trading, a note in the moment before the line (the answer, begun a moment
-            # early to be on time, not yet sounding) is the call's last: the answer comes
-            # in on the line all the same, and the performer's turn after it
-            self.context.note_on(tick, pitch, velocity, drum, part)
-            self.style_watch.note_on(tick, pitch, velocity, drum, part)
-            return
-        if self.responder.active:
-            log.info("session %s: barge-in at beat %.2f", self.sid, beat)
-            self._stop_playing(beat)
-            self.set_state(LISTENING)
-        self.time.disarm("phrase")
-        self.responder.discard()
-        self.phrase.note_on((pitch, drum), beat, self.params, self.time.bar_beats)
-        if self.params["trade_bars"]:              # the trade's line, held notes or not
-            self._arm_phrase()
+        if not self._before_the_line(beat):
+            if self.responder.active:
+                log.info("session %s: barge-in at beat %.2f", self.sid, beat)
+                self._stop_playing(beat)
+                self.set_state(LISTENING)
+            self.time.disarm("phrase")
+            self.responder.discard()
+            self.phrase.note_on((pitch, drum), beat, self.params, self.time.bar_beats)
+            if self.params["trade_bars"]:          # the trade's line, held notes or not
+                self._arm_phrase()
         self.context.note_on(tick, pitch, velocity, drum, part)
         self.style_watch.note_on(tick, pitch, velocity, drum, part)
+
+    def _before_the_line(self, beat: float) -> bool:
+        """Trading, whether a note at ``beat`` comes in the moment before the line (the
+        answer, begun a moment early to be on time, not yet sounding): it is the call's
+        last, the answer comes in on the line all the same, and the performer's turn after
+        it."""
+        return self.responder.active and bool(self.params["trade_bars"]) and \
+            beat < self.responder.begins - 1e-9
 
     def note_off(self, pitch: int, beat: float | None = None,
                  channel: int | None = None, *, part: int | None = None,
