@@ -11,6 +11,10 @@
                phrase-end timer's answer (one beat of silence, the next grid line): how
                many answers were chosen among candidates in time (``answers``), and how far
                ahead of its beat the first note was sent
+    trade      a drummer trading ``TRADE_BARS`` bars in call mode, in sixteenths up to the
+               line, the last hit 60 ms before it: how the answers were made (chosen among
+               candidates in time, and how many of those were prepared before the last
+               hits) and how far ahead of its beat each answer's first note was sent
     fed        from ``/continuo/status/get``: the daemon's own request -> fed latency of the
                performer's notes (``Engine.latency["feed"]``) and request -> first note
                decoded (``first_note``)
@@ -43,6 +47,7 @@ STATUS_REPLY = route("/continuo/status/reply", OUT).address
 PING = route("/continuo/ping", IN).address
 SCALE = (60, 62, 64, 65, 67, 69, 71, 72)
 PHRASE_NOTES, NOTE_S, GAP_S = 4, 0.02, 0.01
+TRADE_BARS, LAST_HIT_S = 2, 0.06     # the trade trial's turns, and its last hit before a line
 
 
 def pairs(message: Message) -> dict[str, Any]:
@@ -177,6 +182,47 @@ async def call_timer(port: int, reply_port: int, trials: int, seed: int = 0) -> 
         client.close()
     return {"trials": trials, "missed": missed, "first_note_lead": summary(lead),
             "answers": {k: session.get(f"answers_{k}") for k in ANSWER_KINDS},
+            "candidates": param("candidates").default}
+
+
+async def trade(port: int, reply_port: int, trials: int, seed: int = 0) -> dict:
+    """Trading with a drummer who plays up to the line, as a performer meets it."""
+    loop = asyncio.get_running_loop()
+    rng = random.Random(seed)
+    client = await OscClient.open(HOST, port, reply_port)
+    device = await open_device(port, mode="call", trade_bars=TRADE_BARS, length_bars=0,
+                               plays="drums", part="drums")
+    device.transport(tempo=TEMPO, beat=0.0, playing=True)
+    turn, beat_s = TRADE_BARS * 4, 60.0 / TEMPO       # beats a turn (4/4), seconds a beat
+    first: dict[int, float] = {}                      # trial -> its answer's first note lead
+
+    def on_message(m: Message) -> None:
+        if m.address == NOTE_OUT:
+            first.setdefault(int(float(m.args[3]) // (2 * turn)), float(m.args[6]))
+
+    async def hit(pitch: int, at: float) -> None:
+        await asyncio.sleep(max(0.0, t0 + at - loop.time()))
+        device.note_on(pitch, rng.randint(70, 110))
+        await asyncio.sleep(0.03)
+        device.note_off(pitch)
+
+    device.on_message = on_message
+    t0 = loop.time() - device.beat() * beat_s          # beat 0's loop time
+    try:
+        for k in range(trials):
+            call = (2 * k + 1) * turn                        # odd turns: the drummer's
+            for i in range(turn * 4 - 1):                    # sixteenths, kick snare hats
+                await hit(36 if i % 8 == 0 else 38 if i % 8 == 4 else 42,
+                          (call + i / 4) * beat_s)
+            await hit(46, (call + turn) * beat_s - LAST_HIT_S)
+            await asyncio.sleep(max(0.0, t0 + (call + 2 * turn - 0.5) * beat_s - loop.time()))
+        (session,) = await session_status(client, [device])
+    finally:
+        device.close()
+        client.close()
+    return {"trials": trials, "bars": TRADE_BARS, "last_hit_ms": LAST_HIT_S * 1e3,
+            "answered": len(first), "first_note_lead": summary(list(first.values())),
+            "answers": {k: session.get(f"answers_{k}") for k in (*ANSWER_KINDS, "kept")},
             "candidates": param("candidates").default}
 
 

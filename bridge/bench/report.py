@@ -92,6 +92,16 @@ def table(result: dict) -> str:
                      f"{(a.get('ready') or 0) + (a.get('waited') or 0)} one draw"
                      + (f", {call['missed']} missed" if call.get("missed") else ""))
         row("  first note sent ahead of its beat by", call.get("first_note_lead"))
+    trade = d.get("osc_trade", {})
+    if trade:
+        a = {k: v or 0 for k, v in (trade.get("answers") or {}).items()}
+        lines.append(f"  trading {trade['bars']} bars, a drummer's last hit "
+                     f"{trade['last_hit_ms']:g} ms before the line: {a.get('chosen', 0)} of "
+                     f"{trade['trials']} answers chosen among {trade.get('candidates')} in "
+                     f"time ({a.get('kept', 0)} of them prepared before the last hits), "
+                     f"{a.get('ready', 0) + a.get('waited', 0)} one draw, "
+                     f"{a.get('cold', 0)} from scratch")
+        row("  first note sent ahead of its beat by", trade.get("first_note_lead"))
     cold = d.get("osc_cold", {})
     if cold:
         row("OSC phrase end -> first note, --no-prepare", cold.get("e2e"))

@@ -42,6 +42,7 @@ SESSIONS = (1, 2, 4, 8, 16, 32)
 DAEMON_FLAGS = ["--set", "mode=manual", "--set", "grid=0.25", "--set", "length_bars=1",
                 "--set", "answer_on=grid"]   # call mode's answers at their tightest
 CALL_TRIALS = 20       # call-mode answers on the phrase-end timer (each waits for it)
+TRADE_TRIALS = 6       # trades with a drummer (8 s each)
 GIG_GROWTH_MB = 20     # a gig's memory may grow this much per 10 minutes in its second half
 GIG_MIN_MINUTES = 10   # ... judged from gigs this long or longer
 
@@ -189,6 +190,9 @@ def _osc(folder: Path, options: Options, result: dict, say: Callable[[str], None
             calls = min(options.trials, CALL_TRIALS)
             say(f"osc: {calls} call-mode answers on the phrase-end timer ...")
             details["osc_call"] = asyncio.run(osc.call_timer(d.port, d.reply_port, calls))
+            trades = 1 if options.quick else TRADE_TRIALS
+            say(f"osc: {trades} trades with a drummer playing up to the line ...")
+            details["osc_trade"] = asyncio.run(osc.trade(d.port, d.reply_port, trades))
         if "accompany" not in options.skip:
             runs = []
             for n in options.sessions:

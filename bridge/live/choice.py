@@ -82,6 +82,7 @@ class Choice:
             g.on_note, g.on_done, g.candidate = self._note, self._done, True
         self.on_note: Callable[[Choice, Note], None] = gen.on_note or (lambda *_: None)
         self.on_done: Callable[[Choice, str], None] = gen.on_done or (lambda *_: None)
+        self.on_made: Callable[[Choice], None] = lambda _: None   # chosen, not yet released
         self.bars = Bars.spanning(meter, start, gen.end_tick)
         self.heard_bars = heard_bars(self.heard_notes, meter, start)
         self.heard: list[list[Note]] = [[] for _ in self.gens]   # each one's played notes
@@ -126,6 +127,7 @@ class Choice:
             return
         self.chosen = choose(self.heard, self.gens, self.bars, self.heard_notes,
                              self.heard_bars, self.voters, self.key_of, ok)
+        self.on_made(self)
         if self.released:
             self._emit_chosen()
 

@@ -188,16 +188,20 @@ class Generation:
         the cursor's, or where a resumed plan's own notes begin."""
         return max(self.not_before, self.cursor.tick)
 
+    def asked(self) -> tuple:
+        """What was asked for, taken before the worker moves its cursor: where it starts
+        and ends, what it plays and how it samples, whatever was heard before it."""
+        return (self.session, self.cursor.tick, tuple(self.cursor.meter.changes),
+                self.end_tick, self.constraints, self.parts, self.temperature, self.top_p,
+                self.guidance, self.seed, self.note_now, self.not_before, self.max_tokens)
+
     def recipe(self) -> tuple:
         """Everything that decides what it samples, taken before the worker moves its
         cursor: two generations with the same recipe from the same state are the same."""
         c = self.cursor
-        return (self.session, tuple(self.prefix), c.origin, c.bar_start, c.beat, c.sub,
-                c.expect, c.chord, c.part, tuple(c.meter.changes), self.end_tick, self.constraints,
-                self.parts, self.entering, self.under,
-                self.temperature, self.top_p, self.guidance, self.seed, self.note_now,
-                self.not_before, self.heard_until, self.max_tokens, self.quote,
-                tuple(sorted(self.sounding.items())))
+        return (*self.asked(), tuple(self.prefix), c.origin, c.bar_start, c.beat, c.sub,
+                c.expect, c.chord, c.part, self.entering, self.under, self.heard_until,
+                self.quote, tuple(sorted(self.sounding.items())))
 
     def mask(self) -> np.ndarray:
         c = self.cursor

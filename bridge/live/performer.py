@@ -56,7 +56,7 @@ class PerformerInput:
                 self._stop_playing(beat)
                 self.set_state(LISTENING)
             self.time.disarm("phrase")
-            self.responder.discard()
+            self.responder.played_on()
             self.phrase.note_on((pitch, drum), beat, self.params, self.time.bar_beats)
             if self.params["trade_bars"]:          # the trade's line, held notes or not
                 self._arm_phrase()
@@ -94,7 +94,7 @@ class PerformerInput:
         self.phrase.note_off((pitch, drum), beat)
         if self.phrase.silent:
             self._arm_phrase()
-            self.responder.prepare()
+            self.responder.played_on(prepare=True)
         elif self.params["trade_bars"]:           # what the answer prepared heard moved on
             self._arm_phrase()
 

@@ -11,11 +11,15 @@ grid position move on. A request for exactly that answer plays its first note at
 the worker goes on from there; any other starts from scratch. ``counts`` says how often
 each happened.
 
-Trading (``trade_bars``), the answer due on the trade's line is prepared ``TRADE_LEAD_S``
-before it whether or not the performer still holds notes (:meth:`Responder.expect`; again
-when one of them is let go): an answer hears what is held as held until it begins, so the
-one prepared and the one the line asks for are the same, and a last note held over the
-line no longer leaves the answer to be drawn cold there.
+Trading (``trade_bars``), the answer due on the trade's line is prepared before it whether
+or not the performer still holds notes (:meth:`Responder.expect`; again when one of them is
+let go): an answer hears what is held as held until it begins, so the one prepared and the
+one the line asks for are the same, and a last note held over the line no longer leaves the
+answer to be drawn cold there. It is prepared as late as it can still be chosen in time
+(:meth:`Responder.lead`: how long this session's choices have taken, the worker being as
+busy as it is), and the notes played after that are heard but do not make it again: a
+drummer's last hits, a chord let go on the line, which used to leave the answer a single
+draw or one sampled cold there (``kept_answers`` counts them).
 
 In call mode, with ``candidates`` above 1, once the answer kept ready has its first note,
 that many more are drawn whole (:mod:`bridge.live.choice`), and the phrase-end timer, if
@@ -38,6 +42,7 @@ from typing import TYPE_CHECKING
 
 from bridge.live.choice import Choice
 from bridge.live.generation import Generation
+from bridge.live.held import Held
 from bridge.live.phrase import ceil_to_grid
 from bridge.live.quote import alone
 from bridge.live.states import LISTENING, RESPONDING
@@ -53,47 +58,13 @@ PREP_S = 0.03             # a response is prepared this long before its first be
 MANUAL_BARS = 2           # length on request when there was no call to match
 READY_BARS = 2            # keep an answer ready this long after the performer's last note
 READY_LEAD_S = 0.01       # a ready answer may start this soon: its first note is sampled
-TRADE_LEAD_S = 1.0        # trading, the answer is prepared this long before its line, a note
-#                           held over the line or not (16 candidates of 4 bars: about 0.4 s)
+CHOICE_S_PER_BAR = 0.1    # a choice's time, a bar, until one is measured (our 2-core CPU:
+#                           16 candidates of 4 bars in about 0.4 s)
+LEAD_MARGIN = 1.5         # trading, an answer is prepared this many times that before its line
+LEAD_S = (0.1, 2.0)       # ... and no sooner or later than these (seconds)
 READY_MODES = ("call", "manual")
 ANSWER_KINDS = ("chosen", "ready", "waited", "cold")   # how a request was answered
 #                                                        (status counts)
-
-
-class Held:
-    """A generation prepared beside an answer kept ready (``hold``: sampled up to its first
-    note): what it sends (that note, or its end) waits until ``release``, then goes to its
-    callbacks as it comes."""
-
-    def __init__(self, gen: Generation) -> None:
-        self.gen = gen
-        gen.hold = True
-        self.on_note, self.on_done = gen.on_note, gen.on_done
-        gen.on_note, gen.on_done = self._note, self._done
-        self.notes: list[Note] = []
-        self.reason: str | None = None
-        self.released = False
-
-    def cancel(self) -> None:
-        self.gen.cancel()
-
-    def release(self) -> None:
-        self.released = True
-        for note in self.notes:
-            self.on_note(self, note)
-        if self.reason is not None:
-            self.on_done(self, self.reason)
-
-    def _note(self, _gen: Generation, note: Note) -> None:
-        if self.released:
-            self.on_note(self, note)
-        else:
-            self.notes.append(note)
-
-    def _done(self, _gen: Generation, reason: str) -> None:
-        self.reason = reason
-        if self.released:
-            self.on_done(self, reason)
 
 
 class Responder:
@@ -112,10 +83,17 @@ class Responder:
         self.ready_beside: Held | None = None   # its drums, drawn apart (see the module)
         self.sampling: list[Generation | Choice | Held] = []   # the answer's draws not over
         self.counts = dict.fromkeys(ANSWER_KINDS, 0)   # how requests were answered
+        self.kept_answers = 0             # ... of them, prepared before the call's last notes
+        self.kept = False                 # the answer kept ready outlived notes played since
+        self.ready_asked: tuple = ()      # what it was asked for (see Generation.asked)
+        self.prepared = (0.0, 1)          # loop time it was asked for, and its bars
+        self.choice_s = CHOICE_S_PER_BAR  # how long a choice takes, a bar (see lead)
 
     def status(self) -> list[tuple[str, int]]:
-        """How requests were answered, for the session's status: ``answers_<kind>``."""
-        return [(f"answers_{k}", n) for k, n in self.counts.items()]
+        """How requests were answered, for the session's status: ``answers_<kind>``
+        (``kept``: of them, answers prepared before the call's last notes)."""
+        return [*((f"answers_{k}", n) for k, n in self.counts.items()),
+                ("answers_kept", self.kept_answers)]
 
     @property
     def active(self) -> bool:
@@ -176,13 +154,45 @@ class Responder:
     # -- the answer kept ready ------------------------------------------------------------
 
     def expect(self, start: float) -> None:
-        """Trading: prepare the answer due at ``start`` ``TRADE_LEAD_S`` before it, whether
-        or not the performer still holds a note then; not before the instant of what was
-        just played has passed (its notes are heard then:
-        :class:`bridge.music.tokenize.LiveEncoder`)."""
+        """Trading: prepare the answer due at ``start`` :meth:`lead` before it, whether or
+        not the performer still holds a note then (one kept ready already stays:
+        :meth:`keeps`); not before the instant of what was just played has passed (its
+        notes are heard then: :class:`bridge.music.tokenize.LiveEncoder`)."""
+        if self.keeps():
+            return
         t = self.host.time
-        at = max(start - t.beats_in(TRADE_LEAD_S), t.now_beat() + 2 / TICKS_PER_BEAT)
+        at = max(start - t.beats_in(self.lead()), t.now_beat() + 2 / TICKS_PER_BEAT)
         t.arm("ready", min(at, start), lambda _beat: self.prepare())
+
+    def lead(self) -> float:
+        """Trading, how long before its line an answer is prepared (seconds): as long as
+        this session's choices take (the last, or less as they get quicker), with a margin;
+        a single draw has its first note in moments."""
+        s = self.host
+        if s.params["candidates"] < 2:
+            return LEAD_S[0]
+        bars = self._bars()
+        return min(max(LEAD_MARGIN * self.choice_s * bars, LEAD_S[0]), LEAD_S[1])
+
+    def keeps(self) -> bool:
+        """Trading, whether the answer kept ready stays as it is though the performer plays
+        on: it is due within :meth:`lead`, too soon to be made again in time. It does not
+        hear the notes played since (the session's context does, and the next answer)."""
+        s = self.host
+        if not (s.params["mode"] == "call" and s.params["trade_bars"]) \
+                or self.ready is None or self.ready.cancelled:
+            return False
+        return s.time.now_beat() >= self.ready_at - s.time.beats_in(self.lead())
+
+    def played_on(self, prepare: bool = False) -> None:
+        """The performer played on (a note struck, or let go into a silence: ``prepare``):
+        the answer kept ready goes (is made again), unless it :meth:`keeps`."""
+        if self.keeps():
+            self.kept = True
+        elif prepare:
+            self.prepare()
+        else:
+            self.discard()
 
     def prepare(self, after: float | None = None) -> None:
         """Have the worker sample the next answer up to its first note, so that ``start``
@@ -211,13 +221,15 @@ class Responder:
         else:                                    # a request's, again when the grid moves on
             start = soonest if after is None or soonest > after else after + s.params["grid"]
             s.time.arm("ready", start, self.prepare, lead=READY_LEAD_S)
-        heard = s.quotable()
-        gen, beside = self._generation(start, self._bars(), heard)
+        heard, bars = s.quotable(), self._bars()
+        gen, beside = self._generation(start, bars, heard)
         if s.params["candidates"] > 1 and s.params["mode"] == "call":
             self.choice = Choice(gen, s.params["candidates"], heard,   # drawn once the single
                                  s.keyed())                     # answer has its first note
+            self.choice.on_made = self._made
         gen.hold = True
         self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.fed), start
+        self.ready_asked, self.prepared = gen.asked(), (s.time.loop.time(), bars)
         s.submit(gen)
         if beside is not None:
             self.ready_beside = Held(beside)
@@ -229,19 +241,31 @@ class Responder:
             if kept is not None:
                 kept.cancel()
         self.ready = self.ready_note = self.choice = self.ready_beside = None
+        self.kept = False
         self.host.time.disarm("ready")
 
+    def _made(self, choice: Choice) -> None:
+        """A choice kept ready is made: how long it took, a bar, for :meth:`lead` (taken at
+        once when slower, eased toward when quicker)."""
+        if choice is self.choice:
+            asked, bars = self.prepared
+            took = (self.host.time.loop.time() - asked) / bars
+            self.choice_s = took if took > self.choice_s else (self.choice_s + took) / 2
+
     def _take_ready(self, gen: Generation) -> bool:
-        """Answer with the prepared answer if it is exactly ``gen`` (the choice among
-        candidates if it is made: all its notes played now; else the single answer, its
-        first note played now), its drums drawn apart beside it; else drop it."""
-        ready, note, choice, beside = self.ready, self.ready_note, self.choice, \
-            self.ready_beside
-        fed = self.host.fed
-        if ready is None or ready.cancelled or (gen.recipe(), fed) != self.ready_key:
+        """Answer with the prepared answer if it is exactly ``gen``, or what was asked of it
+        and kept through the call's last notes (:meth:`keeps`): the choice among candidates
+        if it is made (all its notes played now), else the single answer (its first note
+        played now), its drums drawn apart beside it; else drop it."""
+        ready, note, choice, beside, kept = self.ready, self.ready_note, self.choice, \
+            self.ready_beside, self.kept
+        same = (gen.recipe(), self.host.fed) == self.ready_key or \
+            (kept and gen.asked() == self.ready_asked)
+        if ready is None or ready.cancelled or not same:
             self.discard()
             self.counts["cold"] += 1
             return False
+        self.kept_answers += kept
         chosen = choice is not None and choice.chosen is not None
         if chosen:
             self.choice = None

@@ -73,9 +73,13 @@ KEYS: tuple[StatusKey, ...] = (
     StatusKey("late", SESSION, "Accompaniment notes dropped because they would have "
                                "sounded late."),
     StatusKey("answers_<kind>", SESSION,
-              "How requests were answered: `ready` (the answer kept ready had its first note "
+              "How requests were answered: `chosen` (among the candidates drawn for the "
+              "answer kept ready), `ready` (the answer kept ready had its first note "
               "sampled), `waited` (it was still sampling it), `cold` (none matched: sampled "
               "from scratch)."),
+    StatusKey("answers_kept", SESSION,
+              "Of those answers, trading, how many were prepared before the call's last "
+              "notes (played too near the line to prepare it again in time)."),
     StatusKey("notes_out", SESSION, "Note-ons sent to the session."),
     StatusKey("notes_skipped", SESSION,
               "Notes not sent (OSC) because the device would still be sounding their pitch "

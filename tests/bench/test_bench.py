@@ -53,6 +53,9 @@ def test_quick_bench_writes_well_formed_json(tiny_model_dir, tmp_path):
     assert data["sessions_on_time"] in (0, 1, 2)
     assert is_p(data["band_call_ms"]) and data["band_on_time"] in (True, False)
     assert "band " in result.output and data["details"]["band"]["members"] == 4
+    trade = data["details"]["osc_trade"]                 # a drummer playing up to the line
+    assert "a drummer's last hit" in result.output and trade["trials"] == 1
+    assert set(trade["answers"]) == {"chosen", "ready", "waited", "cold", "kept"}
     assert data["model"]["trained"] is False and data["quick"] is True
     assert "shows in a full run" in result.output        # a quick run says what it misses
     assert set(data["targets"]) and all("met" in t for t in data["targets"].values())

@@ -9,7 +9,7 @@ from bridge.live.choice import choose
 from bridge.live.outputs import NOTE_OUT, OscNotes
 from bridge.live.params import ACCOMPANY_TEMPERATURE, ParamError
 from bridge.live.phrase import ceil_to_grid
-from bridge.live.respond import PREP_S
+from bridge.live.respond import LEAD_MARGIN, LEAD_S, PREP_S
 from bridge.live.session import Session
 from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
 from bridge.live.voice import draw_seed
@@ -132,6 +132,69 @@ def test_trading_with_the_last_note_held_over_the_line_answers_with_the_choice(s
     w.until(lambda: out.played)
     assert min(n.start for n, _ in out.played) >= 20.0 - 1e-6
     assert s.responder.counts["chosen"] == 1 and s.responder.counts["cold"] == 0
+    assert s.responder.kept_answers == 0              # it heard the call to its end
+    s.close()
+
+
+def _busy(w, seconds: float) -> None:
+    """Let ``seconds`` pass with the worker doing nothing asked of it meanwhile (busy, or
+    slow: on our CPU a choice among 16 candidates of 4 bars takes about 0.4 s)."""
+    settle, w.loop.settle = w.loop.settle, lambda: None
+    w.loop.run_until(w.loop.time() + seconds)
+    w.loop.settle = settle
+
+
+def test_trading_a_hit_too_near_the_line_to_prepare_again_keeps_the_choice(sim):
+    """A drummer plays up to the line. The answer prepared before the last hits, chosen
+    among its candidates, is played on the line: the worker could not draw the candidates
+    again in the moment left, and a hit there had left the answer a single draw still
+    being sampled (or one drawn cold on the line)."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, trade_bars=1, length_bars=0, candidates=4)
+    r = s.responder
+    w.until(lambda: s.time.now_beat() >= 16.0)
+    for _ in range(14):                                # bar 5 in sixteenths: due on bar 6
+        s.note_on(38, 100, channel=9)
+        w.run(0.125)
+        s.note_off(38, channel=9)
+        w.run(0.125)
+    w.until(lambda: r.choice is not None and r.choice.chosen is not None)
+    before = r.ready_key
+    w.until(lambda: s.time.now_beat() >= 20.0 - s.time.beats_in(0.06))
+    s.note_on(42, 100, channel=9)                      # 60 ms before the line
+    _busy(w, 0.01)
+    s.note_off(42, channel=9)
+    _busy(w, 0.06)                                     # the line: the answer begins
+    assert r.ready_key == before and s.state == RESPONDING
+    w.until(lambda: s.time.now_beat() >= 24.5)
+    assert out.played and min(n.start for n, _ in out.played) >= 20.0 - 1e-6
+    assert r.counts == {"chosen": 1, "ready": 0, "waited": 0, "cold": 0}
+    assert r.kept_answers == 1
+    assert ("answers_kept", 1) in r.status()
+    s.close()
+
+
+def test_trading_the_answer_is_prepared_as_long_before_its_line_as_a_choice_takes(sim):
+    """How long before the line an answer is prepared follows how long this session's
+    choices take: at once when one took longer, half way back when one was quicker."""
+    w = sim(TEMPO)
+    s, _, _ = make(w, trade_bars=2, length_bars=0, candidates=4)
+    r = s.responder
+    assert r.lead() == pytest.approx(LEAD_MARGIN * 0.1 * 2)   # 2 bars, nothing measured
+    w.until(lambda: s.time.now_beat() >= 16.0)
+    s.note_on(60, 90)                                   # a call on bar 5: due on bar 7
+    w.run(0.5)
+    settle, w.loop.settle = w.loop.settle, lambda: None
+    s.note_off(60)                                      # prepared now, in the silence ...
+    w.loop.run_until(w.loop.time() + 2.0)
+    w.loop.settle = settle                              # ... and chosen 2 s later
+    w.until(lambda: r.choice is not None and r.choice.chosen is not None)
+    assert r.choice_s == pytest.approx(1.0)             # a bar
+    assert r.lead() == LEAD_S[1]                        # 3 s: at most 2
+    s.set_param("temperature", 0.9)                     # prepared again, chosen at once
+    w.until(lambda: r.choice is not None and r.choice.chosen is not None)
+    assert r.choice_s == pytest.approx(0.5)
+    assert r.lead() == pytest.approx(LEAD_MARGIN * 0.5 * 2)
     s.close()
 
 
