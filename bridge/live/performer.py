@@ -48,6 +48,7 @@ class PerformerInput:
         self.down[pitch, channel] = (part, listen)
         if listen:
             self.context.note_on(tick, pitch, velocity, drum, part)
+            self.responder.heard_more()
             return
         self.voice.performer_played(drum, beat)
         if not self._before_the_line(beat):
@@ -89,6 +90,7 @@ class PerformerInput:
         beat, drum, tick = self._heard_at(beat, channel, part)
         self.context.note_off(tick, pitch, drum)
         if listen:
+            self.responder.heard_more()
             return
         self.style_watch.note_off(tick, pitch, drum)
         self.phrase.note_off((pitch, drum), beat)
@@ -124,3 +126,4 @@ class PerformerInput:
         self.context.hear([(self.time.tick(n.start), round(n.duration * TICKS_PER_BEAT),
                             n.pitch, n.velocity, n.drum, n.part) for n in notes],
                           self.time.tick(self.time.now_beat()))
+        self.responder.heard_more()

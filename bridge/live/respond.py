@@ -154,9 +154,9 @@ class Responder:
     # -- the answer kept ready ------------------------------------------------------------
 
     def expect(self, start: float) -> None:
-        """Trading: prepare the answer due at ``start`` :meth:`lead` before it, whether or
-        not the performer still holds a note then (one kept ready already stays:
-        :meth:`keeps`); not before the instant of what was just played has passed (its
+        """Prepare the answer due at ``start`` :meth:`lead` before it (trading, whether or
+        not the performer still holds a note then; one kept ready already stays:
+        :meth:`keeps`); not before the instant of what was just heard has passed (its
         notes are heard then: :class:`bridge.music.tokenize.LiveEncoder`)."""
         if self.keeps():
             return
@@ -175,24 +175,39 @@ class Responder:
         return min(max(LEAD_MARGIN * self.choice_s * bars, LEAD_S[0]), LEAD_S[1])
 
     def keeps(self) -> bool:
-        """Trading, whether the answer kept ready stays as it is though the performer plays
-        on: it is due within :meth:`lead`, too soon to be made again in time. It does not
-        hear the notes played since (the session's context does, and the next answer)."""
+        """In call mode, whether the answer kept ready stays as it is though more was heard
+        (trading, the performer played on; a listening track played): it is due within
+        :meth:`lead`, too soon to be made again in time. It does not hear what came since
+        (the session's context does, and the next answer)."""
         s = self.host
-        if not (s.params["mode"] == "call" and s.params["trade_bars"]) \
-                or self.ready is None or self.ready.cancelled:
+        if s.params["mode"] != "call" or self.ready is None or self.ready.cancelled:
             return False
         return s.time.now_beat() >= self.ready_at - s.time.beats_in(self.lead())
 
     def played_on(self, prepare: bool = False) -> None:
         """The performer played on (a note struck, or let go into a silence: ``prepare``):
-        the answer kept ready goes (is made again), unless it :meth:`keeps`."""
-        if self.keeps():
+        the answer kept ready goes (is made again), unless trading it :meth:`keeps` (else
+        the phrase goes on, and its answer with it)."""
+        if self.host.params["trade_bars"] and self.keeps():
             self.kept = True
         elif prepare:
             self.prepare()
         else:
             self.discard()
+
+    def heard_more(self) -> None:
+        """In call mode, a listening track played (notes heard, never answered): the answer
+        kept ready is made again hearing it, :meth:`lead` before it is due (once, however
+        busy the track), unless it :meth:`keeps`. It had gone on unheard of them, and was
+        never taken: every answer over a backing track was drawn cold."""
+        if self.host.params["mode"] != "call" or self.ready is None:
+            return
+        if self.keeps():
+            self.kept = True
+            return
+        start = self.ready_at
+        self.discard()
+        self.expect(start)
 
     def prepare(self, after: float | None = None) -> None:
         """Have the worker sample the next answer up to its first note, so that ``start``

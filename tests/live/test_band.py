@@ -156,6 +156,29 @@ def test_a_listening_track_is_heard_never_answered(models):
     rig.hub.close_all()
 
 
+def test_call_mode_over_a_listening_track_answers_with_the_choice(models):
+    """A backing track plays a chord every other beat while the performer calls: each
+    answer is chosen among its candidates, prepared again hearing the chords (it had gone
+    on unheard of them and was never taken: every answer was drawn cold)."""
+    generator, _ = models
+    rig = Rig(generator)
+    chords = rig.member("chords", band="duo", role="listen", part="harmony")
+    singer = rig.member("singer", band="duo", role="perform", part="melody", seed=5)
+    rig.member("lead", band="duo", role="play", part="melody")
+    stream = rig.hub.bands["duo"].stream
+    stream.set_param("candidates", 4)
+    for b in range(16):
+        for p in (48, 52, 55):
+            rig.at(2 * b, chords.note_on, p, 70, 2.0 * b)
+            rig.at(2 * b + 1.5, chords.note_off, p, 2.0 * b + 1.5)
+    melody(rig, singer, 0.0, 2)                      # two calls, answered on bars 4 and 8
+    melody(rig, singer, 16.0, 2)
+    rig.run_to(32.0)
+    assert stream.responder.counts == {"chosen": 2, "ready": 0, "waited": 0, "cold": 0}
+    assert rig.outputs["lead"].played
+    rig.hub.close_all()
+
+
 def test_members_leave_and_the_band_ends_with_its_last(models):
     generator, _ = models
     rig = Rig(generator)
