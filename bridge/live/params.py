@@ -169,8 +169,9 @@ PARAMS: tuple[Param, ...] = (
           "first): of those playing every part asked for, the one most like the others "
           "and like bars heard before, played again "
           "(a tune's first strain and latest bars, a groove's latest) (1 = one draw; more "
-          "costs CPU after each phrase; an answer due before the choice is made plays one "
-          "draw)", 1, MAX_CANDIDATES),
+          "costs CPU after each phrase; fewer, at least 4, where the answer is due sooner "
+          "than this session's choices have shown so many can be drawn; an answer due "
+          "before the choice is made plays one draw)", 1, MAX_CANDIDATES),
     Param("part", str, "auto", "the part Continuo plays: melody, harmony, bass, drums, "
           "accompaniment (harmony and bass), pitched (any but drums), or auto (drums after "
           "drums, else pitched; both, each drawn from its own notes, where the performer "

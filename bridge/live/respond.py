@@ -22,7 +22,8 @@ drummer's last hits, a chord let go on the line, which used to leave the answer 
 draw or one sampled cold there (``kept_answers`` counts them).
 
 In call mode, with ``candidates`` above 1, once the answer kept ready has its first note,
-that many more are drawn whole (:mod:`bridge.live.choice`), and the phrase-end timer, if
+that many more are drawn whole (:mod:`bridge.live.choice`; fewer where the answer is due
+sooner than so many can be drawn: :mod:`bridge.live.pace`), and the phrase-end timer, if
 every one has ended by then, plays the one most like the others, all its notes at once
 (``chosen``); before that it takes the single answer kept ready, so a choice never delays
 an answer. (Manual mode's answer kept ready moves on with every grid line, and a choice
@@ -43,6 +44,7 @@ from typing import TYPE_CHECKING
 from bridge.live.choice import Choice
 from bridge.live.generation import Generation
 from bridge.live.held import Held
+from bridge.live.pace import Pace
 from bridge.live.phrase import ceil_to_grid
 from bridge.live.quote import alone
 from bridge.live.states import LISTENING, RESPONDING
@@ -58,10 +60,6 @@ PREP_S = 0.03             # a response is prepared this long before its first be
 MANUAL_BARS = 2           # length on request when there was no call to match
 READY_BARS = 2            # keep an answer ready this long after the performer's last note
 READY_LEAD_S = 0.01       # a ready answer may start this soon: its first note is sampled
-CHOICE_S_PER_BAR = 0.1    # a choice's time, a bar, until one is measured (our 2-core CPU:
-#                           16 candidates of 4 bars in about 0.4 s)
-LEAD_MARGIN = 1.5         # trading, an answer is prepared this many times that before its line
-LEAD_S = (0.1, 2.0)       # ... and no sooner or later than these (seconds)
 READY_MODES = ("call", "manual")
 ANSWER_KINDS = ("chosen", "ready", "waited", "cold")   # how a request was answered
 #                                                        (status counts)
@@ -87,7 +85,7 @@ class Responder:
         self.kept = False                 # the answer kept ready outlived notes played since
         self.ready_asked: tuple = ()      # what it was asked for (see Generation.asked)
         self.prepared = (0.0, 1)          # loop time it was asked for, and its bars
-        self.choice_s = CHOICE_S_PER_BAR  # how long a choice takes, a bar (see lead)
+        self.pace = Pace()                # how long its choices take (see lead)
 
     def status(self) -> list[tuple[str, int]]:
         """How requests were answered, for the session's status: ``answers_<kind>``
@@ -166,13 +164,8 @@ class Responder:
 
     def lead(self) -> float:
         """Trading, how long before its line an answer is prepared (seconds): as long as
-        this session's choices take (the last, or less as they get quicker), with a margin;
-        a single draw has its first note in moments."""
-        s = self.host
-        if s.params["candidates"] < 2:
-            return LEAD_S[0]
-        bars = self._bars()
-        return min(max(LEAD_MARGIN * self.choice_s * bars, LEAD_S[0]), LEAD_S[1])
+        this session's choices take (:class:`bridge.live.pace.Pace`)."""
+        return self.pace.lead(self.host.params["candidates"], self._bars())
 
     def keeps(self) -> bool:
         """In call mode, whether the answer kept ready stays as it is though more was heard
@@ -239,9 +232,13 @@ class Responder:
         heard, bars = s.quotable(), self._bars()
         gen, beside = self._generation(start, bars, heard)
         if s.params["candidates"] > 1 and s.params["mode"] == "call":
-            self.choice = Choice(gen, s.params["candidates"], heard,   # drawn once the single
-                                 s.keyed())                     # answer has its first note
-            self.choice.on_made = self._made
+            left = (start - s.time.now_beat()) * s.time.clock.seconds_per_beat - PREP_S
+            width = self.pace.width(s.params["candidates"], bars, left)
+            if width < s.params["candidates"]:
+                log.debug("session %s: the answer due in %.2f s is chosen among %d",
+                         s.sid, left, width)
+            self.choice = Choice(gen, width, heard, s.keyed())   # drawn once the single
+            self.choice.on_made = self._made                     # answer has its first note
         gen.hold = True
         self.ready, self.ready_key, self.ready_at = gen, (gen.recipe(), s.fed), start
         self.ready_asked, self.prepared = gen.asked(), (s.time.loop.time(), bars)
@@ -260,12 +257,10 @@ class Responder:
         self.host.time.disarm("ready")
 
     def _made(self, choice: Choice) -> None:
-        """A choice kept ready is made: how long it took, a bar, for :meth:`lead` (taken at
-        once when slower, eased toward when quicker)."""
+        """A choice kept ready is made: how long it took (:class:`bridge.live.pace.Pace`)."""
         if choice is self.choice:
             asked, bars = self.prepared
-            took = (self.host.time.loop.time() - asked) / bars
-            self.choice_s = took if took > self.choice_s else (self.choice_s + took) / 2
+            self.pace.made(len(choice.gens), bars, self.host.time.loop.time() - asked)
 
     def _take_ready(self, gen: Generation) -> bool:
         """Answer with the prepared answer if it is exactly ``gen``, or what was asked of it
@@ -286,6 +281,9 @@ class Responder:
             self.choice = None
         else:
             self.ready = None
+            if choice is not None:               # drawn too slowly for its line
+                asked, bars = self.prepared
+                self.pace.missed(len(choice.gens), bars, self.host.time.loop.time() - asked)
         self.ready_beside = None
         self.discard()          # the rest, and the re-arm timer; what answers lives on
         self.response = choice if chosen else ready

@@ -7,9 +7,10 @@ from bridge.live import plan_quote as pq
 from bridge.live import quote as q
 from bridge.live.choice import choose
 from bridge.live.outputs import NOTE_OUT, OscNotes
+from bridge.live.pace import LEAD_S, MARGIN
 from bridge.live.params import ACCOMPANY_TEMPERATURE, ParamError
 from bridge.live.phrase import ceil_to_grid
-from bridge.live.respond import LEAD_MARGIN, LEAD_S, PREP_S
+from bridge.live.respond import PREP_S
 from bridge.live.session import Session
 from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
 from bridge.live.voice import draw_seed
@@ -174,13 +175,15 @@ def test_trading_a_hit_too_near_the_line_to_prepare_again_keeps_the_choice(sim):
     s.close()
 
 
-def test_trading_the_answer_is_prepared_as_long_before_its_line_as_a_choice_takes(sim):
-    """How long before the line an answer is prepared follows how long this session's
-    choices take: at once when one took longer, half way back when one was quicker."""
+def test_a_choice_is_as_wide_and_prepared_as_early_as_the_worker_s_pace_allows(sim):
+    """How long this session's choices take sets how long before the line a trade's answer
+    is prepared and, where an answer is due too soon for all its candidates, how many it
+    is chosen among (fewer: one draw had played)."""
     w = sim(TEMPO)
-    s, _, _ = make(w, trade_bars=2, length_bars=0, candidates=4)
+    s, _, _ = make(w, trade_bars=2, length_bars=0, candidates=16)
     r = s.responder
-    assert r.lead() == pytest.approx(LEAD_MARGIN * 0.1 * 2)   # 2 bars, nothing measured
+    lead = r.lead()
+    assert lead == pytest.approx(MARGIN * r.pace.cost(16, 2))     # nothing measured
     w.until(lambda: s.time.now_beat() >= 16.0)
     s.note_on(60, 90)                                   # a call on bar 5: due on bar 7
     w.run(0.5)
@@ -189,12 +192,16 @@ def test_trading_the_answer_is_prepared_as_long_before_its_line_as_a_choice_take
     w.loop.run_until(w.loop.time() + 2.0)
     w.loop.settle = settle                              # ... and chosen 2 s later
     w.until(lambda: r.choice is not None and r.choice.chosen is not None)
-    assert r.choice_s == pytest.approx(1.0)             # a bar
+    assert len(r.choice.gens) == 16                     # it had 3.75 s
+    assert r.pace.cost(16, 2) == pytest.approx(2.0)
     assert r.lead() == LEAD_S[1]                        # 3 s: at most 2
-    s.set_param("temperature", 0.9)                     # prepared again, chosen at once
+    s.set_param("temperature", 0.9)                     # again, due in 1.72 s: of 16
     w.until(lambda: r.choice is not None and r.choice.chosen is not None)
-    assert r.choice_s == pytest.approx(0.5)
-    assert r.lead() == pytest.approx(LEAD_MARGIN * 0.5 * 2)
+    assert len(r.choice.gens) == 4                      # (3 s) and 8 (1.8 s), too many
+    assert r.pace.cost(16, 2) == pytest.approx(1.0)     # made at once: half way back
+    s.set_param("temperature", 0.8)
+    w.until(lambda: r.choice is not None and r.choice.chosen is not None)
+    assert len(r.choice.gens) == 16                     # (1.5 s)
     s.close()
 
 
