@@ -194,7 +194,7 @@ async def trade(port: int, reply_port: int, trials: int, seed: int = 0) -> dict:
                                plays="drums", part="drums")
     device.transport(tempo=TEMPO, beat=0.0, playing=True)
     turn, beat_s = TRADE_BARS * 4, 60.0 / TEMPO       # beats a turn (4/4), seconds a beat
-    first: dict[int, float] = {}                      # trial -> its answer's first note lead
+    first: dict[int, float] = {}                      # a trade -> its answer's first note lead
 
     def on_message(m: Message) -> None:
         if m.address == NOTE_OUT:

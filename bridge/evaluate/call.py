@@ -135,9 +135,14 @@ def trade_fours(generator, engine, trade: Trade, seed: int, params: dict | None 
 
     def settle() -> None:
         """The worker's work, done at once, unless the performer plays again before this
-        silence's answer would be due (the session's own rule, ``Phrase.response_start``):
-        what it would prepare then is thrown away unused (the worker of a real daemon is
-        stopped there; drained, every gap between two notes would draw a whole choice)."""
+        silence's answer would be due (the session's own rule, ``Phrase.response_start``)
+        and the answer kept ready would be made again then: what it would prepare is
+        thrown away unused (the worker of a real daemon is stopped there; drained, every
+        gap between two notes would draw a whole choice). One kept through the call's last
+        notes (``Responder.keeps``) is drawn whole."""
+        if session.responder.keeps():
+            engine.drain()
+            return
         due = session.phrase.response_start(session.params, clock.bar_beats)
         if due is None:                              # notes sound: no answer can be due yet
             return

@@ -236,7 +236,7 @@ class Responder:
             width = self.pace.width(s.params["candidates"], bars, left)
             if width < s.params["candidates"]:
                 log.debug("session %s: the answer due in %.2f s is chosen among %d",
-                         s.sid, left, width)
+                          s.sid, left, width)
             self.choice = Choice(gen, width, heard, s.keyed())   # drawn once the single
             self.choice.on_made = self._made                     # answer has its first note
         gen.hold = True
@@ -259,8 +259,12 @@ class Responder:
     def _made(self, choice: Choice) -> None:
         """A choice kept ready is made: how long it took (:class:`bridge.live.pace.Pace`)."""
         if choice is self.choice:
-            asked, bars = self.prepared
-            self.pace.made(len(choice.gens), bars, self.host.time.loop.time() - asked)
+            self.pace.made(len(choice.gens), *self._since_prepared())
+
+    def _since_prepared(self) -> tuple[int, float]:
+        """The answer kept ready's bars, and the seconds since it was asked for."""
+        asked, bars = self.prepared
+        return bars, self.host.time.loop.time() - asked
 
     def _take_ready(self, gen: Generation) -> bool:
         """Answer with the prepared answer if it is exactly ``gen``, or what was asked of it
@@ -282,8 +286,7 @@ class Responder:
         else:
             self.ready = None
             if choice is not None:               # drawn too slowly for its line
-                asked, bars = self.prepared
-                self.pace.missed(len(choice.gens), bars, self.host.time.loop.time() - asked)
+                self.pace.missed(len(choice.gens), *self._since_prepared())
         self.ready_beside = None
         self.discard()          # the rest, and the re-arm timer; what answers lives on
         self.response = choice if chosen else ready

@@ -105,6 +105,29 @@ def test_drums_are_played_as_drums(models):
     assert all(n.drum for answer in run["answers"] for n in answer)
 
 
+def test_a_drummer_playing_to_the_line_is_answered_with_the_choice(models, monkeypatch):
+    """Trading, a drummer's hits to the line, the last two a moment before it: the answer
+    kept through them is drawn whole by the benchmark's worker, as a real one draws it (it
+    had been left a single draw, the worker taken for stopped by the last hit)."""
+    from bridge.live.engine import Engine
+
+    generator, _ = models
+    pushed = [Note(16 * k - before, 0.01, 46, 100, True, part=DRUMS)   # 50 and 20 ms
+              for k in (1, 3) for before in (0.1, 0.04)]                 # before the line
+    hits = [Note(b / 4, 0.1, 36 if b % 8 == 0 else 42, 100, True, part=DRUMS)
+            for b in range(16 * 16)] + pushed
+    trade, = call.trades([_Record(Piece(sorted(hits, key=lambda n: n.start), name="g"), "d")])
+
+    def to_the_line(self, r, breath):
+        start, end = self.call(r)
+        return [n for n in self.piece.notes if start - call.EPS <= n.start < end - call.EPS]
+    monkeypatch.setattr(call.Trade, "played", to_the_line)
+    run = call.trade_fours(generator, Engine(generator, None), trade, seed=0,
+                           params={"trade_bars": 4, "candidates": 4})
+    assert run["status"]["answers_chosen"] == call.ROUNDS
+    assert run["status"]["answers_kept"] == call.ROUNDS
+
+
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     return midi_folder(tmp_path / "music", {"pop/tune.mid": _tune(16)})
