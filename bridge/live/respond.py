@@ -155,12 +155,16 @@ class Responder:
         """Prepare the answer due at ``start`` :meth:`lead` before it (trading, whether or
         not the performer still holds a note then; one kept ready already stays:
         :meth:`keeps`); not before the instant of what was just heard has passed (its
-        notes are heard then: :class:`bridge.music.tokenize.LiveEncoder`)."""
+        notes are heard then: :class:`bridge.music.tokenize.LiveEncoder`), unless that
+        is too late to prepare it at all (notes a few hundredths of a second apart up to
+        the line had put it off past its start)."""
         if self.keeps():
+            self.kept = True
             return
         t = self.host.time
         at = max(start - t.beats_in(self.lead()), t.now_beat() + 2 / TICKS_PER_BEAT)
-        t.arm("ready", min(at, start), lambda _beat: self.prepare())
+        latest = start - t.beats_in(PREP_S) - 1 / TICKS_PER_BEAT
+        t.arm("ready", min(at, latest), lambda _beat: self.prepare())
 
     def lead(self) -> float:
         """Trading, how long before its line an answer is prepared (seconds): as long as

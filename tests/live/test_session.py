@@ -175,6 +175,29 @@ def test_trading_a_hit_too_near_the_line_to_prepare_again_keeps_the_choice(sim):
     s.close()
 
 
+def test_trading_a_chord_let_go_note_by_note_up_to_the_line_is_still_answered_ready(sim):
+    """Trading, a chord's notes let go one by one, a few hundredths of a second apart, up
+    to the line: the answer is prepared before it begins, and kept through the last of
+    them (each had put its preparation off until the instant after it, past the line:
+    the answer was drawn cold)."""
+    w = sim(TEMPO)
+    s, _, _ = make(w, trade_bars=1, length_bars=0, candidates=4)
+    r = s.responder
+    w.until(lambda: s.time.now_beat() >= 16.0)
+    for p in range(60, 68):
+        s.note_on(p, 90)                               # bar 5: a chord, due on bar 6
+    w.until(lambda: s.time.now_beat() >= 19.5)
+    s.note_on(72, 90)                                  # struck before the lead: made again
+    for p in range(60, 68):                            # let go a tick apart from 19.6
+        w.until(lambda p=p: s.time.now_beat() >= 19.6 + (p - 60) / TICKS_PER_BEAT)
+        s.note_off(p)
+    w.until(lambda: s.state == RESPONDING)
+    assert r.counts == {"chosen": 1, "ready": 0, "waited": 0, "cold": 0}
+    assert r.kept_answers == 1
+    s.note_off(72)
+    s.close()
+
+
 def test_a_choice_is_as_wide_and_prepared_as_early_as_the_worker_s_pace_allows(sim):
     """How long this session's choices take sets how long before the line a trade's answer
     is prepared and, where an answer is due too soon for all its candidates, how many it
