@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SECONDS = 0.1 / (16 + 4)  # a bar, a candidate (and STEP_ROWS), until one is measured, for
-#                           the lead (our 2-core CPU: 16 candidates of 4 bars in about 0.4 s)
+SECONDS = 0.15 / (16 + 4)  # a bar, a candidate (and STEP_ROWS), until one is measured, for
+#                            the lead (our 2-core CPU: 16 candidates of 4 bars of a melody in
+#                            about 0.4 s, of drums, denser, more)
 MISSED = 1.5              # a choice not made in time took at least this many times its time
 STEP_ROWS = 4             # a batched step costs as much as this many more candidates
 MARGIN = 1.5              # a choice is given this many times what it should take
