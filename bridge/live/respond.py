@@ -158,8 +158,7 @@ class Responder:
         notes are heard then: :class:`bridge.music.tokenize.LiveEncoder`), unless that
         is too late to prepare it at all (notes a few hundredths of a second apart up to
         the line had put it off past its start)."""
-        if self.keeps():
-            self.kept = True
+        if self._keep():
             return
         t = self.host.time
         at = max(start - t.beats_in(self.lead()), t.now_beat() + 2 / TICKS_PER_BEAT)
@@ -181,13 +180,20 @@ class Responder:
             return False
         return s.time.now_beat() >= self.ready_at - s.time.beats_in(self.lead())
 
+    def _keep(self) -> bool:
+        """Whether the answer kept ready :meth:`keeps`; if so, it is marked kept through
+        what was just heard."""
+        keeps = self.keeps()
+        self.kept = self.kept or keeps
+        return keeps
+
     def played_on(self, prepare: bool = False) -> None:
         """The performer played on (a note struck, or let go into a silence: ``prepare``):
         the answer kept ready goes (is made again), unless trading it :meth:`keeps` (else
         the phrase goes on, and its answer with it)."""
-        if self.host.params["trade_bars"] and self.keeps():
-            self.kept = True
-        elif prepare:
+        if self.host.params["trade_bars"] and self._keep():
+            return
+        if prepare:
             self.prepare()
         else:
             self.discard()
@@ -197,10 +203,7 @@ class Responder:
         kept ready is made again hearing it, :meth:`lead` before it is due (once, however
         busy the track), unless it :meth:`keeps`. It had gone on unheard of them, and was
         never taken: every answer over a backing track was drawn cold."""
-        if self.host.params["mode"] != "call" or self.ready is None:
-            return
-        if self.keeps():
-            self.kept = True
+        if self.host.params["mode"] != "call" or self.ready is None or self._keep():
             return
         start = self.ready_at
         self.discard()
