@@ -19,18 +19,19 @@ own timing says too little of where the click was):
   worse: half as many onsets on its beats, or (with chords) long and low notes two thirds
   as heavy. A file that counts in eighths (6/8, 9/8: a quarter note's beat falls on and off
   its beats by turns) keeps its grid;
-- **the bars**: of 4 beats, starting on the place in the bar whose beats, over the first 16
-  bars, most often bring a long note, a low note or a change of harmony, each counted
-  against the beats either side of it. A
+- **the bars**: of 3 beats where the music comes round every 3 and 6 beats clearly more
+  than every 4 and 8 (a waltz, a minuet, a jig counted in quarters), else of 4; starting on
+  the place in the bar whose beats, over the first 16 bars, most often bring a long note, a
+  low note or a change of harmony, each counted against the beats either side of it. A
   file whose beats fit keeps its meter, unless its bars are shorter than 1.5 beats (a 1/4
   signature is a placeholder, not a meter): then its bars are found the same way;
 - **free time**: a file whose onsets keep to no subdivision of its beats at all (a
   performance recorded without a click) is heard on the beats a listener would tap
-  (:mod:`bridge.music.tempo`), its notes moved onto them, and bars of 4 found on those; the
+  (:mod:`bridge.music.tempo`), its notes moved onto them, and bars of 3 or 4 found on those; the
   grid's :attr:`Grid.time` moves what is written for it back to the file's time.
 
-Measured on POP909's files against their beat annotations: docs/musicality.md ("A file
-played off its own beats").
+Measured on POP909's files against their beat annotations, and on scores with their meters
+left out: docs/musicality.md ("A file played off its own beats", "A waltz heard in 3").
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ HEAVIER = 1.5                   # times the weight of what its beats bring (weig
 MIN_ONSETS = 24                 # fewer distinct onsets: too little to find a grid in
 MIN_CHORDS = 0.1                # share of onsets with notes together: where the weight
 #                                 of long and low notes can tell a beat from its offbeat
-BAR_BEATS = 4
+BAR_BEATS = 4                   # beats in a bar found, unless the music says 3 (beats_in_bar())
+THREE = 0.25                    # how much more alike the music is 3 and 6 beats apart than 4
+#                                 and 8 (onsets, lengths, pitch classes summed) for bars of 3
+METER_SPAN = 256                # beats from the first note heard for a bar's length
+FRAMES = 12                     # frames per beat in which a bar's length is heard
 SHORTEST_BAR = TICKS_PER_BEAT * 3 // 2   # a bar under 1.5 beats is a placeholder meter
 MAX_DURATION = 4.0              # beats: a longer note counts as this long
 PLACING = 64                    # beats from the first note that place the bars
@@ -169,6 +174,39 @@ def downbeat(notes: Sequence[Note], phase: float, bar_beats: int = BAR_BEATS) ->
     return phase + first + place
 
 
+def _alike(x: np.ndarray, lag: int) -> float:
+    """How alike ``x`` (frames, then anything) is to itself ``lag`` frames later: the cosine
+    of the two, each frame's values less their mean over the frames for a 1-D ``x``."""
+    if x.ndim == 1:
+        x = x - x.mean()
+    a, b = x[:-lag].ravel(), x[lag:].ravel()
+    return float(a @ b / (np.sqrt((a @ a) * (b @ b)) + 1e-9))
+
+
+def beats_in_bar(notes: Sequence[Note], phase: float) -> int:
+    """The beats in a bar of ``notes`` on the beats at ``phase``: 3 where, over their first
+    :data:`METER_SPAN` beats, what starts where (onsets, the longest note starting, the
+    pitch classes starting; in 1/:data:`FRAMES` beats) is clearly more alike 3 and 6 beats
+    later than 4 and 8 (by :data:`THREE`), else :data:`BAR_BEATS`. A waltz, a minuet or a
+    jig repeats its rhythm and its harmony bar by bar; 4/4 and 2/4 music every 4 beats."""
+    origin = phase + np.floor(min(n.start for n in notes) - phase)
+    frames = METER_SPAN * FRAMES
+    onset, length, chroma = np.zeros(frames), np.zeros(frames), np.zeros((frames, 12))
+    for n in notes:
+        k = int(np.floor((n.start - origin) * FRAMES + 0.5))
+        if 0 <= k < frames:
+            onset[k] = 1.0
+            length[k] = max(length[k], min(n.duration, MAX_DURATION))
+            chroma[k, n.pitch % 12] += min(n.duration, MAX_DURATION)
+    used = int(np.floor((max(n.start for n in notes) - origin) * FRAMES + 0.5)) + 1
+    if used <= 8 * FRAMES:
+        return BAR_BEATS
+    threes = sum(_alike(x[:used], 3 * FRAMES) + _alike(x[:used], 6 * FRAMES)
+                 - _alike(x[:used], 4 * FRAMES) - _alike(x[:used], 8 * FRAMES)
+                 for x in (onset, length, chroma))
+    return 3 if threes > THREE else BAR_BEATS
+
+
 def fit(piece: Piece) -> Grid | None:
     """The grid ``piece``'s pitched notes are played on where its file's (beats at whole
     beats, bars of its meter) does not fit them; None where it does, where there is too
@@ -202,18 +240,20 @@ def fit(piece: Piece) -> Grid | None:
         why = "its bars are shorter than 1.5 beats"
     else:
         return None
-    return Grid(phase, downbeat(pitched, phase), BAR_BEATS, why)
+    bars = beats_in_bar(pitched, phase)
+    return Grid(phase, downbeat(pitched, phase, bars), bars, why)
 
 
 def in_free_time(piece: Piece) -> tuple[Piece, Grid] | None:
     """``piece`` moved onto the beats it is played on, where it is played in free time
-    (:func:`bridge.music.tempo.free_time`), with bars of 4 found on them; None otherwise."""
+    (:func:`bridge.music.tempo.free_time`), with bars of 3 or 4 found on them; None otherwise."""
     if not free_time(piece.notes) or (time := track(piece)) is None:
         return None
     notes = time.notes(piece.notes)
     bpm = piece.tempo / time.period()
     pitched = [n for n in notes if not n.drum]
-    grid = Grid(0.0, downbeat(pitched, 0.0), BAR_BEATS,
+    bars = beats_in_bar(pitched, 0.0)
+    grid = Grid(0.0, downbeat(pitched, 0.0, bars), bars,
                 f"its onsets keep to no grid of its beats: played in free time, heard on "
                 f"the {len(time.beats)} beats found in them (about {bpm:.0f} bpm at its end)",
                 time)

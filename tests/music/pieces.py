@@ -1,5 +1,5 @@
-"""Pieces the tests of several modules play: a song whose notes sit off its file's beats,
-and a song played without a click."""
+"""Pieces the tests of several modules play: a song whose notes sit off its file's beats, a
+waltz, and a song played without a click."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import random
 
 from bridge.music.piece import Note, Piece
-from bridge.vocab import Meter
+from bridge.vocab import TICKS_PER_BEAT, Meter
 
 CHANGES = ((48, 60, 64, 67), (53, 65, 69, 72), (55, 67, 71, 74), (45, 64, 69, 72))
 MELODY = (0, 0.5, 1, 1.5, 2.5, 3, 3.5)      # a bar's melody onsets (beats): one syncopation
@@ -25,6 +25,22 @@ def song(shift: float = 0.0, bars: int = 16, meter: Meter | None = None,
         notes += [Note(at + x, 1.5, p, 70) for x in (0, 2) for p in chord]
         notes += [Note(at + x, 0.45, 76 + (b + i) % 5, 85) for i, x in enumerate(MELODY)]
     return Piece(notes, meter or Meter(), signatures=signatures)
+
+
+def waltz(bars: int = 24, meter: Meter | None = None, melody_only: bool = False) -> Piece:
+    """Bars of 3: a bass note on beat 1 and a chord on beats 2 and 3 (a change of harmony
+    every bar), a melody whose rhythm comes round every bar or two."""
+    notes = []
+    rhythms = (((0, 2), (2, 1)), ((0, 1), (1, 0.5), (1.5, 0.5), (2, 1)))
+    for b in range(bars):
+        bass, *chord = CHANGES[b % len(CHANGES)]
+        at = 3 * b
+        if not melody_only:
+            notes += [Note(at, 2.5, bass - 12, 90)]
+            notes += [Note(at + x, 0.8, p, 60) for x in (1, 2) for p in chord]
+        notes += [Note(at + x, d * 0.9, chord[(b + i) % 3] + 12, 85)
+                  for i, (x, d) in enumerate(rhythms[b % 2])]
+    return Piece(notes, meter or Meter([(0, 3 * TICKS_PER_BEAT)]))
 
 
 def performed(piece: Piece, jitter: float = 0.02, seed: int = 0) -> tuple[Piece, list[float]]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from bridge.music.piece import Note, Piece
-from bridge.music.pulse import fit, refit
+from bridge.music.pulse import beats_in_bar, fit, refit
 from bridge.offline import prompt_of
 from bridge.vocab import TICKS_PER_BEAT, Meter
-from tests.music.pieces import CHANGES, song
+from tests.music.pieces import CHANGES, song, waltz
 
 
 def on(beat: float, grid_beat: float) -> bool:
@@ -60,3 +62,22 @@ def test_what_cannot_be_told_keeps_the_files_grid():
     assert fit(song(0.527, signatures=((0, 6, 8),))) is None                # counted in 8ths
     drums = Piece([Note(x * 0.5 + 0.3, 0.1, 42, 80, drum=True) for x in range(128)])
     assert fit(drums) is None                                               # drums: their own
+
+
+def test_a_waltz_on_a_placeholder_meter_is_heard_in_bars_of_3():
+    for piece in (waltz(meter=Meter([(0, TICKS_PER_BEAT)])),
+                  waltz(meter=Meter([(0, TICKS_PER_BEAT)]), melody_only=True)):
+        grid = fit(piece)
+        assert grid is not None and grid.bar_beats == 3 and grid.downbeat % 3 == 0
+        fitted, _ = refit(piece)
+        _, start = prompt_of(fitted, 8)
+        assert start / TICKS_PER_BEAT == 24                              # 8 bars of 3
+    assert fit(waltz()) is None                                          # its own 3/4 fits
+
+
+def test_music_that_comes_round_every_4_beats_or_not_at_all_keeps_bars_of_4():
+    assert fit(song(meter=Meter([(0, TICKS_PER_BEAT)]))).bar_beats == 4
+    rng = random.Random(0)
+    line = [Note(x / 2, 0.4, rng.choice((60, 62, 64, 65, 67, 69)), 80)
+            for x in range(256) if rng.random() < 0.8]                   # no bar comes round
+    assert beats_in_bar(line, 0.0) == 4

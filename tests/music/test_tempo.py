@@ -10,7 +10,7 @@ import pytest
 from bridge.music.piece import Note, Piece
 from bridge.music.pulse import in_free_time, refit
 from bridge.music.tempo import TimeMap, free_time, track
-from tests.music.pieces import performed, song
+from tests.music.pieces import performed, song, waltz
 
 
 def test_a_performance_without_a_click_is_told_from_a_file_on_its_grid():
@@ -52,6 +52,14 @@ def test_a_piece_in_free_time_is_heard_on_its_beats_and_written_back_in_the_file
     assert back.tempo == piece.tempo
     assert [n.start for n in back.notes] == pytest.approx([n.start for n in piece.notes],
                                                           abs=1e-6)
+
+
+def test_a_waltz_in_free_time_is_heard_in_bars_of_3_on_its_downbeats():
+    piece, played = performed(waltz(), jitter=0.01)
+    _, grid = in_free_time(piece)
+    assert grid.bar_beats == 3
+    downbeats = [grid.file_beat(grid.downbeat + 3 * k) for k in range(8)]
+    assert all(min(abs(x - played[3 * b]) for b in range(24)) < 0.1 for x in downbeats)
 
 
 def test_a_time_map_goes_both_ways_and_past_its_ends():
