@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bridge.music.piece import Note, Piece
-from bridge.music.tempo import LOW, LOW_WEIGHT, NEAR, TimeMap, free_time, track
+from bridge.music.tempo import LOW, LOW_WEIGHT, NEAR, TimeMap, chordal, free_time, track
 from bridge.vocab import TICKS_PER_BEAT, Meter
 
 BINS = 48                       # phases tried per beat
@@ -52,8 +52,6 @@ MIN_ON_BEAT = 0.2               # share of onsets on the new beats, at least
 BETTER = 2.0                    # times the share on the file's beats, at least; or
 HEAVIER = 1.5                   # times the weight of what its beats bring (weight())
 MIN_ONSETS = 24                 # fewer distinct onsets: too little to find a grid in
-MIN_CHORDS = 0.1                # share of onsets with notes together: where the weight
-#                                 of long and low notes can tell a beat from its offbeat
 BAR_BEATS = 4                   # beats in a bar found, unless the music says 3 (beats_in_bar())
 THREE = 0.25                    # how much more alike the music is 3 and 6 beats apart than 4
 #                                 and 8 (onsets, lengths, pitch classes summed) for bars of 3
@@ -111,13 +109,6 @@ def beat_phase(onsets: np.ndarray) -> float:
     return int(np.argmax(scores)) / BINS
 
 
-def chords(notes: Sequence[Note]) -> float:
-    """The share of the notes' onsets where two or more start together."""
-    starts = np.round(np.array([n.start for n in notes]), 2)
-    _, counts = np.unique(starts, return_counts=True)
-    return float(np.mean(counts >= 2)) if len(counts) else 0.0
-
-
 def usual_bar(piece: Piece) -> int:
     """The bar length (ticks) that holds the most of the piece's onsets (a pickup bar or
     a bar cut short does not count for the meter)."""
@@ -151,8 +142,10 @@ def weight(notes: Sequence[Note], phase: float) -> float:
 def downbeat(notes: Sequence[Note], phase: float, bar_beats: int = BAR_BEATS) -> float:
     """A downbeat (beats) of bars of ``bar_beats`` on the beats at ``phase``: the place in
     the bar whose beats, over the first :data:`PLACING` beats of the music, most often bring
-    a long note, a low note or a change of harmony, against the beats either side of them
-    (the first bars only: a song's odd bar later, a 2/4 bar in 4/4, is not followed)."""
+    a long note, a low note (in a texture with chords: its bass; a line alone has none, its
+    low notes fall anywhere in the bar) or a change of harmony, against the beats either
+    side of them (the first bars only: a song's odd bar later, a 2/4 bar in 4/4, is not
+    followed)."""
     first = int(np.floor(min(n.start for n in notes) - phase + 0.5))
     length, low, chroma = np.zeros(PLACING), np.zeros(PLACING), np.zeros((PLACING, 12))
     floor = np.percentile([n.pitch for n in notes], LOW)
@@ -167,7 +160,8 @@ def downbeat(notes: Sequence[Note], phase: float, bar_beats: int = BAR_BEATS) ->
         chroma[k - first, n.pitch % 12] += min(n.duration, MAX_DURATION)
     unit = chroma / (np.linalg.norm(chroma, axis=1, keepdims=True) + 1e-9)
     change = np.r_[0.0, 1.0 - (unit[1:] * unit[:-1]).sum(axis=1)]
-    salience = sum(f / (f.mean() + 1e-9) for f in (length, low, change))
+    heard = (length, low, change) if chordal(notes) else (length, change)
+    salience = sum(f / (f.mean() + 1e-9) for f in heard)
     padded = np.pad(salience, 1)
     contrast = salience - 0.5 * (padded[:-2] + padded[2:])
     place = int(np.argmax([contrast[d::bar_beats].mean() for d in range(bar_beats)]))
@@ -219,10 +213,10 @@ def fit(piece: Piece) -> Grid | None:
     if len(onsets) < MIN_ONSETS:
         return None
     origin = piece.meter.changes[0][0] / TICKS_PER_BEAT % 1.0      # where the file's beats are
-    chordal = chords(pitched) >= MIN_CHORDS
+    with_chords = chordal(pitched)
     phase = beat_phase(onsets)
     other = (phase + 0.5) % 1.0
-    if chordal and weight(pitched, other) > weight(pitched, phase):
+    if with_chords and weight(pitched, other) > weight(pitched, phase):
         phase = other
     phase = centred(onsets, phase)
     offset = (phase - origin) % 1.0
@@ -232,7 +226,7 @@ def fit(piece: Piece) -> Grid | None:
     if moved and found >= BETTER * own:
         why = (f"{found:.0%} of its onsets fall {offset:.2f} beats after its beats, "
                f"{own:.0%} on them")
-    elif moved and chordal and heavier >= HEAVIER:
+    elif moved and with_chords and heavier >= HEAVIER:
         why = (f"its long and low notes fall {offset:.2f} beats after its beats, "
                f"{heavier:.1f} times as heavy as on them")
     elif usual_bar(piece) < SHORTEST_BAR:

@@ -8,8 +8,9 @@ and every bar is a guess, so the model heard a rhythm it never learnt (val-like 
 pieces rendered so: the continuation's spacing of onsets 0.50 against the echo's 0.70).
 
 :func:`track` finds the beats the way a listener taps along: an onset envelope of the notes
-(each onset worth its loudness, a low note more) in frames of :data:`FRAME` seconds, the beat
-period its autocorrelation favours near a walking tempo, then the beats by dynamic
+(each onset worth its loudness, a low note more where chords make it a bass: :func:`chordal`)
+in frames of :data:`FRAME` seconds, the beat period its autocorrelation favours near a
+walking tempo, then the beats by dynamic
 programming (each beat placed on strong onsets, a period from the last as far as the
 tempo lets it: Ellis, *Beat tracking by dynamic programming*, JNMR 2007). :func:`free_time`
 says whether a file needs it: its onsets keep to no grid of its own beats (sixteenths or
@@ -41,6 +42,8 @@ MIN_BEATS = 8                   # fewer beats found: nothing to follow
 NEAR = 0.15                     # beats: an onset this close to a beat starts there
 LOW_WEIGHT = 2.0                # beats of length a low note's onset is worth
 LOW = 15                        # percentile of the pitches at or under which a note is low
+MIN_CHORDS = 0.1                # share of onsets with notes together at which the music is a
+#                                 texture with a bass: its low notes keep the beat and the bar
 HEAVIER = 1.3                   # times what the beats found bring: every other one (or the
 #                                 offbeats between them) is taken for the beat instead
 QUICK = 0.45                    # seconds: beats found this quick may be half beats
@@ -67,6 +70,15 @@ def free_time(notes: Sequence[Note]) -> bool:
     no subdivision of the file's beats (:func:`on_grid_share` under :data:`MIN_ON_GRID`)."""
     onsets = np.unique(np.round([n.start for n in notes if not n.drum], 4))
     return len(onsets) >= MIN_ONSETS and on_grid_share(onsets) < MIN_ON_GRID
+
+
+def chordal(notes: Sequence[Note]) -> bool:
+    """Whether ``notes`` are a texture with chords (:data:`MIN_CHORDS` of their onsets start
+    two notes or more together), whose low notes are a bass; a line alone has none (its low
+    notes fall anywhere in the beat and the bar)."""
+    starts = np.round(np.array([n.start for n in notes]), 2)
+    _, counts = np.unique(starts, return_counts=True)
+    return len(counts) > 0 and float(np.mean(counts >= 2)) >= MIN_CHORDS
 
 
 @dataclass(frozen=True)
@@ -180,10 +192,11 @@ def beat_frames(env: np.ndarray, period: int) -> list[int]:
 
 def weight(notes: Sequence[Note], beats: np.ndarray) -> float:
     """What ``beats`` (file beats) bring: for each onset on one (within :data:`NEAR` of a
-    beat), its longest note's length (in beats found, at most 2) and :data:`LOW_WEIGHT`
-    where a low note starts there, as a listener feels the beat in the long and low notes
-    (a chord counts once: offbeat chords do not move a beat the bass keeps)."""
-    floor = np.percentile([n.pitch for n in notes], LOW)
+    beat), its longest note's length (in beats found, at most 2) and, in a texture with a
+    bass (:func:`chordal`), :data:`LOW_WEIGHT` where a low note starts there, as a listener
+    feels the beat in the long and low notes (a chord counts once: offbeat chords do not
+    move a beat the bass keeps)."""
+    floor = np.percentile([n.pitch for n in notes], LOW) if chordal(notes) else -1
     onsets: dict[float, tuple[float, bool]] = {}
     for n in notes:
         key = round(n.start, 2)
@@ -223,7 +236,7 @@ def track(piece: Piece) -> TimeMap | None:
     beat_axis, sec_axis = seconds(piece)
     times = np.interp([n.start for n in notes], beat_axis, sec_axis)
     low = np.array([n.pitch for n in notes]) <= np.percentile([n.pitch for n in notes], LOW)
-    weights = np.array([n.velocity for n in notes]) / 127.0 * (1.0 + low)
+    weights = np.array([n.velocity for n in notes]) / 127.0 * (1.0 + low * chordal(notes))
     times = times - times.min() + 2 * SMOOTH
     frames = int(times.max() / FRAME) + int(SLOWEST / FRAME) + 1
     env = envelope(times, weights, frames)

@@ -81,3 +81,13 @@ def test_music_that_comes_round_every_4_beats_or_not_at_all_keeps_bars_of_4():
     line = [Note(x / 2, 0.4, rng.choice((60, 62, 64, 65, 67, 69)), 80)
             for x in range(256) if rng.random() < 0.8]                   # no bar comes round
     assert beats_in_bar(line, 0.0) == 4
+
+
+def test_a_line_alone_is_placed_by_its_long_notes_not_its_low_ones():
+    notes = []
+    for b in range(16):                       # a long note on one, low pickups on four
+        top = 72 + b % 3
+        notes += [Note(4 * b, 1.9, top, 80), Note(4 * b + 2, 0.9, top - 3, 80),
+                  Note(4 * b + 3, 0.45, 60 + b % 2, 80), Note(4 * b + 3.5, 0.45, 62, 80)]
+    grid = fit(Piece(notes, Meter([(0, TICKS_PER_BEAT)])))
+    assert grid.bar_beats == 4 and grid.downbeat % 4 == 0

@@ -62,6 +62,18 @@ def test_a_waltz_in_free_time_is_heard_in_bars_of_3_on_its_downbeats():
     assert all(min(abs(x - played[3 * b]) for b in range(24)) < 0.1 for x in downbeats)
 
 
+def test_a_line_alone_is_followed_on_its_beats_not_its_low_offbeats():
+    notes = []
+    for b in range(16):                       # a melody whose lowest notes fall off the beat
+        top = 72 + b % 3
+        notes += [Note(4 * b + x, d, p, 80) for x, d, p in
+                  ((0, 0.9, top), (1, 0.4, top - 3), (1.5, 0.4, 55 + b % 2),
+                   (2, 0.9, top - 1), (3, 0.4, top - 5), (3.5, 0.4, 57))]
+    piece, played = performed(Piece(notes), jitter=0.01)
+    _, grid = in_free_time(piece)
+    assert all(min(abs(x - p) for p in played) < 0.15 for x in grid.time.beats[2:40])
+
+
 def test_a_time_map_goes_both_ways_and_past_its_ends():
     time = TimeMap(np.array([1.0, 2.2, 3.4, 4.8, 6.0, 7.0]))
     x = np.array([-3.0, 0.0, 1.0, 2.5, 6.5, 12.0])
