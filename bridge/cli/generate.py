@@ -45,7 +45,8 @@ def grid_option(command):
         "--grid", type=click.Choice(GRIDS), default="auto", show_default=True,
         help="The beats and bars the music is heard on. auto: the file's own, unless its "
              "notes are played on other beats, or its bars are under 1.5 beats (1/4), "
-             "when bars of 3 or 4 are found in the notes, or they are played in free time (no "
+             "when bars of 3 or 4 are found in the notes (bars of 3 too where the file "
+             "gives no meter), or they are played in free time (no "
              "click), when they are heard on the beats found in them and a continuation "
              "is written back in the file's time (a note on stderr says so); file: the "
              "file's own, always.")(command)

@@ -24,7 +24,9 @@ own timing says too little of where the click was):
   the place in the bar whose beats, over the first 16 bars, most often bring a long note, a
   low note or a change of harmony, each counted against the beats either side of it. A
   file whose beats fit keeps its meter, unless its bars are shorter than 1.5 beats (a 1/4
-  signature is a placeholder, not a meter): then its bars are found the same way;
+  signature is a placeholder, not a meter): then its bars are found the same way; and a
+  file that gives no meter at all (MIDI's 4/4 by default) whose music comes round in bars
+  of 3 gets those;
 - **free time**: a file whose onsets keep to no subdivision of its beats at all (a
   performance recorded without a click) is heard on the beats a listener would tap
   (:mod:`bridge.music.tempo`), its notes moved onto them, and bars of 3 or 4 found on those; the
@@ -203,9 +205,10 @@ def beats_in_bar(notes: Sequence[Note], phase: float) -> int:
 
 def fit(piece: Piece) -> Grid | None:
     """The grid ``piece``'s pitched notes are played on where its file's (beats at whole
-    beats, bars of its meter) does not fit them; None where it does, where there is too
-    little to tell, or where the file counts its meter in eighths (6/8 and the like: a
-    quarter note's beat would fall on and off its beats by turns)."""
+    beats, bars of its meter) does not fit them, or where the file gives no meter and its
+    music comes round in bars of 3 (its beats kept); None where the file's fits, where
+    there is too little to tell, or where the file counts its meter in eighths (6/8 and the
+    like: a quarter note's beat would fall on and off its beats by turns)."""
     if any(denominator > 4 for _, _, denominator in piece.signatures):
         return None
     pitched = [n for n in piece.notes if not n.drum]
@@ -232,9 +235,14 @@ def fit(piece: Piece) -> Grid | None:
     elif usual_bar(piece) < SHORTEST_BAR:
         phase = origin
         why = "its bars are shorter than 1.5 beats"
+    elif not piece.signatures and piece.meter.changes == Meter().changes:
+        phase = origin                           # MIDI's 4/4 by default, not its writer's
+        why = "it gives no meter, and its music comes round every 3 beats"
     else:
         return None
     bars = beats_in_bar(pitched, phase)
+    if why.startswith("it gives no meter") and bars != 3:
+        return None
     return Grid(phase, downbeat(pitched, phase, bars), bars, why)
 
 

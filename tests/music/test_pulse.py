@@ -91,3 +91,11 @@ def test_a_line_alone_is_placed_by_its_long_notes_not_its_low_ones():
                   Note(4 * b + 3, 0.45, 60 + b % 2, 80), Note(4 * b + 3.5, 0.45, 62, 80)]
     grid = fit(Piece(notes, Meter([(0, TICKS_PER_BEAT)])))
     assert grid.bar_beats == 4 and grid.downbeat % 4 == 0
+
+
+def test_a_file_that_gives_no_meter_is_heard_in_3_only_where_its_music_is():
+    notes = waltz().notes
+    grid = fit(Piece(notes))                                             # MIDI's 4/4 default
+    assert grid.bar_beats == 3 and grid.downbeat % 3 == 0 and "no meter" in grid.why
+    assert fit(Piece(notes, signatures=((0, 4, 4),))) is None           # its writer's 4/4
+    assert fit(song()) is None                                           # no meter, in 4
