@@ -11,14 +11,14 @@ heard 8 beats and answered off the beat.
 own timing says too little of where the click was):
 
 - **the beat**: the phase, in 1/48 of a beat, that puts the most onsets on a beat, an onset
-  half a beat after one counting half and a sixteenth off a quarter; or, in a texture with
-  chords, the phase half a beat from it, where more of the long and low notes start there
-  (offbeat chords do not move a beat that the bass keeps). The file's beat length is kept;
-  only where the beats fall moves. It replaces the file's only where it is at least 1/24
-  of a beat away, at least a fifth of the onsets fall on it, and the file's fits clearly
-  worse: half as many onsets on its beats, or (with chords) long and low notes two thirds
-  as heavy. A file that counts in eighths (6/8, 9/8: a quarter note's beat falls on and off
-  its beats by turns) keeps its grid;
+  half a beat after one counting half and a sixteenth off a quarter; or the phase half a
+  beat from it, where more of the long notes start there, and of the low ones in a texture
+  with chords (offbeat chords do not move a beat that the bass keeps; a line alone has no
+  bass). The file's beat length is kept; only where the beats fall moves. It replaces the
+  file's only where it is at least 1/24 of a beat away, at least a fifth of the onsets fall
+  on it, and the file's fits clearly worse: half as many onsets on its beats, or long (and
+  low) notes two thirds as heavy. A file that counts in eighths (6/8, 9/8: a quarter
+  note's beat falls on and off its beats by turns) keeps its grid;
 - **the bars**: of 3 beats where the music comes round every 3 and 6 beats clearly more
   than every 4 and 8 (a waltz, a minuet, a jig counted in quarters), else of 4; starting on
   the place in the bar whose beats, over the first 16 bars, most often bring a long note, a
@@ -131,8 +131,9 @@ def centred(onsets: np.ndarray, phase: float) -> float:
 
 def weight(notes: Sequence[Note], phase: float) -> float:
     """What the beats at ``phase`` bring: the length of the notes starting on them (within
-    :data:`NEAR`), and :data:`LOW_WEIGHT` for each low one."""
-    floor = np.percentile([n.pitch for n in notes], LOW)
+    :data:`NEAR`), and :data:`LOW_WEIGHT` for each low one in a texture with a bass
+    (:func:`bridge.music.tempo.chordal`)."""
+    floor = np.percentile([n.pitch for n in notes], LOW) if chordal(notes) else -1
     total = 0.0
     for n in notes:
         x = (n.start - phase) % 1.0
@@ -216,10 +217,9 @@ def fit(piece: Piece) -> Grid | None:
     if len(onsets) < MIN_ONSETS:
         return None
     origin = piece.meter.changes[0][0] / TICKS_PER_BEAT % 1.0      # where the file's beats are
-    with_chords = chordal(pitched)
     phase = beat_phase(onsets)
     other = (phase + 0.5) % 1.0
-    if with_chords and weight(pitched, other) > weight(pitched, phase):
+    if weight(pitched, other) > weight(pitched, phase):
         phase = other
     phase = centred(onsets, phase)
     offset = (phase - origin) % 1.0
@@ -229,8 +229,9 @@ def fit(piece: Piece) -> Grid | None:
     if moved and found >= BETTER * own:
         why = (f"{found:.0%} of its onsets fall {offset:.2f} beats after its beats, "
                f"{own:.0%} on them")
-    elif moved and with_chords and heavier >= HEAVIER:
-        why = (f"its long and low notes fall {offset:.2f} beats after its beats, "
+    elif moved and heavier >= HEAVIER:
+        what = "long and low notes" if chordal(pitched) else "long notes"
+        why = (f"its {what} fall {offset:.2f} beats after its beats, "
                f"{heavier:.1f} times as heavy as on them")
     elif usual_bar(piece) < SHORTEST_BAR:
         phase = origin

@@ -99,3 +99,12 @@ def test_a_file_that_gives_no_meter_is_heard_in_3_only_where_its_music_is():
     assert grid.bar_beats == 3 and grid.downbeat % 3 == 0 and "no meter" in grid.why
     assert fit(Piece(notes, signatures=((0, 4, 4),))) is None           # its writer's 4/4
     assert fit(song()) is None                                           # no meter, in 4
+
+
+def test_a_line_alone_off_its_files_beats_is_heard_on_its_long_notes():
+    # a dotted quarter and an eighth, as many onsets on the beat as half a beat after it:
+    # the long notes say where the beat is; the file's beats are half a beat from it
+    notes = [Note(2 * k + x + 0.5, d, 67 + (k + i) % 5, 80)
+             for k in range(32) for i, (x, d) in enumerate(((0, 1.45), (1.5, 0.45)))]
+    grid = fit(Piece(notes, signatures=((0, 4, 4),)))
+    assert grid is not None and on(grid.phase, 0.5) and "long" in grid.why
