@@ -44,7 +44,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bridge.music.piece import Note, Piece
-from bridge.music.tempo import LOW, LOW_WEIGHT, NEAR, TimeMap, chordal, free_time, track
+from bridge.music.tempo import LOW_WEIGHT, NEAR, TimeMap, bass_floor, chordal, free_time, track
 from bridge.vocab import TICKS_PER_BEAT, Meter
 
 BINS = 48                       # phases tried per beat
@@ -131,9 +131,9 @@ def centred(onsets: np.ndarray, phase: float) -> float:
 
 def weight(notes: Sequence[Note], phase: float) -> float:
     """What the beats at ``phase`` bring: the length of the notes starting on them (within
-    :data:`NEAR`), and :data:`LOW_WEIGHT` for each low one in a texture with a bass
-    (:func:`bridge.music.tempo.chordal`)."""
-    floor = np.percentile([n.pitch for n in notes], LOW) if chordal(notes) else -1
+    :data:`NEAR`), and :data:`LOW_WEIGHT` for each low one (a bass note:
+    :func:`bridge.music.tempo.bass_floor`)."""
+    floor = bass_floor(notes)
     total = 0.0
     for n in notes:
         x = (n.start - phase) % 1.0
@@ -151,7 +151,7 @@ def downbeat(notes: Sequence[Note], phase: float, bar_beats: int = BAR_BEATS) ->
     followed)."""
     first = int(np.floor(min(n.start for n in notes) - phase + 0.5))
     length, low, chroma = np.zeros(PLACING), np.zeros(PLACING), np.zeros((PLACING, 12))
-    floor = np.percentile([n.pitch for n in notes], LOW)
+    floor = bass_floor(notes)
     for n in notes:
         x = n.start - phase
         k = int(np.floor(x + 0.5))
@@ -163,8 +163,7 @@ def downbeat(notes: Sequence[Note], phase: float, bar_beats: int = BAR_BEATS) ->
         chroma[k - first, n.pitch % 12] += min(n.duration, MAX_DURATION)
     unit = chroma / (np.linalg.norm(chroma, axis=1, keepdims=True) + 1e-9)
     change = np.r_[0.0, 1.0 - (unit[1:] * unit[:-1]).sum(axis=1)]
-    heard = (length, low, change) if chordal(notes) else (length, change)
-    salience = sum(f / (f.mean() + 1e-9) for f in heard)
+    salience = sum(f / (f.mean() + 1e-9) for f in (length, low, change))
     padded = np.pad(salience, 1)
     contrast = salience - 0.5 * (padded[:-2] + padded[2:])
     place = int(np.argmax([contrast[d::bar_beats].mean() for d in range(bar_beats)]))
@@ -234,16 +233,13 @@ def fit(piece: Piece) -> Grid | None:
         why = (f"its {what} fall {offset:.2f} beats after its beats, "
                f"{heavier:.1f} times as heavy as on them")
     elif usual_bar(piece) < SHORTEST_BAR:
-        phase = origin
-        why = "its bars are shorter than 1.5 beats"
-    elif not piece.signatures and piece.meter.changes == Meter().changes:
-        phase = origin                           # MIDI's 4/4 by default, not its writer's
-        why = "it gives no meter, and its music comes round every 3 beats"
+        phase, why = origin, "its bars are shorter than 1.5 beats"
+    elif not piece.signatures and piece.meter.changes == Meter().changes \
+            and beats_in_bar(pitched, origin) == 3:      # MIDI's 4/4 by default, not its writer's
+        phase, why = origin, "it gives no meter, and its music comes round every 3 beats"
     else:
         return None
     bars = beats_in_bar(pitched, phase)
-    if why.startswith("it gives no meter") and bars != 3:
-        return None
     return Grid(phase, downbeat(pitched, phase, bars), bars, why)
 
 

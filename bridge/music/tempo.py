@@ -8,7 +8,7 @@ and every bar is a guess, so the model heard a rhythm it never learnt (val-like 
 pieces rendered so: the continuation's spacing of onsets 0.50 against the echo's 0.70).
 
 :func:`track` finds the beats the way a listener taps along: an onset envelope of the notes
-(each onset worth its loudness, a low note more where chords make it a bass: :func:`chordal`)
+(each onset worth its loudness, a low note more where chords make it a bass: :func:`bass_floor`)
 in frames of :data:`FRAME` seconds, the beat period its autocorrelation favours near a
 walking tempo, then the beats by dynamic
 programming (each beat placed on strong onsets, a period from the last as far as the
@@ -79,6 +79,13 @@ def chordal(notes: Sequence[Note]) -> bool:
     starts = np.round(np.array([n.start for n in notes]), 2)
     _, counts = np.unique(starts, return_counts=True)
     return len(counts) > 0 and float(np.mean(counts >= 2)) >= MIN_CHORDS
+
+
+def bass_floor(notes: Sequence[Note]) -> float:
+    """The pitch at or under which a note of ``notes`` is low, a bass note that keeps the
+    beat and the bar: the :data:`LOW` percentile of their pitches in a texture with chords
+    (:func:`chordal`), none (-1) in a line alone."""
+    return float(np.percentile([n.pitch for n in notes], LOW)) if chordal(notes) else -1.0
 
 
 @dataclass(frozen=True)
@@ -196,7 +203,7 @@ def weight(notes: Sequence[Note], beats: np.ndarray) -> float:
     bass (:func:`chordal`), :data:`LOW_WEIGHT` where a low note starts there, as a listener
     feels the beat in the long and low notes (a chord counts once: offbeat chords do not
     move a beat the bass keeps)."""
-    floor = np.percentile([n.pitch for n in notes], LOW) if chordal(notes) else -1
+    floor = bass_floor(notes)
     onsets: dict[float, tuple[float, bool]] = {}
     for n in notes:
         key = round(n.start, 2)
@@ -235,8 +242,8 @@ def track(piece: Piece) -> TimeMap | None:
         return None
     beat_axis, sec_axis = seconds(piece)
     times = np.interp([n.start for n in notes], beat_axis, sec_axis)
-    low = np.array([n.pitch for n in notes]) <= np.percentile([n.pitch for n in notes], LOW)
-    weights = np.array([n.velocity for n in notes]) / 127.0 * (1.0 + low * chordal(notes))
+    low = np.array([n.pitch for n in notes]) <= bass_floor(notes)
+    weights = np.array([n.velocity for n in notes]) / 127.0 * (1.0 + low)
     times = times - times.min() + 2 * SMOOTH
     frames = int(times.max() / FRAME) + int(SLOWEST / FRAME) + 1
     env = envelope(times, weights, frames)
