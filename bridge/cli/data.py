@@ -120,6 +120,9 @@ def summary(stats: dict, by: str = "datasets") -> str:
         lines.append("skipped: " + ", ".join(f"{k} {v}" for k, v in skipped["files"].items()))
     if skipped["notes"]:
         lines.append("notes: " + ", ".join(f"{k} {v}" for k, v in skipped["notes"].items()))
+    if stats.get("grids", {}).get("all"):
+        lines.append("heard on the grid found in their notes: " + ", ".join(
+            f"{k} {v}" for k, v in stats["grids"]["all"].items()))
     if stats.get("not_music"):
         lines.append("not music: " + ", ".join(f"{k} {v}" for k, v in
                                                 stats["not_music"].items()))

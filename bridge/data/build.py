@@ -73,6 +73,8 @@ def process_unit(unit: Unit, config: CleanConfig) -> tuple[list[Record], Report]
         if isinstance(item, Skip):
             report.skipped.append(item)
             continue
+        if item.grid:
+            report.grids[(item.dataset, item.grid)] += 1
         example, skip, counts = clean(item, config)
         report.notes.update({(item.dataset, k): v for k, v in counts.items()})
         if skip is not None:
@@ -261,6 +263,7 @@ def _write(config: BuildConfig, records: list[Record], splits: tuple[str, ...],
         "skipped": skipped,
         "duplicates": skipped["files"].get("duplicate", 0),
         "not_music": dict(sorted(not_music.items())),
+        "grids": report.grids_dict(),
     }
     write_stats(out, stats)
     log.info("wrote %s: %s", out, {s: v["sequences"] for s, v in split_stats.items()})

@@ -84,31 +84,47 @@ class Report:
 
     skipped: list[Skip] = field(default_factory=list)
     notes: Counter = field(default_factory=Counter)   # (dataset, note-level reason) -> count
+    grids: Counter = field(default_factory=Counter)   # (dataset, how heard) -> files
+    #                                                   not heard on their own grid
 
     def add(self, other: Report) -> None:
         self.skipped += other.skipped
         self.notes.update(other.notes)
+        self.grids.update(other.grids)
+
+    def grids_dict(self) -> dict:
+        """Files heard on a grid found in their notes, by how (``Example.grid``), and by
+        dataset then how."""
+        total, by_dataset = _by_dataset(self.grids)
+        return {"all": total, "by_dataset": by_dataset}
 
     def to_dict(self) -> dict:
         by_reason = Counter(s.reason for s in self.skipped)
         by_dataset: dict[str, Counter] = {}
         for s in self.skipped:
             by_dataset.setdefault(s.dataset, Counter())[s.reason] += 1
-        notes: Counter = Counter()
-        notes_by_dataset: dict[str, Counter] = {}
-        for (dataset, reason), n in self.notes.items():
-            notes[reason] += n
-            notes_by_dataset.setdefault(dataset, Counter())[reason] += n
+        notes, notes_by_dataset = _by_dataset(self.notes)
         return {
             "files": dict(sorted(by_reason.items())),
             "by_dataset": {d: dict(sorted(c.items())) for d, c in sorted(by_dataset.items())},
             "list": [{"path": s.path, "dataset": s.dataset, "variant": s.variant,
                       "split": s.split, "reason": s.reason, "detail": s.detail}
                      for s in self.skipped],
-            "notes": dict(sorted(notes.items())),
-            "notes_by_dataset": {d: dict(sorted(c.items()))
-                                 for d, c in sorted(notes_by_dataset.items())},
+            "notes": notes,
+            "notes_by_dataset": notes_by_dataset,
         }
+
+
+def _by_dataset(counts: Counter) -> tuple[dict, dict]:
+    """``counts`` keyed by (dataset, what): summed by what, and by dataset then what
+    (sorted)."""
+    total: Counter = Counter()
+    by_dataset: dict[str, Counter] = {}
+    for (dataset, what), n in counts.items():
+        total[what] += n
+        by_dataset.setdefault(dataset, Counter())[what] += n
+    return dict(sorted(total.items())), {d: dict(sorted(c.items()))
+                                         for d, c in sorted(by_dataset.items())}
 
 
 def clean(example: Example, config: CleanConfig = CleanConfig()) -> tuple[

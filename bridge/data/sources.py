@@ -63,6 +63,7 @@ class Example:
     split: str
     path: str         # relative to its folder (a corpus path for music21)
     variant: str = "full"
+    grid: str = ""    # how it was heard where not on its file's grid (bridge.music.pulse)
 
 
 @dataclass(frozen=True)
@@ -122,9 +123,9 @@ def examples(rows: Iterable[Row], root: str | Path) -> Iterator[Example | Skip]:
         yield from load_unit(unit)
 
 
-def _example(row: Row, piece: Piece, variant: str) -> Example:
+def _example(row: Row, piece: Piece, variant: str, grid: str = "") -> Example:
     return Example(piece, style_tag(row.labels), row.dataset, row.group, row.split, row.path,
-                   variant)
+                   variant, grid)
 
 
 def _skip(row: Row, reason: str, detail: str, variant: str = "") -> Skip:
@@ -143,6 +144,7 @@ def _variant(row: Row) -> str:
 def _load_file(root: str, row: Row) -> list[Example | Skip]:
     path = Path(root) / row.path
     variant = _variant(row)
+    heard = ""
     try:
         if music_kind(row.path) == "csv":
             piece = read_wjd(path)
@@ -151,9 +153,11 @@ def _load_file(root: str, row: Row) -> list[Example | Skip]:
             if grid is not None:
                 log.info("%s: its own grid does not fit its notes (%s): bars of %d beats "
                          "from beat %g", row.path, grid.why, grid.bar_beats, grid.downbeat)
+                heard = (f"{'in free time' if grid.time is not None else 'on a grid found'}"
+                         f", in bars of {grid.bar_beats}")
     except (MidiFileError, WjdError) as exc:
         return [_skip(row, UNREADABLE, str(exc))]
-    return [_example(row, piece, variant)]
+    return [_example(row, piece, variant, heard)]
 
 
 def _load_song(unit: Unit) -> list[Example | Skip]:

@@ -12,9 +12,10 @@ from click.testing import CliRunner
 from bridge.cli.data import data as data_cli
 from bridge.data.build import BuildConfig, BuildError, build
 from bridge.data.cache import TokenCache
-from bridge.music.midifile import write_midi
+from bridge.music.midifile import piece_to_midi, write_midi
 from bridge.music.piece import Note, Piece
-from bridge.vocab import BOS, EOS, PAD, Meter
+from bridge.vocab import BOS, EOS, PAD, TICKS_PER_BEAT, Meter
+from tests.music.pieces import song, waltz
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +99,27 @@ def test_user_folders_and_limits(tmp_path):
     # an earlier build's splits that this one does not write are removed
     assert {p.name.split(".")[0] for p in (tmp_path / "out").glob("*.npy")} == \
         set(stats["splits"])
+
+
+def test_a_users_files_heard_on_a_grid_found_are_counted(tmp_path):
+    user = tmp_path / "mine"
+    user.mkdir()
+    notes = waltz().notes
+    mid = piece_to_midi(Piece(notes, Meter([(0, 3 * TICKS_PER_BEAT)])))
+    for track in mid.tracks:                  # a waltz whose file gives no meter
+        track[:] = [m for m in track if m.type != "time_signature"]
+    mid.save(user / "waltz.mid")
+    write_midi(song(), user / "song.mid")     # a song in 4/4, on its grid
+    stats = build(BuildConfig(out=tmp_path / "out", users=(user,), workers=1, progress=False))
+    assert stats["grids"]["all"] == {"on a grid found, in bars of 3": 1}
+    assert stats["grids"]["by_dataset"] == {"user": {"on a grid found, in bars of 3": 1}}
+    cache = TokenCache(tmp_path / "out")
+    metas = [m for split in cache.stats["splits"] for m in cache.sequences(split)]
+    assert {m.path: m.meter[0][1] for m in metas} == {"waltz.mid": 3 * TICKS_PER_BEAT,
+                                                      "song.mid": 4 * TICKS_PER_BEAT}
+    result = CliRunner().invoke(data_cli, ["stats", "--cache", str(tmp_path / "out")])
+    assert "heard on the grid found in their notes: on a grid found, in bars of 3 1" \
+        in result.output
 
 
 def test_datasets_option(tmp_path):
