@@ -74,7 +74,7 @@ def process_unit(unit: Unit, config: CleanConfig) -> tuple[list[Record], Report]
             report.skipped.append(item)
             continue
         if item.grid:
-            report.grids[(item.dataset, item.grid)] += 1
+            report.grids.append((item.dataset, item.path, item.variant, item.grid))
         example, skip, counts = clean(item, config)
         report.notes.update({(item.dataset, k): v for k, v in counts.items()})
         if skip is not None:

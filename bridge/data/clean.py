@@ -84,19 +84,21 @@ class Report:
 
     skipped: list[Skip] = field(default_factory=list)
     notes: Counter = field(default_factory=Counter)   # (dataset, note-level reason) -> count
-    grids: Counter = field(default_factory=Counter)   # (dataset, how heard) -> files
-    #                                                   not heard on their own grid
+    # files not heard on their own grid: (dataset, path, variant, how: Example.grid)
+    grids: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def add(self, other: Report) -> None:
         self.skipped += other.skipped
         self.notes.update(other.notes)
-        self.grids.update(other.grids)
+        self.grids += other.grids
 
     def grids_dict(self) -> dict:
-        """Files heard on a grid found in their notes, by how (``Example.grid``), and by
-        dataset then how."""
-        total, by_dataset = _by_dataset(self.grids)
-        return {"all": total, "by_dataset": by_dataset}
+        """Files heard on a grid found in their notes: how many by how (``Example.grid``),
+        and by dataset then how; and each of them."""
+        total, by_dataset = _by_dataset(Counter((d, how) for d, _, _, how in self.grids))
+        return {"all": total, "by_dataset": by_dataset,
+                "list": [{"path": p, "dataset": d, "variant": v, "how": how}
+                         for d, p, v, how in sorted(self.grids)]}
 
     def to_dict(self) -> dict:
         by_reason = Counter(s.reason for s in self.skipped)

@@ -113,6 +113,8 @@ def test_a_users_files_heard_on_a_grid_found_are_counted(tmp_path):
     stats = build(BuildConfig(out=tmp_path / "out", users=(user,), workers=1, progress=False))
     assert stats["grids"]["all"] == {"on a grid found, in bars of 3": 1}
     assert stats["grids"]["by_dataset"] == {"user": {"on a grid found, in bars of 3": 1}}
+    assert stats["grids"]["list"] == [{"path": "waltz.mid", "dataset": "user",
+                                       "variant": "full", "how": "on a grid found, in bars of 3"}]
     cache = TokenCache(tmp_path / "out")
     metas = [m for split in cache.stats["splits"] for m in cache.sequences(split)]
     assert {m.path: m.meter[0][1] for m in metas} == {"waltz.mid": 3 * TICKS_PER_BEAT,
