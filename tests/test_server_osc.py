@@ -161,6 +161,7 @@ def test_bad_input_gets_an_error_reply_and_the_daemon_keeps_serving(daemon):
                 encode_raw("/continuo/nope", [1]),                         # unknown address
                 encode_raw("/continuo/note/in", ["tester", "sixty", 90, 0.0]),  # wrong type
                 encode_raw("/continuo/note/in", ["tester", 300, 90, 0.0]),   # out of range
+                encode_raw("/continuo/pedal/in", ["tester", 128, 0.0]),      # out of range
                 encode_raw("/continuo/param/set", ["tester", "temperature", 99.0]),
                 encode_raw("/continuo/param/set", ["tester", "mode", "loud"]),
                 encode_raw("/continuo/note/in", ["nobody", 60, 90, 0.0]),   # unknown session
@@ -175,8 +176,9 @@ def test_bad_input_gets_an_error_reply_and_the_daemon_keeps_serving(daemon):
             return errors, pong
 
     errors, pong = asyncio.run(go())
-    assert len(errors) == 8, errors
+    assert len(errors) == 9, errors
     assert any("temperature" in m.args[1] for m in errors)
+    assert any("value 128 is outside 0-127" in m.args[1] for m in errors)
     assert any("unknown session" in m.args[1] for m in errors)
     assert pong and pong[0].address == "/continuo/ping/reply"
     assert proc.proc.poll() is None, "still serving"

@@ -25,11 +25,10 @@ def _guard(fn: Callable[[Request], list[Reply] | None]) -> Callable:
     return handler
 
 
-def _check_note(pitch: int, velocity: int) -> None:
-    if not 0 <= pitch <= 127:
-        raise OscRequestError(f"pitch {pitch} is outside 0-127")
-    if not 0 <= velocity <= 127:
-        raise OscRequestError(f"velocity {velocity} is outside 0-127")
+def _check_midi(**values: int) -> None:
+    for name, value in values.items():
+        if not 0 <= value <= 127:
+            raise OscRequestError(f"{name} {value} is outside 0-127")
 
 
 def bind_api(router: Router, hub: Hub) -> None:
@@ -62,15 +61,23 @@ def bind_api(router: Router, hub: Hub) -> None:
         return [Reply("/continuo/status/reply", args)]
 
     def note_in(r: Request) -> None:
-        _check_note(r["pitch"], r["velocity"])
+        _check_midi(pitch=r["pitch"], velocity=r["velocity"])
         session = hub.get(r["session"])
-        # the device's song position is only meaningful while its transport runs;
-        # stopped, the session's own free-running clock stamps the note
-        beat = check_beat(r["beat"]) if session.clock.playing else None
+        beat = _stamp(session, r["beat"])
         if r["velocity"] > 0:
             session.note_on(r["pitch"], r["velocity"], beat)
         else:
             session.note_off(r["pitch"], beat)
+
+    def pedal_in(r: Request) -> None:
+        _check_midi(value=r["value"])
+        session = hub.get(r["session"])
+        session.pedal(r["value"], _stamp(session, r["beat"]))
+
+    def _stamp(session, beat: float) -> float | None:
+        # the device's song position is only meaningful while its transport runs;
+        # stopped, the session's own free-running clock stamps what was played
+        return check_beat(beat) if session.clock.playing else None
 
     def transport(r: Request) -> None:
         session = hub.get(r["session"])
@@ -106,6 +113,7 @@ def bind_api(router: Router, hub: Hub) -> None:
         "/continuo/session/hello": hello, "/continuo/session/bye": bye,
         "/continuo/session/panic": action("panic"), "/continuo/ping": ping,
         "/continuo/status/get": status, "/continuo/note/in": note_in,
+        "/continuo/pedal/in": pedal_in,
         "/continuo/transport/set": transport, "/continuo/param/set": param_set,
         "/continuo/param/get": param_get, "/continuo/generate/start": action("generate"),
         "/continuo/generate/stop": action("stop"), "/continuo/phrase/end": action("phrase_end"),

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from bridge.live.events import Event
 from bridge.live.params import BAND_WIDE, is_drum
 from bridge.live.parts import member_part
+from bridge.live.performer import PEDAL_DOWN
 from bridge.music.piece import Note
 from bridge.vocab import PART_SETS, parts_named
 
@@ -91,6 +92,7 @@ class Band:
         self.members: dict[str, Session] = {}
         self.down: dict[tuple[str, int, int | None], tuple[int, bool]] = {}
         #   (member, pitch, channel) held -> (part, listen) the stream heard it in
+        self.pedals: set[str] = set()     # performing members whose sustain pedal is down
 
     # -- members -----------------------------------------------------------------------------
 
@@ -112,6 +114,9 @@ class Band:
         for key in [key for key in self.down if key[0] == member.sid]:   # let go of
             part, listen = self.down.pop(key)                            # what it holds
             self.stream.note_off(key[1], part=part, listen=listen)
+        if member.sid in self.pedals:                                    # and its pedal
+            self.pedals.discard(member.sid)
+            self.stream.pedal(PEDAL_DOWN if self.pedals else 0)
         member.band = None
         member.silence()
         self.update()
@@ -135,6 +140,15 @@ class Band:
         part = self._input_part(member, channel)
         self.down[member.sid, pitch, channel] = (part, role == LISTEN)
         self.stream.note_on(pitch, velocity, beat, part=part, listen=role == LISTEN)
+
+    def pedal(self, member: Session, down: bool) -> None:
+        """A performing member's sustain pedal: the stream's is down while any member's is
+        (its phrase is the band's); lifted, whatever the member's role is now."""
+        if down and member.params["role"] == PERFORM:
+            self.pedals.add(member.sid)
+        elif not down:
+            self.pedals.discard(member.sid)
+        self.stream.pedal(PEDAL_DOWN if self.pedals else 0)
 
     def note_off(self, member: Session, pitch: int, beat: float | None,
                  channel: int | None) -> None:

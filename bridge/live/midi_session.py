@@ -4,7 +4,8 @@
 ``--midi-in``/``--midi-out``) form the session ``midi``. Its beat clock follows MIDI clock
 on the input (24 ppq, start/stop/continue, song position) unless ``--midi-clock internal``.
 Controllers set session parameters (each parameter's CC, spread over its range), trigger
-actions (value >= 64), and CC 120/123 on the input releases everything. The daemon's own
+actions (value >= 64), CC 64 is the sustain pedal (``Session.pedal``; unless ``--cc`` maps
+it), and CC 120/123 on the input releases everything. The daemon's own
 output, looped back to its input, is recognised and ignored.
 
 On JACK the server may go away under the daemon (:mod:`bridge.midi.watch`): the loss is
@@ -30,6 +31,7 @@ from bridge.midi import hop
 from bridge.midi.echo import EchoFilter
 from bridge.midi.ports import MidiInput, MidiOutput, close_all, open_input, open_output
 from bridge.midi.watch import ServerWatch, jack_server_name
+from bridge.music.midifile import SUSTAIN
 from bridge.timing.clock import BeatClock, ClockError
 from bridge.timing.scheduler import NoteScheduler
 
@@ -139,6 +141,9 @@ class MidiSession:
                     self.session.note_on(message.note, velocity, beat, message.channel + 1)
                 else:
                     self.session.note_off(message.note, beat, message.channel + 1)
+            elif kind == "control_change" and message.control == SUSTAIN \
+                    and SUSTAIN not in self.controls:       # (unless --cc maps it)
+                self.session.pedal(message.value, self.clock.beat_at(when))
             elif kind == "control_change":
                 self._control(message.control, message.value)
             elif self.follow_clock and kind in ("clock", "start", "stop", "continue",

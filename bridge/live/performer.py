@@ -1,5 +1,6 @@
 """What a :class:`bridge.live.session.Session` hears from its performer: notes played
-(``note_on``, ``note_off``), and notes known whole (``hear``: a listening track, a prompt).
+(``note_on``, ``note_off``), the sustain pedal (``pedal``), and notes known whole
+(``hear``: a listening track, a prompt).
 
 A note played goes where the session stands: into its band's stream when it is a member
 (:mod:`bridge.live.band`), else into its context (what the model hears), its phrase (when
@@ -22,6 +23,8 @@ from bridge.music.piece import Note
 from bridge.vocab import DRUMS, TICKS_PER_BEAT
 
 log = logging.getLogger(__name__)
+
+PEDAL_DOWN = 64     # a sustain pedal's controller value from which it is down (MIDI's rule)
 
 
 class PerformerInput:
@@ -99,6 +102,22 @@ class PerformerInput:
             self.responder.played_on(prepare=True)
         elif self.params["trade_bars"]:           # what the answer prepared heard moved on
             self._arm_phrase()
+
+    def pedal(self, value: int, beat: float | None = None) -> None:
+        """The sustain pedal (controller 64) moved to ``value`` (0-127; down from
+        :data:`PEDAL_DOWN`). A pitched note let go while it is down still sounds: the phrase
+        goes on until the pedal lifts, so a chord or a line the pedal holds is not a silence
+        to answer. What the model hears stays the keys as played (the pianos it learnt from
+        are read so)."""
+        if self.band is not None:
+            self.band.pedal(self, value >= PEDAL_DOWN)
+            return
+        beat = self.time.now_beat() if beat is None else beat
+        sounded = not self.phrase.silent
+        self.phrase.set_pedal(value >= PEDAL_DOWN, beat)
+        if sounded and self.phrase.silent:        # as the last note let go would
+            self._arm_phrase()
+            self.responder.played_on(prepare=True)
 
     def _arm_phrase(self) -> None:
         """In call mode, the phrase-end timer for the answer's start, unless one plays;

@@ -1,6 +1,7 @@
 """Where the performer's phrase begins and ends, in beats (no timers, no I/O).
 
-A phrase ends when nothing has sounded for ``phrase_beats``, and its answer comes in on the
+A phrase ends when nothing has sounded for ``phrase_beats`` (a pitched note let go while the
+sustain pedal is down still sounds until it lifts), and its answer comes in on the
 next bar line from there (``answer_on`` bar: a rest inside a phrase is not answered when the
 performer plays on before the bar line), or on the next ``grid`` position (``answer_on``
 grid). Trading (``trade_bars`` N), the answer comes in N bars after the bar line the call
@@ -35,6 +36,8 @@ class Phrase:
     call_bar: float | None = None   # the bar line the phrase began on (a pickup: the next)
     answered: bool = False          # an answer to it has begun
     turn: float | None = None       # where the last answer ends: the performer's turn
+    pedal: bool = False             # the sustain pedal is down
+    sustained: set[tuple[int, bool]] = field(default_factory=set)   # let go under it
 
     @property
     def silent(self) -> bool:
@@ -50,6 +53,7 @@ class Phrase:
                 or beat >= self.response_start(params, bar_beats) - 1e-6)):
             self.start, self.answered = beat, False
             self.call_bar = self._bar_line(beat, bar_beats)
+        self.sustained.discard(key)               # struck again: held by a key now
         self.sounding.add(key)
 
     def _bar_line(self, beat: float, bar_beats: float) -> float:
@@ -65,7 +69,22 @@ class Phrase:
         self.answered, self.turn = True, end
 
     def note_off(self, key: tuple[int, bool], beat: float) -> None:
-        self.sounding.discard(key)
+        """A note is let go; a pitched one (``key``: pitch, drum) still sounds while the
+        sustain pedal is down."""
+        if self.pedal and not key[1]:
+            self.sustained.add(key)
+        else:
+            self._release({key}, beat)
+
+    def set_pedal(self, down: bool, beat: float) -> None:
+        """The sustain pedal goes down, or up: the notes it held end at ``beat``."""
+        self.pedal = down
+        if not down and self.sustained:
+            held, self.sustained = self.sustained, set()
+            self._release(held, beat)
+
+    def _release(self, keys: set[tuple[int, bool]], beat: float) -> None:
+        self.sounding -= keys
         if self.silent:
             self.last_release = beat
 
@@ -94,5 +113,6 @@ class Phrase:
 
     def reset(self) -> None:
         self.sounding.clear()
+        self.sustained.clear()
         self.start = self.last_release = self.call_bar = self.turn = None
         self.answered = False

@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 HELLO = route("/continuo/session/hello", IN).address
 BYE = route("/continuo/session/bye", IN).address
 NOTE_IN = route("/continuo/note/in", IN).address
+PEDAL_IN = route("/continuo/pedal/in", IN).address
 TRANSPORT = route("/continuo/transport/set", IN).address
 PARAM_SET = route("/continuo/param/set", IN).address
 GENERATE = route("/continuo/generate/start", IN).address
@@ -166,6 +167,10 @@ class DeviceStandIn(asyncio.DatagramProtocol):
 
     def note_off(self, pitch: int) -> bool:
         return self._send_session(NOTE_IN, pitch, 0, self.beat())
+
+    def pedal(self, value: int) -> bool:
+        """The sustain pedal (CC 64) moved to ``value``, as the patch forwards it."""
+        return self._send_session(PEDAL_IN, value, self.beat())
 
     def set_param(self, name: str, value: Any) -> bool:
         """Typed as the device types it (mode and style strings, temperature a float, ...);

@@ -112,6 +112,11 @@ ROUTES: tuple[Route, ...] = (
     _in("/continuo/note/in", "The performer played a note (velocity 0 = note-off).",
         SESSION, Arg("pitch", "i", "0-127"), Arg("velocity", "i", "0-127"),
         Arg("beat", "f", "song position in beats (quarter notes) when it was played")),
+    _in("/continuo/pedal/in",
+        "The performer's sustain pedal (controller 64) moved: a note let go while it is down "
+        "still sounds to the phrase, which call mode answers once the pedal lifts.",
+        SESSION, Arg("value", "i", "0-127: down from 64"),
+        Arg("beat", "f", "song position in beats (quarter notes) when it moved")),
     _in("/continuo/transport/set",
         "Transport state: on change and at least every sixteenth note while playing.",
         SESSION, Arg("tempo", "f", "bpm"), Arg("beat", "f", "song position in beats"),

@@ -276,3 +276,19 @@ def test_one_pitch_held_by_two_members_ends_as_each_was_heard(models):
     chords.note_off(60)
     assert not stream.context.held
     rig.hub.close_all()
+
+
+def test_a_members_sustain_pedal_holds_the_bands_phrase_until_it_lifts_or_leaves(models):
+    generator, _ = models
+    rig = Rig(generator)
+    singer = rig.member("singer", band="duo", role="perform", part="melody")
+    rig.member("keys", band="duo", role="play", part="harmony")
+    stream = rig.hub.bands["duo"].stream
+    for lift in (lambda: singer.pedal(0), lambda: singer.set_param("band", "")):
+        singer.pedal(127)
+        singer.note_on(60, 90)
+        singer.note_off(60)
+        assert not stream.phrase.silent           # the pedal holds it
+        lift()
+        assert stream.phrase.silent
+    rig.hub.close_all()

@@ -115,3 +115,25 @@ def test_a_note_after_an_answer_begun_early_opens_a_new_phrase():
     p.answer(5.0)
     p.note_on((62, False), 1.5, ON_BAR, 4.0)
     assert p.start == 1.5 and not p.answered
+
+
+def test_a_note_let_go_under_the_sustain_pedal_sounds_until_it_lifts():
+    p = Phrase()
+    p.set_pedal(True, 0.0)
+    p.note_on((60, False), 0.0, ON_BAR, 4.0)
+    p.note_on((36, True), 0.0, ON_BAR, 4.0)         # a drum is never held by it
+    p.note_off((36, True), 0.2)
+    p.note_off((60, False), 0.5)
+    assert not p.silent and p.end_beat(1.0) is None  # the pedal holds the note
+    p.note_on((64, False), 2.0, ON_BAR, 4.0)
+    p.note_on((60, False), 2.5, ON_BAR, 4.0)         # struck again: a key holds it now
+    p.note_off((64, False), 3.0)
+    p.set_pedal(False, 5.5)
+    assert not p.silent                              # 60 is still down
+    p.note_off((60, False), 6.0)
+    assert p.end_beat(1.0) == 7.0 and p.response_start(ON_BAR, 4.0) == 8.0
+    p.set_pedal(True, 8.0)
+    p.note_on((62, False), 8.0, ON_BAR, 4.0)
+    p.note_off((62, False), 8.5)
+    p.set_pedal(False, 9.75)                         # the lift is the release
+    assert p.end_beat(1.0) == 10.75

@@ -57,6 +57,22 @@ def test_call_mode_answers_after_a_beat_of_silence(sim, answer_on, step):
     assert ("/continuo/session/state", ["s", RESPONDING]) in sent
 
 
+def test_a_phrase_the_sustain_pedal_holds_is_answered_once_it_lifts(sim):
+    """A pianist lets the keys go and holds the chord with the pedal: that is no silence.
+    The answer comes in on the bar line after a beat from the pedal's lift."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, answer_on="bar")
+    s.pedal(127)
+    play_phrase(w, s)
+    w.until(lambda: s.time.now_beat() >= 9.0)      # a bar and more of pedal after the keys
+    assert not out.played and s.state == LISTENING
+    s.pedal(0)
+    lifted = s.time.now_beat()
+    w.until(lambda: s.state == RESPONDING and out.played)
+    assert min(n.start for n, _ in out.played) == pytest.approx(ceil_to_grid(lifted + 1, 4))
+    s.close()
+
+
 @pytest.mark.parametrize("answer_on", ["grid", "bar"])
 def test_a_rest_inside_a_phrase_is_answered_only_on_the_grid(sim, answer_on):
     """A beat and a half of rest in the middle of a bar, then the phrase goes on before the
