@@ -115,8 +115,7 @@ class Band:
             part, listen = self.down.pop(key)                            # what it holds
             self.stream.note_off(key[1], part=part, listen=listen)
         if member.sid in self.pedals:                                    # and its pedal
-            self.pedals.discard(member.sid)
-            self.stream.pedal(PEDAL_DOWN if self.pedals else 0)
+            self.pedal(member, False)
         member.band = None
         member.silence()
         self.update()

@@ -36,8 +36,17 @@ from bridge.m4l.face import (
     display,
     parameters,
 )
-from bridge.m4l.patch import Patch
-from bridge.m4l.protocol import HELLO_BUS, SESSION_BUS, TX_BUS, OscIn, OscOut, Received, Sent
+from bridge.m4l.patch import Box, Patch
+from bridge.m4l.protocol import (
+    HELLO_BUS,
+    SESSION_BUS,
+    TX_BUS,
+    OscIn,
+    OscOut,
+    Received,
+    Sender,
+    Sent,
+)
 
 __all__ = ["LONGNAMES", "NOT_SENT", "STATUS_OFFLINE", "STYLE_CHOICES", "STYLE_VALUES",
            "Device", "build"]
@@ -264,6 +273,16 @@ def _transport(p: Patch, out: OscOut) -> None:
 
 # -- input forwarding and thru -------------------------------------------------------------
 
+def _beat(p: Patch, stamp: Box, sender: Sender) -> None:
+    """The song position in beats (the transport's ticks) into ``sender``'s ``beat`` when
+    ``stamp``'s right outlet bangs, before its left outlet sends the rest."""
+    now = p.box("transport")
+    p.connect(stamp, 1, now, 0)
+    beats = p.box(f"/ {TICKS_PER_BEAT}.")
+    p.connect(now, 7, beats, 0)
+    p.connect(beats, 0, sender.entry, sender.inlet("beat"))
+
+
 def _input(p: Patch, out: OscOut, face: Face) -> None:
     parse = p.chain(p.box("midiin"), p.box("midiparse @hires 1"))
     form = p.box("midiformat @hires 1")
@@ -276,14 +295,10 @@ def _input(p: Patch, out: OscOut, face: Face) -> None:
     # To the daemon: pitch, velocity (0 = off) and the beat it was played on.
     stamp = p.box("t l b")
     p.connect(note, 0, stamp, 0)
-    now = p.box("transport")
-    p.connect(stamp, 1, now, 0)
     pitch_velocity = p.box("unpack 0 0")
     p.connect(stamp, 0, pitch_velocity, 0)
     note_in = out.sender("/continuo/note/in")
-    beats = p.box(f"/ {TICKS_PER_BEAT}.")
-    p.connect(now, 7, beats, 0)
-    p.connect(beats, 0, note_in.entry, note_in.inlet("beat"))
+    _beat(p, stamp, note_in)
     p.connect(pitch_velocity, 1, note_in.entry, note_in.inlet("velocity"))
     p.connect(pitch_velocity, 0, note_in.entry, note_in.inlet("pitch"))
     p.row()
@@ -292,12 +307,8 @@ def _input(p: Patch, out: OscOut, face: Face) -> None:
     p.connect(parse, 2, pedal, 0, fanout=True)      # (and thru, as it is)
     pedal_stamp = p.box("t i b")
     p.connect(pedal, 0, pedal_stamp, 0)
-    pedal_now = p.box("transport")
-    p.connect(pedal_stamp, 1, pedal_now, 0)
     pedal_in = out.sender("/continuo/pedal/in")
-    pedal_beats = p.box(f"/ {TICKS_PER_BEAT}.")
-    p.connect(pedal_now, 7, pedal_beats, 0)
-    p.connect(pedal_beats, 0, pedal_in.entry, pedal_in.inlet("beat"))
+    _beat(p, pedal_stamp, pedal_in)
     p.connect(pedal_stamp, 0, pedal_in.entry, pedal_in.inlet("value"))
     p.row()
     # Thru: a gate, and a flush that releases held notes before the gate closes.
