@@ -110,6 +110,7 @@ class PerformerInput:
         to answer. What the model hears stays the keys as played (the pianos it learnt from
         are read so)."""
         if self.band is not None:
+            self.phrase.pedal = value >= PEDAL_DOWN     # (for when it plays alone again)
             self.band.pedal(self, value >= PEDAL_DOWN)
             return
         beat = self.time.now_beat() if beat is None else beat

@@ -291,4 +291,9 @@ def test_a_members_sustain_pedal_holds_the_bands_phrase_until_it_lifts_or_leaves
         assert not stream.phrase.silent           # the pedal holds it
         lift()
         assert stream.phrase.silent
+    singer.note_on(62, 90)                        # alone again, the pedal still down
+    singer.note_off(62)
+    assert not singer.phrase.silent
+    singer.pedal(0)
+    assert singer.phrase.silent
     rig.hub.close_all()
