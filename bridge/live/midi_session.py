@@ -141,22 +141,22 @@ class MidiSession:
                     self.session.note_on(message.note, velocity, beat, message.channel + 1)
                 else:
                     self.session.note_off(message.note, beat, message.channel + 1)
-            elif kind == "control_change" and message.control == SUSTAIN \
-                    and SUSTAIN not in self.controls:       # (unless --cc maps it)
-                self.session.pedal(message.value, self.clock.beat_at(when))
             elif kind == "control_change":
-                self._control(message.control, message.value)
+                self._control(message.control, message.value, when)
             elif self.follow_clock and kind in ("clock", "start", "stop", "continue",
                                                 "songpos"):
                 self._clock(message, when)
         except (ParamError, ClockError) as exc:
             log.warning("MIDI input %s: %s", message, exc)
 
-    def _control(self, control: int, value: int) -> None:
+    def _control(self, control: int, value: int, when: float) -> None:
         if control in PANIC_CCS:
             self.session.panic()
             return
         name = self.controls.get(control)
+        if name is None and control == SUSTAIN:     # the pedal, unless --cc maps it
+            self.session.pedal(value, self.clock.beat_at(when))
+            return
         if name is None:
             return
         if name in ACTIONS:

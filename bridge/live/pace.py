@@ -36,7 +36,7 @@ class Pace:
 
     def cost(self, width: int, bars: int) -> float:
         """Seconds a choice among ``width`` candidates of ``bars`` bars should take."""
-        return (SECONDS if self.seconds is None else self.seconds) * bars * (width + STEP_ROWS)
+        return (SECONDS if self.seconds is None else self.seconds) * _units(width, bars)
 
     def lead(self, width: int, bars: int) -> float:
         """Trading, how long before its line an answer chosen among ``width`` is prepared:
@@ -57,7 +57,7 @@ class Pace:
 
     def made(self, width: int, bars: int, took: float) -> None:
         """A choice among ``width`` of ``bars`` bars took ``took`` seconds."""
-        seconds = took / (bars * (width + STEP_ROWS))
+        seconds = took / _units(width, bars)
         if self.seconds is None or seconds > self.seconds:
             self.seconds = seconds
         else:
@@ -66,4 +66,10 @@ class Pace:
     def missed(self, width: int, bars: int, had: float) -> None:
         """A choice among ``width`` of ``bars`` bars was not made in the ``had`` seconds
         before its answer was due."""
-        self.seconds = max(self.seconds or 0.0, MISSED * had / (bars * (width + STEP_ROWS)))
+        self.seconds = max(self.seconds or 0.0, MISSED * had / _units(width, bars))
+
+
+def _units(width: int, bars: int) -> int:
+    """What a choice among ``width`` candidates of ``bars`` bars costs, in :attr:`Pace.seconds`
+    (a bar of a candidate, a batched step's own cost counted as :data:`STEP_ROWS` more)."""
+    return bars * (width + STEP_ROWS)

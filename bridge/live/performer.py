@@ -109,13 +109,14 @@ class PerformerInput:
         goes on until the pedal lifts, so a chord or a line the pedal holds is not a silence
         to answer. What the model hears stays the keys as played (the pianos it learnt from
         are read so)."""
+        down = value >= PEDAL_DOWN
         if self.band is not None:
-            self.phrase.pedal = value >= PEDAL_DOWN     # (for when it plays alone again)
-            self.band.pedal(self, value >= PEDAL_DOWN)
+            self.phrase.pedal = down              # (for when it plays alone again)
+            self.band.pedal(self, down)
             return
         beat = self.time.now_beat() if beat is None else beat
         sounded = not self.phrase.silent
-        self.phrase.set_pedal(value >= PEDAL_DOWN, beat)
+        self.phrase.set_pedal(down, beat)
         if sounded and self.phrase.silent:        # as the last note let go would
             self._arm_phrase()
             self.responder.played_on(prepare=True)

@@ -186,7 +186,10 @@ def beats_in_bar(notes: Sequence[Note], phase: float) -> int:
     later than 4 and 8 (by :data:`THREE`), else :data:`BAR_BEATS`. A waltz, a minuet or a
     jig repeats its rhythm and its harmony bar by bar; 4/4 and 2/4 music every 4 beats."""
     origin = phase + np.floor(min(n.start for n in notes) - phase)
-    frames = METER_SPAN * FRAMES
+    frames = min(int(np.floor((max(n.start for n in notes) - origin) * FRAMES + 0.5)) + 1,
+                 METER_SPAN * FRAMES)                 # up to the last onset heard
+    if frames <= 8 * FRAMES:
+        return BAR_BEATS
     onset, length, chroma = np.zeros(frames), np.zeros(frames), np.zeros((frames, 12))
     for n in notes:
         k = int(np.floor((n.start - origin) * FRAMES + 0.5))
@@ -194,11 +197,8 @@ def beats_in_bar(notes: Sequence[Note], phase: float) -> int:
             onset[k] = 1.0
             length[k] = max(length[k], min(n.duration, MAX_DURATION))
             chroma[k, n.pitch % 12] += min(n.duration, MAX_DURATION)
-    used = int(np.floor((max(n.start for n in notes) - origin) * FRAMES + 0.5)) + 1
-    if used <= 8 * FRAMES:
-        return BAR_BEATS
-    threes = sum(_alike(x[:used], 3 * FRAMES) + _alike(x[:used], 6 * FRAMES)
-                 - _alike(x[:used], 4 * FRAMES) - _alike(x[:used], 8 * FRAMES)
+    threes = sum(_alike(x, 3 * FRAMES) + _alike(x, 6 * FRAMES)
+                 - _alike(x, 4 * FRAMES) - _alike(x, 8 * FRAMES)
                  for x in (onset, length, chroma))
     return 3 if threes > THREE else BAR_BEATS
 
@@ -225,6 +225,7 @@ def fit(piece: Piece) -> Grid | None:
     found, own = on_beat_share(onsets, phase), on_beat_share(onsets, origin)
     heavier = weight(pitched, phase) / max(weight(pitched, origin), 1e-9)
     moved = min(offset, 1.0 - offset) >= ON_BEAT and found >= MIN_ON_BEAT
+    bars = None                                  # found below, unless a branch found them
     if moved and found >= BETTER * own:
         why = (f"{found:.0%} of its onsets fall {offset:.2f} beats after its beats, "
                f"{own:.0%} on them")
@@ -234,12 +235,14 @@ def fit(piece: Piece) -> Grid | None:
                f"{heavier:.1f} times as heavy as on them")
     elif usual_bar(piece) < SHORTEST_BAR:
         phase, why = origin, "its bars are shorter than 1.5 beats"
-    elif not piece.signatures and piece.meter.changes == Meter().changes \
-            and beats_in_bar(pitched, origin) == 3:      # MIDI's 4/4 by default, not its writer's
-        phase, why = origin, "it gives no meter, and its music comes round every 3 beats"
+    elif not piece.signatures and piece.meter.changes == Meter().changes:
+        phase, bars = origin, beats_in_bar(pitched, origin)   # MIDI's 4/4 by default,
+        if bars != 3:                                         # not its writer's
+            return None
+        why = "it gives no meter, and its music comes round every 3 beats"
     else:
         return None
-    bars = beats_in_bar(pitched, phase)
+    bars = bars or beats_in_bar(pitched, phase)
     return Grid(phase, downbeat(pitched, phase, bars), bars, why)
 
 

@@ -230,16 +230,21 @@ def test_the_midi_session_joins_a_band_by_config():
         Config(band="x" * 65)
 
 
+def _singer_and_keys(models):
+    """A duo: a singer performs the melody, Continuo plays the keys; the rig, the singer
+    and the band's stream."""
+    rig = Rig(models[0])
+    singer = rig.member("singer", band="duo", role="perform", part="melody")
+    rig.member("keys", band="duo", role="play", part="harmony")
+    return rig, singer, rig.hub.bands["duo"].stream
+
+
 @pytest.mark.parametrize("how", ["leaves", "is deleted", "turns to play", "turns its part"])
 def test_a_note_held_as_a_member_goes_is_let_go_in_the_band(models, how):
     """A performer holds a note as its track leaves the band, is deleted, or is turned to
     play or to another part: the band lets go of that note (the stream's phrase waited for
     it for ever and never answered again: tests/live/test_stage.py found it)."""
-    generator, _ = models
-    rig = Rig(generator)
-    singer = rig.member("singer", band="duo", role="perform", part="melody")
-    rig.member("keys", band="duo", role="play", part="harmony")
-    stream = rig.hub.bands["duo"].stream
+    rig, singer, stream = _singer_and_keys(models)
     singer.note_on(60, 90)
     assert not stream.phrase.silent
     if how == "leaves":
@@ -279,11 +284,7 @@ def test_one_pitch_held_by_two_members_ends_as_each_was_heard(models):
 
 
 def test_a_members_sustain_pedal_holds_the_bands_phrase_until_it_lifts_or_leaves(models):
-    generator, _ = models
-    rig = Rig(generator)
-    singer = rig.member("singer", band="duo", role="perform", part="melody")
-    rig.member("keys", band="duo", role="play", part="harmony")
-    stream = rig.hub.bands["duo"].stream
+    rig, singer, stream = _singer_and_keys(models)
     for lift in (lambda: singer.pedal(0), lambda: singer.set_param("band", "")):
         singer.pedal(127)
         singer.note_on(60, 90)
