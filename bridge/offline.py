@@ -21,6 +21,7 @@ from bridge.model import ear
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
 from bridge.model.tagger import Tagger
+from bridge.music import touch
 from bridge.music.likeness import Bars
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import encode, to_tick
@@ -137,6 +138,7 @@ class ContinueOptions:
     candidates: int = CANDIDATES      # draws to choose among (the one most like the others)
     heard: str | None = None          # the prompt's genre as the tagger hears it (a style
     #                                   request from it is guided at that pair's strength)
+    touch: bool = True                # chords spread as the prompt's player's (touch_of)
 
 
 def prompt_of(piece: Piece, prompt_bars: int | None = None) -> tuple[Piece, int]:
@@ -167,11 +169,21 @@ def quiet_bars(prompt: Piece, start_tick: int) -> int:
 def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions,
                    engine: Engine | None = None) -> Piece:
     """A continuation of ``piece`` (see :func:`prompt_of` for where it starts), sampled as
-    the daemon samples (see :func:`draw_continuation`); pass an ``engine`` to reuse one
-    over many pieces."""
+    the daemon samples (see :func:`draw_continuation`), its chords spread as the prompt's
+    player spreads theirs (:func:`touch_of`) unless ``options.touch`` is off; pass an
+    ``engine`` to reuse one over many pieces."""
     notes, _ = draw_continuation(generator, piece, options, engine)
+    if options.touch:
+        notes = touch.play(notes, touch_of(piece, options.prompt_bars), options.seed)
     start = prompt_of(piece, options.prompt_bars)[1] / TICKS_PER_BEAT
     return Piece(notes, piece.meter, tempo=piece.tempo_at(start), name="continuation")
+
+
+def touch_of(piece: Piece, prompt_bars: int | None = None) -> touch.Touch | None:
+    """How the player of ``piece``'s prompt spreads their chords (:mod:`bridge.music.touch`:
+    a performance's are spread, a score's are not: None)."""
+    prompt, start_tick = prompt_of(piece, prompt_bars)
+    return touch.heard(prompt.notes, piece.tempo_at(start_tick / TICKS_PER_BEAT))
 
 
 def sides(prompt: Piece, start_tick: int) -> list[Piece]:

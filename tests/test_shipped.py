@@ -60,6 +60,35 @@ def test_a_band_goes_on_with_its_drums_and_is_tagged_by_its_music(fixture_data):
     assert "drums" not in tag_piece(tagger, reel)
 
 
+def test_a_performance_goes_on_with_its_chords_spread_as_the_player_spreads_them():
+    """A song played without a click (its chords' notes some milliseconds apart) goes on
+    with chords spread so too; the same song as written, with chords struck together."""
+    from bridge.music.pulse import refit
+    from bridge.offline import ContinueOptions, continue_piece, prompt_of
+    from bridge.vocab import TICKS_PER_BEAT
+    from tests.music.pieces import performed, song
+
+    generator, _ = checkpoint.load(SHIPPED / "generator", "generator")
+
+    def onsets(piece) -> list[float]:
+        out = continue_piece(generator, piece, ContinueOptions(bars=2, seed=0)).notes
+        pitched = [n for n in out if not n.drum]
+        for a in pitched:                        # no pitch struck again while it sounds
+            assert not any(b is not a and b.pitch == a.pitch and a.start <= b.start < a.end
+                           for b in pitched)
+        assert min(n.start for n in out) >= prompt_of(piece)[1] / TICKS_PER_BEAT
+        return [n.start for n in pitched]
+
+    def on_tick(x: float) -> bool:
+        return abs(x * TICKS_PER_BEAT - round(x * TICKS_PER_BEAT)) < 1e-6
+
+    written = onsets(song())
+    assert written and all(map(on_tick, written))
+    played = onsets(refit(performed(song(), jitter=0.01)[0])[0])
+    assert any(not on_tick(x) for x in played)
+    assert on_tick(min(played))                  # a chord's first note keeps its place
+
+
 @pytest.mark.slow
 def test_the_daemon_serves_the_shipped_model():
     from bridge.bench.daemon import Daemon

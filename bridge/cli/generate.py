@@ -269,6 +269,11 @@ def _make_parent(target: Path) -> None:
 @click.option("--seed", type=int, help="Random seed (reproducible output).")
 @click.option("--seeds", help="Several seeds, comma-separated (e.g. 0,1,2): one output each.")
 @click.option("--only", is_flag=True, help="Write the continuation alone.")
+@click.option("--together", is_flag=True,
+              help="Strike the continuation's chords at one instant, on the grid, even "
+                   "after a performance (by default its chords are spread as the input's "
+                   "player spreads theirs: a melody leading, a chord rolled; a score's "
+                   "chords are struck together either way).")
 @click.option("--png", type=click.Path(dir_okay=False),
               help="Also draw a piano roll here (one input, one seed).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per output.")
@@ -277,8 +282,8 @@ def _make_parent(target: Path) -> None:
 def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, bars: int,
               prompt_bars: int | None, style: str, guidance: float, part: str | None,
               temperature: float, top_p: float, candidates: int,
-              seed: int | None, seeds: str | None, only: bool, png: str | None, as_json: bool,
-              model: str | None, grid: str) -> None:
+              seed: int | None, seeds: str | None, only: bool, together: bool, png: str | None,
+              as_json: bool, model: str | None, grid: str) -> None:
     """Write continuations of MIDI files (files or folders)."""
     from bridge.live.engine import Engine
     from bridge.music.midifile import continued, open_midi, write_midi
@@ -289,6 +294,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
         heard_genre,
         prompt_of,
         quiet_bars,
+        touch_of,
     )
 
     inputs = midi_inputs(files)
@@ -336,15 +342,18 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
                        f"continuation (beat {start:g}), so it goes on "
                        "from a silence and may play none; --prompt-bars N continues from "
                        "bar N's end", err=True)
+        if not together and touch_of(piece, prompt_bars) is not None:
+            click.echo(f"note: {path}: its chords are spread as a player's, so the "
+                       "continuation's are too (--together strikes them at once)", err=True)
         source = None if only else open_midi(path)   # (read as MIDI just now: it reads)
         heard = heard_genre(tagger, prompt, generator) if tagger is not None else None
         for s, target in zip(seed_list, targets, strict=True):
             result = continue_piece(generator, piece, ContinueOptions(
                 bars=bars, prompt_bars=prompt_bars, style=style, guidance=guidance,
                 temperature=temperature, top_p=top_p, seed=s, part=part,
-                candidates=candidates, heard=heard), engine)
+                candidates=candidates, heard=heard, touch=not together), engine)
             if found is not None:
-                result = found.to_file(result)
+                result = found.written(result)
             try:
                 if source is None:
                     write_midi(result, target)

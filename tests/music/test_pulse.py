@@ -36,6 +36,11 @@ def test_beats_that_fall_elsewhere_than_the_files_are_found_and_bars_placed_on_t
     prompt, start = prompt_of(fitted, 8)
     assert start / TICKS_PER_BEAT == pytest.approx(32 + shift, abs=1 / 48)   # 8 of its bars
     assert len(prompt.notes) == len(piece.notes) // 2
+    # its bar lines lie on ticks; what is drawn on them is written on the music's own
+    assert found.file_beat(start / TICKS_PER_BEAT) == pytest.approx(32 + shift, abs=1e-6)
+    drawn = Piece([Note(start / TICKS_PER_BEAT + x, 0.5, 60, 80) for x in (0, 1, 2.5)])
+    assert [n.start - 32 - shift for n in found.written(drawn).notes] == \
+        pytest.approx([0, 1, 2.5], abs=1e-6)
 
 
 def test_a_placeholder_meter_of_one_beat_gets_bars_found_in_the_notes():
