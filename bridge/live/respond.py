@@ -99,10 +99,16 @@ class Responder:
 
     def phrase_due(self, start: float) -> None:
         """The phrase-end timer: answer, unless the performer went on playing (trading,
-        answer on the trade's line all the same)."""
+        answer on the trade's line all the same). A line already passed (trading, a note
+        held over a line whose timer a panic or stop took) is answered from the next line
+        the mode answers on, never from the past."""
         s = self.host
         if s.params["mode"] == "call" and (s.phrase.silent or s.params["trade_bars"]) \
                 and not self.active:
+            now = s.time.now_beat()
+            if start < now:
+                step = s.time.bar_beats if s.params["answer_on"] == "bar" else s.params["grid"]
+                start = ceil_to_grid(now + s.time.beats_in(PREP_S), step)
             self.start(start)
 
     def start(self, start: float | None = None, bars: int | None = None) -> None:

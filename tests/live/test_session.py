@@ -130,6 +130,28 @@ def test_trading_fours_answers_on_the_trade_s_bar_lines(sim):
     s.close()
 
 
+def test_trading_a_line_passed_unanswered_is_answered_on_the_next_bar_not_from_the_past(sim):
+    """Trading fours, a note held over the line whose answer a panic took: let go two bars
+    later, it is answered from the next bar line, its notes all sent ahead of their time
+    (they had gone out 2 bars late, the answer drawn from the line passed)."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, trade_bars=1, length_bars=1, candidates=1)
+
+    def at(beat):
+        w.until(lambda: s.time.now_beat() >= beat - 1e-9)
+
+    at(4.0)
+    s.note_on(60, 90)
+    at(6.0)
+    s.panic()                                    # before the line, bar 3 (beat 8)
+    at(13.0)
+    s.note_off(60)                               # a bar and more after it
+    w.until(lambda: out.played)
+    assert min(n.start for n, _ in out.played) >= 16.0 - 1e-6
+    assert all(n.start >= at for (n, _), at in zip(out.played, out.played_at, strict=True))
+    s.close()
+
+
 @pytest.mark.parametrize("release", [None, 19.0])
 def test_trading_with_the_last_note_held_over_the_line_answers_with_the_choice(sim, release):
     """Trading fours: the answer is prepared and chosen among its candidates before the line
