@@ -39,6 +39,7 @@ def is_drum(part: str, channel: int | None, asked: str = "auto") -> bool:
 
 GRIDS = (0.25, 0.5, 1.0, 2.0, 4.0)
 ANSWER_ON = ("bar", "grid")   # where call mode's answer comes in (bridge.live.phrase)
+TOUCH = ("player", "together")   # how Continuo strikes its chords (bridge.music.touch)
 GUIDANCE = 1.0        # how strongly a requested style acts, by default (sampling.guide;
 #                       chosen by the style-control benchmark: docs/musicality.md)
 STYLE_WEIGHTS = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0)   # the guidance weights continuo eval
@@ -161,6 +162,10 @@ PARAMS: tuple[Param, ...] = (
     Param("channels", str, "one", "MIDI channels: one (every generated pitched note on "
           "`channel`) or parts (melody 1, harmony 2, bass 3, drums 10: what Continuo plays, "
           "and with plays auto what the performer plays)", choices=CHANNELS),
+    Param("touch", str, "player", "how Continuo strikes the notes of its chords: player "
+          "(spread as the performer's latest chords were, a few milliseconds apart, the "
+          "melody first; at once where the performer strikes theirs at once) or together "
+          "(at one instant, on the grid)", choices=TOUCH),
     Param("seed", int, -1, "random seed for reproducible responses (-1 = random)",
           -1, 2**31 - 1),
     Param("candidates", int, CANDIDATES, "call mode's answer is chosen among this many "

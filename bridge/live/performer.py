@@ -29,7 +29,7 @@ PEDAL_DOWN = 64     # a sustain pedal's controller value from which it is down (
 
 class PerformerInput:
     """A mixin of :class:`bridge.live.session.Session`: the performer's notes in. It uses
-    the session's band, params, time, voice, context, phrase, responder, style watch,
+    the session's band, params, time, voice, hands, context, phrase, responder, style watch,
     ``_stop_playing`` and ``set_state``, and its ``down`` table: (pitch, channel) held ->
     where its note-on went (the band, or (part, listen) here)."""
 
@@ -54,6 +54,8 @@ class PerformerInput:
             self.responder.heard_more()
             return
         self.voice.performer_played(drum, beat)
+        if not drum:
+            self.hands.played(beat, pitch)
         if not self._before_the_line(beat):
             if self.responder.active:
                 log.info("session %s: barge-in at beat %.2f", self.sid, beat)

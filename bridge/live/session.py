@@ -40,8 +40,9 @@ from bridge.live.respond import Responder
 from bridge.live.songtime import SongTime
 from bridge.live.states import ACCOMPANYING, IDLE, LISTENING, RESPONDING
 from bridge.live.tagging import StyleWatch
-from bridge.live.voice import Voice
+from bridge.live.voice import Voice, draw_seed
 from bridge.music.piece import Note
+from bridge.music.touch import Hands
 from bridge.timing.clock import BeatClock
 from bridge.vocab import TICKS_PER_BEAT
 
@@ -64,6 +65,7 @@ class Session(PerformerInput):
         self.voice = Voice(sid, self.params, styles, self.time, self.context,  # what it plays
                            heard=lambda: self.style_watch.genre)
         self.phrase = Phrase()
+        self.hands = Hands()                      # how the performer strikes chords
         self.responder = Responder(self, prepare)  # call and manual
         self.accompanist = Accompanist(self)      # accompany
         self.style_watch = StyleWatch(self)       # tags
@@ -173,13 +175,24 @@ class Session(PerformerInput):
         return self.context.recent() if self.params["style"] else []
 
     def play(self, note: Note) -> Note:
-        """Send a generated note (stream beats) out and into the context; song-time note."""
+        """Send a generated note (stream beats) out and into the context (on its tick, as
+        the model drew it); song-time note, a chord's note later by the performer's touch
+        (``touch``: :class:`bridge.music.touch.Hands`)."""
         tick = round(note.start * TICKS_PER_BEAT)
-        song = replace(note, start=self.time.song_beat(tick))
+        song = replace(note, start=self.time.song_beat(tick) + self._spread(note, tick))
         self.output.play(song, self.voice.channel(note))
         self.context.played(tick, round(note.duration * TICKS_PER_BEAT), note.pitch,
                             note.velocity, note.drum, note.part)
         return song
+
+    def _spread(self, note: Note, tick: int) -> float:
+        """Beats a generated note comes after its instant's first (pitched, ``touch``
+        player), drawn with the session's ``seed``."""
+        if note.drum or self.params["touch"] != "player":
+            return 0.0
+        seed = self.params["seed"]
+        return self.hands.delay(tick, 60.0 / self.clock.seconds_per_beat,
+                                None if seed < 0 else draw_seed(seed, tick))
 
     def act(self, action: str) -> None:
         """One of the actions (``ACTIONS``), as an OSC route or a MIDI CC asks it: generate

@@ -18,7 +18,8 @@ keeps how each spreads: every note's delay after the chord's first, lowest pitch
 the delays of one of the player's chords (drawn, seeded) of its size or the nearest, by
 pitch rank. Its first note keeps its place, so the continuation still starts where it did;
 drums stay as the model plays them; a note delayed into the next of its pitch is cut there,
-so no pitch is struck again while it sounds.
+so no pitch is struck again while it sounds. Live, :class:`Hands` hears the performer's
+latest chords as they are played and spreads Continuo's as its notes go out, one at a time.
 
 How a player's onsets lean off the grid's lines was tried beside it and left out: measured
 against sixteenths and triplets at once, a tick off a line could be either's, and the
@@ -29,6 +30,7 @@ songs read as files: the intervals' overlap with the truth 0.75 -> 0.65-0.71).
 from __future__ import annotations
 
 import random
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -39,6 +41,7 @@ CHORD_BEATS = 0.125     # ... and at most this many beats (a run of fast notes i
 SPREAD_S = 0.003        # seconds: a chord whose notes spread less is struck at one instant
 SPREAD_SHARE = 0.5      # share of chords spread at which the prompt is played, not written
 MIN_CHORDS = 8          # fewer chords: too few to hear a touch in
+HEARD_NOTES = 128       # a live performer's latest notes their touch is heard from
 
 
 @dataclass(frozen=True)
@@ -119,3 +122,39 @@ def _unstruck(notes: list[Note]) -> list[Note]:
             n = replace(n, duration=after.start - n.start)
         out.append(n)
     return sorted(out, key=lambda n: (n.start, n.drum, n.pitch))
+
+
+class Hands:
+    """A live session's touch: its performer's latest pitched onsets, as they are played,
+    and the delays of each instant Continuo plays, drawn as its notes go out one by one.
+    They go in the model's order, the melody first, so the k-th note of an instant takes
+    the k-th smallest delay of one of the performer's chords (drawn): the melody leads, as
+    a pianist's mostly does. The touch is heard again at the first chord after the
+    performer played."""
+
+    def __init__(self) -> None:
+        self.notes: deque[Note] = deque(maxlen=HEARD_NOTES)
+        self.touch: Touch | None = None
+        self.stale = False                 # played since the touch was heard
+        self.instant: int | None = None    # the stream tick of the last note out
+        self.struck = 0                    # notes out at that instant, less one
+        self.delays: list[float] = []
+
+    def played(self, beat: float, pitch: int) -> None:
+        """The performer struck ``pitch`` at song beat ``beat``."""
+        self.notes.append(Note(beat, 1.0, pitch, 64))
+        self.stale = True
+
+    def delay(self, instant: int, tempo: float, seed: int | None) -> float:
+        """Beats after its instant's first that the next note out at stream tick
+        ``instant`` comes, at ``tempo`` (bpm); a chord's delays are drawn with ``seed``."""
+        if instant != self.instant:
+            self.instant, self.struck, self.delays = instant, 0, []
+            return 0.0
+        self.struck += 1
+        if self.struck == 1:
+            if self.stale:
+                self.touch, self.stale = heard(list(self.notes), tempo), False
+            self.delays = sorted(random.Random(seed).choice(self.touch.chords)) \
+                if self.touch is not None else []
+        return self.delays[min(self.struck, len(self.delays) - 1)] if self.delays else 0.0

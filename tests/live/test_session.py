@@ -14,6 +14,7 @@ from bridge.live.respond import PREP_S
 from bridge.live.session import Session
 from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
 from bridge.live.voice import draw_seed
+from bridge.music.piece import Note
 from bridge.osc.events import message_of
 from bridge.timing.clock import BeatClock
 from bridge.vocab import BASS, DRUMS, HARMONY, MELODY, TICKS_PER_BEAT
@@ -70,6 +71,50 @@ def test_a_phrase_the_sustain_pedal_holds_is_answered_once_it_lifts(sim):
     lifted = s.time.now_beat()
     w.until(lambda: s.state == RESPONDING and out.played)
     assert min(n.start for n, _ in out.played) == pytest.approx(ceil_to_grid(lifted + 1, 4))
+    s.close()
+
+
+def _chords(w, s, spread: float, count: int = 10) -> None:
+    """The performer strikes ``count`` triads, each note ``spread`` beats after the one
+    below it, a beat apart."""
+    for _ in range(count):
+        for p in (48, 55, 64):
+            s.note_on(p, 80)
+            w.run(spread)
+        w.run(1.0 - 3 * spread)
+        for p in (48, 55, 64):
+            s.note_off(p)
+
+
+def _played_chord(s, out, at: float = 40.0) -> list[float]:
+    """Continuo plays a chord at stream beat ``at`` (melody first, as the model orders an
+    instant): each note's song beat after the chord's place."""
+    before = len(out.played)
+    for p in (76, 67, 60):
+        s.play(Note(at, 1.0, p, 80, part=MELODY if p == 76 else HARMONY))
+    place = s.time.song_beat(round(at * TICKS_PER_BEAT))
+    return [n.start - place for n, _ in out.played[before:]]
+
+
+@pytest.mark.parametrize("touch", ["player", "together"])
+def test_continuo_strikes_its_chords_as_the_performer_strikes_theirs(sim, touch):
+    """A pianist who rolls their chords 10 ms a note (0.02 beats at 120 bpm) is answered
+    with chords rolled so, the melody first (``touch`` player), or at once (together);
+    one who strikes them at once, with chords at once."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="manual", touch=touch)
+    _chords(w, s, 0.02)
+    delays = _played_chord(s, out)
+    if touch == "player":
+        assert delays == pytest.approx([0.0, 0.02, 0.04], abs=0.002)
+    else:
+        assert delays == [0.0, 0.0, 0.0]
+    assert _played_chord(s, out, 41.0)[0] == 0.0       # each chord's first on its place
+    s.close()
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="manual")
+    _chords(w, s, 0.0)
+    assert _played_chord(s, out) == [0.0, 0.0, 0.0]
     s.close()
 
 
