@@ -209,7 +209,7 @@ PARAMS: tuple[Param, ...] = (
 # member's own: its channel, range, part and role)
 BAND_WIDE: tuple[str, ...] = ("mode", "temperature", "top_p", "length_bars", "style",
                               "guidance", "seed", "candidates", "phrase_beats", "grid",
-                              "answer_on", "trade_bars", "lookahead_beats")
+                              "answer_on", "trade_bars", "lookahead_beats", "touch")
 
 BY_NAME: dict[str, Param] = {p.name: p for p in PARAMS}
 

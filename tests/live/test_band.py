@@ -186,6 +186,8 @@ def test_members_leave_and_the_band_ends_with_its_last(models):
     b = rig.member("b", band="b1", role="play", part="bass")
     stream = rig.hub.bands["b1"].stream
     assert stream.params["mode"] == "accompany"     # the first member brought its settings
+    b.set_param("touch", "together")                 # how the band strikes its chords
+    assert stream.params["touch"] == "together"
     cancels = len(rig.outputs["b"].cancels)
     b.set_param("band", "")                          # alone again: its own session plays
     assert b.band is None and "b" not in rig.hub.bands["b1"].members
