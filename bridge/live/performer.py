@@ -17,7 +17,7 @@ import logging
 
 from bridge.live import parts
 from bridge.live.params import is_drum
-from bridge.live.respond import PREP_S
+from bridge.live.ready import PREP_S
 from bridge.live.states import LISTENING
 from bridge.music.piece import Note
 from bridge.vocab import DRUMS, TICKS_PER_BEAT

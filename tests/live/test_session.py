@@ -10,7 +10,7 @@ from bridge.live.outputs import NOTE_OUT, OscNotes
 from bridge.live.pace import LEAD_S, MARGIN
 from bridge.live.params import ACCOMPANY_TEMPERATURE, ParamError
 from bridge.live.phrase import ceil_to_grid
-from bridge.live.respond import PREP_S
+from bridge.live.ready import PREP_S
 from bridge.live.session import Session
 from bridge.live.states import ACCOMPANYING, LISTENING, RESPONDING
 from bridge.live.voice import draw_seed
