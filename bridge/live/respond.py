@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MANUAL_BARS = 2           # length on request when there was no call to match
+PASSED_S = 0.1            # a phrase timer this late finds its line passed (the next serves)
 ANSWER_KINDS = ("chosen", "ready", "waited", "cold")   # how a request was answered
 #                                                        (status counts)
 
@@ -76,14 +77,15 @@ class Responder(KeptReady):
 
     def phrase_due(self, start: float) -> None:
         """The phrase-end timer: answer, unless the performer went on playing (trading,
-        answer on the trade's line all the same). A line already passed (trading, a note
-        held over a line whose timer a panic or stop took) is answered from the next line
-        the mode answers on, never from the past."""
+        answer on the trade's line all the same). A line long passed (trading, a note held
+        over a line whose timer a panic or stop took) is answered from the next line the
+        mode answers on, never from the past; a timer a moment late (``PASSED_S``: the loop
+        was busy) still answers on its line."""
         s = self.host
         if s.params["mode"] == "call" and (s.phrase.silent or s.params["trade_bars"]) \
                 and not self.active:
             now = s.time.now_beat()
-            if start < now:
+            if start < now - s.time.beats_in(PASSED_S):
                 step = s.time.bar_beats if s.params["answer_on"] == "bar" else s.params["grid"]
                 start = ceil_to_grid(now + s.time.beats_in(PREP_S), step)
             self.start(start)

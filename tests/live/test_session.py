@@ -197,6 +197,23 @@ def test_trading_a_line_passed_unanswered_is_answered_on_the_next_bar_not_from_t
     s.close()
 
 
+@pytest.mark.parametrize("late_s, begins", [(0.05, 4.0), (0.5, 8.0)])
+def test_a_phrase_timer_a_moment_late_answers_on_its_line_one_long_late_on_the_next(
+        sim, late_s, begins):
+    """A busy loop fires the phrase-end timer a little after its line (bar 2, beat 4): the
+    answer still begins there; one that fires long after it begins on the next bar."""
+    w = sim(TEMPO)
+    s, _, _ = make(w)
+    play_phrase(w, s)
+    due = s.phrase.response_start(s.params, s.time.bar_beats)
+    assert due == 4.0
+    s.time.disarm("phrase")
+    w.loop.run_until(s.time.clock.time_at(due) + late_s)
+    s.responder.phrase_due(due)
+    assert s.responder.begins == begins
+    s.close()
+
+
 @pytest.mark.parametrize("release", [None, 19.0])
 def test_trading_with_the_last_note_held_over_the_line_answers_with_the_choice(sim, release):
     """Trading fours: the answer is prepared and chosen among its candidates before the line
