@@ -173,16 +173,17 @@ def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions,
     player spreads theirs (:func:`touch_of`) unless ``options.touch`` is off; pass an
     ``engine`` to reuse one over many pieces."""
     notes, _ = draw_continuation(generator, piece, options, engine)
+    prompt, start_tick = prompt_of(piece, options.prompt_bars)
     if options.touch:
-        notes = touch.play(notes, touch_of(piece, options.prompt_bars), options.seed)
-    start = prompt_of(piece, options.prompt_bars)[1] / TICKS_PER_BEAT
+        notes = touch.play(notes, touch_of(piece, prompt, start_tick), options.seed)
+    start = start_tick / TICKS_PER_BEAT
     return Piece(notes, piece.meter, tempo=piece.tempo_at(start), name="continuation")
 
 
-def touch_of(piece: Piece, prompt_bars: int | None = None) -> touch.Touch | None:
-    """How the player of ``piece``'s prompt spreads their chords (:mod:`bridge.music.touch`:
-    a performance's are spread, a score's are not: None)."""
-    prompt, start_tick = prompt_of(piece, prompt_bars)
+def touch_of(piece: Piece, prompt: Piece, start_tick: int) -> touch.Touch | None:
+    """How the player of ``piece``'s ``prompt`` (:func:`prompt_of`, and where the
+    continuation starts) spreads their chords (:mod:`bridge.music.touch`: a performance's
+    are spread, a score's are not: None)."""
     return touch.heard(prompt.notes, piece.tempo_at(start_tick / TICKS_PER_BEAT))
 
 

@@ -342,7 +342,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
                        f"continuation (beat {start:g}), so it goes on "
                        "from a silence and may play none; --prompt-bars N continues from "
                        "bar N's end", err=True)
-        if not together and touch_of(piece, prompt_bars) is not None:
+        if not together and touch_of(piece, prompt, start_tick) is not None:
             click.echo(f"note: {path}: its chords are spread as a player's, so the "
                        "continuation's are too (--together strikes them at once)", err=True)
         source = None if only else open_midi(path)   # (read as MIDI just now: it reads)

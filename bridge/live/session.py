@@ -191,7 +191,7 @@ class Session(PerformerInput):
         if note.drum or self.params["touch"] != "player":
             return 0.0
         seed = self.params["seed"]
-        return self.hands.delay(tick, 60.0 / self.clock.seconds_per_beat,
+        return self.hands.delay(tick, self.clock.tempo,
                                 None if seed < 0 else draw_seed(seed, tick))
 
     def act(self, action: str) -> None:
