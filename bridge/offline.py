@@ -15,7 +15,7 @@ from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.params import CANDIDATES, GUIDANCE
 from bridge.live.parts import SIDE_BARS, playing_both
-from bridge.live.quote import choosing, heard_bars, voters
+from bridge.live.quote import choosing, heard_bars, quoting, voters
 from bridge.live.tagging import last_bars, top_genre
 from bridge.model import ear
 from bridge.model.generator import Generator
@@ -247,13 +247,15 @@ def _draw(generator: Generator, prompt: Piece, start: int, options: ContinueOpti
     gen, context, style, bar = plan_continuation(generator, prompt, options, start)
     k = options.candidates
     quotable = [] if options.style else prompt.notes   # a style request leaves them behind
-    gens = [gen] if k == 1 else choosing(gen, k, quotable)
+    how = quoting(gen, quotable)
+    gens = [gen] if k == 1 else choosing(gen, k, quotable, how)
+    those = voters(gen, quotable, how)
     (engine or Engine(generator, None)).run_now(gens, context, style, bar)
     spans = [[n for n in g.notes if g.plays(n)] for g in gens]
     bars = Bars.spanning(prompt.meter, start, gen.end_tick)
     heard = heard_bars(prompt.notes, prompt.meter, start)
-    return spans, choose(spans, gens, bars, prompt.notes, heard, voters(gen, quotable),
-                         prompt.notes if options.style else ())
+    return spans, choose(spans, gens, bars, prompt.notes, heard, those,
+                         prompt.notes if options.style else (), loop=how.copies)
 
 
 def one_part(prompt: Piece) -> frozenset[int] | None:

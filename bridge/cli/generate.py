@@ -263,9 +263,10 @@ def _make_parent(target: Path) -> None:
               type=session_range("candidates"),
               help="Draw this many continuations, half of them quoting the input's bars "
                    "5-8 bars back in the model's own way (drums alone: 7 in 8, the latest "
-                   "bars first), and write the one most like the others and like the "
-                   "input's first and latest bars played again (drums: its latest) (1: a "
-                   "single draw, as it comes).")
+                   "bars first; music going round exactly, a loop: 7 in 8, whole turns "
+                   "back), and write the one most like the others and like the input's "
+                   "first and latest bars played again (drums: its latest; a loop: its next "
+                   "turn) (1: a single draw, as it comes).")
 @click.option("--seed", type=int, help="Random seed (reproducible output).")
 @click.option("--seeds", help="Several seeds, comma-separated (e.g. 0,1,2): one output each.")
 @click.option("--only", is_flag=True, help="Write the continuation alone.")

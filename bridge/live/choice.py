@@ -22,7 +22,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bridge.live.generation import Generation
-from bridge.live.quote import allowed, choosing, copied, copying, heard_bars, in_key, voters
+from bridge.live.quote import (
+    allowed,
+    choosing,
+    copied,
+    copying,
+    heard_bars,
+    in_key,
+    quoting,
+    voters,
+)
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
@@ -30,7 +39,8 @@ from bridge.vocab import TICKS_PER_BEAT
 
 def choose(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: Bars,
            heard: Sequence[Note], heard_bars: Bars, voters: Sequence[tuple[list[Note], float]],
-           key_of: Sequence[Note] = (), ok: Sequence[int] | None = None) -> int:
+           key_of: Sequence[Note] = (), ok: Sequence[int] | None = None,
+           loop: bool = False) -> int:
     """Which of the draws ``gens`` (their played notes ``spans`` on ``bars``) a choice plays,
     in ``continuo continue`` and live alike: of those :func:`bridge.live.quote.allowed`
     (and ``ok``, the ones that did not fail; and of those, the ones playing every part
@@ -38,8 +48,9 @@ def choose(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: Ba
     (:func:`bridge.music.likeness.consensus`); under a style request (``key_of``: the notes
     whose key it keeps) keeping to that key (:func:`bridge.live.quote.in_key`), else
     copying few bars of ``heard`` (on ``heard_bars``) note for note
-    (:func:`bridge.live.quote.copying`)."""
-    copies = copied(spans, bars, heard, heard_bars)
+    (:func:`bridge.live.quote.copying`), unless ``heard`` goes round exactly itself
+    (``loop``: its :class:`bridge.live.quote.Quoting` ``copies``)."""
+    copies = [0] * len(spans) if loop else copied(spans, bars, heard, heard_bars)
     among = allowed(gens, copies)
     if ok is not None:
         among = [j for j in among if j in ok] or list(ok)
@@ -75,8 +86,9 @@ class Choice:
         meter = gen.cursor.meter
         start = gen.first_tick
         self.heard_notes = [n for n in heard if n.start * TICKS_PER_BEAT < start]
-        self.gens = choosing(gen, candidates, self.heard_notes)
-        self.voters = voters(gen, self.heard_notes)           # [(notes, weight)]
+        self.how = quoting(gen, self.heard_notes)
+        self.gens = choosing(gen, candidates, self.heard_notes, self.how)
+        self.voters = voters(gen, self.heard_notes, self.how)   # [(notes, weight)]
         self.key_of = [n for n in key_of if n.start * TICKS_PER_BEAT < start]
         for g in self.gens:
             g.on_note, g.on_done, g.candidate = self._note, self._done, True
@@ -126,7 +138,8 @@ class Choice:
             self.on_done(self, "cancelled" if self.cancelled else "error")
             return
         self.chosen = choose(self.heard, self.gens, self.bars, self.heard_notes,
-                             self.heard_bars, self.voters, self.key_of, ok)
+                             self.heard_bars, self.voters, self.key_of, ok,
+                             self.how.copies)
         self.on_made(self)
         if self.released:
             self._emit_chosen()

@@ -171,9 +171,11 @@ PARAMS: tuple[Param, ...] = (
     Param("candidates", int, CANDIDATES, "call mode's answer is chosen among this many "
           "draws, made while the performer is silent, half of them quoting bars heard 5-8 "
           "bars before in the model's own way (drums alone: 7 in 8, the latest bars "
-          "first): of those playing every part asked for, the one most like the others "
+          "first; music going round exactly, a loop: 7 in 8, whole turns back, free to "
+          "copy it): of those playing every part asked for, the one most like the others "
           "and like bars heard before, played again "
-          "(a tune's first strain and latest bars, a groove's latest) (1 = one draw; more "
+          "(a tune's first strain and latest bars, a groove's latest, a loop's next turn) "
+          "(1 = one draw; more "
           "costs CPU after each phrase; fewer, at least 4, where the answer is due sooner "
           "than this session's choices have shown so many can be drawn; an answer due "
           "before the choice is made plays one draw)", 1, MAX_CANDIDATES),

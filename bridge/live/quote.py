@@ -15,17 +15,20 @@ back to the prompt's genre: style control 0.750 -> 0.664), each quoting one of i
 :class:`Quoting`'s lags (bars back) for ``QUOTE_BARS`` bars: a tune's (``TUNE``) half free,
 quoting the bars heard 5-8 back at a bonus of 2; a groove's (``GROOVE``, drums alone) nearly
 all quoting, the latest bars first, at a bonus of 3, for a groove goes round where a tune
-moves on. The choice hears bars heard before, played again, as voters beside the draws
-(:func:`voters`): a tune's first strain (8 bars back) and its latest bars, a groove's latest
-bars; a choice under a style request, which quotes nothing and hears no voter, keeps to the
-key it heard (:func:`in_key`). A groove's answer drawn alone, with no choice, quotes its
-latest bars too (:func:`alone`). :func:`allowed` keeps out of the choice a draw that
-copies more bars note for note than the most copying free draw, so the quotes are varied
-rather than repeated (a performer's bars are never copied exactly by the music itself), and
-:func:`copying` takes a little from each draw for the bars it copies. Measured on the
-continuation benchmark: docs/musicality.md, "Candidates that quote the prompt", "A groove
-goes round", "Bars heard before as voters", "A style request keeps the key it heard" and "A
-line played alone goes on alone".
+moves on; a loop's (:func:`loop`: music heard going round exactly, a riff looped, a drum
+machine's pattern) as a groove's, whole turns back. The choice hears bars heard before,
+played again, as voters beside the draws (:func:`voters`): a tune's first strain (8 bars
+back) and its latest bars, a groove's latest bars, a loop's next turn; a choice under a
+style request, which quotes nothing and hears no voter, keeps to the key it heard
+(:func:`in_key`). A groove's or a loop's answer drawn alone, with no choice, quotes its
+latest bars too (:func:`alone`). :func:`allowed` keeps out of the choice a draw that copies
+more bars note for note than the most copying free draw, so the quotes are varied rather
+than repeated (a performer's bars are never copied exactly by the music itself), and
+:func:`copying` takes a little from each draw for the bars it copies; not a loop's, which
+the music copies itself. Measured on the continuation benchmark: docs/musicality.md,
+"Candidates that quote the prompt", "A groove goes round", "Bars heard before as voters", "A
+loop goes round", "A style request keeps the key it heard" and "A line played alone goes on
+alone".
 
 Accompany mode's plans quote too, as :mod:`bridge.live.plan_quote` chooses.
 """
@@ -43,6 +46,7 @@ import numpy as np
 
 from bridge.music.key import find_key, in_key_share
 from bridge.music.likeness import Bars, bar_contents, copied_bars
+from bridge.music.loop import period
 from bridge.music.piece import Note
 from bridge.music.tokenize import note_tokens, to_tick
 from bridge.vocab import (
@@ -78,15 +82,33 @@ class Quoting:
     # back, played again, and how much a draw's likeness to them counts (voters())
     voters: tuple[tuple[int, float], ...] = ()
     single: bool = False        # does an answer drawn alone (no choice) quote the first lag?
+    copies: bool = False        # may a draw copy bars heard note for note, as a loop does?
 
 
 TUNE = Quoting(free=0.5, bonus=2.0, lags=(8, 7, 6, 5), voters=((8, 0.3), (4, 0.2)))
 GROOVE = Quoting(free=0.125, bonus=3.0, lags=(4, 5, 6, 7), voters=((4, 1.0),),
                  single=True)                                        # drums alone
+LONGEST_LAG = 8             # a loop's quotes reach no further back than a tune's
 
 
-def quoting(gen: Generation) -> Quoting:
-    """How ``gen``'s choice quotes: as a groove when it plays drums alone, else as a tune."""
+def loop(turn: int, rest: int = 0) -> Quoting:
+    """How a choice quotes music heard going round every ``turn`` bars exactly, ``rest``
+    whole bars of silence ago (:func:`bridge.music.loop.period`): nearly every draw quoting
+    it a whole number of turns back, as if it had gone on through the silence, the voter its
+    next turn, and a draw free to copy the bars heard (the music does); as many draws, as
+    hard, as a groove's."""
+    lags = tuple(lag for lag in range(turn, LONGEST_LAG + rest + 1, turn)
+                 if lag >= QUOTE_BARS + rest)
+    [(_, weight)] = GROOVE.voters
+    return replace(GROOVE, lags=lags, voters=((lags[0], weight),), copies=True)
+
+
+def quoting(gen: Generation, heard: Sequence[Note] = ()) -> Quoting:
+    """How ``gen``'s choice quotes ``heard``: as a :func:`loop` when it goes round exactly,
+    else as a groove when ``gen`` plays drums alone, else as a tune."""
+    found = period(heard, gen.cursor.meter, gen.first_tick)
+    if found is not None:
+        return loop(*found)
     return GROOVE if gen.constraints.drums is True else TUNE
 
 
@@ -189,10 +211,12 @@ def _offered(gen: Generation, heard: Sequence[Note], how: Quoting) -> Iterator[Q
     return quotes(heard, gen.cursor.meter, gen.first_tick, gen.parts, how)
 
 
-def choosing(gen: Generation, candidates: int, heard: Sequence[Note]) -> list[Generation]:
+def choosing(gen: Generation, candidates: int, heard: Sequence[Note],
+             how: Quoting | None = None) -> list[Generation]:
     """The draws a choice of ``candidates`` makes of ``gen`` (:func:`draws`), quoting
-    ``heard`` (the notes heard before it starts) as its :class:`Quoting` says."""
-    how = quoting(gen)
+    ``heard`` (the notes heard before it starts) as ``how`` (default: its :func:`quoting`)
+    says."""
+    how = how or quoting(gen, heard)
     return draws(gen, candidates, list(_offered(gen, heard, how)), how.free)
 
 
@@ -200,9 +224,9 @@ def alone(gen: Generation, heard: Sequence[Note]) -> Quote | None:
     """The quote an answer drawn alone follows (one that plays as it is sampled, with no
     choice among others): a groove's latest bars heard (a single free draw of drums scored
     0.768 on the continuation benchmark's grooves, one quoting the bars 4 back 0.843); a
-    tune's none (a lone quote copies bars a tune's music never repeats so exactly, and no
-    choice keeps it out)."""
-    how = quoting(gen)
+    loop's, its latest whole turns; a tune's none (a lone quote copies bars a tune's music
+    never repeats so exactly, and no choice keeps it out)."""
+    how = quoting(gen, heard)
     return next(_offered(gen, heard, how), None) if how.single else None
 
 
@@ -239,16 +263,17 @@ def again(notes: Sequence[Note], meter: Meter, start: int, bars: int = QUOTE_BAR
             if source <= to_tick(n.start) < min(until, start)]
 
 
-def voters(gen: Generation, heard: Sequence[Note]) -> list[tuple[list[Note], float]]:
+def voters(gen: Generation, heard: Sequence[Note], how: Quoting | None = None
+           ) -> list[tuple[list[Note], float]]:
     """What the :func:`bridge.music.likeness.consensus` of ``gen``'s draws hears beside
-    them, and how much each counts: its :class:`Quoting`'s voters, the bars of what was
-    ``heard`` in the parts it plays (drums alone: the drums) from so many bars back, played
-    again (a tune's first strain and its latest bars; a groove's latest bars). None where
-    nothing was heard there."""
+    them, and how much each counts: the voters of ``how`` (default: its :func:`quoting`),
+    the bars of what was ``heard`` in the parts it plays (drums alone: the drums) from so
+    many bars back, played again (a tune's first strain and its latest bars; a groove's
+    latest bars; a loop's next turn). None where nothing was heard there."""
     drums = gen.constraints.drums
     ours = [n for n in heard if gen.plays(n) and (drums is None or n.drum == drums)]
     out = []
-    for back, weight in quoting(gen).voters:
+    for back, weight in (how or quoting(gen, heard)).voters:
         notes = again(ours, gen.cursor.meter, gen.first_tick, back=back)
         if notes:
             out.append((notes, weight))

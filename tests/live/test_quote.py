@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bridge.live import quote as q
-from bridge.live.choice import Choice
+from bridge.live.choice import Choice, choose
 from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.model.sampling import Constraints
@@ -15,6 +15,7 @@ from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
 from bridge.offline import ContinueOptions, plan_continuation
 from bridge.vocab import BAR, DRUMS, TICKS_PER_BEAT, Cursor, Meter
+from tests.music.pieces import riff
 
 BAR_TICKS = 4 * TICKS_PER_BEAT
 
@@ -234,3 +235,39 @@ def test_a_styled_choice_counts_each_draws_notes_in_the_key_heard():
     assert q.in_key([in_c, half, []], heard) == [q.KEY_WEIGHT, q.KEY_WEIGHT / 2, 0.0]
     assert q.in_key([in_c], heard, weight=1.0) == [1.0]
     assert q.in_key([in_c, half], []) == [0.0, 0.0]                  # no key heard
+
+
+def test_a_loop_is_quoted_whole_turns_back_by_nearly_every_draw():
+    assert q.loop(1).lags == (4, 5, 6, 7, 8) and q.loop(2).lags == (4, 6, 8)
+    assert q.loop(3).lags == (6,) and q.loop(4).lags == (4, 8)
+    assert q.loop(3).voters == ((6, 1.0),) and q.loop(3).single
+    assert q.loop(2, rest=1).lags == (6, 8) and q.loop(4, rest=3).lags == (8,)
+    assert q.quoting(_gen(bar=9), riff(3, bars=9)) == q.loop(3)
+    assert q.quoting(_gen(bar=10), riff(3, bars=9)) == q.loop(3, 1)
+    assert q.quoting(_gen(bar=8), _heard()) is q.TUNE
+    choice = Choice(_gen(bar=8), 8, riff(2))
+    assert [g.quote is None for g in choice.gens] == [True] + [False] * 7
+    [(notes, weight)] = choice.voters                             # the next turns
+    assert weight == 1.0 and [n.pitch for n in notes] == [60 + b % 2 for b in range(4)
+                                                          for _ in range(4)]
+    assert q.alone(_gen(bar=8), riff(2)) is not None             # alone too
+
+
+def test_a_loops_draws_may_copy_the_bars_heard():
+    """A choice keeps out quoting draws that copy more bars than the free ones, and takes a
+    little from a draw for each bar it copies; not when what was heard goes round exactly."""
+    heard_bars, bars = Bars(tuple(4.0 * b for b in range(9))), Bars((32.0, 36.0))
+    copy = [Note(32 + i, 0.5, 60, 80, part=0) for i in range(4)]     # bar 0 again
+    fresh = [Note(32 + i, 0.5, 70, 80, part=0) for i in range(4)]
+    for heard, chosen in ((_heard(), 0), (riff(2), 1)):
+        gen = _gen(bar=8)
+        how = q.quoting(gen, heard)
+        gens = q.draws(gen, 2, list(q.quotes(heard, Meter(), 8 * BAR_TICKS, None)))
+        assert chosen == choose([fresh, copy], gens, bars, heard, heard_bars,
+                                [(copy, 1.0)], loop=how.copies)   # a voter for the copy
+        choice = Choice(gen, 2, heard)
+        choice.heard = [fresh, copy]
+        for g in choice.gens:
+            g.cursor.advance(BAR)                   # drawn: the cursor has moved on
+            choice._done(g, "end")
+        assert choice.chosen == chosen

@@ -674,6 +674,32 @@ def test_a_drummer_s_answer_drawn_alone_quotes_the_groove_a_melody_s_does_not(si
         s.close()
 
 
+def test_a_loop_played_is_answered_going_round(sim):
+    """Four bars of one figure: the answer drawn alone quotes it whole turns back, and a
+    choice's draws quote it so, free to copy it; a phrase that does not go round, not."""
+    w = sim(TEMPO)
+    rising = tuple((60 + i, 62 + i, 64 + i, 65 + i) for i in range(8))
+    for figures, loop in ((((60, 62, 64, 65),) * 8, True), (rising, False)):
+        for candidates in (1, 4):
+            s, out, _ = make(w, mode="call", candidates=candidates, length_bars=2)
+            for figure in figures:
+                play_phrase(w, s, figure)
+            w.until(lambda s=s: s.responder.ready is not None)
+            if candidates == 1:
+                quote = s.responder.ready.quote
+                assert (quote is not None) == loop
+                if loop:
+                    assert quote.bonus == q.loop(1).bonus
+                    assert [e[2] for e in quote.events[:4]] == [
+                        q.note_token(p, False) for p in figures[0]]
+            else:
+                w.until(lambda s=s: s.responder.choice is not None)
+                how = s.responder.choice.how           # (a bar's rest before it)
+                assert (how == q.loop(1, rest=1)) == loop and how.copies == loop
+            w.until(lambda s=s, out=out: s.state == RESPONDING and out.played)
+            s.close()
+
+
 def test_playing_again_drops_the_answer_kept_ready(sim):
     w = sim(TEMPO)
     s, _, _ = make(w, mode="manual")

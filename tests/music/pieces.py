@@ -1,5 +1,5 @@
 """Pieces the tests of several modules play: a song whose notes sit off its file's beats, a
-waltz, and a song played without a click."""
+waltz, a song played without a click, and a riff going round."""
 
 from __future__ import annotations
 
@@ -61,3 +61,10 @@ def performed(piece: Piece, jitter: float = 0.02, seed: int = 0) -> tuple[Piece,
     notes = [Note(max(at(n.start) + rng.gauss(0, jitter), 0.0), at(n.end) - at(n.start),
                   n.pitch, n.velocity, n.drum, n.part) for n in piece.notes]
     return Piece(notes), beats
+
+
+def riff(turn: int, bars: int = 8, shift: int = 0) -> list[Note]:
+    """A figure ``turn`` bars long played round and round for ``bars`` bars from bar
+    ``shift``: bar b plays 60 + (b mod turn) on its beats."""
+    return [Note(4 * (shift + b) + i, 0.5, 60 + b % turn, 80, part=0)
+            for b in range(bars) for i in range(4)]
