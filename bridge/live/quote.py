@@ -104,9 +104,10 @@ def loop(turn: int, rest: int = 0) -> Quoting:
 
 
 def quoting(gen: Generation, heard: Sequence[Note] = ()) -> Quoting:
-    """How ``gen``'s choice quotes ``heard``: as a :func:`loop` when it goes round exactly,
+    """How ``gen``'s choice quotes ``heard``: as a :func:`loop` when what it heard of the
+    parts it plays goes round exactly (a drum machine's pattern under a bass played live),
     else as a groove when ``gen`` plays drums alone, else as a tune."""
-    found = period(heard, gen.cursor.meter, gen.first_tick)
+    found = period(ours(gen, heard), gen.cursor.meter, gen.first_tick)
     if found is not None:
         return loop(*found)
     return GROOVE if gen.constraints.drums is True else TUNE
@@ -263,6 +264,12 @@ def again(notes: Sequence[Note], meter: Meter, start: int, bars: int = QUOTE_BAR
             if source <= to_tick(n.start) < min(until, start)]
 
 
+def ours(gen: Generation, heard: Sequence[Note]) -> list[Note]:
+    """The notes of ``heard`` in the parts ``gen`` plays (drums alone: the drums)."""
+    drums = gen.constraints.drums
+    return [n for n in heard if gen.plays(n) and (drums is None or n.drum == drums)]
+
+
 def voters(gen: Generation, heard: Sequence[Note], how: Quoting | None = None
            ) -> list[tuple[list[Note], float]]:
     """What the :func:`bridge.music.likeness.consensus` of ``gen``'s draws hears beside
@@ -270,11 +277,10 @@ def voters(gen: Generation, heard: Sequence[Note], how: Quoting | None = None
     the bars of what was ``heard`` in the parts it plays (drums alone: the drums) from so
     many bars back, played again (a tune's first strain and its latest bars; a groove's
     latest bars; a loop's next turn). None where nothing was heard there."""
-    drums = gen.constraints.drums
-    ours = [n for n in heard if gen.plays(n) and (drums is None or n.drum == drums)]
+    mine = ours(gen, heard)
     out = []
     for back, weight in (how or quoting(gen, heard)).voters:
-        notes = again(ours, gen.cursor.meter, gen.first_tick, back=back)
+        notes = again(mine, gen.cursor.meter, gen.first_tick, back=back)
         if notes:
             out.append((notes, weight))
     return out
