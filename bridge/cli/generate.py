@@ -287,6 +287,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
               as_json: bool, model: str | None, grid: str) -> None:
     """Write continuations of MIDI files (files or folders)."""
     from bridge.live.engine import Engine
+    from bridge.music.loop import period
     from bridge.music.midifile import continued, open_midi, write_midi
     from bridge.offline import (
         QUIET_BARS,
@@ -343,6 +344,12 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
                        f"continuation (beat {start:g}), so it goes on "
                        "from a silence and may play none; --prompt-bars N continues from "
                        "bar N's end", err=True)
+        turn = None if style or part or candidates < 2 else period(
+            prompt.notes, prompt.meter, start_tick)
+        if turn is not None:
+            click.echo(f"note: {path}: its music goes round every {turn[0]} bar(s) note for "
+                       "note, so the continuation goes round with it (nearly all its draws "
+                       "quote it)", err=True)
         if not together and touch_of(piece, prompt, start_tick) is not None:
             click.echo(f"note: {path}: its chords are spread as a player's, so the "
                        "continuation's are too (--together strikes them at once)", err=True)

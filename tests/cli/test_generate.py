@@ -382,3 +382,27 @@ def test_a_take_goes_on_with_its_chords_spread_as_the_player_spreads_them(
     assert on_ticks(together) and not on_ticks(spread)
     score, said = run("written")
     assert "spread" not in said and on_ticks(score)
+
+
+def test_a_loop_goes_on_going_round_and_a_note_says_so(tiny_model_dir, tmp_path):
+    """A 2-bar figure played round for 8 bars: a note on stderr says the continuation goes
+    round with it (it quotes the loop, bridge.live.quote.loop); a phrase that moves on, or a
+    single draw (which quotes nothing), says nothing of it."""
+    from tests.music.pieces import riff
+
+    write_midi(Piece(riff(2)), tmp_path / "loop.mid")
+    write_midi(Piece([Note(n.start, n.duration, n.pitch + int(n.start // 4), n.velocity)
+                      for n in riff(2)]), tmp_path / "rising.mid")
+
+    def said(name: str, *flags: str) -> str:
+        result = CliRunner().invoke(continue_, [
+            str(tmp_path / f"{name}.mid"), "-o", str(tmp_path / f"{name}{len(flags)}.out.mid"),
+            "--bars", "2", "--candidates", "4", "--seed", "1", "--model",
+            str(tiny_model_dir), *flags])
+        assert result.exit_code == 0, result.output
+        return result.stderr
+
+    assert "goes round every 2 bar(s)" in said("loop")
+    assert "goes round" not in said("rising")
+    assert "goes round" not in said("loop", "--candidates", "1")
+

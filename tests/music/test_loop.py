@@ -52,3 +52,12 @@ def test_a_loop_is_heard_in_whole_bars_and_through_a_silence():
     other = [*late[:3], Note(3, 0.5, 70, 80, part=0), *late[3:]]   # ... or not the same
     assert period(other, Meter(), 12 * BAR_TICKS) == (4, 0)
     assert period(late[3:], Meter(), 11 * BAR_TICKS) is None   # then 11 bars: not enough
+
+
+def test_a_loop_is_heard_on_the_ticks_its_notes_are_heard_on():
+    """A file's notes may lie a little off a grid found in them (bridge.music.pulse): a
+    loop whose notes all come 0.0125 beats early is still a loop, its notes on the bar
+    lines heard in the bars they start on the tick of."""
+    early = [Note(n.start - 0.0125, n.duration, n.pitch, n.velocity, part=0)
+             for n in riff(2, shift=1)]
+    assert period(early, Meter(), 9 * BAR_TICKS) == (2, 0)
