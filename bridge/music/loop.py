@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from bridge.music.likeness import Bars, bar_contents
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT, Meter
 
@@ -42,8 +43,12 @@ def period(heard: Sequence[Note], meter: Meter, start: int) -> tuple[int, int] |
         if rest >= REST_BARS:
             return None
     since = meter.bar_start(meter.shift(end, -LOOP_BARS))
-    recent = np.flatnonzero((ticks >= since) & (ticks < end))
-    contents = _bars(heard, ticks, recent, meter, end)
+    recent = np.flatnonzero((ticks >= since) & (ticks < end)).tolist()
+    # on the ticks they are heard on, as the model hears them (a file's notes may lie a
+    # little off a grid found in them)
+    on_ticks = [Note(ticks[i] / TICKS_PER_BEAT, 0.0, heard[i].pitch, 0, heard[i].drum)
+                for i in recent]
+    contents = bar_contents(on_ticks, Bars.spanning(meter, int(ticks[recent].min()), end - 1))
     n = len(contents)
     for turn in range(1, n // 3 + 1):
         latest = range(n - max(2 * turn, LEAST_BARS - 1), n)
@@ -54,20 +59,4 @@ def period(heard: Sequence[Note], meter: Meter, start: int) -> tuple[int, int] |
         if not misses or (misses == [turn] and len(latest) > LEAST_BARS - 1):
             return turn, rest
     return None
-
-
-def _bars(heard: Sequence[Note], ticks: np.ndarray, recent: np.ndarray, meter: Meter,
-          end: int) -> list[frozenset]:
-    """Each bar's notes among ``heard[recent]`` (at ``ticks``) as a set of (tick in the bar,
-    pitch, drum), from the first one's bar to ``end``: on the ticks they are heard on, as
-    the model hears them (a file's notes may lie a little off a grid found in them)."""
-    lines = [meter.bar_start(int(ticks[recent].min()))]
-    while lines[-1] < end:
-        lines.append(meter.shift(lines[-1], 1))
-    out: list[set] = [set() for _ in range(len(lines) - 1)]
-    for i in recent.tolist():
-        t = int(ticks[i])
-        b = int(np.searchsorted(lines, t, side="right")) - 1
-        out[b].add((t - lines[b], heard[i].pitch, heard[i].drum))
-    return [frozenset(b) for b in out]
 
