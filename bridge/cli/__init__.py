@@ -18,7 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("bridge.cli.data", "data"),
     "train": ("bridge.cli.train", "train"),
     "eval": ("bridge.cli.evaluate", "evaluate"),
-    "tag": ("bridge.cli.generate", "tag"),
+    "tag": ("bridge.cli.tag", "tag"),
     "continue": ("bridge.cli.generate", "continue_"),
     "bench": ("bridge.cli.bench", "bench"),
     "m4l": ("bridge.cli.m4l", "m4l"),

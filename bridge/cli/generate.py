@@ -1,175 +1,19 @@
-"""`continuo tag FILES...` and `continuo continue FILES... (-o OUT | --out-dir DIR)`.
-
-Both take MIDI files and folders (every .mid/.midi below, in path order). A file that cannot
-be read is reported on stderr and the others go on; the command then exits with status 1.
+"""`continuo continue FILES... (-o OUT | --out-dir DIR)`: continuations of MIDI files and
+folders (every .mid/.midi below, in path order). A file that cannot be read is reported on
+stderr and the others go on; the command then exits with status 1.
 """
 
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 
+from bridge.cli.inputs import Batch, InputError, grid_option, load_model, midi_inputs, read_piece
 from bridge.cli.options import session_range
 from bridge.live.params import CANDIDATES, GUIDANCE, ParamError, known_style
-from bridge.progress import Progress
 from bridge.vocab import PART_SETS, PARTS, TICKS_PER_BEAT
-
-
-def _models(model: str | None, kind: str, needed: bool = True):
-    """The model folder's ``kind`` model, or a clear error; None where the folder has none
-    and it is not ``needed`` (one it has that cannot be loaded is still an error)."""
-    from bridge.model import checkpoint
-
-    try:
-        folder = checkpoint.resolve_model_dir(model)
-        if not needed and not (folder / kind).is_dir():
-            return None
-        return checkpoint.load(folder / kind, kind)[0]
-    except checkpoint.CheckpointError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-class InputError(click.ClickException):
-    """One input file that cannot be used (the batch goes on without it)."""
-
-
-GRIDS = ("auto", "file")
-
-
-def grid_option(command):
-    return click.option(
-        "--grid", type=click.Choice(GRIDS), default="auto", show_default=True,
-        help="The beats and bars the music is heard on. auto: the file's own, unless its "
-             "notes are played on other beats, or its bars are under 1.5 beats (1/4), "
-             "when bars of 3 or 4 are found in the notes (bars of 3 too where the file "
-             "gives no meter), or they are played in free time (no "
-             "click), when they are heard on the beats found in them and a continuation "
-             "is written back in the file's time (a note on stderr says so); file: the "
-             "file's own, always.")(command)
-
-
-def _read(path: Path, grid: str = "auto"):
-    """``(piece, grid)``: the file's piece on the grid its notes are played on (``grid``
-    auto), with a note on stderr where that is not the file's own, and that grid (None
-    where the file's own serves)."""
-    from bridge.music.midifile import MidiFileError, read_midi
-    from bridge.music.pulse import refit
-
-    try:
-        piece = read_midi(path)
-    except MidiFileError as exc:
-        raise InputError(str(exc)) from None
-    if not piece.notes:
-        raise InputError(f"{path}: no notes")
-    found = None
-    if grid == "auto":
-        piece, found = refit(piece)
-        if found is not None and found.time is not None:
-            click.echo(f"note: {path}: {found.why}, in bars of {found.bar_beats} of them "
-                       "(--grid file keeps the file's)", err=True)
-        elif found is not None:
-            click.echo(f"note: {path}: its own grid does not fit its notes ({found.why}); "
-                       f"heard in bars of {found.bar_beats} beats from beat "
-                       f"{found.downbeat:g} (--grid file keeps the file's)", err=True)
-    return piece, found
-
-
-def midi_inputs(paths: tuple[str, ...]) -> list[tuple[Path, Path]]:
-    """``(file, path relative to the folder it was found in)`` for each MIDI file given or
-    found below a folder given, in order."""
-    from bridge.data.manifest import MIDI_SUFFIXES
-
-    out: list[tuple[Path, Path]] = []
-    for given in map(Path, paths):
-        if given.is_dir():
-            for dirpath, dirnames, filenames in os.walk(given):
-                dirnames.sort()
-                out += [(Path(dirpath) / f, (Path(dirpath) / f).relative_to(given))
-                        for f in sorted(filenames) if f.lower().endswith(MIDI_SUFFIXES)]
-        else:
-            out.append((given, Path(given.name)))
-    seen: set[Path] = set()                    # a file given twice (or found twice): once
-    out = [(f, rel) for f, rel in out if not (f.resolve() in seen or seen.add(f.resolve()))]
-    if not out:
-        raise click.UsageError(f"no MIDI files in {', '.join(paths)}")
-    return out
-
-
-class Batch:
-    """The inputs, with progress on stderr (each input's ``per`` outputs counted as they are
-    written, ``step``); a file that fails is reported (``fail``: on stderr, and as a JSON
-    line with ``as_json``) and the others go on; the command exits with status 1 at the end
-    if any failed."""
-
-    def __init__(self, inputs: list[tuple[Path, Path]], what: str, per: int = 1,
-                 unit: str = "files", as_json: bool = False) -> None:
-        self.inputs, self.what, self.per, self.unit = inputs, what, per, unit
-        self.as_json, self.failed = as_json, 0
-        self.progress: Progress | None = None
-
-    def __iter__(self) -> Iterator[tuple[Path, Path]]:
-        total = len(self.inputs) * self.per
-        with Progress(self.what, total, self.unit, enabled=total > 1) as self.progress:
-            for item in self.inputs:
-                before = self.progress.done
-                yield item
-                left = self.per - (self.progress.done - before)    # (those it did not write)
-                if left:
-                    self.progress.update(left)
-        if self.failed:
-            raise click.ClickException(f"{self.failed} of {len(self.inputs)} file(s) failed")
-
-    def step(self) -> None:
-        """One of the current input's outputs is done."""
-        if self.progress is not None:
-            self.progress.update()
-
-    def fail(self, exc: InputError, path: Path, **where: str) -> None:
-        self.failed += 1
-        if self.as_json:
-            click.echo(json.dumps({"file": str(path), **where, "error": exc.message}))
-        click.echo(f"error: {exc.message}", err=True)
-
-
-@click.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("--model", help="Model folder (default: the shipped model).")
-@click.option("--bars", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Window length in bars.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON line per file.")
-@grid_option
-def tag(files: tuple[str, ...], model: str | None, bars: int, as_json: bool,
-        grid: str) -> None:
-    """Print the style tags of MIDI files (files or folders)."""
-    from bridge.offline import tag_piece
-
-    tagger = _models(model, "tagger")
-    # what the generator beside it hears counts too (bridge.model.ear), where the tagger
-    # was fitted to count it
-    generator = _models(model, "generator", needed=False) \
-        if tagger.config.generator_weight else None
-    batch = Batch(midi_inputs(files), "tag", as_json=as_json)
-    for path, _ in batch:
-        try:
-            result = {"file": str(path),
-                      **tag_piece(tagger, _read(path, grid)[0], bars, generator=generator)}
-        except InputError as exc:
-            batch.fail(exc, path)
-            continue
-        if as_json:
-            click.echo(json.dumps(result))
-            continue
-        click.echo(f"{path}: {result['windows']} window(s) of {bars} bars")
-        for t in result["tags"]:
-            click.echo(f"  {t['tag']:<22} {t['probability']:.2f}")
-        if "drums" in result:
-            click.echo("  its drums:")
-            for t in result["drums"]:
-                click.echo(f"  {t['tag']:<22} {t['probability']:.2f}")
 
 
 def _seeds(seed: int | None, seeds: str | None) -> list[int | None]:
@@ -316,19 +160,19 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
         _make_parent(target)
     if png:
         _make_parent(Path(png))
-    generator = _models(model, "generator")
+    generator = load_model(model, "generator")
     try:
         style = known_style(style, generator.config.styles)
     except ParamError as exc:
         raise click.BadParameter(str(exc), param_hint="--style") from None
     # a style request is guided as hard as the genre it leaves needs: the tagger hears it
-    tagger = _models(model, "tagger", needed=False) if style else None
+    tagger = load_model(model, "tagger", needed=False) if style else None
     engine = Engine(generator, None)
     batch = Batch(inputs, "continue", per=len(seed_list), unit="continuations",
                   as_json=as_json)
     for (path, _), targets in zip(batch, plan, strict=True):
         try:
-            piece, found = _read(path, grid)
+            piece, found = read_piece(path, grid)
             if prompt_bars is not None and piece.bars() < prompt_bars:
                 raise InputError(f"{path}: {piece.bars()} bar(s), fewer than --prompt-bars "
                                  f"{prompt_bars}")

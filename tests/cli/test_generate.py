@@ -1,4 +1,4 @@
-"""`continuo continue` and `continuo tag` over several files and folders."""
+"""`continuo continue` over several files and folders."""
 
 from __future__ import annotations
 
@@ -8,24 +8,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bridge.cli.generate import continue_, output_name, tag
+from bridge.cli.generate import continue_, output_name
+from bridge.cli.tag import tag
 from bridge.music.midifile import read_midi, write_midi
 from bridge.music.piece import Note, Piece
-
-
-def _piece(bars: int, low: int = 60) -> Piece:
-    return Piece([Note(b * 4 + i, 0.9, low + (b + i) % 7, 80)
-                  for b in range(bars) for i in range(4)])
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    root = tmp_path / "in"
-    (root / "jigs").mkdir(parents=True)
-    write_midi(_piece(10), root / "a.mid")
-    write_midi(_piece(9, 65), root / "jigs" / "b.mid")
-    (root / "notes.txt").write_text("not music")
-    return root
+from tests.cli.conftest import steps
 
 
 def test_a_folder_with_prompt_bars_and_seeds(tiny_model_dir, folder, tmp_path):
@@ -63,7 +50,7 @@ def test_the_same_seed_gives_the_same_continuation(tiny_model_dir, folder, tmp_p
 
 def test_a_bad_file_is_reported_and_the_others_go_on(tiny_model_dir, folder, tmp_path):
     (folder / "broken.mid").write_bytes(b"MThd nonsense")
-    write_midi(_piece(3), folder / "short.mid")
+    write_midi(steps(3), folder / "short.mid")
     result = CliRunner().invoke(continue_, [
         str(folder), "--out-dir", str(tmp_path / "out"), "--prompt-bars", "8",
         "--model", str(tiny_model_dir)])
@@ -122,7 +109,7 @@ def test_batch_json_reports_failures_and_progress_counts_every_continuation(
 def test_a_continuation_after_bars_where_nothing_starts_says_so(tiny_model_dir, tmp_path):
     """A last note held for 100 bars is heard for 16 beats, then as silence: what follows
     may be silent too, and a note says why and what to do."""
-    piece = _piece(4)
+    piece = steps(4)
     write_midi(Piece([*piece.notes, Note(15.0, 400.0, 36, 80)]), tmp_path / "drone.mid")
     write_midi(piece, tmp_path / "tune.mid")
     for name, quiet in (("drone", True), ("tune", False)):
@@ -138,29 +125,6 @@ def test_a_continuation_after_bars_where_nothing_starts_says_so(tiny_model_dir, 
 def test_output_names():
     assert output_name(Path("x/a.mid"), 2, True) == Path("x/a-seed2.mid")
     assert output_name(Path("a.midi"), None, False) == Path("a-continued.mid")
-
-
-def test_tag_prints_one_json_line_per_file(tiny_model_dir, folder):
-    (folder / "broken.mid").write_bytes(b"MThd nonsense")
-    result = CliRunner().invoke(tag, [str(folder), "--json", "--model", str(tiny_model_dir)])
-    assert result.exit_code == 1
-    lines = [json.loads(line) for line in result.output.splitlines() if line.startswith("{")]
-    assert [Path(r["file"]).name for r in lines] == ["a.mid", "broken.mid", "b.mid"]
-    assert lines[0]["tags"] and lines[0]["windows"] == 3
-    assert "error" in lines[1] and "tags" not in lines[1]
-
-
-def test_a_bands_drums_are_tagged_beside_its_music(tiny_model_dir, tmp_path):
-    kit = [Note(b * 4 + i / 2, 0.1, 36 if i % 4 == 0 else 42, 90, drum=True)
-           for b in range(8) for i in range(8)]
-    write_midi(Piece([*_piece(8).notes, *kit]), tmp_path / "band.mid")
-    runner = CliRunner()
-    args = [str(tmp_path / "band.mid"), "--model", str(tiny_model_dir)]
-    line = json.loads(runner.invoke(tag, [*args, "--json"]).output)
-    assert line["tags"] and line["drums"]
-    assert all(t["tag"].split("/")[0] == "drums" for t in line["drums"])
-    printed = runner.invoke(tag, args).output
-    assert "its drums:" in printed and f"  {line['drums'][0]['tag']}" in printed
 
 
 def test_a_style_request_acts_by_its_guidance_and_an_unknown_style_lists_the_known(
