@@ -95,7 +95,7 @@ def read_midi(
             else:                                # (before the first: MIDI's 120 bpm)
                 tempo = tempo or 120.0
                 tempo_changes.append((now / tpb, mido.tempo2bpm(msg.tempo)))
-        elif msg.type == "time_signature":
+        elif msg.type == "time_signature" and msg.numerator > 0:   # (0 beats: no meter)
             tick = round(now * TICKS_PER_BEAT / tpb)
             meter_changes.append((tick, Meter.bar_ticks_of(msg.numerator, msg.denominator)))
             signatures.append((tick, msg.numerator, msg.denominator))

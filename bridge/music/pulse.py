@@ -66,6 +66,7 @@ THREE = 0.25                    # how much more alike the music is 3 and 6 beats
 METER_SPAN = 256                # beats from the first note heard for a bar's length
 FRAMES = 12                     # frames per beat in which a bar's length is heard
 SHORTEST_BAR = TICKS_PER_BEAT * 3 // 2   # a bar under 1.5 beats is a placeholder meter
+SHORT_WHY = "its bars are shorter than 1.5 beats"
 MAX_DURATION = 4.0              # beats: a longer note counts as this long
 PLACING = 64                    # beats from the first note that place the bars
 
@@ -230,14 +231,20 @@ def fit(piece: Piece) -> Grid | None:
     beats, bars of its meter) does not fit them, or where the file gives no meter and its
     music comes round in bars of 3 (its beats kept); None where the file's fits, where
     there is too little to tell, or where the file counts its meter in eighths (6/8 and the
-    like: a quarter note's beat would fall on and off its beats by turns)."""
-    if any(denominator > 4 for _, _, denominator in piece.signatures):
+    like: a quarter note's beat would fall on and off its beats by turns). Bars shorter than
+    1.5 beats (1/4, 1/8: a placeholder) are always found again: with too little to tell
+    more, bars of 4 on the file's beats from the first note's."""
+    short = usual_bar(piece) < SHORTEST_BAR
+    if not short and any(denominator > 4 for _, _, denominator in piece.signatures):
         return None
     pitched = [n for n in piece.notes if not n.drum]
     onsets = np.array(sorted({round(n.start, 4) for n in pitched}))
-    if len(onsets) < MIN_ONSETS:
-        return None
     origin = piece.meter.changes[0][0] / TICKS_PER_BEAT % 1.0      # where the file's beats are
+    if len(onsets) < MIN_ONSETS:
+        if not short:
+            return None
+        first = min(n.start for n in piece.notes)
+        return Grid(origin, origin + float(np.floor(first - origin + 0.5)), BAR_BEATS, SHORT_WHY)
     phase = beat_phase(onsets)
     other = (phase + 0.5) % 1.0
     if weight(pitched, other) > weight(pitched, phase):
@@ -255,8 +262,8 @@ def fit(piece: Piece) -> Grid | None:
         what = "long and low notes" if chordal(pitched) else "long notes"
         why = (f"its {what} fall {offset:.2f} beats after its beats, "
                f"{heavier:.1f} times as heavy as on them")
-    elif usual_bar(piece) < SHORTEST_BAR:
-        phase, why = origin, "its bars are shorter than 1.5 beats"
+    elif short:
+        phase, why = origin, SHORT_WHY
     elif not piece.signatures and piece.meter.changes == Meter().changes:
         phase, bars = origin, beats_in_bar(pitched, origin)   # MIDI's 4/4 by default,
         if bars != 3:                                         # not its writer's

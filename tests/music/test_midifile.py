@@ -5,7 +5,7 @@ import pytest
 
 from bridge.music.midifile import SHORTEST, MidiFileError, read_midi, write_midi
 from bridge.music.piece import Note, Piece
-from bridge.vocab import Meter
+from bridge.vocab import TICKS_PER_BEAT, Meter
 
 
 def test_write_then_read_keeps_notes_meter_and_drums(tmp_path: Path):
@@ -131,6 +131,16 @@ def test_tempo_changes_and_compound_meters_are_written_back(tmp_path: Path):
     assert metas == [(0, 90), (0, "4/4"), (8, 140), (8, "6/8"), (20, "12/8")]
     assert read_midi(tmp_path / "out.mid").notes == piece.notes
     assert round(piece.tempo_at(7.9)) == 90 and round(piece.tempo_at(8)) == 140
+
+
+def test_a_time_signature_of_no_beats_is_no_meter(tmp_path: Path):
+    _conducted(tmp_path / "none.mid", [(0, 0, 4)], [(0, 500_000)])
+    piece = read_midi(tmp_path / "none.mid")                 # (its bars were of one tick)
+    assert piece.signatures == () and piece.meter.changes == Meter().changes   # as if none
+    _conducted(tmp_path / "later.mid", [(0, 0, 4), (8, 3, 4)], [(0, 500_000)])
+    piece = read_midi(tmp_path / "later.mid")
+    assert piece.signatures == ((8 * TICKS_PER_BEAT, 3, 4),)
+    assert piece.meter.bar_length(8 * TICKS_PER_BEAT) == 3 * TICKS_PER_BEAT
 
 
 def test_a_tempo_of_zero_is_a_clear_error(tmp_path: Path):

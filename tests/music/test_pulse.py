@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -51,6 +52,18 @@ def test_a_placeholder_meter_of_one_beat_gets_bars_found_in_the_notes():
     # a pickup bar of one beat before bars of 4 is a meter, not a placeholder
     assert fit(song(meter=Meter([(-TICKS_PER_BEAT, TICKS_PER_BEAT), (0, 4 * TICKS_PER_BEAT)]))) \
         is None
+
+
+@pytest.mark.parametrize("bar_ticks", [TICKS_PER_BEAT, TICKS_PER_BEAT // 2, 9])  # 1/4, 1/8, 3/128
+def test_a_placeholder_meter_gets_bars_of_4_where_there_is_too_little_to_tell_more(bar_ticks):
+    line = [Note(i, 0.9, 60 + i % 5, 80) for i in range(3, 19)]         # 16 notes from beat 3
+    denominator = 4 * TICKS_PER_BEAT // bar_ticks
+    for piece in (Piece(line, Meter([(0, bar_ticks)]), signatures=((0, 1, denominator),)),
+                  Piece([replace(n, drum=True, pitch=36) for n in line], Meter([(0, bar_ticks)]))):
+        grid = fit(piece)
+        assert grid is not None and grid.bar_beats == 4 and "shorter than 1.5" in grid.why
+        assert (grid.phase, grid.downbeat) == (0.0, 3.0)         # bars from its first note
+        assert grid.meter.bar_length(3 * TICKS_PER_BEAT) == 4 * TICKS_PER_BEAT
 
 
 def test_the_bass_keeps_the_beat_under_chords_on_the_offbeats():
