@@ -184,12 +184,15 @@ def cut(mid: mido.MidiFile, end: float) -> mido.MidiFile:
     before then (programs, controllers, pedals, lyrics, tempos): a note sounding at ``end``
     is released there, a sustain pedal held then is lifted, nothing after it is kept. A
     pitch struck again while it sounds is released just before (as :func:`read_midi` hears
-    it), so a synth that stacks voices is left with nothing hanging."""
+    it), so a synth that stacks voices is left with nothing hanging, and the file's own
+    release of the voice that is no longer stacked is left out (no note-off without its
+    note)."""
     end_tick = round(end * mid.ticks_per_beat)
     out = mido.MidiFile(type=1, ticks_per_beat=mid.ticks_per_beat)
     for track in mid.tracks:
         events: list[tuple[int, int, mido.Message | mido.MetaMessage]] = []
         sounding: set[tuple[int, int]] = set()
+        owed: dict[tuple[int, int], int] = {}      # releases given early, not yet reached
         pedal: set[int] = set()
         now = 0
         for msg in track:
@@ -199,12 +202,18 @@ def cut(mid: mido.MidiFile, end: float) -> mido.MidiFile:
             if msg.type == "end_of_track":
                 continue
             if msg.type == "note_on" and msg.velocity > 0:
-                if (msg.channel, msg.note) in sounding:      # (kept in order: stable sort)
+                key = (msg.channel, msg.note)
+                if key in sounding:                          # (kept in order: stable sort)
                     events.append((now, 1, mido.Message("note_off", channel=msg.channel,
                                                         note=msg.note)))
-                sounding.add((msg.channel, msg.note))
+                    owed[key] = owed.get(key, 0) + 1
+                sounding.add(key)
             elif msg.type in ("note_on", "note_off"):
-                sounding.discard((msg.channel, msg.note))
+                key = (msg.channel, msg.note)
+                if key not in sounding and owed.get(key):
+                    owed[key] -= 1                           # (given before: left out)
+                    continue
+                sounding.discard(key)
             elif msg.type == "control_change" and msg.control == SUSTAIN:
                 (pedal.add if msg.value >= 64 else pedal.discard)(msg.channel)
             events.append((now, 1, msg))

@@ -200,7 +200,8 @@ def test_a_cut_keeps_what_was_written_before_it_and_releases_what_sounds(tmp_pat
 
 def test_a_cut_strikes_no_pitch_again_while_it_sounds(tmp_path: Path):
     """A file that strikes a pitch again without releasing it (on, on, off; or never
-    off) comes back with the earlier note released first: a synth that stacks a voice for
+    off; or on four times, then off four times) comes back with the earlier note released
+    first, and no release of a voice it no longer stacks: a synth that stacks a voice for
     every note-on and releases one per note-off ends with nothing sounding."""
     from bridge.music.midifile import cut
 
@@ -210,18 +211,21 @@ def test_a_cut_strikes_no_pitch_again_while_it_sounds(tmp_path: Path):
                   mido.Message("note_on", note=60, velocity=70, time=0),
                   mido.Message("note_off", note=60, time=0),
                   mido.Message("note_on", note=64 + i % 2, velocity=90, time=120)]
+    track += [mido.Message("note_on", note=67, velocity=80, time=120) for _ in range(4)]
+    track += [mido.Message("note_off", note=67, time=120 if i == 0 else 0) for i in range(4)]
     mid = mido.MidiFile(ticks_per_beat=480)
     mid.tracks.append(track)
-    [out] = cut(mid, 8.0).tracks
+    [out] = cut(mid, 12.0).tracks
     voices: dict[int, int] = {}
     for msg in out:
         if msg.type == "note_on" and msg.velocity > 0:
             assert voices.get(msg.note, 0) == 0, f"{msg.note} struck while it sounds"
             voices[msg.note] = 1
         elif msg.type in ("note_on", "note_off"):
-            voices[msg.note] = max(voices.get(msg.note, 0) - 1, 0)
+            assert voices.get(msg.note, 0) == 1, f"{msg.note} released without its note"
+            voices[msg.note] = 0
     assert not any(voices.values())
-    assert sum(m.type == "note_on" for m in out) == 24                # every note kept
+    assert sum(m.type == "note_on" for m in out) == 28                # every note kept
 
 
 def test_a_continuation_follows_the_file_as_written_on_its_instrument(tmp_path: Path):
