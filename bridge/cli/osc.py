@@ -15,9 +15,10 @@ from bridge.config import Config
 @click.argument("address")
 @click.argument("args", nargs=-1)
 @click.option("--host", default=Config.osc_host, show_default=True, help="Daemon host.")
-@click.option("--port", type=int, default=Config.osc_port, show_default=True,
+@click.option("--port", type=click.IntRange(1, 65535), default=Config.osc_port, show_default=True,
               help="Daemon OSC port.")
-@click.option("--reply-port", type=int, default=Config.reply_port, show_default=True,
+@click.option("--reply-port", type=click.IntRange(0, 65535), default=Config.reply_port,
+              show_default=True,
               help="Port to listen on for replies (and send from); 0 = any free port.")
 @click.option("--timeout", type=Finite(0, min_open=True), default=1.0, show_default=True,
               help="Seconds to wait for replies.")

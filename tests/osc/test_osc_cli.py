@@ -92,6 +92,14 @@ def test_send_without_a_daemon_exits_1():
             in result.output)
 
 
+@pytest.mark.parametrize("flag, value", [("--port", "99999"), ("--port", "0"),
+                                         ("--reply-port", "65536"), ("--reply-port", "-1")])
+def test_a_port_that_is_none_is_a_usage_error(flag, value):
+    result = CliRunner().invoke(main, ["send", "/continuo/ping", flag, value])
+    assert result.exit_code == 2                                        # a usage error
+    assert f"Invalid value for '{flag}'" in result.output and "Traceback" not in result.output
+
+
 def test_a_hello_answered_elsewhere_says_where():
     """A hello with reply_port 0 is answered on the daemon's --reply-port, not where this
     command listens: the hint says which port to name instead."""
