@@ -62,12 +62,18 @@ def plan_outputs(inputs: list[tuple[Path, Path]], seeds: list[int | None],
             taken.update(names)
             plan.append([Path(out_dir) / name for name in names])
     sources = {path.resolve() for path, _ in inputs}
+    inodes = {_inode(path) for path, _ in inputs}                    # (a hard link too)
     for target in (t for targets in plan for t in targets):
-        if target.resolve() in sources:
+        if target.resolve() in sources or (target.is_file() and _inode(target) in inodes):
             raise click.UsageError(f"{target} is an input: the continuation would overwrite it")
         if target.is_dir():
             raise click.UsageError(f"{target} is a folder: cannot write a MIDI file there")
     return plan
+
+
+def _inode(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_dev, st.st_ino
 
 
 def _make_parent(target: Path) -> None:
@@ -85,7 +91,8 @@ def _make_parent(target: Path) -> None:
                    "of their own, the continuation, on the prompt's instrument.")
 @click.option("--out-dir", type=click.Path(file_okay=False),
               help="Folder for the outputs, named <input>-seed<S>.mid (<input>-continued.mid "
-                   "without a seed), sub-folders of an input folder kept.")
+                   "without a seed), sub-folders of an input folder kept (one inside an "
+                   "input folder is not read as input).")
 @click.option("--bars", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Bars to continue for.")
 @click.option("--prompt-bars", type=click.IntRange(1, 256),
@@ -143,7 +150,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
         touch_of,
     )
 
-    inputs = midi_inputs(files)
+    inputs = midi_inputs(files, out_dir)
     seed_list = _seeds(seed, seeds)
     single = len(inputs) == 1 and len(seed_list) == 1
     if (output is None) == (out_dir is None):

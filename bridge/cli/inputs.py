@@ -72,16 +72,19 @@ def read_piece(path: Path, grid: str = "auto"):
     return piece, found
 
 
-def midi_inputs(paths: tuple[str, ...]) -> list[tuple[Path, Path]]:
+def midi_inputs(paths: tuple[str, ...], outputs: str | None = None) -> list[tuple[Path, Path]]:
     """``(file, path relative to the folder it was found in)`` for each MIDI file given or
-    found below a folder given, in order."""
+    found below a folder given, in order; a folder's search leaves out the ``outputs``
+    folder (a command's own, inside a folder it reads: run again, it reads what it read)."""
     from bridge.data.manifest import MIDI_SUFFIXES
 
+    skip = None if outputs is None else Path(outputs).resolve()
     out: list[tuple[Path, Path]] = []
     for given in map(Path, paths):
         if given.is_dir():
             for dirpath, dirnames, filenames in os.walk(given):
-                dirnames.sort()
+                dirnames[:] = sorted(d for d in dirnames
+                                     if (Path(dirpath) / d).resolve() != skip)
                 out += [(Path(dirpath) / f, (Path(dirpath) / f).relative_to(given))
                         for f in sorted(filenames) if f.lower().endswith(MIDI_SUFFIXES)]
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -203,6 +204,9 @@ def test_outputs_never_overwrite_an_input_or_each_other(tiny_model_dir, folder, 
     before = a.read_bytes()
     itself = runner.invoke(continue_, [str(a), "-o", str(a), *model])
     assert itself.exit_code == 2 and "is an input" in itself.output
+    os.link(a, tmp_path / "linked.mid")                  # the same file by another name
+    linked = runner.invoke(continue_, [str(a), "-o", str(tmp_path / "linked.mid"), *model])
+    assert linked.exit_code == 2 and "is an input" in linked.output
     assert a.read_bytes() == before
     (folder / "jigs" / "a.mid").write_bytes(before)     # one name from another place
     twice = runner.invoke(continue_, [str(a), str(folder / "jigs" / "a.mid"), str(a),
@@ -210,6 +214,17 @@ def test_outputs_never_overwrite_an_input_or_each_other(tiny_model_dir, folder, 
     assert twice.exit_code == 0, twice.output           # (the same file twice: once)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == \
         ["a-2-continued.mid", "a-continued.mid"]
+
+
+def test_outputs_inside_the_folder_read_are_not_read_again(tiny_model_dir, folder):
+    args = [str(folder), "--out-dir", str(folder / "out"), "--model", str(tiny_model_dir),
+            "--candidates", "1", "--bars", "1"]
+    for _ in range(2):                                  # run again: the same two inputs
+        result = CliRunner().invoke(continue_, args)
+        assert result.exit_code == 0, result.output
+    assert sorted(p.relative_to(folder / "out").as_posix()
+                  for p in (folder / "out").rglob("*.mid")) == \
+        ["a-continued.mid", "jigs/b-continued.mid"]
 
 
 def test_a_target_that_cannot_be_written_is_refused_before_any_sampling(
