@@ -171,12 +171,17 @@ def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions,
     """A continuation of ``piece`` (see :func:`prompt_of` for where it starts), sampled as
     the daemon samples (see :func:`draw_continuation`), its chords spread as the prompt's
     player spreads theirs (:func:`touch_of`) unless ``options.touch`` is off; pass an
-    ``engine`` to reuse one over many pieces."""
+    ``engine`` to reuse one over many pieces. Its notes end by the end of its bars (a last
+    note held on past them is let go there): written to a file, it is as long as asked
+    for, and a clip made of it loops in its bars."""
     notes, _ = draw_continuation(generator, piece, options, engine)
     prompt, start_tick = prompt_of(piece, options.prompt_bars)
     if options.touch:
         notes = touch.play(notes, touch_of(piece, prompt, start_tick), options.seed)
     start = start_tick / TICKS_PER_BEAT
+    end = prompt.meter.shift(start_tick, options.bars) / TICKS_PER_BEAT
+    notes = [n if n.end <= end else replace(n, duration=end - n.start)
+             for n in notes if n.start < end]        # (a chord rolled past it: not there)
     return Piece(notes, piece.meter, tempo=piece.tempo_at(start), name="continuation")
 
 

@@ -31,7 +31,9 @@ from bridge.offline import (
 from bridge.vocab import (
     BAR,
     BEAT_BASE,
+    DUR_BASE,
     MELODY,
+    N_DURATIONS,
     PITCH_BASE,
     SUB_BASE,
     TICKS_PER_BEAT,
@@ -111,6 +113,22 @@ def test_a_continuation_lies_on_the_grid_after_its_prompt(models, prompt_bars):
                                                            seed=1))
     first = min(n.start for n in out.notes) * TICKS_PER_BEAT
     assert first == start                          # on the piece's grid, not a whole beat
+
+
+def test_a_continuation_ends_by_the_end_of_its_bars(models):
+    """A note held on past the bars asked for is let go there: a file (or a clip made of
+    it) is as long as asked for."""
+    generator, _ = models
+    piece = _shifted_piece()
+    _, start = prompt_of(piece, 3)
+    end = piece.meter.shift(start, 1) / TICKS_PER_BEAT
+    with torch.no_grad():                          # one that holds every note 16 beats
+        generator.head.bias[DUR_BASE:DUR_BASE + N_DURATIONS - 1] = -30.0
+    for seed in range(2):
+        out = continue_piece(generator, piece, ContinueOptions(bars=1, prompt_bars=3,
+                                                               seed=seed))
+        assert out.notes and all(n.start < end for n in out.notes)
+        assert max(n.end for n in out.notes) == pytest.approx(end)
 
 
 def test_the_context_says_which_bar_of_the_prompt_it_begins_on(models):

@@ -94,7 +94,7 @@ def _make_parent(target: Path) -> None:
                    "without a seed), sub-folders of an input folder kept (one inside an "
                    "input folder is not read as input).")
 @click.option("--bars", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Bars to continue for.")
+              help="Bars to continue for (a note held on past them is let go at their end).")
 @click.option("--prompt-bars", type=click.IntRange(1, 256),
               help="Hear only each file's first N bars (on its bar grid: see --grid) and "
                    "continue from the bar line after them; default: the whole file, "
