@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import faulthandler
 import gc
 import logging
@@ -90,7 +91,10 @@ class Daemon:
         try:
             await self.osc.start(cfg.osc_host, cfg.osc_port)
         except OscPortError as exc:
-            raise StartupError(f"{exc} (another continuo running? try --osc-port)") from None
+            hint = " (another continuo running? try --osc-port)" \
+                if exc.errno == errno.EADDRINUSE else \
+                " (--osc-host is an address of this machine: 127.0.0.1, 0.0.0.0 for all)"
+            raise StartupError(f"{exc}{hint}") from None
         ports = "no MIDI (--no-midi)"
         if cfg.midi:
             ports = self._open_midi(loop)

@@ -220,6 +220,20 @@ def test_port_in_use_is_one_clear_line(daemon, tiny_model_dir):
     assert out.returncode == 1
     lines = [line for line in out.stderr.splitlines() if line.strip()]
     assert "cannot start" in lines[-1] and str(busy) in lines[-1]
+    assert "another continuo running?" in lines[-1]
+
+
+def test_a_host_that_is_none_here_is_one_clear_line(tiny_model_dir):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "bridge", "run", "--model", str(tiny_model_dir),
+                          "--no-midi", "--osc-host", "192.0.2.1"],       # (TEST-NET: not ours)
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    last = [line for line in out.stderr.splitlines() if line.strip()][-1]
+    assert "cannot start" in last and "192.0.2.1" in last and "--osc-host" in last
+    assert "another continuo" not in last
 
 
 def test_a_client_asks_for_the_styles_the_model_knows_and_an_unknown_one_lists_them(

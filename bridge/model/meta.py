@@ -62,11 +62,11 @@ def shipped_styles() -> tuple[str, ...]:
 
 def resolve_model_dir(path: str | Path | None) -> Path:
     folder = Path(path) if path else default_model_dir()
+    if path and not folder.exists():
+        raise CheckpointError(f"{folder}: no such model folder")
     if not (folder / "generator" / META).exists():
         if not path:
             hint = " (the shipped model is missing from this install)"
-        elif not folder.exists():
-            hint = " (no such folder)"
         elif (folder / META).exists():
             hint = f" (give the model folder that holds generator/: {folder.parent}?)"
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from bridge.music.piece import Piece
@@ -20,6 +21,8 @@ def piano_roll(parts: list[tuple[Piece, str]], path: str | Path, title: str = ""
                     alpha=0.35 + 0.65 * n.velocity / 127, edgecolor="none")
     ax.set(xlabel="beats", ylabel="MIDI pitch", title=title)
     ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    with warnings.catch_warnings():     # a title's letters the font lacks: drawn as boxes
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -124,7 +124,7 @@ def test_damaged_weights_are_a_clear_error(tmp_path, damage):
 def test_a_model_folder_that_is_not_one_says_what_it_is(tmp_path):
     from bridge.model.meta import resolve_model_dir
 
-    with pytest.raises(checkpoint.CheckpointError, match="no such folder"):
+    with pytest.raises(checkpoint.CheckpointError, match="no such model folder"):
         resolve_model_dir(tmp_path / "nope")
     checkpoint.save(tmp_path / "m" / "generator", Generator(GeneratorConfig(n_embd=8,
                                                                             n_hidden=8)))
