@@ -76,8 +76,10 @@ def bind_api(router: Router, hub: Hub) -> None:
 
     def _stamp(session, beat: float) -> float | None:
         # the device's song position is only meaningful while its transport runs;
-        # stopped, the session's own free-running clock stamps what was played
-        return check_beat(beat) if session.clock.playing else None
+        # stopped, the session's own free-running clock stamps what was played (a
+        # position out of range is refused either way)
+        beat = check_beat(beat)
+        return beat if session.clock.playing else None
 
     def transport(r: Request) -> None:
         session = hub.get(r["session"])

@@ -110,6 +110,35 @@ def test_the_midi_port_session_is_no_clients_to_open_close_or_let_expire(run_liv
     run_live(body)
 
 
+def test_a_song_position_out_of_range_is_refused_with_the_transport_stopped_too(run_live):
+    """Stopped, a note's beat is not used (the session's own clock stamps it), but one no
+    song has (a million beats and more) is still an error, and nothing is played."""
+    from bridge.live.api import bind_api
+    from bridge.osc.codec import encode
+    from bridge.osc.router import Router
+    from bridge.osc.routes import IN
+
+    async def body(engine, loop):
+        hub, _ = make(engine, loop)
+        hub.hello("dev", 9100, HOST)
+        router = Router()
+        bind_api(router, hub)
+        session = hub.get("dev")
+        assert not session.clock.playing
+        for address, args in (("/continuo/note/in", ("dev", 60, 100, 1e7)),
+                              ("/continuo/note/in", ("dev", 60, 0, -1.5e6)),
+                              ("/continuo/pedal/in", ("dev", 127, -2e6))):
+            replies = router.dispatch(encode(address, args, IN), (HOST, 50000))
+            assert [r.address for r in replies] == ["/continuo/error"], address
+            assert "beat" in replies[0].args[1]
+        assert not session.down and not session.phrase.pedal
+        assert router.dispatch(encode("/continuo/note/in", ("dev", 60, 100, 3.0), IN),
+                               (HOST, 50000)) == []               # in range: heard
+        assert (60, None) in session.down
+        hub.close_all()
+    run_live(body)
+
+
 def test_a_session_that_moves_port_tells_the_old_one_to_let_go(run_live):
     async def body(engine, loop):
         hub, sent = make(engine, loop)
