@@ -138,7 +138,8 @@ def _fmt(x: float | None) -> str:
 
 PARAMS: tuple[Param, ...] = (
     Param("mode", str, "call", "off, call (call-and-response), accompany (continuous, from "
-          "the first note heard) or manual (only on request)", choices=MODES, cc=102),
+          "the first note heard; with the host's song stopped, from when it plays) or manual "
+          "(only on request)", choices=MODES, cc=102),
     Param("temperature", float, 1.0, "sampling temperature: lower is safer, higher is wilder "
           f"(accompany mode plays at {ACCOMPANY_TEMPERATURE:g} of it: an accompanist keeps "
           "steadier than a soloist)", 0.1, 2.0, cc=103),

@@ -101,6 +101,12 @@ class Session(PerformerInput):
         if self.state == ACCOMPANYING:
             self.set_state(LISTENING)
 
+    def _host_stopped(self) -> bool:
+        """Is the song stopped where a host keeps it (its transport or MIDI clock)? Then
+        the accompaniment waits for it to play (on its own clock, without a host, it plays
+        at once)."""
+        return self.clock.source != "internal" and not self.clock.playing
+
     def suspend(self) -> None:
         """Nothing can be heard (its MIDI ports are lost): release what plays, go idle."""
         self.panic()
@@ -247,7 +253,10 @@ class Session(PerformerInput):
         if name == "mode" and value != old:
             self._stop_playing()
             self.output.panic()
-            self._enter(value)
+            if value == "accompany" and self._host_stopped():
+                self.set_state(LISTENING)          # it comes in when the song plays
+            else:
+                self._enter(value)
         elif (name == "style" and value != old) or self.voice.guided != guided:
             self.restyle()
         self.responder.prepare()               # what a request would get has changed

@@ -799,7 +799,10 @@ def test_transport_stop_ends_a_response_and_start_resumes_the_mode(sim):
     count = len(out.played)
     w.run(2)
     assert len(out.played) == count                  # nothing after the stop
-    s.set_param("mode", "accompany")
+    s.set_param("mode", "accompany")                 # stopped: it waits for the song
+    assert s.state == LISTENING and not s.accompanist.running
+    w.run(4)
+    assert len(out.played) == count
     s.clock.set_transport(w.loop.time(), TEMPO, 0.0, True, 4, 4)   # start: accompany
     assert s.state == ACCOMPANYING and s.accompanist.running
     s.clock.set_transport(w.loop.time(), TEMPO, s.time.now_beat(), False, 4, 4)
