@@ -96,7 +96,8 @@ def _make_parent(target: Path) -> None:
 @click.option("--bars", default=4, show_default=True, type=click.IntRange(1, 64),
               help="Bars to continue for (a note held on past them is let go at their end).")
 @click.option("--prompt-bars", type=click.IntRange(1, 256),
-              help="Hear only each file's first N bars (on its bar grid: see --grid) and "
+              help="Hear only each file's first N bars (on its bar grid: see --grid; "
+                   "counted from the bar of its first note) and "
                    "continue from the bar line after them; default: the whole file, "
                    "continued from the first beat after its last note.")
 @click.option("--style", default="", help="Target style tag, e.g. jazz or folk/jig.")
