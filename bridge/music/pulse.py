@@ -234,6 +234,8 @@ def fit(piece: Piece) -> Grid | None:
     like: a quarter note's beat would fall on and off its beats by turns). Bars shorter than
     1.5 beats (1/4, 1/8: a placeholder) are always found again: with too little to tell
     more, bars of 4 on the file's beats from the first note's."""
+    if not piece.notes:
+        return None
     short = usual_bar(piece) < SHORTEST_BAR
     if not short and any(denominator > 4 for _, _, denominator in piece.signatures):
         return None

@@ -80,6 +80,7 @@ def test_what_cannot_be_told_keeps_the_files_grid():
     assert fit(song(0.527, signatures=((0, 6, 8),))) is None                # counted in 8ths
     drums = Piece([Note(x * 0.5 + 0.3, 0.1, 42, 80, drum=True) for x in range(128)])
     assert fit(drums) is None                                               # drums: their own
+    assert fit(Piece([], Meter([(0, TICKS_PER_BEAT)]))) is None             # nothing at all
 
 
 def test_a_waltz_on_a_placeholder_meter_is_heard_in_bars_of_3():
