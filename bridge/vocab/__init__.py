@@ -35,11 +35,11 @@ from bridge.vocab.grammar import (  # noqa: F401
     EXPECT_TIME_OR_NOTE,
     EXPECT_VEL,
     Cursor,
-    Meter,
     allowed_mask,
     lowest_notes,
     order_key,
 )
+from bridge.vocab.meter import Meter  # noqa: F401
 from bridge.vocab.styles import (  # noqa: F401
     GENRES,
     NO_STYLE,
