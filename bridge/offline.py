@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-import numpy as np
 import torch
 
 from bridge.live.choice import choose
@@ -15,7 +14,7 @@ from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.params import CANDIDATES, GUIDANCE
 from bridge.live.parts import SIDE_BARS, playing_both
-from bridge.live.quote import choosing, heard_bars, quoting, voters
+from bridge.live.quote import PULSE, choosing, heard_bars, pulse, quoting, voters
 from bridge.live.tagging import last_bars, top_genre
 from bridge.model import ear
 from bridge.model.generator import Generator
@@ -24,7 +23,7 @@ from bridge.model.tagger import Tagger
 from bridge.music import touch
 from bridge.music.likeness import Bars
 from bridge.music.piece import Note, Piece
-from bridge.music.tokenize import encode, to_tick
+from bridge.music.tokenize import MAX_SILENT_BARS, encode, to_tick
 from bridge.vocab import (
     BAR,
     DRUMS,
@@ -217,6 +216,10 @@ def draw_continuation(generator: Generator, piece: Piece, options: ContinueOptio
     Apart, a style request acts on the side it names (a drum style on the drums, a genre
     on the music), heard from no genre (``options.heard`` is the whole prompt's)."""
     prompt, start = prompt_of(piece, options.prompt_bars)
+    asked = parts_named(options.part) if options.part else None
+    if asked is not None and DRUMS not in asked and any(n.drum for n in prompt.notes):
+        spans, chosen = under_drums(generator, prompt, start, options, asked, engine)
+        return spans[chosen], spans[0]
     whole = options.part is not None or options.drums is not None
     heard = [prompt] if whole else sides(prompt, start)
     played: list[Note] = []
@@ -233,6 +236,20 @@ def draw_continuation(generator: Generator, piece: Piece, options: ContinueOptio
     return Piece(played).notes, Piece(first).notes
 
 
+def under_drums(generator: Generator, prompt: Piece, start: int, options: ContinueOptions,
+                asked: frozenset[int], engine: Engine | None = None
+                ) -> tuple[list[list[Note]], int]:
+    """Pitched parts asked for over a prompt with drums (a bass for a drummer), drawn as
+    :func:`draw_candidates` draws them, hearing the prompt's pitched parts alone: the model
+    never heard drums and pitched parts at once, and hearing a groove a bass asked for
+    played its hits (val, 10 Groove takes, seeds 0-1: 4.2 notes a beat, at pitches from 30
+    to 78). Where no pitched part was heard, they begin the music there, a bass quoting the
+    kick's hits (:func:`bridge.live.quote.pulse`) so that it locks to the drummer."""
+    pitched = replace(prompt, notes=[n for n in prompt.notes if not n.drum])
+    kick = [] if pitched.notes else pulse(prompt.notes, asked)
+    return _draw(generator, pitched, start, options, engine, kick)
+
+
 def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions,
                     engine: Engine | None = None) -> tuple[list[list[Note]], int]:
     """``options.candidates`` continuations of ``piece`` drawn from the same state, some of
@@ -246,13 +263,17 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
 
 
 def _draw(generator: Generator, prompt: Piece, start: int, options: ContinueOptions,
-          engine: Engine | None) -> tuple[list[list[Note]], int]:
+          engine: Engine | None, kick: list[Note] | None = None
+          ) -> tuple[list[list[Note]], int]:
     if options.candidates < 1:
         raise ValueError(f"candidates must be at least 1, not {options.candidates}")
     gen, context, style, bar = plan_continuation(generator, prompt, options, start)
     k = options.candidates
-    quotable = [] if options.style else prompt.notes   # a style request leaves them behind
-    how = quoting(gen, quotable)
+    if kick:                                            # a bass for a drummer: the kick
+        quotable, how = kick, PULSE
+    else:                                               # a style request leaves them behind
+        quotable = [] if options.style else prompt.notes
+        how = quoting(gen, quotable)
     gens = [gen] if k == 1 else choosing(gen, k, quotable, how)
     those = voters(gen, quotable, how)
     (engine or Engine(generator, None)).run_now(gens, context, style, bar)
@@ -278,9 +299,9 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
     """What :func:`continue_piece` runs: the generation, its context tokens, the style
     and the index of the prompt's bar the context begins on; its notes start at or after
     ``start_tick`` (default: the first beat after the prompt's last release)."""
-    if not prompt.notes:
-        raise ValueError("nothing to continue: the prompt has no notes")
     if start_tick is None:
+        if not prompt.notes:
+            raise ValueError("nothing to continue: the prompt has no notes")
         start_tick = prompt_of(prompt)[1]
     tokens = encode(prompt)
     skipped = max(0, len(tokens) - CONTEXT_TOKENS)
@@ -289,13 +310,18 @@ def plan_continuation(generator: Generator, prompt: Piece, options: ContinueOpti
     context = context[cut:]
     bar = tokens[:skipped + cut].count(BAR)
     # the continuation's cursor follows the whole prompt's grid
-    cursor = Cursor(prompt.meter, origin=prompt.meter.bar_start(to_tick(prompt.notes[0].start)))
+    # a prompt of no notes (parts coming in under a drummer): heard as the longest silence
+    # the model knows, and then coming in (val, 10 Groove takes, a bass: 1.08 notes a beat;
+    # begun at once with nothing before, 1.53, at pitches up to 86)
+    first = to_tick(prompt.notes[0].start) if prompt.notes else \
+        prompt.meter.shift(start_tick, -MAX_SILENT_BARS)
+    cursor = Cursor(prompt.meter, origin=prompt.meter.bar_start(first))
     for t in tokens:
         cursor.advance(t)
     end_tick = prompt.meter.shift(start_tick, options.bars)
     parts = parts_named(options.part) if options.part else None
     drums = options.drums if options.drums is not None else \
-        bool(np.mean([n.drum for n in prompt.notes]) > 0.5)
+        sum(n.drum for n in prompt.notes) > len(prompt.notes) / 2
     if parts is not None:
         drums = parts == {DRUMS}
     style = generator.style_index(options.style) if options.style else 0

@@ -38,6 +38,7 @@ from bridge.vocab import (
     SUB_BASE,
     TICKS_PER_BEAT,
     Meter,
+    part_index,
     part_token,
 )
 
@@ -326,7 +327,7 @@ def test_drums_and_pitched_parts_that_both_play_now_are_heard_apart():
 
 def test_a_band_goes_on_with_each_side_drawn_and_chosen_apart(models, monkeypatch):
     """Each side is planned on its own notes alone, drums for drums and pitches for the
-    rest; a part asked for hears the whole band."""
+    rest; pitched parts asked for hear the pitched parts alone, drums the whole band."""
     import bridge.offline as offline
 
     generator, _ = models
@@ -350,4 +351,40 @@ def test_a_band_goes_on_with_each_side_drawn_and_chosen_apart(models, monkeypatc
         assert [p[2] for p in planned] == asked          # each side asked for its own
     planned.clear()
     draw_continuation(generator, _band(10), replace(options, part="bass"))
-    assert planned == [({True, False}, False, "")]
+    assert planned == [({False}, False, "")]
+    planned.clear()
+    draw_continuation(generator, _band(10), replace(options, part="drums"))
+    assert planned == [({True, False}, True, "")]
+
+
+@pytest.mark.parametrize("part", ["bass", "accompaniment", "melody"])
+def test_pitched_parts_for_a_drummer_come_in_hearing_no_drums_a_bass_led_by_the_kick(
+        models, monkeypatch, part):
+    """Over drums alone, pitched parts asked for are drawn from nothing heard (the model
+    never heard drums and pitched parts at once), after a silence; a bass quotes the kick's
+    hits (their drum keys, which it cannot play: only its time is led to them)."""
+    import bridge.offline as offline
+    from bridge.live.quote import KICKS, PULSE
+
+    generator, _ = models
+    seen = {}
+    choosing = offline.choosing
+
+    def spy(gen, k, heard, how):
+        seen.update(prefix=list(gen.prefix), heard=list(heard), how=how)
+        return choosing(gen, k, heard, how)
+
+    monkeypatch.setattr(offline, "choosing", spy)
+    groove = _groove(10)
+    options = ContinueOptions(bars=2, prompt_bars=8, seed=0, candidates=4, part=part)
+    notes, _ = draw_continuation(generator, groove, options)
+    assert notes and not any(n.drum for n in notes)
+    assert seen["prefix"].count(BAR) == 4 + 1 and set(seen["prefix"]) == {BAR}   # silence
+    if part == "melody":
+        assert seen["heard"] == []                     # nothing to quote
+        return
+    _, start = prompt_of(groove, 8)
+    kicks = [n for n in groove.notes if n.pitch in KICKS and n.start < start / TICKS_PER_BEAT]
+    assert seen["how"] == PULSE and [(n.start, n.pitch, n.drum) for n in seen["heard"]] == \
+        [(n.start, n.pitch, True) for n in kicks]
+    assert {n.part for n in seen["heard"]} == {part_index("bass")}

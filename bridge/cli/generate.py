@@ -108,7 +108,9 @@ def _make_parent(target: Path) -> None:
 @click.option("--part", type=click.Choice((*PARTS, *PART_SETS)),
               help="Play only this part (harmony under a melody, say; accompaniment: "
                    "harmony and bass); default: any part, as the model chooses, but a "
-                   "prompt in one part (a melody alone) goes on in it.")
+                   "prompt in one part (a melody alone) goes on in it. Pitched parts over "
+                   "drums hear the pitched parts alone (over drums alone: a bass led to the "
+                   "kick).")
 @click.option("--temperature", default=1.0, show_default=True, type=session_range("temperature"))
 @click.option("--top-p", default=0.95, show_default=True, type=session_range("top_p"))
 @click.option("--candidates", default=CANDIDATES, show_default=True,
