@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -23,6 +24,18 @@ class Finite(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number.", param, ctx)
         return number
+
+
+def folder_to_write(path: str | Path, option: str) -> Path:
+    """``path``, a folder a command writes into (made where it is not yet); a usage error
+    where it, or a folder above it, is a file."""
+    path = Path(path)
+    for above in (path, *path.parents):
+        if above.exists():
+            if not above.is_dir():
+                raise click.UsageError(f"{option} {path}: {above} is a file, not a folder")
+            break
+    return path
 
 
 def session_range(name: str) -> click.ParamType:

@@ -42,6 +42,7 @@ def train(kind: str, config_path: str, out: str | None, resume: bool, init: str 
     Several processes: torchrun --nproc_per_node 2 -m bridge train ...
     """
     from bridge import logs
+    from bridge.cli.options import folder_to_write
     from bridge.data.cache import CacheError
     from bridge.model.checkpoint import CheckpointError
     from bridge.train.config import TrainConfigError, load_config
@@ -59,6 +60,11 @@ def train(kind: str, config_path: str, out: str | None, resume: bool, init: str 
         raise click.ClickException(str(exc)) from None
     if config.kind != kind:
         raise click.ClickException(f"{config_path} configures a {config.kind}, not a {kind}")
+    out_dir = folder_to_write(config.out, "--out")
+    if not resume and (out_dir / "best").is_dir():
+        raise click.ClickException(f"{out_dir} holds a trained model (best/): --resume "
+                                   "trains on from where it stopped; another --out (or "
+                                   "removing it) starts afresh")
     try:
         best = run_training(config, resume=resume, device=device)
     except (CheckpointError, CacheError, TrainConfigError) as exc:   # --init, or the data

@@ -212,6 +212,10 @@ def build(config: BuildConfig) -> dict:
     records.sort(key=lambda r: (rank[r.split], *r.key))
     report.skipped.sort(key=lambda s: (s.dataset, s.path, s.variant, s.reason))
     kept = _dedupe(records, report)
+    if not kept:                        # (a cache already there is left as it was)
+        why = ", ".join(f"{reason} {n}" for reason, n in report.to_dict()["files"].items())
+        raise BuildError(f"nothing to build: none of the {len(work)} file(s) read is music "
+                         f"it can use ({why or 'none read'}); {config.out} not written")
     stats = _write(config, kept, splits, report, sources, not_music)
     return stats
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ class OptimConfig:
     batch: int = 32
     epochs: int = 30
     steps_per_epoch: int = 500
-    warmup: int = 200
+    warmup: int = 200                 # steps (with max_minutes: at most WARMUP_SHARE of it)
     schedule: str = "cosine"          # cosine | constant
     patience: int = 4                 # epochs without val improvement before stopping
     clip: float = 1.0
@@ -115,12 +116,53 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
+SHARES = ("perform", "melodies", "style_dropout", "genre_only", "arrange", "phrase_start",
+          "switch", "mix", "keep_init")          # each a share: 0 to 1
+AT_LEAST = {"window": 8, "min_bars": 1, "max_bars": 1, "eval_bars": 1, "max_tokens": 8,
+            "transpose": 0, "velocity_shift": 0, "phrase_bars": 1, "val_windows": 1,
+            "lr": 0, "min_lr": 0, "weight_decay": 0, "batch": 1, "epochs": 1, "steps_per_epoch": 1,
+            "warmup": 0, "patience": 1, "clip": 0, "max_minutes": 0, "recall_aux": 0}
+SCHEDULES = ("cosine", "constant")
+
+
+def _checked(name: str, value: Any, default: Any) -> Any:
+    """``value`` for the key ``name``, of its default's type and in its range, else a
+    clear error (a wrong value failed deep in training, or hung before its first step)."""
+    kind = type(default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if type(value) is not kind:
+        article = "an" if kind is int else "a"
+        raise TrainConfigError(f"{name} = {value!r}: {article} {kind.__name__} is wanted")
+    if kind in (int, float):
+        if not math.isfinite(value):
+            raise TrainConfigError(f"{name} = {value!r}: a finite number is wanted")
+        if name in SHARES and not 0 <= value <= 1:
+            raise TrainConfigError(f"{name} = {value!r}: a share from 0 to 1 is wanted")
+        if name in AT_LEAST and value < AT_LEAST[name]:
+            raise TrainConfigError(f"{name} = {value!r}: at least {AT_LEAST[name]}")
+    if kind is dict and not all(isinstance(x, int | float) and not isinstance(x, bool)
+                                and math.isfinite(x) and x >= 0 for x in value.values()):
+        raise TrainConfigError(f"{name} = {value!r}: each value a number of 0 or more")
+    if name == "schedule" and value not in SCHEDULES:
+        raise TrainConfigError(f"{name} = {value!r}: one of {', '.join(SCHEDULES)}")
+    return value
+
+
 def _build(cls: type, data: dict[str, Any], where: str) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
         raise TrainConfigError(f"{where}: unknown key(s) {', '.join(unknown)}")
-    return cls(**data)
+    defaults = cls()
+    try:
+        built = cls(**{k: _checked(k, v, getattr(defaults, k)) for k, v in data.items()})
+    except TrainConfigError as exc:
+        raise TrainConfigError(f"{where}: {exc}") from None
+    if getattr(built, "max_bars", 1) < getattr(built, "min_bars", 1):
+        raise TrainConfigError(f"{where}: max_bars {built.max_bars} is under min_bars "
+                               f"{built.min_bars}")
+    return built
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:

@@ -32,6 +32,9 @@ from bridge.train.tasks import make_task
 log = logging.getLogger(__name__)
 
 
+WARMUP_SHARE = 0.05         # with a time budget, the warm-up lasts this share of it at most
+
+
 def progress_at(step: int, seconds: float, config: TrainConfig) -> float:
     """How far through training (0..1): by steps, or by time when a budget is set and
     time runs out first."""
@@ -41,10 +44,21 @@ def progress_at(step: int, seconds: float, config: TrainConfig) -> float:
     return min(1.0, max(by_steps, by_time, 0.0))
 
 
+def warmed(step: int, seconds: float, config: TrainConfig) -> float:
+    """How far through the warm-up (0..1): by steps, or by time when a budget is set and
+    ``WARMUP_SHARE`` of it is spent first (a short fine-tune on a CPU, at some 40 steps a
+    minute, spent the whole of a minute's budget warming up)."""
+    o = config.optim
+    by_steps = (step + 1) / o.warmup if o.warmup > 0 else 1.0
+    by_time = seconds / (60 * o.max_minutes * WARMUP_SHARE) if o.max_minutes > 0 else 0.0
+    return min(1.0, max(by_steps, by_time))
+
+
 def lr_at(step: int, config: TrainConfig, seconds: float = 0.0) -> float:
     o = config.optim
-    if step < o.warmup:
-        return o.lr * (step + 1) / o.warmup
+    warm = warmed(step, seconds, config)
+    if warm < 1.0:
+        return o.lr * warm
     if o.schedule == "constant":
         return o.lr
     t = progress_at(step, seconds, config)

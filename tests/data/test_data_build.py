@@ -134,6 +134,24 @@ def test_datasets_option(tmp_path):
 def test_nothing_to_build(tmp_path):
     with pytest.raises(BuildError, match="nothing to build"):
         build(BuildConfig(out=tmp_path / "out", users=(tmp_path,), workers=1, progress=False))
+    broken = tmp_path / "broken"                       # files, none of them music
+    broken.mkdir()
+    (broken / "a.mid").write_bytes(b"MThd nonsense")
+    (broken / "b.mid").write_bytes(b"")
+    out = tmp_path / "cache"                           # a cache built before stays whole
+    out.mkdir()
+    (out / "train.tokens").write_bytes(b"kept")
+    with pytest.raises(BuildError, match=r"none of the 2 file\(s\).*unreadable 2"):
+        build(BuildConfig(out=out, users=(broken,), workers=1, progress=False))
+    assert sorted(p.name for p in out.iterdir()) == ["train.tokens"]
+
+
+def test_cli_build_below_a_file_is_one_clear_error(tmp_path):
+    (tmp_path / "afile").write_text("")
+    result = CliRunner().invoke(data_cli, ["build", "--no-data", "--user", str(tmp_path),
+                                           "--out", str(tmp_path / "afile" / "cache")])
+    assert result.exit_code == 2 and "afile is a file, not a folder" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_cli_build_and_stats(tmp_path):
