@@ -66,6 +66,12 @@ def base_model(path: str | Path, kind: str, data_labels: dict[str, list[str]],
         if not config.get(grow[0]) and (asked or {}).get(grow[0]):
             config.update({k: asked[k] for k in grow if k in asked})
             log.info("fine-tuning: adding %s", ", ".join(f"{k}={config[k]}" for k in grow))
+    unused = {k: v for k, v in (asked or {}).items()
+              if k in config and k not in data_labels and config[k] != v}
+    if unused:                          # (the checkpoint's own architecture is trained)
+        log.warning("fine-tuning %s keeps its architecture: %s not used", path,
+                    ", ".join(f"model.{k} = {v!r} (it has {config[k]!r})"
+                              for k, v in sorted(unused.items())))
     for field, labels in data_labels.items():
         known = list(config[field])
         config[field] = known + [label for label in labels if label not in known]

@@ -97,6 +97,18 @@ def test_fine_tune_on_a_user_folder_through_the_cli(tiny_config, fixture_data, t
     assert "ambient" in model.config.styles and "folk/jig" in model.config.styles
 
 
+def test_a_fine_tune_says_which_model_settings_it_cannot_use(tiny_config, tmp_path, caplog):
+    base = train(load_config(tiny_config("generator", epochs=1)), device="cpu",
+                 progress=False)
+    width = checkpoint.load(base, "generator")[0].config.n_hidden
+    config = load_config(tiny_config("generator", epochs=1), {
+        "init": str(base), "out": str(tmp_path / "tuned"), "model.n_hidden": width * 2})
+    with caplog.at_level("WARNING", logger="bridge.train.finetune"):
+        tuned = train(config, device="cpu", progress=False)
+    assert checkpoint.load(tuned, "generator")[0].config.n_hidden == width
+    assert f"model.n_hidden = {width * 2} (it has {width}) not used" in caplog.text
+
+
 def test_a_generator_grows_recall_and_trains_only_it(tiny_config, tmp_path):
     base_dir = train(load_config(tiny_config("generator", epochs=1)), device="cpu",
                      progress=False)
