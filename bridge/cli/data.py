@@ -68,7 +68,7 @@ def build(data_dir: Path | None, no_data: bool, out: Path, users: tuple[Path, ..
     if data_dir is None and not users and not use_music21:
         raise click.UsageError(f"no data: pass --data DIR (or set ${SHARED_DATA_ENV}), "
                                f"--user DIR or --music21")
-    folder_to_write(out, "--out")
+    folder_to_write(out, f"--out {out}")
     names = tuple(x.strip() for x in datasets.split(",") if x.strip()) if datasets else None
     config = BuildConfig(out=out, data=data_dir, datasets=names, users=users,
                          music21=use_music21, music21_limit=music21_limit, limit=limit,

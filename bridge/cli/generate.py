@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from bridge.cli.inputs import Batch, InputError, grid_option, load_model, midi_inputs, read_piece
-from bridge.cli.options import session_range
+from bridge.cli.options import folder_to_write, session_range
 from bridge.live.params import CANDIDATES, GUIDANCE, ParamError, known_style
 from bridge.vocab import PART_SETS, PARTS, TICKS_PER_BEAT
 
@@ -77,6 +77,7 @@ def _inode(path: Path) -> tuple[int, int]:
 
 
 def _make_parent(target: Path) -> None:
+    folder_to_write(target.parent, f"cannot write {target}")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

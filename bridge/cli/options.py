@@ -26,14 +26,14 @@ class Finite(click.FloatRange):
         return number
 
 
-def folder_to_write(path: str | Path, option: str) -> Path:
+def folder_to_write(path: str | Path, what: str) -> Path:
     """``path``, a folder a command writes into (made where it is not yet); a usage error
-    where it, or a folder above it, is a file."""
+    that says ``what`` where it, or a folder above it, is a file."""
     path = Path(path)
     for above in (path, *path.parents):
         if above.exists():
             if not above.is_dir():
-                raise click.UsageError(f"{option} {path}: {above} is a file, not a folder")
+                raise click.UsageError(f"{what}: {above} is a file, not a folder")
             break
     return path
 

@@ -60,7 +60,7 @@ def train(kind: str, config_path: str, out: str | None, resume: bool, init: str 
         raise click.ClickException(str(exc)) from None
     if config.kind != kind:
         raise click.ClickException(f"{config_path} configures a {config.kind}, not a {kind}")
-    out_dir = folder_to_write(config.out, "--out")
+    out_dir = folder_to_write(config.out, f"--out {config.out}")
     if not resume and (out_dir / "best").is_dir():
         raise click.ClickException(f"{out_dir} holds a trained model (best/): --resume "
                                    "trains on from where it stopped; another --out (or "

@@ -12,6 +12,7 @@ source tree) so a normal install finds it.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,9 @@ def save(folder: str | Path, model: Generator | Tagger, **info: Any) -> Path:
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tmp = folder / (WEIGHTS + ".tmp")
     save_file(state, str(tmp), metadata={"kind": kind, "vocab_version": str(VOCAB_VERSION)})
+    umask = os.umask(0)                 # (safetensors writes its file for its owner alone)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)           # as any file this process writes
     tmp.replace(folder / WEIGHTS)
     meta = {
         "kind": kind,

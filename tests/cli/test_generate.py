@@ -234,7 +234,8 @@ def test_a_target_that_cannot_be_written_is_refused_before_any_sampling(
     (tmp_path / "afile").write_text("")
     under_a_file = runner.invoke(continue_, [str(folder / "a.mid"), "-o",
                                              str(tmp_path / "afile" / "x.mid"), *model])
-    assert under_a_file.exit_code == 1 and "cannot write" in under_a_file.output
+    assert under_a_file.exit_code == 2 and "cannot write" in under_a_file.output
+    assert "afile is a file, not a folder" in under_a_file.output
     (tmp_path / "out" / "a-seed0.mid").mkdir(parents=True)
     a_folder = runner.invoke(continue_, [str(folder), "--out-dir", str(tmp_path / "out"),
                                          "--seed", "0", *model])

@@ -133,3 +133,11 @@ def test_a_model_folder_that_is_not_one_says_what_it_is(tmp_path):
         resolve_model_dir(tmp_path / "m" / "generator")      # the checkpoint, not the model
     with pytest.raises(checkpoint.CheckpointError, match="holds generator/ and tagger/"):
         resolve_model_dir(tmp_path)
+
+
+def test_weights_are_written_as_any_file_beside_them(tmp_path):
+    """Readable by whoever may read the model card and the JSON beside them (safetensors
+    wrote its file for its owner alone)."""
+    folder = checkpoint.save(tmp_path / "g", Generator(GeneratorConfig(n_embd=8, n_hidden=8)))
+    mode = (folder / checkpoint.WEIGHTS).stat().st_mode & 0o777
+    assert mode == (folder / "model.json").stat().st_mode & 0o777
