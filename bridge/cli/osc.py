@@ -47,20 +47,32 @@ def send(address: str, args: tuple[str, ...], host: str, port: int, reply_port: 
     except (ValueError, OscArgumentError) as exc:
         raise click.UsageError(str(exc)) from None
 
-    async def exchange() -> tuple[int, int]:
-        """How many replies came, and the port they were listened for on."""
+    ping = route("/continuo/ping", IN).address
+
+    async def exchange() -> tuple[int, int, bool]:
+        """How many replies came, the port they were listened for on, and whether the
+        daemon answers there (asked with a ping where the message got no reply: a note in,
+        say, is answered only when it is refused)."""
         async with await OscClient.open(host, port, reply_port) as client:
             client.send(rt.address, values)
             got = 0
             async for message in client.replies(timeout):
                 click.echo(str(message))
                 got += 1
-            return got, client.address[1]
+            up = got > 0
+            if not up and rt.address != ping:
+                client.send(ping, [])
+                up = any([m async for m in client.replies(timeout)])
+            return got, client.address[1], up
 
     try:
-        got, listening = asyncio.run(exchange())
+        got, listening, up = asyncio.run(exchange())
     except OscPortError as exc:
         raise click.ClickException(str(exc)) from None
+    if not got and up:
+        click.echo(f"sent; the daemon at {host}:{port} is up and did not answer it "
+                   "(it answers this message only when it refuses it)", err=True)
+        return
     if not got:
         hint = "is `continuo run` running?"
         if rt.address == "/continuo/session/hello" and len(values) > 1 and values[1] == 0:

@@ -30,6 +30,7 @@ def make_router() -> Router:
         return Reply("/continuo/param/value", (request.session, request["name"], value))
 
     router.bind("/continuo/param/set", param_set)
+    router.bind("/continuo/note/in", lambda r: None)      # taken in silence, as the daemon does
     router.bind("/continuo/status/get", lambda r: Reply(
         "/continuo/status/reply", ("model", "small model", "sessions", 0)))
     return router
@@ -58,6 +59,14 @@ def test_send_prints_the_reply(daemon_port):
     result = send("/continuo/ping", port=daemon_port)
     assert result.exit_code == 0, result.output
     assert result.output == "/continuo/ping/reply 0.1.0\n"
+
+
+def test_a_message_taken_in_silence_is_sent_and_says_so(daemon_port):
+    """A note in is answered only when it is refused: the daemon is asked whether it is up
+    (a ping) before the command calls the message unanswered."""
+    result = send("/continuo/note/in", "s1", "60", "100", "0.0", port=daemon_port)
+    assert result.exit_code == 0, result.output
+    assert "sent; the daemon at 127.0.0.1" in result.output and "is up" in result.output
 
 
 def test_send_types_args_by_the_route(daemon_port):
