@@ -14,7 +14,7 @@ from bridge.live.engine import Engine
 from bridge.live.generation import Generation
 from bridge.live.params import CANDIDATES, GUIDANCE
 from bridge.live.parts import SIDE_BARS, playing_both
-from bridge.live.quote import PULSE, choosing, heard_bars, pulse, quoting, voters
+from bridge.live.quote import choosing, for_a_drummer, heard_bars, quoting, voters
 from bridge.live.tagging import last_bars, top_genre
 from bridge.model import ear
 from bridge.model.generator import Generator
@@ -26,6 +26,7 @@ from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import MAX_SILENT_BARS, encode, to_tick
 from bridge.vocab import (
     BAR,
+    BASS,
     DRUMS,
     NO_PART,
     PERCUSSION_GENRES,
@@ -243,11 +244,12 @@ def under_drums(generator: Generator, prompt: Piece, start: int, options: Contin
     :func:`draw_candidates` draws them, hearing the prompt's pitched parts alone: the model
     never heard drums and pitched parts at once, and hearing a groove a bass asked for
     played its hits (val, 10 Groove takes, seeds 0-1: 4.2 notes a beat, at pitches from 30
-    to 78). Where no pitched part was heard, they begin the music there, a bass quoting the
-    kick's hits (:func:`bridge.live.quote.pulse`) so that it locks to the drummer."""
+    to 78). Where no pitched part was heard, they come in from a silence, a bass quoting the
+    kick's hits (:func:`bridge.live.quote.quoted`) so that it locks to the drummer."""
     pitched = replace(prompt, notes=[n for n in prompt.notes if not n.drum])
-    kick = [] if pitched.notes else pulse(prompt.notes, asked)
-    return _draw(generator, pitched, start, options, engine, kick)
+    led = not pitched.notes and BASS in asked            # a bass for a drummer: the kick
+    return _draw(generator, pitched, start, options, engine,
+                 quotes_from=prompt.notes if led else None)
 
 
 def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions,
@@ -263,17 +265,17 @@ def draw_candidates(generator: Generator, piece: Piece, options: ContinueOptions
 
 
 def _draw(generator: Generator, prompt: Piece, start: int, options: ContinueOptions,
-          engine: Engine | None, kick: list[Note] | None = None
+          engine: Engine | None, quotes_from: list[Note] | None = None
           ) -> tuple[list[list[Note]], int]:
+    """Draw and choose from ``prompt``, the draws quoting ``quotes_from`` (default: the
+    prompt; under drums alone, the drums: :func:`bridge.live.quote.quoted`)."""
     if options.candidates < 1:
         raise ValueError(f"candidates must be at least 1, not {options.candidates}")
     gen, context, style, bar = plan_continuation(generator, prompt, options, start)
     k = options.candidates
-    if kick:                                            # a bass for a drummer: the kick
-        quotable, how = kick, PULSE
-    else:                                               # a style request leaves them behind
-        quotable = [] if options.style else prompt.notes
-        how = quoting(gen, quotable)
+    source = prompt.notes if quotes_from is None else quotes_from
+    quotable = [] if options.style and not for_a_drummer(gen, source) else source
+    how = quoting(gen, quotable)                        # (a style leaves the tune behind)
     gens = [gen] if k == 1 else choosing(gen, k, quotable, how)
     those = voters(gen, quotable, how)
     (engine or Engine(generator, None)).run_now(gens, context, style, bar)

@@ -372,7 +372,8 @@ def test_pitched_parts_for_a_drummer_come_in_hearing_no_drums_a_bass_led_by_the_
 
     def spy(gen, k, heard, how):
         seen.update(prefix=list(gen.prefix), heard=list(heard), how=how)
-        return choosing(gen, k, heard, how)
+        seen["gens"] = choosing(gen, k, heard, how)
+        return seen["gens"]
 
     monkeypatch.setattr(offline, "choosing", spy)
     groove = _groove(10)
@@ -384,7 +385,10 @@ def test_pitched_parts_for_a_drummer_come_in_hearing_no_drums_a_bass_led_by_the_
         assert seen["heard"] == []                     # nothing to quote
         return
     _, start = prompt_of(groove, 8)
-    kicks = [n for n in groove.notes if n.pitch in KICKS and n.start < start / TICKS_PER_BEAT]
-    assert seen["how"] == PULSE and [(n.start, n.pitch, n.drum) for n in seen["heard"]] == \
-        [(n.start, n.pitch, True) for n in kicks]
-    assert {n.part for n in seen["heard"]} == {part_index("bass")}
+    assert seen["how"] == PULSE and seen["heard"] == \
+        [n for n in groove.notes if n.start < start / TICKS_PER_BEAT]
+    kicks = {round(n.start * TICKS_PER_BEAT) % (4 * TICKS_PER_BEAT)
+             for n in groove.notes if n.pitch in KICKS}
+    led = [e for g in seen["gens"] if g.quote is not None for e in g.quote.events]
+    assert led and {e[0] % (4 * TICKS_PER_BEAT) for e in led} == kicks   # the kick's places
+    assert {e[1] for e in led} == {part_index("bass")}                   # as the bass's

@@ -56,6 +56,10 @@ class Context:
     def pitched(self) -> Context | None:
         return self.apart.get(False)
 
+    def heard_drums(self) -> bool:
+        """Has a drum been heard (among its latest notes, or held now)?"""
+        return any(n.drum for n in self.notes) or any(drum for _, drum in self.held)
+
     def keep_apart(self, style: int | None, now: int, guided: bool = False
                    ) -> tuple[Context, Context] | None:
         """Keep the contexts of the drums alone and of the pitched parts alone, each

@@ -51,6 +51,7 @@ from bridge.music.piece import Note
 from bridge.music.tokenize import note_tokens, to_tick
 from bridge.vocab import (
     BASS,
+    DRUMS,
     EXPECT_DUR,
     EXPECT_NOTE,
     EXPECT_TIME_OR_NOTE,
@@ -106,22 +107,33 @@ def loop(turn: int, rest: int = 0) -> Quoting:
     return replace(GROOVE, lags=lags, voters=((lags[0], weight),), copies=True)
 
 
-def pulse(heard: Sequence[Note], plays: frozenset[int]) -> list[Note]:
-    """The kick's hits among ``heard``, as the bass's (their drum keys kept, which a
-    pitched draw never plays): what a bass drawn under drums alone quotes (:data:`PULSE`),
-    its time led to them bar for bar, as a bass player locks to the kick drum. Nothing
-    where ``plays`` has no bass. Val, 10 Groove takes, seeds 0-1, a bass drawn hearing no
-    drums: 1.69 notes a beat, 0.30 of them on a place in the bar where the kick played;
-    quoting the kick: 1.07 and 0.67 (docs/musicality.md, "A bass under a drummer")."""
-    if BASS not in plays:
-        return []
-    return [replace(n, part=BASS) for n in heard if n.drum and n.pitch in KICKS]
+def for_a_drummer(gen: Generation, heard: Sequence[Note]) -> bool:
+    """Does ``gen`` play a bass (no drums) where only drums were heard (a bass for a
+    drummer)? Then its draws quote the kick's hits as the bass's (:func:`quoted`), its time
+    led to them bar for bar, as a bass player locks to the kick drum (:data:`PULSE`)."""
+    return gen.parts is not None and BASS in gen.parts and DRUMS not in gen.parts \
+        and any(n.drum for n in heard) and all(n.drum for n in heard)
+
+
+def quoted(gen: Generation, heard: Sequence[Note]) -> list[Note]:
+    """What ``gen``'s draws quote of ``heard``: all of it, or for a bass for a drummer
+    (:func:`for_a_drummer`) the kick's hits as the bass's, their drum keys kept (a pitched
+    draw never plays them: only its time is led). Val, 10 Groove takes, seeds 0-1, a bass
+    drawn hearing no drums: 1.69 notes a beat, 0.30 of them on a place in the bar where the
+    kick played; quoting the kick: 1.07 and 0.67 (docs/musicality.md, "A bass under a
+    drummer")."""
+    if not for_a_drummer(gen, heard):
+        return list(heard)
+    return [replace(n, part=BASS) for n in heard if n.pitch in KICKS]
 
 
 def quoting(gen: Generation, heard: Sequence[Note] = ()) -> Quoting:
     """How ``gen``'s choice quotes ``heard``: as a :func:`loop` when what it heard of the
     parts it plays goes round exactly (a drum machine's pattern under a bass played live),
-    else as a groove when ``gen`` plays drums alone, else as a tune."""
+    else as a groove when ``gen`` plays drums alone, as a pulse when it plays a bass for a
+    drummer (:func:`for_a_drummer`), else as a tune."""
+    if for_a_drummer(gen, heard):
+        return PULSE
     found = period(ours(gen, heard), gen.cursor.meter, gen.first_tick)
     if found is not None:
         return loop(*found)
@@ -224,7 +236,7 @@ def quotes(notes: Sequence[Note], meter: Meter, start: int, plays: frozenset[int
 
 def _offered(gen: Generation, heard: Sequence[Note], how: Quoting) -> Iterator[Quote]:
     """The quotes of ``heard`` that ``how`` offers draws of ``gen``, from where it starts."""
-    return quotes(heard, gen.cursor.meter, gen.first_tick, gen.parts, how)
+    return quotes(quoted(gen, heard), gen.cursor.meter, gen.first_tick, gen.parts, how)
 
 
 def choosing(gen: Generation, candidates: int, heard: Sequence[Note],

@@ -85,10 +85,12 @@ class Voice:
         return self.parts() != before
 
     def keep_apart(self) -> tuple[Context, Context] | None:
-        """Where it plays drums beside pitched parts, the contexts of each side alone
+        """Where it plays drums beside pitched parts, or pitched parts where drums were
+        heard (a bass for a drummer), the contexts of each side alone
         (:meth:`Context.keep_apart`); else none."""
         playing = self.parts()
-        apart = playing is not None and DRUMS in playing and len(playing) > 1
+        apart = playing is not None and (len(playing) > 1 if DRUMS in playing
+                                         else self.context.heard_drums())
         return self.context.keep_apart(self.style_index if apart else None,
                                        self.time.tick(self.time.now_beat()), self.guided)
 
@@ -99,7 +101,11 @@ class Voice:
         """What it plays from song beat ``start`` to ``end``: a continuation of the context;
         where it plays drums beside pitched parts, two: the pitched parts drawn from the
         context of the pitched parts alone, and the drums from that of the drums alone
-        (:mod:`bridge.live.context`) with the seed + 1."""
+        (:mod:`bridge.live.context`) with the seed + 1; where it plays pitched parts alone
+        and drums were heard, those from the pitched parts alone (nothing heard there: they
+        come in from a silence, as ``continuo continue --part`` has them; a bass for a
+        drummer hearing the drums played its hits, 4.2 notes a beat: docs/musicality.md,
+        "A bass under a drummer")."""
         playing = self.parts()
         asks = self.band_asks if self.band_asks is not None else \
             ([] if playing is None else [playing])
@@ -108,6 +114,9 @@ class Voice:
             return [self._generation(self.context, playing, asks, 0, start, end, note_now,
                                      on_done, on_note)]
         drums, tune = sides
+        if DRUMS not in playing:
+            return [self._generation(tune, playing, asks, 0, start, end, note_now, on_done,
+                                     on_note)]
         pitched = [ask - {DRUMS} for ask in asks if ask - {DRUMS}]
         return [self._generation(tune, playing - {DRUMS}, pitched, 0, start, end,
                                  note_now, on_done, on_note),

@@ -53,7 +53,7 @@ LIMITS = {
         "too sparse (1.3 a beat; Groove plays 5.0). So `continue --part` asks pitched parts "
         "of a file with drums hearing its pitched parts alone, and over drums alone they come "
         "in from a silence, a bass led to the kick's hits (a bass 1.08 notes a beat, 0.74 of "
-        "them where the kick plays; a melody 1.47); the live session does not yet. Mixture "
+        "them where the kick plays; a melody 1.47), and a live session likewise. Mixture "
         "windows (`data.mix`, a groove laid under pitched music) "
         "are what its next training adds (a short CPU run moved drums under a melody to 2.7 "
         "a beat, the bass not yet). A file with both (a band) is continued side by side: "

@@ -4,7 +4,17 @@ from bridge.live.context import DRUMS_APART, PITCHED_APART
 from bridge.live.params import PART_CHANNELS
 from bridge.live.voice import draw_seed
 from bridge.music.piece import Note
-from bridge.vocab import BASS, DRUMS, HARMONY, MELODY, PART_BASE, note_token
+from bridge.vocab import (
+    BASS,
+    DRUMS,
+    HARMONY,
+    K_DRUM,
+    KIND,
+    MELODY,
+    PART_BASE,
+    TICKS_PER_BEAT,
+    note_token,
+)
 
 from .test_session import make
 
@@ -48,10 +58,36 @@ def test_drums_beside_pitched_parts_are_drawn_apart_each_from_its_side_alone(sim
     soon = s.time.tick(now + 1.25)                 # and knows which of Continuo's sound
     assert set(s.context.pitched.sounding_after(soon)) == {note_token(48, False)}
     assert set(s.context.drums.sounding_after(soon)) == {note_token(36, True)}
-    s.voice.for_band((frozenset({HARMONY, BASS}),))             # the drummer left
+    s.voice.for_band((frozenset({HARMONY, BASS}),))             # the drummer left: the
     [alone] = s.generations(now + 1, now + 5, note_now=True, on_done=lambda g, r: None)
-    assert alone.parts == {HARMONY, BASS} and not s.context.apart
-    assert alone.session == s.sid                               # the whole context again
+    assert alone.parts == {HARMONY, BASS} and alone.session == s.sid + PITCHED_APART
+    s.close()                                                   # drums heard stay unheard
+    s, _, _ = make(sim(120.0), seed=7)
+    s.voice.for_band((frozenset({HARMONY, BASS}),))             # no drum heard at all:
+    s.context.note_on(s.time.tick(0.0), 72, 90, False, MELODY)
+    [alone] = s.generations(now + 1, now + 5, note_now=True, on_done=lambda g, r: None)
+    assert alone.session == s.sid and not s.context.apart       # the whole context
+    s.close()
+
+
+def test_pitched_parts_for_a_drummer_come_in_hearing_no_drums_a_bass_led_by_the_kick(sim):
+    """A performer plays drums; the session plays the bass: drawn from the pitched parts
+    heard alone (none: it comes in from a silence), its choice's draws led to the kick."""
+    from bridge.live.choice import Choice
+    from bridge.live.quote import PULSE
+
+    s, _, _ = make(sim(120.0), seed=3, part="bass")
+    for beat in range(16):                                      # four bars of kick and snare
+        key = 36 if beat % 2 == 0 else 38
+        s.context.note_on(s.time.tick(beat), key, 100, True, DRUMS)
+        s.context.note_off(s.time.tick(beat + 0.25), key, True)
+    [gen] = s.generations(16.0, 24.0, note_now=False, on_done=lambda g, r: None)
+    assert gen.session == s.sid + PITCHED_APART and gen.parts == {BASS}
+    assert not any(KIND[t] == K_DRUM for t in [*s.context.pitched.history, *gen.prefix])
+    choice = Choice(gen, 4, s.quotable())
+    assert choice.how == PULSE
+    led = {e[0] % (4 * TICKS_PER_BEAT) for g in choice.gens if g.quote for e in g.quote.events}
+    assert led == {0, 2 * TICKS_PER_BEAT}                       # the kick's places in the bar
     s.close()
 
 
