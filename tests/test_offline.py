@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 import torch
 
-from bridge.live.quote import GROOVE, TUNE, in_key
+from bridge.live.choice import in_key
+from bridge.live.quote import GROOVE, TUNE
 from bridge.live.tagging import last_bars
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece

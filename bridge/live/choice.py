@@ -22,19 +22,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from bridge.live.generation import Generation
-from bridge.live.quote import (
-    allowed,
-    choosing,
-    copied,
-    copying,
-    heard_bars,
-    in_key,
-    quoting,
-    voters,
-)
-from bridge.music.likeness import Bars, consensus
+from bridge.live.quote import choosing, heard_bars, quoting, voters
+from bridge.music.key import find_key, in_key_share
+from bridge.music.likeness import Bars, bar_contents, consensus, copied_bars
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
+
+KEY_WEIGHT = 0.05           # a styled choice's weight on a draw's share of notes in key
+COPY_WEIGHT = 0.015         # what a draw loses in a choice for copying all its bars
 
 
 def choose(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: Bars,
@@ -42,13 +37,13 @@ def choose(spans: Sequence[Sequence[Note]], gens: Sequence[Generation], bars: Ba
            key_of: Sequence[Note] = (), ok: Sequence[int] | None = None,
            loop: bool = False) -> int:
     """Which of the draws ``gens`` (their played notes ``spans`` on ``bars``) a choice plays,
-    in ``continuo continue`` and live alike: of those :func:`bridge.live.quote.allowed`
+    in ``continuo continue`` and live alike: of those :func:`allowed`
     (and ``ok``, the ones that did not fail; and of those, the ones playing every part
     asked for, :func:`full`), the one most like the others and like its ``voters``
     (:func:`bridge.music.likeness.consensus`); under a style request (``key_of``: the notes
-    whose key it keeps) keeping to that key (:func:`bridge.live.quote.in_key`), else
+    whose key it keeps) keeping to that key (:func:`in_key`), else
     copying few bars of ``heard`` (on ``heard_bars``) note for note
-    (:func:`bridge.live.quote.copying`), unless ``heard`` goes round exactly itself
+    (:func:`copying`), unless ``heard`` goes round exactly itself
     (``loop``: its :class:`bridge.live.quote.Quoting` ``copies``)."""
     copies = [0] * len(spans) if loop else copied(spans, bars, heard, heard_bars)
     among = allowed(gens, copies)
@@ -73,6 +68,40 @@ def full(spans: Sequence[Sequence[Note]], gens: Sequence[Generation],
     return [j for j in among if plays_all(j)]
 
 
+def in_key(spans: Sequence[Sequence[Note]], heard: Sequence[Note],
+           weight: float = KEY_WEIGHT) -> list[float]:
+    """Each span's share of pitched notes in the key of ``heard`` (Krumhansl-Schmuckler),
+    times ``weight``: what a choice under a style request adds for keeping to the key it
+    heard (it quotes nothing and hears no voter: the request is to leave the genre heard,
+    not its key). Nothing where no key is heard."""
+    key = find_key(heard)
+    return [weight * (in_key_share(s, key) or 0.0) for s in spans]
+
+
+def copied(spans: Sequence[Sequence[Note]], bars: Bars, heard: Sequence[Note],
+           heard_bars: Bars) -> list[int]:
+    """How many of each span's ``bars`` copy a bar of ``heard`` (on ``heard_bars``) note
+    for note."""
+    source = {b for b in bar_contents(heard, heard_bars) if b}
+    return [copied_bars(s, bars, source) for s in spans]
+
+
+def allowed(gens: Sequence[Generation], copies: Sequence[int]) -> list[int]:
+    """The candidates a choice chooses among: the free ones, and those quoting that copy
+    (``copies``: :func:`copied`) no more bars note for note than the most copying free one."""
+    free = [i for i, g in enumerate(gens) if g.quote is None]
+    most = max((copies[i] for i in free), default=0)
+    return [i for i, g in enumerate(gens) if g.quote is None or copies[i] <= most]
+
+
+def copying(copies: Sequence[int], bars: int, weight: float = COPY_WEIGHT) -> list[float]:
+    """What each span loses in a choice for the share of its ``bars`` bars that copy a bar
+    heard note for note (``copies``: :func:`copied`), times ``weight``: a tie-breaker among
+    draws nearly as alike, which keeps a tune's answer from playing its prompt's bars again
+    more often than tunes do (docs/musicality.md, "A line played alone goes on alone")."""
+    return [-weight * c / bars if bars else 0.0 for c in copies]
+
+
 class Choice:
     def __init__(self, gen: Generation, candidates: int, heard: Sequence[Note] = (),
                  key_of: Sequence[Note] = ()) -> None:
@@ -80,7 +109,7 @@ class Choice:
         before, stream beats), as ``continuo continue`` draws them
         (:func:`bridge.live.quote.choosing`); its callbacks are the choice's. Under a style
         request ``heard`` is empty and the choice keeps to the key of ``key_of`` instead
-        (:func:`bridge.live.quote.in_key`)."""
+        (:func:`in_key`)."""
         if candidates < 2:
             raise ValueError(f"a choice needs at least 2 candidates, not {candidates}")
         meter = gen.cursor.meter

@@ -57,7 +57,7 @@ class Host(Protocol):
 
     def keyed(self) -> list[Note]:
         """The notes whose key a choice keeps to while a style is asked for (the session's
-        latest, both players': :func:`bridge.live.quote.in_key`); none without a request."""
+        latest, both players': :func:`bridge.live.choice.in_key`); none without a request."""
 
     def release(self, gen: Generation) -> None:
         """The worker goes on sampling ``gen``, held after its first note."""

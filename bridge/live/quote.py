@@ -19,12 +19,12 @@ moves on; a loop's (:func:`loop`: music heard going round exactly, a riff looped
 machine's pattern) as a groove's, whole turns back. The choice hears bars heard before,
 played again, as voters beside the draws (:func:`voters`): a tune's first strain (8 bars
 back) and its latest bars, a groove's latest bars, a loop's next turn; a choice under a
-style request, which quotes nothing and hears no voter, keeps to the key it heard
-(:func:`in_key`). A groove's or a loop's answer drawn alone, with no choice, quotes its
-latest bars too (:func:`alone`). :func:`allowed` keeps out of the choice a draw that copies
+style request, which quotes nothing and hears no voter, keeps to the key it heard. A
+groove's or a loop's answer drawn alone, with no choice, quotes its latest bars too
+(:func:`alone`). The choice itself (:mod:`bridge.live.choice`) keeps out a draw that copies
 more bars note for note than the most copying free draw, so the quotes are varied rather
-than repeated (a performer's bars are never copied exactly by the music itself), and
-:func:`copying` takes a little from each draw for the bars it copies; not a loop's, which
+than repeated (a performer's bars are never copied exactly by the music itself), and takes
+a little from each draw for the bars it copies; not a loop's, which
 the music copies itself. Measured on the continuation benchmark: docs/musicality.md,
 "Candidates that quote the prompt", "A groove goes round", "Bars heard before as voters", "A
 loop goes round", "A style request keeps the key it heard" and "A line played alone goes on
@@ -44,8 +44,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bridge.music.key import find_key, in_key_share
-from bridge.music.likeness import Bars, bar_contents, copied_bars
+from bridge.music.likeness import Bars
 from bridge.music.loop import period
 from bridge.music.piece import Note
 from bridge.music.tokenize import note_tokens, to_tick
@@ -67,8 +66,6 @@ if TYPE_CHECKING:
     from bridge.live.generation import Generation
 
 QUOTE_BARS = 4              # a choice's quote's length
-KEY_WEIGHT = 0.05           # a styled choice's weight on a draw's share of notes in key
-COPY_WEIGHT = 0.015         # what a draw loses in a choice for copying all its bars
 
 Event = tuple[int, int, int, int, int]   # tick, part (-1: none), note, velocity, duration
 
@@ -311,37 +308,3 @@ def voters(gen: Generation, heard: Sequence[Note], how: Quoting | None = None
         if notes:
             out.append((notes, weight))
     return out
-
-
-def in_key(spans: Sequence[Sequence[Note]], heard: Sequence[Note],
-           weight: float = KEY_WEIGHT) -> list[float]:
-    """Each span's share of pitched notes in the key of ``heard`` (Krumhansl-Schmuckler),
-    times ``weight``: what a choice under a style request adds for keeping to the key it
-    heard (it quotes nothing and hears no voter: the request is to leave the genre heard,
-    not its key). Nothing where no key is heard."""
-    key = find_key(heard)
-    return [weight * (in_key_share(s, key) or 0.0) for s in spans]
-
-
-def copied(spans: Sequence[Sequence[Note]], bars: Bars, heard: Sequence[Note],
-           heard_bars: Bars) -> list[int]:
-    """How many of each span's ``bars`` copy a bar of ``heard`` (on ``heard_bars``) note
-    for note."""
-    source = {b for b in bar_contents(heard, heard_bars) if b}
-    return [copied_bars(s, bars, source) for s in spans]
-
-
-def allowed(gens: Sequence[Generation], copies: Sequence[int]) -> list[int]:
-    """The candidates a choice chooses among: the free ones, and those quoting that copy
-    (``copies``: :func:`copied`) no more bars note for note than the most copying free one."""
-    free = [i for i, g in enumerate(gens) if g.quote is None]
-    most = max((copies[i] for i in free), default=0)
-    return [i for i, g in enumerate(gens) if g.quote is None or copies[i] <= most]
-
-
-def copying(copies: Sequence[int], bars: int, weight: float = COPY_WEIGHT) -> list[float]:
-    """What each span loses in a choice for the share of its ``bars`` bars that copy a bar
-    heard note for note (``copies``: :func:`copied`), times ``weight``: a tie-breaker among
-    draws nearly as alike, which keeps a tune's answer from playing its prompt's bars again
-    more often than tunes do (docs/musicality.md, "A line played alone goes on alone")."""
-    return [-weight * c / bars if bars else 0.0 for c in copies]

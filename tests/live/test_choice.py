@@ -3,7 +3,7 @@ the worker's hand-over would call them on the loop."""
 
 import pytest
 
-from bridge.live.choice import Choice
+from bridge.live.choice import KEY_WEIGHT, Choice, in_key
 from bridge.live.generation import Generation
 from bridge.music.likeness import consensus
 from bridge.music.piece import Note
@@ -143,3 +143,12 @@ def test_a_draw_leaving_out_a_part_asked_for_is_not_chosen_while_another_plays_t
         for i, notes in enumerate(drawn):
             _draw(choice, i, notes)
         assert choice.chosen == chosen, (parts, chosen)
+
+
+def test_a_styled_choice_counts_each_draws_notes_in_the_key_heard():
+    heard = [Note(i, 1, p, 80) for i, p in enumerate((60, 62, 64, 65, 67, 69, 71, 72))]
+    in_c = [Note(i, 1, p, 80) for i, p in enumerate((60, 64, 67, 72))]
+    half = [Note(i, 1, p, 80) for i, p in enumerate((60, 61, 67, 68))]
+    assert in_key([in_c, half, []], heard) == [KEY_WEIGHT, KEY_WEIGHT / 2, 0.0]
+    assert in_key([in_c], heard, weight=1.0) == [1.0]
+    assert in_key([in_c, half], []) == [0.0, 0.0]                  # no key heard

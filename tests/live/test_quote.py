@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bridge.live import choice as ch
 from bridge.live import quote as q
 from bridge.live.choice import Choice, choose
 from bridge.live.engine import Engine
@@ -180,9 +181,9 @@ def test_a_quoting_draw_may_copy_no_more_bars_than_the_free_ones_do():
     two_back = q.Quoting(free=0.5, bonus=2.0, lags=(2,))
     gens = q.draws(_gen(), 4, list(q.quotes(heard, Meter(), 8 * TICKS_PER_BEAT, None, two_back)))
     spans = [other, other, copy, other]
-    assert q.allowed(gens, q.copied(spans, bars, heard, heard_bars)) == [0, 1, 3]
+    assert ch.allowed(gens, ch.copied(spans, bars, heard, heard_bars)) == [0, 1, 3]
     spans = [copy, other, copy, other]                            # a free draw copies too
-    assert q.allowed(gens, q.copied(spans, bars, heard, heard_bars)) == [0, 1, 2, 3]
+    assert ch.allowed(gens, ch.copied(spans, bars, heard, heard_bars)) == [0, 1, 2, 3]
 
 
 def test_a_draw_loses_a_little_in_the_choice_for_each_bar_it_copies():
@@ -191,12 +192,12 @@ def test_a_draw_loses_a_little_in_the_choice_for_each_bar_it_copies():
     copy = [Note(8 + i, 0.5, 60, 80) for i in range(4)]          # bar 0 again
     both = [*copy, *(Note(12 + i, 0.5, 61, 80) for i in range(4))]   # bars 0 and 1 again
     moved = [Note(8 + i, 0.5, 63, 80) for i in range(4)]          # higher: a bar of its own
-    assert q.copying(q.copied([copy, both, moved, []], bars, heard, heard_bars), len(bars)) \
-        == [-q.COPY_WEIGHT / 2, -q.COPY_WEIGHT, 0.0, 0.0]
-    assert q.copying(q.copied([copy], bars, [], heard_bars), len(bars)) == [0.0]   # none heard
+    assert ch.copying(ch.copied([copy, both, moved, []], bars, heard, heard_bars), len(bars)) \
+        == [-ch.COPY_WEIGHT / 2, -ch.COPY_WEIGHT, 0.0, 0.0]
+    assert ch.copying(ch.copied([copy], bars, [], heard_bars), len(bars)) == [0.0]   # none heard
     assert consensus([copy, moved], bars) == 0                    # alike: the first
-    assert consensus([copy, moved], bars, bonus=q.copying(
-        q.copied([copy, moved], bars, heard, heard_bars), len(bars))) == 1
+    assert consensus([copy, moved], bars, bonus=ch.copying(
+        ch.copied([copy, moved], bars, heard, heard_bars), len(bars))) == 1
 
 
 def test_a_choice_quotes_what_was_heard_before_it():
@@ -231,15 +232,6 @@ def test_a_quote_leads_time_to_the_onsets_of_the_parts_it_steers_by():
           for name, quote in (("every", every), ("steered", steered))}
     assert to["every"] == gen.cursor.copy().time_tokens(8 * BAR_TICKS + TICKS_PER_BEAT)[0]
     assert to["steered"] == gen.cursor.copy().time_tokens(8 * BAR_TICKS + 2 * TICKS_PER_BEAT)[0]
-
-
-def test_a_styled_choice_counts_each_draws_notes_in_the_key_heard():
-    heard = [Note(i, 1, p, 80) for i, p in enumerate((60, 62, 64, 65, 67, 69, 71, 72))]
-    in_c = [Note(i, 1, p, 80) for i, p in enumerate((60, 64, 67, 72))]
-    half = [Note(i, 1, p, 80) for i, p in enumerate((60, 61, 67, 68))]
-    assert q.in_key([in_c, half, []], heard) == [q.KEY_WEIGHT, q.KEY_WEIGHT / 2, 0.0]
-    assert q.in_key([in_c], heard, weight=1.0) == [1.0]
-    assert q.in_key([in_c, half], []) == [0.0, 0.0]                  # no key heard
 
 
 def test_a_loop_is_quoted_whole_turns_back_by_nearly_every_draw():
