@@ -203,8 +203,8 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
     def clock() -> float:   # training seconds so far, rank 0's reading (the LR depends on it)
         return ddp.agree(time.monotonic() - started) if budget else 0.0
 
-    out_of_time = False
-    while state["epoch"] < config.optim.epochs and not out_of_time:
+    out_of_time = interrupted = False
+    while state["epoch"] < config.optim.epochs and not (out_of_time or interrupted):
         epoch = state["epoch"]
         wrapped.train()
         batches = task.train_batches(epoch)
@@ -212,22 +212,29 @@ def train(config: TrainConfig, *, resume: bool = False, device: str = "auto",
         bar = tqdm(range(config.optim.steps_per_epoch), desc=f"epoch {epoch + 1}",
                    disable=None if (progress and ddp.main) else True, leave=False,
                    dynamic_ncols=True)   # None: only on a terminal
-        for _ in bar:
-            seconds = clock()
-            if budget and progress_at(state["step"], seconds, config) >= 1.0:
-                out_of_time = True
-                break
-            for group in opt.param_groups:
-                group["lr"] = lr_at(state["step"], config, seconds) * group["scale"]
-            batch = [t.to(dev, non_blocking=True) for t in next(batches)]
-            loss = task.loss(wrapped, batch)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(params, config.optim.clip)
-            opt.step()
-            state["step"] += 1
-            total, count = total + loss.item(), count + 1
-            bar.set_postfix(loss=f"{total / count:.3f}")
+        try:
+            for _ in bar:
+                seconds = clock()
+                if budget and progress_at(state["step"], seconds, config) >= 1.0:
+                    out_of_time = True
+                    break
+                for group in opt.param_groups:
+                    group["lr"] = lr_at(state["step"], config, seconds) * group["scale"]
+                batch = [t.to(dev, non_blocking=True) for t in next(batches)]
+                loss = task.loss(wrapped, batch)
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, config.optim.clip)
+                opt.step()
+                state["step"] += 1
+                total, count = total + loss.item(), count + 1
+                bar.set_postfix(loss=f"{total / count:.3f}")
+        except KeyboardInterrupt:       # Ctrl-C: the epoch so far is validated and kept
+            if ddp.world > 1:           # (ranks stopped at other steps cannot agree)
+                raise
+            interrupted = True
+            log.warning("interrupted at step %d: the steps of this epoch are validated and "
+                        "kept, and training ends (--resume trains on)", state["step"])
         train_loss = ddp.sum(total, count)
         state["seconds"] = clock()
         wrapped.eval()

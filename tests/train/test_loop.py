@@ -112,3 +112,32 @@ def test_time_budget_ends_training_and_steers_the_schedule(tiny_config):
     assert 1 <= len(history) < 50 and (best / "model.safetensors").exists()
     assert lr_at(config.optim.warmup + 1, config, seconds=0.12) == config.optim.min_lr
     assert lr_at(config.optim.warmup + 1, config, seconds=0.0) > config.optim.min_lr
+
+
+def test_ctrl_c_keeps_the_steps_of_the_epoch_so_far(tiny_config, monkeypatch):
+    """Interrupted in its first epoch, a run validates and saves what it learnt so far and
+    ends, resumable (it lost everything since the last epoch's end)."""
+    import bridge.train.loop as loop
+
+    make_task = loop.make_task
+
+    def interrupted_at_step_3(*args, **kwargs):
+        task = make_task(*args, **kwargs)
+        loss, calls = task.loss, []
+
+        def stop(*a, **k):
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return loss(*a, **k)
+        task.loss = stop
+        return task
+
+    monkeypatch.setattr(loop, "make_task", interrupted_at_step_3)
+    config = load_config(tiny_config("generator", epochs=5))
+    best = train(config, device="cpu", progress=False)
+    history = json.loads((best.parent / "history.json").read_text())
+    assert [(h["epoch"], h["step"]) for h in history] == [(1, 2)]
+    assert (best / "model.safetensors").exists() and (best.parent / "last").is_dir()
+    assert json.loads((best.parent / "train_state.json").read_text())["epoch"] == 1
+
