@@ -274,8 +274,9 @@ def _draw(generator: Generator, prompt: Piece, start: int, options: ContinueOpti
     gen, context, style, bar = plan_continuation(generator, prompt, options, start)
     k = options.candidates
     source = prompt.notes if quotes_from is None else quotes_from
+    # a style request leaves the music heard behind (but not a drummer's kick)
     quotable = [] if options.style and not for_a_drummer(gen, source) else source
-    how = quoting(gen, quotable)                        # (a style leaves the tune behind)
+    how = quoting(gen, quotable)
     gens = [gen] if k == 1 else choosing(gen, k, quotable, how)
     those = voters(gen, quotable, how)
     (engine or Engine(generator, None)).run_now(gens, context, style, bar)

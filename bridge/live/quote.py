@@ -117,7 +117,7 @@ def quoted(gen: Generation, heard: Sequence[Note]) -> list[Note]:
     (:func:`for_a_drummer`) the kick's hits as the bass's, their drum keys kept (a pitched
     draw never plays them: only its time is led). Val, 10 Groove takes, seeds 0-1, a bass
     drawn hearing no drums: 1.69 notes a beat, 0.30 of them on a place in the bar where the
-    kick played; quoting the kick: 1.07 and 0.67 (docs/musicality.md, "A bass under a
+    kick played; quoting the kick: 1.08 and 0.74 (docs/musicality.md, "A bass under a
     drummer")."""
     if not for_a_drummer(gen, heard):
         return list(heard)
