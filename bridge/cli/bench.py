@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import click
 
 from bridge.bench.run import PARTS
-from bridge.cli.options import Finite
+from bridge.cli.options import Finite, folder_to_write
 
 
 def _parts(_ctx: click.Context, _param: click.Parameter, value: str) -> frozenset[str]:
@@ -72,8 +73,14 @@ def bench(model_dir: str | None, random_model: bool, device: str, json_file: str
     try:
         counts = tuple(int(n) for n in sessions.split(",") if n.strip())
     except ValueError:
-        raise click.BadParameter(f"{sessions!r}: comma-separated numbers",
-                                 param_hint="--sessions") from None
+        counts = ()
+    if not counts or min(counts) < 1:
+        raise click.BadParameter(f"{sessions!r}: comma-separated numbers of 1 or more",
+                                 param_hint="--sessions")
+    for name, path in (("--json", json_file), ("--plot", plot_file)):
+        if path:                        # (checked before minutes of measuring, not after)
+            folder_to_write(Path(path).parent, f"{name} {path}").mkdir(parents=True,
+                                                                      exist_ok=True)
     if random_model:
         model_dir = str(make_random())
         click.echo(f"random model with the shipped architecture in {model_dir} (removed "

@@ -38,7 +38,8 @@ from bridge.live.params import STYLE_WEIGHTS
 @click.option("--train-data", help="Manifest folder to build the baselines' training data "
                                    "from when there is no cache (default: ../shared/data).")
 @click.option("--ngram-order", default=4, show_default=True, type=click.IntRange(1, 7))
-@click.option("--bars", default=4, show_default=True, help="Tagger window in bars.")
+@click.option("--bars", default=4, show_default=True, type=click.IntRange(1),
+              help="Tagger window in bars.")
 @click.option("--only", type=click.Choice(["generator", "tagger"]), help="Evaluate one model.")
 @click.option("--out", type=click.Path(file_okay=False),
               help="Write the report and confusion matrices (PNG, JSON) here.")

@@ -29,9 +29,10 @@ def build(output: Path, check: bool) -> None:
     except DeviceProblems as exc:
         raise click.ClickException(f"the device fails its checks:\n{exc}") from None
     if check:
-        current = output.read_bytes() if output.exists() else b""
+        current = output.read_bytes() if output.exists() else None
         if current != data:
-            click.echo(f"{output} is stale: run `continuo m4l build`", err=True)
+            what = "is stale" if current is not None else "is missing"
+            click.echo(f"{output} {what}: run `continuo m4l build`", err=True)
             raise SystemExit(1)
         click.echo(f"{output} is up to date ({len(data)} bytes)")
         return
@@ -94,7 +95,8 @@ def diagram(output: Path, check: bool) -> None:
     text = render()
     if check:
         if not output.exists() or output.read_text(encoding="utf-8") != text:
-            click.echo(f"{output} is stale: run `continuo m4l diagram`", err=True)
+            what = "is stale" if output.exists() else "is missing"
+            click.echo(f"{output} {what}: run `continuo m4l diagram`", err=True)
             raise SystemExit(1)
         click.echo(f"{output} is up to date")
         return

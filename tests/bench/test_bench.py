@@ -125,3 +125,17 @@ def test_random_model_has_the_shipped_architecture(tmp_path):
     shipped = load_config(configs / "generator.toml").model_config()
     assert generator.config == shipped and "metrics" not in meta
     assert (folder / "tagger" / checkpoint.META).exists()
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--sessions", ""], "comma-separated numbers of 1 or more"),
+    (["--sessions", "0"], "comma-separated numbers of 1 or more"),
+    (["--json", "{file}/x.json"], "is a file, not a folder"),
+    (["--plot", "{file}/x.png"], "is a file, not a folder"),
+])
+def test_options_that_cannot_be_used_are_refused_before_measuring(tmp_path, args, says):
+    (tmp_path / "f").write_text("")
+    args = [a.format(file=tmp_path / "f") for a in args]
+    result = CliRunner().invoke(main, ["bench", "--quick", "--midi-api", "none", *args])
+    assert result.exit_code == 2 and says in result.output, result.output
+

@@ -32,7 +32,9 @@ def test_build_check(tmp_path: Path) -> None:
     result = runner.invoke(main, ["m4l", "build", "--check", "-o", str(stale)])
     assert result.exit_code == 1 and "stale" in result.output
     missing = runner.invoke(main, ["m4l", "build", "--check", "-o", str(tmp_path / "no")])
-    assert missing.exit_code == 1
+    assert missing.exit_code == 1 and "is missing" in missing.output
+    missing = runner.invoke(main, ["m4l", "diagram", "--check", "-o", str(tmp_path / "no")])
+    assert missing.exit_code == 1 and "is missing" in missing.output
 
 
 def test_inspect() -> None:
