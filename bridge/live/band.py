@@ -162,9 +162,14 @@ class Band:
         member.voice.last_drum = drum
         return member_part(member.params, drum)
 
-    def set_param(self, name: str, value: Any) -> None:
+    def set_param(self, member: Session, name: str, value: Any) -> None:
+        """``member``'s ``name`` was set to ``value``: a band-wide one sets the band's; a
+        member whose role turns stops what it was sent to play (its track is a person's now,
+        or a clip's), as a part turned stops it (the stream plays again, :meth:`update`)."""
         if name in BAND_WIDE:
             self.stream.set_param(name, value)
+        elif name == "role":
+            member.output.cancel_from(self.stream.time.now_beat())
         self.update()
 
     def notify(self, event: Event) -> None:

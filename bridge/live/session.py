@@ -248,7 +248,7 @@ class Session(PerformerInput):
                 self.on_band(self, value)
             return value
         if self.band is not None:
-            self.band.set_param(name, value)
+            self.band.set_param(self, name, value)
             return value
         if name == "mode" and value != old:
             self._stop_playing()

@@ -99,6 +99,28 @@ def _drums_drawn_apart(stream, drawn) -> bool:
         {(stream.sid + PITCHED_APART, (BASS,)), (stream.sid + DRUMS_APART, (DRUMS,))}
 
 
+def test_a_member_whose_role_turns_stops_what_it_was_sent(models):
+    """Keys turned from played to listened (a person plays it now) is told to drop what it
+    was sent to play from now, as a part turned is; the bass plays on."""
+    generator, _ = models
+    rig = Rig(generator)
+    singer = rig.member("singer", band="trio", role="perform", part="melody", seed=5)
+    keys = rig.member("keys", band="trio", role="play", part="harmony", channel=2)
+    rig.member("bass", band="trio", role="play", part="bass", channel=3)
+    band = rig.hub.bands["trio"]
+    melody(rig, singer, 0.0, 6)
+    singer.set_param("mode", "accompany")
+    rig.run_to(12.0)
+    before = len(rig.outputs["keys"].cancels)
+    keys.set_param("role", "listen")
+    assert len(rig.outputs["keys"].cancels) == before + 1
+    assert rig.outputs["keys"].cancels[-1] == pytest.approx(band.stream.time.now_beat())
+    sent = len(rig.outputs["keys"].played)
+    rig.run_to(20.0)
+    assert len(rig.outputs["keys"].played) == sent and rig.outputs["bass"].played
+    rig.hub.close_all()
+
+
 def test_a_drummer_beside_the_bass_plays_its_drums(models):
     generator, _ = models
     rig = Rig(generator)
