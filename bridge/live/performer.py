@@ -46,6 +46,9 @@ class PerformerInput:
             self.down[pitch, channel] = self.band
             self.band.note_on(self, pitch, velocity, beat, channel)
             return
+        if self.params["mode"] == "accompany" and not self.accompanist.running \
+                and not self._host_stopped():
+            self._enter("accompany")               # after a panic: it comes in again
         beat, drum, tick = self._heard_at(beat, channel, part)
         part = parts.input_part(self.params, drum, channel) if part is None else part
         self.down[pitch, channel] = (part, listen)

@@ -233,8 +233,8 @@ class Session(PerformerInput):
             self.band.stream.panic()
         self._stop_playing(answer=False)
         self.output.panic()
-        if self.state == RESPONDING:
-            self.set_state(LISTENING)
+        if self.state in (RESPONDING, ACCOMPANYING):   # (accompany comes in again with the
+            self.set_state(LISTENING)                 # performer's next note)
 
     # -- parameters ------------------------------------------------------------------------
 

@@ -184,7 +184,8 @@ def _limits_section() -> list[str]:
         "| hello | `/continuo/session/ready`, then `/continuo/session/state` |",
         "| bye | `/continuo/session/panic` (the device releases what it holds) |",
         "| panic | `/continuo/session/panic`, and `/continuo/session/state` if a response "
-        "was playing |",
+        "or the accompaniment was playing (accompany comes in again with the performer's "
+        "next note) |",
         "| mode change | `/continuo/param/value`, `/continuo/session/panic`, "
         "`/continuo/session/state` |",
         "| transport stop (`playing` 0) | what plays stops as on panic: "

@@ -618,6 +618,23 @@ def test_a_jump_on_stops_what_was_planned_instead_of_playing_it_late(sim, when):
     s.close()
 
 
+def test_accompany_after_a_panic_listens_and_comes_in_with_the_next_note(sim):
+    w = sim(TEMPO)
+    s, out, sent = make(w, mode="accompany")
+    play_phrase(w, s)
+    w.until(lambda: out.played)
+    s.panic()
+    assert s.state == LISTENING and not s.accompanist.running
+    count = len(out.played)
+    w.run(8)
+    assert len(out.played) == count                  # it stopped, and says so
+    assert ("/continuo/session/state", ["s", LISTENING]) in sent
+    play_phrase(w, s, (67, 65))                      # the performer plays on
+    assert s.state == ACCOMPANYING and s.accompanist.running
+    w.until(lambda: len(out.played) > count)
+    s.close()
+
+
 def test_accompany_stops_and_starts_again_on_request(sim):
     w = sim(TEMPO)
     s, out, _ = make(w, mode="accompany", grid=0.5)
