@@ -34,7 +34,7 @@ import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from bridge.live.events import Event
+from bridge.live.events import Event, ParamChanged
 from bridge.live.params import BAND_WIDE, is_drum
 from bridge.live.parts import member_part
 from bridge.live.performer import PEDAL_DOWN
@@ -166,8 +166,13 @@ class Band:
         """``member``'s ``name`` was set to ``value``: a band-wide one sets the band's; a
         member whose role turns stops what it was sent to play (its track is a person's now,
         or a clip's), as a part turned stops it (the stream plays again, :meth:`update`)."""
-        if name in BAND_WIDE:
+        if name in BAND_WIDE:               # every member says the band's, and is told
             self.stream.set_param(name, value)
+            value = self.stream.params[name]
+            for other in self.members.values():
+                other.params[name] = value
+                if other is not member:
+                    other.notify(ParamChanged(other.sid, name, value))
         elif name == "role":
             member.output.cancel_from(self.stream.time.now_beat())
         self.update()

@@ -28,4 +28,13 @@ class Failed:
     about: str = ""                    # the request it concerns (an OSC route), if any
 
 
-Event = StateChanged | TagsChanged | Failed
+@dataclass(frozen=True)
+class ParamChanged:
+    """A parameter set elsewhere (a band-wide one, by another member of its band)."""
+
+    session: str
+    name: str
+    value: object
+
+
+Event = StateChanged | TagsChanged | Failed | ParamChanged

@@ -22,7 +22,7 @@ import logging
 import mido
 
 from bridge.config import Config
-from bridge.live.events import Event, Failed, TagsChanged
+from bridge.live.events import Event, Failed, ParamChanged, TagsChanged
 from bridge.live.hub import PORT_SESSION, Hub
 from bridge.live.outputs import MidiNotes
 from bridge.live.params import ACTIONS, ParamError, cc_map, param
@@ -125,6 +125,8 @@ class MidiSession:
                      " ".join(f"{tag} {p:.2f}" for tag, p in event.tags))
         elif isinstance(event, Failed):
             log.warning("midi session: %s", event.message)
+        elif isinstance(event, ParamChanged):
+            log.info("midi session: %s set to %r in its band", event.name, event.value)
 
     def _from_rtmidi(self, message: mido.Message, when: float) -> None:
         self.loop.call_soon_threadsafe(self._handle, message, when)

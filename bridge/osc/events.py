@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.live.events import Event, Failed, StateChanged, TagsChanged
+from bridge.live.events import Event, Failed, ParamChanged, StateChanged, TagsChanged
 from bridge.osc.routes import OUT, route
 
 STATE = route("/continuo/session/state", OUT).address
 TAGS = route("/continuo/tags/update", OUT).address
 ERROR = route("/continuo/error", OUT).address
+PARAM = route("/continuo/param/value", OUT).address
 
 
 def message_of(event: Event) -> tuple[str, list[Any]]:
@@ -23,4 +24,6 @@ def message_of(event: Event) -> tuple[str, list[Any]]:
         return TAGS, args
     if isinstance(event, Failed):
         return ERROR, [event.about, event.message]
+    if isinstance(event, ParamChanged):
+        return PARAM, [event.session, event.name, event.value]
     raise TypeError(f"not a session event: {event!r}")

@@ -130,7 +130,8 @@ ROUTES: tuple[Route, ...] = (
         "asks for the style tags the model knows: one reply with a string for each.",
         SESSION, Arg("name", "s")),
     _out("/continuo/param/value", "A parameter's current value (for `styles`: every style "
-         "tag the model knows, in its table's order, a string each).",
+         "tag the model knows, in its table's order, a string each): the answer to a set or "
+         "a get, and, in a band, what another member set a band-wide parameter to.",
          SESSION, Arg("name", "s"), repeat=(Arg("value", "any"),)),
     _in("/continuo/generate/start",
         "Start a continuation now (any mode but off): it starts on the next grid position.",

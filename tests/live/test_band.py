@@ -99,6 +99,22 @@ def _drums_drawn_apart(stream, drawn) -> bool:
         {(stream.sid + PITCHED_APART, (BASS,)), (stream.sid + DRUMS_APART, (DRUMS,))}
 
 
+def test_a_band_wide_parameter_set_by_one_member_is_every_members(models):
+    generator, _ = models
+    rig = Rig(generator)
+    singer = rig.member("singer", band="trio", role="perform", part="melody")
+    keys = rig.member("keys", band="trio", role="play", part="harmony", channel=2)
+    singer.set_param("mode", "manual")
+    singer.set_param("temperature", 0.5)
+    assert keys.params["mode"] == "manual" and keys.params["temperature"] == 0.5
+    assert ("/continuo/param/value", ["keys", "mode", "manual"]) in rig.sent
+    assert ("/continuo/param/value", ["keys", "temperature", 0.5]) in rig.sent
+    assert ("/continuo/param/value", ["singer", "mode", "manual"]) not in rig.sent  # (its
+    keys.set_param("channel", 5)                                 # own reply is the route's)
+    assert singer.params["channel"] != 5                          # a member's own, its own
+    rig.hub.close_all()
+
+
 def test_a_member_whose_role_turns_stops_what_it_was_sent(models):
     """Keys turned from played to listened (a person plays it now) is told to drop what it
     was sent to play from now, as a part turned is; the bass plays on."""
