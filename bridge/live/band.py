@@ -118,6 +118,10 @@ class Band:
             self.pedal(member, False)
         member.band = None
         member.silence()
+        if member.clock is self.stream.clock and self.members:   # the band keeps time by
+            hosted = [m for m in self.members.values()           # another member's clock
+                      if m.clock.source != "internal"]
+            self.stream.follow((hosted or list(self.members.values()))[0].clock)
         self.update()
         log.info("band %s: %s leaves", self.name, member.sid)
 

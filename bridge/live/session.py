@@ -107,6 +107,11 @@ class Session(PerformerInput):
         at once)."""
         return self.clock.source != "internal" and not self.clock.playing
 
+    def follow(self, clock: BeatClock) -> None:
+        """Keep time by ``clock`` from now (a band's stream, its first member gone)."""
+        self.clock = clock
+        self.time.follow(clock)
+
     def suspend(self) -> None:
         """Nothing can be heard (its MIDI ports are lost): release what plays, go idle."""
         self.panic()

@@ -119,6 +119,19 @@ class SongTime:
         for name, timer in list(self._timers.items()):   # re-arm from their beats
             self.arm(name, timer.beat, timer.fn, lead=timer.lead)
 
+    def follow(self, clock: BeatClock) -> None:
+        """Follow ``clock`` from now (a band's stream, when the member whose clock it
+        followed leaves): where it stands is heard as any move of the clock is (a jump, the
+        transport stopping or starting)."""
+        if clock is self.clock:
+            return
+        was = self.clock.playing
+        self.clock.remove_listener(self._on_clock)
+        self.clock = clock
+        clock.add_listener(self._on_clock)
+        self._on_clock(STOP if was and not clock.playing else
+                       START if clock.playing and not was else "follow")
+
     def sync_meter(self) -> None:
         """Follow the clock's time signature from the current (or next) bar."""
         length = Meter.bar_ticks_of(self.clock.numerator, self.clock.denominator)

@@ -9,7 +9,7 @@ from bridge.live.context import DRUMS_APART, PITCHED_APART
 from bridge.live.engine import Engine
 from bridge.live.hub import Hub
 from bridge.live.params import ParamError
-from bridge.live.states import LISTENING
+from bridge.live.states import ACCOMPANYING, LISTENING
 from bridge.osc.events import message_of
 from bridge.timing.clock import BeatClock
 from bridge.timing.simloop import SimLoop
@@ -97,6 +97,33 @@ def _drums_drawn_apart(stream, drawn) -> bool:
     """The bass from the band's pitched parts alone, the drums from its drums alone."""
     return {(g.session, tuple(g.parts)) for g in drawn} == \
         {(stream.sid + PITCHED_APART, (BASS,)), (stream.sid + DRUMS_APART, (DRUMS,))}
+
+
+def test_a_band_keeps_time_by_another_member_when_the_first_leaves(models):
+    """The band's stream kept the clock of the member that formed it: once that member had
+    gone, the others' transport stopped and started nothing (the band played on by itself,
+    or never again). Now it follows a member still there."""
+    generator, _ = models
+    rig = Rig(generator)
+    keys = rig.member("keys", band="trio", role="play", part="harmony", channel=2)
+    singer = rig.member("singer", band="trio", role="perform", part="melody", seed=5)
+    rig.member("bass", band="trio", role="play", part="bass", channel=3)
+    stream = rig.hub.bands["trio"].stream
+    assert stream.clock is keys.clock
+    melody(rig, singer, 0.0, 8)
+    singer.set_param("mode", "accompany")
+    rig.run_to(8.0)
+    rig.hub.bye("keys")
+    assert stream.clock is singer.clock and stream.accompanist.running
+    rig.run_to(12.0)
+    singer.clock.set_transport(rig.loop.time(), TEMPO, 12.0, False)      # the song stops
+    assert stream.state == LISTENING and not stream.accompanist.running
+    played = len(rig.outputs["bass"].played)
+    rig.run_to(16.0)
+    assert len(rig.outputs["bass"].played) == played                      # nothing plays
+    singer.clock.set_transport(rig.loop.time(), TEMPO, 16.0, True)       # and starts again
+    assert stream.state == ACCOMPANYING and stream.accompanist.running
+    rig.hub.close_all()
 
 
 def test_a_band_wide_parameter_set_by_one_member_is_every_members(models):
