@@ -61,10 +61,9 @@ def plan_outputs(inputs: list[tuple[Path, Path]], seeds: list[int | None],
             names = [output_name(stem, s, len(seeds) > 1) for s in seeds]
             taken.update(names)
             plan.append([Path(out_dir) / name for name in names])
-    sources = {path.resolve() for path, _ in inputs}
-    inodes = {_inode(path) for path, _ in inputs}                    # (a hard link too)
+    inputs_as_files = {_inode(path) for path, _ in inputs}   # by any name: a link, a hard one
     for target in (t for targets in plan for t in targets):
-        if target.resolve() in sources or (target.is_file() and _inode(target) in inodes):
+        if target.is_file() and _inode(target) in inputs_as_files:
             raise click.UsageError(f"{target} is an input: the continuation would overwrite it")
         if target.is_dir():
             raise click.UsageError(f"{target} is a folder: cannot write a MIDI file there")

@@ -112,16 +112,16 @@ def for_a_drummer(gen: Generation, heard: Sequence[Note]) -> bool:
         and any(n.drum for n in heard) and all(n.drum for n in heard)
 
 
-def quoted(gen: Generation, heard: Sequence[Note]) -> list[Note]:
-    """What ``gen``'s draws quote of ``heard``: all of it, or for a bass for a drummer
-    (:func:`for_a_drummer`) the kick's hits as the bass's, their drum keys kept (a pitched
-    draw never plays them: only its time is led). Val, 10 Groove takes, seeds 0-1, a bass
-    drawn hearing no drums: 1.69 notes a beat, 0.30 of them on a place in the bar where the
-    kick played; quoting the kick: 1.08 and 0.74 (docs/musicality.md, "A bass under a
-    drummer")."""
-    if not for_a_drummer(gen, heard):
-        return list(heard)
-    return [replace(n, part=BASS) for n in heard if n.pitch in KICKS]
+def quoted(heard: Sequence[Note], how: Quoting) -> Sequence[Note]:
+    """What draws quoting as ``how`` says quote of ``heard``: all of it, or as a
+    :data:`PULSE` (a bass for a drummer, :func:`for_a_drummer`) the kick's hits as the
+    bass's, their drum keys kept (a pitched draw never plays them: only its time is led).
+    Val, 10 Groove takes, seeds 0-1, a bass drawn hearing no drums: 1.69 notes a beat, 0.30
+    of them on a place in the bar where the kick played; quoting the kick: 1.08 and 0.74
+    (docs/musicality.md, "A bass under a drummer")."""
+    if how is not PULSE:
+        return heard
+    return [replace(n, part=BASS) for n in heard if n.drum and n.pitch in KICKS]
 
 
 def quoting(gen: Generation, heard: Sequence[Note] = ()) -> Quoting:
@@ -233,7 +233,7 @@ def quotes(notes: Sequence[Note], meter: Meter, start: int, plays: frozenset[int
 
 def _offered(gen: Generation, heard: Sequence[Note], how: Quoting) -> Iterator[Quote]:
     """The quotes of ``heard`` that ``how`` offers draws of ``gen``, from where it starts."""
-    return quotes(quoted(gen, heard), gen.cursor.meter, gen.first_tick, gen.parts, how)
+    return quotes(quoted(heard, how), gen.cursor.meter, gen.first_tick, gen.parts, how)
 
 
 def choosing(gen: Generation, candidates: int, heard: Sequence[Note],
