@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from bridge.live.generation import Generation
 from bridge.live.params import ACCOMPANY_TEMPERATURE
 from bridge.live.phrase import ceil_to_grid
-from bridge.live.plan_quote import plan_quote
+from bridge.live.plan_quote import drummer_quote, plan_quote
 from bridge.music.piece import Note
 from bridge.vocab import TICKS_PER_BEAT
 
@@ -95,12 +95,14 @@ class Accompanist:
                               on_note=self._note, on_done=self._done)
         first = plans[0]
         plays = first.parts if len(plans) == 1 else frozenset().union(*(p.parts for p in plans))
-        quote = plan_quote(s.quotable(), plays,          # the changes heard, led in time
+        heard = s.quotable()
+        quote = plan_quote(heard, plays,                 # the changes heard, led in time
                            first.cursor.meter, s.time.tick(now), first.first_tick)
         self.plans, self.ended_well = plans, True
         for plan in plans:
             plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
-            plan.quote = quote and replace(quote, steers=plan.parts)   # led by its own
+            plan.quote = drummer_quote(plan, heard) or \
+                (quote and replace(quote, steers=plan.parts))   # led by its own
             s.submit(plan)
         self.replans += 1
 

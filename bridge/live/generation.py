@@ -34,6 +34,7 @@ from bridge.live.entry import (
     entering,
     part_bias,
     part_tokens,
+    register_top,
 )
 from bridge.model.sampling import NOTE_NOW, Constraints
 from bridge.music.piece import Note
@@ -79,10 +80,18 @@ def _part_notes() -> np.ndarray:
 PART_NOTES = _part_notes()
 
 
+@lru_cache(maxsize=1024)
+def _part_allowed(constraints: Constraints, part: int) -> np.ndarray:
+    """The notes the constraints allow ``part`` in its register (:func:`register_top`)."""
+    notes = constraints.mask() & PART_NOTES[part]
+    top = register_top(constraints, part)
+    return notes if top is None else notes & at_most(top)
+
+
 @lru_cache(maxsize=256)
 def _part_room(constraints: Constraints) -> tuple[int, ...]:
-    """Per part, how many notes the constraints allow it."""
-    return tuple(int(np.count_nonzero(constraints.mask() & PART_NOTES[q]))
+    """Per part, how many notes the constraints allow it in its register."""
+    return tuple(int(np.count_nonzero(_part_allowed(constraints, q)))
                  for q in range(len(PARTS)))
 
 
@@ -226,15 +235,21 @@ class Generation:
         elif self.entering and not self.entered and self._entry(c) \
                 and (mask & part_tokens(self.entering)).any():
             mask = mask & NOTE_NOW           # the part enters here, after what comes before it
-        if self.under and c.expect in (EXPECT_TIME_OR_NOTE, EXPECT_NOTE):
+        if c.expect in (EXPECT_TIME_OR_NOTE, EXPECT_NOTE):
             ceiling = self._ceiling(c.part)
             if ceiling is not None:
                 mask = mask & at_most(ceiling)
         return mask
 
     def _ceiling(self, part: int) -> int | None:
-        """The highest pitch ``part`` may play, coming in under the parts above it."""
-        return next((top for q, top in self.under if q == part), None)
+        """The highest pitch ``part`` may play: in its register (:func:`register_top`), and
+        coming in under the parts above it (:meth:`_under`)."""
+        top, under = register_top(self.constraints, part), self._under(part)
+        return top if under is None else under if top is None else min(top, under)
+
+    def _under(self, part: int) -> int | None:
+        """The highest pitch ``part`` may play coming in under the parts above it."""
+        return next((top for q, top in self.under if q == part), None) if self.under else None
 
     def _entry(self, c: Cursor) -> bool:
         """Is the cursor at the instant where the parts ``entering`` come in: the first bar
@@ -267,12 +282,12 @@ class Generation:
         range, above the part's ceiling or sounding): a PART must be followed by a note."""
         room = _part_room(self.constraints)
         for q in np.flatnonzero(mask[PART_BASE:PART_BASE + len(PARTS)]):
-            ceiling = self._ceiling(q)
-            if ceiling is None and room[q] > len(busy):
+            under = self._under(q)
+            if under is None and room[q] > len(busy):
                 continue                     # more notes allowed than can be sounding
-            notes = self.constraints.mask() & PART_NOTES[q]
-            if ceiling is not None:
-                notes = notes & at_most(ceiling)
+            notes = _part_allowed(self.constraints, q)
+            if under is not None:
+                notes = notes & at_most(under)
             if busy:
                 notes = notes.copy()
                 notes[busy] = False

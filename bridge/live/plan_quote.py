@@ -5,17 +5,22 @@ whichever the lead's latest bars repeat, the more strongly the more nearly they 
 (:func:`plan_quote`): an accompanist that knows the changes it heard, hears from the
 melody which part of the tune has come round, and leaves the changes where the melody asks
 for others (the accompaniment benchmark: docs/musicality.md, "Plans that quote the
-changes").
+changes"). A plan that plays a bass for a drummer (:func:`bridge.live.quote.for_a_drummer`)
+quotes the kick's hits instead, as a call's answer does (:func:`drummer_quote`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from bridge.live.quote import Quote
+from bridge.live.quote import PULSE, Quote, for_a_drummer, quoted
 from bridge.music.piece import Note
 from bridge.music.tokenize import to_tick
 from bridge.vocab import TICKS_PER_BEAT, Meter, note_token
+
+if TYPE_CHECKING:
+    from bridge.live.generation import Generation
 
 PLAN_BONUS = (3.0, 4.0)     # logits on the token that goes on with an accompany plan's
 #                             quote: the lead repeating nothing, all, of its bars
@@ -36,6 +41,19 @@ def plan_quote(notes: Sequence[Note], plays: frozenset[int] | None, meter: Meter
     low, high = PLAN_BONUS
     return Quote.of(notes, meter, start, lag, bonus=low + (high - low) * likeness,
                     steers=plays)
+
+
+def drummer_quote(plan: Generation, heard: Sequence[Note]) -> Quote | None:
+    """The quote of a plan that plays a bass for a drummer (None for any other plan): the
+    kick's hits heard the first of :data:`~bridge.live.quote.PULSE`'s lags back, as the
+    bass's, at its bonus. Led to the drummer's hits, whose parts it never plays, a plan's
+    time went nowhere: the same bass for every groove (10 Groove takes, seeds 0-1: the
+    same 0.44 or 0.56 notes a beat, 0.56 of them where the kick played; quoting the kick:
+    docs/musicality.md, "A bass under a drummer")."""
+    if not for_a_drummer(plan, heard):
+        return None
+    return Quote.of(quoted(heard, PULSE), plan.cursor.meter, plan.first_tick, PULSE.lags[0],
+                    bonus=PULSE.bonus, steers=plan.parts)
 
 
 def plan_lag(notes: Sequence[Note], plays: frozenset[int] | None, meter: Meter, now: int,

@@ -105,11 +105,12 @@ def loop(turn: int, rest: int = 0) -> Quoting:
 
 
 def for_a_drummer(gen: Generation, heard: Sequence[Note]) -> bool:
-    """Does ``gen`` play a bass (no drums) where only drums were heard (a bass for a
-    drummer)? Then its draws quote the kick's hits as the bass's (:func:`quoted`), its time
-    led to them bar for bar, as a bass player locks to the kick drum (:data:`PULSE`)."""
+    """Does ``gen`` play a bass (no drums) where drums were heard and no pitched part but
+    those it plays (a bass for a drummer: its own answers before may have been heard)? Then
+    its draws quote the kick's hits as the bass's (:func:`quoted`), its time led to them bar
+    for bar, as a bass player locks to the kick drum (:data:`PULSE`)."""
     return gen.parts is not None and BASS in gen.parts and DRUMS not in gen.parts \
-        and any(n.drum for n in heard) and all(n.drum for n in heard)
+        and any(n.drum for n in heard) and all(n.drum or n.part in gen.parts for n in heard)
 
 
 def quoted(heard: Sequence[Note], how: Quoting) -> Sequence[Note]:

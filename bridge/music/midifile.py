@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import logging
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -12,6 +13,8 @@ import mido
 from bridge.music.parts import label_streams
 from bridge.music.piece import Note, Piece
 from bridge.vocab import NO_PART, PARTS, TICKS_PER_BEAT, Meter
+
+log = logging.getLogger(__name__)
 
 DRUM_CHANNEL = 9
 SUSTAIN = 64                     # the sustain pedal's controller
@@ -29,7 +32,14 @@ def open_midi(path: str | Path) -> mido.MidiFile:
         with open(path, "rb") as f:
             head = f.read(4)
         if head == b"MThd":
-            return mido.MidiFile(str(path), clip=True)
+            try:
+                return mido.MidiFile(str(path))
+            except (OSError, ValueError) as exc:   # a data byte above 127: read as 127
+                if "data byte" not in str(exc):
+                    raise
+                log.warning("%s: data bytes above 127 (a damaged file?) were read as 127: "
+                            "its velocities or controllers may be off there", path)
+                return mido.MidiFile(str(path), clip=True)
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
         why = "it ends too soon" if isinstance(exc, EOFError) else str(exc) or type(exc).__name__
         raise MidiFileError(f"{path}: unreadable MIDI file ({why})") from None

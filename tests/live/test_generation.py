@@ -242,6 +242,25 @@ def test_a_part_brought_in_stays_under_the_parts_above_it():
     assert narrow.entering == {BASS} and narrow.under == ()
 
 
+def test_a_bass_stays_in_its_register_unless_the_range_asked_for_lies_above_it():
+    """However empty its context (a bass for a drummer drew up to pitch 92), a bass plays
+    no higher than ``REGISTER_TOP``, and under a tune lower still; a range asked for above
+    the register wins over it. Other parts keep their whole range."""
+    from bridge.live.entry import REGISTER_TOP
+
+    top = REGISTER_TOP[BASS]
+    gen = _generation(part=BASS)
+    assert gen.mask()[note_token(top, False)] and not gen.mask()[note_token(top + 1, False)]
+    assert _generation(part=MELODY).mask()[note_token(100, False)]   # a melody: any height
+    under = _generation(part=BASS)
+    under.under = ((BASS, 50),)
+    assert under.mask()[note_token(50, False)] and not under.mask()[note_token(51, False)]
+    high = _generation(part=BASS)
+    high.constraints = Constraints(pitch_low=top + 3)     # asked for above the register
+    assert high.mask()[note_token(top + 10, False)]
+    assert not _generation(part=BASS).sibling(1).mask()[note_token(top + 1, False)]
+
+
 def test_no_part_is_offered_whose_pitches_under_its_ceiling_all_sound():
     """A part brought in under a ceiling, with the pitches its range leaves under it all
     sounding: its PART is not offered (it was, and the note after it had no pitch left:

@@ -482,6 +482,34 @@ def test_accompany_plans_quote_the_changes_heard_unless_a_style_is_asked_for(sim
 
 
 
+def test_a_bass_accompanying_a_drummer_is_led_by_the_kick_and_stays_a_bass(sim):
+    """Plans of a bass under a drummer quote the kick's hits (led by the drums' notes,
+    which it never plays, they went nowhere: the same bass under every groove), and what
+    it plays stays in a bass's register."""
+    from bridge.live.entry import REGISTER_TOP
+    from bridge.live.quote import PULSE
+
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="accompany", grid=1.0, lookahead_beats=2.0, part="bass",
+                     plays="drums", seed=3)
+    plans = []
+    submit = s.submit
+    s.submit = lambda gen: (plans.append(gen), submit(gen))
+    for beat in range(24):                                # six bars: kick 1 and 3, snare
+        key = 36 if beat % 2 == 0 else 38
+        s.note_on(key, 100, channel=9)
+        w.run(0.25)
+        s.note_off(key, channel=9)
+        w.run(0.75)
+    late = [g.quote for g in plans[-4:]]
+    assert late and all(quote is not None and quote.bonus == PULSE.bonus for quote in late)
+    bar = 4 * TICKS_PER_BEAT
+    assert {t % bar for quote in late for t, *_ in quote.events} == {0, 2 * TICKS_PER_BEAT}
+    bass = [n for n, _ in out.played]
+    assert bass and max(n.pitch for n in bass) <= REGISTER_TOP[q.BASS]
+    s.close()
+
+
 def test_accompany_plans_quote_the_strain_the_melody_has_come_back_to(sim):
     w = sim(TEMPO)
     s, _, _ = make(w, mode="accompany", grid=1.0, lookahead_beats=2.0, part="accompaniment",

@@ -38,6 +38,18 @@ def test_garbage_is_a_clear_error(tmp_path: Path):
         read_midi(bad)
 
 
+def test_a_data_byte_above_127_is_read_as_127_and_said(tmp_path: Path, caplog):
+    """A damaged file's velocity byte of 200 (mido clips it silently when asked to)."""
+    events = bytes([0, 0x90, 60, 200, 0x60, 0x80, 60, 0, 0, 0xFF, 0x2F, 0])
+    path = tmp_path / "damaged.mid"
+    path.write_bytes(b"MThd" + (6).to_bytes(4, "big") + bytes([0, 0, 0, 1, 0, 0x60])
+                     + b"MTrk" + len(events).to_bytes(4, "big") + events)
+    with caplog.at_level("WARNING", logger="bridge.music.midifile"):
+        [note] = read_midi(path).notes
+    assert (note.pitch, note.velocity, note.duration) == (60, 127, 1.0)
+    assert "above 127" in caplog.text and "damaged.mid" in caplog.text
+
+
 def test_downbeat_overrides_a_lying_time_signature(tmp_path: Path):
     piece = Piece([Note(1, 1, 60, 100)], Meter([(0, 24)]))   # a 1/4 signature
     write_midi(piece, tmp_path / "p.mid")
