@@ -27,7 +27,8 @@ def test_checkpoints_load_and_describe_themselves():
 
 def test_continue_and_tag_a_phrase(fixture_data):
     from bridge.music.midifile import read_midi
-    from bridge.offline import ContinueOptions, continue_piece, tag_piece
+    from bridge.offline.continuation import ContinueOptions, continue_piece
+    from bridge.offline.tags import tag_piece
 
     generator, _ = checkpoint.load(SHIPPED / "generator", "generator")
     tagger, _ = checkpoint.load(SHIPPED / "tagger", "tagger")
@@ -44,7 +45,8 @@ def test_a_band_goes_on_with_its_drums_and_is_tagged_by_its_music(fixture_data):
     from dataclasses import replace
 
     from bridge.music.midifile import read_midi
-    from bridge.offline import ContinueOptions, continue_piece, tag_piece
+    from bridge.offline.continuation import ContinueOptions, continue_piece
+    from bridge.offline.tags import tag_piece
 
     generator, _ = checkpoint.load(SHIPPED / "generator", "generator")
     tagger, _ = checkpoint.load(SHIPPED / "tagger", "tagger")
@@ -64,7 +66,7 @@ def test_a_performance_goes_on_with_its_chords_spread_as_the_player_spreads_them
     """A song played without a click (its chords' notes some milliseconds apart) goes on
     with chords spread so too; the same song as written, with chords struck together."""
     from bridge.music.pulse import refit
-    from bridge.offline import ContinueOptions, continue_piece, prompt_of
+    from bridge.offline.continuation import ContinueOptions, continue_piece, prompt_of
     from bridge.vocab import TICKS_PER_BEAT
     from tests.music.pieces import performed, song
 

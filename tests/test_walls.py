@@ -21,7 +21,7 @@ BRIDGE = Path(__file__).resolve().parents[1] / "bridge"
 MODELS = ("torch", "bridge.model.generator", "bridge.model.tagger", "bridge.model.stream",
           "bridge.model.stream_graph", "bridge.model.stream_numpy", "bridge.model.recall",
           "bridge.model.kernels", "bridge.model.checkpoint", "bridge.model.ear")
-MAY_TOUCH_TENSORS = ("model/", "train/", "evaluate/", "bench/", "cli/", "offline.py",
+MAY_TOUCH_TENSORS = ("model/", "train/", "evaluate/", "bench/", "cli/", "offline/",
                      "live/engine.py", "live/stepper.py", "live/restyle.py",   # the engine
                      "live/tagwork.py", "live/device.py")
 

@@ -243,7 +243,7 @@ def realtime_factor(generator: Generator, device: str, seeds: int) -> dict:
     context was fed as it was played): timed from the generation's start to its end."""
     from bridge.config import Config
     from bridge.live.engine import Engine
-    from bridge.offline import ContinueOptions, plan_continuation
+    from bridge.offline.continuation import ContinueOptions, plan_continuation
 
     kernels.prepare(background=False)
     threads = torch.get_num_threads()

@@ -143,15 +143,15 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
     from bridge.live.engine import Engine
     from bridge.music.loop import period
     from bridge.music.midifile import continued, open_midi, write_midi
-    from bridge.offline import (
+    from bridge.offline.continuation import (
         QUIET_BARS,
         ContinueOptions,
         continue_piece,
-        heard_genre,
         prompt_of,
         quiet_bars,
         touch_of,
     )
+    from bridge.offline.tags import heard_genre
 
     inputs = midi_inputs(files, out_dir)
     seed_list = _seeds(seed, seeds)

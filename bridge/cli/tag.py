@@ -21,7 +21,7 @@ from bridge.cli.inputs import Batch, InputError, grid_option, load_model, midi_i
 def tag(files: tuple[str, ...], model: str | None, bars: int, as_json: bool,
         grid: str) -> None:
     """Print the style tags of MIDI files (files or folders)."""
-    from bridge.offline import tag_piece
+    from bridge.offline.tags import tag_piece
 
     tagger = load_model(model, "tagger")
     # what the generator beside it hears counts too (bridge.model.ear), where the tagger

@@ -8,10 +8,10 @@ music really did than an echo of the performer's last bars?
 - Candidates: the model (seeds 0, 1, 2; temperature 1, top-p 0.95, no style), sampled as
   ``continuo continue --prompt-bars 8 --bars 4`` samples (the draw most like the others of
   its ``candidates``, half of them quoting the prompt; a band's drums and pitched parts
-  apart, :func:`bridge.offline.draw_continuation`); **draw**, the first of those candidates
-  alone (free: what one draw without a choice plays); **echo**, the prompt's last 4 bars
-  again; **shuffle**, echo's onsets and durations with pitches drawn from the prompt's pitch
-  histogram (seeded per piece).
+  apart, :func:`bridge.offline.continuation.draw_continuation`); **draw**, the first of
+  those candidates alone (free: what one draw without a choice plays); **echo**, the
+  prompt's last 4 bars again; **shuffle**, echo's onsets and durations with pitches drawn
+  from the prompt's pitch histogram (seeded per piece).
 - Metrics (:mod:`bridge.evaluate.musicality`) of each candidate against the truth, averaged
   per dataset (a piece's model figures first averaged over its seeds), the truth's own values
   beside them, and the share of pieces where the model's score beats the echo's.
@@ -33,7 +33,7 @@ from bridge.music.key import Key, find_key
 from bridge.music.likeness import Bars
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import decode
-from bridge.offline import ContinueOptions, draw_continuation, prompt_of
+from bridge.offline.continuation import ContinueOptions, draw_continuation, prompt_of
 from bridge.progress import Progress
 from bridge.vocab import MELODY, PARTS, Meter
 
@@ -162,7 +162,7 @@ def draws(generator, case: Case, seed: int, engine, style: str = "",
           ) -> tuple[list[Note], list[Note]]:
     """The continuation the model plays (chosen among its candidates) and its first
     candidate alone (one draw, as sampling without a choice plays); a style request from
-    the prompt heard as genre ``heard`` (see :func:`bridge.offline.heard_genre`)."""
+    the prompt heard as genre ``heard`` (see :func:`bridge.offline.tags.heard_genre`)."""
     options = ContinueOptions(bars=TRUTH_BARS, prompt_bars=PROMPT_BARS, style=style,
                               guidance=guidance, temperature=TEMPERATURE, top_p=TOP_P,
                               seed=seed, part=part, heard=heard)

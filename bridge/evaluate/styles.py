@@ -46,7 +46,7 @@ from bridge.live.params import GUIDANCE, STYLE_WEIGHTS
 from bridge.live.tagging import top_genre
 from bridge.music.key import in_key_share
 from bridge.music.piece import Note, Piece
-from bridge.offline import heard_genre, tag_piece
+from bridge.offline.tags import heard_genre, tag_piece
 from bridge.progress import Progress
 from bridge.vocab import PERCUSSION_GENRES, Meter, genre_of
 

@@ -63,7 +63,7 @@ def output_parts(params: dict[str, Any], last_drum: bool, both: bool = False
 def playing_both(onsets: dict[bool, Sequence[float]], since: float) -> bool:
     """Do the onsets of drums and of pitched notes (beats, ``onsets[drum]``) hold
     ``SIDE_NOTES`` of each from ``since`` on (the beat ``SIDE_BARS`` bars back)? One rule
-    for ``continuo continue`` (:func:`bridge.offline.sides`) and a soloist's voice."""
+    for ``continuo continue`` (:func:`bridge.offline.continuation.sides`) and a soloist's voice."""
     return all(sum(b >= since for b in onsets.get(drum, ())) >= SIDE_NOTES
                for drum in (True, False))
 

@@ -151,7 +151,8 @@ def test_a_style_request_from_the_genre_the_tagger_hears_takes_that_pairs_streng
     import shutil
 
     from bridge.model import checkpoint
-    from bridge.offline import heard_genre, prompt_of
+    from bridge.offline.continuation import prompt_of
+    from bridge.offline.tags import heard_genre
 
     model = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model)

@@ -13,7 +13,7 @@ from bridge.evaluate import continuation as cont
 from bridge.evaluate import styles
 from bridge.evaluate.musicality import METRICS, OWN
 from bridge.music.piece import Note, Piece
-from bridge.offline import ContinueOptions
+from bridge.offline.continuation import ContinueOptions
 
 from .folders import midi_folder
 

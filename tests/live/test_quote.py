@@ -14,7 +14,7 @@ from bridge.live.generation import Generation
 from bridge.model.sampling import Constraints
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
-from bridge.offline import ContinueOptions, plan_continuation
+from bridge.offline.continuation import ContinueOptions, plan_continuation
 from bridge.vocab import BAR, DRUMS, TICKS_PER_BEAT, Cursor, Meter
 from tests.music.pieces import riff
 

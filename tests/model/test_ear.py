@@ -12,7 +12,7 @@ from bridge.model import ear
 from bridge.model.stream import Streamer
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import encode
-from bridge.offline import bar_windows, tag_piece
+from bridge.offline.tags import bar_windows, tag_piece
 from bridge.vocab import DUR_BASE, K_DUR, KIND, VEL_BASE
 from tests.conftest import tiny_models
 from tests.model.test_stream import exact

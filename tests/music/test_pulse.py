@@ -9,7 +9,7 @@ import pytest
 
 from bridge.music.piece import Note, Piece
 from bridge.music.pulse import beats_in_bar, fit, refit
-from bridge.offline import prompt_of
+from bridge.offline.continuation import prompt_of
 from bridge.vocab import TICKS_PER_BEAT, Meter
 from tests.music.pieces import CHANGES, song, waltz
 

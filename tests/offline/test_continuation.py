@@ -9,25 +9,18 @@ import torch
 
 from bridge.live.choice import in_key
 from bridge.live.quote import GROOVE, TUNE
-from bridge.live.tagging import last_bars
 from bridge.music.likeness import Bars, consensus
 from bridge.music.piece import Note, Piece
-from bridge.music.tokenize import encode
-from bridge.offline import (
+from bridge.offline.continuation import (
     CONTEXT_TOKENS,
-    TAG_WINDOWS,
     ContinueOptions,
-    bar_windows,
     continue_piece,
     draw_candidates,
     draw_continuation,
-    heard_genre,
     plan_continuation,
     prompt_of,
     quiet_bars,
     sides,
-    spread,
-    tag_piece,
 )
 from bridge.vocab import (
     BAR,
@@ -238,28 +231,6 @@ def test_a_style_request_is_guided_as_hard_as_its_genres_strength(models):
         assert gen.guidance == pytest.approx(expected)
 
 
-def test_a_prompt_is_heard_as_the_daemon_hears_a_performer(models):
-    _, tagger = models
-    piece = _shifted_piece()
-    tags = tagger.tags(torch.tensor(last_bars(encode(piece))))
-    assert heard_genre(tagger, piece) == next(t for t, _ in tags if "/" not in t)
-    assert heard_genre(tagger, replace(piece, notes=[])) is None
-
-
-def test_a_long_piece_is_tagged_from_windows_spread_over_all_of_it(models):
-    """However long the file, the tags take the time of ``TAG_WINDOWS`` windows, the first
-    and the last among them; a shorter piece is heard whole."""
-    windows = [[i] for i in range(100)]
-    assert spread(windows, 100) == windows and spread(windows, 500) == windows
-    picked = spread(windows, 4)
-    assert picked == [[0], [33], [66], [99]] and spread(windows, 1) == [[0]]
-    _, tagger = models
-    long = _shifted_piece(bars=4 * (TAG_WINDOWS + 8))
-    assert len(bar_windows(encode(long), 4)) > TAG_WINDOWS
-    assert tag_piece(tagger, long)["windows"] == TAG_WINDOWS
-    assert tag_piece(tagger, _shifted_piece(bars=8))["windows"] == 2
-
-
 def test_a_bass_asked_for_under_a_melody_comes_in_under_it(models):
     """`continue --part bass` on a melody alone: the bass comes in on the first bar line,
     an octave and more under the tune, even from a model sure the tune goes on alone."""
@@ -329,7 +300,7 @@ def test_drums_and_pitched_parts_that_both_play_now_are_heard_apart():
 def test_a_band_goes_on_with_each_side_drawn_and_chosen_apart(models, monkeypatch):
     """Each side is planned on its own notes alone, drums for drums and pitches for the
     rest; pitched parts asked for hear the pitched parts alone, drums the whole band."""
-    import bridge.offline as offline
+    import bridge.offline.continuation as offline
 
     generator, _ = models
     planned = []
@@ -364,7 +335,7 @@ def test_pitched_parts_for_a_drummer_come_in_hearing_no_drums_a_bass_led_by_the_
     """Over drums alone, pitched parts asked for are drawn from nothing heard (the model
     never heard drums and pitched parts at once), after a silence; a bass quotes the kick's
     hits (their drum keys, which it cannot play: only its time is led to them)."""
-    import bridge.offline as offline
+    import bridge.offline.continuation as offline
     from bridge.live.quote import KICKS, PULSE
 
     generator, _ = models
