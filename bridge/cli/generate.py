@@ -13,7 +13,7 @@ import click
 from bridge.cli.inputs import Batch, InputError, grid_option, load_model, midi_inputs, read_piece
 from bridge.cli.options import folder_to_write, session_range
 from bridge.live.params import CANDIDATES, GUIDANCE, ParamError, known_style
-from bridge.vocab import PART_SETS, PARTS, TICKS_PER_BEAT
+from bridge.vocab import BASS, PART_SETS, PARTS, REGISTER_TOP, TICKS_PER_BEAT
 
 
 def _seeds(seed: int | None, seeds: str | None) -> list[int | None]:
@@ -110,7 +110,12 @@ def _make_parent(target: Path) -> None:
                    "harmony and bass); default: any part, as the model chooses, but a "
                    "prompt in one part (a melody alone) goes on in it. Pitched parts over "
                    "drums hear the pitched parts alone (over drums alone: a bass led to the "
-                   "kick).")
+                   f"kick). A bass stays at or below pitch {REGISTER_TOP[BASS]} unless "
+                   "--pitch-low lies above it.")
+@click.option("--pitch-low", default=0, show_default=True, type=session_range("pitch_low"),
+              help="Lowest pitch (drums: GM drum key) the continuation plays.")
+@click.option("--pitch-high", default=127, show_default=True, type=session_range("pitch_high"),
+              help="Highest pitch (drums: GM drum key) the continuation plays.")
 @click.option("--temperature", default=1.0, show_default=True, type=session_range("temperature"))
 @click.option("--top-p", default=0.95, show_default=True, type=session_range("top_p"))
 @click.option("--candidates", default=CANDIDATES, show_default=True,
@@ -136,7 +141,7 @@ def _make_parent(target: Path) -> None:
 @grid_option
 def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, bars: int,
               prompt_bars: int | None, style: str, guidance: float, part: str | None,
-              temperature: float, top_p: float, candidates: int,
+              pitch_low: int, pitch_high: int, temperature: float, top_p: float, candidates: int,
               seed: int | None, seeds: str | None, only: bool, together: bool, png: str | None,
               as_json: bool, model: str | None, grid: str) -> None:
     """Write continuations of MIDI files (files or folders)."""
@@ -160,6 +165,9 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
         raise click.UsageError("give either -o/--output (one file, one seed) or --out-dir")
     if output is not None and not single:
         raise click.UsageError("several inputs or seeds: use --out-dir")
+    if pitch_low > pitch_high:
+        raise click.BadParameter(f"{pitch_low} lies above --pitch-high {pitch_high}",
+                                 param_hint="--pitch-low")
     if png and not single:
         raise click.UsageError("--png draws one continuation: one input, one seed")
     if png and Path(png).suffix.lower() not in PICTURES:
@@ -213,6 +221,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
             result = continue_piece(generator, piece, ContinueOptions(
                 bars=bars, prompt_bars=prompt_bars, style=style, guidance=guidance,
                 temperature=temperature, top_p=top_p, seed=s, part=part,
+                pitch_low=pitch_low, pitch_high=pitch_high,
                 candidates=candidates, heard=heard, touch=not together), engine)
             if found is not None:
                 result = found.written(result)

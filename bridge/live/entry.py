@@ -38,6 +38,7 @@ from bridge.vocab import (
     N_PITCHES,
     PART_BASE,
     PITCH_BASE,
+    REGISTER_TOP,
     VOCAB_SIZE,
     part_notes,
 )
@@ -46,8 +47,6 @@ ENTRY_BIAS = 8.0      # logits on the PART token of a part asked for that has no
 ENTRY_BARS = 2        # ... in this many bars of context
 UNDER_MELODY = {HARMONY: 0, BASS: 12}   # a part brought in plays this far under the
 #                                         melody's lowest note (see ``ceilings``)
-REGISTER_TOP = {BASS: 67}   # the highest pitch a part plays (G4: a four-string bass's top
-#                             fret; see ``register_top``)
 
 
 @lru_cache(maxsize=64)

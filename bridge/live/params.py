@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bridge.vocab import PART_SETS
+from bridge.vocab import BASS, PART_SETS, REGISTER_TOP
 from bridge.vocab import PARTS as NOTE_PARTS
 
 MODES = ("off", "call", "accompany", "manual")
@@ -183,7 +183,8 @@ PARAMS: tuple[Param, ...] = (
     Param("part", str, "auto", "the part Continuo plays: melody, harmony, bass, drums, "
           "accompaniment (harmony and bass), pitched (any but drums), or auto (drums after "
           "drums, else pitched; both, each drawn from its own notes, where the performer "
-          "played 4 or more notes of each in the last 4 bars)",
+          "played 4 or more notes of each in the last 4 bars); a bass stays at or below "
+          f"pitch {REGISTER_TOP[BASS]} unless pitch_low lies above it",
           choices=PARTS),
     Param("plays", str, "auto", "the part the performer plays: melody, harmony, bass, drums, "
           "or auto (channel 10 is drums, other channels melody; OSC notes, without a "

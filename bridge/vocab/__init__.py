@@ -81,6 +81,7 @@ from bridge.vocab.tokens import (  # noqa: F401
     PART_SETS,
     PARTS,
     PITCH_BASE,
+    REGISTER_TOP,
     SUB_BASE,
     TICKS_PER_BEAT,
     VEL_BASE,

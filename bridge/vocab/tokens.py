@@ -16,6 +16,8 @@ N_VELOCITY_BINS = 16
 PARTS: tuple[str, ...] = ("melody", "harmony", "bass", "drums")   # in token (and time) order
 MELODY, HARMONY, BASS, DRUMS = range(len(PARTS))
 NO_PART = -1              # a note not yet given a part (see bridge.music.parts)
+REGISTER_TOP = {BASS: 67}  # the highest pitch a part is drawn at (G4: a four-string bass's
+#                            top fret), unless the range asked for lies above it
 
 
 def _duration_ticks() -> tuple[int, ...]:

@@ -198,6 +198,35 @@ def test_part_plays_one_part_and_writes_it_on_its_track(tiny_model_dir, folder, 
     assert bad.exit_code == 2 and "melody" in bad.output
 
 
+def test_a_bass_stays_in_its_register_unless_the_pitches_asked_for_lie_above_it(
+        tiny_model_dir, folder, tmp_path):
+    """The tiny model's basses go anywhere; a bass written stays at or below the register's
+    top, and within --pitch-low and --pitch-high, which may lift it above."""
+    from bridge.vocab import BASS, REGISTER_TOP
+
+    line = tmp_path / "line.mid"                  # a bass line alone: nothing above it
+    write_midi(Piece([Note(b, 1.0, 40 + b % 12, 90, part=BASS) for b in range(40)]), line)
+
+    def bass(*flags: str) -> list:
+        notes = []
+        for seed in range(3):
+            target = tmp_path / f"bass{seed}{''.join(flags)}.mid"
+            result = CliRunner().invoke(continue_, [
+                str(line), "-o", str(target), "--part", "bass", "--only",
+                "--seed", str(seed), "--bars", "2", "--model", str(tiny_model_dir), *flags])
+            assert result.exit_code == 0, result.output
+            notes += read_midi(target).notes
+        return notes
+
+    low = bass()
+    assert low and max(n.pitch for n in low) <= REGISTER_TOP[BASS]
+    high = bass("--pitch-low", "80", "--pitch-high", "90")
+    assert high and {n.pitch for n in high} <= set(range(80, 91))
+    bad = CliRunner().invoke(continue_, [str(folder / "a.mid"), "-o", "x.mid",
+                                         "--pitch-low", "90", "--pitch-high", "80"])
+    assert bad.exit_code == 2 and "--pitch-high" in bad.output
+
+
 def test_outputs_never_overwrite_an_input_or_each_other(tiny_model_dir, folder, tmp_path):
     runner = CliRunner()
     model = ["--model", str(tiny_model_dir), "--candidates", "1", "--bars", "1"]

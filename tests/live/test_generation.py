@@ -246,7 +246,7 @@ def test_a_bass_stays_in_its_register_unless_the_range_asked_for_lies_above_it()
     """However empty its context (a bass for a drummer drew up to pitch 92), a bass plays
     no higher than ``REGISTER_TOP``, and under a tune lower still; a range asked for above
     the register wins over it. Other parts keep their whole range."""
-    from bridge.live.entry import REGISTER_TOP
+    from bridge.vocab import REGISTER_TOP
 
     top = REGISTER_TOP[BASS]
     gen = _generation(part=BASS)

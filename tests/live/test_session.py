@@ -486,8 +486,8 @@ def test_a_bass_accompanying_a_drummer_is_led_by_the_kick_and_stays_a_bass(sim):
     """Plans of a bass under a drummer quote the kick's hits (led by the drums' notes,
     which it never plays, they went nowhere: the same bass under every groove), and what
     it plays stays in a bass's register."""
-    from bridge.live.entry import REGISTER_TOP
     from bridge.live.quote import PULSE
+    from bridge.vocab import REGISTER_TOP
 
     w = sim(TEMPO)
     s, out, _ = make(w, mode="accompany", grid=1.0, lookahead_beats=2.0, part="bass",
