@@ -143,7 +143,7 @@ def trade_fours(generator, engine, trade: Trade, seed: int, params: dict | None 
         if session.responder.keeps():
             engine.drain()
             return
-        due = session.phrase.response_start(session.params, clock.bar_beats)
+        due = session.phrase.response_start(session.params, session.time)
         if due is None:                              # notes sound: no answer can be due yet
             return
         i = bisect.bisect_right(onsets, clock.beat_at(loop.time()) + 1e-9)

@@ -66,7 +66,7 @@ class PerformerInput:
                 self.set_state(LISTENING)
             self.time.disarm("phrase")
             self.responder.played_on()
-            self.phrase.note_on((pitch, drum), beat, self.params, self.time.bar_beats)
+            self.phrase.note_on((pitch, drum), beat, self.params, self.time)
             if self.params["trade_bars"]:          # the trade's line, held notes or not
                 self._arm_phrase()
         self.context.note_on(tick, pitch, velocity, drum, part)
@@ -88,6 +88,8 @@ class PerformerInput:
         else the phrase would wait for it for ever."""
         went = self.down.pop((pitch, channel), None)
         if went is None:
+            if self.band is None:             # none held: let go already (a panic), or its
+                return                        # note-on never came (a lost packet)
             went = self.band
         if isinstance(went, tuple):
             if part is None:                      # (a band names the part it heard)
@@ -107,6 +109,20 @@ class PerformerInput:
             self.responder.played_on(prepare=True)
         elif self.params["trade_bars"]:           # what the answer prepared heard moved on
             self._arm_phrase()
+
+    def let_go(self) -> None:
+        """Forget the notes the performer holds, and the sustain pedal (a panic): a note-off
+        or a pedal lift lost on its way kept the phrase open for ever, and call mode never
+        answered again, panic or not. They end now where the model heard them; a note-off
+        that comes for one later is ignored."""
+        for (pitch, channel), went in list(self.down.items()):
+            if isinstance(went, tuple):
+                _, drum, tick = self._heard_at(None, channel, went[0])
+                self.context.note_off(tick, pitch, drum)
+                self.style_watch.note_off(tick, pitch, drum)
+        self.down.clear()
+        self.phrase.reset()
+        self.phrase.pedal = False
 
     def pedal(self, value: int, beat: float | None = None) -> None:
         """The sustain pedal (controller 64) moved to ``value`` (0-127; down from
@@ -130,7 +146,7 @@ class PerformerInput:
         """In call mode, the phrase-end timer for the answer's start, unless one plays;
         trading with a note sounding, the answer's preparation before it too."""
         if self.params["mode"] == "call" and not self.responder.active:
-            start = self.phrase.response_start(self.params, self.time.bar_beats)
+            start = self.phrase.response_start(self.params, self.time)
             if start is not None:
                 self.time.arm("phrase", start, self.responder.phrase_due, lead=PREP_S)
                 if self.params["trade_bars"] and not self.phrase.silent:

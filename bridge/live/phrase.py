@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 MAX_CALL_BARS = 8
 PICKUP_BEATS = 1.0    # a call's first note this close before a bar line is a pickup into
@@ -26,6 +26,47 @@ PICKUP_BEATS = 1.0    # a call's first note this close before a bar line is a pi
 def ceil_to_grid(beat: float, grid: float) -> float:
     """The first multiple of ``grid`` at or after ``beat`` (with a hair of tolerance)."""
     return math.ceil(beat / grid - 1e-6) * grid
+
+
+class BarLines(Protocol):
+    """The song's bar lines, in beats (a session's: :class:`bridge.live.songtime.SongTime`,
+    which follows the host's time signature where it changes)."""
+
+    def floor(self, beat: float) -> float:
+        """The bar line at or before ``beat``."""
+
+    def ceil(self, beat: float) -> float:
+        """The first bar line at or after ``beat``."""
+
+    def on(self, line: float, bars: int) -> float:
+        """The bar line ``bars`` bars after the bar line ``line``."""
+
+    def length(self, beat: float) -> float:
+        """The length (beats) of the bar ``beat`` lies in."""
+
+
+@dataclass(frozen=True)
+class EvenBars:
+    """Bars of ``beats`` beats from beat 0."""
+
+    beats: float
+
+    def floor(self, beat: float) -> float:
+        return math.floor(beat / self.beats + 1e-6) * self.beats
+
+    def ceil(self, beat: float) -> float:
+        return ceil_to_grid(beat, self.beats)
+
+    def on(self, line: float, bars: int) -> float:
+        return line + bars * self.beats
+
+    def length(self, beat: float) -> float:
+        return self.beats
+
+
+def bar_lines(bars: float | BarLines) -> BarLines:
+    """``bars`` as bar lines: a bar length is bars of it from beat 0."""
+    return EvenBars(float(bars)) if isinstance(bars, int | float) else bars
 
 
 @dataclass
@@ -44,24 +85,25 @@ class Phrase:
         return not self.sounding
 
     def note_on(self, key: tuple[int, bool], beat: float, params: Mapping[str, Any],
-                bar_beats: float) -> None:
+                bars: float | BarLines) -> None:
         """A note starts; it opens a new phrase once the last one's answer was due or has
         begun (a rest the answer did not come in after is inside the phrase, which goes
         on)."""
         if self.answered or (self.silent and (
                 self.start is None or self.last_release is None
-                or beat >= self.response_start(params, bar_beats) - 1e-6)):
+                or beat >= self.response_start(params, bars) - 1e-6)):
             self.start, self.answered = beat, False
-            self.call_bar = self._bar_line(beat, bar_beats)
+            self.call_bar = self._bar_line(beat, bar_lines(bars))
         self.sustained.discard(key)               # struck again: held by a key now
         self.sounding.add(key)
 
-    def _bar_line(self, beat: float, bar_beats: float) -> float:
+    def _bar_line(self, beat: float, bars: BarLines) -> float:
         """The bar line a call begun at ``beat`` began on: the performer's turn, from half
         a bar before it to a bar after; else its own bar's, or the next within a pickup."""
-        if self.turn is not None and -bar_beats / 2 <= beat - self.turn < bar_beats:
+        if self.turn is not None and \
+                -bars.length(self.turn) / 2 <= beat - self.turn < bars.length(self.turn):
             return self.turn
-        return math.floor((beat + PICKUP_BEATS) / bar_beats + 1e-6) * bar_beats
+        return bars.floor(beat + PICKUP_BEATS)
 
     def answer(self, end: float) -> None:
         """An answer to the phrase has begun; it ends at ``end``, where the performer's turn
@@ -94,22 +136,28 @@ class Phrase:
             return None
         return self.last_release + phrase_beats
 
-    def response_start(self, params: Mapping[str, Any], bar_beats: float) -> float | None:
+    def response_start(self, params: Mapping[str, Any], bars: float | BarLines
+                       ) -> float | None:
         """Where the answer to the phrase comes in, by the session's ``params``
         (``trade_bars``: the trade's bar line, notes sounding or not; else ``phrase_beats``,
-        ``answer_on``, ``grid``, and None while notes sound)."""
+        ``answer_on``, ``grid``, and None while notes sound), on the song's ``bars``."""
+        lines = bar_lines(bars)
         if params["trade_bars"] and self.call_bar is not None and not self.answered:
-            return self.call_bar + params["trade_bars"] * bar_beats
+            return lines.on(self.call_bar, params["trade_bars"])
         end = self.end_beat(params["phrase_beats"])
-        step = bar_beats if params["answer_on"] == "bar" else params["grid"]
-        return None if end is None else ceil_to_grid(end, step)
+        if end is None:
+            return None
+        return lines.ceil(end) if params["answer_on"] == "bar" else \
+            ceil_to_grid(end, params["grid"])
 
-    def call_bars(self, bar_beats: float) -> int:
+    def call_bars(self, bars: float | BarLines) -> int:
         """The call's length rounded up to whole bars (1..MAX_CALL_BARS)."""
         if self.start is None or self.last_release is None:
             return 1
-        bars = math.ceil((self.last_release - self.start) / bar_beats - 1e-6)
-        return max(1, min(MAX_CALL_BARS, bars))
+        lines, count, line = bar_lines(bars), 0, self.start
+        while line < self.last_release - 1e-6 and count < MAX_CALL_BARS:
+            line, count = line + lines.length(line), count + 1
+        return max(1, count)
 
     def reset(self) -> None:
         self.sounding.clear()

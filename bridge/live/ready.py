@@ -137,7 +137,7 @@ class KeptReady:
             return
         soonest = self._next_start()
         if s.params["mode"] == "call":           # the answer the phrase-end timer will want
-            start = s.phrase.response_start(s.params, s.time.bar_beats)
+            start = s.phrase.response_start(s.params, s.time)
             if start is None or start < soonest:
                 return
         else:                                    # a request's, again when the grid moves on

@@ -86,8 +86,9 @@ class Responder(KeptReady):
                 and not self.active:
             now = s.time.now_beat()
             if start < now - s.time.beats_in(PASSED_S):
-                step = s.time.bar_beats if s.params["answer_on"] == "bar" else s.params["grid"]
-                start = ceil_to_grid(now + s.time.beats_in(PREP_S), step)
+                soon = now + s.time.beats_in(PREP_S)
+                start = s.time.ceil(soon) if s.params["answer_on"] == "bar" else \
+                    ceil_to_grid(soon, s.params["grid"])
             self.start(start)
 
     def start(self, start: float | None = None, bars: int | None = None) -> None:
@@ -101,7 +102,7 @@ class Responder(KeptReady):
         bars = self._bars() if bars is None else bars
         gen, beside = self._generation(start, bars, self.host.quotable())
         self.begins = self.end = start
-        s.phrase.answer(start + bars * s.time.bar_beats)   # the next note: a new call,
+        s.phrase.answer(s.time.on(start, bars))   # the next note: a new call,
         s.time.disarm("phrase")      # and no second answer (one asked for before its timer)
         if not self._take_ready(gen):
             self.response, self.sampling = gen, [gen] + ([beside] if beside else [])
@@ -120,7 +121,7 @@ class Responder(KeptReady):
             return s.params["length_bars"]
         if s.params["mode"] == "call" and s.params["trade_bars"]:
             return s.params["trade_bars"]
-        return s.phrase.call_bars(s.time.bar_beats) if s.phrase.start is not None \
+        return s.phrase.call_bars(s.time) if s.phrase.start is not None \
             else MANUAL_BARS
 
     def _generation(self, start: float, bars: int, heard: list[Note]
@@ -128,7 +129,7 @@ class Responder(KeptReady):
         """The answer from ``start``, and its drums drawn apart (None: played by it), each
         drawn alone following what its :func:`bridge.live.quote.alone` takes of ``heard``."""
         s = self.host
-        gen, *beside = s.generations(start, start + bars * s.time.bar_beats, note_now=True,
+        gen, *beside = s.generations(start, s.time.on(start, bars), note_now=True,
                                      on_note=self._note, on_done=self._done)
         for g in (gen, *beside):                 # (a choice's draws quote their own way)
             g.quote = alone(g, heard)

@@ -234,10 +234,13 @@ class Session(PerformerInput):
         self.context.cut(self.time.tick(beat))
 
     def panic(self) -> None:
+        """Everything Continuo plays stops, and what the performer was heard holding is let
+        go (:meth:`let_go`)."""
         if self.band is not None:
             self.band.stream.panic()
         self._stop_playing(answer=False)
         self.output.panic()
+        self.let_go()
         if self.state in (RESPONDING, ACCOMPANYING):   # (accompany comes in again with the
             self.set_state(LISTENING)                 # performer's next note)
 

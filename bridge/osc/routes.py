@@ -91,7 +91,9 @@ ROUTES: tuple[Route, ...] = (
         SESSION),
     _in("/continuo/session/panic",
         "Release every note of the session now (note-offs, then CC 123) and cancel its "
-        "response; in a band, the band's (it plays as one: every member is told).", SESSION),
+        "response; the notes (and sustain pedal) the daemon hears the performer hold are "
+        "let go too, so a note-off lost on the way cannot keep call mode from answering; "
+        "in a band, the band's (it plays as one: every member is told).", SESSION),
     _out("/continuo/session/panic",
          "Release everything you play for this session and drop queued notes.", SESSION),
     _out("/continuo/session/state",

@@ -176,7 +176,7 @@ def test_trading_fours_answers_on_the_trade_s_bar_lines(sim):
 
 
 def test_trading_a_line_passed_unanswered_is_answered_on_the_next_bar_not_from_the_past(sim):
-    """Trading fours, a note held over the line whose answer a panic took: let go two bars
+    """Trading fours, a note held over the line whose answer a stop took: let go two bars
     later, it is answered from the next bar line, its notes all sent ahead of their time
     (they had gone out 2 bars late, the answer drawn from the line passed)."""
     w = sim(TEMPO)
@@ -188,12 +188,40 @@ def test_trading_a_line_passed_unanswered_is_answered_on_the_next_bar_not_from_t
     at(4.0)
     s.note_on(60, 90)
     at(6.0)
-    s.panic()                                    # before the line, bar 3 (beat 8)
+    s.stop()                                     # before the line, bar 3 (beat 8)
     at(13.0)
     s.note_off(60)                               # a bar and more after it
     w.until(lambda: out.played)
     assert min(n.start for n, _ in out.played) >= 16.0 - 1e-6
     assert all(n.start >= at for (n, _), at in zip(out.played, out.played_at, strict=True))
+    s.close()
+
+
+@pytest.mark.parametrize("lost", ["note_off", "pedal"])
+def test_a_panic_lets_go_of_what_a_lost_message_left_held(sim, lost):
+    """A note-off (or the pedal's lift) lost on the way: the phrase never ends and nothing
+    is answered, until the performer presses panic; then the next phrase is answered, and
+    the lost note's late note-off changes nothing (no answer comes for it: its phrase was
+    let go)."""
+    w = sim(TEMPO)
+    s, out, _ = make(w)
+    if lost == "pedal":
+        s.pedal(127)
+    s.note_on(50, 90)                            # its note-off (or the pedal lift) is lost
+    if lost == "pedal":
+        w.run(0.5)
+        s.note_off(50)
+    play_phrase(w, s)
+    w.run(12)
+    assert not out.played and s.state == LISTENING
+    s.panic()
+    assert not s.phrase.sounding and not s.down and not s.context.held
+    w.run(1)
+    s.note_off(50)                               # arriving at last: nothing to end
+    w.run(8)
+    assert not out.played
+    play_phrase(w, s)
+    w.until(lambda: out.played)
     s.close()
 
 
