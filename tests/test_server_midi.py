@@ -47,9 +47,11 @@ def test_call_and_response_lands_on_the_midi_clock_grid(daemon):
     assert proc.stop() == 0
 
 
-def test_a_phrase_held_by_the_sustain_pedal_is_answered_after_it_lifts(daemon):
-    """CC 64 down, keys let go: no answer while the pedal holds the phrase; lifted, the
-    answer comes in a beat later, on the grid."""
+@pytest.mark.parametrize("lift", [64, 121])
+def test_a_phrase_held_by_the_sustain_pedal_is_answered_after_it_lifts(daemon, lift):
+    """CC 64 down, keys let go: no answer while the pedal holds the phrase; lifted (CC 64
+    at 0, or CC 121, reset all controllers), the answer comes in a beat later, on the
+    grid."""
     proc, _ = daemon("--midi-api", "jack", "--set", "length_bars=1", "--set", "seed=1")
     rig = Rig(bpm=120.0, name="test")
     try:
@@ -59,7 +61,7 @@ def test_a_phrase_held_by_the_sustain_pedal_is_answered_after_it_lifts(daemon):
         rig.play([60, 62, 64, 67], start=1.0)
         rig.at_beat(6.0)                                  # three beats of pedal alone
         assert not rig.notes_on(), proc.log()
-        lifted = rig.beat(rig.cc(64, 0))
+        lifted = rig.beat(rig.cc(lift, 0))
         assert rig.wait_for(lambda: rig.notes_on(), timeout=8), proc.log()
         first = rig.beat(rig.notes_on()[0][0])
         assert abs(first - -(-(lifted + 1.0) // 1.0)) < 0.2, (first, lifted)

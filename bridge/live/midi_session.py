@@ -5,7 +5,8 @@
 on the input (24 ppq, start/stop/continue, song position) unless ``--midi-clock internal``.
 Controllers set session parameters (each parameter's CC, spread over its range), trigger
 actions (value >= 64), CC 64 is the sustain pedal (``Session.pedal``; unless ``--cc`` maps
-it), and CC 120/123 on the input releases everything. The daemon's own
+it; CC 121, reset all controllers, lifts it), and CC 120/123 on the input releases
+everything (and lets go of what the performer was heard holding). The daemon's own
 output, looped back to its input, is recognised and ignored.
 
 On JACK the server may go away under the daemon (:mod:`bridge.midi.watch`): the loss is
@@ -39,6 +40,7 @@ log = logging.getLogger(__name__)
 
 SID = PORT_SESSION      # (the hub reserves the name)
 PANIC_CCS = (120, 123)   # all sound off, all notes off
+RESET_CC = 121           # reset all controllers: the sustain pedal lifts (MIDI's rule)
 
 
 class _Tracked:
@@ -156,8 +158,8 @@ class MidiSession:
             self.session.panic()
             return
         name = self.controls.get(control)
-        if name is None and control == SUSTAIN:     # the pedal, unless --cc maps it
-            self.session.pedal(value, self.clock.beat_at(when))
+        if name is None and control in (SUSTAIN, RESET_CC):   # the pedal, unless --cc maps
+            self.session.pedal(value if control == SUSTAIN else 0, self.clock.beat_at(when))
             return
         if name is None:
             return

@@ -7,6 +7,12 @@ consumed (one echo per message sent) and dropped. JACK adds about one period per
 50 ms leaves room for a few periods and a busy loop. A performer who plays the very note the
 daemon just played, within the window, is filtered too; that is the price of the loop.
 
+A note-off is filtered only once a loop has shown itself (a note-on or a controller of ours
+come back: ``looped``). A performer's release is the same bytes as the daemon's, and
+without a loop there is none to hide: a performer stabbing a note the daemon was sounding
+let go of it within the window of the daemon's own release (a barge-in), the release was
+dropped, and the session heard the key held for the rest of the take.
+
 Memory is bounded: records older than the window expire, and at most ``capacity`` are kept.
 Times are seconds in one monotonic domain (``loop.time()`` / ``time.monotonic()``).
 """
@@ -27,6 +33,7 @@ class EchoFilter:
         self.window_s = window_s
         self._sent: deque[tuple[float, bytes]] = deque(maxlen=capacity)
         self.echoes = 0           # incoming messages dropped as echoes
+        self.looped = False       # has a message of ours other than a release come back?
 
     def __len__(self) -> int:
         return len(self._sent)
@@ -44,11 +51,16 @@ class EchoFilter:
         if message.is_meta or not hasattr(message, "channel"):
             return False
         self._expire(when)
+        release = message.type == "note_off" or (message.type == "note_on"
+                                                 and message.velocity == 0)
+        if release and not self.looped:
+            return False
         key = bytes(message.bytes())
         for i, (sent_at, sent_key) in enumerate(self._sent):
             if sent_key == key and sent_at - EARLY_S <= when:
                 del self._sent[i]
                 self.echoes += 1
+                self.looped = True
                 return True
         return False
 

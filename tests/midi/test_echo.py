@@ -71,3 +71,17 @@ def test_memory_is_bounded():
 def test_bad_settings(window, capacity):
     with pytest.raises(ValueError):
         EchoFilter(window, capacity)
+
+
+def test_a_release_is_filtered_only_once_a_loop_has_shown_itself():
+    """Without a loop, a performer's release of the note the daemon just let go (the same
+    bytes) is the performer's (it was dropped: the key was heard held for ever); once a
+    note-on of ours has come back, releases are echoes too."""
+    echo = EchoFilter()
+    echo.sent(OFF, 10.0)
+    assert not echo.is_echo(OFF, 10.01) and not echo.looped
+    echo.sent(ON, 11.0)
+    assert echo.is_echo(ON, 11.005) and echo.looped
+    echo.sent(OFF, 11.5)
+    assert echo.is_echo(OFF, 11.505)
+    assert not echo.is_echo(OFF, 11.51)               # one echo per release sent
