@@ -146,20 +146,21 @@ class MidiSession:
                 else:
                     self.session.note_off(message.note, beat, message.channel + 1)
             elif kind == "control_change":
-                self._control(message.control, message.value, when)
+                self._control(message.control, message.value, when, message.channel + 1)
             elif self.follow_clock and kind in ("clock", "start", "stop", "continue",
                                                 "songpos"):
                 self._clock(message, when)
         except (ParamError, ClockError) as exc:
             log.warning("MIDI input %s: %s", message, exc)
 
-    def _control(self, control: int, value: int, when: float) -> None:
+    def _control(self, control: int, value: int, when: float, channel: int) -> None:
         if control in PANIC_CCS:
             self.session.panic()
             return
         name = self.controls.get(control)
         if name is None and control in (SUSTAIN, RESET_CC):   # the pedal, unless --cc maps
-            self.session.pedal(value if control == SUSTAIN else 0, self.clock.beat_at(when))
+            self.session.pedal(value if control == SUSTAIN else 0, self.clock.beat_at(when),
+                               channel)
             return
         if name is None:
             return

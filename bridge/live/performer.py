@@ -103,7 +103,7 @@ class PerformerInput:
             self.responder.heard_more()
             return
         self.style_watch.note_off(tick, pitch, drum)
-        self.phrase.note_off((pitch, drum), beat)
+        self.phrase.note_off((pitch, drum), beat, channel)
         if self.phrase.silent:
             self._arm_phrase()
             self.responder.played_on(prepare=True)
@@ -122,22 +122,26 @@ class PerformerInput:
                 self.style_watch.note_off(tick, pitch, drum)
         self.down.clear()
         self.phrase.reset()
-        self.phrase.pedal = False
+        self.phrase.pedals.clear()
 
-    def pedal(self, value: int, beat: float | None = None) -> None:
-        """The sustain pedal (controller 64) moved to ``value`` (0-127; down from
+    def pedal(self, value: int, beat: float | None = None, channel: int | None = None
+              ) -> None:
+        """The sustain pedal (controller 64) of ``channel`` moved to ``value`` (0-127; down from
         :data:`PEDAL_DOWN`). A pitched note let go while it is down still sounds: the phrase
         goes on until the pedal lifts, so a chord or a line the pedal holds is not a silence
         to answer. What the model hears stays the keys as played (the pianos it learnt from
         are read so)."""
         down = value >= PEDAL_DOWN
         if self.band is not None:
-            self.phrase.pedal = down              # (for when it plays alone again)
+            if down:                                  # (for when it plays alone again)
+                self.phrase.pedals.add(channel)
+            else:
+                self.phrase.pedals.discard(channel)
             self.band.pedal(self, down)
             return
         beat = self.time.now_beat() if beat is None else beat
         sounded = not self.phrase.silent
-        self.phrase.set_pedal(down, beat)
+        self.phrase.set_pedal(down, beat, channel)
         if sounded and self.phrase.silent:        # as the last note let go would
             self._arm_phrase()
             self.responder.played_on(prepare=True)

@@ -1,7 +1,7 @@
 """Where the performer's phrase begins and ends, in beats (no timers, no I/O).
 
 A phrase ends when nothing has sounded for ``phrase_beats`` (a pitched note let go while the
-sustain pedal is down still sounds until it lifts), and its answer comes in on the
+sustain pedal of its channel is down still sounds until it lifts), and its answer comes in on the
 next bar line from there (``answer_on`` bar: a rest inside a phrase is not answered when the
 performer plays on before the bar line), or on the next ``grid`` position (``answer_on``
 grid). Trading (``trade_bars`` N), the answer comes in N bars after the bar line the call
@@ -77,8 +77,10 @@ class Phrase:
     call_bar: float | None = None   # the bar line the phrase began on (a pickup: the next)
     answered: bool = False          # an answer to it has begun
     turn: float | None = None       # where the last answer ends: the performer's turn
-    pedal: bool = False             # the sustain pedal is down
-    sustained: set[tuple[int, bool]] = field(default_factory=set)   # let go under it
+    pedals: set[int | None] = field(default_factory=set)   # the channels whose sustain
+    #                                 pedal is down (None: a source without channels, OSC)
+    sustained: dict[tuple[int, bool], int | None] = field(default_factory=dict)   # let go
+    #                                 under a pedal: -> its channel
 
     @property
     def silent(self) -> bool:
@@ -94,7 +96,7 @@ class Phrase:
                 or beat >= self.response_start(params, bars) - 1e-6)):
             self.start, self.answered = beat, False
             self.call_bar = self._bar_line(beat, bar_lines(bars))
-        self.sustained.discard(key)               # struck again: held by a key now
+        self.sustained.pop(key, None)             # struck again: held by a key now
         self.sounding.add(key)
 
     def _bar_line(self, beat: float, bars: BarLines) -> float:
@@ -110,19 +112,27 @@ class Phrase:
         begins."""
         self.answered, self.turn = True, end
 
-    def note_off(self, key: tuple[int, bool], beat: float) -> None:
+    def note_off(self, key: tuple[int, bool], beat: float, channel: int | None = None
+                 ) -> None:
         """A note is let go; a pitched one (``key``: pitch, drum) still sounds while the
-        sustain pedal is down."""
-        if self.pedal and not key[1]:
-            self.sustained.add(key)
+        sustain pedal of its ``channel`` is down (MIDI's rule: another channel's pedal,
+        a comping player's, held a melody's phrase open)."""
+        if channel in self.pedals and not key[1]:
+            self.sustained[key] = channel
         else:
             self._release({key}, beat)
 
-    def set_pedal(self, down: bool, beat: float) -> None:
-        """The sustain pedal goes down, or up: the notes it held end at ``beat``."""
-        self.pedal = down
-        if not down and self.sustained:
-            held, self.sustained = self.sustained, set()
+    def set_pedal(self, down: bool, beat: float, channel: int | None = None) -> None:
+        """The sustain pedal of ``channel`` goes down, or up: the notes it held end at
+        ``beat``."""
+        if down:
+            self.pedals.add(channel)
+            return
+        self.pedals.discard(channel)
+        held = {key for key, ch in self.sustained.items() if ch == channel}
+        if held:
+            for key in held:
+                del self.sustained[key]
             self._release(held, beat)
 
     def _release(self, keys: set[tuple[int, bool]], beat: float) -> None:

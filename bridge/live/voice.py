@@ -21,7 +21,7 @@ from bridge.live.generation import Generation
 from bridge.live.songtime import SongTime
 from bridge.model.sampling import Constraints
 from bridge.music.piece import Note
-from bridge.vocab import DRUMS
+from bridge.vocab import DRUMS, TICKS_PER_BEAT
 
 
 def draw_seed(seed: int, tick: int) -> int:
@@ -41,7 +41,7 @@ class Voice:
         self.heard = heard                   # the genre the performer is heard playing
         self.last_drum = False               # the performer's last note was drums
         self.onsets: dict[bool, deque[float]] = {   # drum? -> the performer's latest onsets
-            drum: deque(maxlen=parts.SIDE_NOTES) for drum in (True, False)}
+            drum: deque(maxlen=parts.SIDE_NOTES) for drum in (True, False)}   # (stream beats)
         self.band_asks: tuple[frozenset[int], ...] | None = None   # a band's stream: the
         #                                   parts each of its play members asks for
 
@@ -52,14 +52,17 @@ class Voice:
         return parts.output_parts(self.params, self.last_drum, self.playing_both())
 
     def playing_both(self) -> bool:
-        """Has the performer lately played drums beside pitched notes?"""
-        since = self.time.now_beat() - parts.SIDE_BARS * self.time.bar_beats
-        return parts.playing_both(self.onsets, since)
+        """Has the performer lately played drums beside pitched notes? Lately in stream
+        time, which a loop does not take back: counted in song beats, a loop's last pass
+        (a melody) stood in its next (drums alone) as played lately, and drums were answered
+        with chords and a bass."""
+        now = self.time.tick(self.time.now_beat()) / TICKS_PER_BEAT
+        return parts.playing_both(self.onsets, now - parts.SIDE_BARS * self.time.bar_beats)
 
     def performer_played(self, drum: bool, beat: float) -> None:
         """The performer struck a note (drums or not) at song beat ``beat``."""
         self.last_drum = drum
-        self.onsets[drum].append(beat)
+        self.onsets[drum].append(self.time.tick(beat) / TICKS_PER_BEAT)
 
     def channel(self, note: Note) -> int:
         """The MIDI channel a generated note leaves on."""

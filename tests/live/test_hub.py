@@ -131,7 +131,7 @@ def test_a_song_position_out_of_range_is_refused_with_the_transport_stopped_too(
             replies = router.dispatch(encode(address, args, IN), (HOST, 50000))
             assert [r.address for r in replies] == ["/continuo/error"], address
             assert "beat" in replies[0].args[1]
-        assert not session.down and not session.phrase.pedal
+        assert not session.down and not session.phrase.pedals
         assert router.dispatch(encode("/continuo/note/in", ("dev", 60, 100, 3.0), IN),
                                (HOST, 50000)) == []               # in range: heard
         assert (60, None) in session.down

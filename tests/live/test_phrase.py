@@ -137,3 +137,20 @@ def test_a_note_let_go_under_the_sustain_pedal_sounds_until_it_lifts():
     p.note_off((62, False), 8.5)
     p.set_pedal(False, 9.75)                         # the lift is the release
     assert p.end_beat(1.0) == 10.75
+
+
+def test_a_pedal_holds_the_notes_of_its_own_channel_only():
+    """MIDI's rule: a comping player's pedal on channel 2 does not hold the melody's notes
+    on channel 1 (it held the melody's phrase open until it lifted)."""
+    p = Phrase()
+    p.set_pedal(True, 0.0, channel=2)
+    p.note_on((60, False), 0.0, ON_BAR, 4.0)
+    p.note_on((48, False), 0.0, ON_BAR, 4.0)
+    p.note_off((60, False), 1.0, channel=1)
+    assert not p.silent                              # 48 is still down
+    p.note_off((48, False), 1.5, channel=2)          # held by its channel's pedal
+    assert not p.silent and p.end_beat(1.0) is None
+    p.set_pedal(False, 3.0, channel=1)               # another channel's lift: nothing
+    assert not p.silent
+    p.set_pedal(False, 3.5, channel=2)
+    assert p.end_beat(1.0) == 4.5

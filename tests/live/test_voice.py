@@ -174,3 +174,26 @@ def test_a_fixed_seed_draws_afresh_at_each_start_and_the_same_again_at_the_same_
     s.set_param("seed", -1)
     assert seed_from(now + 1) is None                   # unseeded: the worker's own draws
     s.close()
+
+
+def test_what_was_played_lately_is_counted_in_stream_time_which_a_loop_does_not_undo(sim):
+    """A 4-bar loop: a melody on its first pass, drums alone on its next. The melody is not
+    heard as played lately beside the drums (it was, counted in song beats, which the loop
+    took back: drums were answered with chords and a bass)."""
+    w = sim(120.0)
+    s, _, _ = make(w, channels="parts")
+    s.clock.set_transport(w.loop.time(), 120.0, 0.0, True, 4, 4)
+    for beat in range(4, 8):                          # pass 1: a melody, beats 4-8
+        w.run(beat - s.time.now_beat())
+        s.note_on(60 + beat, 90, channel=1)
+        w.run(0.5)
+        s.note_off(60 + beat, channel=1)
+    w.run(16 - s.time.now_beat())
+    s.clock.set_transport(w.loop.time(), 120.0, 0.0, True, 4, 4)   # the loop goes round
+    for beat in range(4, 8):                          # pass 2: drums alone, beats 4-8
+        w.run(beat - s.time.now_beat())
+        s.note_on(36, 100, channel=10)
+        w.run(0.25)
+        s.note_off(36, channel=10)
+    assert not s.voice.playing_both() and s.voice.parts() == {DRUMS}
+    s.close()
