@@ -26,7 +26,11 @@ Three sources drive it:
   tick is beat 0; Continue: the next tick is where the host stopped or its Song Position
   Pointer; Stop: free-run. Ticks while stopped keep the tempo current. The estimator
   restarts after a pause of ``midi_gap_s`` or when the first tick after Start/Continue is
-  off the earlier ticks' grid. A playing host transport outranks MIDI clock.
+  off the earlier ticks' grid. Ticks that come back after such a pause while playing, with no
+  Stop, Start or Song Position Pointer between (a cable or USB hub dropped out while the
+  host played on), go on from where the clock has free-run to, to the nearest tick: counted
+  on from the tick before the pause, the song position went back by the pause, and every
+  answer after it came in off the bar line. A playing host transport outranks MIDI clock.
 
 Listeners (``add_listener``) are called with a reason (``TEMPO``, ``POSITION``, ``START``,
 ``STOP``) after every change that moves the beat <-> time map, so schedulers can re-time
@@ -258,9 +262,15 @@ class BeatClock:
         if self._ticks:
             if now < self._ticks[-1][1]:
                 raise ClockError(f"tick at {now} is earlier than the last one")
-            if now - self._ticks[-1][1] > self.config.midi_gap_s or \
-                    (self._await_first_tick and self._off_phase(now)):
+            pause = now - self._ticks[-1][1]
+            gap = pause > self.config.midi_gap_s
+            if gap or (self._await_first_tick and self._off_phase(now)):
                 self._ticks.clear()             # the master paused or restarted its ticks
+            if gap and self.playing and not self._await_first_tick and self.source == "midi":
+                free_run = round(self.beat_at(now) * TICKS_PER_BEAT)   # back from a drop-out
+                self._next_tick = max(self._next_tick, free_run)
+                log.info("MIDI clock back after %.2f s without ticks: on from beat %.2f",
+                         pause, self._next_tick / TICKS_PER_BEAT)
         self._tick_count += 1
         self._ticks.append((self._tick_count, now))
         if self.playing and self.source == "transport":

@@ -416,3 +416,20 @@ def test_a_song_position_must_be_finite_and_in_range(beat):
     assert not clock.playing
     clock.set_transport(0.0, 120.0, 999_999.0, True)     # the largest kind still plays
     assert clock.beat_at(0.5) == pytest.approx(1_000_000.0)
+
+
+@pytest.mark.parametrize("pause_beats", [3, 6])
+def test_ticks_back_after_a_drop_out_go_on_from_where_the_clock_free_ran(pause_beats):
+    """The cable drops out for longer than ``midi_gap_s`` while the host plays on (no
+    Stop): the ticks that come back are counted from where the clock free-ran to, not from
+    the last tick before the pause (the song position went back by the pause, every answer
+    after it off the bar line)."""
+    clock = BeatClock(T0, 120.0)
+    clock.midi_start(T0)
+    times = tick_times(T0 + 0.001, 120.0, 16 * TICKS_PER_BEAT)
+    gone = range(4 * TICKS_PER_BEAT, (4 + pause_beats) * TICKS_PER_BEAT)
+    for i, t in enumerate(times):
+        if i not in gone:
+            clock.midi_tick(t)
+    assert clock.beat_at(times[-1]) == pytest.approx(16 - 1 / TICKS_PER_BEAT, abs=0.02)
+    assert clock.time_at(12.0) == pytest.approx(times[12 * TICKS_PER_BEAT], abs=0.005)
