@@ -67,6 +67,9 @@ class Config:
         "early so they land on the grid; auto: two hops through the MIDI API, measured at "
         "startup; 0 sends on time."))
     tempo: float = field(default=120.0, metadata=_opt("Tempo of the internal clock (bpm)."))
+    signature: str = field(default="4/4", metadata=_opt(
+        "Time signature of the MIDI port session, e.g. 3/4 or 7/8 (MIDI clock carries none): "
+        "where its answers come in and how its bars are heard."))
     band: str = field(default="", metadata=_opt(
         "The MIDI port session plays in this band, with the devices that join it "
         "(docs/ableton.md, 'A band')."))
@@ -102,6 +105,7 @@ class Config:
         if not 20.0 <= self.tempo <= 400.0:
             raise ConfigError(f"tempo: {self.tempo} bpm is outside 20-400")
         _ = self.midi_latency_ms                # auto or a number of milliseconds
+        _ = self.time_signature
         for name, low in (("threads", 1), ("max_sessions", 1)):
             if getattr(self, name) < low:
                 raise ConfigError(f"{name}: {getattr(self, name)} must be at least {low}")
@@ -121,6 +125,18 @@ class Config:
             cc_map(self.pairs("cc"))             # MIDI's controls, checked with MIDI off too
         except ParamError as exc:
             raise ConfigError(str(exc)) from None
+
+    @property
+    def time_signature(self) -> tuple[int, int]:
+        """``signature`` as (numerator, denominator)."""
+        from bridge.timing.clock import ClockError, check_signature
+
+        num, _, den = self.signature.partition("/")
+        try:
+            return check_signature(int(num), int(den))
+        except (ValueError, ClockError) as exc:
+            raise ConfigError(f"signature: {self.signature!r} is not a time signature such as "
+                              f"3/4 ({exc})") from None
 
     @property
     def midi_latency_ms(self) -> float | None:

@@ -52,6 +52,8 @@ def test_midi_latency_is_auto_or_milliseconds(tmp_path):
     ("shutdown_timeout", float("inf"), "seconds above 0"), ("tempo", float("nan"), "20-400"),
     ("cc", ("temperature=200",), "controllers 0-119"), ("cc", ("tempo=21",), "no parameter"),
     ("cc", ("temperature=x",), "not a controller"), ("cc", ("top_p=102",), "both"),
+    ("signature", "3-4", "not a time signature"), ("signature", "3/5", "denominator"),
+    ("signature", "0/4", "numerator"),
 ])
 def test_numbers_and_controls_are_checked_before_anything_starts(field, bad, message):
     """Refused at once, MIDI or not (--no-midi: a wrong --cc is still a mistake)."""

@@ -47,6 +47,25 @@ def test_call_and_response_lands_on_the_midi_clock_grid(daemon):
     assert proc.stop() == 0
 
 
+def test_bars_through_the_midi_ports_are_the_time_signature_given(daemon):
+    """MIDI clock carries no time signature: --signature 3/4 puts the answer on the next
+    bar line of bars of three (the phrase ends at 3.9: beat 6, where 4/4 has beat 4)."""
+    proc, _ = daemon("--midi-api", "jack", "--signature", "3/4", "--set", "length_bars=1",
+                     "--set", "seed=1")
+    rig = Rig(bpm=120.0, name="test")
+    try:
+        rig.start_clock()
+        last_release = rig.play([60, 62, 64, 67], start=1.0)
+        assert rig.wait_for(lambda: rig.notes_on(), timeout=8), proc.log()
+        first = rig.beat(rig.notes_on()[0][0])
+        expected = -(-(last_release + 1.0) // 3.0) * 3.0
+        assert expected == 6.0 and abs(first - expected) < 0.2, (first, expected)
+        rig.wait_for(lambda: not unreleased(rig.received) and rig.notes_on(), timeout=15)
+    finally:
+        rig.close()
+    assert proc.stop() == 0
+
+
 @pytest.mark.parametrize("lift", [64, 121])
 def test_a_phrase_held_by_the_sustain_pedal_is_answered_after_it_lifts(daemon, lift):
     """CC 64 down, keys let go: no answer while the pedal holds the phrase; lifted (CC 64

@@ -61,7 +61,9 @@ class MidiSession:
         self.controls = cc_map(config.pairs("cc"))
         self.follow_clock = config.midi_clock != "internal"
         self.echo = EchoFilter()
-        self.clock = BeatClock(loop.time(), config.tempo)
+        numerator, denominator = config.time_signature
+        self.clock = BeatClock(loop.time(), config.tempo, numerator=numerator,
+                               denominator=denominator)
         self.output, self.input = self._open()
         self.target = _Tracked(self.output, self.echo, loop)
         self.notes = MidiNotes(NoteScheduler(self.clock, self.target, loop=loop,
