@@ -101,6 +101,7 @@ class Accompanist:
         self.plans, self.ended_well = plans, True
         for plan in plans:
             plan.temperature *= ACCOMPANY_TEMPERATURE     # steadier than a soloist
+            plan.on_the_bar = True                        # a part it brings in: on the bar
             plan.quote = drummer_quote(plan, heard) or \
                 (quote and replace(quote, steers=plan.parts))   # led by its own
             s.submit(plan)

@@ -149,6 +149,8 @@ class Generation:
     entering: frozenset[int] = frozenset()   # parts it plays that its context lacks
     entered: bool = False             # ... and one of them has played a note since
     under: tuple[tuple[int, int], ...] = ()   # ... each (part, the highest pitch it may play)
+    on_the_bar: bool = False          # ... and they wait for a bar line however far it lies
+    #                                   (an accompany plan's: the next plan reaches it)
     seed: int | None = None
     note_now: bool = False            # a response: its first token is a note, at the cursor
     not_before: int = 0               # a plan resumed here: none of its notes before this tick
@@ -232,9 +234,11 @@ class Generation:
                                            c.bar_start is not None)
             else:                            # the others' notes it imagines until then
                 mask = mask & _heard_only(self.parts, c.part)
-        elif self.entering and not self.entered and self._entry(c) \
-                and (mask & part_tokens(self.entering)).any():
-            mask = mask & NOTE_NOW           # the part enters here, after what comes before it
+        elif self.entering and not self.entered:
+            if self._entry(c) and (mask & part_tokens(self.entering)).any():
+                mask = mask & NOTE_NOW       # the part enters here, after what comes before it
+            elif self.on_the_bar and c.expect == EXPECT_TIME_OR_NOTE:
+                mask = mask & ~part_tokens(self.entering)      # not before its bar line
         if c.expect in (EXPECT_TIME_OR_NOTE, EXPECT_NOTE):
             ceiling = self._ceiling(c.part)
             if ceiling is not None:
@@ -254,10 +258,16 @@ class Generation:
     def _entry(self, c: Cursor) -> bool:
         """Is the cursor at the instant where the parts ``entering`` come in: the first bar
         line it may play at (any beat where none comes before its end), as parts came in
-        while the model learnt (``data.arrange``)?"""
+        while the model learnt (``data.arrange``)? ``on_the_bar``: a bar line only. An
+        accompany plan, a beat or two long, reaches no bar line, and took any beat: the
+        parts came in on the beat after the melody's first, and again on any beat after two
+        bars of rest. Accompanying a melody heard alone (``continuo eval --task
+        accompaniment --alone``, val, 40 pieces a dataset, seed 0), against any beat:
+        Nottingham +0.039 (standard error 0.014), POP909 -0.002 (0.015)."""
         if c.expect != EXPECT_TIME_OR_NOTE or c.sub != 0 or c.bar_start is None:
             return False
-        return c.beat == 0 or c.bar_start + c.bar_ticks >= self.end_tick
+        return c.beat == 0 or (not self.on_the_bar
+                               and c.bar_start + c.bar_ticks >= self.end_tick)
 
     def bring_in(self, asks: Sequence[frozenset[int]], context: list[int]) -> None:
         """Bring in the parts of ``asks`` that ``context`` lacks (:func:`entering`), under

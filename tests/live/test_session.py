@@ -538,6 +538,25 @@ def test_a_bass_accompanying_a_drummer_is_led_by_the_kick_and_stays_a_bass(sim):
     s.close()
 
 
+@pytest.mark.parametrize("begin", [4.0, 5.0])
+def test_accompany_brings_its_parts_in_on_the_bar_line(sim, begin):
+    """A melody begun on (or after) bar 2's line: the harmony and bass it lacks come in on
+    the next bar line (they came in on the next beat: each plan, a beat or two long, never
+    reached a bar line, and took any beat)."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="accompany", part="accompaniment", plays="melody", grid=1.0)
+    s.clock.set_transport(w.loop.time(), TEMPO, 0.0, True, 4, 4)
+    w.run(begin)
+    for p in [60, 64, 67, 72, 71, 67, 64, 62] * 2:
+        s.note_on(p, 90)
+        w.run(0.5)
+        s.note_off(p)
+        w.run(0.5)
+    first = min(n.start for n, _ in out.played)
+    assert first == pytest.approx(8.0)
+    s.close()
+
+
 def test_accompany_plans_quote_the_strain_the_melody_has_come_back_to(sim):
     w = sim(TEMPO)
     s, _, _ = make(w, mode="accompany", grid=1.0, lookahead_beats=2.0, part="accompaniment",
