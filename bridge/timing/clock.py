@@ -10,9 +10,13 @@ Three sources drive it:
 - ``internal``: ``set_tempo`` only.
 - ``transport``: ``set_transport`` messages from the host (on change and every sixteenth
   while playing). A reported position that differs from the clock by more than
-  ``jitter_s`` is a real jump (loop, relocation) and is followed at once; smaller errors
-  are jitter and ignored one by one, but when the mean of the last ``drift_window`` errors
-  exceeds ``drift_s`` the clock is shifted by that mean (a steady offset or slow drift).
+  ``jitter_s`` is a real jump (loop, relocation) and is followed at once, unless it lies
+  behind the clock by no more than ``stale_s``: that is as likely a message held up on its
+  way (a busy Max scheduler), and it is followed only when the next message says the same
+  (one 140 ms late was taken for a loop: what was planned was cancelled, and the next
+  message jumped on again); smaller errors are jitter and ignored one by one, but when the
+  mean of the last ``drift_window`` errors exceeds ``drift_s`` the clock is shifted by that
+  mean (a steady offset or slow drift).
 - ``midi``: MIDI clock, 24 ticks per beat. The tempo is the median of beat-long spans over
   the last ``midi_window`` ticks (each span ``t[i+h] - t[i]``, ``h`` = half the window,
   so a late or early tick spoils two spans of two dozen); it is adopted when it differs
@@ -68,6 +72,8 @@ class ClockError(ValueError):
 @dataclass(frozen=True)
 class ClockConfig:
     jitter_s: float = 0.015        # position errors up to this are jitter, beyond a jump
+    stale_s: float = 0.2           # ... but a host this little behind may be a late message:
+    #                                the next one decides
     drift_s: float = 0.004         # ... but a mean error beyond this is corrected
     drift_window: int = 8          # messages (sixteenths) or ticks averaged for the drift
     midi_drift_s: float = 0.001    # ... and beyond this for MIDI clock, whose smoothed ticks
@@ -135,6 +141,8 @@ class BeatClock:
         self.source = "internal"
         self._listeners: list[Listener] = []
         self._errors: deque[float] = deque(maxlen=self.config.drift_window)
+        self._doubt = False                     # the last transport message was behind by
+        #                                         more than jitter, less than stale_s
         # MIDI clock: ticks seen (for the tempo), the position the next tick stands for
         self._ticks: deque[tuple[int, float]] = deque(maxlen=self.config.midi_window)
         self._tick_count = 0
@@ -214,6 +222,16 @@ class BeatClock:
                 return POSITION
         return None
 
+    def _follow_host(self, beat: float, time: float) -> str | None:
+        """:meth:`_follow` a transport message, but a first one a little behind the clock
+        (more than jitter, at most ``stale_s``) waits for the next to say the same."""
+        behind = time - self.time_at(beat)
+        if self.config.jitter_s < behind <= self.config.stale_s and not self._doubt:
+            self._doubt = True
+            return None
+        self._doubt = False
+        return self._follow(beat, time)
+
     # -- internal --------------------------------------------------------------------------
 
     def set_tempo(self, now: float, bpm: float) -> None:
@@ -245,7 +263,7 @@ class BeatClock:
         elif playing:
             if self._retempo(now, tempo):
                 reason = TEMPO
-            reason = self._follow(beat, now) or reason
+            reason = self._follow_host(beat, now) or reason
         elif was_playing:
             self._retempo(now, tempo)               # free-run from where we stand
             self.playing, reason = False, STOP

@@ -433,3 +433,34 @@ def test_ticks_back_after_a_drop_out_go_on_from_where_the_clock_free_ran(pause_b
             clock.midi_tick(t)
     assert clock.beat_at(times[-1]) == pytest.approx(16 - 1 / TICKS_PER_BEAT, abs=0.02)
     assert clock.time_at(12.0) == pytest.approx(times[12 * TICKS_PER_BEAT], abs=0.005)
+
+
+def test_a_transport_message_late_on_its_way_does_not_move_the_clock():
+    """One message 140 ms late (a busy Max scheduler) is not a loop: it was followed, the
+    session heard a jump back and cancelled what was planned, and the next message a jump
+    on. The host that really stands that far back says so again, and is followed then; one
+    further back than ``stale_s`` at once."""
+    clock = BeatClock(T0, 120.0)
+    reasons = recording(clock)
+    clock.set_transport(T0, 120.0, 0.0, True)
+    t = T0
+    for _ in range(8):                                   # sixteenths, on time
+        t += 0.125
+        clock.set_transport(t, 120.0, clock.beat_at(t), True)
+    reasons.clear()
+    t += 0.125
+    clock.set_transport(t, 120.0, clock.beat_at(t - 0.14), True)    # sent 140 ms ago
+    t += 0.125
+    on_time = clock.beat_at(t)
+    clock.set_transport(t, 120.0, on_time, True)
+    assert reasons == [] and clock.beat_at(t) == pytest.approx(on_time)
+    t += 0.125
+    back = clock.beat_at(t) - 0.2                        # the host is 0.1 s back now
+    clock.set_transport(t, 120.0, back, True)
+    assert reasons == []                                 # one message: perhaps late
+    t += 0.125
+    clock.set_transport(t, 120.0, back + 0.25, True)     # and the next says so too
+    assert reasons == [POSITION] and clock.beat_at(t) == pytest.approx(back + 0.25)
+    t += 0.125
+    clock.set_transport(t, 120.0, clock.beat_at(t) - 1.0, True)     # a beat back: at once
+    assert reasons == [POSITION, POSITION]
