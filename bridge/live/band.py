@@ -57,6 +57,12 @@ def member_parts(session: Session) -> frozenset[int]:
     return frozenset((member_part(session.params, session.voice.last_drum),))
 
 
+def band_key(name: str) -> str:
+    """Which band a name means: its case and its spacing do not count ("Jam" and " jam"
+    are one band; typed on two devices, they were two)."""
+    return " ".join(name.split()).casefold()
+
+
 class BandOutput:
     """The stream's output: each note to the ``play`` members of its part."""
 

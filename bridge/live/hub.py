@@ -23,7 +23,7 @@ from typing import Any
 
 from bridge import __version__
 from bridge.config import Config
-from bridge.live.band import Band, BandOutput
+from bridge.live.band import Band, BandOutput, band_key
 from bridge.live.engine import Engine
 from bridge.live.events import Event, Failed
 from bridge.live.outputs import PANIC_OUT, OscNotes, Output
@@ -142,13 +142,13 @@ class Hub:
         that member's clock), leaving the one it was in; '' leaves (and an empty band
         ends)."""
         self._leave_band(session)
-        if not name:
+        if not band_key(name):
             session.restyle()            # it may have taken the band's style meanwhile
             session.resume()
             return
-        band = self.bands.get(name)
+        band = self.bands.get(band_key(name))
         if band is None:
-            band = self.bands[name] = Band(name)
+            band = self.bands[band_key(name)] = Band(name)
             band.stream = Session(f"band:{name}", engine=self.engine, clock=session.clock,
                                   output=BandOutput(band), styles=self.styles,
                                   loop=self.loop, notify=band.notify,
@@ -164,7 +164,7 @@ class Hub:
             band.leave(session)
             if not band.members:
                 band.close()
-                del self.bands[band.name]
+                del self.bands[band_key(band.name)]
 
     def get(self, sid: str) -> Session:
         """An open session, marked as in use (it sent more than hello or ping)."""

@@ -203,7 +203,7 @@ PARAMS: tuple[Param, ...] = (
           "0 = answer the phrase once it has ended, see `phrase_beats`)", 0, 16),
     Param("lookahead_beats", float, 2.0, "how far ahead accompany mode plans", 0.5, 8.0),
     Param("band", str, "", "the band this session plays in: sessions of one band share one "
-          "model stream and one clock ('' = alone)"),
+          "model stream and one clock ('' = alone; case and spacing do not count)"),
     Param("role", str, "perform", "in a band: perform (a person plays this session's "
           "`part`), listen (context only: a chord track or a clip, in its `part`) or play "
           "(Continuo plays `part` out of this session)", choices=ROLES),

@@ -267,6 +267,22 @@ def test_members_leave_and_the_band_ends_with_its_last(models):
     rig.hub.close_all()
 
 
+def test_a_band_s_name_is_the_same_band_whatever_its_case_and_spacing(models):
+    """Typed on two devices as "Jam Session" and " jam  session", one band (there were
+    two, each playing alone); blank is alone."""
+    generator, _ = models
+    rig = Rig(generator)
+    a = rig.member("a", band="Jam Session", mode="accompany")
+    b = rig.member("b", band=" jam  session", role="play", part="bass")
+    assert a.band is b.band and len(rig.hub.bands) == 1
+    assert a.band.name == "Jam Session"                 # as its first member spelt it
+    b.set_param("band", "   ")
+    assert b.band is None and len(a.band.members) == 1
+    rig.hub.bye("a")
+    assert not rig.hub.bands
+    rig.hub.close_all()
+
+
 def test_one_midi_port_with_a_channel_per_part(models):
     """channels=parts: the performer's channel says its part, each played part leaves on
     its own channel (melody 1, harmony 2, bass 3)."""
