@@ -90,6 +90,30 @@ def test_a_phrase_held_by_the_sustain_pedal_is_answered_after_it_lifts(daemon, l
     assert proc.stop() == 0
 
 
+def test_midi_clock_gone_without_a_stop_stops_the_accompaniment_until_it_comes_back(daemon):
+    """The master's ticks stop with no Stop (switched off, a cable pulled): within a few
+    seconds the accompaniment stops, every note released (it played on for ever at the last
+    tempo); when the ticks come back it accompanies again."""
+    proc, _ = daemon("--midi-api", "jack", "--set", "mode=accompany", "--set", "seed=1")
+    rig = Rig(bpm=120.0, name="test")
+    try:
+        rig.start_clock()
+        rig.play([60, 62, 64, 67, 65, 64, 62, 60], start=1.0)
+        assert rig.wait_for(lambda: rig.notes_on(), timeout=8), proc.log()
+        rig.cut.set()
+        time.sleep(3.5)                                   # 2 s for the daemon to tell
+        quiet = len(rig.notes_on())
+        time.sleep(2.0)
+        assert len(rig.notes_on()) == quiet, proc.log()
+        assert not unreleased(rig.received)
+        assert "no Stop: stopped" in proc.log()
+        rig.cut.clear()
+        assert rig.wait_for(lambda: len(rig.notes_on()) > quiet, timeout=10), proc.log()
+    finally:
+        rig.close()
+    assert proc.stop() == 0
+
+
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGHUP"])
 def test_a_stop_mid_response_releases_every_note(daemon, how):
     """Stopped while it plays, by a supervisor (SIGTERM) or a closed terminal (SIGHUP):

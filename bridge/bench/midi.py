@@ -70,6 +70,7 @@ class Rig:
                               connect_to="Continuo Out", callback=self._on_message)
         self._lock = threading.Lock()
         self._stop = threading.Event()
+        self.cut = threading.Event()         # set: the clock's ticks do not reach the daemon
         self._clock = threading.Thread(target=self._run_clock, daemon=True)
         self.t0 = 0.0
         self.tick_late: list[float] = []     # each clock tick's send after its due time
@@ -104,7 +105,8 @@ class Rig:
             due = self.t0 + n * tick_s
             self._sleep_until(due)
             self.tick_late.append(time.monotonic() - due)
-            self.send(self.mido.Message("clock"))
+            if not self.cut.is_set():        # (a cable pulled: the master plays on)
+                self.send(self.mido.Message("clock"))
             n += 1
 
     @staticmethod

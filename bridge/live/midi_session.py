@@ -39,6 +39,7 @@ from bridge.timing.scheduler import NoteScheduler
 log = logging.getLogger(__name__)
 
 SID = PORT_SESSION      # (the hub reserves the name)
+CLOCK_LOST_S = 2.0       # MIDI clock playing with no tick for this long: stopped (no Stop came)
 PANIC_CCS = (120, 123)   # all sound off, all notes off
 RESET_CC = 121           # reset all controllers: the sustain pedal lifts (MIDI's rule)
 
@@ -72,6 +73,7 @@ class MidiSession:
         if config.band:
             self.session.set_param("band", config.band)
         self._lost: list[MidiInput | MidiOutput] = []     # ports of a server that went away
+        self._clock_watch = loop.call_later(CLOCK_LOST_S / 4, self._watch_clock)
         self.watch = None
         if self.output.api == "jack":
             self.watch = ServerWatch(loop, jack_server_name(), self._server_lost,
@@ -173,6 +175,15 @@ class MidiSession:
         value = self.session.set_param(name, param(name).from_cc(value, self.hub.styles))
         log.info("midi session: %s = %s (CC %d)", name, value, control)
 
+    def _watch_clock(self) -> None:
+        """MIDI clock that plays with no tick for ``CLOCK_LOST_S`` stops the session as a
+        Stop would (the master switched off, a DAW crashed: accompaniment played on for ever
+        at the last tempo); ticks coming back play on from where the song would be."""
+        if self.follow_clock and self.clock.midi_silent(self.loop.time(), CLOCK_LOST_S):
+            log.warning("MIDI clock: no tick for %.0f s and no Stop: stopped; it plays on "
+                        "when the ticks come back", CLOCK_LOST_S)
+        self._clock_watch = self.loop.call_later(CLOCK_LOST_S / 4, self._watch_clock)
+
     def _clock(self, message: mido.Message, when: float) -> None:
         kind = message.type
         if kind == "clock":
@@ -189,6 +200,7 @@ class MidiSession:
     def close(self) -> None:
         """Release everything (note-offs, then CC 123) and close the ports (not those of a
         server that went away, nor the ones in use if it is away now)."""
+        self._clock_watch.cancel()
         if self.watch is not None:
             self.watch.stop()
         self.hub.bye(SID)

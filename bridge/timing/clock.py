@@ -34,7 +34,9 @@ Three sources drive it:
   Stop, Start or Song Position Pointer between (a cable or USB hub dropped out while the
   host played on), go on from where the clock has free-run to, to the nearest tick: counted
   on from the tick before the pause, the song position went back by the pause, and every
-  answer after it came in off the bar line. A playing host transport outranks MIDI clock.
+  answer after it came in off the bar line. Ticks gone for longer (:meth:`midi_silent`: the
+  master switched off or crashed, no Stop) stop the clock as a Stop would; when ticks come
+  back, it plays on from where it free-ran to. A playing host transport outranks MIDI clock.
 
 Listeners (``add_listener``) are called with a reason (``TEMPO``, ``POSITION``, ``START``,
 ``STOP``) after every change that moves the beat <-> time map, so schedulers can re-time
@@ -149,6 +151,7 @@ class BeatClock:
         self._next_tick = 0
         self._await_first_tick = False
         self._last_tick_time = 0.0              # smoothed time of the last tick
+        self._lost = False                      # stopped for want of ticks (midi_silent)
 
     # -- the map ---------------------------------------------------------------------------
 
@@ -277,6 +280,11 @@ class BeatClock:
     def midi_tick(self, now: float) -> None:
         """A MIDI timing clock message (0xF8) arrived at ``now``."""
         now = _finite("now", now)
+        if self._lost and not self.playing:     # back after midi_silent stopped it
+            self._lost = False
+            self._ticks.clear()
+            log.info("MIDI clock back: playing on from beat %.2f", self.beat_at(now))
+            self._midi_play(now, round(self.beat_at(now) * TICKS_PER_BEAT))
         if self._ticks:
             if now < self._ticks[-1][1]:
                 raise ClockError(f"tick at {now} is earlier than the last one")
@@ -319,6 +327,19 @@ class BeatClock:
         if reason:
             self._notify(reason)
 
+    def midi_silent(self, now: float, after_s: float) -> bool:
+        """Stop as a MIDI Stop would when MIDI clock plays but no tick has come for
+        ``after_s`` (the master switched off or crashed: no Stop will come); ticks coming
+        back play on from where the clock free-ran to. True if it stopped now."""
+        now = _finite("now", now)
+        if not (self.playing and self.source == "midi" and self._ticks
+                and now - self._ticks[-1][1] > after_s):
+            return False
+        self._lost = True
+        self.playing = False
+        self._notify(STOP)
+        return True
+
     def _off_phase(self, now: float) -> bool:
         """Is a tick (the first after start/continue) off the grid of the earlier ones?"""
         if len(self._ticks) < self.config.midi_min_ticks:
@@ -338,6 +359,7 @@ class BeatClock:
         """MIDI Stop (0xFC): keep free-running at the last tempo from where we stand."""
         _finite("now", now)
         self.source = "midi"
+        self._lost = False
         if self.playing:
             self.playing = False
             self._notify(STOP)
@@ -358,6 +380,7 @@ class BeatClock:
 
     def _midi_play(self, now: float, tick: int) -> None:
         self.source = "midi"
+        self._lost = False
         self._next_tick = tick
         self._anchor(tick / TICKS_PER_BEAT, now)
         self._await_first_tick = True

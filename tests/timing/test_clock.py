@@ -464,3 +464,26 @@ def test_a_transport_message_late_on_its_way_does_not_move_the_clock():
     t += 0.125
     clock.set_transport(t, 120.0, clock.beat_at(t) - 1.0, True)     # a beat back: at once
     assert reasons == [POSITION, POSITION]
+
+
+def test_midi_clock_gone_for_good_stops_and_plays_on_when_its_ticks_come_back():
+    """The master switched off (no Stop): once ``midi_silent`` finds no tick for its while,
+    the clock stops as a Stop would (it free-ran for ever: an accompaniment played on); the
+    ticks coming back play on from where the song would be, on the master's grid."""
+    clock = BeatClock(T0, 120.0)
+    reasons = recording(clock)
+    clock.midi_start(T0)
+    times = tick_times(T0 + 0.001, 120.0, 20 * TICKS_PER_BEAT)
+    for t in times[:4 * TICKS_PER_BEAT]:
+        clock.midi_tick(t)
+    last = times[4 * TICKS_PER_BEAT - 1]
+    assert not clock.midi_silent(last + 1.0, 2.0) and clock.playing     # not yet
+    reasons.clear()
+    assert clock.midi_silent(last + 2.5, 2.0) and not clock.playing and reasons == [STOP]
+    assert not clock.midi_silent(last + 3.0, 2.0)                        # once
+    for t in times[12 * TICKS_PER_BEAT:]:                                # back at beat 12
+        clock.midi_tick(t)
+    assert clock.playing and reasons[1] == START
+    assert clock.time_at(16.0) == pytest.approx(times[16 * TICKS_PER_BEAT], abs=0.005)
+    clock.midi_stop(times[-1] + 0.01)                                    # a real Stop
+    assert not clock.midi_silent(times[-1] + 5.0, 2.0)
