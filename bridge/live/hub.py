@@ -142,13 +142,14 @@ class Hub:
         that member's clock), leaving the one it was in; '' leaves (and an empty band
         ends)."""
         self._leave_band(session)
-        if not band_key(name):
+        key = band_key(name)
+        if not key:
             session.restyle()            # it may have taken the band's style meanwhile
             session.resume()
             return
-        band = self.bands.get(band_key(name))
+        band = self.bands.get(key)
         if band is None:
-            band = self.bands[band_key(name)] = Band(name)
+            band = self.bands[key] = Band(name)
             band.stream = Session(f"band:{name}", engine=self.engine, clock=session.clock,
                                   output=BandOutput(band), styles=self.styles,
                                   loop=self.loop, notify=band.notify,

@@ -132,16 +132,12 @@ class PerformerInput:
         to answer. What the model hears stays the keys as played (the pianos it learnt from
         are read so)."""
         down = value >= PEDAL_DOWN
-        if self.band is not None:
-            if down:                                  # (for when it plays alone again)
-                self.phrase.pedals.add(channel)
-            else:
-                self.phrase.pedals.discard(channel)
-            self.band.pedal(self, down)
-            return
         beat = self.time.now_beat() if beat is None else beat
         sounded = not self.phrase.silent
-        self.phrase.set_pedal(down, beat, channel)
+        self.phrase.set_pedal(down, beat, channel)   # (in a band: for when it plays alone)
+        if self.band is not None:
+            self.band.pedal(self, down)
+            return
         if sounded and self.phrase.silent:        # as the last note let go would
             self._arm_phrase()
             self.responder.played_on(prepare=True)

@@ -94,12 +94,10 @@ class Session(PerformerInput):
         self._enter(self.params["mode"])      # listening again, or accompanying anew
 
     def _transport_stopped(self) -> None:
-        """Everything stops as on panic; the performer's phrase is forgotten."""
+        """Everything stops as on panic (which lets go of the performer's phrase and leaves
+        the session listening)."""
         log.info("session %s: transport stopped", self.sid)
-        self.phrase.reset()
         self.panic()
-        if self.state == ACCOMPANYING:
-            self.set_state(LISTENING)
 
     def _host_stopped(self) -> bool:
         """Is the song stopped where a host keeps it (its transport or MIDI clock)? Then

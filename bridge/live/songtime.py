@@ -79,8 +79,8 @@ class SongTime:
         return self.song_meter.shift(round(line * TICKS_PER_BEAT), bars) / TICKS_PER_BEAT
 
     def length(self, beat: float) -> float:
-        start = self.song_meter.bar_start(math.floor(beat * TICKS_PER_BEAT + 1e-6))
-        return self.song_meter.bar_length(start) / TICKS_PER_BEAT
+        return self.song_meter.bar_length(round(self.floor(beat) * TICKS_PER_BEAT)) \
+            / TICKS_PER_BEAT
 
     def bar_after(self, beat: float) -> float:
         """The first bar line after ``beat``."""

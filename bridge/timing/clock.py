@@ -281,7 +281,6 @@ class BeatClock:
         """A MIDI timing clock message (0xF8) arrived at ``now``."""
         now = _finite("now", now)
         if self._lost and not self.playing:     # back after midi_silent stopped it
-            self._lost = False
             self._ticks.clear()
             log.info("MIDI clock back: playing on from beat %.2f", self.beat_at(now))
             self._midi_play(now, round(self.beat_at(now) * TICKS_PER_BEAT))
@@ -335,9 +334,8 @@ class BeatClock:
         if not (self.playing and self.source == "midi" and self._ticks
                 and now - self._ticks[-1][1] > after_s):
             return False
+        self.midi_stop(now)
         self._lost = True
-        self.playing = False
-        self._notify(STOP)
         return True
 
     def _off_phase(self, now: float) -> bool:
