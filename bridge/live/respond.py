@@ -1,8 +1,10 @@
 """Call-and-response (and manual requests): answer a phrase with a continuation.
 
 A response starts on a grid position, lasts ``length_bars`` bars (0: as long as the call,
-whole bars), streams its notes to the session's output as the worker samples them, and ends
-when its last note has sounded, or at once when the performer plays again (barge-in).
+whole bars; trading, ``trade_bars``), its notes cut at its last bar line (the model draws a
+last note's length as the music would hold it, and trading, that is the performer's turn),
+streams its notes to the session's output as the worker samples them, and ends when its
+last note has sounded, or at once when the performer plays again (barge-in).
 
 While the session listens after the performer's phrase, the next answer is kept ready
 (:class:`bridge.live.ready.KeptReady`, a mixin of :class:`Responder`): a request for
@@ -20,6 +22,7 @@ too, up to their first note, which is kept (:class:`Held`) until the answer is t
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bridge.live.choice import Choice
@@ -31,6 +34,7 @@ from bridge.live.quote import alone
 from bridge.live.ready import PREP_S, READY_LEAD_S, KeptReady
 from bridge.live.states import LISTENING, RESPONDING
 from bridge.music.piece import Note
+from bridge.vocab import TICKS_PER_BEAT
 
 if TYPE_CHECKING:
     from bridge.live.host import Host
@@ -50,6 +54,7 @@ class Responder(KeptReady):
         self.response: Generation | Choice | None = None
         self.begins = 0.0                 # song beat the response starts on
         self.end = 0.0                    # song beat when the response's last note ends
+        self.until = 0.0                  # stream beat its bars end on (no note sounds on)
         # the answer a request would get now, sampled up to its first note (see prepare)
         self.ready: Generation | None = None
         self.ready_key: tuple = ()        # its recipe and the session's feed count then
@@ -102,6 +107,7 @@ class Responder(KeptReady):
         bars = self._bars() if bars is None else bars
         gen, beside = self._generation(start, bars, self.host.quotable())
         self.begins = self.end = start
+        self.until = s.time.tick(s.time.on(start, bars)) / TICKS_PER_BEAT
         s.phrase.answer(s.time.on(start, bars))   # the next note: a new call,
         s.time.disarm("phrase")      # and no second answer (one asked for before its timer)
         if not self._take_ready(gen):
@@ -144,6 +150,8 @@ class Responder(KeptReady):
         if self.host.closed:
             return
         if self._playing(gen):
+            if note.end > self.until > note.start:   # its bars are over: the performer's
+                note = replace(note, duration=self.until - note.start)   # turn (trading)
             self.end = max(self.end, self.host.play(note).end)
         elif gen is self.ready and self.ready_note is None:
             self.ready_note = note

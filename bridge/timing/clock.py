@@ -22,7 +22,10 @@ Three sources drive it:
   so a late or early tick spoils two spans of two dozen); it is adopted when it differs
   from the clock's by more than ``tempo_tolerance`` (relative), and whenever the drift rule
   below moves the clock (a tempo kept within the tolerance would drift by up to 0.2 % of a
-  beat every beat: a sawtooth behind or ahead of the host). Each tick's time is
+  beat every beat: a sawtooth behind or ahead of the host). A tempo changed at once (the
+  last ``midi_step_ticks`` gaps all off the clock's tempo the same way, beyond ``midi_step``
+  and the window's jitter) keeps only the ticks since the step, so the clock follows it in
+  a few ticks, not half a window (notes were up to 0.1 s off). Each tick's time is
   smoothed the same way (the median of the recent half window projected forward at that
   tempo) and then follows the same jitter/drift rule as the transport, with a drift bound
   of its own (``midi_drift_s``, 1 ms: smoothed ticks are steadier than transport messages,
@@ -88,6 +91,9 @@ class ClockConfig:
     midi_min_ticks: int = 7        # ticks needed before the first estimate
     midi_gap_s: float = 1.0        # a pause this long in the ticks restarts the estimator,
     #                                as does a first tick after start off the earlier grid
+    midi_step: float = 0.04        # the last midi_step_ticks tick gaps off the clock's tempo,
+    midi_step_ticks: int = 4       # all the same way, by this much (relative) and by 5 times
+    #                                what jitter would make of them: the tempo changed at once
 
 
 def _finite(name: str, value: float) -> float:
@@ -147,6 +153,8 @@ class BeatClock:
         #                                         more than jitter, less than stale_s
         # MIDI clock: ticks seen (for the tempo), the position the next tick stands for
         self._ticks: deque[tuple[int, float]] = deque(maxlen=self.config.midi_window)
+        self._min_ticks = self.config.midi_min_ticks   # ticks an estimate needs (fewer
+        #                                         after a step: those since it)
         self._tick_count = 0
         self._next_tick = 0
         self._await_first_tick = False
@@ -291,6 +299,7 @@ class BeatClock:
             gap = pause > self.config.midi_gap_s
             if gap or (self._await_first_tick and self._off_phase(now)):
                 self._ticks.clear()             # the master paused or restarted its ticks
+                self._min_ticks = self.config.midi_min_ticks
             if gap and self.playing and not self._await_first_tick and self.source == "midi":
                 free_run = round(self.beat_at(now) * TICKS_PER_BEAT)   # back from a drop-out
                 self._next_tick = max(self._next_tick, free_run)
@@ -302,6 +311,7 @@ class BeatClock:
             return                              # a playing host transport outranks ticks
         self.source = "midi"
         reason: str | None = None
+        stepped = self._stepped()
         per_tick = self._seconds_per_tick()
         if per_tick is not None:
             estimate = 60.0 / (per_tick * TICKS_PER_BEAT)
@@ -313,8 +323,9 @@ class BeatClock:
         if self.playing:
             beat = self._next_tick / TICKS_PER_BEAT
             self._next_tick += 1
-            if self._await_first_tick:          # the first tick after start marks the beat
-                self._await_first_tick = False
+            if self._await_first_tick or (stepped and per_tick is not None):
+                self._await_first_tick = False  # the first tick after start marks the beat,
+                #                                 as the ticks since a step do
                 self._anchor(beat, when)
                 self._errors.clear()
                 reason = POSITION
@@ -386,10 +397,38 @@ class BeatClock:
         self.playing = True
         self._notify(START)
 
+    def _stepped(self) -> bool:
+        """Did the tempo change at once (a tempo automation's step, a new song)? The median
+        of beat-long spans follows a step only once half its window is past it (notes up to
+        0.1 s late at 120 -> 180 bpm), so when the last ``midi_step_ticks`` gaps all lie off
+        the clock's tempo the same way, by more than ``midi_step`` and than five times what
+        the window's jitter would make of their sum, only the ticks since then are kept
+        (and counted on with fewer than ``midi_min_ticks``). True if it stepped."""
+        k, ticks = self.config.midi_step_ticks, self._ticks
+        if len(ticks) < max(self._min_ticks, 2 * k + 1):
+            return False
+        per_tick = 60.0 / (self._tempo * TICKS_PER_BEAT)
+        gaps = [ticks[-i][1] - ticks[-i - 1][1] - per_tick for i in range(1, k + 1)]
+        if not (all(g > 0 for g in gaps) or all(g < 0 for g in gaps)):
+            return False
+        older = list(ticks)[:-k]                # their jitter about the clock's line
+        last = older[-1][0]
+        line = [t - (n - last) * per_tick for n, t in older]
+        centre = median(line)
+        jitter = 1.4826 * median(abs(x - centre) for x in line)
+        off = abs(sum(gaps))
+        if off <= max(self.config.midi_step * k * per_tick, 5 * math.sqrt(2) * jitter):
+            return False
+        del_count = len(ticks) - (k + 1)
+        for _ in range(del_count):
+            ticks.popleft()
+        self._min_ticks = k + 1
+        return True
+
     def _seconds_per_tick(self) -> float | None:
         """Median beat-long span of the recent ticks, per tick (None: too few or absurd)."""
         ticks = self._ticks
-        if len(ticks) < self.config.midi_min_ticks:
+        if len(ticks) < self._min_ticks:
             return None
         span = len(ticks) // 2
         per_tick = median((ticks[i + span][1] - ticks[i][1]) / span

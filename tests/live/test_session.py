@@ -144,7 +144,8 @@ def test_a_rest_inside_a_phrase_is_answered_only_on_the_grid(sim, answer_on):
 def test_trading_fours_answers_on_the_trade_s_bar_lines(sim):
     """Trading fours from bar 2: a rest that reaches a bar line inside the call is not
     answered, the answer comes in on bar 6 with the call's last note still held and plays
-    4 bars, and the performer's next four (a pickup into bar 10) are answered on bar 14."""
+    4 bars, none of its notes ringing into the performer's turn, and the performer's next
+    four (a pickup into bar 10) are answered on bar 14."""
     w = sim(TEMPO)
     s, out, _ = make(w, trade_bars=4, length_bars=0, candidates=1)
 
@@ -163,6 +164,7 @@ def test_trading_fours_answers_on_the_trade_s_bar_lines(sim):
     first = [n for n, _ in out.played]
     assert min(n.start for n in first) >= 20.0 - 1e-6
     assert all(n.start < 36.0 for n in first) and s.responder.counts["cold"] == 0
+    assert all(n.end <= 36.0 + 1e-6 for n in first)   # none rings into the next turn
     assert s.responder.counts["ready"] == 1      # prepared with the note held to the line
     at(35.25)                                    # a beat's pickup into bar 10
     s.note_on(64, 90)
@@ -171,6 +173,7 @@ def test_trading_fours_answers_on_the_trade_s_bar_lines(sim):
     w.until(lambda: len(out.played) > len(first))
     second = [n for n, _ in out.played[len(first):]]
     assert min(n.start for n in second) >= 52.0 - 1e-6
+    assert all(n.end <= 68.0 + 1e-6 for n in second)
     assert sum(s.responder.counts.values()) == 2
     s.close()
 

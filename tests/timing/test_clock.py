@@ -314,6 +314,27 @@ def test_midi_clock_follows_a_tempo_change():
     assert clock.time_at(8.0) == pytest.approx(second[-1], abs=0.003)
 
 
+@pytest.mark.parametrize("after", [90.0, 180.0])
+def test_midi_clock_follows_a_tempo_step_within_a_few_ticks(after):
+    """A master that changes tempo at once (a tempo automation's step): the median of
+    beat-long spans took half a beat or more to follow it, the notes meanwhile up to 0.1 s
+    off; now, from 6 ticks after the step, every beat is where the master puts it."""
+    clock = BeatClock(T0, 120.0)
+    clock.midi_start(T0)
+    rng = random.Random(1)
+    first = tick_times(T0, 120.0, 4 * TICKS_PER_BEAT + 1)
+    second = tick_times(first[-1], after, 2 * TICKS_PER_BEAT + 1)[1:]
+    for t in first:
+        clock.midi_tick(t + rng.gauss(0, 0.0007))
+    for n, t in enumerate(second, start=len(first)):
+        clock.midi_tick(t + rng.gauss(0, 0.0007))
+        if n >= len(first) + 6:
+            ahead = t + 0.05                       # a note due 50 ms on
+            beat = n / TICKS_PER_BEAT + (ahead - t) * after / 60.0
+            assert clock.time_at(beat) == pytest.approx(ahead, abs=0.005), n
+    assert clock.tempo == pytest.approx(after, rel=0.01)
+
+
 def test_midi_stop_continue_and_song_position():
     clock = BeatClock(T0, 120.0)
     reasons = recording(clock)
