@@ -17,29 +17,26 @@ Three sources drive it:
   message jumped on again); smaller errors are jitter and ignored one by one, but when the
   mean of the last ``drift_window`` errors exceeds ``drift_s`` the clock is shifted by that
   mean (a steady offset or slow drift).
-- ``midi``: MIDI clock, 24 ticks per beat. The tempo is the median of beat-long spans over
-  the last ``midi_window`` ticks (each span ``t[i+h] - t[i]``, ``h`` = half the window,
-  so a late or early tick spoils two spans of two dozen); it is adopted when it differs
-  from the clock's by more than ``tempo_tolerance`` (relative), and whenever the drift rule
-  below moves the clock (a tempo kept within the tolerance would drift by up to 0.2 % of a
-  beat every beat: a sawtooth behind or ahead of the host). A tempo changed at once (the
-  last ``midi_step_ticks`` gaps all off the clock's tempo the same way, beyond ``midi_step``
-  and the window's jitter) keeps only the ticks since the step, so the clock follows it in
-  a few ticks, not half a window (notes were up to 0.1 s off). Each tick's time is
-  smoothed the same way (the median of the recent half window projected forward at that
-  tempo) and then follows the same jitter/drift rule as the transport, with a drift bound
-  of its own (``midi_drift_s``, 1 ms: smoothed ticks are steadier than transport messages,
-  and the first tick's own delay must not stay in the clock). Start: the next
-  tick is beat 0; Continue: the next tick is where the host stopped or its Song Position
-  Pointer; Stop: free-run. Ticks while stopped keep the tempo current. The estimator
-  restarts after a pause of ``midi_gap_s`` or when the first tick after Start/Continue is
-  off the earlier ticks' grid. Ticks that come back after such a pause while playing, with no
-  Stop, Start or Song Position Pointer between (a cable or USB hub dropped out while the
-  host played on), go on from where the clock has free-run to, to the nearest tick: counted
-  on from the tick before the pause, the song position went back by the pause, and every
-  answer after it came in off the bar line. Ticks gone for longer (:meth:`midi_silent`: the
-  master switched off or crashed, no Stop) stop the clock as a Stop would; when ticks come
-  back, it plays on from where it free-ran to. A playing host transport outranks MIDI clock.
+- ``midi``: MIDI clock, 24 ticks per beat. The tempo and each tick's time come from a window
+  of the latest ticks (:class:`bridge.timing.ticks.TickWindow`: medians, a tempo step
+  followed in a few ticks, ticks lost on the way counted). The tempo is adopted when it
+  differs from the clock's by more than ``tempo_tolerance`` (relative), and whenever the
+  drift rule below moves the clock (a tempo kept within the tolerance would drift by up to
+  0.2 % of a beat every beat: a sawtooth behind or ahead of the host). Each tick's time
+  follows the same jitter/drift rule as the transport, with a drift bound of its own
+  (``midi_drift_s``, 1 ms: smoothed ticks are steadier than transport messages, and the
+  first tick's own delay must not stay in the clock); the first tick after a start or a
+  step marks the beat. Start: the next tick is beat 0; Continue: the next tick is where the
+  host stopped or its Song Position Pointer; Stop: free-run. Ticks while stopped keep the
+  tempo current. The window restarts after a pause of ``midi_gap_s`` or when the first
+  tick after Start/Continue is off the earlier ticks' grid. Ticks that come back after
+  such a pause while playing, with no Stop, Start or Song Position Pointer between (a
+  cable or USB hub dropped out while the host played on), go on from where the clock has
+  free-run to, to the nearest tick: counted on from the tick before the pause, the song
+  position went back by the pause, and every answer after it came in off the bar line.
+  Ticks gone for longer (:meth:`midi_silent`: the master switched off or crashed, no Stop)
+  stop the clock as a Stop would; when ticks come back, it plays on from where it free-ran
+  to. A playing host transport outranks MIDI clock.
 
 Listeners (``add_listener``) are called with a reason (``TEMPO``, ``POSITION``, ``START``,
 ``STOP``) after every change that moves the beat <-> time map, so schedulers can re-time
@@ -53,8 +50,8 @@ import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from statistics import median
 
+from bridge.timing.ticks import TickWindow
 from bridge.vocab import TICKS_PER_BEAT
 
 log = logging.getLogger(__name__)
@@ -152,10 +149,7 @@ class BeatClock:
         self._doubt = False                     # the last transport message was behind by
         #                                         more than jitter, less than stale_s
         # MIDI clock: ticks seen (for the tempo), the position the next tick stands for
-        self._ticks: deque[tuple[int, float]] = deque(maxlen=self.config.midi_window)
-        self._min_ticks = self.config.midi_min_ticks   # ticks an estimate needs (fewer
-        #                                         after a step: those since it)
-        self._tick_count = 0
+        self._window = TickWindow(self.config)
         self._next_tick = 0
         self._await_first_tick = False
         self._last_tick_time = 0.0              # smoothed time of the last tick
@@ -288,37 +282,39 @@ class BeatClock:
     def midi_tick(self, now: float) -> None:
         """A MIDI timing clock message (0xF8) arrived at ``now``."""
         now = _finite("now", now)
+        window = self._window
         if self._lost and not self.playing:     # back after midi_silent stopped it
-            self._ticks.clear()
+            window.clear()
             log.info("MIDI clock back: playing on from beat %.2f", self.beat_at(now))
             self._midi_play(now, round(self.beat_at(now) * TICKS_PER_BEAT))
-        if self._ticks:
-            if now < self._ticks[-1][1]:
+        if window:
+            if now < window.last_time:
                 raise ClockError(f"tick at {now} is earlier than the last one")
-            pause = now - self._ticks[-1][1]
+            pause = now - window.last_time
             gap = pause > self.config.midi_gap_s
             if gap or (self._await_first_tick and self._off_phase(now)):
-                self._ticks.clear()             # the master paused or restarted its ticks
-                self._min_ticks = self.config.midi_min_ticks
+                window.clear()                  # the master paused or restarted its ticks
             if gap and self.playing and not self._await_first_tick and self.source == "midi":
                 free_run = round(self.beat_at(now) * TICKS_PER_BEAT)   # back from a drop-out
                 self._next_tick = max(self._next_tick, free_run)
                 log.info("MIDI clock back after %.2f s without ticks: on from beat %.2f",
                          pause, self._next_tick / TICKS_PER_BEAT)
-        self._tick_count += 1
-        self._ticks.append((self._tick_count, now))
+        lost = window.add(now, None if self._await_first_tick else
+                          60.0 / (self._tempo * TICKS_PER_BEAT))
+        if self.playing:
+            self._next_tick += lost              # ticks lost on the way, counted
         if self.playing and self.source == "transport":
             return                              # a playing host transport outranks ticks
         self.source = "midi"
         reason: str | None = None
-        stepped = self._stepped()
+        stepped = window.stepped(60.0 / (self._tempo * TICKS_PER_BEAT))
         per_tick = self._seconds_per_tick()
         if per_tick is not None:
             estimate = 60.0 / (per_tick * TICKS_PER_BEAT)
             if abs(estimate - self._tempo) > self.config.tempo_tolerance * self._tempo:
                 self._retempo(now, estimate)
                 reason = TEMPO
-        when = now if per_tick is None else self._smoothed_time(per_tick)
+        when = now if per_tick is None else window.smoothed_time(per_tick)
         self._last_tick_time = when
         if self.playing:
             beat = self._next_tick / TICKS_PER_BEAT
@@ -329,8 +325,8 @@ class BeatClock:
                 self._anchor(beat, when)
                 self._errors.clear()
                 reason = POSITION
-            else:
-                moved = self._follow(beat, when, self.config.midi_drift_s)
+            elif not window.maybe_lost:                 # (after a gap, the next tick says
+                moved = self._follow(beat, when, self.config.midi_drift_s)   # where it is)
                 if moved and per_tick is not None:
                     self._retempo(when, estimate)   # the drift was (mostly) the tempo's
                 reason = moved or reason
@@ -342,8 +338,8 @@ class BeatClock:
         ``after_s`` (the master switched off or crashed: no Stop will come); ticks coming
         back play on from where the clock free-ran to. True if it stopped now."""
         now = _finite("now", now)
-        if not (self.playing and self.source == "midi" and self._ticks
-                and now - self._ticks[-1][1] > after_s):
+        if not (self.playing and self.source == "midi" and self._window
+                and now - self._window.last_time > after_s):
             return False
         self.midi_stop(now)
         self._lost = True
@@ -351,7 +347,7 @@ class BeatClock:
 
     def _off_phase(self, now: float) -> bool:
         """Is a tick (the first after start/continue) off the grid of the earlier ones?"""
-        if len(self._ticks) < self.config.midi_min_ticks:
+        if len(self._window) < self.config.midi_min_ticks:
             return True
         per_tick = 60.0 / (self._tempo * TICKS_PER_BEAT)
         return abs(now - self._last_tick_time - per_tick) > per_tick / 2
@@ -389,7 +385,7 @@ class BeatClock:
 
     def _midi_play(self, now: float, tick: int) -> None:
         self.source = "midi"
-        self._lost = False
+        self._lost, self._window.maybe_lost = False, 0
         self._next_tick = tick
         self._anchor(tick / TICKS_PER_BEAT, now)
         self._await_first_tick = True
@@ -397,51 +393,14 @@ class BeatClock:
         self.playing = True
         self._notify(START)
 
-    def _stepped(self) -> bool:
-        """Did the tempo change at once (a tempo automation's step, a new song)? The median
-        of beat-long spans follows a step only once half its window is past it (notes up to
-        0.1 s late at 120 -> 180 bpm), so when the last ``midi_step_ticks`` gaps all lie off
-        the clock's tempo the same way, by more than ``midi_step`` and than five times what
-        the window's jitter would make of their sum, only the ticks since then are kept
-        (and counted on with fewer than ``midi_min_ticks``). True if it stepped."""
-        k, ticks = self.config.midi_step_ticks, self._ticks
-        if len(ticks) < max(self._min_ticks, 2 * k + 1):
-            return False
-        per_tick = 60.0 / (self._tempo * TICKS_PER_BEAT)
-        gaps = [ticks[-i][1] - ticks[-i - 1][1] - per_tick for i in range(1, k + 1)]
-        if not (all(g > 0 for g in gaps) or all(g < 0 for g in gaps)):
-            return False
-        older = list(ticks)[:-k]                # their jitter about the clock's line
-        last = older[-1][0]
-        line = [t - (n - last) * per_tick for n, t in older]
-        centre = median(line)
-        jitter = 1.4826 * median(abs(x - centre) for x in line)
-        off = abs(sum(gaps))
-        if off <= max(self.config.midi_step * k * per_tick, 5 * math.sqrt(2) * jitter):
-            return False
-        del_count = len(ticks) - (k + 1)
-        for _ in range(del_count):
-            ticks.popleft()
-        self._min_ticks = k + 1
-        return True
-
     def _seconds_per_tick(self) -> float | None:
-        """Median beat-long span of the recent ticks, per tick (None: too few or absurd)."""
-        ticks = self._ticks
-        if len(ticks) < self._min_ticks:
+        """The window's tempo, per tick (None: too few ticks, or absurd)."""
+        per_tick = self._window.seconds_per_tick()
+        if per_tick is None:
             return None
-        span = len(ticks) // 2
-        per_tick = median((ticks[i + span][1] - ticks[i][1]) / span
-                          for i in range(len(ticks) - span))
         bpm = 60.0 / (per_tick * TICKS_PER_BEAT) if per_tick > 0 else math.inf
         if not TEMPO_MIN <= bpm <= TEMPO_MAX:
             log.debug("MIDI clock at %.1f bpm is outside %g-%g; ignored",
                       bpm, TEMPO_MIN, TEMPO_MAX)
             return None
         return per_tick
-
-    def _smoothed_time(self, per_tick: float) -> float:
-        """The latest tick's time: the recent half window projected forward (median)."""
-        last = self._ticks[-1][0]
-        recent = list(self._ticks)[len(self._ticks) // 2:]
-        return median(t + (last - n) * per_tick for n, t in recent)

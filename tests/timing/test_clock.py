@@ -335,6 +335,26 @@ def test_midi_clock_follows_a_tempo_step_within_a_few_ticks(after):
     assert clock.tempo == pytest.approx(after, rel=0.01)
 
 
+@pytest.mark.parametrize("how", ["lost", "held up"])
+def test_midi_clock_ticks_lost_on_the_way_are_counted_held_up_ones_are_not(how):
+    """Three ticks that never come (a wireless link, a hub) left the song three ticks
+    behind the master for good; three held up and then come at once are counted once."""
+    clock = BeatClock(T0, 120.0)
+    clock.midi_start(T0)
+    rng = random.Random(2)
+    times = [t + rng.gauss(0, 0.0007) for t in tick_times(T0 + 0.001, 120.0, 8 * TICKS_PER_BEAT)]
+    for n, t in enumerate(times):
+        if 100 <= n < 103:
+            continue
+        if n == 103 and how == "held up":
+            for _ in range(3):
+                clock.midi_tick(t - 0.001)
+        clock.midi_tick(t)
+    ideal = tick_times(T0 + 0.001, 120.0, 8 * TICKS_PER_BEAT)
+    assert clock.time_at(7.5) == pytest.approx(ideal[180], abs=0.003)
+    assert clock.tempo == pytest.approx(120.0, rel=0.005)
+
+
 def test_midi_stop_continue_and_song_position():
     clock = BeatClock(T0, 120.0)
     reasons = recording(clock)
