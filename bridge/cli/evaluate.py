@@ -64,6 +64,10 @@ from bridge.live.params import STYLE_WEIGHTS
 @click.option("--alone", is_flag=True,
               help="accompaniment: the model hears the prompt's melody alone and brings the "
                    "accompaniment in (the baselines still replay the prompt's).")
+@click.option("--from-start", is_flag=True,
+              help="accompaniment: the model accompanies from the prompt's first beat, "
+                   "hearing the melody alone from its first note, as when a performer starts "
+                   "a song with it in accompany mode (the truth's 4 bars are scored).")
 @click.option("--bands", is_flag=True,
               help="continuation: also the band pieces, each pitched piece of a genre played "
                    "over drums with one of the data's grooves laid under it (reported as "
@@ -78,7 +82,7 @@ from bridge.live.params import STYLE_WEIGHTS
                    "MODEL_CARD.md.")
 def evaluate(task, model, data, split, datasets, variants, train_cache, train_data, ngram_order,
              bars, only, out, seeds, limit, style_prompts, weights, write_model, use_music21,
-             alone, bands, settings, device, as_json, write_cards) -> None:
+             alone, from_start, bands, settings, device, as_json, write_cards) -> None:
     """Generator bits per event beside an n-gram; tagger accuracy beside logistic regression;
     or (--task continuation) the musicality benchmark."""
     import logging
@@ -99,7 +103,8 @@ def evaluate(task, model, data, split, datasets, variants, train_cache, train_da
         return
     if task == "accompaniment":
         run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json,
-                          write_cards, use_music21, alone)
+                          write_cards, use_music21,
+                          "start" if from_start else "alone" if alone else "all")
         return
     if task == "call":
         run_call(model, data, split, datasets, out, seeds, limit, as_json, use_music21,

@@ -126,7 +126,7 @@ def run_styles(model, data, split, datasets, out, seeds, prompts, weights, write
 
 
 def run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json, write_cards,
-                      use_music21=False, alone=False) -> None:
+                      use_music21=False, heard="all") -> None:
     from bridge.evaluate import accompaniment as acc
 
     seed_list = _seeds(seeds)
@@ -134,7 +134,7 @@ def run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json, 
         folder, generator = _generator(model)
         records = _records(data, split, datasets, use_music21)
         result, rows = acc.evaluate_accompaniment(generator, records, seed_list, limit,
-                                                  alone=alone)
+                                                  heard=heard)
     report = {"data": str(data), "split": split, "model": str(folder), "accompaniment": result}
     if out:
         _write(Path(out), "accompaniment", report, rows)
@@ -146,7 +146,8 @@ def run_accompaniment(model, data, split, datasets, out, seeds, limit, as_json, 
     if as_json:
         click.echo(json.dumps(report, indent=2))
         return
-    heard = "the melody alone" if result["alone"] else "the prompt's melody and accompaniment"
+    heard = {"all": "the prompt's melody and accompaniment", "alone": "the melody alone",
+             "start": "the melody alone, accompanied from its first note"}[result["heard"]]
     click.echo(f"{report['data']} (split {report['split']}): accompaniment of a melody "
                f"played live, {result['truth_bars']} bars after {result['prompt_bars']} "
                f"(heard: {heard}), seeds {','.join(map(str, result['seeds']))}")

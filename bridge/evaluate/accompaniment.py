@@ -7,11 +7,14 @@ better than holding the last chord or repeating the last bars?
 - The run, per piece and seed: the daemon's own :class:`bridge.live.session.Session` in
   accompany mode, ``part`` accompaniment (harmony and bass), ``plays`` melody, every other
   parameter at the daemon's default, on a simulated clock (:mod:`bridge.timing.simloop`)
-  at the piece's tempo. It hears the prompt's 8 bars (the melody as played, the
-  accompaniment as a listening track plays it; with ``alone``, the melody only, so that it
-  brings the accompaniment in, :mod:`bridge.live.entry`), starts accompanying so that its first
-  committed step is the truth's first beat, and then hears the true melody, note by note at
-  its time, while its accompanist plans, commits and re-plans as in the daemon, for 4 bars.
+  at the piece's tempo. It hears the prompt's 8 bars (``heard`` "all": the melody as played,
+  the accompaniment as a listening track plays it; "alone": the melody only, so that it
+  brings the accompaniment in, :mod:`bridge.live.entry`), starts accompanying so that its
+  first committed step is the truth's first beat, and then hears the true melody, note by
+  note at its time, while its accompanist plans, commits and re-plans as in the daemon, for
+  4 bars. "start": it accompanies from the prompt's first beat on, hearing the melody alone
+  from its first note (a performer who starts a song with Continuo in accompany mode: it
+  comes in when it has heard enough), and what it plays in the truth's 4 bars is scored.
 - Baselines: **hold**, the prompt's last accompaniment chord (the accompaniment notes
   sounding at its last onset) held through the 4 bars; **echo**, the prompt's last 4 bars
   of accompaniment again.
@@ -158,10 +161,12 @@ def signature(bar_beats: float) -> tuple[int, int]:
     return (int(bar_beats), 4) if bar_beats == int(bar_beats) else (int(bar_beats * 2), 8)
 
 
+HEARD = ("all", "alone", "start")   # what it hears of the prompt (see the module)
+
+
 def accompany(generator, engine, case: Case, seed: int, params: dict | None = None,
-              alone: bool = False) -> list[Note]:
-    """The daemon's accompaniment of ``case`` (see the module's docstring), in piece beats;
-    ``alone``: it hears the prompt's melody only, and brings the accompaniment in."""
+              heard: str = "all") -> list[Note]:
+    """The daemon's accompaniment of ``case`` (see the module's docstring), in piece beats."""
     from bridge.live.accompany import MIN_LEAD_S
     from bridge.live.session import Session
     from bridge.timing.clock import BeatClock
@@ -179,7 +184,7 @@ def accompany(generator, engine, case: Case, seed: int, params: dict | None = No
                       styles=generator.config.styles, loop=loop, prepare=False,
                       params={**(params or {}), "mode": "manual", "part": "accompaniment",
                               "plays": "melody", "seed": seed})
-    if not alone:
+    if heard == "all":
         session.hear([replace(n, start=n.start - origin)
                       for n in accompaniment(case.prompt.notes)])
         engine.drain()
@@ -189,8 +194,8 @@ def accompany(generator, engine, case: Case, seed: int, params: dict | None = No
             loop.call_at(clock.time_at(on), session.note_on, n.pitch, n.velocity, on)
             loop.call_at(clock.time_at(off), session.note_off, n.pitch, off)
     # accompany from where its first step commits exactly the truth's first beat
-    loop.call_at(clock.time_at(start) - MIN_LEAD_S - 1e-3, session.set_param, "mode",
-                 "accompany")
+    enter = 0.0 if heard == "start" else clock.time_at(start) - MIN_LEAD_S - 1e-3
+    loop.call_at(enter, session.set_param, "mode", "accompany")
     loop.run_until(clock.time_at(end))
     session.close()
     engine.drain()
@@ -201,14 +206,14 @@ def accompany(generator, engine, case: Case, seed: int, params: dict | None = No
 
 
 def score_cases(generator, all_cases: list[Case], seeds: Sequence[int] = SEEDS,
-                params: dict | None = None, alone: bool = False) -> list[dict]:
+                params: dict | None = None, heard: str = "all") -> list[dict]:
     from bridge.live.engine import Engine
 
     engine = Engine(generator, None)
     rows = []
     with Progress("accompaniment", len(all_cases), "pieces") as progress:
         for case in all_cases:
-            runs = [accompany(generator, engine, case, s, params, alone) for s in seeds]
+            runs = [accompany(generator, engine, case, s, params, heard) for s in seeds]
             rows.append({
                 "piece": case.name, "dataset": case.dataset, "style": case.style,
                 "model": mean_metrics([metrics(notes, case) for notes in runs], NAMES),
@@ -240,13 +245,16 @@ def _beats(row: dict, base: str, metric: str) -> bool:
 
 def evaluate_accompaniment(generator, records: Sequence, seeds: Sequence[int] = SEEDS,
                            limit: int | None = None, params: dict | None = None,
-                           alone: bool = False) -> tuple[dict, list[dict]]:
+                           heard: str = "all") -> tuple[dict, list[dict]]:
     """The whole task: (report, per-piece rows); ``limit`` keeps the first pieces of each
-    dataset; ``params`` sets session parameters (default: the daemon's defaults); ``alone``:
-    the model hears the prompt's melody only (:func:`accompany`)."""
+    dataset; ``params`` sets session parameters (default: the daemon's defaults); ``heard``:
+    what the model hears of the prompt (:func:`accompany`)."""
+    if heard not in HEARD:
+        raise ValueError(f"heard {heard!r}: one of {', '.join(HEARD)}")
     all_cases = first_of_each([c for c in cases(records) if suitable(c)], limit)
-    rows = score_cases(generator, all_cases, seeds, params, alone)
+    rows = score_cases(generator, all_cases, seeds, params, heard)
     report = {"datasets": summarise(rows), "prompt_bars": PROMPT_BARS,
               "truth_bars": TRUTH_BARS, "seeds": list(seeds), "part": "accompaniment",
-              "plays": "melody", "alone": alone, "params": dict(params or {})}
+              "plays": "melody", "alone": heard != "all", "heard": heard,
+              "params": dict(params or {})}
     return report, rows

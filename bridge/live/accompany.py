@@ -1,6 +1,6 @@
 """Accompany mode: keep generating ahead on the beat grid, commit the near future, re-plan
-the rest as the performer plays. It waits for the music: until the session has heard a note
-it plans nothing.
+the rest as the performer plays. It waits for the music: until the session has heard enough
+to know the key (two bars, or one that holds five pitch classes) it plans nothing.
 
 Every grid step (the session's ``grid``, at most one beat) the accompanist plans from the
 end of what is already committed to ``lookahead_beats`` ahead, starting from the session's
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MIN_LEAD_S = 0.1     # committed notes leave at least this long before they play
+KEY_CLASSES = 5      # pitch classes heard that let it come in after one bar, not two
 
 
 class Accompanist:
@@ -83,9 +84,10 @@ class Accompanist:
         s.time.arm("accompany", ceil_to_grid(now + 1e-3, self.step), self._tick)
         if self.plans:                     # still sampling: the next step picks it up
             return
-        if not s.heard_any():              # nothing to go with yet: it waits for the music
-            return                         # (it played a chord in a key of its own first)
         lead = s.time.beats_in(MIN_LEAD_S)
+        if not self._heard_enough(ceil_to_grid(now + lead, self.step)):
+            return                         # it waits for the music
+
         self.committed_to = max(self.committed_to, ceil_to_grid(now + lead, self.step))
         self.commit_limit = max(self.committed_to,
                                 ceil_to_grid(now + lead, self.step) + self.step)
@@ -106,6 +108,20 @@ class Accompanist:
                 (quote and replace(quote, steers=plan.parts))   # led by its own
             s.submit(plan)
         self.replans += 1
+
+    def _heard_enough(self, start: float) -> bool:
+        """Will it have heard enough to know the key by ``start`` (song beat): two bars, or
+        one that holds ``KEY_CLASSES`` pitch classes? From the first note or two it guessed
+        a key, often the wrong one (a G under a chorale in G taken for the fifth of C
+        minor), and then went on in its own for good: it quotes its own changes, and the
+        model hears its own chords more than the melody above them (docs/musicality.md,
+        "An accompanist listens before it comes in")."""
+        s = self.host
+        first, classes = s.heard()
+        if first is None:
+            return False
+        bars = (s.time.tick(start) / TICKS_PER_BEAT - first) / s.time.bar_beats + 1e-6
+        return bars >= 2 or (bars >= 1 and classes >= KEY_CLASSES)
 
     def _sampling(self, gen: Generation) -> bool:
         return any(g is gen for g in self.plans)

@@ -134,6 +134,15 @@ class Context:
         self.notes.append(Note(tick / TICKS_PER_BEAT, max(duration, 1) / TICKS_PER_BEAT,
                                pitch, velocity, drum, part))
 
+    def heard(self) -> tuple[float | None, int]:
+        """The stream beat of the earliest note kept (or held; None before any), and how
+        many pitch classes the notes kept hold."""
+        starts = [*(n.start for n in self.notes),
+                  *(t / TICKS_PER_BEAT for t, _, _ in self.held.values())]
+        classes = {n.pitch % 12 for n in self.notes if not n.drum} | \
+            {p % 12 for p, drum in self.held if not drum}
+        return min(starts, default=None), len(classes)
+
     def recent(self) -> list[Note]:
         """The latest notes of both players (stream beats; a note still held counts as
         struck), in order of their start."""

@@ -47,8 +47,10 @@ class Host(Protocol):
                ) -> Generation | Sequence[Generation]:
         """The worker samples ``gen`` (or siblings from one place: a choice's candidates)."""
 
-    def heard_any(self) -> bool:
-        """Has the session heard a note yet (the performer's, a listened track's, its own)?"""
+    def heard(self) -> tuple[float | None, int]:
+        """What the session still keeps of the notes it heard (the performer's, a listened
+        track's, its own): the stream beat of the earliest (None before any), and how many
+        pitch classes they hold."""
 
     def quotable(self) -> list[Note]:
         """The notes the session heard lately, both players' (stream beats), that a choice or

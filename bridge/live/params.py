@@ -137,9 +137,9 @@ def _fmt(x: float | None) -> str:
 
 
 PARAMS: tuple[Param, ...] = (
-    Param("mode", str, "call", "off, call (call-and-response), accompany (continuous, from "
-          "the first note heard; with the host's song stopped, from when it plays) or manual "
-          "(only on request)", choices=MODES, cc=102),
+    Param("mode", str, "call", "off, call (call-and-response), accompany (continuous, once "
+          "it has heard the key: two bars, or one holding five pitch classes; with the host's "
+          "song stopped, once it plays) or manual (only on request)", choices=MODES, cc=102),
     Param("temperature", float, 1.0, "sampling temperature: lower is safer, higher is wilder "
           f"(accompany mode plays at {ACCOMPANY_TEMPERATURE:g} of it: an accompanist keeps "
           "steadier than a soloist)", 0.1, 2.0, cc=103),
@@ -183,7 +183,9 @@ PARAMS: tuple[Param, ...] = (
     Param("part", str, "auto", "the part Continuo plays: melody, harmony, bass, drums, "
           "accompaniment (harmony and bass), pitched (any but drums), or auto (drums after "
           "drums, else pitched; both, each drawn from its own notes, where the performer "
-          "played 4 or more notes of each in the last 4 bars); a bass stays at or below "
+          "played 4 or more notes of each in the last 4 bars; in accompany mode the parts "
+          "the performer does not play: harmony and bass under a melody, a bass under "
+          "drums); a bass stays at or below "
           f"pitch {REGISTER_TOP[BASS]} unless pitch_low lies above it",
           choices=PARTS),
     Param("plays", str, "auto", "the part the performer plays: melody, harmony, bass, drums, "

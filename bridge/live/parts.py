@@ -8,8 +8,8 @@ band member answer by one rule.
   or with ``channels=parts`` in its channel's part (melody 1, harmony 2, bass 3), or melody.
 - Continuo plays ``part``: auto is drums after drums and any pitched part otherwise, and
   both where the performer played both lately (``SIDE_NOTES`` notes of each in the last
-  ``SIDE_BARS`` bars: a band's MIDI into the virtual port); a band's stream plays its
-  members' parts.
+  ``SIDE_BARS`` bars: a band's MIDI into the virtual port); in accompany mode, auto is the
+  parts the performer does not play; a band's stream plays its members' parts.
 - A generated note leaves on ``channel``, or with ``channels=parts`` on its part's.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from bridge.live.params import PART_CHANNELS
 from bridge.music.piece import Note
-from bridge.vocab import DRUMS, HARMONY, MELODY, PART_SETS, PARTS, part_index, parts_named
+from bridge.vocab import BASS, DRUMS, HARMONY, MELODY, PART_SETS, PARTS, part_index, parts_named
 
 BY_CHANNEL = {channel: part_index(name) for name, channel in PART_CHANNELS.items()}
 SIDE_BARS = 4     # drums and pitched parts that both play this many bars before a
@@ -51,13 +51,27 @@ def member_part(params: dict[str, Any], drum: bool) -> int:
 def output_parts(params: dict[str, Any], last_drum: bool, both: bool = False
                  ) -> frozenset[int] | None:
     """The parts a soloist's continuation is in; None for any pitched part. On auto:
-    every part, drums beside pitched parts, where the performer plays ``both``."""
+    every part, drums beside pitched parts, where the performer plays ``both``; in
+    accompany mode, what :func:`accompanying` plays."""
     part = params["part"]
     if part == "auto":
+        if params["mode"] == "accompany":
+            return accompanying(params, last_drum, both)
         if both:
             return PART_SETS["pitched"] | {DRUMS}
         return frozenset((DRUMS,)) if last_drum else None
     return None if part == "pitched" else parts_named(part)
+
+
+def accompanying(params: dict[str, Any], last_drum: bool, both: bool) -> frozenset[int]:
+    """What accompany mode plays on auto: the parts the performer does not. Under a melody
+    the harmony and bass (on auto it wrote a second melody over the performer's: of 40
+    runs from a melody's first note, 0.97 of its notes in the melody part); under drums
+    alone a bass (docs/musicality.md, "A bass under a drummer"); under both, the pitched
+    parts the performer does not play, and no drums."""
+    if last_drum and not both:
+        return frozenset((BASS,))
+    return PART_SETS["pitched"] - {input_part(params, drum=False)}
 
 
 def playing_both(onsets: dict[bool, Sequence[float]], since: float) -> bool:

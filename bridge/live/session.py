@@ -174,8 +174,8 @@ class Session(PerformerInput):
     def fed(self) -> int:
         return self.context.fed
 
-    def heard_any(self) -> bool:
-        return bool(self.context.notes or self.context.held)
+    def heard(self) -> tuple[float | None, int]:
+        return self.context.heard()
 
     def quotable(self) -> list[Note]:
         return [] if self.params["style"] else self.context.recent()

@@ -75,7 +75,7 @@ def test_heard_alone_the_melody_gets_an_accompaniment_brought_in_under_it(models
 
     generator, _ = models
     case = Case("band", "user", "g", "pop", _band(14))
-    notes = acc.accompany(generator, Engine(generator, None), case, seed=1, alone=True)
+    notes = acc.accompany(generator, Engine(generator, None), case, seed=1, heard="alone")
     first = case.bars.lines[0]
     entry = [n for n in notes if abs(n.start - first) < 1e-6]
     assert entry and all(n.part in (HARMONY, BASS) for n in notes)
@@ -111,3 +111,7 @@ def test_the_report(tiny_model_dir, folder, tmp_path):
         "--task", "accompaniment", "--model", str(tiny_model_dir), "--data", str(folder),
         "--split", "all", "--seeds", "0", "--alone"])
     assert alone.exit_code == 0 and "heard: the melody alone" in alone.output
+    start = CliRunner().invoke(evaluate, [
+        "--task", "accompaniment", "--model", str(tiny_model_dir), "--data", str(folder),
+        "--split", "all", "--seeds", "0", "--from-start"])
+    assert start.exit_code == 0 and "accompanied from its first note" in start.output

@@ -39,6 +39,17 @@ def test_a_members_part_and_what_continuo_plays():
     assert parts.output_parts(params(part="bass"), False, both=True) == {BASS}
 
 
+def test_accompanying_on_auto_it_plays_the_parts_the_performer_does_not():
+    """In accompany mode auto played any pitched part, and under a melody the model writes
+    a melody: a second one over the performer's."""
+    acc = params(mode="accompany", part="auto")
+    assert parts.output_parts(acc, last_drum=False) == {HARMONY, BASS}
+    assert parts.output_parts({**acc, "plays": "harmony"}, False) == {MELODY, BASS}
+    assert parts.output_parts(acc, last_drum=True) == {BASS}             # under a drummer
+    assert parts.output_parts(acc, last_drum=True, both=True) == {HARMONY, BASS}
+    assert parts.output_parts({**acc, "part": "melody"}, False) == {MELODY}   # as asked
+
+
 def test_a_soloist_plays_both_sides_where_both_were_played_lately():
     """4 notes of each in the last 4 bars (of 4 beats: at beat 32, since beat 16)."""
     keys, kit = [20.0, 21.0, 22.0, 30.0], [16.0, 18.0, 24.0, 31.0]

@@ -461,16 +461,25 @@ def test_accompany_keeps_committing_ahead(sim):
     s.close()
 
 
-def test_accompany_waits_for_the_music(sim):
+@pytest.mark.parametrize("pitches, bars", [((60, 64, 67, 72) * 2, 2),
+                                           ((60, 62, 64, 65, 67, 69, 71, 72), 1)])
+def test_accompany_waits_until_it_has_heard_the_key(sim, pitches, bars):
     """Nothing heard yet, nothing to go with: it played a chord in a key of its own from the
-    first beat; now it waits, and comes in once the performer plays."""
+    first beat; then, from the first note or two, a key it guessed and kept for good. Now
+    it comes in once it has heard two bars, or one that holds five pitch classes."""
     w = sim(TEMPO)
-    s, out, _ = make(w, mode="accompany", grid=1.0, lookahead_beats=2.0)
-    w.run(8)
+    s, out, _ = make(w, mode="accompany", part="accompaniment", plays="melody", grid=1.0,
+                     lookahead_beats=2.0)
+    s.clock.set_transport(w.loop.time(), TEMPO, 0.0, True, 4, 4)
+    w.run(8)                                       # two bars of nothing
     assert s.state == ACCOMPANYING and not out.played and s.accompanist.replans == 0
-    play_phrase(w, s, (60, 64, 67, 72))
+    for pitch in pitches * 3:                      # eighth notes from bar 3's line
+        s.note_on(pitch, 90)
+        w.run(0.25)
+        s.note_off(pitch)
+        w.run(0.25)
     w.until(lambda: out.played)
-    assert min(n.start for n, _ in out.played) >= 8
+    assert min(n.start for n, _ in out.played) == pytest.approx(8.0 + 4 * bars)
     s.close()
 
 
@@ -541,11 +550,12 @@ def test_a_bass_accompanying_a_drummer_is_led_by_the_kick_and_stays_a_bass(sim):
     s.close()
 
 
-@pytest.mark.parametrize("begin", [4.0, 5.0])
-def test_accompany_brings_its_parts_in_on_the_bar_line(sim, begin):
+@pytest.mark.parametrize("begin, line", [(4.0, 12.0), (5.0, 16.0)])
+def test_accompany_brings_its_parts_in_on_the_bar_line(sim, begin, line):
     """A melody begun on (or after) bar 2's line: the harmony and bass it lacks come in on
-    the next bar line (they came in on the next beat: each plan, a beat or two long, never
-    reached a bar line, and took any beat)."""
+    the first bar line after it has heard the key (two bars of these four pitch classes;
+    they came in on the next beat: each plan, a beat or two long, never reached a bar
+    line, and took any beat)."""
     w = sim(TEMPO)
     s, out, _ = make(w, mode="accompany", part="accompaniment", plays="melody", grid=1.0)
     s.clock.set_transport(w.loop.time(), TEMPO, 0.0, True, 4, 4)
@@ -556,7 +566,7 @@ def test_accompany_brings_its_parts_in_on_the_bar_line(sim, begin):
         s.note_off(p)
         w.run(0.5)
     first = min(n.start for n, _ in out.played)
-    assert first == pytest.approx(8.0)
+    assert first == pytest.approx(line)
     s.close()
 
 
