@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -31,6 +32,7 @@ from bridge.timing.scheduler import NoteScheduler
 DRUM_CHANNEL = 10
 SEND_AHEAD = 0.25      # seconds before a note's start that it leaves for the device
 REPEAT_GAP_S = 0.01    # a pitch struck again is let go at least this long before
+SHORTEST_S = 0.025     # a pitched note lasts at least this long (shorter: a click)
 NOTE_OUT = route("/continuo/note/out", OUT).address
 NOTE_CANCEL = route("/continuo/note/cancel", OUT).address
 PANIC_OUT = route("/continuo/session/panic", OUT).address
@@ -102,8 +104,13 @@ class OscNotes:
         within the gap after; and a note struck before the gap after one already sent is
         let go (its start known too late to shorten that one: a note on the drums' channel
         meeting a drum of its number, or one the tempo has held on) starts the gap after
-        that, or, with nothing of it left by then, is not sent (``skipped``)."""
-        gap = REPEAT_GAP_S / self.clock.seconds_per_beat
+        that, or, with nothing of it left by then, is not sent (``skipped``).
+
+        A pitched note lasts at least ``SHORTEST_S`` (a note the model drew a tick long at
+        a fast tempo was a click), up to the gap before its pitch comes again; what is left
+        of one kept apart that is shorter is not sent (at 180 bpm, stubs of 5 ms)."""
+        spb = self.clock.seconds_per_beat
+        gap, shortest = REPEAT_GAP_S / spb, 0.0 if channel == DRUM_CHANNEL else SHORTEST_S / spb
         start, end = note.start, note.end
         sent = self._offs.get((channel, note.pitch))
         before = None if sent is None else self.clock.beat_at(sent[2])
@@ -111,12 +118,16 @@ class OscNotes:
             if before + gap >= end - gap / 2 and before > start + gap:
                 return None
             start = min(before + gap, end - gap / 2)
+            if end - start < shortest:             # the note before sounded for it
+                return None
+        reach = max(end, start + shortest) + gap
         repeat = min((n.start for n, ch, _ in self._pending.values()
-                      if ch == channel and n.pitch == note.pitch and start < n.start <= end + gap),
+                      if ch == channel and n.pitch == note.pitch and start < n.start <= reach),
                      default=None)
         if repeat is not None:
             end = max(min(end, repeat - gap), start + (repeat - start) / 2)
-        return start, end
+        end = max(end, min(start + shortest, math.inf if repeat is None else repeat - gap))
+        return (start, end) if end - start >= shortest - 1e-9 else None
 
     def _rearm(self, _reason: str) -> None:
         for key, (note, channel, handle) in list(self._pending.items()):

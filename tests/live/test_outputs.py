@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.live.outputs import NOTE_OUT, REPEAT_GAP_S, SEND_AHEAD, OscNotes
+from bridge.live.outputs import NOTE_OUT, REPEAT_GAP_S, SEND_AHEAD, SHORTEST_S, OscNotes
 from bridge.music.piece import Note
 from bridge.timing.clock import BeatClock
 from bridge.timing.simloop import SimLoop
@@ -93,6 +93,26 @@ def test_a_note_the_tempo_held_on_is_let_go_before_its_pitch_comes_again():
     on = clock.beat_at(times[0]) + args[6] / 1000 / clock.seconds_per_beat
     assert on == pytest.approx(9.0 + 2 * GAP) and on + args[4] == pytest.approx(12.0)
     assert out.status() == {"notes_out": 2, "notes_skipped": 1}
+
+
+def test_a_pitched_note_lasts_long_enough_to_sound_and_a_stub_of_one_is_not_sent():
+    """A tick-long note (at 180 bpm, 14 ms) lasts 25 ms; a drum's is left as it is. What is
+    left of a note kept apart from its pitch again, before or after it, is not sent if it
+    is shorter (it was sent 5 ms long: a click); the note of that pitch plays on time."""
+    tick = 1 / 24
+    shortest = SHORTEST_S * TEMPO / 60
+    (_, on, off), (_, don, doff) = run([Note(2.0, tick, 60, 100), Note(2.0, tick, 36, 100,
+                                                                     drum=True)])
+    assert (on, off) == (pytest.approx(2.0), pytest.approx(2.0 + shortest))
+    assert doff - don == pytest.approx(tick)
+    (_, on2, _), = run([Note(2.0, tick, 60, 100), Note(2.0 + tick, 1.0, 60, 100)])
+    assert on2 == pytest.approx(2.0 + tick)
+    loop, clock, out, sent = device()
+    soon = SEND_AHEAD * TEMPO / 60 / 2
+    out.play(Note(soon, 0.25, 60, 100), 1)                       # sent at once
+    out.play(Note(soon + 0.25 - GAP / 2, shortest, 60, 100), 1)   # learnt after: a stub
+    loop.run_until(clock.time_at(4.0))
+    assert len(sent) == 1 and out.status()["notes_skipped"] == 1
 
 
 def test_a_pitch_let_go_by_a_cancel_is_struck_again_on_time():
