@@ -299,15 +299,15 @@ class BeatClock:
                 self._next_tick = max(self._next_tick, free_run)
                 log.info("MIDI clock back after %.2f s without ticks: on from beat %.2f",
                          pause, self._next_tick / TICKS_PER_BEAT)
-        lost = window.add(now, None if self._await_first_tick else
-                          60.0 / (self._tempo * TICKS_PER_BEAT))
+        ours = 60.0 / (self._tempo * TICKS_PER_BEAT)       # a tick at the clock's tempo
+        lost = window.add(now, None if self._await_first_tick else ours)
         if self.playing:
             self._next_tick += lost              # ticks lost on the way, counted
         if self.playing and self.source == "transport":
             return                              # a playing host transport outranks ticks
         self.source = "midi"
         reason: str | None = None
-        stepped = window.stepped(60.0 / (self._tempo * TICKS_PER_BEAT))
+        stepped = window.stepped(ours)
         per_tick = self._seconds_per_tick()
         if per_tick is not None:
             estimate = 60.0 / (per_tick * TICKS_PER_BEAT)
