@@ -181,6 +181,9 @@ def _limits_section() -> list[str]:
         "when it left before the repeat was known, the repeat starts that long after it ends "
         "(its `delay_ms`), so the two notes' own timers cannot put one's note-off after the "
         "other's note-on |",
+        f"| how short a note | a pitched note lasts at least {outputs.SHORTEST_S * 1000:g} ms "
+        "(up to the gap before its pitch again); a note that would be shorter once kept "
+        "apart from its pitch is not sent |",
         "| hello | `/continuo/session/ready`, then `/continuo/session/state` |",
         "| bye | `/continuo/session/panic` (the device releases what it holds) |",
         "| panic | `/continuo/session/panic`, and `/continuo/session/state` if a response "
