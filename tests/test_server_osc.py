@@ -96,7 +96,7 @@ def test_accompany_keeps_producing_ahead(daemon):
         device = await DeviceStandIn.open("127.0.0.1", port)
         await device.wait_ready(5)
         device.transport(tempo=120.0, beat=0.0, playing=True)
-        await play(device, [60, 64, 67, 72, 67, 64, 60, 55])
+        await play(device, [60, 62, 64, 65, 67, 69, 71, 72])   # a bar that says its key
         await asyncio.sleep(4.0)
         device.close()
         return device

@@ -57,7 +57,8 @@ class Options:
     batch_steps: int = 500
     seeds: int = 3                        # realtime factor: seeds per context
     sessions: tuple[int, ...] = SESSIONS
-    accompany_s: float = 10.0             # seconds per accompany run
+    accompany_s: float = 10.0             # seconds per accompany run (it comes in after a
+    #                                       bar or two of the performer's: 2-4 s at 120 bpm)
     midi_api: str = "auto"                # auto: a private JACK server if jackd is installed
     jack_period: int = 128                # frames at 48 kHz
     skip: frozenset[str] = field(default_factory=frozenset)
@@ -69,7 +70,7 @@ class Options:
         return replace(self, trials=min(self.trials, 10), pings=min(self.pings, 20),
                        steps=min(self.steps, 200), batch_steps=min(self.batch_steps, 30),
                        seeds=1, sessions=tuple(n for n in self.sessions if n <= 2),
-                       accompany_s=min(self.accompany_s, 1.5), quick=True)
+                       accompany_s=min(self.accompany_s, 5.0), quick=True)
 
 
 def run(options: Options, say: Callable[[str], None] = lambda _: None) -> dict:
