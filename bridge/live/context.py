@@ -45,6 +45,7 @@ class Context:
         self.sounding: dict[int, int] = {}   # note token -> stream tick its note ends
         self.fed = 0                         # feeds that changed the worker's state
         self.notes: deque[Note] = deque(maxlen=HEARD_NOTES)   # both players', stream beats
+        self.take_from = float("-inf")       # stream beat the take began (see new_take)
         self.held: dict[tuple[int, bool], tuple[int, int, int]] = {}  # -> tick, velocity, part
         self.apart: dict[bool, Context] = {}   # drum? -> that side alone (see the module)
 
@@ -134,21 +135,28 @@ class Context:
         self.notes.append(Note(tick / TICKS_PER_BEAT, max(duration, 1) / TICKS_PER_BEAT,
                                pitch, velocity, drum, part))
 
+    def new_take(self, tick: int) -> None:
+        """The song stopped at stream ``tick``: what is heard from there is a new take (a
+        song started again, or another song), and :meth:`heard` and :meth:`recent` leave
+        out the takes before. The model still hears them (its state goes on), but nothing
+        quotes their bars, and accompany mode waits to hear the new take's key: it had
+        accompanied a chorale in F sharp minor in the G major of the take before."""
+        self.take_from = tick / TICKS_PER_BEAT
+
     def heard(self) -> tuple[float | None, int]:
-        """The stream beat of the earliest note kept (or held; None before any), and how
-        many pitch classes the notes kept hold."""
-        starts = [*(n.start for n in self.notes),
-                  *(t / TICKS_PER_BEAT for t, _, _ in self.held.values())]
-        classes = {n.pitch % 12 for n in self.notes if not n.drum} | \
-            {p % 12 for p, drum in self.held if not drum}
-        return min(starts, default=None), len(classes)
+        """The stream beat of the take's earliest note kept (or held; None before any), and
+        how many pitch classes its notes kept hold."""
+        notes = self.recent()
+        return (notes[0].start if notes else None), len({n.pitch % 12 for n in notes
+                                                          if not n.drum})
 
     def recent(self) -> list[Note]:
-        """The latest notes of both players (stream beats; a note still held counts as
-        struck), in order of their start."""
+        """The take's latest notes of both players (stream beats; a note still held counts
+        as struck), in order of their start."""
         held = [Note(t / TICKS_PER_BEAT, 1 / TICKS_PER_BEAT, p, v, d, q)
                 for (p, d), (t, v, q) in self.held.items()]
-        return sorted([*self.notes, *held], key=lambda n: n.start)
+        return sorted((n for n in [*self.notes, *held] if n.start >= self.take_from),
+                      key=lambda n: n.start)
 
     def hear(self, notes: list[tuple[int, int, int, int, bool, int]], now: int) -> None:
         """Notes known whole, ``(tick, duration ticks, pitch, velocity, drum, part)``, that

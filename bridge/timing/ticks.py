@@ -2,8 +2,9 @@
 latest ``(count, arrival time)`` pairs, and what it says of the master's tempo and of when
 its latest tick really fell.
 
-- The tempo is the median of spans half the window long, per tick counted (a late or early
-  tick spoils two spans of two dozen).
+- The tempo is the mean of the spans half the window long, per tick counted, that lie near
+  their median (a late or early tick spoils two spans of two dozen, and is left out; ticks
+  that arrive on a JACK period's boundaries round the spans both ways, and are averaged).
 - The latest tick's time is the window's recent half projected forward at that tempo
   (median).
 - A tempo changed at once (a tempo automation's step, a new song): the median would follow
@@ -35,6 +36,7 @@ log = logging.getLogger(__name__)
 
 STEP_JITTERS = 5     # a step's gaps lie off by this many times what jitter makes of them,
 LOST_JITTERS = 4     # a gap of lost ticks by this many
+TRIM = 0.02          # spans this near the median are averaged (see seconds_per_tick)
 
 
 class TickWindow:
@@ -111,13 +113,19 @@ class TickWindow:
         return 1.4826 * median(abs(x - centre) for x in line)
 
     def seconds_per_tick(self) -> float | None:
-        """The median half-window span per tick counted (None: too few ticks)."""
+        """The half-window spans per tick counted, averaged over those within ``TRIM`` of
+        their median (None: too few ticks). The median alone keeps out a late tick's spans
+        but, where ticks arrive on a JACK period's boundaries, picks the commonest rounded
+        span: 119.68 bpm for 120, the notes drifting until the drift rule moved them."""
         ticks = self.ticks
         if len(ticks) < self.min_ticks:
             return None
         span = len(ticks) // 2
-        return median((ticks[i + span][1] - ticks[i][1]) / (ticks[i + span][0] - ticks[i][0])
-                      for i in range(len(ticks) - span))
+        spans = [(ticks[i + span][1] - ticks[i][1]) / (ticks[i + span][0] - ticks[i][0])
+                 for i in range(len(ticks) - span)]
+        middle = median(spans)
+        near = [x for x in spans if abs(x - middle) <= TRIM * middle] or [middle]
+        return sum(near) / len(near)
 
     def smoothed_time(self, per_tick: float) -> float:
         """The latest tick's time: the recent half window projected forward (median)."""

@@ -916,6 +916,35 @@ def test_transport_stop_ends_a_response_and_start_resumes_the_mode(sim):
     assert ("/continuo/session/state", ["s", LISTENING]) in sent
 
 
+def test_a_take_after_the_song_stopped_is_listened_to_afresh(sim):
+    """Stopped and started again (another song, or the same again): accompany mode came in
+    at once on the take before (it had heard enough) and quoted its bars, in its key. Now
+    it waits to hear the new take, and quotes only what it heard of it."""
+    w = sim(TEMPO)
+    s, out, _ = make(w, mode="accompany", part="accompaniment", plays="melody", grid=1.0)
+    s.clock.set_transport(w.loop.time(), TEMPO, 0.0, True, 4, 4)
+    for pitch in (60, 62, 64, 65, 67, 69, 71, 72) * 4:     # four bars of C major
+        s.note_on(pitch, 90)
+        w.run(0.25)
+        s.note_off(pitch)
+        w.run(0.25)
+    w.until(lambda: out.played)
+    s.clock.set_transport(w.loop.time(), TEMPO, s.time.now_beat(), False, 4, 4)   # stop
+    w.run(4)
+    played = len(out.played)
+    s.clock.set_transport(w.loop.time(), TEMPO, 0.0, True, 4, 4)     # the next take
+    assert s.quotable() == [] and s.heard() == (None, 0)
+    for pitch in (66, 66, 69, 69):                 # a bar of it: two pitch classes
+        s.note_on(pitch, 90)
+        w.run(0.5)
+        s.note_off(pitch)
+        w.run(0.5)
+    w.run(2)
+    assert len(out.played) == played               # not yet: it has not heard the key
+    assert {n.pitch for n in s.quotable()} == {66, 69}
+    s.close()
+
+
 def test_a_contradictory_pitch_range_is_refused(sim):
     w = sim(TEMPO)
     s, _, _ = make(w)
