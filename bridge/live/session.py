@@ -10,8 +10,9 @@ what it plays (parts, channels, style) and how a continuation is asked for, its
 it only as a :class:`bridge.live.host.Host`; what it hears from its performer is
 :class:`bridge.live.performer.PerformerInput`'s.
 
-The transport stopping (OSC ``playing 0``, MIDI Stop) ends what plays as a panic does; its
-starting again (or MIDI Continue) re-enters the mode. A continuation never strikes a note
+The transport stopping (OSC ``playing 0``, MIDI Stop) ends what plays as a panic does, and
+begins a new take (:meth:`Context.new_take`); its starting again (or MIDI Continue)
+re-enters the mode. A continuation never strikes a note
 the session still sounds. A generation that fails is reported (``Failed``). What the session
 tells its client are typed events (:mod:`bridge.live.events`), never protocol messages. In a
 band (:mod:`bridge.live.band`) it is a member: what it hears goes to the band's stream,

@@ -193,8 +193,9 @@ def _limits_section() -> list[str]:
         "`/continuo/session/state` |",
         "| transport stop (`playing` 0) | what plays stops as on panic: "
         "`/continuo/note/cancel` for notes already sent, `/continuo/session/panic`, "
-        "`/continuo/session/state`; transport start re-enters the mode (accompany starts "
-        "again) |",
+        "`/continuo/session/state`; transport start re-enters the mode, and what is heard "
+        "from the stop on is a new take: accompany comes in again once it has heard the "
+        "take's key, and nothing quotes the take before |",
         f"| style tags | `{route('/continuo/tags/update', OUT).address}` about "
         f"{tagging.OFFSET:g} beat after a bar line, "
         f"over the last {tagging.TAG_BARS} bars the performer played, when a probability "
