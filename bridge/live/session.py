@@ -42,6 +42,7 @@ from bridge.live.songtime import SongTime
 from bridge.live.states import ACCOMPANYING, IDLE, LISTENING, RESPONDING
 from bridge.live.tagging import StyleWatch
 from bridge.live.voice import Voice, draw_seed
+from bridge.music.drums import gm_key
 from bridge.music.piece import Note
 from bridge.music.touch import Hands
 from bridge.timing.clock import BeatClock
@@ -191,7 +192,8 @@ class Session(PerformerInput):
         the model drew it); song-time note, a chord's note later by the performer's touch
         (``touch``: :class:`bridge.music.touch.Hands`)."""
         tick = round(note.start * TICKS_PER_BEAT)
-        song = replace(note, start=self.time.song_beat(tick) + self._spread(note, tick))
+        song = replace(note, start=self.time.song_beat(tick) + self._spread(note, tick),
+                       pitch=gm_key(note.pitch) if note.drum else note.pitch)
         self.output.play(song, self.voice.channel(note))
         self.context.played(tick, round(note.duration * TICKS_PER_BEAT), note.pitch,
                             note.velocity, note.drum, note.part)

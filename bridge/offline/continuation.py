@@ -14,6 +14,7 @@ from bridge.live.quote import choosing, for_a_drummer, heard_bars, quoting, vote
 from bridge.model.generator import Generator
 from bridge.model.sampling import Constraints
 from bridge.music import touch
+from bridge.music.drums import gm_key
 from bridge.music.likeness import Bars
 from bridge.music.piece import Note, Piece
 from bridge.music.tokenize import MAX_SILENT_BARS, encode, to_tick
@@ -94,6 +95,11 @@ def continue_piece(generator: Generator, piece: Piece, options: ContinueOptions,
         notes = touch.play(notes, touch_of(piece, prompt, start_tick), options.seed)
     start = start_tick / TICKS_PER_BEAT
     end = prompt.meter.shift(start_tick, options.bars) / TICKS_PER_BEAT
+    kit: dict[tuple[float, bool, int], Note] = {}
+    for n in notes:          # drums on a GM kit's keys (two hits of one at once: the first)
+        n = replace(n, pitch=gm_key(n.pitch)) if n.drum else n
+        kit.setdefault((n.start, n.drum, n.pitch), n)
+    notes = list(kit.values())
     notes = [n if n.end <= end else replace(n, duration=end - n.start)
              for n in notes if n.start < end]        # (a chord rolled past it: not there)
     return Piece(notes, piece.meter, tempo=piece.tempo_at(start), name="continuation")

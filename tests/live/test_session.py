@@ -945,6 +945,18 @@ def test_a_take_after_the_song_stopped_is_listened_to_afresh(sim):
     s.close()
 
 
+def test_a_drum_the_model_plays_on_a_roland_key_leaves_on_its_gm_key(sim):
+    """Key 22 (the Groove takes' closed hi-hat edge) is silent on a GM kit: it leaves on
+    42, and the model hears what it played, as it learnt it."""
+    w = sim(TEMPO)
+    s, out, _ = make(w)
+    start = s.time.tick(s.time.now_beat() + 1) / TICKS_PER_BEAT
+    s.play(Note(start, 0.25, 22, 90, drum=True, part=DRUMS))
+    assert [n.pitch for n, _ in out.played] == [42]
+    assert [n.pitch for n in s.context.recent()] == [22]
+    s.close()
+
+
 def test_a_contradictory_pitch_range_is_refused(sim):
     w = sim(TEMPO)
     s, _, _ = make(w)

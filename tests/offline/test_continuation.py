@@ -126,6 +126,25 @@ def test_a_continuation_ends_by_the_end_of_its_bars(models):
         assert max(n.end for n in out.notes) == pytest.approx(end)
 
 
+def test_drums_come_out_on_a_gm_kit_s_keys(models, monkeypatch):
+    """The Roland keys the generator learnt from the Groove takes (closed and open hi-hat
+    edges, 22 and 26) are silent on a GM kit: they leave on the hi-hats' GM keys, and a
+    hit that lands on a key already struck at that instant is played once."""
+    from bridge.offline import continuation as cont
+
+    generator, _ = models
+    piece = Piece([Note(float(i), 0.25, 36 + 6 * (i % 2), 90, drum=True) for i in range(16)],
+                  Meter())
+    _, start = prompt_of(piece)
+    at = start / TICKS_PER_BEAT
+    drawn = [Note(at, 0.1, 22, 90, drum=True), Note(at, 0.1, 42, 80, drum=True),
+             Note(at + 1, 0.1, 26, 90, drum=True), Note(at + 1, 0.5, 64, 90)]
+    monkeypatch.setattr(cont, "draw_continuation", lambda *a, **k: (drawn, drawn))
+    out = continue_piece(generator, piece, ContinueOptions(bars=1, touch=False))
+    assert [(n.start - at, n.pitch, n.velocity) for n in out.notes] == \
+        [(0.0, 42, 90), (1.0, 64, 90), (1.0, 46, 90)]
+
+
 def test_the_context_says_which_bar_of_the_prompt_it_begins_on(models):
     """Recall's phrase positions count bars from the piece's first: a prompt longer than the
     context is heard from a later bar, and the state is told which."""
