@@ -229,7 +229,7 @@ def continue_(files: tuple[str, ...], output: str | None, out_dir: str | None, b
                 if source is None:
                     write_midi(result, target)
                 else:                            # the input as written, then the result
-                    continued(source, start, result).save(target)
+                    continued(source, start, result, piece.programs).save(target)
             except OSError as exc:
                 batch.fail(InputError(f"cannot write {target}: {exc.strerror or exc}"), path,
                            output=str(target))

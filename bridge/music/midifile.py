@@ -76,6 +76,7 @@ def read_midi(
     tempo: float | None = None
     tempo_changes: list[tuple[float, float]] = []
     signatures: list[tuple[int, int, int]] = []
+    program: dict[int, int] = {}                       # channel -> its last program
     now = 0
 
     def close(key: tuple[int, int], end: int, released: bool = True) -> None:
@@ -105,6 +106,8 @@ def read_midi(
             else:                                # (before the first: MIDI's 120 bpm)
                 tempo = tempo or 120.0
                 tempo_changes.append((now / tpb, mido.tempo2bpm(msg.tempo)))
+        elif msg.type == "program_change":
+            program[msg.channel] = msg.program
         elif msg.type == "time_signature" and msg.numerator > 0:   # (0 beats: no meter)
             tick = round(now * TICKS_PER_BEAT / tpb)
             meter_changes.append((tick, Meter.bar_ticks_of(msg.numerator, msg.denominator)))
@@ -120,7 +123,22 @@ def read_midi(
     notes = label_streams([(tracks[t].name, part, ns) for (t, _), ns in sorted(streams.items())])
     return Piece(notes, meter, tempo=tempo or 120.0, name=Path(path).stem,
                  tempo_changes=tuple(tempo_changes),
-                 signatures=() if downbeat is not None else tuple(signatures))
+                 signatures=() if downbeat is not None else tuple(signatures),
+                 programs=_programs(notes, streams, program))
+
+
+def _programs(notes: list[Note], streams: dict[tuple[int, int], list[Note]],
+              program: dict[int, int]) -> tuple[tuple[int, int], ...]:
+    """(part, program) for each pitched part: the program of the channel that played most
+    of its notes, where the file set one."""
+    channel = {(n.start, n.pitch): ch for (_, ch), ns in streams.items() for n in ns
+               if not n.drum}
+    busiest: dict[int, Counter] = {}
+    for n in notes:
+        if not n.drum and (n.start, n.pitch) in channel:
+            busiest.setdefault(n.part, Counter())[channel[n.start, n.pitch]] += 1
+    return tuple(sorted((part, program[ch]) for part, counts in busiest.items()
+                        if (ch := counts.most_common(1)[0][0]) in program))
 
 
 def piece_to_midi(piece: Piece, *, channel: int = 0, tpb: int = 480) -> mido.MidiFile:
@@ -148,17 +166,20 @@ def piece_to_midi(piece: Piece, *, channel: int = 0, tpb: int = 480) -> mido.Mid
 
 
 def _part_tracks(piece: Piece, tpb: int, channel_of: Callable[[int, int], int],
-                 program: int | None = None) -> list[mido.MidiTrack]:
+                 program: Callable[[int], int | None] = lambda _: None
+                 ) -> list[mido.MidiTrack]:
     """A track per part of ``piece``, named after it (one empty track when it has no
     notes): the ``i``-th part's notes on ``channel_of(i, part)`` (drums on theirs), after
-    setting that channel's ``program`` when one is given and the part has pitched notes."""
+    setting that channel's ``program(part)`` when it gives one and the part has pitched
+    notes."""
     parts = sorted({n.part for n in piece.notes})
     tracks = []
     for i, part in enumerate(parts or [NO_PART]):
         channel = channel_of(i, part)
         pitched = any(not n.drum for n in piece.notes if n.part == part)
-        events: list[tuple[int, int, mido.Message]] = [] if program is None or not pitched \
-            else [(0, 0, mido.Message("program_change", channel=channel, program=program))]
+        plays = program(part)
+        events: list[tuple[int, int, mido.Message]] = [] if plays is None or not pitched \
+            else [(0, 0, mido.Message("program_change", channel=channel, program=plays))]
         for n in piece.notes:
             if n.part == part:
                 ch = DRUM_CHANNEL if n.drum else channel
@@ -235,12 +256,14 @@ def cut(mid: mido.MidiFile, end: float) -> mido.MidiFile:
     return out
 
 
-def continued(mid: mido.MidiFile, end: float, continuation: Piece) -> mido.MidiFile:
+def continued(mid: mido.MidiFile, end: float, continuation: Piece,
+              programs: tuple[tuple[int, int], ...] = ()) -> mido.MidiFile:
     """``mid`` up to ``end`` (beats; :func:`cut`), then ``continuation`` on tracks of its
     own, a track per part, each on a channel ``mid`` leaves free (drums on channel 10),
-    playing the program the file's busiest pitched channel had at ``end`` (with no channel
-    free, on that channel itself): the prompt as it was written, and the continuation on
-    the instrument that played it."""
+    playing the program ``programs`` gives its part (``Piece.programs``: the file's bass
+    on its bass's instrument), else the one the file's busiest pitched channel had at
+    ``end`` (with no channel free, on that channel itself): the prompt as it was written,
+    and the continuation on the instruments that played it."""
     out = cut(mid, end)
     used, program, notes = set(), {}, Counter()
     for _, _, msg in _merged(out.tracks):          # (a cut file: up to end only)
@@ -252,10 +275,12 @@ def continued(mid: mido.MidiFile, end: float, continuation: Piece) -> mido.MidiF
                 notes[msg.channel] += 1
     busiest = notes.most_common(1)[0][0] if notes else 0
     free = [c for c in range(16) if c != DRUM_CHANNEL and c not in used]
+    by_part = dict(programs)
     if free:
-        channel_of, plays = (lambda i, _: free[i % len(free)]), program.get(busiest, 0)
+        channel_of, plays = (lambda i, _: free[i % len(free)]), \
+            (lambda part: by_part.get(part, program.get(busiest, 0)))
     else:                         # every channel taken: on the busiest, as it is set up
-        channel_of, plays = (lambda *_: busiest), None
+        channel_of, plays = (lambda *_: busiest), (lambda _: None)
     out.tracks.extend(_part_tracks(continuation, mid.ticks_per_beat, channel_of, plays))
     return out
 

@@ -33,6 +33,8 @@ class Piece:
     # and time signatures (tick, numerator, denominator; the meter knows bar lengths only)
     tempo_changes: tuple[tuple[float, float], ...] = ()
     signatures: tuple[tuple[int, int, int], ...] = ()
+    programs: tuple[tuple[int, int], ...] = ()   # (part, GM program) its busiest channel
+    #                                               was set to, where the file set one
 
     def __post_init__(self) -> None:
         self.notes.sort(key=lambda n: (n.start, n.drum, n.pitch))

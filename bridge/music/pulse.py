@@ -290,7 +290,7 @@ def in_free_time(piece: Piece) -> tuple[Piece, Grid] | None:
                 f"its onsets keep to no grid of its beats: played in free time, heard on "
                 f"the {len(time.beats)} beats found in them (about {bpm:.0f} bpm at its end)",
                 time)
-    return Piece(notes, grid.meter, tempo=bpm, name=piece.name), grid
+    return Piece(notes, grid.meter, tempo=bpm, name=piece.name, programs=piece.programs), grid
 
 
 def refit(piece: Piece) -> tuple[Piece, Grid | None]:
@@ -304,4 +304,5 @@ def refit(piece: Piece) -> tuple[Piece, Grid | None]:
     if grid is None:
         return piece, None
     return Piece(piece.notes, grid.meter, tempo=piece.tempo, name=piece.name,
-                 tempo_changes=piece.tempo_changes, signatures=piece.signatures), grid
+                 tempo_changes=piece.tempo_changes, signatures=piece.signatures,
+                 programs=piece.programs), grid

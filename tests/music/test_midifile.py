@@ -263,6 +263,37 @@ def test_a_continuation_follows_the_file_as_written_on_its_instrument(tmp_path: 
         sorted((n.start, n.pitch) for n in more.notes)
 
 
+def test_a_band_goes_on_each_part_on_its_own_instrument(tmp_path: Path):
+    """A lead (program 80), electric piano (4) and finger bass (33): the parts read from
+    them keep their programs, and the continuation's bass plays the bass's, its harmony
+    the piano's (every part track played the busiest channel's: a bass on a square lead)."""
+    from bridge.music.midifile import continued
+    from bridge.vocab import BASS, HARMONY, MELODY
+
+    mid = mido.MidiFile(type=1, ticks_per_beat=480)
+    lines = {0: ("lead", 80, [72, 74, 76, 77, 79, 77, 76, 74]), 1: ("keys", 4, [60, 64, 67]),
+             2: ("bass", 33, [36, 43])}
+    for channel, (name, program, pitches) in lines.items():
+        track = mido.MidiTrack([mido.MetaMessage("track_name", name=name),
+                                mido.Message("program_change", channel=channel,
+                                             program=program)])
+        for beat in range(8):                     # lead: a line; keys: a chord; bass: roots
+            chord = [pitches[beat % len(pitches)]] if channel != 1 else pitches
+            track += [mido.Message("note_on", channel=channel, note=p, velocity=80, time=0)
+                      for p in chord]
+            track += [mido.Message("note_off", channel=channel, note=p, time=480 if i == 0
+                                   else 0) for i, p in enumerate(chord)]
+        mid.tracks.append(track)
+    mid.save(tmp_path / "band.mid")
+    piece = read_midi(tmp_path / "band.mid")
+    assert dict(piece.programs) == {MELODY: 80, HARMONY: 4, BASS: 33}
+    more = Piece([Note(8, 1.0, 60, 80, part=HARMONY), Note(8, 1.0, 36, 80, part=BASS)])
+    out = continued(mido.MidiFile(tmp_path / "band.mid"), 8.0, more, piece.programs)
+    plays = {t.name: [m.program for m in t if m.type == "program_change"]
+             for t in out.tracks[3:]}
+    assert plays == {"harmony": [4], "bass": [33]}
+
+
 def test_with_every_channel_taken_a_continuation_plays_on_the_busiest(tmp_path: Path):
     from bridge.music.midifile import continued
 
