@@ -39,6 +39,13 @@ class Piece:
     def __post_init__(self) -> None:
         self.notes.sort(key=lambda n: (n.start, n.drum, n.pitch))
 
+    def beat_ticks(self, tick: int) -> int:
+        """How long a beat is at ``tick`` (stream ticks), by the file's time signature: a
+        dotted quarter in a compound meter (6/8, 9/8, 12/8), else a quarter note."""
+        now = [(n, d) for t, n, d in self.signatures if t <= tick]
+        compound = bool(now) and now[-1][1] == 8 and now[-1][0] % 3 == 0 and now[-1][0] > 3
+        return TICKS_PER_BEAT * 3 // 2 if compound else TICKS_PER_BEAT
+
     @property
     def beats(self) -> float:
         """Length in beats up to the last release."""

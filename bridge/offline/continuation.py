@@ -64,7 +64,7 @@ def prompt_of(piece: Piece, prompt_bars: int | None = None) -> tuple[Piece, int]
         # after the last release, and never at the last onset (a note shorter than a tick)
         last = max(to_tick(piece.beats), to_tick(piece.notes[-1].start) + 1) \
             if piece.notes else 0
-        return piece, piece.meter.next_beat(last)
+        return piece, piece.meter.next_beat(last, piece.beat_ticks(last))
     lines = piece.bar_lines(prompt_bars)
     prompt = replace(piece, notes=piece.between(lines[0], lines[-1]),
                      tempo_changes=tuple(c for c in piece.tempo_changes if c[0] < lines[-1]))

@@ -73,10 +73,11 @@ class Meter:
         origin, length = self.changes[i]
         return index + (tick - origin) // length
 
-    def next_beat(self, tick: int) -> int:
-        """The first beat line of the bar grid at or after ``tick``."""
+    def next_beat(self, tick: int, beat_ticks: int = TICKS_PER_BEAT) -> int:
+        """The first beat line of the bar grid at or after ``tick``, beats ``beat_ticks``
+        long (a quarter note; a dotted quarter in 6/8)."""
         bar = self.bar_start(tick)
-        beat = bar + -(-(tick - bar) // TICKS_PER_BEAT) * TICKS_PER_BEAT
+        beat = bar + -(-(tick - bar) // beat_ticks) * beat_ticks
         return beat if beat < bar + self.bar_length(bar) else bar + self.bar_length(bar)
 
     def lines(self, bar_start: int, count: int) -> list[int]:

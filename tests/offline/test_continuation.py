@@ -71,6 +71,18 @@ def test_without_prompt_bars_it_starts_on_the_next_beat_of_the_pieces_grid():
     assert start == round(24.5 * TICKS_PER_BEAT)   # not beat 25: the grid is shifted
 
 
+@pytest.mark.parametrize("signature, beat", [((6, 8), 4.5), ((3, 4), 4.0)])
+def test_in_a_compound_meter_it_starts_on_the_next_dotted_quarter(signature, beat):
+    """A jig (6/8) whose last note ends on its second bar's third eighth: its beats are
+    dotted quarters, so it goes on from the bar's second beat (it came in on the fifth
+    eighth, the next quarter note, off the jig's pulse); a waltz from the next quarter."""
+    bar = 3 * TICKS_PER_BEAT
+    notes = [Note(i * 0.5, 0.5, 62 + i % 5, 80) for i in range(8)]   # ends at beat 4.0
+    piece = Piece(notes, Meter([(0, bar)]), signatures=((0, *signature),))
+    _, start = prompt_of(piece)
+    assert start == round(beat * TICKS_PER_BEAT)
+
+
 def test_the_bars_no_note_starts_in_before_a_continuation_are_counted():
     tune = [Note(i, 0.9, 60 + i % 5, 80) for i in range(16)]        # 4 bars of 4
     assert quiet_bars(*prompt_of(Piece(tune))) == 0
