@@ -33,13 +33,17 @@ def open_midi(path: str | Path) -> mido.MidiFile:
             head = f.read(4)
         if head == b"MThd":
             try:
-                return mido.MidiFile(str(path))
+                mid = mido.MidiFile(str(path))
             except (OSError, ValueError) as exc:   # a data byte above 127: read as 127
                 if "data byte" not in str(exc):
                     raise
                 log.warning("%s: data bytes above 127 (a damaged file?) were read as 127: "
                             "its velocities or controllers may be off there", path)
-                return mido.MidiFile(str(path), clip=True)
+                mid = mido.MidiFile(str(path), clip=True)
+            if mid.type not in (0, 1, 2) or not mid.tracks:     # a header of garbage
+                raise ValueError(f"its header says type {mid.type}" if mid.type not in
+                                 (0, 1, 2) else "it holds no track")
+            return mid
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
         why = "it ends too soon" if isinstance(exc, EOFError) else str(exc) or type(exc).__name__
         raise MidiFileError(f"{path}: unreadable MIDI file ({why})") from None

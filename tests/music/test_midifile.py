@@ -36,6 +36,9 @@ def test_garbage_is_a_clear_error(tmp_path: Path):
     bad.write_bytes(b"MThd\x00\x00")
     with pytest.raises(MidiFileError, match=r"bad\.mid"):
         read_midi(bad)
+    bad.write_bytes(b"MThd\xe9\x7c\x1c\x29\x00\x84\x89\xfc\x18\x47" + bytes(64))
+    with pytest.raises(MidiFileError, match=r"unreadable MIDI file \(its header says type"):
+        read_midi(bad)                         # a header of garbage ("no notes" before)
 
 
 def test_a_data_byte_above_127_is_read_as_127_and_said(tmp_path: Path, caplog):
