@@ -40,9 +40,8 @@ def open_midi(path: str | Path) -> mido.MidiFile:
                 log.warning("%s: data bytes above 127 (a damaged file?) were read as 127: "
                             "its velocities or controllers may be off there", path)
                 mid = mido.MidiFile(str(path), clip=True)
-            if mid.type not in (0, 1, 2) or not mid.tracks:     # a header of garbage
-                raise ValueError(f"its header says type {mid.type}" if mid.type not in
-                                 (0, 1, 2) else "it holds no track")
+            if mid.type not in (0, 1, 2):                       # a header of garbage
+                raise ValueError(f"its header says type {mid.type}")
             return mid
     except (OSError, EOFError, ValueError, KeyError, IndexError) as exc:
         why = "it ends too soon" if isinstance(exc, EOFError) else str(exc) or type(exc).__name__
