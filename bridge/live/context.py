@@ -140,8 +140,12 @@ class Context:
         song started again, or another song), and :meth:`heard` and :meth:`recent` leave
         out the takes before. The model still hears them (its state goes on), but nothing
         quotes their bars, and accompany mode waits to hear the new take's key: it had
-        accompanied a chorale in F sharp minor in the G major of the take before."""
+        accompanied a chorale in F sharp minor in the G major of the take before. What it
+        had planned past the stop never sounded: it is forgotten (counted in the new take,
+        a bar of plans cut by the stop had let it come in on the next take's pickup)."""
         self.take_from = tick / TICKS_PER_BEAT
+        self.notes = deque((n for n in self.notes if n.start < self.take_from),
+                           maxlen=HEARD_NOTES)
 
     def heard(self) -> tuple[float | None, int]:
         """The stream beat of the take's earliest note kept (or held; None before any), and

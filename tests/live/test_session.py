@@ -928,12 +928,14 @@ def test_a_take_after_the_song_stopped_is_listened_to_afresh(sim):
         w.run(0.25)
         s.note_off(pitch)
         w.run(0.25)
-    w.until(lambda: out.played)
+    now = s.time.tick(s.time.now_beat()) / TICKS_PER_BEAT
+    w.until(lambda: any(n.start > now + 1 for n in s.context.notes))   # planned ahead
     s.clock.set_transport(w.loop.time(), TEMPO, s.time.now_beat(), False, 4, 4)   # stop
     w.run(4)
     played = len(out.played)
+    s.clock.set_transport(w.loop.time(), TEMPO, 0.0, False, 4, 4)    # cued to the top
     s.clock.set_transport(w.loop.time(), TEMPO, 0.0, True, 4, 4)     # the next take
-    assert s.quotable() == [] and s.heard() == (None, 0)
+    assert s.quotable() == [] and s.heard() == (None, 0)    # (not what it had planned)
     for pitch in (66, 66, 69, 69):                 # a bar of it: two pitch classes
         s.note_on(pitch, 90)
         w.run(0.5)
