@@ -97,7 +97,7 @@ class Accompanist:
                               on_note=self._note, on_done=self._done)
         first = plans[0]
         plays = first.parts if len(plans) == 1 else frozenset().union(*(p.parts for p in plans))
-        heard = s.quotable()
+        heard = s.quotable(own=False)     # (its own bars quoted: a 4-bar loop of itself)
         quote = plan_quote(heard, plays,                 # the changes heard, led in time
                            first.cursor.meter, s.time.tick(now), first.first_tick)
         self.plans, self.ended_well = plans, True

@@ -46,6 +46,7 @@ class Context:
         self.fed = 0                         # feeds that changed the worker's state
         self.notes: deque[Note] = deque(maxlen=HEARD_NOTES)   # both players', stream beats
         self.take_from = float("-inf")       # stream beat the take began (see new_take)
+        self.own: set[int] = set()           # ids of the notes kept that Continuo played
         self.held: dict[tuple[int, bool], tuple[int, int, int]] = {}  # -> tick, velocity, part
         self.apart: dict[bool, Context] = {}   # drum? -> that side alone (see the module)
 
@@ -131,9 +132,14 @@ class Context:
             self._heard(start, tick - start, pitch, velocity, drum, part)
 
     def _heard(self, tick: int, duration: int, pitch: int, velocity: int, drum: bool,
-               part: int) -> None:
-        self.notes.append(Note(tick / TICKS_PER_BEAT, max(duration, 1) / TICKS_PER_BEAT,
-                               pitch, velocity, drum, part))
+               part: int, own: bool = False) -> None:
+        if len(self.notes) == self.notes.maxlen:
+            self.own.discard(id(self.notes[0]))
+        note = Note(tick / TICKS_PER_BEAT, max(duration, 1) / TICKS_PER_BEAT, pitch, velocity,
+                    drum, part)
+        self.notes.append(note)
+        if own:
+            self.own.add(id(note))
 
     def new_take(self, tick: int) -> None:
         """The song stopped at stream ``tick``: what is heard from there is a new take (a
@@ -146,6 +152,7 @@ class Context:
         self.take_from = tick / TICKS_PER_BEAT
         self.notes = deque((n for n in self.notes if n.start < self.take_from),
                            maxlen=HEARD_NOTES)
+        self.own &= {id(n) for n in self.notes}
 
     def heard(self) -> tuple[float | None, int]:
         """The stream beat of the take's earliest note kept (or held; None before any), and
@@ -154,13 +161,14 @@ class Context:
         return (notes[0].start if notes else None), len({n.pitch % 12 for n in notes
                                                           if not n.drum})
 
-    def recent(self) -> list[Note]:
+    def recent(self, own: bool = True) -> list[Note]:
         """The take's latest notes of both players (stream beats; a note still held counts
-        as struck), in order of their start."""
+        as struck), in order of their start; without Continuo's own where ``own`` is
+        False."""
         held = [Note(t / TICKS_PER_BEAT, 1 / TICKS_PER_BEAT, p, v, d, q)
                 for (p, d), (t, v, q) in self.held.items()]
-        return sorted((n for n in [*self.notes, *held] if n.start >= self.take_from),
-                      key=lambda n: n.start)
+        return sorted((n for n in [*self.notes, *held] if n.start >= self.take_from
+                       and (own or id(n) not in self.own)), key=lambda n: n.start)
 
     def hear(self, notes: list[tuple[int, int, int, int, bool, int]], now: int) -> None:
         """Notes known whole, ``(tick, duration ticks, pitch, velocity, drum, part)``, that
@@ -178,7 +186,7 @@ class Context:
         if drum in self.apart:
             self.apart[drum].played(tick, duration, pitch, velocity, drum, part)
         self.encoder.add_note(tick, duration, pitch, velocity, drum, part)
-        self._heard(tick, duration, pitch, velocity, drum, part)
+        self._heard(tick, duration, pitch, velocity, drum, part, own=True)
         self.sounding = self.sounding_after(tick)
         key = note_token(pitch, drum)
         self.sounding[key] = max(self.sounding.get(key, 0), tick + duration)

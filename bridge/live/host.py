@@ -52,10 +52,10 @@ class Host(Protocol):
         track's, its own): the stream beat of the earliest (None before any), and how many
         pitch classes they hold."""
 
-    def quotable(self) -> list[Note]:
-        """The notes the session heard lately, both players' (stream beats), that a choice or
-        a plan may quote (:mod:`bridge.live.quote`): none while a style is asked for (the
-        request is to leave what it heard behind)."""
+    def quotable(self, own: bool = True) -> list[Note]:
+        """The notes the session heard lately, both players' (stream beats; without its own
+        where ``own`` is False), that a choice or a plan may quote (:mod:`bridge.live.quote`):
+        none while a style is asked for (the request is to leave what it heard behind)."""
 
     def keyed(self) -> list[Note]:
         """The notes whose key a choice keeps to while a style is asked for (the session's

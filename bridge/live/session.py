@@ -181,8 +181,8 @@ class Session(PerformerInput):
     def heard(self) -> tuple[float | None, int]:
         return self.context.heard()
 
-    def quotable(self) -> list[Note]:
-        return [] if self.params["style"] else self.context.recent()
+    def quotable(self, own: bool = True) -> list[Note]:
+        return [] if self.params["style"] else self.context.recent(own)
 
     def keyed(self) -> list[Note]:
         return self.context.recent() if self.params["style"] else []

@@ -64,3 +64,8 @@ def test_the_notes_of_both_players_are_kept_for_quotes():
     assert [(n.start, n.duration, n.pitch, n.part) for n in c.recent()] == [
         (0.0, 1.0, 60, MELODY), (1.0, 2.0, 48, 2), (2.0, 1.0, 64, MELODY),
         (3.0, 1 / TICKS_PER_BEAT, 67, MELODY)]
+    # an accompany plan quotes what it heard, not its own (a 4-bar loop of itself)
+    assert [n.pitch for n in c.recent(own=False)] == [60, 48, 67]
+    c.played(5 * BEAT, BEAT, 65, 80, False, MELODY)              # planned past a stop
+    c.new_take(4 * BEAT)
+    assert c.recent() == [] and c.heard() == (None, 0)
