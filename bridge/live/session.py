@@ -98,10 +98,12 @@ class Session(PerformerInput):
     def _transport_stopped(self) -> None:
         """Everything stops as on panic (which lets go of the performer's phrase and leaves
         the session listening); what is heard from here is a new take
-        (:meth:`Context.new_take`)."""
+        (:meth:`Context.new_take`), unless MIDI clock only went away a while (the master's
+        song plays on: it accompanies again when the ticks come back)."""
         log.info("session %s: transport stopped", self.sid)
         self.panic()
-        self.context.new_take(self.time.tick(self.time.now_beat()))
+        if not self.clock.lost:             # (MIDI clock gone a while: the song plays on)
+            self.context.new_take(self.time.tick(self.time.now_beat()))
 
     def _host_stopped(self) -> bool:
         """Is the song stopped where a host keeps it (its transport or MIDI clock)? Then

@@ -162,6 +162,11 @@ class BeatClock:
         return self._tempo
 
     @property
+    def lost(self) -> bool:
+        """Stopped for want of MIDI clock ticks, not by the master (:meth:`midi_silent`)."""
+        return self._lost
+
+    @property
     def seconds_per_beat(self) -> float:
         return 60.0 / self._tempo
 
@@ -341,8 +346,7 @@ class BeatClock:
         if not (self.playing and self.source == "midi" and self._window
                 and now - self._window.last_time > after_s):
             return False
-        self.midi_stop(now)
-        self._lost = True
+        self.midi_stop(now, lost=True)
         return True
 
     def _off_phase(self, now: float) -> bool:
@@ -360,11 +364,12 @@ class BeatClock:
         """MIDI Continue (0xFB): play from where the host stopped or its song position."""
         self._midi_play(_finite("now", now), self._next_tick)
 
-    def midi_stop(self, now: float) -> None:
-        """MIDI Stop (0xFC): keep free-running at the last tempo from where we stand."""
+    def midi_stop(self, now: float, lost: bool = False) -> None:
+        """MIDI Stop (0xFC): keep free-running at the last tempo from where we stand
+        (``lost``: no Stop came, the ticks did not, :meth:`midi_silent`)."""
         _finite("now", now)
         self.source = "midi"
-        self._lost = False
+        self._lost = lost
         if self.playing:
             self.playing = False
             self._notify(STOP)
