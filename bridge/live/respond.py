@@ -107,8 +107,9 @@ class Responder(KeptReady):
         bars = self._bars() if bars is None else bars
         gen, beside = self._generation(start, bars, self.host.quotable())
         self.begins = self.end = start
-        self.until = s.time.tick(s.time.on(start, bars)) / TICKS_PER_BEAT
-        s.phrase.answer(s.time.on(start, bars))   # the next note: a new call,
+        end = s.time.on(start, bars)
+        self.until = s.time.tick(end) / TICKS_PER_BEAT
+        s.phrase.answer(end)                 # the next note: a new call,
         s.time.disarm("phrase")      # and no second answer (one asked for before its timer)
         if not self._take_ready(gen):
             self.response, self.sampling = gen, [gen] + ([beside] if beside else [])

@@ -171,6 +171,11 @@ class BeatClock:
         return 60.0 / self._tempo
 
     @property
+    def _tick_s(self) -> float:
+        """Seconds between MIDI clock ticks at the clock's tempo."""
+        return self.seconds_per_beat / TICKS_PER_BEAT
+
+    @property
     def bar_beats(self) -> float:
         """Beats (quarter notes) in one bar of the current time signature."""
         return self.numerator * 4.0 / self.denominator
@@ -304,15 +309,14 @@ class BeatClock:
                 self._next_tick = max(self._next_tick, free_run)
                 log.info("MIDI clock back after %.2f s without ticks: on from beat %.2f",
                          pause, self._next_tick / TICKS_PER_BEAT)
-        ours = 60.0 / (self._tempo * TICKS_PER_BEAT)       # a tick at the clock's tempo
-        lost = window.add(now, None if self._await_first_tick else ours)
+        lost = window.add(now, None if self._await_first_tick else self._tick_s)
         if self.playing:
             self._next_tick += lost              # ticks lost on the way, counted
         if self.playing and self.source == "transport":
             return                              # a playing host transport outranks ticks
         self.source = "midi"
         reason: str | None = None
-        stepped = window.stepped(ours)
+        stepped = window.stepped(self._tick_s)
         per_tick = self._seconds_per_tick()
         if per_tick is not None:
             estimate = 60.0 / (per_tick * TICKS_PER_BEAT)
@@ -353,8 +357,7 @@ class BeatClock:
         """Is a tick (the first after start/continue) off the grid of the earlier ones?"""
         if len(self._window) < self.config.midi_min_ticks:
             return True
-        per_tick = 60.0 / (self._tempo * TICKS_PER_BEAT)
-        return abs(now - self._last_tick_time - per_tick) > per_tick / 2
+        return abs(now - self._last_tick_time - self._tick_s) > self._tick_s / 2
 
     def midi_start(self, now: float) -> None:
         """MIDI Start (0xFA): play from beat 0; the next tick is beat 0."""
